@@ -1,0 +1,67 @@
+import type { AppError, FieldIssue } from '@authgate/shared';
+import type { HttpResponse } from '../uws.ts';
+
+const STATUS_LINES: Record<number, string> = {
+  200: '200 OK', 201: '201 Created', 202: '202 Accepted', 204: '204 No Content',
+  400: '400 Bad Request', 401: '401 Unauthorized', 403: '403 Forbidden', 404: '404 Not Found',
+  409: '409 Conflict', 413: '413 Payload Too Large', 429: '429 Too Many Requests',
+  500: '500 Internal Server Error', 503: '503 Service Unavailable', 504: '504 Gateway Timeout',
+};
+
+/** The headers helmet sets by default, fitted to a JSON API that no page should frame or embed. */
+const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"],
+  ['Cross-Origin-Opener-Policy', 'same-origin'],
+  ['Cross-Origin-Resource-Policy', 'same-origin'],
+  ['Referrer-Policy', 'no-referrer'],
+  ['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'],
+  ['X-Content-Type-Options', 'nosniff'],
+  ['X-Frame-Options', 'DENY'],
+  ['X-DNS-Prefetch-Control', 'off'],
+  ['X-Permitted-Cross-Domain-Policies', 'none'],
+];
+
+export interface Reply {
+  status: number;
+  /** Serialized JSON, or undefined for an empty body. */
+  body?: string | undefined;
+  headers?: ReadonlyArray<readonly [string, string]>;
+  cacheControl?: string;
+  /** Close the connection after answering (used when the rest of a request body is not read). */
+  close?: boolean;
+}
+
+/** Writes a complete answer. Called inside a cork when after an await (uWebSockets.js requires it). */
+export function send(res: HttpResponse, reply: Reply): void {
+  res.writeStatus(STATUS_LINES[reply.status] ?? `${reply.status} Unknown`);
+  for (const [name, value] of SECURITY_HEADERS) res.writeHeader(name, value);
+  res.writeHeader('Cache-Control', reply.cacheControl ?? 'no-store');
+  if (reply.headers) for (const [name, value] of reply.headers) res.writeHeader(name, value);
+  if (reply.body === undefined) {
+    res.endWithoutBody(0, reply.close ?? false);
+    return;
+  }
+  res.writeHeader('Content-Type', 'application/json; charset=utf-8');
+  res.end(reply.body, reply.close ?? false);
+}
+
+export function json(status: number, value: unknown, headers?: ReadonlyArray<readonly [string, string]>): Reply {
+  return { status, body: JSON.stringify(value), ...(headers ? { headers } : {}) };
+}
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+  requestId: string;
+  details?: FieldIssue[] | undefined;
+  retryAfter?: number | undefined;
+}
+
+export function errorReply(error: ErrorBody, status: number): Reply {
+  const headers: [string, string][] = error.retryAfter !== undefined ? [['Retry-After', String(error.retryAfter)]] : [];
+  return { status, body: JSON.stringify({ error }), headers };
+}
+
+export function appErrorReply(err: AppError, requestId: string): Reply {
+  return errorReply({ ...err.toPayload(), requestId }, err.status);
+}

@@ -1,0 +1,82 @@
+import { createRedis, loadVerificationKeys, type CommandQueue, type Config, type Logger, type ResultBus } from '@authgate/shared';
+import { registerRoutes } from './http/routes.ts';
+import { IpRateLimiter } from './rate-limit.ts';
+import { Relay } from './relay.ts';
+import { loadNativeUws } from './uws.ts';
+import { TokenVerifier } from './verify.ts';
+import { Connections } from './ws/connections.ts';
+import { registerWebSocket } from './ws/socket.ts';
+
+export interface EdgeHandle {
+  nodeId: string;
+  port: number;
+  relay: Relay;
+  connections: Connections;
+  /** Stops accepting, answers what it accepted, then closes its WebSockets with 1001 (going away). */
+  stop(): Promise<void>;
+}
+
+const MAX_IN_FLIGHT_PER_CONNECTION = 64;
+
+/** An edge node: validates, rate-limits, verifies tokens in-process, relays the rest through the queue. */
+export async function startEdge(config: Config, deps: { queue: CommandQueue; results: ResultBus; log: Logger }): Promise<EdgeHandle> {
+  const uWS = loadNativeUws();
+  const log = deps.log.child({ role: 'edge' });
+  const verifier = new TokenVerifier(await loadVerificationKeys(config), {
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    cacheSize: config.VERIFY_CACHE_SIZE,
+  });
+  const connections = new Connections();
+  const relay = new Relay(config.NODE_ID, deps.queue, connections, { maxPending: config.MAX_PENDING, timeoutMs: config.REQUEST_TIMEOUT_MS, log });
+  // After a gap in the subscription, results that were published meanwhile are collected from the store.
+  const resync = async () => {
+    const missed = await deps.results.collect(relay.pending.ids());
+    for (const result of missed) relay.onResult(result);
+    if (missed.length > 0) log.info({ collected: missed.length }, 'collected results missed while resubscribing');
+  };
+  await deps.results.subscribe(config.NODE_ID, relay.onResult, () => {
+    resync().catch((err: unknown) => log.warn({ err }, 'result resync failed'));
+  });
+  const limiterRedis = config.REDIS_URL ? createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-ratelimit`, { enableOfflineQueue: false }) : undefined;
+  const limiter = new IpRateLimiter({ redis: limiterRedis, namespace: config.NAMESPACE, pointsPerMinute: config.RATE_LIMIT_IP_PER_MINUTE });
+  const trustedProxies = new Set(config.TRUSTED_PROXIES);
+
+  const app = uWS.App();
+  registerWebSocket(app, { relay, connections, verifier, limiter }, {
+    nodeId: config.NODE_ID,
+    maxPayloadBytes: config.WS_MAX_PAYLOAD_BYTES,
+    idleTimeoutS: config.WS_IDLE_TIMEOUT_S,
+    maxBackpressureBytes: config.WS_MAX_BACKPRESSURE_BYTES,
+    maxFramesPer10s: config.WS_MAX_MESSAGES_PER_10S,
+    maxInFlightPerConnection: MAX_IN_FLIGHT_PER_CONNECTION,
+    trustedProxies,
+    log,
+  });
+  registerRoutes(app, {
+    relay, verifier, limiter, results: deps.results, log,
+    ready: async () => (await deps.queue.ready()) && (await deps.results.ready()),
+  }, { maxBodyBytes: config.MAX_BODY_BYTES, trustedProxies });
+
+  const listenSocket = await new Promise<unknown>((resolve, reject) => {
+    app.listen(config.HOST, config.PORT, (socket) => (socket ? resolve(socket) : reject(new Error(`edge cannot listen on ${config.HOST}:${config.PORT}`))));
+  });
+  const port = uWS.us_socket_local_port(listenSocket as never);
+  log.info({ port }, 'edge listening');
+
+  return {
+    nodeId: config.NODE_ID,
+    port,
+    relay,
+    connections,
+    async stop() {
+      uWS.us_listen_socket_close(listenSocket as never);
+      const until = Date.now() + config.REQUEST_TIMEOUT_MS;
+      while (relay.pending.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      relay.pending.drain();
+      relay.pending.close();
+      for (const ws of [...connections.all()]) ws.end(1001, 'server going away');
+      limiterRedis?.disconnect();
+    },
+  };
+}

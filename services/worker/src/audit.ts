@@ -1,0 +1,30 @@
+import type { Logger } from '@authgate/shared';
+
+export type AuditAction =
+  | 'register.succeeded'
+  | 'register.rejected'
+  | 'login.succeeded'
+  | 'login.failed'
+  | 'refresh.succeeded'
+  | 'refresh.rejected'
+  | 'refresh.reuse_detected'
+  | 'logout.succeeded'
+  | 'logout.rejected';
+
+export interface AuditEvent {
+  action: AuditAction;
+  requestId: string;
+  ip: string;
+  userId?: string;
+  sessionId?: string;
+  reason?: string;
+}
+
+/** Every auth action emits one audit event. Events name who and what, never a credential. */
+export class AuditLog {
+  constructor(private readonly log: Logger) {}
+
+  emit(event: AuditEvent): void {
+    this.log.info({ audit: event }, event.action);
+  }
+}

@@ -1,0 +1,59 @@
+import { sql } from 'kysely';
+import type { Db } from './database.ts';
+
+export interface UserRecord {
+  id: string;
+  email: string;
+  passwordHash: string;
+  createdAt: Date;
+}
+
+export type CreateOutcome = { created: true; id: string } | { created: false; existing: { id: string; registrationRequestId: string } };
+
+export class UserRepository {
+  constructor(private readonly db: Db) {}
+
+  async findByEmail(email: string): Promise<UserRecord | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .select(['id', 'email', 'password_hash', 'created_at'])
+      .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+      .executeTakeFirst();
+    return row && { id: row.id, email: row.email, passwordHash: row.password_hash, createdAt: row.created_at };
+  }
+
+  async emailExists(email: string): Promise<boolean> {
+    return (await this.findByEmail(email)) !== undefined;
+  }
+
+  /** One statement: the row exists completely or not at all; a conflict on the email returns the holder. */
+  async create(user: { id: string; email: string; passwordHash: string; registrationRequestId: string }): Promise<CreateOutcome> {
+    const inserted = await this.db
+      .insertInto('users')
+      .values({ id: user.id, email: user.email, password_hash: user.passwordHash, registration_request_id: user.registrationRequestId })
+      .onConflict((oc) => oc.doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (inserted) return { created: true, id: inserted.id };
+    const existing = await this.db
+      .selectFrom('users')
+      .select(['id', 'registration_request_id'])
+      .where((eb) => eb.or([eb(sql<string>`lower(email)`, '=', user.email.toLowerCase()), eb('registration_request_id', '=', user.registrationRequestId)]))
+      .executeTakeFirst();
+    if (!existing) throw new Error('user insert conflicted but no conflicting row was found');
+    return { created: false, existing: { id: existing.id, registrationRequestId: existing.registration_request_id } };
+  }
+
+  async updatePasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', id).execute();
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await sql`select 1`.execute(this.db);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

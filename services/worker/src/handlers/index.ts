@@ -1,0 +1,8 @@
+import type { CommandKind } from '@authgate/shared';
+import type { CommandHandler } from '../context.ts';
+import { login } from './login.ts';
+import { logout } from './logout.ts';
+import { refresh } from './refresh.ts';
+import { register } from './register.ts';
+
+export const handlers: Record<CommandKind, CommandHandler> = { register, login, refresh, logout };

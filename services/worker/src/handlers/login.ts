@@ -1,0 +1,23 @@
+import { randomUUID } from 'node:crypto';
+import { AppError, loginBody } from '@authgate/shared';
+import type { CommandHandler } from '../context.ts';
+import { newRefreshToken } from '../tokens.ts';
+import { tokenPair } from './token-pair.ts';
+
+export const login: CommandHandler = async (command, ctx) => {
+  const { email, password, deviceId } = loginBody.parse(command.body);
+  const user = await ctx.users.findByEmail(email);
+  // Unknown email and wrong password take the same path: one bcrypt compare, one answer.
+  if (!(await ctx.hasher.verify(password, user?.passwordHash)) || !user) {
+    ctx.audit.emit({ action: 'login.failed', requestId: command.requestId, ip: command.meta.ip, ...(user ? { userId: user.id } : {}) });
+    throw new AppError('invalid_credentials', 'email or password is incorrect');
+  }
+  if (ctx.hasher.needsRehash(user.passwordHash)) {
+    await ctx.users.updatePasswordHash(user.id, await ctx.hasher.hash(password));
+  }
+  const sid = randomUUID();
+  const refresh = newRefreshToken(sid);
+  await ctx.sessions.create({ sid, userId: user.id, email: user.email, deviceId, refreshHash: refresh.hash }, ctx.refreshTtlMs);
+  ctx.audit.emit({ action: 'login.succeeded', requestId: command.requestId, ip: command.meta.ip, userId: user.id, sessionId: sid });
+  return { status: 200, data: await tokenPair(ctx, user, sid, refresh.token) };
+};

@@ -1,0 +1,15 @@
+import { AppError, logoutBody } from '@authgate/shared';
+import type { CommandHandler } from '../context.ts';
+import { parseRefreshToken } from '../tokens.ts';
+
+export const logout: CommandHandler = async (command, ctx) => {
+  const { refreshToken } = logoutBody.parse(command.body);
+  const presented = parseRefreshToken(refreshToken);
+  const audit = { requestId: command.requestId, ip: command.meta.ip };
+  if (!presented || !(await ctx.sessions.revoke(presented.sid, presented.hash))) {
+    ctx.audit.emit({ ...audit, action: 'logout.rejected', ...(presented ? { sessionId: presented.sid } : {}) });
+    throw new AppError('invalid_token', 'refresh token is invalid or expired');
+  }
+  ctx.audit.emit({ ...audit, action: 'logout.succeeded', sessionId: presented.sid });
+  return { status: 204 };
+};

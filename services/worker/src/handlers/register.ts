@@ -1,0 +1,23 @@
+import { randomUUID } from 'node:crypto';
+import { AppError, checkNewPassword, registerBody, type Command } from '@authgate/shared';
+import type { CommandHandler } from '../context.ts';
+
+export const register: CommandHandler = async (command: Command, ctx) => {
+  const { email, password } = registerBody.parse(command.body);
+  checkNewPassword(password);
+  // Cheap check first: no bcrypt work for an address that is already taken.
+  const holder = await ctx.users.findByEmail(email);
+  if (holder) throw new AppError('email_taken', 'an account with this email already exists');
+
+  const outcome = await ctx.users.create({
+    id: randomUUID(),
+    email,
+    passwordHash: await ctx.hasher.hash(password),
+    registrationRequestId: command.requestId,
+  });
+  // A redelivered command finds the user it created itself and answers as the first delivery did.
+  const userId = outcome.created ? outcome.id : outcome.existing.registrationRequestId === command.requestId ? outcome.existing.id : undefined;
+  if (!userId) throw new AppError('email_taken', 'an account with this email already exists');
+  ctx.audit.emit({ action: 'register.succeeded', requestId: command.requestId, ip: command.meta.ip, userId });
+  return { status: 201, data: { userId } };
+};

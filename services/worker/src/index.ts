@@ -1,0 +1,64 @@
+import { createRedis, loadSigningKey, type Config, type Logger, type ResultBus, type CommandQueue } from '@authgate/shared';
+import { AuditLog } from './audit.ts';
+import { createCommandConsumer, type ConsumerStats } from './consumer.ts';
+import type { WorkerContext } from './context.ts';
+import { openDatabase } from './db/database.ts';
+import { migrateToLatest } from './db/migrations.ts';
+import { UserRepository } from './db/users.ts';
+import { PasswordHasher } from './passwords.ts';
+import { MemorySessionStore } from './sessions/memory-sessions.ts';
+import { RedisSessionStore } from './sessions/redis-sessions.ts';
+import type { SessionStore } from './sessions/types.ts';
+import { AccessTokenSigner } from './tokens.ts';
+
+export interface WorkerHandle {
+  stats: ConsumerStats;
+  ready(): Promise<boolean>;
+  /** Stops taking commands, finishes those in hand, closes its own connections. */
+  stop(): Promise<void>;
+}
+
+/** The auth worker: consumes commands, does the expensive work, answers on the requester's channel. */
+export async function startWorker(config: Config, deps: { queue: CommandQueue; results: ResultBus; log: Logger }): Promise<WorkerHandle> {
+  const log = deps.log.child({ role: 'worker' });
+  const db = openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log });
+  await migrateToLatest(db);
+  const users = new UserRepository(db);
+  const sessions: SessionStore = config.REDIS_URL
+    ? new RedisSessionStore(createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-sessions`), config.NAMESPACE)
+    : new MemorySessionStore();
+  const ctx: WorkerContext = {
+    users,
+    sessions,
+    hasher: await PasswordHasher.create(config.BCRYPT_COST),
+    signer: new AccessTokenSigner(await loadSigningKey(config), {
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      ttlSeconds: config.ACCESS_TOKEN_TTL_S,
+    }),
+    refreshTtlMs: config.REFRESH_TOKEN_TTL_S * 1000,
+    audit: new AuditLog(log.child({ component: 'audit' })),
+    log,
+  };
+  const stats: ConsumerStats = { handled: 0, expired: 0, duplicates: 0, malformed: 0 };
+  const consume = createCommandConsumer(ctx, deps.results, stats);
+  const inHand = new Set<Promise<void>>();
+  const tracked = (command: Parameters<typeof consume>[0]) => {
+    const work = consume(command);
+    inHand.add(work);
+    return work.finally(() => inHand.delete(work));
+  };
+  await deps.queue.consume(tracked, { password: config.PASSWORD_PREFETCH, session: config.SESSION_PREFETCH });
+  log.info({ bcryptCost: config.BCRYPT_COST, threads: config.UV_THREADPOOL_SIZE, prefetch: config.PASSWORD_PREFETCH }, 'worker consuming');
+
+  return {
+    stats,
+    ready: async () => (await users.ping()) && (await sessions.ready()) && (await deps.queue.ready()),
+    async stop() {
+      await deps.queue.stopConsuming();
+      await Promise.allSettled([...inHand]);
+      await sessions.close();
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { z } from 'zod';
+import { newNodeId, isValidNodeId } from './ids.ts';
+
+/** The roles one process can play; `all` runs every role in one process with embedded defaults. */
+export const TARGETS = ['all', 'edge', 'worker'] as const;
+export type Target = (typeof TARGETS)[number];
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .url()
+    .refine((v) => protocols.includes(new URL(v).protocol), `must start with ${protocols.join(' or ')}//`)
+    .optional();
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: int(0, 65535).default(8080),
+  NODE_ID: z.string().refine(isValidNodeId, 'must be 1-32 characters of a-z, 0-9 and -').optional(),
+  /** Namespaces queue names and Redis keys so several deployments (or test runs) can share brokers. */
+  NAMESPACE: z.string().regex(/^[a-z0-9_-]{1,40}$/, 'must be 1-40 characters of a-z, 0-9, _ and -').default('authgate'),
+  DATA_DIR: z.string().min(1).default('.data'),
+
+  DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+  AMQP_URL: optionalUrl(['amqp:', 'amqps:']),
+  REDIS_URL: optionalUrl(['redis:', 'rediss:']),
+
+  BCRYPT_COST: int(4, 15).default(12),
+  UV_THREADPOOL_SIZE: int(1, 128).default(os.availableParallelism()),
+  PASSWORD_PREFETCH: int(1, 1000).optional(),
+  SESSION_PREFETCH: int(1, 5000).default(200),
+  QUEUE_MAX_LENGTH: int(1, 10_000_000).default(100_000),
+
+  REQUEST_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  MAX_PENDING: int(1, 1_000_000).default(20_000),
+  MAX_BODY_BYTES: int(256, 1_048_576).default(16_384),
+  WS_MAX_PAYLOAD_BYTES: int(256, 1_048_576).default(16_384),
+  WS_IDLE_TIMEOUT_S: int(8, 960).default(120),
+  WS_MAX_BACKPRESSURE_BYTES: int(1024, 64 * 1_048_576).default(1_048_576),
+  WS_MAX_MESSAGES_PER_10S: int(1, 100_000).default(200),
+  /** Peers whose X-Forwarded-For is believed (the nginx in front); comma-separated IPs. */
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.union([z.ipv4(), z.ipv6()], { message: 'must list IP addresses' }))),
+  RATE_LIMIT_IP_PER_MINUTE: int(1, 10_000_000).default(600),
+  VERIFY_CACHE_SIZE: int(0, 10_000_000).default(100_000),
+
+  JWT_ISSUER: z.string().min(1).default('authgate'),
+  JWT_AUDIENCE: z.string().min(1).default('authgate'),
+  ACCESS_TOKEN_TTL_S: int(30, 86_400).default(900),
+  REFRESH_TOKEN_TTL_S: int(60, 365 * 86_400).default(30 * 86_400),
+  /** PKCS#8 PEM of the RS256 signing key: workers only. Generated into DATA_DIR in development. */
+  JWT_PRIVATE_KEY: z.string().min(1).optional(),
+  /** JWKS JSON of the verification keys: edges only. Derived from the private key in development. */
+  JWT_PUBLIC_JWKS: z.string().min(1).optional(),
+});
+
+export type Config = z.infer<typeof configSchema> & { NODE_ID: string; PASSWORD_PREFETCH: number };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** `*_FILE` variants (Docker/Kubernetes secrets) are read in place of the value itself. */
+function readFileVariables(env: NodeJS.ProcessEnv, readFile: (path: string) => string): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = { ...env };
+  for (const name of ['JWT_PRIVATE_KEY', 'JWT_PUBLIC_JWKS', 'DATABASE_URL', 'AMQP_URL', 'REDIS_URL']) {
+    const file = env[`${name}_FILE`];
+    if (file && !env[name]) out[name] = readFile(file).trim();
+  }
+  // An empty variable means "not set": it must not turn into an invalid URL or a zero.
+  for (const [key, value] of Object.entries(out)) if (value === '') delete out[key];
+  return out;
+}
+
+/**
+ * Reads and checks every setting, collecting one clear message per bad or missing one.
+ * In production a service refuses to start without the secrets its role needs.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv,
+  target: Target,
+  readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): Config {
+  const problems: string[] = [];
+  let raw: Record<string, string | undefined>;
+  try {
+    raw = readFileVariables(env, readFile);
+  } catch (err) {
+    throw new ConfigError([`cannot read a *_FILE setting: ${(err as Error).message}`]);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = issue.path.join('.');
+      const given = raw[name];
+      const shown = given === undefined ? 'not set' : isSecretSetting(name) ? 'value hidden' : `got ${JSON.stringify(given)}`;
+      problems.push(`${name}: ${issue.message} (${shown})`);
+    }
+    throw new ConfigError(problems);
+  }
+  const config = parsed.data;
+  if (config.NODE_ENV === 'production') {
+    if (target !== 'edge' && !config.JWT_PRIVATE_KEY) problems.push('JWT_PRIVATE_KEY: required in production (PKCS#8 PEM, or JWT_PRIVATE_KEY_FILE)');
+    if (target !== 'worker' && !config.JWT_PUBLIC_JWKS) problems.push('JWT_PUBLIC_JWKS: required in production (JWKS JSON, or JWT_PUBLIC_JWKS_FILE)');
+    if (target !== 'all') {
+      for (const name of ['AMQP_URL', 'REDIS_URL'] as const) if (!config[name]) problems.push(`${name}: required in production for the ${target} role`);
+      if (target === 'worker' && !config.DATABASE_URL) problems.push('DATABASE_URL: required in production for the worker role');
+    }
+    if (config.BCRYPT_COST < 10) problems.push(`BCRYPT_COST: must be at least 10 in production (got ${config.BCRYPT_COST})`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    ...config,
+    NODE_ID: config.NODE_ID ?? newNodeId(),
+    // Enough bcrypt jobs in hand to keep every thread busy while the next ones arrive, no more:
+    // a deep prefetch would let commands expire in this process instead of in the queue.
+    PASSWORD_PREFETCH: config.PASSWORD_PREFETCH ?? config.UV_THREADPOOL_SIZE * 2,
+  };
+}
+
+function isSecretSetting(name: string): boolean {
+  return /KEY|JWKS|URL|SECRET|PASSWORD|PEPPER/.test(name);
+}

@@ -1,0 +1,62 @@
+/** Error codes of the public contract (API.md) and the HTTP status each one carries. */
+export const ERROR_STATUS = {
+  invalid_request: 400,
+  weak_password: 400,
+  invalid_credentials: 401,
+  invalid_token: 401,
+  forbidden: 403,
+  not_found: 404,
+  email_taken: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  internal: 500,
+  overloaded: 503,
+  timeout: 504,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+export interface ErrorPayload {
+  code: ErrorCode;
+  message: string;
+  requestId?: string;
+  details?: FieldIssue[];
+  retryAfter?: number;
+}
+
+/** An error meant for the client: its message must never carry a secret or a stack. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: FieldIssue[];
+  readonly retryAfter?: number;
+
+  constructor(code: ErrorCode, message: string, extra: { details?: FieldIssue[]; retryAfter?: number } = {}) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    if (extra.details) this.details = extra.details;
+    if (extra.retryAfter !== undefined) this.retryAfter = extra.retryAfter;
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+
+  toPayload(requestId?: string): ErrorPayload {
+    const payload: ErrorPayload = { code: this.code, message: this.message };
+    if (requestId) payload.requestId = requestId;
+    if (this.details) payload.details = this.details;
+    if (this.retryAfter !== undefined) payload.retryAfter = this.retryAfter;
+    return payload;
+  }
+}
+
+/** Anything that is not an AppError becomes a bare `internal`: unknown errors may hold secrets. */
+export function toAppError(err: unknown): AppError {
+  return err instanceof AppError ? err : new AppError('internal', 'internal error');
+}

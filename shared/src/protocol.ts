@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import type { FieldIssue } from './errors.ts';
+
+/**
+ * The wire contract of API.md as zod schemas: request bodies, WebSocket frames, the commands edges
+ * publish to the queue and the results workers publish back. Every service validates with these.
+ */
+
+export const BCRYPT_MAX_BYTES = 72;
+
+export const emailSchema = z.string().trim().max(254).pipe(z.email({ message: 'must be an email address' }));
+/** Login accepts any password length up to a sane bound; policy (min length, 72 bytes) is enforced at registration. */
+const passwordSchema = z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters');
+const tokenSchema = z.string().min(16, 'is too short').max(4096, 'is too long');
+
+export const registerBody = z.object({ email: emailSchema, password: passwordSchema });
+export const loginBody = z.object({
+  email: emailSchema,
+  password: passwordSchema,
+  deviceId: z.string().min(1).max(128).optional(),
+});
+export const refreshBody = z.object({ refreshToken: tokenSchema });
+export const logoutBody = refreshBody;
+export const verifyBody = z.object({ accessToken: tokenSchema });
+
+export type RegisterBody = z.infer<typeof registerBody>;
+export type LoginBody = z.infer<typeof loginBody>;
+export type RefreshBody = z.infer<typeof refreshBody>;
+export type LogoutBody = z.infer<typeof logoutBody>;
+
+/** Commands that go through the queue to a worker. `verify` never does: edges check tokens themselves. */
+export const COMMAND_KINDS = ['register', 'login', 'refresh', 'logout'] as const;
+export type CommandKind = (typeof COMMAND_KINDS)[number];
+
+export const bodySchemas = {
+  register: registerBody,
+  login: loginBody,
+  refresh: refreshBody,
+  logout: logoutBody,
+} as const;
+
+/** Commands that cost a bcrypt hash go to their own queue so cheap ones never wait behind them. */
+export const PASSWORD_KINDS: ReadonlySet<CommandKind> = new Set(['register', 'login']);
+
+const clientId = z.string().min(1).max(64);
+
+export const clientFrame = z.discriminatedUnion('type', [
+  registerBody.extend({ type: z.literal('register'), id: clientId }),
+  loginBody.extend({ type: z.literal('login'), id: clientId }),
+  refreshBody.extend({ type: z.literal('refresh'), id: clientId }),
+  logoutBody.extend({ type: z.literal('logout'), id: clientId }),
+  verifyBody.extend({ type: z.literal('verify'), id: clientId }),
+]);
+export type ClientFrame = z.infer<typeof clientFrame>;
+
+export const replyToSchema = z.object({
+  nodeId: z.string().min(1).max(32),
+  connectionId: z.string().max(128).optional(),
+  clientId: clientId.optional(),
+  /** Deferred delivery (X-Connection-Id): pushed to the connection, with no request waiting on the node. */
+  deferred: z.boolean().optional(),
+});
+export type ReplyTo = z.infer<typeof replyToSchema>;
+
+export const commandSchema = z.object({
+  v: z.literal(1),
+  requestId: z.string().uuid(),
+  kind: z.enum(COMMAND_KINDS),
+  body: z.record(z.string(), z.unknown()),
+  replyTo: replyToSchema,
+  /** Epoch ms after which nobody waits for the answer: workers drop the command instead of hashing. */
+  deadline: z.number().int().positive(),
+  meta: z.object({ ip: z.string().max(64) }),
+});
+export type Command = z.infer<typeof commandSchema>;
+
+const errorShape = z.object({
+  code: z.string(),
+  message: z.string(),
+  details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  retryAfter: z.number().optional(),
+});
+
+export const resultSchema = z.discriminatedUnion('ok', [
+  z.object({ requestId: z.string(), replyTo: replyToSchema, ok: z.literal(true), status: z.number().int(), data: z.unknown().optional() }),
+  z.object({ requestId: z.string(), replyTo: replyToSchema, ok: z.literal(false), status: z.number().int(), error: errorShape }),
+]);
+export type Result = z.infer<typeof resultSchema>;
+
+/** The `result` frame of API.md, as pushed to a WebSocket and served by GET /auth/results/:id. */
+export function resultFrame(id: string, result: Result): Record<string, unknown> {
+  return result.ok
+    ? { type: 'result', id, ok: true, status: result.status, ...(result.data === undefined ? {} : { data: result.data }) }
+    : { type: 'result', id, ok: false, status: result.status, error: result.error };
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  sessionId: string;
+  user: { id: string; email: string };
+}
+
+/** zod issues as the `details` list of an `invalid_request` error. */
+export function fieldIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || '(root)',
+    message: issue.message,
+  }));
+}

@@ -8,3 +8,4 @@ export * from './keys.ts';
 export * from './redis.ts';
 export * from './transport/types.ts';
 export * from './transport/factory.ts';
+export * from './client/socket-client.ts';

@@ -23,9 +23,10 @@ export interface SocketOptions {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const FLOOD_WINDOW_MS = 10_000;
+const OVERSIZE_HARD_CAP_FACTOR = 16;
 
 /**
- * The /ws protocol of API.md. Frames over WS_MAX_PAYLOAD_BYTES are closed by uWS with 1009; a client
+ * The /ws protocol of API.md. A frame over WS_MAX_PAYLOAD_BYTES closes the connection with 1009; a client
  * sending more than its share of frames is closed with 1008. Everything else that is wrong gets an
  * `error` (unknown or unparseable frame) or an error `result` (a request with bad fields) and the
  * connection stays open.
@@ -66,7 +67,9 @@ export function registerWebSocket(app: TemplatedApp, deps: { relay: Relay; conne
   };
 
   app.ws<SocketData>('/ws', {
-    maxPayloadLength: options.maxPayloadBytes,
+    // uWS drops a connection whose frame passes its own limit without a close frame (1006). Its hard cap
+    // sits well above ours so that an oversized frame gets a proper 1009 from the check in `message`.
+    maxPayloadLength: options.maxPayloadBytes * OVERSIZE_HARD_CAP_FACTOR,
     idleTimeout: options.idleTimeoutS,
     maxBackpressure: options.maxBackpressureBytes,
     closeOnBackpressureLimit: 1,
@@ -98,6 +101,10 @@ export function registerWebSocket(app: TemplatedApp, deps: { relay: Relay; conne
       }
       if (++data.frames > options.maxFramesPer10s) {
         ws.end(1008, 'message rate exceeded');
+        return;
+      }
+      if (message.byteLength > options.maxPayloadBytes) {
+        ws.end(1009, 'message too big');
         return;
       }
       if (isBinary) {

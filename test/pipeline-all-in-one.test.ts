@@ -1,0 +1,32 @@
+import { after, before, describe } from 'node:test';
+import { startProcess, type RunningProcess } from './helpers/processes.ts';
+import { pipelineScenarios, type Deployment } from './helpers/scenarios.ts';
+import { tempDir } from './helpers/services.ts';
+
+/**
+ * The all-in-one shape of `npm start`: one process, embedded PGlite, in-process queue and pub/sub.
+ * Both "edges" of the scenarios are that one process.
+ */
+describe('pipeline: all-in-one process with embedded defaults', () => {
+  const LIMITS = { MAX_BODY_BYTES: 4096, WS_MAX_PAYLOAD_BYTES: 4096, WS_MAX_MESSAGES_PER_10S: 100 };
+  let proc: RunningProcess;
+  let deployment: Deployment;
+  const data = tempDir('aio');
+
+  before(async () => {
+    proc = await startProcess('all', {
+      DATA_DIR: data.dir,
+      BCRYPT_COST: '4',
+      RATE_LIMIT_IP_PER_MINUTE: '100000',
+      ...Object.fromEntries(Object.entries(LIMITS).map(([k, v]) => [k, String(v)])),
+    });
+    deployment = { a: proc, b: proc, maxBodyBytes: LIMITS.MAX_BODY_BYTES, wsMaxPayloadBytes: LIMITS.WS_MAX_PAYLOAD_BYTES, wsMaxFramesPer10s: LIMITS.WS_MAX_MESSAGES_PER_10S };
+  });
+
+  after(async () => {
+    await proc?.stop();
+    data.remove();
+  });
+
+  pipelineScenarios(() => deployment);
+});

@@ -1,0 +1,42 @@
+import { after, before, describe } from 'node:test';
+import { startProcess, type RunningProcess } from './helpers/processes.ts';
+import { pipelineScenarios, type Deployment } from './helpers/scenarios.ts';
+import { AMQP_URL, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from './helpers/services.ts';
+
+/**
+ * The distributed shape: two edge processes and one worker process over the machine's real RabbitMQ,
+ * Redis and PostgreSQL. Edges get no DATABASE_URL and no private key: they cannot touch either.
+ */
+describe('pipeline: two edges and a worker over RabbitMQ, Redis and PostgreSQL', () => {
+  const LIMITS = { MAX_BODY_BYTES: 4096, WS_MAX_PAYLOAD_BYTES: 4096, WS_MAX_MESSAGES_PER_10S: 100 };
+  const processes: RunningProcess[] = [];
+  let deployment: Deployment;
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  const data = tempDir('dist');
+
+  before(async () => {
+    database = await createTestDatabase('pipeline');
+    const common = {
+      NAMESPACE: uniqueNamespace('pipe'),
+      AMQP_URL,
+      REDIS_URL,
+      DATA_DIR: data.dir,
+      BCRYPT_COST: '4',
+      RATE_LIMIT_IP_PER_MINUTE: '100000',
+      ...Object.fromEntries(Object.entries(LIMITS).map(([k, v]) => [k, String(v)])),
+    };
+    // The worker first: in development it creates the signing key that the edges derive their JWKS from.
+    processes.push(await startProcess('worker', { ...common, DATABASE_URL: database.url }));
+    const [a, b] = await Promise.all([startProcess('edge', common), startProcess('edge', common)]);
+    processes.push(a!, b!);
+    deployment = { a: a!, b: b!, maxBodyBytes: LIMITS.MAX_BODY_BYTES, wsMaxPayloadBytes: LIMITS.WS_MAX_PAYLOAD_BYTES, wsMaxFramesPer10s: LIMITS.WS_MAX_MESSAGES_PER_10S };
+  });
+
+  after(async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+    await database?.drop();
+    data.remove();
+  });
+
+  pipelineScenarios(() => deployment);
+});

@@ -1,7 +1,7 @@
 import { after, before, describe } from 'node:test';
 import { startProcess, type RunningProcess } from './helpers/processes.ts';
 import { pipelineScenarios, type Deployment } from './helpers/scenarios.ts';
-import { AMQP_URL, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from './helpers/services.ts';
+import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from './helpers/services.ts';
 
 /**
  * The distributed shape: two edge processes and one worker process over the machine's real RabbitMQ,
@@ -13,11 +13,12 @@ describe('pipeline: two edges and a worker over RabbitMQ, Redis and PostgreSQL',
   let deployment: Deployment;
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   const data = tempDir('dist');
+  const namespace = uniqueNamespace('pipe');
 
   before(async () => {
     database = await createTestDatabase('pipeline');
     const common = {
-      NAMESPACE: uniqueNamespace('pipe'),
+      NAMESPACE: namespace,
       AMQP_URL,
       REDIS_URL,
       DATA_DIR: data.dir,
@@ -35,6 +36,7 @@ describe('pipeline: two edges and a worker over RabbitMQ, Redis and PostgreSQL',
   after(async () => {
     await Promise.all(processes.map((p) => p.stop()));
     await database?.drop();
+    await cleanupNamespace(namespace);
     data.remove();
   });
 

@@ -11,8 +11,7 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const optionalUrl = (protocols: string[]) =>
   z
     .string()
-    .url()
-    .refine((v) => protocols.includes(new URL(v).protocol), `must start with ${protocols.join(' or ')}//`)
+    .refine((v) => URL.canParse(v) && protocols.includes(new URL(v).protocol), `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`)
     .optional();
 
 export const configSchema = z.object({
@@ -101,7 +100,8 @@ export function loadConfig(
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      const name = issue.path.join('.');
+      // The variable itself, also for issues inside a parsed value (TRUSTED_PROXIES.0 is TRUSTED_PROXIES).
+      const name = String(issue.path[0] ?? '(config)');
       const given = raw[name];
       const shown = given === undefined ? 'not set' : isSecretSetting(name) ? 'value hidden' : `got ${JSON.stringify(given)}`;
       problems.push(`${name}: ${issue.message} (${shown})`);

@@ -37,3 +37,21 @@ export async function createTestDatabase(label: string): Promise<{ url: string; 
     },
   };
 }
+
+/** Removes what a test run left in the shared brokers: its queues and its Redis keys. */
+export async function cleanupNamespace(namespace: string): Promise<void> {
+  const amqplib = await import('amqplib');
+  const connection = await amqplib.connect(AMQP_URL);
+  const channel = await connection.createChannel();
+  for (const lane of ['password', 'session']) await channel.deleteQueue(`${namespace}.cmd.${lane}`);
+  await connection.close();
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+  await redis.quit();
+}

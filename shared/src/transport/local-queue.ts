@@ -2,7 +2,8 @@ import { AppError } from '../errors.ts';
 import type { Command } from '../protocol.ts';
 import { laneOf, LANES, type CommandQueue, type Lane } from './types.ts';
 
-const DELIVERY_LIMIT = 5;
+/** As with the RabbitMQ driver's classic queues: a failed command gets one more try, then it is poison. */
+const DELIVERY_LIMIT = 2;
 
 interface Entry {
   command: Command;
@@ -62,6 +63,7 @@ export class LocalCommandQueue implements CommandQueue {
 
   async publish(command: Command): Promise<void> {
     if (this.closed) throw new AppError('overloaded', 'the command queue is closed');
+    if (command.deadline <= Date.now()) throw new AppError('timeout', 'the request expired before it was queued');
     const lane = this.lanes[laneOf(command.kind)];
     if (lane.items.length >= lane.maxLength) throw new AppError('overloaded', 'the command queue is full');
     lane.push({ command, deliveries: 0 });

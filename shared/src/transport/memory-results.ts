@@ -35,6 +35,7 @@ export class MemoryResultBus implements ResultBus {
   }
 
   async subscribe(nodeId: string, onResult: ResultHandler): Promise<void> {
+    if (this.handlers.has(nodeId)) throw new Error(`node ${nodeId} already has a subscriber`);
     this.handlers.set(nodeId, onResult);
   }
 

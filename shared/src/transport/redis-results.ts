@@ -50,6 +50,7 @@ export class RedisResultBus implements ResultBus {
   }
 
   async subscribe(nodeId: string, onResult: ResultHandler, onResync?: () => void): Promise<void> {
+    if (this.subscriber) throw new Error('this result bus already listens on a node channel');
     const subscriber = createRedis(this.url, this.log, `${this.namespace}-sub-${nodeId}`, {
       // A subscriber must never give up: results arrive only through it.
       maxRetriesPerRequest: null,

@@ -6,6 +6,7 @@ export interface UserRecord {
   email: string;
   passwordHash: string;
   createdAt: Date;
+  registrationRequestId: string;
 }
 
 export type CreateOutcome = { created: true; id: string } | { created: false; existing: { id: string; registrationRequestId: string } };
@@ -16,10 +17,10 @@ export class UserRepository {
   async findByEmail(email: string): Promise<UserRecord | undefined> {
     const row = await this.db
       .selectFrom('users')
-      .select(['id', 'email', 'password_hash', 'created_at'])
+      .select(['id', 'email', 'password_hash', 'created_at', 'registration_request_id'])
       .where(sql<string>`lower(email)`, '=', email.toLowerCase())
       .executeTakeFirst();
-    return row && { id: row.id, email: row.email, passwordHash: row.password_hash, createdAt: row.created_at };
+    return row && { id: row.id, email: row.email, passwordHash: row.password_hash, createdAt: row.created_at, registrationRequestId: row.registration_request_id };
   }
 
   async emailExists(email: string): Promise<boolean> {

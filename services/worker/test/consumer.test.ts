@@ -1,0 +1,322 @@
+import { createPublicKey, randomBytes, randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { jwtVerify } from 'jose';
+import { sql } from 'kysely';
+import {
+  MemoryResultBus,
+  createLogger,
+  loadConfig,
+  loadSigningKey,
+  type Command,
+  type CommandKind,
+  type Result,
+  type SigningKey,
+  type TokenPair,
+} from '@authgate/shared';
+import { AuditLog } from '../src/audit.ts';
+import { createCommandConsumer, type ConsumerStats } from '../src/consumer.ts';
+import type { WorkerContext } from '../src/context.ts';
+import { openDatabase, type Db } from '../src/db/database.ts';
+import { migrateToLatest } from '../src/db/migrations.ts';
+import { UserRepository } from '../src/db/users.ts';
+import { PasswordHasher } from '../src/passwords.ts';
+import { MemorySessionStore } from '../src/sessions/memory-sessions.ts';
+import { AccessTokenSigner } from '../src/tokens.ts';
+import { createTestDatabase, tempDir } from '../../../test/helpers/services.ts';
+
+const log = createLogger({ level: 'silent', name: 'test' });
+const NODE_ID = 'node-consumer';
+const PASSWORD = 'correct horse battery';
+const ISSUER = 'authgate-test';
+const AUDIENCE = 'authgate-test-clients';
+
+const newEmail = () => `user-${randomBytes(6).toString('hex')}@example.test`;
+
+function makeCommand(kind: CommandKind, body: Record<string, unknown>, deadline = Date.now() + 10_000): Command {
+  return { v: 1, requestId: randomUUID(), kind, body, replyTo: { nodeId: NODE_ID }, deadline, meta: { ip: '127.0.0.1' } };
+}
+
+describe('command consumer with a real worker context', () => {
+  const tmp = tempDir('consumer');
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let db: Db;
+  let sessions: MemorySessionStore;
+  let bus: MemoryResultBus;
+  let signingKey: SigningKey;
+  let consume: (command: Command) => Promise<void>;
+  const stats: ConsumerStats = { handled: 0, expired: 0, duplicates: 0, malformed: 0 };
+  const received: Result[] = [];
+  let ctx: WorkerContext;
+  const ctxForFlaky = () => ctx;
+
+  /** Runs one command through the consumer; returns the results published for it. */
+  async function run(command: Command): Promise<Result[]> {
+    await consume(command);
+    // MemoryResultBus hands results over on a later tick.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return received.filter((r) => r.requestId === command.requestId);
+  }
+
+  /** Runs a command that must publish exactly one result, and returns it. */
+  async function one(command: Command): Promise<Result> {
+    const results = await run(command);
+    assert.equal(results.length, 1, `results for ${command.kind}`);
+    return results[0]!;
+  }
+
+  async function usersWithEmail(email: string): Promise<number> {
+    const row = await db
+      .selectFrom('users')
+      .select(db.fn.countAll<string>().as('n'))
+      .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async function register(email: string, password = PASSWORD): Promise<Result> {
+    return one(makeCommand('register', { email, password }));
+  }
+
+  async function login(email: string, password = PASSWORD): Promise<Result> {
+    return one(makeCommand('login', { email, password }));
+  }
+
+  function pairOf(result: Result): TokenPair {
+    assert.equal(result.ok, true, `expected success, got ${JSON.stringify(result)}`);
+    assert.ok(result.ok);
+    return result.data as TokenPair;
+  }
+
+  function errorOf(result: Result) {
+    assert.equal(result.ok, false, `expected an error, got ${JSON.stringify(result)}`);
+    assert.ok(!result.ok);
+    return result.error;
+  }
+
+  before(async () => {
+    database = await createTestDatabase('consumer');
+    db = openDatabase({ url: database.url, dataDir: tmp.dir, log });
+    await migrateToLatest(db);
+    const config = loadConfig({ DATA_DIR: tmp.dir, NODE_ENV: 'test' }, 'worker');
+    signingKey = await loadSigningKey(config);
+    sessions = new MemorySessionStore();
+    ctx = {
+      users: new UserRepository(db),
+      sessions,
+      hasher: await PasswordHasher.create(4),
+      signer: new AccessTokenSigner(signingKey, { issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 900 }),
+      refreshTtlMs: 60_000,
+      audit: new AuditLog(log),
+      log,
+    };
+    bus = new MemoryResultBus();
+    await bus.subscribe(NODE_ID, (result) => received.push(result));
+    consume = createCommandConsumer(ctx, bus, stats);
+  });
+
+  after(async () => {
+    await bus?.close();
+    await sessions?.close();
+    await db?.destroy();
+    await database?.drop();
+    tmp.remove();
+  });
+
+  test('register: one result, status 201, with the new user id', async () => {
+    const email = newEmail();
+    const before = { ...stats };
+    const result = await register(email);
+    assert.equal(result.ok, true);
+    assert.equal(result.status, 201);
+    assert.ok(result.ok);
+    const { userId } = result.data as { userId: string };
+    assert.match(userId, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(result.replyTo, { nodeId: NODE_ID });
+    assert.equal(stats.handled, before.handled + 1);
+    assert.equal(await usersWithEmail(email), 1);
+  });
+
+  test('a redelivered register command creates no second user and publishes no second result', async () => {
+    const email = newEmail();
+    const command = makeCommand('register', { email, password: PASSWORD });
+    const first = await run(command);
+    assert.equal(first.length, 1);
+    assert.equal(first[0]!.status, 201);
+    const duplicatesBefore = stats.duplicates;
+
+    const again = await run(structuredClone(command));
+    assert.equal(again.length, 1, 'a second result was published');
+    assert.equal(stats.duplicates, duplicatesBefore + 1);
+    assert.equal(await usersWithEmail(email), 1);
+  });
+
+  test('a register whose first result was lost answers 201 with the same user when redelivered', async () => {
+    // The first delivery creates the user, then publishing its result fails (Redis away): the queue
+    // redelivers, and the retry must answer as the first would have, not 409 to its own registration.
+    class FailingOnceBus extends MemoryResultBus {
+      failed = false;
+      override async deliver(result: Result): Promise<boolean> {
+        if (!this.failed) {
+          this.failed = true;
+          throw new Error('result store unavailable');
+        }
+        return super.deliver(result);
+      }
+    }
+    const flaky = new FailingOnceBus();
+    const pushed: Result[] = [];
+    await flaky.subscribe(NODE_ID, (result) => pushed.push(result));
+    const flakyConsume = createCommandConsumer(ctxForFlaky(), flaky, { handled: 0, expired: 0, duplicates: 0, malformed: 0 });
+    const email = newEmail();
+    const command = makeCommand('register', { email, password: PASSWORD });
+    await assert.rejects(flakyConsume(command), /result store unavailable/);
+    assert.equal(await usersWithEmail(email), 1);
+    await flakyConsume(structuredClone(command));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.equal(pushed.length, 1);
+    assert.equal(pushed[0]!.status, 201);
+    assert.equal(await usersWithEmail(email), 1);
+    await flaky.close();
+  });
+
+  test('registering a taken email (another case, another request) answers 409 email_taken', async () => {
+    const email = newEmail();
+    assert.equal((await register(email)).status, 201);
+    const result = await register(email.toUpperCase());
+    assert.equal(result.status, 409);
+    assert.equal(errorOf(result).code, 'email_taken');
+    assert.equal(await usersWithEmail(email), 1);
+  });
+
+  test('an expired command is dropped: no result, no user, counted as expired', async () => {
+    const email = newEmail();
+    const expiredBefore = stats.expired;
+    const command = makeCommand('register', { email, password: PASSWORD }, Date.now() - 1_000);
+    const results = await run(command);
+    assert.deepEqual(results, []);
+    assert.equal(stats.expired, expiredBefore + 1);
+    assert.equal(await usersWithEmail(email), 0);
+    assert.deepEqual(await bus.collect([command.requestId]), []);
+  });
+
+  test('a malformed command is dropped and counted', async () => {
+    const malformedBefore = stats.malformed;
+    const command = { ...makeCommand('login', {}), v: 2 } as unknown as Command;
+    assert.deepEqual(await run(command), []);
+    assert.equal(stats.malformed, malformedBefore + 1);
+  });
+
+  test('wrong password and unknown email: both 401 invalid_credentials with identical error objects', async () => {
+    const email = newEmail();
+    assert.equal((await register(email)).status, 201);
+
+    const wrongPassword = await login(email, 'not the right password');
+    const unknownEmail = await login(newEmail(), PASSWORD);
+    assert.equal(wrongPassword.status, 401);
+    assert.equal(unknownEmail.status, 401);
+    assert.equal(errorOf(wrongPassword).code, 'invalid_credentials');
+    assert.deepEqual(errorOf(unknownEmail), errorOf(wrongPassword));
+  });
+
+  test('login with the right password in another email case succeeds', async () => {
+    const email = newEmail();
+    const registered = await register(email);
+    assert.ok(registered.ok);
+    const { userId } = registered.data as { userId: string };
+    const pair = pairOf(await login(email.toUpperCase()));
+    assert.equal(pair.user.id, userId);
+    assert.equal(pair.tokenType, 'Bearer');
+    assert.equal(pair.expiresIn, 900);
+  });
+
+  test('a weak password gives 400 weak_password and no user', async () => {
+    const email = newEmail();
+    const result = await register(email, 'short');
+    assert.equal(result.status, 400);
+    assert.equal(errorOf(result).code, 'weak_password');
+    assert.equal(await usersWithEmail(email), 0);
+  });
+
+  test('a 73-byte password gives 400 invalid_request and no user', async () => {
+    const email = newEmail();
+    const password = 'p'.repeat(73);
+    assert.equal(Buffer.byteLength(password), 73);
+    const result = await register(email, password);
+    assert.equal(result.status, 400);
+    assert.equal(errorOf(result).code, 'invalid_request');
+    assert.equal(await usersWithEmail(email), 0);
+
+    // 72 bytes is the most bcrypt reads: still accepted.
+    assert.equal((await register(newEmail(), 'p'.repeat(72))).status, 201);
+  });
+
+  test('an invalid body gives 400 invalid_request with details', async () => {
+    const result = await one(makeCommand('register', { email: 'not-an-email', password: PASSWORD }));
+    assert.equal(result.status, 400);
+    const error = errorOf(result);
+    assert.equal(error.code, 'invalid_request');
+    assert.ok(error.details?.some((d) => d.path === 'email'), JSON.stringify(error.details));
+  });
+
+  test('login issues a verifiable token pair', async () => {
+    const email = newEmail();
+    const registered = await register(email);
+    assert.ok(registered.ok);
+    const { userId } = registered.data as { userId: string };
+    const pair = pairOf(await login(email));
+    assert.equal(pair.user.email, email);
+    const { payload, protectedHeader } = await jwtVerify(pair.accessToken, createPublicKey(signingKey.privateKey), {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithms: ['RS256'],
+    });
+    assert.equal(protectedHeader.kid, signingKey.kid);
+    assert.equal(payload.sub, userId);
+    assert.equal(payload.sid, pair.sessionId);
+    assert.ok(!pair.refreshToken.includes(PASSWORD));
+  });
+
+  test('login, refresh, then reusing the first refresh token: invalid_token, and the family is revoked', async () => {
+    const email = newEmail();
+    assert.equal((await register(email)).status, 201);
+    const first = pairOf(await login(email));
+
+    const second = pairOf(await one(makeCommand('refresh', { refreshToken: first.refreshToken })));
+    assert.notEqual(second.refreshToken, first.refreshToken);
+    assert.equal(second.sessionId, first.sessionId);
+    assert.equal(second.user.email, email);
+
+    const reuse = await one(makeCommand('refresh', { refreshToken: first.refreshToken }));
+    assert.equal(reuse.status, 401);
+    assert.equal(errorOf(reuse).code, 'invalid_token');
+
+    const afterReuse = await one(makeCommand('refresh', { refreshToken: second.refreshToken }));
+    assert.equal(afterReuse.status, 401);
+    assert.equal(errorOf(afterReuse).code, 'invalid_token');
+  });
+
+  test('logout ends the session: the refresh token is then refused', async () => {
+    const email = newEmail();
+    assert.equal((await register(email)).status, 201);
+    const pair = pairOf(await login(email));
+
+    const loggedOut = await one(makeCommand('logout', { refreshToken: pair.refreshToken }));
+    assert.equal(loggedOut.ok, true);
+    assert.equal(loggedOut.status, 204);
+
+    const refresh = await one(makeCommand('refresh', { refreshToken: pair.refreshToken }));
+    assert.equal(refresh.status, 401);
+    assert.equal(errorOf(refresh).code, 'invalid_token');
+    const again = await one(makeCommand('logout', { refreshToken: pair.refreshToken }));
+    assert.equal(again.status, 401);
+    assert.equal(errorOf(again).code, 'invalid_token');
+  });
+
+  test('a malformed refresh token gives invalid_token', async () => {
+    const result = await one(makeCommand('refresh', { refreshToken: 'rt1.not-a-real-token-at-all' }));
+    assert.equal(result.status, 401);
+    assert.equal(errorOf(result).code, 'invalid_token');
+  });
+});

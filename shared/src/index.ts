@@ -9,3 +9,6 @@ export * from './redis.ts';
 export * from './transport/types.ts';
 export * from './transport/factory.ts';
 export * from './client/socket-client.ts';
+export * from './db/database.ts';
+export * from './db/migrations.ts';
+export * from './db/users.ts';

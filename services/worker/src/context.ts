@@ -1,5 +1,5 @@
 import type { Command, Logger } from '@authgate/shared';
-import type { UserRepository } from './db/users.ts';
+import type { UserRepository } from '@authgate/shared';
 import type { PasswordHasher } from './passwords.ts';
 import type { SessionStore } from './sessions/types.ts';
 import type { AccessTokenSigner } from './tokens.ts';

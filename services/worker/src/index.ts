@@ -1,10 +1,7 @@
-import { createRedis, loadSigningKey, type Config, type Logger, type ResultBus, type CommandQueue } from '@authgate/shared';
+import { createRedis, loadSigningKey, migrateToLatest, openDatabase, UserRepository, type Config, type Logger, type ResultBus, type CommandQueue } from '@authgate/shared';
 import { AuditLog } from './audit.ts';
 import { createCommandConsumer, type ConsumerStats } from './consumer.ts';
 import type { WorkerContext } from './context.ts';
-import { openDatabase } from './db/database.ts';
-import { migrateToLatest } from './db/migrations.ts';
-import { UserRepository } from './db/users.ts';
 import { PasswordHasher } from './passwords.ts';
 import { MemorySessionStore } from './sessions/memory-sessions.ts';
 import { RedisSessionStore } from './sessions/redis-sessions.ts';

@@ -17,9 +17,9 @@ import {
 import { AuditLog } from '../src/audit.ts';
 import { createCommandConsumer, type ConsumerStats } from '../src/consumer.ts';
 import type { WorkerContext } from '../src/context.ts';
-import { openDatabase, type Db } from '../src/db/database.ts';
-import { migrateToLatest } from '../src/db/migrations.ts';
-import { UserRepository } from '../src/db/users.ts';
+import { openDatabase, type Db } from '@authgate/shared';
+import { migrateToLatest } from '@authgate/shared';
+import { UserRepository } from '@authgate/shared';
 import { PasswordHasher } from '../src/passwords.ts';
 import { MemorySessionStore } from '../src/sessions/memory-sessions.ts';
 import { AccessTokenSigner } from '../src/tokens.ts';

@@ -4,7 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type Generated } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
-import type { Logger } from '@authgate/shared';
+import type { Logger } from '../logger.ts';
 
 export interface UsersTable {
   id: string;

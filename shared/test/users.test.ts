@@ -3,10 +3,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { createLogger } from '@authgate/shared';
-import { openDatabase, type Db } from '../src/db/database.ts';
-import { migrateToLatest } from '../src/db/migrations.ts';
-import { UserRepository } from '../src/db/users.ts';
-import { createTestDatabase, tempDir } from '../../../test/helpers/services.ts';
+import { openDatabase, type Db } from '@authgate/shared';
+import { migrateToLatest } from '@authgate/shared';
+import { UserRepository } from '@authgate/shared';
+import { createTestDatabase, tempDir } from '../../test/helpers/services.ts';
 
 const log = createLogger({ level: 'silent', name: 'test' });
 

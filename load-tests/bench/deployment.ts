@@ -1,0 +1,63 @@
+import { startProcess, type RunningProcess } from '../../test/helpers/processes.ts';
+import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from '../../test/helpers/services.ts';
+
+export interface Pipeline {
+  edges: RunningProcess[];
+  worker: RunningProcess;
+  stop(): Promise<void>;
+}
+
+/** Limits a benchmark must not trip: it measures the pipeline, not the guards. */
+export const OPEN_LIMITS = {
+  RATE_LIMIT_IP_PER_MINUTE: '10000000',
+  REQUEST_TIMEOUT_MS: '60000',
+  WS_MAX_MESSAGES_PER_10S: '100000',
+};
+
+/** Edges and one worker as separate processes over RabbitMQ, Redis and PostgreSQL, in a fresh namespace. */
+export async function startPipeline(options: { edges: number; bcryptCost: number; redisUrl?: string; env?: Record<string, string> }): Promise<Pipeline> {
+  const namespace = uniqueNamespace('bench');
+  const database = await createTestDatabase('bench');
+  const data = tempDir('bench');
+  const redisUrl = options.redisUrl ?? REDIS_URL;
+  const env = { NAMESPACE: namespace, AMQP_URL, REDIS_URL: redisUrl, DATA_DIR: data.dir, BCRYPT_COST: String(options.bcryptCost), ...OPEN_LIMITS, ...options.env };
+  const worker = await startProcess('worker', { ...env, DATABASE_URL: database.url });
+  const edges = await Promise.all(Array.from({ length: options.edges }, () => startProcess('edge', env)));
+  return {
+    edges,
+    worker,
+    async stop() {
+      await Promise.all(edges.map((e) => e.stop()));
+      await worker.stop();
+      await database.drop();
+      if (!options.redisUrl) await cleanupNamespace(namespace);
+      data.remove();
+    },
+  };
+}
+
+export async function post(url: string, body: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json().catch(() => undefined) };
+}
+
+export const PASSWORD = 'bench password 1';
+
+export async function registerAndLogin(baseUrl: string, label: string): Promise<{ accessToken: string; refreshToken: string }> {
+  const email = `${label}-${Date.now()}-${Math.random().toString(36).slice(2)}@example.test`;
+  const reg = await post(`${baseUrl}/auth/register`, { email, password: PASSWORD });
+  if (reg.status !== 201) throw new Error(`register answered ${reg.status}`);
+  const login = await post(`${baseUrl}/auth/login`, { email, password: PASSWORD });
+  if (login.status !== 200) throw new Error(`login answered ${login.status}`);
+  return login.body;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export function round(n: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}

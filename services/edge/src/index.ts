@@ -1,4 +1,5 @@
 import { createRedis, loadVerificationKeys, type CommandQueue, type Config, type Logger, type ResultBus } from '@authgate/shared';
+import { setDraining } from './http/drain.ts';
 import { registerRoutes } from './http/routes.ts';
 import { IpRateLimiter } from './rate-limit.ts';
 import { Relay } from './relay.ts';
@@ -17,6 +18,8 @@ export interface EdgeHandle {
 }
 
 const MAX_IN_FLIGHT_PER_CONNECTION = 64;
+/** A stopping edge exits only after this long without a new HTTP command. */
+const QUIET_BEFORE_EXIT_MS = 300;
 
 /** An edge node: validates, rate-limits, verifies tokens in-process, relays the rest through the queue. */
 export async function startEdge(config: Config, deps: { queue: CommandQueue; results: ResultBus; log: Logger }): Promise<EdgeHandle> {
@@ -42,6 +45,7 @@ export async function startEdge(config: Config, deps: { queue: CommandQueue; res
   const limiter = new IpRateLimiter({ redis: limiterRedis, namespace: config.NAMESPACE, pointsPerMinute: config.RATE_LIMIT_IP_PER_MINUTE });
   const trustedProxies = new Set(config.TRUSTED_PROXIES);
 
+  setDraining(false);
   const app = uWS.App();
   registerWebSocket(app, { relay, connections, verifier, limiter }, {
     nodeId: config.NODE_ID,
@@ -70,9 +74,17 @@ export async function startEdge(config: Config, deps: { queue: CommandQueue; res
     relay,
     connections,
     async stop() {
+      // Connections the kernel completed but uWS has not accepted yet are reset when the listening
+      // socket closes; closing on the next turn first accepts those already signalled.
+      await new Promise((resolve) => setImmediate(resolve));
       uWS.us_listen_socket_close(listenSocket as never);
+      setDraining(true);
+      connections.drain();
       const until = Date.now() + config.REQUEST_TIMEOUT_MS;
-      while (relay.pending.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      // Until nothing is owed and the proxy has stopped sending: each answer now closes its connection,
+      // so the proxy runs out of pooled connections to this node, finds it refusing new ones and moves on.
+      const busy = () => relay.pending.size > 0 || relay.accepting > 0 || Date.now() - relay.lastAcceptedAt < QUIET_BEFORE_EXIT_MS;
+      while (busy() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
       relay.pending.drain();
       relay.pending.close();
       for (const ws of [...connections.all()]) ws.end(1001, 'server going away');

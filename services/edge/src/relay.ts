@@ -21,6 +21,12 @@ export interface RelayStats {
 export class Relay {
   readonly pending: PendingRequests;
   readonly stats: RelayStats = { published: 0, answered: 0, timedOut: 0, unrouted: 0 };
+  /**
+   * HTTP commands received and not yet either answered or pending (body, rate limits), and when the
+   * last one came in: a stopping edge waits for these too, or it would exit under a request it took.
+   */
+  accepting = 0;
+  lastAcceptedAt = 0;
 
   constructor(
     private readonly nodeId: string,
@@ -32,6 +38,15 @@ export class Relay {
       this.stats.timedOut++;
       this.answer(requestId, target, timeoutResult(requestId, this.nodeId));
     });
+  }
+
+  /** Counts an HTTP command from its arrival; the returned function ends the count (answered or pending). */
+  accept(): () => void {
+    this.accepting++;
+    this.lastAcceptedAt = Date.now();
+    return () => {
+      this.accepting--;
+    };
   }
 
   /** Accepts a command whose answer goes to `target` on this node; failures are answered to it too. */
@@ -89,6 +104,7 @@ export class Relay {
       const ws = this.connections.get(target.connectionId);
       ws?.getUserData().inFlight.delete(target.clientId);
       this.connections.send(target.connectionId, JSON.stringify(resultFrame(target.clientId, result)));
+      this.connections.settled(target.connectionId);
       return;
     }
     if (target.state.aborted) return;

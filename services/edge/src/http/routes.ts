@@ -58,6 +58,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       const connectionId = req.getHeader('x-connection-id');
       const ip = clientIp(res, req, options.trustedProxies);
       const body = readBody(res, req.getHeader('content-length'), options.maxBodyBytes);
+      const taken = relay.accept();
       (async () => {
         await limiter.consume(ip);
         const parsed = bodySchemas[kind].safeParse(parseJsonObject(await body));
@@ -69,7 +70,9 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
         } else if (!state.aborted) {
           relay.submit(kind, parsed.data, ip, { kind: 'http', res, state });
         }
-      })().catch((err: unknown) => fail(res, state, err));
+      })()
+        .catch((err: unknown) => fail(res, state, err))
+        .finally(taken);
       body.catch(() => {}); // its failure is answered above
     });
   }

@@ -14,6 +14,7 @@ export interface SocketData {
 /** The WebSockets this node holds, by connectionId: the only way a result reaches a client. */
 export class Connections {
   private readonly sockets = new Map<string, WebSocket<SocketData>>();
+  private draining = false;
 
   get size(): number {
     return this.sockets.size;
@@ -41,6 +42,26 @@ export class Connections {
       sent = ws.send(frame, false) !== 2;
     });
     return sent;
+  }
+
+  /**
+   * The node is stopping: every socket is closed with 1001 (going away) as soon as it has no request in
+   * flight, now or when its last answer has gone out (`settled`), so its client reconnects elsewhere.
+   */
+  drain(): void {
+    this.draining = true;
+    for (const ws of [...this.sockets.values()]) this.closeIfIdle(ws);
+  }
+
+  /** Called after an answer went to `connectionId`: while draining, an idle socket is closed. */
+  settled(connectionId: string): void {
+    const ws = this.draining ? this.sockets.get(connectionId) : undefined;
+    if (ws) this.closeIfIdle(ws);
+  }
+
+  private closeIfIdle(ws: WebSocket<SocketData>): void {
+    const data = ws.getUserData();
+    if (!data.closed && data.inFlight.size === 0) ws.end(1001, 'server going away');
   }
 
   all(): Iterable<WebSocket<SocketData>> {

@@ -1,0 +1,67 @@
+// npm run cluster: the whole topology on this machine against the local Redis, RabbitMQ and PostgreSQL.
+//   nginx on :8080 (PORT), EDGES edge nodes (default 2) on 127.0.0.1:9001, 9002, ..., WORKERS workers
+//   (default 2), the account API on :3001 (API_PORT). Writes .cluster/topology.json; logs go to
+//   .cluster/logs/<name>.log. Ctrl-C or SIGTERM stops everything: edges and api first (they drain),
+//   then workers, then nginx.
+// Every other variable (BCRYPT_COST, LOG_LEVEL, NAMESPACE, ...) is passed on to the authgate processes.
+import path from 'node:path';
+import { startCluster, type Cluster } from './cluster/index.ts';
+
+function wholeNumber(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    console.error(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const count = (name: string, fallback: number, min: number) => wholeNumber(name, fallback, min, 64);
+// 0: any free port.
+const port = (name: string, fallback: number) => wholeNumber(name, fallback, 0, 65535);
+const dir = path.resolve(process.env.CLUSTER_DIR ?? '.cluster');
+
+let stopping = false;
+const starting: Promise<Cluster | undefined> = startCluster({
+  edges: count('EDGES', 2, 1),
+  workers: count('WORKERS', 2, 0),
+  port: port('PORT', 8080),
+  edgeBasePort: port('EDGE_BASE_PORT', 9001),
+  apiPort: port('API_PORT', 3001),
+  namespace: process.env.NAMESPACE || undefined,
+  redisUrl: process.env.REDIS_URL || undefined,
+  amqpUrl: process.env.AMQP_URL || undefined,
+  databaseUrl: process.env.DATABASE_URL || undefined,
+  nginxBin: process.env.NGINX_BIN || undefined,
+  dir,
+}).catch((err: unknown) => {
+  console.error(`cluster did not start: ${(err as Error).message}`);
+  process.exit(1);
+});
+
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping the cluster (edges drain first)...`);
+  // A signal during start-up waits for it: stopping half a cluster would leave the rest running.
+  await (await starting)?.stop();
+  console.log('cluster stopped');
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+const cluster = await starting;
+if (cluster && !stopping) {
+  const topology = cluster.topology();
+  console.log(`authgate cluster ready: ${topology.url} (WebSocket ${topology.wsUrl})`);
+  for (const p of topology.processes) console.log(`  ${p.name.padEnd(10)} pid ${String(p.pid).padEnd(8)} ${p.url ?? ''}`);
+  console.log(`topology: ${path.join(dir, 'topology.json')}   logs: ${path.join(dir, 'logs')}/   Ctrl-C stops everything`);
+  for (const member of cluster.members()) {
+    member.process.exited.then((exit) => {
+      if (!stopping) console.error(`${member.name} exited unexpectedly (code ${exit.code}, signal ${exit.signal}); see ${path.join(dir, 'logs', `${member.name}.log`)}`);
+    });
+  }
+}

@@ -1,0 +1,302 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureDatabase } from './database.ts';
+import { nginxArgs, nginxBinary, renderNginxConfig } from './nginx.ts';
+import { freePort } from './ports.ts';
+import { ManagedProcess, waitForHttpOk, type Exit, type LogLine, type Role } from './process.ts';
+
+export { freePort, ManagedProcess, type Exit, type LogLine, type Role };
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface ClusterOptions {
+  /** Edge nodes (default 2). */
+  edges?: number;
+  /** Auth workers (default 2). */
+  workers?: number;
+  /** Start the account API (default true). Without it nginx answers its routes with a JSON 503. */
+  api?: boolean;
+  host?: string;
+  /** nginx's port (default 8080); 0 picks a free one. */
+  port?: number;
+  /** The first edge's port (default 9001, then 9002, ...); 0 picks a free port for each edge. */
+  edgeBasePort?: number;
+  /** The account API's port (default 3001); 0 picks a free one. */
+  apiPort?: number;
+  namespace?: string;
+  redisUrl?: string;
+  amqpUrl?: string;
+  /** PostgreSQL database for workers and api; created when missing. */
+  databaseUrl?: string;
+  /** Settings for every authgate process (BCRYPT_COST, DATA_DIR, ...): over the inherited environment. */
+  env?: Record<string, string>;
+  /** Where topology.json, nginx's files and the logs go (default .cluster). */
+  dir?: string;
+  nginxBin?: string;
+  startTimeoutMs?: number;
+  onLine?: (name: string, line: LogLine) => void;
+}
+
+export interface ClusterMember {
+  name: string;
+  role: Role;
+  pid: number;
+  url?: string | undefined;
+  port?: number | undefined;
+  nodeId?: string | undefined;
+  process: ManagedProcess;
+}
+
+export interface Topology {
+  namespace: string;
+  url: string;
+  wsUrl: string;
+  startedAt: string;
+  processes: { name: string; role: Role; url: string | null; pid: number; nodeId?: string }[];
+}
+
+export interface Cluster {
+  url: string;
+  wsUrl: string;
+  dir: string;
+  namespace: string;
+  nginx: ClusterMember;
+  edges: ClusterMember[];
+  workers: ClusterMember[];
+  api: ClusterMember | undefined;
+  members(): ClusterMember[];
+  member(name: string): ClusterMember;
+  /** Starts a stopped member again with the same settings and port (after a kill in a test). */
+  restart(name: string): Promise<ClusterMember>;
+  topology(): Topology;
+  /** Edges and api first (they drain), then workers, then nginx. Bounded; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const DEFAULTS = {
+  edges: 2,
+  workers: 2,
+  host: '127.0.0.1',
+  port: 8080,
+  edgeBasePort: 9001,
+  apiPort: 3001,
+  namespace: 'authgate',
+  redisUrl: 'redis://127.0.0.1:6379',
+  amqpUrl: 'amqp://guest:guest@127.0.0.1:5672',
+  databaseUrl: 'postgres://postgres@127.0.0.1:5432/authgate',
+};
+
+/** Variables of the cluster script itself, not settings of the processes it starts. */
+const CLUSTER_ONLY = ['PORT', 'EDGES', 'WORKERS', 'EDGE_BASE_PORT', 'CLUSTER_DIR', 'NGINX_BIN', 'NODE_ID', 'API_PORT'];
+
+interface MemberSpec {
+  name: string;
+  role: Exclude<Role, 'nginx'>;
+  env: Record<string, string>;
+  /** Port asked for (0: any); after the first start, the port it got. */
+  port: number | undefined;
+  nodeId?: string;
+}
+
+/**
+ * The whole topology on this machine: workers first (they run the migrations and, in development,
+ * create the signing key the others read), then edges and the api, then nginx in front of them.
+ * Resolves once every process answers (its `authgate started` line, then /health for HTTP roles).
+ */
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const o = { ...DEFAULTS, api: true, dir: path.join(ROOT, '.cluster'), startTimeoutMs: 60_000, ...stripUndefined(options) };
+  const dir = path.resolve(o.dir);
+  mkdirSync(path.join(dir, 'logs'), { recursive: true });
+  // nginx's workers drop root privileges when started as root; they must still reach their temp files.
+  chmodSync(dir, 0o755);
+  await ensureDatabase(o.databaseUrl);
+
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && !CLUSTER_ONLY.includes(k))) as Record<string, string>;
+  const common: Record<string, string> = {
+    ...inherited,
+    NAMESPACE: o.namespace,
+    REDIS_URL: o.redisUrl,
+    AMQP_URL: o.amqpUrl,
+    HOST: o.host,
+    ...(o.env ?? {}),
+  };
+  const chosen = new Set<number>();
+  const pickPort = async () => {
+    let port;
+    do port = await freePort(o.host);
+    while (chosen.has(port));
+    chosen.add(port);
+    return port;
+  };
+  const specs: MemberSpec[] = [];
+  for (let i = 1; i <= o.workers; i++) specs.push({ name: `worker-${i}`, role: 'worker', port: undefined, env: { DATABASE_URL: o.databaseUrl } });
+  for (let i = 1; i <= o.edges; i++) {
+    const port = o.edgeBasePort === 0 ? await pickPort() : o.edgeBasePort + i - 1;
+    // Edges believe X-Forwarded-For only from nginx, which reaches them from the loopback address.
+    specs.push({ name: `edge-${i}`, role: 'edge', port, nodeId: `edge-${i}`, env: { TRUSTED_PROXIES: '127.0.0.1' } });
+  }
+  if (o.api) specs.push({ name: 'api', role: 'api', port: o.apiPort === 0 ? await pickPort() : o.apiPort, env: { DATABASE_URL: o.databaseUrl, TRUSTED_PROXIES: '127.0.0.1' } });
+
+  const members = new Map<string, ClusterMember>();
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  // In a fixed order (nginx, edges by number, workers, api), however the starts interleaved.
+  const ORDER: Role[] = ['nginx', 'edge', 'worker', 'api'];
+  const names = ['nginx', ...specs.map((s) => s.name)];
+  const ordered = () =>
+    [...members.values()].sort((a, b) => ORDER.indexOf(a.role) - ORDER.indexOf(b.role) || names.indexOf(a.name) - names.indexOf(b.name));
+  const startedAt = new Date().toISOString();
+  let nginxPort = o.port;
+  let stopping: Promise<void> | undefined;
+
+  const startMember = async (spec: MemberSpec): Promise<ClusterMember> => {
+    const env: Record<string, string> = { ...common, ...spec.env };
+    if (spec.nodeId) env.NODE_ID = spec.nodeId;
+    if (spec.role === 'edge') env.PORT = String(spec.port);
+    if (spec.role === 'api') env.API_PORT = String(spec.port);
+    const proc = new ManagedProcess({
+      name: spec.name,
+      role: spec.role,
+      command: process.execPath,
+      args: ['--require', './bin/threadpool.cjs', '--import', 'tsx', 'bin/authgate.ts', `--target=${spec.role}`],
+      cwd: ROOT,
+      env,
+      logFile: path.join(dir, 'logs', `${spec.name}.log`),
+      onLine: o.onLine,
+    });
+    try {
+      const started = await proc.waitForLine((line) => line.msg === 'authgate started', o.startTimeoutMs);
+      const member: ClusterMember = { name: spec.name, role: spec.role, pid: proc.pid, process: proc, nodeId: started.node as string | undefined };
+      if (spec.role !== 'worker') {
+        spec.port = started.port as number;
+        member.port = spec.port;
+        member.url = `http://${o.host}:${spec.port}`;
+        await waitForHttpOk(`${member.url}/health`, o.startTimeoutMs, () => proc.running);
+      }
+      members.set(spec.name, member);
+      return member;
+    } catch (err) {
+      await proc.stop('SIGKILL', 5_000);
+      throw err;
+    }
+  };
+
+  const startNginx = async (): Promise<ClusterMember> => {
+    if (nginxPort === 0) nginxPort = await pickPort();
+    const address = (name: string) => `${o.host}:${byName.get(name)!.port}`;
+    const configFile = renderNginxConfig(ROOT, {
+      dir,
+      host: o.host,
+      port: nginxPort,
+      edges: specs.filter((s) => s.role === 'edge').map((s) => address(s.name)),
+      api: specs.filter((s) => s.role === 'api').map((s) => address(s.name)),
+    });
+    const proc = new ManagedProcess({
+      name: 'nginx',
+      role: 'nginx',
+      command: o.nginxBin ?? nginxBinary(),
+      args: nginxArgs(dir, configFile),
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '' },
+      logFile: path.join(dir, 'logs', 'nginx.out.log'),
+    });
+    const url = `http://${o.host}:${nginxPort}`;
+    try {
+      await waitForHttpOk(`${url}/health`, o.startTimeoutMs, () => proc.running);
+    } catch (err) {
+      await proc.stop('SIGKILL', 5_000);
+      throw new Error(`nginx did not start: ${(err as Error).message}\n${proc.stderr}`);
+    }
+    const member: ClusterMember = { name: 'nginx', role: 'nginx', pid: proc.pid, url, port: nginxPort, process: proc };
+    members.set('nginx', member);
+    return member;
+  };
+
+  const topology = (): Topology => ({
+    namespace: o.namespace,
+    url: `http://${o.host}:${nginxPort}`,
+    wsUrl: `ws://${o.host}:${nginxPort}/ws`,
+    startedAt,
+    processes: ordered().map((m) => ({
+      name: m.name,
+      role: m.role,
+      url: m.url ?? null,
+      pid: m.pid,
+      ...(m.nodeId && m.role === 'edge' ? { nodeId: m.nodeId } : {}),
+    })),
+  });
+  const writeTopology = () => writeFileSync(path.join(dir, 'topology.json'), `${JSON.stringify(topology(), null, 2)}\n`);
+
+  const stop = () => {
+    stopping ??= (async () => {
+      const all = ordered();
+      const group = (roles: Role[]) => all.filter((m) => roles.includes(m.role));
+      await Promise.all(group(['edge', 'api']).map((m) => m.process.stop('SIGTERM', 30_000)));
+      await Promise.all(group(['worker']).map((m) => m.process.stop('SIGTERM', 30_000)));
+      // SIGQUIT: nginx's graceful stop (finish what it holds, bounded by worker_shutdown_timeout).
+      await Promise.all(group(['nginx']).map((m) => m.process.stop('SIGQUIT', 10_000)));
+      process.off('exit', killLeftovers);
+    })();
+    return stopping;
+  };
+
+  // Last resort if this process exits without stop() (a crash): children run in their own process
+  // groups and would otherwise outlive it.
+  const killLeftovers = () => {
+    for (const m of members.values()) m.process.signal('SIGKILL');
+  };
+  process.once('exit', killLeftovers);
+
+  try {
+    const workerSpecs = specs.filter((s) => s.role === 'worker');
+    // The first worker alone: it migrates the database and creates the development signing key.
+    if (workerSpecs[0]) await startMember(workerSpecs[0]);
+    await Promise.all([...workerSpecs.slice(1), ...specs.filter((s) => s.role !== 'worker')].map(startMember));
+    await startNginx();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  writeTopology();
+
+  const cluster: Cluster = {
+    url: `http://${o.host}:${nginxPort}`,
+    wsUrl: `ws://${o.host}:${nginxPort}/ws`,
+    dir,
+    namespace: o.namespace,
+    get nginx() {
+      return members.get('nginx')!;
+    },
+    get edges() {
+      return ordered().filter((m) => m.role === 'edge');
+    },
+    get workers() {
+      return ordered().filter((m) => m.role === 'worker');
+    },
+    get api() {
+      return members.get('api');
+    },
+    members: ordered,
+    member(name) {
+      const m = members.get(name);
+      if (!m) throw new Error(`no cluster member named ${name}`);
+      return m;
+    },
+    async restart(name) {
+      const spec = byName.get(name);
+      if (!spec) throw new Error(`no restartable member named ${name}`);
+      const old = members.get(name);
+      if (old?.process.running) throw new Error(`${name} is still running (pid ${old.pid})`);
+      const member = await startMember(spec);
+      writeTopology();
+      return member;
+    },
+    topology,
+    stop,
+  };
+  return cluster;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

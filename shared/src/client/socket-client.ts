@@ -19,6 +19,16 @@ export interface ErrorFrame {
 
 export type ServerFrame = { type: 'welcome'; connectionId: string } | ResultFrame | ErrorFrame;
 
+export type RequestType = 'register' | 'login' | 'refresh' | 'logout' | 'verify';
+
+/** Why `requestWithin` got no result: none within its time, or the connection closed first. */
+export class SocketRequestError extends Error {
+  constructor(readonly reason: 'timeout' | 'closed', message: string) {
+    super(message);
+    this.name = 'SocketRequestError';
+  }
+}
+
 interface MinimalMessageEvent {
   data: unknown;
 }
@@ -54,6 +64,8 @@ export class AuthgateSocket {
   closed: MinimalCloseEvent | undefined;
   private readonly waiting = new Map<string, (frame: ResultFrame) => void>();
   private readonly closeWaiters: ((event: MinimalCloseEvent) => void)[] = [];
+  /** Requests sent with `requestWithin`: each fails at once when the connection closes. */
+  private readonly failOnClose = new Set<() => void>();
   private nextId = 0;
 
   private constructor(private readonly socket: MinimalWebSocket, connectionId: string) {
@@ -62,6 +74,7 @@ export class AuthgateSocket {
     socket.addEventListener('close', (event) => {
       this.closed = { code: event.code, reason: event.reason };
       for (const waiter of this.closeWaiters.splice(0)) waiter(this.closed);
+      for (const fail of [...this.failOnClose]) fail();
     });
   }
 
@@ -102,9 +115,40 @@ export class AuthgateSocket {
   }
 
   /** Sends one request and resolves with its `result` frame (errors are results too, with ok: false). */
-  request<T = unknown>(type: 'register' | 'login' | 'refresh' | 'logout' | 'verify', fields: Record<string, unknown>, id = `c${++this.nextId}`): Promise<ResultFrame<T>> {
+  request<T = unknown>(type: RequestType, fields: Record<string, unknown>, id = `c${++this.nextId}`): Promise<ResultFrame<T>> {
     return new Promise((resolve) => {
       this.waiting.set(id, resolve as (frame: ResultFrame) => void);
+      this.socket.send(JSON.stringify({ ...fields, type, id }));
+    });
+  }
+
+  /**
+   * Like `request`, but always settles: rejects with a SocketRequestError when no result arrives
+   * within `timeoutMs` or when the connection closes first. A result that comes after the timeout
+   * goes to `onUnsolicited`.
+   */
+  requestWithin<T = unknown>(type: RequestType, fields: Record<string, unknown>, timeoutMs: number): Promise<ResultFrame<T>> {
+    if (this.closed) return Promise.reject(new SocketRequestError('closed', `connection closed (code ${this.closed.code})`));
+    const id = `c${++this.nextId}`;
+    return new Promise((resolve, reject) => {
+      const settle = () => {
+        clearTimeout(timer);
+        this.waiting.delete(id);
+        this.failOnClose.delete(failClosed);
+      };
+      const failClosed = () => {
+        settle();
+        reject(new SocketRequestError('closed', `connection closed (code ${this.closed?.code}) before the result of ${type}`));
+      };
+      const timer = setTimeout(() => {
+        settle();
+        reject(new SocketRequestError('timeout', `no result for ${type} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.failOnClose.add(failClosed);
+      this.waiting.set(id, (frame) => {
+        settle();
+        resolve(frame as ResultFrame<T>);
+      });
       this.socket.send(JSON.stringify({ ...fields, type, id }));
     });
   }

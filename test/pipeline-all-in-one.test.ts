@@ -18,6 +18,9 @@ describe('pipeline: all-in-one process with embedded defaults', () => {
       DATA_DIR: data.dir,
       BCRYPT_COST: '4',
       RATE_LIMIT_IP_PER_MINUTE: '100000',
+      // The scenarios replay a rotated refresh token at once and expect the family revoked; within the
+      // grace window that replay would count as a concurrent refresh (test/security proves the window).
+      REFRESH_GRACE_MS: '0',
       ...Object.fromEntries(Object.entries(LIMITS).map(([k, v]) => [k, String(v)])),
     });
     deployment = { a: proc, b: proc, maxBodyBytes: LIMITS.MAX_BODY_BYTES, wsMaxPayloadBytes: LIMITS.WS_MAX_PAYLOAD_BYTES, wsMaxFramesPer10s: LIMITS.WS_MAX_MESSAGES_PER_10S };

@@ -14,6 +14,13 @@ const optionalUrl = (protocols: string[]) =>
     .refine((v) => URL.canParse(v) && protocols.includes(new URL(v).protocol), `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`)
     .optional();
 
+const commaList = (item: z.ZodType<string, string>) =>
+  z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(item));
+
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -48,16 +55,39 @@ export const configSchema = z.object({
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(z.union([z.ipv4(), z.ipv6()], { message: 'must list IP addresses' }))),
   RATE_LIMIT_IP_PER_MINUTE: int(1, 10_000_000).default(600),
+  /**
+   * Login attempts per account (email, from any IP) in LOGIN_ACCOUNT_WINDOW_S; a success gives its
+   * point back. Past it the account answers 429 until the window ends: a soft lockout, never a lasting one.
+   */
+  LOGIN_ACCOUNT_MAX_FAILURES: int(1, 1_000_000).default(50),
+  LOGIN_ACCOUNT_WINDOW_S: int(1, 86_400).default(900),
+  /** Consecutive failures per (account, IP) before a lockout of BASE·2^(n-1) s (the n-th), at most MAX s. */
+  LOGIN_FREE_FAILURES: int(1, 1000).default(5),
+  LOGIN_BACKOFF_BASE_S: int(1, 3600).default(5),
+  LOGIN_BACKOFF_MAX_S: int(1, 86_400).default(900),
   VERIFY_CACHE_SIZE: int(0, 10_000_000).default(100_000),
 
   JWT_ISSUER: z.string().min(1).default('authgate'),
   JWT_AUDIENCE: z.string().min(1).default('authgate'),
   ACCESS_TOKEN_TTL_S: int(30, 86_400).default(900),
   REFRESH_TOKEN_TTL_S: int(60, 365 * 86_400).default(30 * 86_400),
+  /**
+   * Concurrent refreshes of one token within this window get the same successor pair instead of
+   * revoking the session as a reuse; a copy presented later still revokes it. 0 turns the window off.
+   */
+  REFRESH_GRACE_MS: int(0, 60_000).default(5_000),
   /** PKCS#8 PEM of the RS256 signing key: workers only. Generated into DATA_DIR in development. */
   JWT_PRIVATE_KEY: z.string().min(1).optional(),
   /** JWKS JSON of the verification keys: edges only. Derived from the private key in development. */
   JWT_PUBLIC_JWKS: z.string().min(1).optional(),
+  /**
+   * JWKS JSON of keys retired from signing that edges still accept and publish, until the last token
+   * they signed has expired (ACCESS_TOKEN_TTL_S): the previous key during a rotation.
+   */
+  JWT_PREVIOUS_PUBLIC_JWKS: z.string().min(1).optional(),
+
+  /** Origins allowed to call the account API from a browser; none set means no CORS headers at all. */
+  CORS_ORIGINS: commaList(z.url({ protocol: /^https?$/ }).refine((v) => URL.canParse(v) && new URL(v).origin === v, 'must be an origin: scheme://host[:port], no path')),
 });
 
 export type Config = z.infer<typeof configSchema> & { NODE_ID: string; PASSWORD_PREFETCH: number };
@@ -72,7 +102,7 @@ export class ConfigError extends Error {
 /** `*_FILE` variants (Docker/Kubernetes secrets) are read in place of the value itself. */
 function readFileVariables(env: NodeJS.ProcessEnv, readFile: (path: string) => string): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = { ...env };
-  for (const name of ['JWT_PRIVATE_KEY', 'JWT_PUBLIC_JWKS', 'DATABASE_URL', 'AMQP_URL', 'REDIS_URL']) {
+  for (const name of ['JWT_PRIVATE_KEY', 'JWT_PUBLIC_JWKS', 'JWT_PREVIOUS_PUBLIC_JWKS', 'DATABASE_URL', 'AMQP_URL', 'REDIS_URL']) {
     const file = env[`${name}_FILE`];
     if (file && !env[name]) out[name] = readFile(file).trim();
   }

@@ -6,6 +6,8 @@ export * from './config.ts';
 export * from './logger.ts';
 export * from './keys.ts';
 export * from './redis.ts';
+export * from './security/login-limiter.ts';
+export * from './security/revocations.ts';
 export * from './transport/types.ts';
 export * from './transport/factory.ts';
 export * from './client/socket-client.ts';

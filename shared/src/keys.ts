@@ -61,20 +61,33 @@ export async function loadSigningKey(config: Config): Promise<SigningKey> {
   return { kid, privateKey };
 }
 
-/** Public keys only: what an edge needs to verify tokens and serve the JWKS. */
-export async function loadVerificationKeys(config: Config): Promise<VerificationKeys> {
-  let keys: JWK[];
-  if (config.JWT_PUBLIC_JWKS) {
-    const parsed = JSON.parse(config.JWT_PUBLIC_JWKS) as { keys?: JWK[] };
-    if (!Array.isArray(parsed.keys) || parsed.keys.length === 0) throw new Error('JWT_PUBLIC_JWKS must be a JWKS with at least one key');
-    keys = parsed.keys;
-  } else {
-    keys = [await publicJwkOf(createPrivateKey(privateKeyPem(config)))];
+function parseJwks(name: string, json: string): JWK[] {
+  let parsed: { keys?: JWK[] };
+  try {
+    parsed = JSON.parse(json) as { keys?: JWK[] };
+  } catch {
+    throw new Error(`${name} is not valid JSON`);
   }
+  if (!Array.isArray(parsed?.keys) || parsed.keys.length === 0) throw new Error(`${name} must be a JWKS with at least one key`);
+  return parsed.keys;
+}
+
+/**
+ * Public keys only: what an edge needs to verify tokens and serve the JWKS. The current keys
+ * (JWT_PUBLIC_JWKS, or in development the public half of the signing key) come first, then the
+ * previous ones (JWT_PREVIOUS_PUBLIC_JWKS): a key rotation publishes the new key before workers sign
+ * with it, and keeps the old one until the last token it signed has expired.
+ */
+export async function loadVerificationKeys(config: Config): Promise<VerificationKeys> {
+  const current = config.JWT_PUBLIC_JWKS
+    ? parseJwks('JWT_PUBLIC_JWKS', config.JWT_PUBLIC_JWKS)
+    : [await publicJwkOf(createPrivateKey(privateKeyPem(config)))];
+  const previous = config.JWT_PREVIOUS_PUBLIC_JWKS ? parseJwks('JWT_PREVIOUS_PUBLIC_JWKS', config.JWT_PREVIOUS_PUBLIC_JWKS) : [];
   const byKid = new Map<string, KeyObject>();
   const published: JWK[] = [];
-  for (const jwk of keys) {
+  for (const jwk of [...current, ...previous]) {
     if (jwk.kty !== 'RSA' || !jwk.kid) throw new Error('every verification key must be an RSA JWK with a kid');
+    if (byKid.has(jwk.kid)) continue; // a key listed as current and previous is published once
     // Only public members are published, whatever the configuration held.
     const pub: JWK = { kty: jwk.kty, n: jwk.n, e: jwk.e, kid: jwk.kid, alg: SIGNING_ALG, use: 'sig' };
     byKid.set(jwk.kid, createPublicKey({ key: pub as never, format: 'jwk' }));

@@ -26,7 +26,10 @@ export async function startProcess(target: 'all' | 'edge' | 'worker', env: Recor
   const lines: Record<string, unknown>[] = [];
   let stderr = '';
   const started = new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${target} did not start within ${timeoutMs} ms:\n${stderr}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // nobody holds a handle to a process that never started: it must not linger
+      reject(new Error(`${target} did not start within ${timeoutMs} ms:\n${stderr}`));
+    }, timeoutMs);
     let buffer = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();

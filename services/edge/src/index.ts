@@ -1,8 +1,12 @@
-import { createRedis, loadVerificationKeys, type CommandQueue, type Config, type Logger, type ResultBus } from '@authgate/shared';
+import {
+  createRedis, createSessionRevocations, loadVerificationKeys, LoginLimiter, loginLimitsOf,
+  type CommandQueue, type Config, type Logger, type ResultBus,
+} from '@authgate/shared';
 import { setDraining } from './http/drain.ts';
 import { registerRoutes } from './http/routes.ts';
 import { IpRateLimiter } from './rate-limit.ts';
 import { Relay } from './relay.ts';
+import { CorsPolicy, withCors } from './security/cors.ts';
 import { loadNativeUws } from './uws.ts';
 import { TokenVerifier } from './verify.ts';
 import { Connections } from './ws/connections.ts';
@@ -25,10 +29,14 @@ const QUIET_BEFORE_EXIT_MS = 300;
 export async function startEdge(config: Config, deps: { queue: CommandQueue; results: ResultBus; log: Logger }): Promise<EdgeHandle> {
   const uWS = loadNativeUws();
   const log = deps.log.child({ role: 'edge' });
+  // Logouts and reuse revocations from every worker, followed before the first token is verified.
+  const revocations = createSessionRevocations(config, log);
+  await revocations.follow();
   const verifier = new TokenVerifier(await loadVerificationKeys(config), {
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
     cacheSize: config.VERIFY_CACHE_SIZE,
+    revocations,
   });
   const connections = new Connections();
   const relay = new Relay(config.NODE_ID, deps.queue, connections, { maxPending: config.MAX_PENDING, timeoutMs: config.REQUEST_TIMEOUT_MS, log });
@@ -43,11 +51,13 @@ export async function startEdge(config: Config, deps: { queue: CommandQueue; res
   });
   const limiterRedis = config.REDIS_URL ? createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-ratelimit`, { enableOfflineQueue: false }) : undefined;
   const limiter = new IpRateLimiter({ redis: limiterRedis, namespace: config.NAMESPACE, pointsPerMinute: config.RATE_LIMIT_IP_PER_MINUTE });
+  const loginLimiter = new LoginLimiter({ redis: limiterRedis, namespace: config.NAMESPACE, limits: loginLimitsOf(config) });
   const trustedProxies = new Set(config.TRUSTED_PROXIES);
+  const cors = new CorsPolicy(config.CORS_ORIGINS);
 
   setDraining(false);
   const app = uWS.App();
-  registerWebSocket(app, { relay, connections, verifier, limiter }, {
+  registerWebSocket(app, { relay, connections, verifier, limiter, loginLimiter }, {
     nodeId: config.NODE_ID,
     maxPayloadBytes: config.WS_MAX_PAYLOAD_BYTES,
     idleTimeoutS: config.WS_IDLE_TIMEOUT_S,
@@ -55,11 +65,12 @@ export async function startEdge(config: Config, deps: { queue: CommandQueue; res
     maxFramesPer10s: config.WS_MAX_MESSAGES_PER_10S,
     maxInFlightPerConnection: MAX_IN_FLIGHT_PER_CONNECTION,
     trustedProxies,
+    cors,
     log,
   });
-  registerRoutes(app, {
-    relay, verifier, limiter, results: deps.results, log,
-    ready: async () => (await deps.queue.ready()) && (await deps.results.ready()),
+  registerRoutes(withCors(app, cors), {
+    relay, verifier, limiter, loginLimiter, results: deps.results, log,
+    ready: async () => (await deps.queue.ready()) && (await deps.results.ready()) && (await revocations.ready()),
   }, { maxBodyBytes: config.MAX_BODY_BYTES, trustedProxies });
 
   const listenSocket = await new Promise<unknown>((resolve, reject) => {
@@ -89,6 +100,7 @@ export async function startEdge(config: Config, deps: { queue: CommandQueue; res
       relay.pending.close();
       for (const ws of [...connections.all()]) ws.end(1001, 'server going away');
       limiterRedis?.disconnect();
+      await revocations.close();
     },
   };
 }

@@ -11,18 +11,25 @@ export interface VerifiedToken {
 
 const INVALID = () => new AppError('invalid_token', 'access token is invalid or expired');
 
+/** Sessions revoked before their tokens expire (logout, refresh-token reuse), as every edge learns them. */
+export interface RevocationCheck {
+  isRevoked(sid: string): boolean;
+}
+
 /**
  * Verifies access tokens in-process with public keys only. jose makes the checks: signature by the
  * key named in `kid` (unknown kid fails), algorithm allowlist (RS256 only, so `none` and HS256 tokens
- * fail), `iss`, `aud`, `exp`, `nbf`, and the claims we require. Verified tokens are cached, bounded
- * in number, and an entry is used only while its token's `exp` is still ahead.
+ * fail), `iss`, `aud`, `exp`, `nbf`, and the claims we require; then tokens of a revoked session are
+ * refused. Verified tokens are cached, bounded in number, and an entry is used only while its token's
+ * `exp` is still ahead and its session stands: the revocation check runs on cache hits too, so a
+ * logout takes effect on the next request.
  */
 export class TokenVerifier {
   private readonly cache = new Map<string, VerifiedToken>();
 
   constructor(
     private readonly keys: VerificationKeys,
-    private readonly options: { issuer: string; audience: string; cacheSize: number },
+    private readonly options: { issuer: string; audience: string; cacheSize: number; revocations?: RevocationCheck },
   ) {}
 
   get jwks(): VerificationKeys['jwks'] {
@@ -32,7 +39,7 @@ export class TokenVerifier {
   cached(token: string): VerifiedToken | undefined {
     const hit = this.cache.get(token);
     if (!hit) return undefined;
-    if (hit.exp * 1000 > Date.now()) return hit;
+    if (hit.exp * 1000 > Date.now() && !this.options.revocations?.isRevoked(hit.sid)) return hit;
     this.cache.delete(token);
     return undefined;
   }
@@ -52,6 +59,7 @@ export class TokenVerifier {
       throw INVALID();
     }
     if (typeof payload.sid !== 'string' || typeof payload.sub !== 'string' || typeof payload.exp !== 'number') throw INVALID();
+    if (this.options.revocations?.isRevoked(payload.sid)) throw INVALID();
     const verified: VerifiedToken = {
       sub: payload.sub,
       sid: payload.sid,

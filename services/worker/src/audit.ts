@@ -6,6 +6,8 @@ export type AuditAction =
   | 'login.succeeded'
   | 'login.failed'
   | 'refresh.succeeded'
+  /** A concurrent refresh of a token within the grace window: handed the same successor pair. */
+  | 'refresh.concurrent'
   | 'refresh.rejected'
   | 'refresh.reuse_detected'
   | 'logout.succeeded'

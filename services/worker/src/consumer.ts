@@ -29,9 +29,13 @@ export function createCommandConsumer(ctx: WorkerContext, results: ResultBus, st
       stats.expired++;
       return;
     }
+    const started = Date.now();
     const result = await run(command, ctx);
-    if (await results.deliver(result)) stats.handled++;
+    const delivered = await results.deliver(result);
+    if (delivered) stats.handled++;
     else stats.duplicates++;
+    // What was asked and answered, never with what: bodies and results carry passwords and tokens.
+    ctx.log.debug({ requestId: command.requestId, kind: command.kind, ip: command.meta.ip, status: result.status, ms: Date.now() - started, delivered }, 'command handled');
   };
 }
 

@@ -1,4 +1,7 @@
-import { createRedis, loadSigningKey, migrateToLatest, openDatabase, UserRepository, type Config, type Logger, type ResultBus, type CommandQueue } from '@authgate/shared';
+import {
+  createRedis, createSessionRevocations, loadSigningKey, LoginLimiter, loginLimitsOf, migrateToLatest, openDatabase, UserRepository,
+  type Config, type Logger, type ResultBus, type CommandQueue,
+} from '@authgate/shared';
 import { AuditLog } from './audit.ts';
 import { createCommandConsumer, type ConsumerStats } from './consumer.ts';
 import type { WorkerContext } from './context.ts';
@@ -24,6 +27,9 @@ export async function startWorker(config: Config, deps: { queue: CommandQueue; r
   const sessions: SessionStore = config.REDIS_URL
     ? new RedisSessionStore(createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-sessions`), config.NAMESPACE)
     : new MemorySessionStore();
+  // Fails fast to the in-memory insurance limiter when Redis is away, as rate-limiter-flexible expects.
+  const limiterRedis = config.REDIS_URL ? createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-ratelimit`, { enableOfflineQueue: false }) : undefined;
+  const revocations = createSessionRevocations(config, log);
   const ctx: WorkerContext = {
     users,
     sessions,
@@ -34,6 +40,9 @@ export async function startWorker(config: Config, deps: { queue: CommandQueue; r
       ttlSeconds: config.ACCESS_TOKEN_TTL_S,
     }),
     refreshTtlMs: config.REFRESH_TOKEN_TTL_S * 1000,
+    refreshGraceMs: config.REFRESH_GRACE_MS,
+    loginLimiter: new LoginLimiter({ redis: limiterRedis, namespace: config.NAMESPACE, limits: loginLimitsOf(config) }),
+    revocations,
     audit: new AuditLog(log.child({ component: 'audit' })),
     log,
   };
@@ -55,6 +64,8 @@ export async function startWorker(config: Config, deps: { queue: CommandQueue; r
       await deps.queue.stopConsuming();
       await Promise.allSettled([...inHand]);
       await sessions.close();
+      await revocations.close();
+      limiterRedis?.disconnect();
       await db.destroy();
     },
   };

@@ -120,6 +120,53 @@ function sessionContract(driver: StoreDriver): void {
       assert.equal((await store.rotate(session.sid, session.refreshHash, randomHash(), TTL_MS)).status, 'rotated');
     });
 
+    test('peek: the owner of a live session; undefined for an unknown or revoked one', async () => {
+      const session = newSession();
+      await store.create(session, TTL_MS);
+      assert.deepEqual(await store.peek(session.sid), { userId: session.userId, email: session.email });
+      assert.equal(await store.peek(randomUUID()), undefined);
+      assert.equal(await store.revoke(session.sid, session.refreshHash), true);
+      assert.equal(await store.peek(session.sid), undefined);
+    });
+
+    test('a replaced hash within the grace window: grace, with the kept successor, and the session lives on', async () => {
+      const session = newSession();
+      await store.create(session, TTL_MS);
+      const second = randomHash();
+      const rotated = await store.rotate(session.sid, session.refreshHash, second, TTL_MS, { sealed: 'sealed-successor', graceMs: 5_000 });
+      assert.equal(rotated.status, 'rotated');
+      for (let i = 0; i < 3; i++) {
+        assert.deepEqual(await store.rotate(session.sid, session.refreshHash, randomHash(), TTL_MS), { status: 'grace', userId: session.userId, sealed: 'sealed-successor' });
+      }
+      assert.equal((await store.rotate(session.sid, second, randomHash(), TTL_MS)).status, 'rotated', 'the successor is still current');
+    });
+
+    test('a replaced hash after the grace window: reused, and the session is gone', async () => {
+      const session = newSession();
+      await store.create(session, TTL_MS);
+      const second = randomHash();
+      await store.rotate(session.sid, session.refreshHash, second, TTL_MS, { sealed: 'sealed', graceMs: 100 });
+      await new Promise((r) => setTimeout(r, 150));
+      assert.deepEqual(await store.rotate(session.sid, session.refreshHash, randomHash(), TTL_MS), { status: 'reused', userId: session.userId });
+      assert.deepEqual(await store.rotate(session.sid, second, randomHash(), TTL_MS), { status: 'unknown' });
+    });
+
+    test('with no grace window, an immediate replay is a reuse', async () => {
+      const session = newSession();
+      await store.create(session, TTL_MS);
+      await store.rotate(session.sid, session.refreshHash, randomHash(), TTL_MS, { sealed: 'sealed', graceMs: 0 });
+      assert.equal((await store.rotate(session.sid, session.refreshHash, randomHash(), TTL_MS)).status, 'reused');
+    });
+
+    test('revoke drops the kept successor too', async () => {
+      const session = newSession();
+      await store.create(session, TTL_MS);
+      const second = randomHash();
+      await store.rotate(session.sid, session.refreshHash, second, TTL_MS, { sealed: 'sealed', graceMs: 5_000 });
+      assert.equal(await store.revoke(session.sid, second), true);
+      assert.deepEqual(await store.rotate(session.sid, session.refreshHash, randomHash(), TTL_MS), { status: 'unknown' });
+    });
+
     test('revoke with a replaced (no longer current) hash: false', async () => {
       const session = newSession();
       await store.create(session, TTL_MS);

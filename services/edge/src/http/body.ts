@@ -32,13 +32,18 @@ export function readBody(res: HttpResponse, contentLength: string, maxBytes: num
   });
 }
 
-/** Parses a JSON object body; anything else is an `invalid_request`. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Parses a JSON object body; anything else is an `invalid_request`. Bytes that are not UTF-8 are
+ * refused rather than replaced with U+FFFD: a password must reach bcrypt as the client sent it.
+ */
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = JSON.parse(utf8.decode(body));
   } catch {
-    throw new AppError('invalid_request', 'request body is not valid JSON', { details: [{ path: '(root)', message: 'must be valid JSON' }] });
+    throw new AppError('invalid_request', 'request body is not valid UTF-8 JSON', { details: [{ path: '(root)', message: 'must be valid JSON in UTF-8' }] });
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new AppError('invalid_request', 'request body must be a JSON object', { details: [{ path: '(root)', message: 'must be a JSON object' }] });

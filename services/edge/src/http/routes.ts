@@ -1,6 +1,6 @@
 import {
   AppError, bodySchemas, checkNewPassword, fieldIssues, isValidRequestId, newRequestId, resultFrame, toAppError,
-  type CommandKind, type Logger, type ResultBus,
+  type CommandKind, type Logger, type LoginLimiter, type ResultBus,
 } from '@authgate/shared';
 import type { IpRateLimiter } from '../rate-limit.ts';
 import type { Relay } from '../relay.ts';
@@ -14,6 +14,8 @@ export interface RouteDeps {
   relay: Relay;
   verifier: TokenVerifier;
   limiter: IpRateLimiter;
+  /** Brute-force limits of logins: per account and per (account, IP), counted before publishing. */
+  loginLimiter: LoginLimiter;
   results: ResultBus;
   ready: () => Promise<boolean>;
   log: Logger;
@@ -63,7 +65,11 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
         await limiter.consume(ip);
         const parsed = bodySchemas[kind].safeParse(parseJsonObject(await body));
         if (!parsed.success) throw new AppError('invalid_request', 'request body is invalid', { details: fieldIssues(parsed.error) });
-        if (kind === 'register') checkNewPassword((parsed.data as { password: string }).password);
+        if (kind === 'register') {
+          const { email, password } = parsed.data as { email: string; password: string };
+          checkNewPassword(password, email);
+        }
+        if (kind === 'login') await deps.loginLimiter.admit((parsed.data as { email: string }).email, ip);
         if (connectionId) {
           const requestId = await relay.submitDeferred(kind, parsed.data, ip, connectionId);
           replyLater(res, state, json(202, { requestId }));

@@ -1,8 +1,10 @@
 import { TextDecoder } from 'node:util';
 import {
-  AppError, checkNewPassword, clientFrame, fieldIssues, newConnectionId, toAppError,
-  type ClientFrame, type Logger,
+  AppError, checkNewPassword, clientFrame, fieldIssues, newConnectionId, newRequestId, toAppError,
+  type ClientFrame, type Logger, type LoginLimiter,
 } from '@authgate/shared';
+import { appErrorReply, send } from '../http/respond.ts';
+import { refusesUpgrade, type CorsPolicy } from '../security/cors.ts';
 import type { IpRateLimiter } from '../rate-limit.ts';
 import type { Relay } from '../relay.ts';
 import type { TemplatedApp, WebSocket } from '../uws.ts';
@@ -18,6 +20,8 @@ export interface SocketOptions {
   maxFramesPer10s: number;
   maxInFlightPerConnection: number;
   trustedProxies: ReadonlySet<string>;
+  /** With an allowlist set, upgrades from browser pages of other origins are refused. */
+  cors: CorsPolicy;
   log: Logger;
 }
 
@@ -31,8 +35,12 @@ const OVERSIZE_HARD_CAP_FACTOR = 16;
  * `error` (unknown or unparseable frame) or an error `result` (a request with bad fields) and the
  * connection stays open.
  */
-export function registerWebSocket(app: TemplatedApp, deps: { relay: Relay; connections: Connections; verifier: TokenVerifier; limiter: IpRateLimiter }, options: SocketOptions): void {
-  const { relay, connections, verifier, limiter } = deps;
+export function registerWebSocket(
+  app: TemplatedApp,
+  deps: { relay: Relay; connections: Connections; verifier: TokenVerifier; limiter: IpRateLimiter; loginLimiter: LoginLimiter },
+  options: SocketOptions,
+): void {
+  const { relay, connections, verifier, limiter, loginLimiter } = deps;
 
   const sendFrame = (ws: WebSocket<SocketData>, frame: unknown) => {
     if (!ws.getUserData().closed) ws.send(JSON.stringify(frame), false);
@@ -53,8 +61,9 @@ export function registerWebSocket(app: TemplatedApp, deps: { relay: Relay; conne
       return;
     }
     const { type, id, ...body } = frame;
-    if (frame.type === 'register') checkNewPassword(frame.password);
+    if (frame.type === 'register') checkNewPassword(frame.password, frame.email);
     await limiter.consume(data.ip);
+    if (frame.type === 'login') await loginLimiter.admit(frame.email, data.ip);
     if (data.closed) return;
     data.inFlight.add(id);
     relay.submit(type, body, data.ip, { kind: 'ws', connectionId: data.connectionId, clientId: id });
@@ -76,6 +85,10 @@ export function registerWebSocket(app: TemplatedApp, deps: { relay: Relay; conne
     sendPingsAutomatically: true,
 
     upgrade: (res, req, context) => {
+      if (refusesUpgrade(options.cors, req.getHeader('origin'))) {
+        send(res, appErrorReply(new AppError('forbidden', 'WebSocket connections from this origin are not allowed'), newRequestId()));
+        return;
+      }
       const data: SocketData = {
         connectionId: newConnectionId(options.nodeId),
         ip: clientIp(res, req, options.trustedProxies),

@@ -7,13 +7,19 @@ import { tokenPair } from './token-pair.ts';
 export const login: CommandHandler = async (command, ctx) => {
   const { email, password, deviceId } = loginBody.parse(command.body);
   const user = await ctx.users.findByEmail(email);
-  // Unknown email and wrong password take the same path: one bcrypt compare, one answer.
+  // Unknown email and wrong password take the same path: one bcrypt compare, one answer. The edge
+  // counted this attempt against the brute-force limits before publishing it; only a success is told.
   if (!(await ctx.hasher.verify(password, user?.passwordHash)) || !user) {
     ctx.audit.emit({ action: 'login.failed', requestId: command.requestId, ip: command.meta.ip, ...(user ? { userId: user.id } : {}) });
     throw new AppError('invalid_credentials', 'email or password is incorrect');
   }
+  await ctx.loginLimiter.succeeded(email, command.meta.ip).catch((err: unknown) => {
+    ctx.log.warn({ err, requestId: command.requestId }, 'login limiter not reset after a success');
+  });
+  // The configured cost rose since this hash was made: re-hash while the password is at hand.
   if (ctx.hasher.needsRehash(user.passwordHash)) {
     await ctx.users.updatePasswordHash(user.id, await ctx.hasher.hash(password));
+    ctx.log.info({ userId: user.id, cost: ctx.hasher.cost }, 'password re-hashed at the configured cost');
   }
   const sid = randomUUID();
   const refresh = newRefreshToken(sid);

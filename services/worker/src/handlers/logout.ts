@@ -10,6 +10,8 @@ export const logout: CommandHandler = async (command, ctx) => {
     ctx.audit.emit({ ...audit, action: 'logout.rejected', ...(presented ? { sessionId: presented.sid } : {}) });
     throw new AppError('invalid_token', 'refresh token is invalid or expired');
   }
+  // Every edge stops accepting the session's access tokens now, not at their exp.
+  await ctx.revocations.revoke(presented.sid);
   ctx.audit.emit({ ...audit, action: 'logout.succeeded', sessionId: presented.sid });
   return { status: 204 };
 };

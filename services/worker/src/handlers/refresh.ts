@@ -1,27 +1,52 @@
 import { AppError, refreshBody } from '@authgate/shared';
 import type { CommandHandler } from '../context.ts';
+import { openSuccessor, sealSuccessor } from '../sessions/successor.ts';
 import { newRefreshToken, parseRefreshToken } from '../tokens.ts';
 import { tokenPair } from './token-pair.ts';
 
+const invalid = () => new AppError('invalid_token', 'refresh token is invalid or expired');
+
+/**
+ * Single-use rotation. The successor pair is made before the atomic rotation so that it can be kept,
+ * sealed under the presented token, for the grace window: a concurrent refresh of the same token then
+ * gets this very pair. A replaced token presented after the window revokes the whole session.
+ */
 export const refresh: CommandHandler = async (command, ctx) => {
   const { refreshToken } = refreshBody.parse(command.body);
   const presented = parseRefreshToken(refreshToken);
   const audit = { requestId: command.requestId, ip: command.meta.ip };
   if (!presented) {
     ctx.audit.emit({ ...audit, action: 'refresh.rejected', reason: 'malformed' });
-    throw new AppError('invalid_token', 'refresh token is invalid or expired');
+    throw invalid();
   }
-  const next = newRefreshToken(presented.sid);
-  const outcome = await ctx.sessions.rotate(presented.sid, presented.hash, next.hash, ctx.refreshTtlMs);
-  if (outcome.status === 'reused') {
-    // A replaced token came back: someone holds a copy. The whole family is revoked.
-    ctx.audit.emit({ ...audit, action: 'refresh.reuse_detected', userId: outcome.userId, sessionId: presented.sid });
-    throw new AppError('invalid_token', 'refresh token is invalid or expired');
+  const { sid } = presented;
+  const owner = await ctx.sessions.peek(sid);
+  if (!owner) {
+    ctx.audit.emit({ ...audit, action: 'refresh.rejected', sessionId: sid, reason: 'unknown' });
+    throw invalid();
   }
-  if (outcome.status === 'unknown') {
-    ctx.audit.emit({ ...audit, action: 'refresh.rejected', sessionId: presented.sid, reason: 'unknown' });
-    throw new AppError('invalid_token', 'refresh token is invalid or expired');
+  const next = newRefreshToken(sid);
+  const pair = await tokenPair(ctx, { id: owner.userId, email: owner.email }, sid, next.token);
+  const grace = ctx.refreshGraceMs > 0 ? { sealed: sealSuccessor(refreshToken, sid, pair), graceMs: ctx.refreshGraceMs } : undefined;
+  const outcome = await ctx.sessions.rotate(sid, presented.hash, next.hash, ctx.refreshTtlMs, grace);
+  switch (outcome.status) {
+    case 'rotated':
+      ctx.audit.emit({ ...audit, action: 'refresh.succeeded', userId: outcome.userId, sessionId: sid });
+      return { status: 200, data: pair };
+    case 'grace': {
+      const same = openSuccessor(refreshToken, sid, outcome.sealed);
+      if (!same) throw invalid();
+      ctx.audit.emit({ ...audit, action: 'refresh.concurrent', userId: outcome.userId, sessionId: sid });
+      return { status: 200, data: same };
+    }
+    case 'reused':
+      // A replaced token came back after the grace window: someone holds a copy. The whole family is
+      // revoked, and every edge refuses the session's access tokens from now on.
+      await ctx.revocations.revoke(sid);
+      ctx.audit.emit({ ...audit, action: 'refresh.reuse_detected', userId: outcome.userId, sessionId: sid });
+      throw invalid();
+    case 'unknown':
+      ctx.audit.emit({ ...audit, action: 'refresh.rejected', sessionId: sid, reason: 'unknown' });
+      throw invalid();
   }
-  ctx.audit.emit({ ...audit, action: 'refresh.succeeded', userId: outcome.userId, sessionId: presented.sid });
-  return { status: 200, data: await tokenPair(ctx, { id: outcome.userId, email: outcome.email }, presented.sid, next.token) };
 };

@@ -1,4 +1,4 @@
-import type { NewSession, RotateOutcome, SessionStore } from './types.ts';
+import type { GraceSuccessor, NewSession, RotateOutcome, SessionStore } from './types.ts';
 import { REPLACED_HASHES_KEPT } from './types.ts';
 
 interface Entry {
@@ -6,6 +6,8 @@ interface Entry {
   email: string;
   current: string;
   replaced: string[];
+  /** Sealed successors of tokens replaced within the grace window, by the replaced token's hash. */
+  grace: Map<string, { sealed: string; until: number }>;
   expiresAt: number;
 }
 
@@ -27,19 +29,31 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async create(session: NewSession, ttlMs: number): Promise<void> {
-    this.sessions.set(session.sid, { userId: session.userId, email: session.email, current: session.refreshHash, replaced: [], expiresAt: Date.now() + ttlMs });
+    this.sessions.set(session.sid, {
+      userId: session.userId, email: session.email, current: session.refreshHash, replaced: [], grace: new Map(), expiresAt: Date.now() + ttlMs,
+    });
   }
 
-  async rotate(sid: string, presentedHash: string, nextHash: string, ttlMs: number): Promise<RotateOutcome> {
+  async peek(sid: string): Promise<{ userId: string; email: string } | undefined> {
+    const entry = this.live(sid);
+    return entry && { userId: entry.userId, email: entry.email };
+  }
+
+  async rotate(sid: string, presentedHash: string, nextHash: string, ttlMs: number, successor?: GraceSuccessor): Promise<RotateOutcome> {
     const entry = this.live(sid);
     if (!entry) return { status: 'unknown' };
+    const now = Date.now();
     if (entry.current === presentedHash) {
       entry.replaced.unshift(presentedHash);
       entry.replaced.length = Math.min(entry.replaced.length, REPLACED_HASHES_KEPT);
       entry.current = nextHash;
-      entry.expiresAt = Date.now() + ttlMs;
+      entry.expiresAt = now + ttlMs;
+      for (const [hash, kept] of entry.grace) if (kept.until <= now) entry.grace.delete(hash);
+      if (successor && successor.graceMs > 0) entry.grace.set(presentedHash, { sealed: successor.sealed, until: now + successor.graceMs });
       return { status: 'rotated', userId: entry.userId, email: entry.email };
     }
+    const kept = entry.grace.get(presentedHash);
+    if (kept && kept.until > now) return { status: 'grace', userId: entry.userId, sealed: kept.sealed };
     if (entry.replaced.includes(presentedHash)) {
       this.sessions.delete(sid);
       return { status: 'reused', userId: entry.userId };

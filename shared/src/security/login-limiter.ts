@@ -1,0 +1,145 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Config } from '../config.ts';
+import { AppError } from '../errors.ts';
+
+export interface LoginLimits {
+  /** Login attempts per account in `accountWindowS`, from any IP; a success gives its point back. */
+  accountMaxFailures: number;
+  accountWindowS: number;
+  /** Consecutive failures per (account, IP) before the pair is locked out. */
+  freeFailures: number;
+  /** The n-th lockout of a pair lasts backoffBaseS · 2^(n-1) seconds, at most backoffMaxS. */
+  backoffBaseS: number;
+  backoffMaxS: number;
+}
+
+export function loginLimitsOf(config: Config): LoginLimits {
+  return {
+    accountMaxFailures: config.LOGIN_ACCOUNT_MAX_FAILURES,
+    accountWindowS: config.LOGIN_ACCOUNT_WINDOW_S,
+    freeFailures: config.LOGIN_FREE_FAILURES,
+    backoffBaseS: config.LOGIN_BACKOFF_BASE_S,
+    backoffMaxS: config.LOGIN_BACKOFF_MAX_S,
+  };
+}
+
+/**
+ * How long a pair's failures and lockouts are remembered without a success: its back-off keeps growing
+ * for a day, then starts over. Finite on purpose: no counter an attacker drives can lock anyone out for good.
+ */
+const PAIR_MEMORY_S = 86_400;
+
+/**
+ * In-process limiters are shared by key prefix, so that in the all-in-one mode the edge (which counts
+ * attempts) and the worker (which resets them on success) see one counter, as they do through Redis.
+ */
+const inProcess = new Map<string, RateLimiterMemory>();
+function memoryLimiter(keyPrefix: string, points: number, duration: number): RateLimiterMemory {
+  const name = `${keyPrefix}|${points}|${duration}`;
+  let limiter = inProcess.get(name);
+  if (!limiter) {
+    limiter = new RateLimiterMemory({ keyPrefix, points, duration });
+    inProcess.set(name, limiter);
+  }
+  return limiter;
+}
+
+/** A rate-limiter-flexible limiter on Redis with an in-memory insurance limiter, or in memory alone. */
+function limiter(redis: Redis | undefined, keyPrefix: string, points: number, duration: number): RateLimiterAbstract {
+  const memory = memoryLimiter(keyPrefix, points, duration);
+  return redis ? new RateLimiterRedis({ storeClient: redis, keyPrefix, points, duration, insuranceLimiter: memory }) : memory;
+}
+
+/** Counters are keyed by a digest of the lower-cased email: Redis holds no address in clear. */
+export function accountKey(email: string): string {
+  return createHash('sha256').update(email.trim().toLowerCase()).digest('base64url').slice(0, 22);
+}
+
+function rateLimited(ms: number): AppError {
+  return new AppError('rate_limited', 'too many login attempts, retry later', { retryAfter: Math.max(1, Math.ceil(ms / 1000)) });
+}
+
+/**
+ * Brute-force protection of logins, on rate-limiter-flexible's "consecutive fails by username and IP"
+ * pattern with a growing block:
+ *
+ * - the edge calls `admit` before it publishes a login: the attempt is counted at once, atomically in
+ *   Redis (one Lua INCR per counter), so 50 parallel attempts count as 50 on every edge;
+ * - the worker, the only one that knows the outcome, calls `succeeded` when the password matched:
+ *   the (account, IP) failures and back-off start over and the account gets its point back. Whatever
+ *   is not given back was a failure, including results delivered to another edge or a WebSocket.
+ *
+ * Every lockout expires (a window, or a back-off of at most backoffMaxS): an attacker can delay an
+ * account's owner, never lock them out for good, and only from other IPs at the account's own limit.
+ */
+export class LoginLimiter {
+  private readonly account: RateLimiterAbstract;
+  private readonly pair: RateLimiterAbstract;
+  private readonly lockouts: RateLimiterAbstract;
+  private readonly limits: LoginLimits;
+
+  constructor(options: { redis: Redis | undefined; namespace: string; limits: LoginLimits }) {
+    const { limits } = options;
+    this.limits = limits;
+    const prefix = `${options.namespace}:rl:login`;
+    this.account = limiter(options.redis, `${prefix}:account`, limits.accountMaxFailures, limits.accountWindowS);
+    this.pair = limiter(options.redis, `${prefix}:pair`, limits.freeFailures, PAIR_MEMORY_S);
+    this.lockouts = limiter(options.redis, `${prefix}:lockouts`, Number.MAX_SAFE_INTEGER, PAIR_MEMORY_S);
+  }
+
+  /** Counts one login attempt, or rejects with `rate_limited` and the seconds to wait. */
+  async admit(email: string, ip: string): Promise<void> {
+    const account = accountKey(email);
+    const pair = `${account}:${ip}`;
+    try {
+      await this.pair.consume(pair);
+    } catch (rejection) {
+      throw await this.pairRejected(pair, rejection);
+    }
+    try {
+      await this.account.consume(account);
+    } catch (rejection) {
+      // The attempt does not happen, so it is no failure of this pair either.
+      await this.pair.reward(pair).catch(() => {});
+      throw rejection instanceof RateLimiterRes ? rateLimited(rejection.msBeforeNext) : unavailable();
+    }
+  }
+
+  /** A correct password: the pair's failures and back-off are forgotten, the account's point returned. */
+  async succeeded(email: string, ip: string): Promise<void> {
+    const account = accountKey(email);
+    const pair = `${account}:${ip}`;
+    await Promise.all([this.pair.delete(pair), this.lockouts.delete(pair), this.account.reward(account)]);
+  }
+
+  /**
+   * Past its free failures a pair is blocked. Exactly one attempt crosses the line (the one that made
+   * the count free+1, even among concurrent ones): it counts the lockout and sets its length, growing
+   * with each lockout. The others are told how long the block still runs.
+   */
+  private async pairRejected(pair: string, rejection: unknown): Promise<AppError> {
+    if (!(rejection instanceof RateLimiterRes)) return unavailable();
+    if (rejection.consumedPoints !== this.limits.freeFailures + 1) {
+      return rateLimited(Math.min(rejection.msBeforeNext, this.limits.backoffMaxS * 1000));
+    }
+    try {
+      const lockout = (await this.lockouts.penalty(pair)).consumedPoints;
+      const seconds = backoffSeconds(lockout, this.limits);
+      await this.pair.block(pair, seconds);
+      return rateLimited(seconds * 1000);
+    } catch {
+      return unavailable();
+    }
+  }
+}
+
+/** The length of a pair's n-th lockout: base · 2^(n-1) seconds, capped. */
+export function backoffSeconds(lockout: number, limits: Pick<LoginLimits, 'backoffBaseS' | 'backoffMaxS'>): number {
+  return Math.min(limits.backoffBaseS * 2 ** Math.min(Math.max(lockout, 1) - 1, 30), limits.backoffMaxS);
+}
+
+function unavailable(): AppError {
+  return new AppError('overloaded', 'rate limiter unavailable, retry later');
+}

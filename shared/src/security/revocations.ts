@@ -1,0 +1,182 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { createRedis } from '../redis.ts';
+
+/**
+ * Sessions whose access tokens must stop verifying before their `exp`: logged out, or revoked because
+ * a rotated refresh token came back. Workers revoke; every edge follows.
+ */
+export interface SessionRevocations {
+  /** Worker: keeps the revocation for the access-token lifetime and broadcasts it to every edge. */
+  revoke(sid: string): Promise<void>;
+  /** Edge: listens for revocations, then loads those still in force; isRevoked is current from then on. */
+  follow(): Promise<void>;
+  isRevoked(sid: string): boolean;
+  ready(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** How long a revocation is kept: no access token of the session can outlive it. */
+export function revocationTtlMs(config: Config): number {
+  // A minute on top of the lifetime covers a token signed by a refresh that ran while the logout did.
+  return config.ACCESS_TOKEN_TTL_S * 1000 + 60_000;
+}
+
+export function createSessionRevocations(config: Config, log: Logger): SessionRevocations {
+  const ttlMs = revocationTtlMs(config);
+  return config.REDIS_URL ? new RedisRevocations(config.REDIS_URL, config.NAMESPACE, ttlMs, log) : MemoryRevocations.of(config.NAMESPACE, ttlMs);
+}
+
+const SID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The revocations one edge knows, each until its expiry. */
+class RevokedSet {
+  private readonly until = new Map<string, number>();
+  private readonly sweeper = setInterval(() => this.sweep(), 60_000).unref();
+
+  add(sid: string, expiresAt: number): void {
+    if (expiresAt > Date.now() && expiresAt > (this.until.get(sid) ?? 0)) this.until.set(sid, expiresAt);
+  }
+
+  has(sid: string): boolean {
+    const expiresAt = this.until.get(sid);
+    if (expiresAt === undefined) return false;
+    if (expiresAt > Date.now()) return true;
+    this.until.delete(sid);
+    return false;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [sid, expiresAt] of this.until) if (expiresAt <= now) this.until.delete(sid);
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+  }
+}
+
+/**
+ * Keep and broadcast in one atomic step: the sorted set `<ns>:revoked` (score = expiry) lets an edge
+ * that starts later, or missed messages while reconnecting, load what is still in force; the PUBLISH
+ * on `<ns>:revocations` reaches every edge at once. One channel for all edges on purpose: unlike a
+ * result, a revocation concerns every node that may hold the session's tokens.
+ */
+const REVOKE_SCRIPT = `
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PUBLISH', ARGV[5], ARGV[1] .. ' ' .. ARGV[2])
+return 1`;
+
+type RevokeFn = (key: string, sid: string, expiresAt: number, now: number, ttlMs: number, channel: string) => Promise<number>;
+
+export class RedisRevocations implements SessionRevocations {
+  private readonly commands: Redis;
+  private subscriber: Redis | undefined;
+  private readonly revoked = new RevokedSet();
+  private readonly revokeScript: RevokeFn;
+  private readonly key: string;
+  private readonly channel: string;
+
+  constructor(
+    private readonly url: string,
+    namespace: string,
+    private readonly ttlMs: number,
+    private readonly log: Logger,
+  ) {
+    this.key = `${namespace}:revoked`;
+    this.channel = `${namespace}:revocations`;
+    this.commands = createRedis(url, log, `${namespace}-revocations`);
+    this.commands.defineCommand('authgateRevoke', { numberOfKeys: 1, lua: REVOKE_SCRIPT });
+    this.revokeScript = (this.commands as unknown as { authgateRevoke: RevokeFn }).authgateRevoke.bind(this.commands);
+  }
+
+  async revoke(sid: string): Promise<void> {
+    const now = Date.now();
+    await this.revokeScript(this.key, sid, now + this.ttlMs, now, this.ttlMs, this.channel);
+    this.revoked.add(sid, now + this.ttlMs);
+  }
+
+  async follow(): Promise<void> {
+    if (this.subscriber) return;
+    const subscriber = createRedis(this.url, this.log, `${this.channel}-sub`, { maxRetriesPerRequest: null });
+    this.subscriber = subscriber;
+    subscriber.on('message', (_channel: string, message: string) => this.onMessage(message));
+    let subscribedOnce = false;
+    // ioredis re-subscribes by itself after a reconnect; what was published in between is in the set.
+    subscriber.on('ready', () => {
+      if (subscribedOnce) this.load().catch((err: unknown) => this.log.warn({ err }, 'revocations reload failed'));
+    });
+    // Subscribe first, then load: a revocation lands in one or the other, never in between.
+    await subscriber.subscribe(this.channel);
+    subscribedOnce = true;
+    await this.load();
+  }
+
+  private onMessage(message: string): void {
+    const [sid, expiresAt] = message.split(' ');
+    if (sid && SID.test(sid) && Number.isFinite(Number(expiresAt))) this.revoked.add(sid, Number(expiresAt));
+  }
+
+  private async load(): Promise<void> {
+    const entries = await this.commands.zrangebyscore(this.key, Date.now(), '+inf', 'WITHSCORES');
+    for (let i = 0; i + 1 < entries.length; i += 2) this.revoked.add(entries[i]!, Number(entries[i + 1]));
+  }
+
+  isRevoked(sid: string): boolean {
+    return this.revoked.has(sid);
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      return (await this.commands.ping()) === 'PONG' && (!this.subscriber || this.subscriber.status === 'ready');
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.revoked.close();
+    this.subscriber?.disconnect();
+    await this.commands.quit().catch(() => this.commands.disconnect());
+  }
+}
+
+/**
+ * The all-in-one mode's driver: one set per namespace in the process, so the worker's revocations are
+ * what the edge in the same process reads, as both would read Redis.
+ */
+export class MemoryRevocations implements SessionRevocations {
+  private static readonly byNamespace = new Map<string, MemoryRevocations>();
+  private readonly revoked = new RevokedSet();
+
+  private constructor(private readonly ttlMs: number) {}
+
+  static of(namespace: string, ttlMs: number): MemoryRevocations {
+    let revocations = MemoryRevocations.byNamespace.get(namespace);
+    if (!revocations) {
+      revocations = new MemoryRevocations(ttlMs);
+      MemoryRevocations.byNamespace.set(namespace, revocations);
+    }
+    return revocations;
+  }
+
+  async revoke(sid: string): Promise<void> {
+    this.revoked.add(sid, Date.now() + this.ttlMs);
+  }
+
+  async follow(): Promise<void> {}
+
+  isRevoked(sid: string): boolean {
+    return this.revoked.has(sid);
+  }
+
+  async ready(): Promise<boolean> {
+    return true;
+  }
+
+  /** Shared by the roles of the process: the set lives as long as the process does. */
+  async close(): Promise<void> {}
+}

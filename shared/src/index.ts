@@ -5,6 +5,7 @@ export * from './password-policy.ts';
 export * from './config.ts';
 export * from './logger.ts';
 export * from './keys.ts';
+export * from './access-token.ts';
 export * from './redis.ts';
 export * from './security/login-limiter.ts';
 export * from './security/revocations.ts';

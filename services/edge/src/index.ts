@@ -2,6 +2,7 @@ import {
   createRedis, createSessionRevocations, loadVerificationKeys, LoginLimiter, loginLimitsOf,
   type CommandQueue, type Config, type Logger, type ResultBus,
 } from '@authgate/shared';
+import type { HttpFallback } from './http/fallback.ts';
 import { setDraining } from './http/drain.ts';
 import { registerRoutes } from './http/routes.ts';
 import { IpRateLimiter } from './rate-limit.ts';
@@ -11,6 +12,8 @@ import { loadNativeUws } from './uws.ts';
 import { TokenVerifier } from './verify.ts';
 import { Connections } from './ws/connections.ts';
 import { registerWebSocket } from './ws/socket.ts';
+
+export type { FallbackReply, FallbackRequest, HttpFallback } from './http/fallback.ts';
 
 export interface EdgeHandle {
   nodeId: string;
@@ -26,7 +29,10 @@ const MAX_IN_FLIGHT_PER_CONNECTION = 64;
 const QUIET_BEFORE_EXIT_MS = 300;
 
 /** An edge node: validates, rate-limits, verifies tokens in-process, relays the rest through the queue. */
-export async function startEdge(config: Config, deps: { queue: CommandQueue; results: ResultBus; log: Logger }): Promise<EdgeHandle> {
+export async function startEdge(
+  config: Config,
+  deps: { queue: CommandQueue; results: ResultBus; log: Logger; fallback?: HttpFallback | undefined },
+): Promise<EdgeHandle> {
   const uWS = loadNativeUws();
   const log = deps.log.child({ role: 'edge' });
   // Logouts and reuse revocations from every worker, followed before the first token is verified.
@@ -69,7 +75,7 @@ export async function startEdge(config: Config, deps: { queue: CommandQueue; res
     log,
   });
   registerRoutes(withCors(app, cors), {
-    relay, verifier, limiter, loginLimiter, results: deps.results, log,
+    relay, verifier, limiter, loginLimiter, results: deps.results, log, fallback: deps.fallback,
     ready: async () => (await deps.queue.ready()) && (await deps.results.ready()) && (await revocations.ready()),
   }, { maxBodyBytes: config.MAX_BODY_BYTES, trustedProxies });
 

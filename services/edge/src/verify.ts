@@ -1,5 +1,6 @@
-import { jwtVerify, type JWTHeaderParameters } from 'jose';
-import { AppError, SIGNING_ALG, type VerificationKeys } from '@authgate/shared';
+import { AppError, verifyAccessToken, type VerificationKeys } from '@authgate/shared';
+
+export { bearerToken } from '@authgate/shared';
 
 export interface VerifiedToken {
   sub: string;
@@ -9,20 +10,18 @@ export interface VerifiedToken {
   body: string;
 }
 
-const INVALID = () => new AppError('invalid_token', 'access token is invalid or expired');
-
 /** Sessions revoked before their tokens expire (logout, refresh-token reuse), as every edge learns them. */
 export interface RevocationCheck {
   isRevoked(sid: string): boolean;
 }
 
+const REVOKED = () => new AppError('invalid_token', 'access token is invalid or expired');
+
 /**
- * Verifies access tokens in-process with public keys only. jose makes the checks: signature by the
- * key named in `kid` (unknown kid fails), algorithm allowlist (RS256 only, so `none` and HS256 tokens
- * fail), `iss`, `aud`, `exp`, `nbf`, and the claims we require; then tokens of a revoked session are
- * refused. Verified tokens are cached, bounded in number, and an entry is used only while its token's
- * `exp` is still ahead and its session stands: the revocation check runs on cache hits too, so a
- * logout takes effect on the next request.
+ * Verifies access tokens in-process with public keys only (the checks are in shared's
+ * verifyAccessToken), then refuses those of a revoked session. Verified tokens are cached, bounded in
+ * number, and an entry is used only while its token's `exp` is still ahead and its session stands:
+ * the revocation check runs on cache hits too, so a logout takes effect on the next request.
  */
 export class TokenVerifier {
   private readonly cache = new Map<string, VerifiedToken>();
@@ -47,33 +46,11 @@ export class TokenVerifier {
   async verify(token: string): Promise<VerifiedToken> {
     const hit = this.cached(token);
     if (hit) return hit;
-    let payload;
-    try {
-      ({ payload } = await jwtVerify(token, (header: JWTHeaderParameters) => this.keyFor(header), {
-        algorithms: [SIGNING_ALG],
-        issuer: this.options.issuer,
-        audience: this.options.audience,
-        requiredClaims: ['sub', 'sid', 'exp', 'iat', 'jti'],
-      }));
-    } catch {
-      throw INVALID();
-    }
-    if (typeof payload.sid !== 'string' || typeof payload.sub !== 'string' || typeof payload.exp !== 'number') throw INVALID();
-    if (this.options.revocations?.isRevoked(payload.sid)) throw INVALID();
-    const verified: VerifiedToken = {
-      sub: payload.sub,
-      sid: payload.sid,
-      exp: payload.exp,
-      body: JSON.stringify({ sub: payload.sub, sid: payload.sid, exp: payload.exp }),
-    };
+    const { sub, sid, exp } = await verifyAccessToken(token, this.keys, this.options);
+    if (this.options.revocations?.isRevoked(sid)) throw REVOKED();
+    const verified: VerifiedToken = { sub, sid, exp, body: JSON.stringify({ sub, sid, exp }) };
     this.remember(token, verified);
     return verified;
-  }
-
-  private keyFor(header: JWTHeaderParameters) {
-    const key = header.kid ? this.keys.byKid.get(header.kid) : undefined;
-    if (!key) throw INVALID();
-    return key;
   }
 
   private remember(token: string, verified: VerifiedToken): void {
@@ -85,10 +62,4 @@ export class TokenVerifier {
     }
     this.cache.set(token, verified);
   }
-}
-
-/** The token of an `Authorization: Bearer <token>` header, or undefined. */
-export function bearerToken(header: string): string | undefined {
-  const match = /^Bearer +([A-Za-z0-9_.-]{16,4096})$/i.exec(header);
-  return match?.[1];
 }

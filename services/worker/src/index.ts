@@ -1,6 +1,6 @@
 import {
   createRedis, createSessionRevocations, loadSigningKey, LoginLimiter, loginLimitsOf, migrateToLatest, openDatabase, UserRepository,
-  type Config, type Logger, type ResultBus, type CommandQueue,
+  type Config, type Db, type Logger, type ResultBus, type CommandQueue,
 } from '@authgate/shared';
 import { AuditLog } from './audit.ts';
 import { createCommandConsumer, type ConsumerStats } from './consumer.ts';
@@ -19,9 +19,10 @@ export interface WorkerHandle {
 }
 
 /** The auth worker: consumes commands, does the expensive work, answers on the requester's channel. */
-export async function startWorker(config: Config, deps: { queue: CommandQueue; results: ResultBus; log: Logger }): Promise<WorkerHandle> {
+export async function startWorker(config: Config, deps: { queue: CommandQueue; results: ResultBus; log: Logger; db?: Db }): Promise<WorkerHandle> {
   const log = deps.log.child({ role: 'worker' });
-  const db = openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log });
+  // A database handed in (all-in-one: shared with the account API) stays open for its owner to close.
+  const db = deps.db ?? openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log });
   await migrateToLatest(db);
   const users = new UserRepository(db);
   const sessions: SessionStore = config.REDIS_URL
@@ -66,7 +67,7 @@ export async function startWorker(config: Config, deps: { queue: CommandQueue; r
       await sessions.close();
       await revocations.close();
       limiterRedis?.disconnect();
-      await db.destroy();
+      if (!deps.db) await db.destroy();
     },
   };
 }

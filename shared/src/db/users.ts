@@ -23,6 +23,15 @@ export class UserRepository {
     return row && { id: row.id, email: row.email, passwordHash: row.password_hash, createdAt: row.created_at, registrationRequestId: row.registration_request_id };
   }
 
+  async findById(id: string): Promise<UserRecord | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .select(['id', 'email', 'password_hash', 'created_at', 'registration_request_id'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && { id: row.id, email: row.email, passwordHash: row.password_hash, createdAt: row.created_at, registrationRequestId: row.registration_request_id };
+  }
+
   async emailExists(email: string): Promise<boolean> {
     return (await this.findByEmail(email)) !== undefined;
   }

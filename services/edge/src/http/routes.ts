@@ -8,6 +8,7 @@ import type { HttpResponse, TemplatedApp } from '../uws.ts';
 import { bearerToken, type TokenVerifier } from '../verify.ts';
 import { parseJsonObject, readBody } from './body.ts';
 import { clientIp } from './client-ip.ts';
+import { forwardToFallback, type HttpFallback } from './fallback.ts';
 import { appErrorReply, json, send, type Reply } from './respond.ts';
 
 export interface RouteDeps {
@@ -19,6 +20,8 @@ export interface RouteDeps {
   results: ResultBus;
   ready: () => Promise<boolean>;
   log: Logger;
+  /** Answers what no edge route matches (the account API in the all-in-one mode); else 404. */
+  fallback?: HttpFallback | undefined;
 }
 
 export interface RouteOptions {
@@ -149,7 +152,8 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     );
   });
 
-  app.any('/*', (res) => {
-    send(res, appErrorReply(new AppError('not_found', 'no such route'), newRequestId()));
+  app.any('/*', (res, req) => {
+    if (deps.fallback) forwardToFallback(res, req, deps.fallback, options, (state, err) => fail(res, state, err));
+    else send(res, appErrorReply(new AppError('not_found', 'no such route'), newRequestId()));
   });
 }

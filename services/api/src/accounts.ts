@@ -1,0 +1,37 @@
+import { AppError, type Logger, type UserRecord, type UserRepository } from '@authgate/shared';
+
+/**
+ * The reads the account API makes, with one rule for failure: if PostgreSQL does not answer, the
+ * client gets 503 `overloaded` (a dependency is down, retry later), not a 500; the cause is logged here.
+ */
+export class Accounts {
+  constructor(
+    private readonly users: UserRepository,
+    private readonly log: Logger,
+  ) {}
+
+  emailExists(email: string): Promise<boolean> {
+    return this.read(() => this.users.emailExists(email));
+  }
+
+  findByEmail(email: string): Promise<UserRecord | undefined> {
+    return this.read(() => this.users.findByEmail(email));
+  }
+
+  findById(id: string): Promise<UserRecord | undefined> {
+    return this.read(() => this.users.findById(id));
+  }
+
+  ping(): Promise<boolean> {
+    return this.users.ping();
+  }
+
+  private async read<T>(query: () => Promise<T>): Promise<T> {
+    try {
+      return await query();
+    } catch (err) {
+      this.log.warn({ err }, 'user database read failed');
+      throw new AppError('overloaded', 'user database unavailable, retry later');
+    }
+  }
+}

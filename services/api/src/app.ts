@@ -1,0 +1,62 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { AppError, newRequestId, type Logger } from '@authgate/shared';
+import type { Accounts } from './accounts.ts';
+import type { AccessTokenAuth } from './auth.ts';
+import { registerDocs } from './docs.ts';
+import { registerErrorHandlers, sendError } from './errors.ts';
+import type { RouteRateLimiter } from './rate-limit.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+import { registerMeRoute } from './routes/me.ts';
+import { registerUserRoutes } from './routes/users.ts';
+import { registerSecurity } from './security.ts';
+
+/** Every route reads a query or a path; no route takes a body, so any body past this is refused. */
+const BODY_LIMIT_BYTES = 1024;
+/** An email in the path is at most 254 characters, more once percent-encoded. */
+const MAX_PARAM_LENGTH = 1024;
+
+export interface AppDeps {
+  users: Accounts;
+  auth: AccessTokenAuth;
+  checkEmailLimiter: RouteRateLimiter;
+  ready: () => Promise<boolean>;
+  log: Logger;
+}
+
+export interface AppOptions {
+  version: string;
+  corsOrigins: readonly string[];
+  /** Peers whose X-Forwarded-For decides request.ip (the nginx in front). */
+  trustedProxies: readonly string[];
+}
+
+/** The account API as a Fastify instance, ready to listen or to be injected into. */
+export async function buildApp(deps: AppDeps, options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    // Typed as Fastify's logger interface so route plugins take a plain FastifyInstance.
+    loggerInstance: deps.log as FastifyBaseLogger,
+    genReqId: () => newRequestId(),
+    trustProxy: options.trustedProxies.length > 0 ? [...options.trustedProxies] : false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // A URL the router cannot decode never reaches the error handler: answer it in the same shape.
+    frameworkErrors: (_err, request, reply) => {
+      sendError(request, reply, new AppError('invalid_request', 'request URL is malformed', { details: [{ path: '(url)', message: 'is not a valid URL' }] }));
+    },
+  });
+  app.decorateRequest('accessToken', null);
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandlers(app);
+  // Answers carry personal data: no cache keeps them unless a route says otherwise (the docs' files do).
+  app.addHook('onSend', async (_request, reply) => {
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+  });
+  await registerSecurity(app, { corsOrigins: options.corsOrigins });
+  await registerDocs(app, options.version);
+  registerHealthRoutes(app, deps.ready);
+  registerMeRoute(app, deps);
+  registerUserRoutes(app, deps);
+  return app;
+}

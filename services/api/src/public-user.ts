@@ -1,0 +1,7 @@
+import type { UserRecord } from '@authgate/shared';
+import type { PublicUser } from './schemas.ts';
+
+/** Picks the public fields by name: a new column on the record never reaches an answer by itself. */
+export function toPublicUser(user: Pick<UserRecord, 'id' | 'email' | 'createdAt'>): PublicUser {
+  return { id: user.id, email: user.email, createdAt: new Date(user.createdAt).toISOString() };
+}

@@ -1,0 +1,54 @@
+import { jwtVerify, type JWTHeaderParameters } from 'jose';
+import { AppError } from './errors.ts';
+import { SIGNING_ALG, type VerificationKeys } from './keys.ts';
+
+/** The claims of an access token that passed every check below. */
+export interface AccessTokenClaims {
+  sub: string;
+  sid: string;
+  exp: number;
+  iat: number;
+  jti: string;
+}
+
+export interface AccessTokenRules {
+  issuer: string;
+  audience: string;
+}
+
+const INVALID = () => new AppError('invalid_token', 'access token is invalid or expired');
+
+/**
+ * Verifies an access token with public keys only. jose makes the checks: signature by the key named
+ * in `kid` (unknown or missing kid fails), algorithm allowlist (RS256 only, so `none` and HS256
+ * tokens fail), `iss`, `aud`, `exp`, `nbf`, and the claims we require. Every failure is the same
+ * `invalid_token`, so the answer tells an attacker nothing about which check failed.
+ */
+export async function verifyAccessToken(token: string, keys: VerificationKeys, rules: AccessTokenRules): Promise<AccessTokenClaims> {
+  const keyFor = (header: JWTHeaderParameters) => {
+    const key = header.kid ? keys.byKid.get(header.kid) : undefined;
+    if (!key) throw INVALID();
+    return key;
+  };
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(token, keyFor, {
+      algorithms: [SIGNING_ALG],
+      issuer: rules.issuer,
+      audience: rules.audience,
+      requiredClaims: ['sub', 'sid', 'exp', 'iat', 'jti'],
+    }));
+  } catch {
+    throw INVALID();
+  }
+  const { sub, sid, exp, iat, jti } = payload;
+  if (typeof sub !== 'string' || typeof sid !== 'string' || typeof exp !== 'number' || typeof iat !== 'number' || typeof jti !== 'string') throw INVALID();
+  return { sub, sid, exp, iat, jti };
+}
+
+/** The token of an `Authorization: Bearer <token>` header, or undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^Bearer +([A-Za-z0-9_.-]{16,4096})$/i.exec(header);
+  return match?.[1];
+}

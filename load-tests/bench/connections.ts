@@ -11,14 +11,21 @@ export async function benchConnections(target: number): Promise<Record<string, u
   const pipeline = await startPipeline({ edges: 1, bcryptCost: 4 });
   try {
     const edge = pipeline.edges[0]!;
-    const rssBefore = rssOf(edge.child.pid!);
+    // Memory per connection is the growth between a warm first batch and the full count, so that the
+    // edge's start-up allocations and their collection do not count.
+    const warm = Math.min(1_000, target);
     const perProcess = 15_000;
-    const processes = Math.ceil(target / perProcess);
-    const holders = Array.from({ length: processes }, (_, i) => holdConnections(edge.wsUrl, Math.min(perProcess, target - i * perProcess), `127.0.0.${i + 2}`));
-    const opened = await Promise.all(holders.map((h) => h.opened));
+    const holders = [holdConnections(edge.wsUrl, warm, '127.0.0.2')];
+    const first = await holders[0]!.opened;
+    await settle();
+    const rssWarm = rssOf(edge.child.pid!);
+    for (let left = target - warm, i = 0; left > 0; left -= perProcess, i++) {
+      holders.push(holdConnections(edge.wsUrl, Math.min(perProcess, left), `127.0.0.${i + 3}`));
+    }
+    const opened = [first, ...(await Promise.all(holders.slice(1).map((h) => h.opened)))];
     const held = opened.reduce((a, b) => a + b.open, 0);
     const failed = opened.reduce((a, b) => a + b.failed, 0);
-    await new Promise((r) => setTimeout(r, 2000));
+    await settle();
     const rssAfter = rssOf(edge.child.pid!);
     for (const h of holders) h.release();
     return {
@@ -28,7 +35,7 @@ export async function benchConnections(target: number): Promise<Record<string, u
       failed,
       firstError: opened.find((o) => o.error)?.error,
       edgeRssMiB: round(rssAfter / 1048576, 1),
-      bytesPerConnection: held > 0 ? Math.round((rssAfter - rssBefore) / held) : null,
+      bytesPerConnection: held > warm ? Math.round((rssAfter - rssWarm) / (held - first.open)) : null,
       fdLimit: Number(readFileSync('/proc/self/limits', 'utf8').match(/Max open files\s+(\d+)/)?.[1]),
       goal: '100,000',
     };
@@ -36,6 +43,8 @@ export async function benchConnections(target: number): Promise<Record<string, u
     await pipeline.stop();
   }
 }
+
+const settle = () => new Promise((r) => setTimeout(r, 3_000));
 
 function rssOf(pid: number): number {
   const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];

@@ -23,10 +23,13 @@ export async function startPipeline(options: { edges: number; bcryptCost: number
   const env = { NAMESPACE: namespace, AMQP_URL, REDIS_URL: redisUrl, DATA_DIR: data.dir, BCRYPT_COST: String(options.bcryptCost), ...OPEN_LIMITS, ...options.env };
   const worker = await startProcess('worker', { ...env, DATABASE_URL: database.url });
   const edges = await Promise.all(Array.from({ length: options.edges }, () => startProcess('edge', env)));
+  let stopped = false;
   return {
     edges,
     worker,
     async stop() {
+      if (stopped) return;
+      stopped = true;
       await Promise.all(edges.map((e) => e.stop()));
       await worker.stop();
       await database.drop();

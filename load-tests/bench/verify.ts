@@ -9,16 +9,19 @@ import { wrk, type WrkResult } from './wrk.ts';
 export async function benchVerify(seconds: number): Promise<Record<string, unknown>> {
   const data = tempDir('bench-a');
   const edge = await startProcess('all', { DATA_DIR: data.dir, BCRYPT_COST: '4', ...OPEN_LIMITS });
-  const baseline = await startBare();
+  const baseline = await startBare('bare');
+  const sameHeaders = await startBare('edge');
   try {
     const { accessToken } = await registerAndLogin(edge.url, 'verify');
     const headers = { Authorization: `Bearer ${accessToken}` };
     const connections = 64;
     // Alternate the two servers, twice each, and keep each one's best: warm-up and noise hit both alike.
     const bareRuns: WrkResult[] = [];
+    const sameHeaderRuns: WrkResult[] = [];
     const edgeRuns: WrkResult[] = [];
     for (let i = 0; i < 2; i++) {
       bareRuns.push(await wrk(`${baseline.url}/auth/verify`, { seconds, connections, headers }));
+      sameHeaderRuns.push(await wrk(`${sameHeaders.url}/auth/verify`, { seconds, connections, headers }));
       edgeRuns.push(await wrk(`${edge.url}/auth/verify`, { seconds, connections, headers }));
     }
     const best = (runs: WrkResult[]) => runs.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a));
@@ -30,19 +33,25 @@ export async function benchVerify(seconds: number): Promise<Record<string, unkno
       bareRps: Math.round(b.requestsPerSecond),
       verifyRps: Math.round(e.requestsPerSecond),
       ratio: round(e.requestsPerSecond / b.requestsPerSecond),
+      bareWithEdgeHeadersRps: Math.round(best(sameHeaderRuns).requestsPerSecond),
+      ratioToBareWithEdgeHeaders: round(e.requestsPerSecond / best(sameHeaderRuns).requestsPerSecond),
       verifyP99Ms: e.p99Ms,
       goal: '≥ 0.75',
       command: `wrk -t1 -c${connections} -d${seconds}s`,
     };
   } finally {
     await baseline.stop();
+    await sameHeaders.stop();
     await edge.stop();
     data.remove();
   }
 }
 
-async function startBare(): Promise<{ url: string; stop: () => Promise<unknown> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join('load-tests', 'bench', 'bare-uws.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startBare(headers: 'bare' | 'edge'): Promise<{ url: string; stop: () => Promise<unknown> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join('load-tests', 'bench', 'bare-uws.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, HEADERS: headers },
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString()).port as number));
     child.once('exit', () => reject(new Error('bare uWS server exited')));

@@ -14,7 +14,7 @@ const STATUS_LINES: Record<number, string> = {
  * except two made stricter for a JSON API that no page should frame or load anything from: the CSP
  * allows nothing at all, and X-Frame-Options is DENY rather than SAMEORIGIN.
  */
-const SECURITY_HEADER_TEXT: ReadonlyArray<readonly [string, string]> = [
+export const SECURITY_HEADER_TEXT: ReadonlyArray<readonly [string, string]> = [
   ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"],
   ['Cross-Origin-Opener-Policy', 'same-origin'],
   ['Cross-Origin-Resource-Policy', 'same-origin'],

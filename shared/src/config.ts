@@ -40,6 +40,17 @@ export const configSchema = z.object({
   PASSWORD_PREFETCH: int(1, 1000).optional(),
   SESSION_PREFETCH: int(1, 5000).default(200),
   QUEUE_MAX_LENGTH: int(1, 10_000_000).default(100_000),
+  /**
+   * RabbitMQ queue type of the command lanes: `quorum` (replicated; for clusters of brokers) or `classic`.
+   * A queue keeps the type it was declared with: switching needs new queues (another NAMESPACE).
+   */
+  QUEUE_TYPE: z.enum(['classic', 'quorum']).default('classic'),
+  /**
+   * Deliveries of one command before it is set aside as poison: its client gets an `internal` error and
+   * a copy without the body goes to `<NAMESPACE>.cmd.dead`. Quorum queues count every delivery; classic
+   * ones only tell a first delivery from a later one, so they allow no more than 2.
+   */
+  QUEUE_DELIVERY_LIMIT: int(2, 20).default(2),
 
   REQUEST_TIMEOUT_MS: int(100, 120_000).default(10_000),
   MAX_PENDING: int(1, 1_000_000).default(20_000),
@@ -154,6 +165,9 @@ export function loadConfig(
       if (target === 'worker' && !config.DATABASE_URL) problems.push('DATABASE_URL: required in production for the worker role');
     }
     if (config.BCRYPT_COST < 10) problems.push(`BCRYPT_COST: must be at least 10 in production (got ${config.BCRYPT_COST})`);
+  }
+  if (config.QUEUE_TYPE === 'classic' && config.QUEUE_DELIVERY_LIMIT > 2) {
+    problems.push(`QUEUE_DELIVERY_LIMIT: above 2 needs QUEUE_TYPE=quorum; classic queues only tell a first delivery from a redelivery (got ${config.QUEUE_DELIVERY_LIMIT})`);
   }
   // An embedded database of its own would hold none of the users the workers write.
   if (target === 'api' && !config.DATABASE_URL) problems.push('DATABASE_URL: required for the api role (PostgreSQL shared with the workers)');

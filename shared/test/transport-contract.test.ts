@@ -339,7 +339,7 @@ function distributedDriver(): TransportDriver {
       const connection = await amqplib.connect(AMQP_URL);
       const channel = await connection.createChannel();
       for (const ns of namespaces) {
-        for (const lane of ['password', 'session']) await channel.deleteQueue(`${ns}.cmd.${lane}`);
+        for (const lane of ['password', 'session', 'dead']) await channel.deleteQueue(`${ns}.cmd.${lane}`);
       }
       await channel.close();
       await connection.close();

@@ -43,7 +43,7 @@ export async function cleanupNamespace(namespace: string): Promise<void> {
   const amqplib = await import('amqplib');
   const connection = await amqplib.connect(AMQP_URL);
   const channel = await connection.createChannel();
-  for (const lane of ['password', 'session']) await channel.deleteQueue(`${namespace}.cmd.${lane}`);
+  for (const lane of ['password', 'session', 'dead']) await channel.deleteQueue(`${namespace}.cmd.${lane}`);
   await connection.close();
   const { Redis } = await import('ioredis');
   const redis = new Redis(REDIS_URL);

@@ -25,6 +25,7 @@ export interface EdgeHandle {
 }
 
 const MAX_IN_FLIGHT_PER_CONNECTION = 64;
+const RESYNC_RETRY_MS = 500;
 /** A stopping edge exits only after this long without a new HTTP command. */
 const QUIET_BEFORE_EXIT_MS = 300;
 
@@ -45,19 +46,32 @@ export async function startEdge(
     revocations,
   });
   const connections = new Connections();
-  const relay = new Relay(config.NODE_ID, deps.queue, connections, { maxPending: config.MAX_PENDING, timeoutMs: config.REQUEST_TIMEOUT_MS, log });
-  // After a gap in the subscription, results that were published meanwhile are collected from the store.
-  const resync = async () => {
-    const missed = await deps.results.collect(relay.pending.ids());
-    for (const result of missed) relay.onResult(result);
-    if (missed.length > 0) log.info({ collected: missed.length }, 'collected results missed while resubscribing');
+  const limiterRedis = config.REDIS_URL ? createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-ratelimit`, { enableOfflineQueue: false }) : undefined;
+  const limiter = new IpRateLimiter({ redis: limiterRedis, namespace: config.NAMESPACE, pointsPerMinute: config.RATE_LIMIT_IP_PER_MINUTE });
+  const loginLimiter = new LoginLimiter({ redis: limiterRedis, namespace: config.NAMESPACE, limits: loginLimitsOf(config) });
+  const relay = new Relay(config.NODE_ID, deps.queue, connections, {
+    maxPending: config.MAX_PENDING,
+    timeoutMs: config.REQUEST_TIMEOUT_MS,
+    log,
+    refundLogin: (email, ip) => loginLimiter.refund(email, ip),
+  });
+  // After a gap in the subscription (it is subscribed again by then), the results published meanwhile
+  // are collected from the store. Retried while Redis is still unsteady: each pending request would
+  // otherwise wait for its deadline and answer `timeout` although its result is kept.
+  const resync = async (attempt = 1): Promise<void> => {
+    try {
+      const missed = await deps.results.collect(relay.pending.ids());
+      for (const result of missed) relay.onResult(result);
+      if (missed.length > 0) log.info({ collected: missed.length }, 'collected results missed while resubscribing');
+    } catch (err) {
+      if (attempt * RESYNC_RETRY_MS >= config.REQUEST_TIMEOUT_MS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, RESYNC_RETRY_MS));
+      await resync(attempt + 1);
+    }
   };
   await deps.results.subscribe(config.NODE_ID, relay.onResult, () => {
     resync().catch((err: unknown) => log.warn({ err }, 'result resync failed'));
   });
-  const limiterRedis = config.REDIS_URL ? createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-ratelimit`, { enableOfflineQueue: false }) : undefined;
-  const limiter = new IpRateLimiter({ redis: limiterRedis, namespace: config.NAMESPACE, pointsPerMinute: config.RATE_LIMIT_IP_PER_MINUTE });
-  const loginLimiter = new LoginLimiter({ redis: limiterRedis, namespace: config.NAMESPACE, limits: loginLimitsOf(config) });
   const trustedProxies = new Set(config.TRUSTED_PROXIES);
   const cors = new CorsPolicy(config.CORS_ORIGINS);
 

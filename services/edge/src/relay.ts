@@ -1,5 +1,5 @@
 import {
-  AppError, newRequestId, nodeOfConnection, resultFrame, toAppError,
+  AppError, newRequestId, nodeOfConnection, resultFrame, toAppError, UnconfirmedCommand,
   type CommandKind, type CommandQueue, type Logger, type ReplyTo, type Result,
 } from '@authgate/shared';
 import { errorReply, json, send, type Reply } from './http/respond.ts';
@@ -32,7 +32,13 @@ export class Relay {
     private readonly nodeId: string,
     private readonly queue: CommandQueue,
     private readonly connections: Connections,
-    private readonly options: { maxPending: number; timeoutMs: number; log: Logger },
+    private readonly options: {
+      maxPending: number;
+      timeoutMs: number;
+      log: Logger;
+      /** Gives back a login attempt the limiter counted (LoginLimiter.refund) when the command surely never ran. */
+      refundLogin?: (email: string, ip: string) => Promise<void>;
+    },
   ) {
     this.pending = new PendingRequests(options.maxPending, options.timeoutMs, (requestId, target) => {
       this.stats.timedOut++;
@@ -53,6 +59,7 @@ export class Relay {
   submit(kind: CommandKind, body: Record<string, unknown>, ip: string, target: PendingTarget): void {
     const requestId = newRequestId();
     if (this.pending.full) {
+      this.notRun(kind, body, ip);
       this.answer(requestId, target, failure(requestId, this.nodeId, new AppError('overloaded', 'too many requests in flight, retry later')));
       return;
     }
@@ -62,6 +69,9 @@ export class Relay {
     this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline, meta: { ip } }).then(
       () => this.stats.published++,
       (err: unknown) => {
+        // The broker may hold it: its result answers it, or the sweep does at its deadline.
+        if (err instanceof UnconfirmedCommand) return;
+        this.notRun(kind, body, ip);
         const waiting = this.pending.take(requestId);
         if (waiting) this.answer(requestId, waiting, failure(requestId, this.nodeId, toAppError(err)));
       },
@@ -73,13 +83,26 @@ export class Relay {
    * collection. Resolves with the requestId once the queue holds the command.
    */
   async submitDeferred(kind: CommandKind, body: Record<string, unknown>, ip: string, connectionId: string): Promise<string> {
-    const owner = nodeOfConnection(connectionId);
-    if (!owner) throw new AppError('invalid_request', 'X-Connection-Id is not a valid connection id', { details: [{ path: 'X-Connection-Id', message: 'must be a connectionId from a welcome message' }] });
     const requestId = newRequestId();
-    const replyTo: ReplyTo = { nodeId: owner, connectionId, clientId: requestId, deferred: true };
-    await this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline: Date.now() + this.options.timeoutMs, meta: { ip } });
-    this.stats.published++;
+    try {
+      const owner = nodeOfConnection(connectionId);
+      if (!owner) throw new AppError('invalid_request', 'X-Connection-Id is not a valid connection id', { details: [{ path: 'X-Connection-Id', message: 'must be a connectionId from a welcome message' }] });
+      const replyTo: ReplyTo = { nodeId: owner, connectionId, clientId: requestId, deferred: true };
+      await this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline: Date.now() + this.options.timeoutMs, meta: { ip } });
+      this.stats.published++;
+    } catch (err) {
+      // The broker may hold it: the 202 lets the client collect a result, if one comes, as for any other.
+      if (err instanceof UnconfirmedCommand) return requestId;
+      this.notRun(kind, body, ip);
+      throw err;
+    }
     return requestId;
+  }
+
+  /** A command that surely never reached a worker: a login's counted attempt is given back. */
+  private notRun(kind: CommandKind, body: Record<string, unknown>, ip: string): void {
+    if (kind !== 'login' || typeof body.email !== 'string' || !this.options.refundLogin) return;
+    this.options.refundLogin(body.email, ip).catch((err: unknown) => this.options.log.warn({ err }, 'login attempt not given back'));
   }
 
   /** Every result published on this node's channel comes through here. */

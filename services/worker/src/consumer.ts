@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError, commandSchema, fieldIssues, type Command, type Result, type ResultBus } from '@authgate/shared';
+import { AppError, commandSchema, fieldIssues, type Command, type Delivery, type Logger, type Result, type ResultBus } from '@authgate/shared';
 import type { WorkerContext } from './context.ts';
 import { handlers } from './handlers/index.ts';
 
@@ -10,13 +10,17 @@ export interface ConsumerStats {
   malformed: number;
 }
 
+const FIRST_DELIVERY: Delivery = { attempt: 1 };
+
 /**
  * Turns one command into exactly one result on the requesting node's channel. Domain errors become
- * error results; a dependency failure becomes `overloaded` rather than silence. Only when the result
- * itself cannot be delivered does the command go back to the queue.
+ * error results; a dependency failure becomes `overloaded` rather than silence. The handler runs once
+ * per delivery and its result is delivered with retries until the command's deadline: a result store
+ * that is away for a moment must not make the command run again (a refresh run twice would look
+ * like a stolen token). A redelivered command whose result is kept already is not run again.
  */
 export function createCommandConsumer(ctx: WorkerContext, results: ResultBus, stats: ConsumerStats) {
-  return async function consume(raw: Command): Promise<void> {
+  return async function consume(raw: Command, delivery: Delivery = FIRST_DELIVERY): Promise<void> {
     const parsed = commandSchema.safeParse(raw);
     if (!parsed.success) {
       stats.malformed++;
@@ -29,14 +33,71 @@ export function createCommandConsumer(ctx: WorkerContext, results: ResultBus, st
       stats.expired++;
       return;
     }
+    // Run at most once. A redelivered command: its worker died or lost the broker after answering,
+    // before the acknowledgement. A refresh: a publisher re-sends what the broker did not confirm
+    // before a lost connection, so it may come twice even on a first delivery, and a second rotation
+    // after the grace window would revoke the session the first one answered with.
+    if (delivery.attempt > 1 || command.kind === 'refresh') {
+      const kept = await untilDeadline(command, ctx.log, 'result lookup', () => results.collect([command.requestId]));
+      if (kept === undefined) {
+        stats.expired++;
+        return;
+      }
+      if (kept.length > 0) {
+        stats.duplicates++;
+        return;
+      }
+    }
     const started = Date.now();
     const result = await run(command, ctx);
-    const delivered = await results.deliver(result);
-    if (delivered) stats.handled++;
+    const delivered = await untilDeadline(command, ctx.log, 'result delivery', () => results.deliver(result));
+    if (delivered === undefined) stats.expired++;
+    else if (delivered) stats.handled++;
     else stats.duplicates++;
     // What was asked and answered, never with what: bodies and results carry passwords and tokens.
-    ctx.log.debug({ requestId: command.requestId, kind: command.kind, ip: command.meta.ip, status: result.status, ms: Date.now() - started, delivered }, 'command handled');
+    ctx.log.debug({ requestId: command.requestId, kind: command.kind, ip: command.meta.ip, status: result.status, ms: Date.now() - started, delivered, attempt: delivery.attempt }, 'command handled');
   };
+}
+
+/**
+ * Answers the client of a command the queue set aside as poison (it failed, or took its worker down,
+ * on every delivery): an explicit `internal` error instead of silence until the deadline.
+ */
+export function createPoisonAnswer(ctx: Pick<WorkerContext, 'log'>, results: ResultBus) {
+  return async function answerPoison(raw: Command): Promise<void> {
+    const parsed = commandSchema.safeParse(raw);
+    if (!parsed.success || Date.now() > parsed.data.deadline) return;
+    const command = parsed.data;
+    const error = new AppError('internal', 'the request could not be processed');
+    const result: Result = { requestId: command.requestId, replyTo: command.replyTo, ok: false, status: error.status, error: error.toPayload() };
+    await untilDeadline(command, ctx.log, 'poison answer', () => results.deliver(result));
+  };
+}
+
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 1_000;
+
+/**
+ * Runs `attempt` until it succeeds or the command's deadline has passed (then: undefined, and the
+ * edge has answered `timeout` by itself). Redis commands fail within about a second while Redis is
+ * away (ioredis: one retry per request), so each try is bounded too.
+ */
+async function untilDeadline<T>(command: Command, log: Logger, what: string, attempt: () => Promise<T>): Promise<T | undefined> {
+  let wait = RETRY_FIRST_MS;
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      const left = command.deadline - Date.now();
+      if (left <= 0) {
+        log.warn({ err, requestId: command.requestId, tries }, `${what} failed until the deadline; the edge answered timeout`);
+        return undefined;
+      }
+      if (tries === 1) log.warn({ err, requestId: command.requestId }, `${what} failed; retrying until the deadline`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(wait, left)));
+      wait = Math.min(wait * 2, RETRY_MAX_MS);
+    }
+  }
 }
 
 async function run(command: Command, ctx: WorkerContext): Promise<Result> {

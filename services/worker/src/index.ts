@@ -3,7 +3,7 @@ import {
   type Config, type Db, type Logger, type ResultBus, type CommandQueue,
 } from '@authgate/shared';
 import { AuditLog } from './audit.ts';
-import { createCommandConsumer, type ConsumerStats } from './consumer.ts';
+import { createCommandConsumer, createPoisonAnswer, type ConsumerStats } from './consumer.ts';
 import type { WorkerContext } from './context.ts';
 import { PasswordHasher } from './passwords.ts';
 import { MemorySessionStore } from './sessions/memory-sessions.ts';
@@ -50,12 +50,12 @@ export async function startWorker(config: Config, deps: { queue: CommandQueue; r
   const stats: ConsumerStats = { handled: 0, expired: 0, duplicates: 0, malformed: 0 };
   const consume = createCommandConsumer(ctx, deps.results, stats);
   const inHand = new Set<Promise<void>>();
-  const tracked = (command: Parameters<typeof consume>[0]) => {
-    const work = consume(command);
+  const tracked = (...args: Parameters<typeof consume>) => {
+    const work = consume(...args);
     inHand.add(work);
     return work.finally(() => inHand.delete(work));
   };
-  await deps.queue.consume(tracked, { password: config.PASSWORD_PREFETCH, session: config.SESSION_PREFETCH });
+  await deps.queue.consume(tracked, { password: config.PASSWORD_PREFETCH, session: config.SESSION_PREFETCH }, createPoisonAnswer(ctx, deps.results));
   log.info({ bcryptCost: config.BCRYPT_COST, threads: config.UV_THREADPOOL_SIZE, prefetch: config.PASSWORD_PREFETCH }, 'worker consuming');
 
   return {

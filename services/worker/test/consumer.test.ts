@@ -46,7 +46,7 @@ describe('command consumer with a real worker context', () => {
   let sessions: MemorySessionStore;
   let bus: MemoryResultBus;
   let signingKey: SigningKey;
-  let consume: (command: Command) => Promise<void>;
+  let consume: ReturnType<typeof createCommandConsumer>;
   const stats: ConsumerStats = { handled: 0, expired: 0, duplicates: 0, malformed: 0 };
   const received: Result[] = [];
   let ctx: WorkerContext;
@@ -157,9 +157,9 @@ describe('command consumer with a real worker context', () => {
     assert.equal(await usersWithEmail(email), 1);
   });
 
-  test('a register whose first result was lost answers 201 with the same user when redelivered', async () => {
-    // The first delivery creates the user, then publishing its result fails (Redis away): the queue
-    // redelivers, and the retry must answer as the first would have, not 409 to its own registration.
+  test('a register whose result cannot be delivered at first is delivered once, by a retry, not by running it again', async () => {
+    // Publishing the result fails once (Redis away for a moment): the worker retries the delivery
+    // itself until the deadline; the registration is not run a second time.
     class FailingOnceBus extends MemoryResultBus {
       failed = false;
       override async deliver(result: Result): Promise<boolean> {
@@ -176,14 +176,40 @@ describe('command consumer with a real worker context', () => {
     const flakyConsume = createCommandConsumer(ctxForFlaky(), flaky, { handled: 0, expired: 0, duplicates: 0, malformed: 0 });
     const email = newEmail();
     const command = makeCommand('register', { email, password: PASSWORD });
-    await assert.rejects(flakyConsume(command), /result store unavailable/);
-    assert.equal(await usersWithEmail(email), 1);
-    await flakyConsume(structuredClone(command));
+    await flakyConsume(command);
     await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.equal(flaky.failed, true);
     assert.equal(pushed.length, 1);
     assert.equal(pushed[0]!.status, 201);
     assert.equal(await usersWithEmail(email), 1);
     await flaky.close();
+  });
+
+  test('a register whose worker died before delivering answers 201 with the same user when redelivered', async () => {
+    // The first delivery created the user and its worker died before the result was kept: the
+    // redelivered command must answer as the first would have, not 409 to its own registration.
+    const email = newEmail();
+    const command = makeCommand('register', { email, password: PASSWORD });
+    const silent = createCommandConsumer(ctxForFlaky(), new MemoryResultBus(), { handled: 0, expired: 0, duplicates: 0, malformed: 0 });
+    await silent(command);
+    assert.equal(await usersWithEmail(email), 1);
+    await consume(structuredClone(command), { attempt: 2 });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const results = received.filter((r) => r.requestId === command.requestId);
+    assert.equal(results.length, 1);
+    assert.equal(results[0]!.status, 201);
+    assert.equal(await usersWithEmail(email), 1);
+  });
+
+  test('a redelivered command whose result is kept already is not run again', async () => {
+    const command = makeCommand('register', { email: newEmail(), password: PASSWORD });
+    assert.equal((await one(command)).status, 201);
+    const duplicatesBefore = stats.duplicates;
+    // Another email in the same command would create a second user if it ran again.
+    const rerun = { ...structuredClone(command), body: { email: newEmail(), password: PASSWORD } };
+    await consume(rerun, { attempt: 2 });
+    assert.equal(stats.duplicates, duplicatesBefore + 1);
+    assert.equal(await usersWithEmail(rerun.body.email as string), 0);
   });
 
   test('registering a taken email (another case, another request) answers 409 email_taken', async () => {

@@ -115,6 +115,16 @@ export class LoginLimiter {
   }
 
   /**
+   * An attempt that was counted but never checked (the queue refused it, or the user lookup failed):
+   * no failure, so its points are given back. Otherwise clients retrying through an outage would lock
+   * their owners out. Only for attempts whose password was surely not compared.
+   */
+  async refund(email: string, ip: string): Promise<void> {
+    const account = accountKey(email);
+    await Promise.all([this.pair.reward(`${account}:${ip}`), this.account.reward(account)]);
+  }
+
+  /**
    * Past its free failures a pair is blocked. Exactly one attempt crosses the line (the one that made
    * the count free+1, even among concurrent ones): it counts the lockout and sets its length, growing
    * with each lockout. The others are told how long the block still runs.

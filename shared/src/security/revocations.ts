@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { createRedis } from '../redis.ts';
+import { createRedis, createSubscriber } from '../redis.ts';
 
 /**
  * Sessions whose access tokens must stop verifying before their `exp`: logged out, or revoked because
@@ -75,6 +75,7 @@ type RevokeFn = (key: string, sid: string, expiresAt: number, now: number, ttlMs
 export class RedisRevocations implements SessionRevocations {
   private readonly commands: Redis;
   private subscriber: Redis | undefined;
+  private following = false;
   private readonly revoked = new RevokedSet();
   private readonly revokeScript: RevokeFn;
   private readonly key: string;
@@ -100,18 +101,13 @@ export class RedisRevocations implements SessionRevocations {
   }
 
   async follow(): Promise<void> {
-    if (this.subscriber) return;
-    const subscriber = createRedis(this.url, this.log, `${this.channel}-sub`, { maxRetriesPerRequest: null });
-    this.subscriber = subscriber;
-    subscriber.on('message', (_channel: string, message: string) => this.onMessage(message));
-    let subscribedOnce = false;
-    // ioredis re-subscribes by itself after a reconnect; what was published in between is in the set.
-    subscriber.on('ready', () => {
-      if (subscribedOnce) this.load().catch((err: unknown) => this.log.warn({ err }, 'revocations reload failed'));
+    if (this.following) return;
+    this.following = true;
+    // Subscribe first, then load: a revocation lands in one or the other, never in between. After a
+    // reconnect the same order: what was published in the gap is in the set.
+    this.subscriber = await createSubscriber(this.url, this.log, `${this.channel}-sub`, [this.channel], (_channel, message) => this.onMessage(message), () => {
+      this.load().catch((err: unknown) => this.log.warn({ err }, 'revocations reload failed'));
     });
-    // Subscribe first, then load: a revocation lands in one or the other, never in between.
-    await subscriber.subscribe(this.channel);
-    subscribedOnce = true;
     await this.load();
   }
 

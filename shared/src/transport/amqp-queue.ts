@@ -1,9 +1,11 @@
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
-import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Command } from '../protocol.ts';
-import { laneOf, LANES, type CommandQueue, type Lane } from './types.ts';
+import { deadLetterOf, laneOf, LANES, UnconfirmedCommand, type CommandQueue, type DeadLetter, type Delivery, type Lane, type PoisonHandler } from './types.ts';
+
+export type QueueType = 'classic' | 'quorum';
 
 export interface AmqpQueueOptions {
   url: string;
@@ -11,33 +13,77 @@ export interface AmqpQueueOptions {
   maxLength: number;
   /** How long a publish may wait for the broker (reconnecting, or not confirming) before `overloaded`. */
   publishTimeoutMs: number;
+  /** Default `classic`. Quorum queues are replicated across a broker cluster and count deliveries exactly. */
+  queueType?: QueueType;
+  /** Deliveries of one command before it is set aside as poison (default 2: classic queues cannot count further). */
+  deliveryLimit?: number;
   log: Logger;
 }
 
 const RETRY_DELAY_MS = 250;
+/** amqplib's error for a publish the broker nacked. */
+const NACKED = 'message nacked';
+/** Dead letters are for a look by an operator, not an archive: bounded in number and in age. */
+const DEAD_LETTER_MAX_LENGTH = 10_000;
+const DEAD_LETTER_TTL_MS = 7 * 86_400_000;
+
+/** The delivery count of a message: exact on quorum queues, "first or not" on classic ones. */
+export function deliveryOf(message: ConsumeMessage): Delivery {
+  const count = message.properties.headers?.['x-delivery-count'];
+  if (typeof count === 'number' && Number.isInteger(count) && count >= 0) return { attempt: count + 1 };
+  return { attempt: message.fields.redelivered ? 2 : 1 };
+}
 
 /**
  * RabbitMQ driver of CommandQueue. amqp-connection-manager re-creates the connection, channels,
  * queues and consumers after any loss; publishes go through a confirm channel so a command counts as
- * accepted only once the broker has it. Each lane is a durable queue whose length is bounded with
- * `reject-publish`: a full queue nacks, and the edge answers `overloaded` at once.
+ * accepted only once the broker has it. Each lane is a durable queue (classic or quorum) whose length
+ * is bounded with `reject-publish`: a full queue nacks, and the edge answers `overloaded` at once.
+ *
+ * Poison: a command delivered `deliveryLimit` times is set aside by the consumer itself, not by a
+ * broker dead-letter exchange: the broker would keep the whole message, password included. What goes
+ * to `<ns>.cmd.dead` is a DeadLetter (who asked what, no body), and the client gets an error. Commands
+ * that merely expired (per-message TTL = their deadline) are discarded by the broker, never dead-lettered.
  */
 export class AmqpCommandQueue implements CommandQueue {
   private readonly connection: AmqpConnectionManager;
   private readonly publisher: ChannelWrapper;
   private consumer: ChannelWrapper | undefined;
+  /** The raw channel the consumers live on now and their tags: acks go to the channel a message came on. */
+  private consuming: { channel: Channel; tags: string[] } | undefined;
+  /** Declared on first use only, and again after each reconnect from then on. */
+  private deadQueueUsed = false;
+  private stopped = false;
   private readonly queueNames: Record<Lane, string>;
+  private readonly deadQueue: string;
+  private readonly queueType: QueueType;
+  private readonly deliveryLimit: number;
+  /** Settles when the connection is (back) up; replaced on each loss. */
+  private connected: Promise<void>;
+  private onConnected: (() => void) | undefined;
 
   constructor(private readonly options: AmqpQueueOptions) {
     this.queueNames = { password: `${options.namespace}.cmd.password`, session: `${options.namespace}.cmd.session` };
+    this.deadQueue = `${options.namespace}.cmd.dead`;
+    this.queueType = options.queueType ?? 'classic';
+    this.deliveryLimit = options.deliveryLimit ?? 2;
+    if (this.queueType === 'classic' && this.deliveryLimit > 2) throw new Error('a delivery limit above 2 needs quorum queues');
+    this.connected = new Promise((resolve) => (this.onConnected = resolve));
     this.connection = amqp.connect([options.url], {
       heartbeatIntervalInSeconds: 5,
       reconnectTimeInSeconds: 1,
       // Without TCP_NODELAY, Nagle's algorithm and the broker's delayed ACKs hold small frames ~40 ms.
       connectionOptions: { noDelay: true },
     });
-    this.connection.on('disconnect', ({ err }) => options.log.warn({ err }, 'amqp disconnected'));
-    this.connection.on('connect', () => options.log.info('amqp connected'));
+    this.connection.on('disconnect', ({ err }) => {
+      options.log.warn({ err }, 'amqp disconnected');
+      if (!this.onConnected) this.connected = new Promise((resolve) => (this.onConnected = resolve));
+    });
+    this.connection.on('connect', () => {
+      options.log.info('amqp connected');
+      this.onConnected?.();
+      this.onConnected = undefined;
+    });
     this.publisher = this.connection.createChannel({
       name: 'publisher',
       confirm: true,
@@ -46,18 +92,34 @@ export class AmqpCommandQueue implements CommandQueue {
     });
   }
 
-  private async assertQueues(channel: ConfirmChannel): Promise<void> {
-    for (const lane of LANES) {
-      await channel.assertQueue(this.queueNames[lane], {
-        durable: true,
-        arguments: { 'x-max-length': this.options.maxLength, 'x-overflow': 'reject-publish' },
-      });
-    }
+  private laneArguments(): Record<string, unknown> {
+    const bounded = { 'x-max-length': this.options.maxLength, 'x-overflow': 'reject-publish' };
+    // The broker's own limit is the last resort for a command that kills every worker that takes it
+    // (never acked, never nacked): the consumer sets it aside one delivery earlier, when it can.
+    return this.queueType === 'quorum' ? { ...bounded, 'x-queue-type': 'quorum', 'x-delivery-limit': this.deliveryLimit } : bounded;
+  }
+
+  private async assertQueues(channel: Channel): Promise<void> {
+    for (const lane of LANES) await channel.assertQueue(this.queueNames[lane], { durable: true, arguments: this.laneArguments() });
+    if (this.deadQueueUsed) await this.assertDeadQueue(channel);
+  }
+
+  private async assertDeadQueue(channel: Pick<Channel, 'assertQueue'> | ChannelWrapper): Promise<void> {
+    await channel.assertQueue(this.deadQueue, {
+      durable: true,
+      arguments: { 'x-max-length': DEAD_LETTER_MAX_LENGTH, 'x-overflow': 'drop-head', 'x-message-ttl': DEAD_LETTER_TTL_MS },
+    });
   }
 
   async publish(command: Command): Promise<void> {
     const ttl = command.deadline - Date.now();
     if (ttl <= 0) throw new AppError('timeout', 'the request expired before it was queued');
+    // A command never sent is surely not taken: while the broker is away, wait a little for the
+    // reconnection, then answer `overloaded` rather than hand it to the wrapper's resend queue.
+    if (!(await this.connectedWithin(Math.min(this.options.publishTimeoutMs, ttl)))) {
+      this.options.log.warn({ requestId: command.requestId }, 'command not sent: the broker is unreachable');
+      throw new AppError('overloaded', 'the service is busy, retry later');
+    }
     try {
       await this.publisher.sendToQueue(this.queueNames[laneOf(command.kind)], Buffer.from(JSON.stringify(command)), {
         persistent: true,
@@ -65,46 +127,111 @@ export class AmqpCommandQueue implements CommandQueue {
         messageId: command.requestId,
         // The broker itself discards a command nobody waits for any more.
         expiration: String(ttl),
-        timeout: Math.min(this.options.publishTimeoutMs, ttl),
+        timeout: Math.max(1, Math.min(this.options.publishTimeoutMs, command.deadline - Date.now())),
       });
     } catch (err) {
-      this.options.log.warn({ err, requestId: command.requestId }, 'command not accepted by the broker');
-      throw new AppError('overloaded', 'the service is busy, retry later');
+      // A nack: the broker refused it (the lane is full, reject-publish). Anything else after the
+      // send (a closed channel, a confirm that came too late) leaves its fate unknown.
+      if ((err as Error).message === NACKED) {
+        this.options.log.warn({ requestId: command.requestId }, 'command refused by the broker: the queue is full');
+        throw new AppError('overloaded', 'the service is busy, retry later');
+      }
+      this.options.log.warn({ err, requestId: command.requestId }, 'command sent but not confirmed');
+      throw new UnconfirmedCommand();
     }
   }
 
-  async consume(handle: (command: Command) => Promise<void>, prefetch: { password: number; session: number }): Promise<void> {
-    const consumer = this.connection.createChannel({
-      name: 'consumer',
-      confirm: false,
-      setup: (channel: ConfirmChannel) => this.assertQueues(channel),
+  private connectedWithin(ms: number): Promise<boolean> {
+    if (this.connection.isConnected()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      void this.connected.then(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
     });
-    this.consumer = consumer;
-    const onMessage = (message: ConsumeMessage) => {
+  }
+
+  async consume(
+    handle: (command: Command, delivery: Delivery) => Promise<void>,
+    prefetch: { password: number; session: number },
+    onPoison?: PoisonHandler,
+  ): Promise<void> {
+    this.stopped = false;
+    const onMessage = (channel: Channel, message: ConsumeMessage) => {
+      const delivery = deliveryOf(message);
       let command: Command;
       try {
         command = JSON.parse(message.content.toString('utf8')) as Command;
       } catch {
-        this.options.log.error({ messageId: message.properties.messageId }, 'unparseable command dropped');
-        consumer.nack(message, false, false);
+        void this.setAside(channel, message, deadLetterOf(undefined, 'unparseable', delivery.attempt, message.properties.messageId));
         return;
       }
-      handle(command).then(
-        () => consumer.ack(message),
+      // Delivered past the limit: every earlier delivery failed or took its worker down with it.
+      if (delivery.attempt > this.deliveryLimit) {
+        void this.setAside(channel, message, deadLetterOf(command, 'delivery_limit', delivery.attempt), command, onPoison);
+        return;
+      }
+      handle(command, delivery).then(
+        () => settle(channel, (c) => c.ack(message)),
         (err: unknown) => {
-          // A second failure marks the command as poison: it must not loop through the workers forever.
-          const requeue = !message.fields.redelivered;
-          this.options.log.error({ err, requestId: command.requestId, requeue }, 'command failed');
-          setTimeout(() => consumer.nack(message, false, requeue), RETRY_DELAY_MS);
+          const poison = delivery.attempt >= this.deliveryLimit;
+          this.options.log.error({ err, requestId: command.requestId, attempt: delivery.attempt, poison }, 'command failed');
+          if (poison) void this.setAside(channel, message, deadLetterOf(command, 'delivery_limit', delivery.attempt), command, onPoison);
+          else setTimeout(() => settle(channel, (c) => c.nack(message, false, true)), RETRY_DELAY_MS);
         },
       );
     };
+    // Consumers are set up on each new channel by hand rather than with the wrapper's consume(): a
+    // message must be acknowledged on the channel it came on. After a reconnect the broker has put the
+    // old channel's messages back already, and an ack of an old delivery tag on the new channel would
+    // close that channel (PRECONDITION_FAILED) and send its messages round again.
+    const consumer = this.connection.createChannel({
+      name: 'consumer',
+      confirm: false,
+      setup: async (channel: Channel) => {
+        await this.assertQueues(channel);
+        if (this.stopped) return;
+        const tags: string[] = [];
+        for (const lane of LANES) {
+          // Not global: the count applies to each consumer created after it on this channel.
+          await channel.prefetch(prefetch[lane], false);
+          const { consumerTag } = await channel.consume(this.queueNames[lane], (message) => {
+            if (message) onMessage(channel, message);
+          });
+          tags.push(consumerTag);
+        }
+        this.consuming = { channel, tags };
+      },
+    });
+    this.consumer = consumer;
     await consumer.waitForConnect();
-    for (const lane of LANES) await consumer.consume(this.queueNames[lane], onMessage, { prefetch: prefetch[lane] });
+  }
+
+  /** Keeps the DeadLetter, answers the client, then acknowledges: the command leaves the queue for good. */
+  private async setAside(channel: Channel, message: ConsumeMessage, letter: DeadLetter, command?: Command, onPoison?: PoisonHandler): Promise<void> {
+    this.options.log.error(letter, 'command set aside as poison');
+    try {
+      this.deadQueueUsed = true;
+      await this.assertDeadQueue(this.publisher);
+      await this.publisher.sendToQueue(this.deadQueue, Buffer.from(JSON.stringify(letter)), {
+        persistent: true,
+        contentType: 'application/json',
+        messageId: letter.requestId,
+      });
+    } catch (err) {
+      this.options.log.error({ err, requestId: letter.requestId }, 'dead letter not kept (it is in this log line)');
+    }
+    if (command && onPoison) await onPoison(command).catch((err: unknown) => this.options.log.error({ err, requestId: letter.requestId }, 'poison command not answered'));
+    settle(channel, (c) => c.ack(message));
   }
 
   async stopConsuming(): Promise<void> {
-    await this.consumer?.cancelAll();
+    this.stopped = true;
+    const consuming = this.consuming;
+    this.consuming = undefined;
+    if (!consuming) return;
+    await Promise.all(consuming.tags.map((tag) => consuming.channel.cancel(tag).catch(() => {})));
   }
 
   async ready(): Promise<boolean> {
@@ -116,8 +243,18 @@ export class AmqpCommandQueue implements CommandQueue {
   }
 
   async close(): Promise<void> {
+    this.stopped = true;
     await this.consumer?.close().catch(() => {});
     await this.publisher.close().catch(() => {});
     await this.connection.close();
+  }
+}
+
+/** An ack or nack on a channel that has closed since is moot: the broker has put the message back. */
+function settle(channel: Channel, action: (channel: Channel) => void): void {
+  try {
+    action(channel);
+  } catch {
+    // IllegalOperationError: channel closed. The redelivered copy finds its result kept (worker).
   }
 }

@@ -21,6 +21,8 @@ export function createTransports(config: Config, log: Logger): Transports {
         namespace: config.NAMESPACE,
         maxLength: config.QUEUE_MAX_LENGTH,
         publishTimeoutMs: Math.min(config.REQUEST_TIMEOUT_MS, 3_000),
+        queueType: config.QUEUE_TYPE,
+        deliveryLimit: config.QUEUE_DELIVERY_LIMIT,
         log: log.child({ component: 'amqp' }),
       })
     : new LocalCommandQueue(config.QUEUE_MAX_LENGTH);

@@ -1,23 +1,27 @@
 import { AppError } from '../errors.ts';
 import type { Command } from '../protocol.ts';
-import { laneOf, LANES, type CommandQueue, type Lane } from './types.ts';
+import { deadLetterOf, laneOf, LANES, type CommandQueue, type DeadLetter, type Delivery, type Lane, type PoisonHandler } from './types.ts';
 
 /** As with the RabbitMQ driver's classic queues: a failed command gets one more try, then it is poison. */
 const DELIVERY_LIMIT = 2;
+/** Dead letters kept in memory for a look (tests, an operator in the all-in-one mode): the latest ones. */
+const DEAD_LETTERS_KEPT = 1_000;
 
 interface Entry {
   command: Command;
   deliveries: number;
 }
 
+type Handler = (command: Command, delivery: Delivery) => Promise<void>;
+
 /** One lane of the in-process queue: bounded, FIFO, at most `prefetch` commands in hand at once. */
 class LocalLane {
   readonly items: Entry[] = [];
   inFlight = 0;
   prefetch = 0;
-  handler: ((command: Command) => Promise<void>) | undefined;
+  handler: Handler | undefined;
 
-  constructor(readonly maxLength: number, readonly onPoison: (command: Command) => void) {}
+  constructor(readonly maxLength: number, readonly onPoison: (command: Command, deliveries: number) => void) {}
 
   push(entry: Entry): void {
     this.items.push(entry);
@@ -29,10 +33,10 @@ class LocalLane {
       const entry = this.items.shift()!;
       this.inFlight++;
       entry.deliveries++;
-      this.handler(entry.command).then(
+      this.handler(entry.command, { attempt: entry.deliveries }).then(
         () => this.settle(),
         () => {
-          if (entry.deliveries >= DELIVERY_LIMIT) this.onPoison(entry.command);
+          if (entry.deliveries >= DELIVERY_LIMIT) this.onPoison(entry.command, entry.deliveries);
           else this.items.push(entry);
           this.settle();
         },
@@ -53,11 +57,17 @@ class LocalLane {
  */
 export class LocalCommandQueue implements CommandQueue {
   private readonly lanes: Record<Lane, LocalLane>;
-  readonly poisoned: Command[] = [];
+  /** What is kept of poison commands: as in RabbitMQ's `<ns>.cmd.dead`, never their bodies. */
+  readonly deadLetters: DeadLetter[] = [];
+  private poisonHandler: PoisonHandler | undefined;
   private closed = false;
 
   constructor(maxLength: number) {
-    const onPoison = (command: Command) => this.poisoned.push(command);
+    const onPoison = (command: Command, deliveries: number) => {
+      this.deadLetters.push(deadLetterOf(command, 'delivery_limit', deliveries));
+      if (this.deadLetters.length > DEAD_LETTERS_KEPT) this.deadLetters.shift();
+      this.poisonHandler?.(command).catch(() => {});
+    };
     this.lanes = { password: new LocalLane(maxLength, onPoison), session: new LocalLane(maxLength, onPoison) };
   }
 
@@ -69,7 +79,8 @@ export class LocalCommandQueue implements CommandQueue {
     lane.push({ command, deliveries: 0 });
   }
 
-  async consume(handle: (command: Command) => Promise<void>, prefetch: { password: number; session: number }): Promise<void> {
+  async consume(handle: Handler, prefetch: { password: number; session: number }, onPoison?: PoisonHandler): Promise<void> {
+    this.poisonHandler = onPoison;
     for (const name of LANES) {
       const lane = this.lanes[name];
       lane.handler = handle;

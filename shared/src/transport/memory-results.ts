@@ -1,5 +1,5 @@
 import type { Result } from '../protocol.ts';
-import { RESULT_TTL_MS, type ResultBus, type ResultHandler } from './types.ts';
+import { clientKeyOf, RESULT_TTL_MS, type ResultBus, type ResultHandler } from './types.ts';
 
 /**
  * In-process driver of ResultBus for the all-in-one mode: the same keep-once-and-publish semantics and
@@ -7,6 +7,8 @@ import { RESULT_TTL_MS, type ResultBus, type ResultHandler } from './types.ts';
  */
 export class MemoryResultBus implements ResultBus {
   private readonly kept = new Map<string, { result: Result; expiresAt: number }>();
+  /** `<connectionId> <clientId>` → requestId, for WebSocket requests; same lifetime as the results. */
+  private readonly byClient = new Map<string, { requestId: string; expiresAt: number }>();
   private readonly handlers = new Map<string, ResultHandler>();
   private readonly sweeper: NodeJS.Timeout;
 
@@ -22,6 +24,10 @@ export class MemoryResultBus implements ResultBus {
       if (entry.expiresAt > now) break;
       this.kept.delete(id);
     }
+    for (const [key, entry] of this.byClient) {
+      if (entry.expiresAt > now) break;
+      this.byClient.delete(key);
+    }
   }
 
   async deliver(result: Result): Promise<boolean> {
@@ -29,6 +35,12 @@ export class MemoryResultBus implements ResultBus {
     if (existing && existing.expiresAt > Date.now()) return false;
     this.kept.delete(result.requestId); // re-insert at the end to keep expiry order
     this.kept.set(result.requestId, { result, expiresAt: Date.now() + this.ttlMs });
+    const client = clientKeyOf(result);
+    if (client) {
+      const key = `${client.connectionId} ${client.clientId}`;
+      this.byClient.delete(key);
+      this.byClient.set(key, { requestId: result.requestId, expiresAt: Date.now() + this.ttlMs });
+    }
     const handler = this.handlers.get(result.replyTo.nodeId);
     if (handler) setImmediate(handler, result);
     return true;
@@ -47,6 +59,13 @@ export class MemoryResultBus implements ResultBus {
       if (entry && entry.expiresAt > now) found.push(entry.result);
     }
     return found;
+  }
+
+  async collectForClient(connectionId: string, clientId: string): Promise<Result | undefined> {
+    const entry = this.byClient.get(`${connectionId} ${clientId}`);
+    if (!entry || entry.expiresAt <= Date.now()) return undefined;
+    const [result] = await this.collect([entry.requestId]);
+    return result?.replyTo.connectionId === connectionId ? result : undefined;
   }
 
   async ready(): Promise<boolean> {

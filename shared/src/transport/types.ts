@@ -1,20 +1,67 @@
+import { AppError } from '../errors.ts';
 import type { Command, CommandKind, Result } from '../protocol.ts';
-import { PASSWORD_KINDS } from '../protocol.ts';
+import { COMMAND_KINDS, PASSWORD_KINDS } from '../protocol.ts';
 
 /**
  * The two cross-process paths of the flow, each with an in-process driver (all-in-one mode) and a
  * distributed one (RabbitMQ, Redis). Both drivers of a path pass the same contract tests.
  */
 
+/** How often a command has been handed out, as far as the broker can tell. */
+export interface Delivery {
+  /**
+   * 1 on the first delivery. Quorum queues count every return exactly (`x-delivery-count`); classic
+   * queues and the in-process queue only tell a first delivery (1) from a later one (2 or more).
+   */
+  attempt: number;
+}
+
+/**
+ * What is kept of a command set aside as poison: who asked what, never the body (a password) nor the
+ * connectionId (the handle to a connection's results).
+ */
+export interface DeadLetter {
+  requestId: string;
+  kind: CommandKind | 'unknown';
+  nodeId: string | undefined;
+  reason: 'delivery_limit' | 'unparseable';
+  attempts: number;
+  at: string;
+}
+
+/** Answers the client of a command set aside as poison. */
+export type PoisonHandler = (command: Command) => Promise<void>;
+
+/**
+ * Thrown by `publish` for a command the broker may or may not hold: it was sent, but its confirm never
+ * came (the connection dropped, or the confirm was late). `overloaded` would invite the client to retry
+ * a command that may still run (a refresh run twice revokes its session), so the request is answered
+ * by its result if one comes, else by `timeout` at its deadline.
+ */
+export class UnconfirmedCommand extends AppError {
+  constructor() {
+    super('timeout', 'no result within the request deadline');
+    this.name = 'UnconfirmedCommand';
+  }
+}
+
 /** Auth commands from edges to workers. */
 export interface CommandQueue {
-  /** Resolves once the broker holds the command; rejects with AppError('overloaded') when it cannot take it. */
+  /**
+   * Resolves once the broker holds the command; rejects with AppError('overloaded') when it surely
+   * does not (unreachable, or full), and with UnconfirmedCommand when it cannot be told.
+   */
   publish(command: Command): Promise<void>;
   /**
    * Hands each command to `handle`. A resolved handler acknowledges the command; a rejected one puts it
-   * back for another try, up to a delivery limit, after which it is set aside as poison.
+   * back for another try. A command that has been delivered `deliveryLimit` times is set aside as
+   * poison: a DeadLetter copy is kept and `onPoison` answers its client.
    */
-  consume(handle: (command: Command) => Promise<void>, prefetch: { password: number; session: number }): Promise<void>;
+  consume(
+    handle: (command: Command, delivery: Delivery) => Promise<void>,
+    prefetch: { password: number; session: number },
+    onPoison?: PoisonHandler,
+  ): Promise<void>;
   /** Stops taking new commands; those in hand are finished by their handlers. */
   stopConsuming(): Promise<void>;
   ready(): Promise<boolean>;
@@ -37,11 +84,36 @@ export interface ResultBus {
   subscribe(nodeId: string, onResult: ResultHandler, onResync?: () => void): Promise<void>;
   /** Results still kept for the given requests (60 s after delivery). */
   collect(requestIds: string[]): Promise<Result[]>;
+  /**
+   * The kept result of the WebSocket request `clientId` (the client's own id) of connection
+   * `connectionId`: a client whose connection dropped collects with it what it did not receive.
+   */
+  collectForClient(connectionId: string, clientId: string): Promise<Result | undefined>;
   ready(): Promise<boolean>;
   close(): Promise<void>;
 }
 
 export const RESULT_TTL_MS = 60_000;
+
+/** A client's own request id is kept beside the requestId only for WebSocket requests (not deferred ones). */
+export function clientKeyOf(result: Result): { connectionId: string; clientId: string } | undefined {
+  const { connectionId, clientId, deferred } = result.replyTo;
+  return connectionId && clientId && !deferred ? { connectionId, clientId } : undefined;
+}
+
+/** What a dead letter keeps of a command (or of anything that arrived as one: it may be malformed). */
+export function deadLetterOf(command: unknown, reason: DeadLetter['reason'], attempts: number, messageId?: string): DeadLetter {
+  const c = (typeof command === 'object' && command !== null ? command : {}) as { requestId?: unknown; kind?: unknown; replyTo?: { nodeId?: unknown } };
+  const text = (v: unknown) => (typeof v === 'string' && v.length <= 64 ? v : undefined);
+  return {
+    requestId: text(c.requestId) ?? text(messageId) ?? 'unknown',
+    kind: (COMMAND_KINDS as readonly unknown[]).includes(c.kind) ? (c.kind as CommandKind) : 'unknown',
+    nodeId: text(c.replyTo?.nodeId),
+    reason,
+    attempts,
+    at: new Date().toISOString(),
+  };
+}
 
 export type Lane = 'password' | 'session';
 export const LANES: readonly Lane[] = ['password', 'session'];

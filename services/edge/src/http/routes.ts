@@ -1,5 +1,5 @@
 import {
-  AppError, bodySchemas, checkNewPassword, fieldIssues, isValidRequestId, newRequestId, resultFrame, toAppError,
+  AppError, bodySchemas, checkNewPassword, fieldIssues, isValidRequestId, newRequestId, nodeOfConnection, resultFrame, toAppError,
   type CommandKind, type Logger, type LoginLimiter, type ResultBus,
 } from '@authgate/shared';
 import type { IpRateLimiter } from '../rate-limit.ts';
@@ -37,6 +37,9 @@ const COMMAND_ROUTES: ReadonlyArray<readonly [string, CommandKind]> = [
 ];
 
 type AbortState = { aborted: boolean };
+
+/** A WebSocket request's `id` (API.md: chosen by the client) is at most this long. */
+const MAX_CLIENT_ID_LENGTH = 64;
 
 /** Answers after an await: only if the client is still there, and corked as uWebSockets.js requires. */
 function replyLater(res: HttpResponse, state: AbortState, reply: Reply): void {
@@ -109,14 +112,14 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
   });
 
   app.get('/auth/results/:requestId', (res, req) => {
-    const requestId = req.getParameter(0) ?? '';
+    const id = decodedParameter(req.getParameter(0) ?? '');
     const connectionId = req.getHeader('x-connection-id');
     if (!connectionId) {
       send(res, appErrorReply(new AppError('invalid_request', 'X-Connection-Id header is required', { details: [{ path: 'X-Connection-Id', message: 'is required' }] }), newRequestId()));
       return;
     }
     const notFound = () => appErrorReply(new AppError('not_found', 'no result for this request (not yet, or expired)'), newRequestId());
-    if (!isValidRequestId(requestId)) {
+    if (!id || id.length > MAX_CLIENT_ID_LENGTH) {
       send(res, notFound());
       return;
     }
@@ -124,12 +127,18 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     res.onAborted(() => {
       state.aborted = true;
     });
-    results.collect([requestId]).then(
-      ([result]) => {
+    // A requestId (deferred delivery, API.md) first; else the client's own id of a WebSocket request
+    // on that connection: a client whose connection dropped collects with it what it missed.
+    const lookup = async () => {
+      if (isValidRequestId(id)) {
+        const [result] = await results.collect([id]);
         // A result is shown only to the connection it was addressed to.
-        const mine = result && result.replyTo.connectionId === connectionId;
-        replyLater(res, state, mine ? json(200, resultFrame(requestId, result)) : notFound());
-      },
+        if (result && result.replyTo.connectionId === connectionId) return result;
+      }
+      return nodeOfConnection(connectionId) ? results.collectForClient(connectionId, id) : undefined;
+    };
+    lookup().then(
+      (result) => replyLater(res, state, result ? json(200, resultFrame(id, result)) : notFound()),
       () => fail(res, state, new AppError('overloaded', 'result store unavailable, retry later')),
     );
   });
@@ -156,4 +165,13 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     if (deps.fallback) forwardToFallback(res, req, deps.fallback, options, (state, err) => fail(res, state, err));
     else send(res, appErrorReply(new AppError('not_found', 'no such route'), newRequestId()));
   });
+}
+
+/** A path parameter as the client meant it; undefined when its percent-encoding is broken. */
+function decodedParameter(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
 }

@@ -6,7 +6,11 @@ import { tokenPair } from './token-pair.ts';
 
 export const login: CommandHandler = async (command, ctx) => {
   const { email, password, deviceId } = loginBody.parse(command.body);
-  const user = await ctx.users.findByEmail(email);
+  const user = await ctx.users.findByEmail(email).catch(async (err: unknown) => {
+    // The database is away and no password was compared: the attempt the edge counted is given back.
+    await ctx.loginLimiter.refund(email, command.meta.ip).catch(() => {});
+    throw err;
+  });
   // Unknown email and wrong password take the same path: one bcrypt compare, one answer. The edge
   // counted this attempt against the brute-force limits before publishing it; only a success is told.
   if (!(await ctx.hasher.verify(password, user?.passwordHash)) || !user) {

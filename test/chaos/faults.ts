@@ -1,0 +1,71 @@
+import type { Cluster } from '../../scripts/cluster/index.ts';
+import type { Backends } from './services/index.ts';
+
+export interface FaultContext {
+  cluster: Cluster;
+  backends: Backends;
+  /** How long a restarted dependency stays down between its stop and its start. */
+  downMs: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Stop, stay down for a while, start again on the same port and data. */
+async function restart(ctx: FaultContext, service: { stop(): Promise<void>; start(): Promise<void> }): Promise<void> {
+  await service.stop();
+  await sleep(ctx.downMs);
+  await service.start();
+}
+
+/** One fault of the chaos run: `inject` resolves once the fault is over (killed, or back up). */
+export interface Fault {
+  name: string;
+  /** The private dependency it needs, if any. */
+  needs?: 'redis' | 'rabbitmq' | 'postgres';
+  inject(ctx: FaultContext): Promise<void>;
+  /** After the phase, outside its figures: brings back what the fault took away for good. */
+  heal?(ctx: FaultContext): Promise<void>;
+}
+
+async function kill(ctx: FaultContext, name: string): Promise<void> {
+  const member = ctx.cluster.member(name);
+  member.process.signal('SIGKILL');
+  await member.process.exited;
+}
+
+export const killWorker: Fault = {
+  name: 'worker SIGKILL',
+  inject: (ctx) => kill(ctx, 'worker-1'),
+  heal: async (ctx) => {
+    await ctx.cluster.restart('worker-1');
+  },
+};
+
+export const restartRabbitMQ: Fault = {
+  name: 'RabbitMQ restart',
+  needs: 'rabbitmq',
+  inject: (ctx) => restart(ctx, ctx.backends.rabbitmq!),
+};
+
+export const restartRedis: Fault = {
+  name: 'Redis restart',
+  needs: 'redis',
+  inject: (ctx) => restart(ctx, ctx.backends.redis!),
+};
+
+export const killEdge: Fault = {
+  name: 'edge SIGKILL',
+  inject: (ctx) => kill(ctx, 'edge-1'),
+  heal: async (ctx) => {
+    await ctx.cluster.restart('edge-1');
+  },
+};
+
+export const restartPostgres: Fault = {
+  name: 'PostgreSQL restart',
+  needs: 'postgres',
+  inject: (ctx) => restart(ctx, ctx.backends.postgres!),
+};
+
+/** The issue's order: worker, RabbitMQ, Redis, edge, PostgreSQL. */
+export const ALL_FAULTS: readonly Fault[] = [killWorker, restartRabbitMQ, restartRedis, killEdge, restartPostgres];

@@ -1,0 +1,78 @@
+// npm run test:chaos: the whole chaos run against the local cluster on private Redis, RabbitMQ and
+// PostgreSQL instances that it starts itself (the machine's own services are never touched). For each
+// fault in turn (worker SIGKILL, RabbitMQ restart, Redis restart, edge SIGKILL, PostgreSQL restart)
+// it prints what happened to the requests sent around it; exits 1 if any was lost or duplicated.
+//   CHAOS_USERS (default 24)  CHAOS_THINK_MS (150)  CHAOS_MIN_REQUESTS (600)  CHAOS_DOWN_MS (3000: how
+//   long a restarted dependency stays down)  CHAOS_FAULTS (all; a comma list of: worker, rabbitmq,
+//   redis, edge, postgres)  KEEP_CHAOS_DIR=1 keeps the logs.
+// Every other variable (QUEUE_TYPE=quorum, ...) reaches the authgate processes.
+import { ALL_FAULTS, killEdge, killWorker, restartPostgres, restartRabbitMQ, restartRedis, type Fault } from './faults.ts';
+import { formatTable } from './report.ts';
+import { runChaos } from './runner.ts';
+import { PrivateRabbitMQ } from './services/index.ts';
+import { Daemon } from './services/daemon.ts';
+
+const BY_NAME: Record<string, Fault> = { worker: killWorker, rabbitmq: restartRabbitMQ, redis: restartRedis, edge: killEdge, postgres: restartPostgres };
+
+function whole(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    console.error(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const faults = process.env.CHAOS_FAULTS
+  ? process.env.CHAOS_FAULTS.split(',').map((name) => {
+      const fault = BY_NAME[name.trim()];
+      if (!fault) {
+        console.error(`CHAOS_FAULTS: unknown fault ${JSON.stringify(name)} (known: ${Object.keys(BY_NAME).join(', ')})`);
+        process.exit(2);
+      }
+      return fault;
+    })
+  : [...ALL_FAULTS];
+if (faults.some((f) => f.needs === 'rabbitmq') && !PrivateRabbitMQ.available()) {
+  console.error('rabbitmq-server is not installed (/usr/lib/rabbitmq/bin): the RabbitMQ fault cannot run');
+  process.exit(2);
+}
+
+// A Ctrl-C stops what was started: the `exit` handlers kill every private server and cluster process.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the private servers and the cluster`);
+    Daemon.killAll();
+    process.exit(130);
+  });
+}
+
+const started = Date.now();
+const reports = await runChaos({
+  faults,
+  backends: { redis: true, rabbitmq: true, postgres: true },
+  users: whole('CHAOS_USERS', 24, 1, 1000),
+  thinkMs: whole('CHAOS_THINK_MS', 150, 0, 60_000),
+  minRequestsPerFault: whole('CHAOS_MIN_REQUESTS', 600, 1, 10_000_000),
+  warmupMs: 3_000,
+  downMs: whole('CHAOS_DOWN_MS', 3_000, 0, 60_000),
+  tailMs: 12_000,
+  maxPhaseMs: 180_000,
+  requestTimeoutMs: 10_000,
+  marginMs: 5_000,
+  log: (line) => console.log(`[chaos ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`),
+});
+
+console.log(`\n${formatTable(reports)}\n`);
+console.log('outage: from the fault until the process was killed or the dependency accepted connections again;');
+console.log('recovery: from the fault until every request sent from then on succeeded; after back: of that, after the outage.');
+const failed = reports.filter((r) => r.lost > 0 || r.duplicated > 0 || r.crashed.length > 0);
+if (failed.length > 0) {
+  console.error(`lost or duplicated requests, or crashed processes, under: ${failed.map((r) => r.fault).join(', ')}`);
+  process.exit(1);
+}
+const slow = reports.filter((r) => r.recoveryAfterBackS >= 10);
+if (slow.length > 0) console.log(`recovery after the dependency was back took 10 s or more under: ${slow.map((r) => r.fault).join(', ')}`);
+process.exit(0);

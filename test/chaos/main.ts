@@ -4,7 +4,8 @@
 // it prints what happened to the requests sent around it; exits 1 if any was lost or duplicated.
 //   CHAOS_USERS (default 24)  CHAOS_THINK_MS (150)  CHAOS_MIN_REQUESTS (600)  CHAOS_DOWN_MS (3000: how
 //   long a restarted dependency stays down)  CHAOS_FAULTS (all; a comma list of: worker, rabbitmq,
-//   redis, edge, postgres)  KEEP_CHAOS_DIR=1 keeps the logs.
+//   redis, edge, postgres)  CHAOS_BCRYPT_COST (8: enough work in hand for a killed worker to matter)
+//   KEEP_CHAOS_DIR=1 keeps the logs.
 // Every other variable (QUEUE_TYPE=quorum, ...) reaches the authgate processes.
 import { ALL_FAULTS, killEdge, killWorker, restartPostgres, restartRabbitMQ, restartRedis, type Fault } from './faults.ts';
 import { formatTable } from './report.ts';
@@ -62,6 +63,7 @@ const reports = await runChaos({
   maxPhaseMs: 180_000,
   requestTimeoutMs: 10_000,
   marginMs: 5_000,
+  env: { BCRYPT_COST: String(whole('CHAOS_BCRYPT_COST', 8, 4, 15)) },
   log: (line) => console.log(`[chaos ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`),
 });
 

@@ -6,17 +6,8 @@
 // Every other variable (BCRYPT_COST, LOG_LEVEL, NAMESPACE, ...) is passed on to the authgate processes.
 import path from 'node:path';
 import { startCluster, type Cluster } from './cluster/index.ts';
+import { wholeNumber } from './env-number.ts';
 
-function wholeNumber(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    console.error(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
-    process.exit(2);
-  }
-  return value;
-}
 
 const count = (name: string, fallback: number, min: number) => wholeNumber(name, fallback, min, 64);
 // 0: any free port.

@@ -12,19 +12,10 @@ import { formatTable } from './report.ts';
 import { runChaos } from './runner.ts';
 import { PrivateRabbitMQ } from './services/index.ts';
 import { Daemon } from './services/daemon.ts';
+import { wholeNumber } from '../../scripts/env-number.ts';
 
 const BY_NAME: Record<string, Fault> = { worker: killWorker, rabbitmq: restartRabbitMQ, redis: restartRedis, edge: killEdge, postgres: restartPostgres };
 
-function whole(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    console.error(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
-    process.exit(2);
-  }
-  return value;
-}
 
 const faults = process.env.CHAOS_FAULTS
   ? process.env.CHAOS_FAULTS.split(',').map((name) => {
@@ -54,16 +45,16 @@ const started = Date.now();
 const reports = await runChaos({
   faults,
   backends: { redis: true, rabbitmq: true, postgres: true },
-  users: whole('CHAOS_USERS', 24, 1, 1000),
-  thinkMs: whole('CHAOS_THINK_MS', 150, 0, 60_000),
-  minRequestsPerFault: whole('CHAOS_MIN_REQUESTS', 600, 1, 10_000_000),
+  users: wholeNumber('CHAOS_USERS', 24, 1, 1000),
+  thinkMs: wholeNumber('CHAOS_THINK_MS', 150, 0, 60_000),
+  minRequestsPerFault: wholeNumber('CHAOS_MIN_REQUESTS', 600, 1, 10_000_000),
   warmupMs: 3_000,
-  downMs: whole('CHAOS_DOWN_MS', 3_000, 0, 60_000),
+  downMs: wholeNumber('CHAOS_DOWN_MS', 3_000, 0, 60_000),
   tailMs: 12_000,
   maxPhaseMs: 180_000,
   requestTimeoutMs: 10_000,
   marginMs: 5_000,
-  env: { BCRYPT_COST: String(whole('CHAOS_BCRYPT_COST', 8, 4, 15)) },
+  env: { BCRYPT_COST: String(wholeNumber('CHAOS_BCRYPT_COST', 8, 4, 15)) },
   log: (line) => console.log(`[chaos ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`),
 });
 

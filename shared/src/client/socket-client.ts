@@ -1,3 +1,5 @@
+import type { TokenPair } from '../protocol.ts';
+
 /**
  * A small typed client for authgate's WebSocket protocol. It has no Node or browser dependency: pass
  * the WebSocket class of the platform (the global one in browsers, the `ws` package in Node).
@@ -47,14 +49,8 @@ export interface MinimalWebSocket {
 }
 export type WebSocketClass = new (url: string) => MinimalWebSocket;
 
-export interface TokenPairData {
-  accessToken: string;
-  refreshToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-  sessionId: string;
-  user: { id: string; email: string };
-}
+/** The token pair of the contract (a type-only import: nothing of zod reaches a browser bundle). */
+export type TokenPairData = TokenPair;
 
 export class AuthgateSocket {
   readonly connectionId: string;

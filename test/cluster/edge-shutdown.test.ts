@@ -117,8 +117,16 @@ describe('cluster: an edge killed in the middle of logins', () => {
   test('SIGKILL during logins: every request still ends in a result or an explicit error, no hangs', async (t) => {
     if (!cluster.member('edge-1').process.running) await cluster.restart('edge-1');
     const edge1 = cluster.member('edge-1');
-    const sockets = Array.from({ length: 12 }, () => new ReconnectingClient(cluster.wsUrl));
-    await Promise.all(sockets.map((s) => s.connect()));
+    // nginx keeps a node it saw fail out of rotation for fail_timeout (10 s): connect until the
+    // restarted edge-1 takes some of the sockets again, within a bound.
+    let sockets: ReconnectingClient[] = [];
+    for (let attempt = 0; attempt < 20; attempt++) {
+      sockets = Array.from({ length: 12 }, () => new ReconnectingClient(cluster.wsUrl));
+      await Promise.all(sockets.map((s) => s.connect()));
+      if (sockets.some((s) => s.nodes[0] === 'edge-1')) break;
+      for (const s of sockets) s.close();
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
     assert.ok(sockets.some((s) => s.nodes[0] === 'edge-1'), 'some sockets are on the restarted edge-1');
 
     const outcomes = await loginsWithKill(200, 80, () => edge1.process.signal('SIGKILL'), sockets);

@@ -25,6 +25,7 @@ export interface EdgeHandle {
 }
 
 const MAX_IN_FLIGHT_PER_CONNECTION = 64;
+const CLOSE_FLUSH_MS = 100;
 const RESYNC_RETRY_MS = 500;
 /** A stopping edge exits only after this long without a new HTTP command. */
 const QUIET_BEFORE_EXIT_MS = 300;
@@ -118,7 +119,11 @@ export async function startEdge(
       while (busy() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
       relay.pending.drain();
       relay.pending.close();
-      for (const ws of [...connections.all()]) ws.end(1001, 'server going away');
+      // Outside a uWS callback a write waits for the loop's next turn; the process may exit before it,
+      // and a client would see its connection reset (1006) instead of 1001. Corked, the close frame
+      // leaves at once; the pause lets the close handshake run before the process goes.
+      for (const ws of [...connections.all()]) ws.cork(() => ws.end(1001, 'server going away'));
+      await new Promise((resolve) => setTimeout(resolve, CLOSE_FLUSH_MS));
       limiterRedis?.disconnect();
       await revocations.close();
     },

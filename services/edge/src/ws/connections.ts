@@ -61,7 +61,7 @@ export class Connections {
 
   private closeIfIdle(ws: WebSocket<SocketData>): void {
     const data = ws.getUserData();
-    if (!data.closed && data.inFlight.size === 0) ws.end(1001, 'server going away');
+    if (!data.closed && data.inFlight.size === 0) ws.cork(() => ws.end(1001, 'server going away'));
   }
 
   all(): Iterable<WebSocket<SocketData>> {

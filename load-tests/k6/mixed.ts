@@ -7,7 +7,7 @@ import exec from 'k6/execution';
 import type { Options } from 'k6/options';
 import type { TokenPairData } from '../../shared/src/client/socket-client.ts';
 import { emailFor, intEnv, newRunId, PASSWORD, stringEnv } from './lib/env.ts';
-import { errors, success, thresholds } from './lib/metrics.ts';
+import { thresholds } from './lib/metrics.ts';
 import { login, logout, refresh, register, verify } from './lib/rest.ts';
 import { connect, send } from './lib/socket.ts';
 
@@ -45,14 +45,8 @@ export function restUser(data: { runId: string }): void {
 
 export async function wsUser(data: { runId: string }): Promise<void> {
   const email = userEmail(data.runId, 'w');
-  let socket;
-  try {
-    socket = await connect(30_000);
-  } catch {
-    success.add(false, { op: 'connect' });
-    errors.add(1, { op: 'connect', code: 'connection_error' });
-    return;
-  }
+  const socket = await connect(30_000);
+  if (!socket) return;
   try {
     if (!(await send(socket, 'register', { email, password: PASSWORD }, TIMEOUT_MS))) return;
     let pair = await send<TokenPairData>(socket, 'login', { email, password: PASSWORD }, TIMEOUT_MS);

@@ -4,7 +4,7 @@
 import exec from 'k6/execution';
 import type { Options } from 'k6/options';
 import { emailFor, intEnv, newRunId, PASSWORD } from './lib/env.ts';
-import { errors, success, thresholds } from './lib/metrics.ts';
+import { thresholds } from './lib/metrics.ts';
 import { connect, send } from './lib/socket.ts';
 
 const TIMEOUT_MS = intEnv('TIMEOUT_S', 60) * 1000;
@@ -22,14 +22,8 @@ export function setup(): { runId: string } {
 
 export default async function (data: { runId: string }): Promise<void> {
   const email = emailFor(data.runId, 'ws-auth', exec.vu.idInTest);
-  let socket;
-  try {
-    socket = await connect(30_000);
-  } catch {
-    success.add(false, { op: 'connect' });
-    errors.add(1, { op: 'connect', code: 'connection_error' });
-    return;
-  }
+  const socket = await connect(30_000);
+  if (!socket) return;
   try {
     await send(socket, 'register', { email, password: PASSWORD }, TIMEOUT_MS);
     await send(socket, 'login', { email, password: PASSWORD }, TIMEOUT_MS);

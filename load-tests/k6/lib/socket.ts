@@ -6,8 +6,15 @@ import { errors, judge, success, wsDuration, type Operation } from './metrics.ts
 /** k6's WebSocket follows the browser API, which the shared typed client is written against. */
 const K6WebSocket = WebSocket as unknown as WebSocketClass;
 
-export function connect(timeoutMs: number): Promise<AuthgateSocket> {
-  return AuthgateSocket.connect(WS_URL, K6WebSocket, timeoutMs);
+/** Opens a socket; a failure is counted as a `connect` error and gives undefined. */
+export async function connect(timeoutMs: number): Promise<AuthgateSocket | undefined> {
+  try {
+    return await AuthgateSocket.connect(WS_URL, K6WebSocket, timeoutMs);
+  } catch {
+    success.add(false, { op: 'connect' });
+    errors.add(1, { op: 'connect', code: 'connection_error' });
+    return undefined;
+  }
 }
 
 /** One request over the socket, counted like its REST twin; resolves with the result's data on success. */

@@ -1,12 +1,12 @@
-import { randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { SignJWT, type JWTPayload } from 'jose';
 import {
   createLogger, loadConfig, loadSigningKey, migrateToLatest, openDatabase, UserRepository,
   type Config, type Db, type SigningKey, type UserRecord,
 } from '@authgate/shared';
 import { startApi, type ApiHandle } from '../src/index.ts';
 import { cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from '../../../test/helpers/services.ts';
+import { signTestToken, type TokenOptions } from '../../../test/helpers/tokens.ts';
 
 /** What must never appear in an answer: a bcrypt hash or the name of the column that holds one. */
 export const HASH_MARKERS = ['password_hash', 'passwordHash', '$2b$', '$2a$'];
@@ -18,20 +18,7 @@ export interface Answer {
   body: any;
 }
 
-export interface TokenOptions {
-  alg?: string;
-  kid?: string | undefined;
-  key?: KeyObject | Uint8Array;
-  claims?: JWTPayload;
-  iss?: string;
-  aud?: string;
-  sub?: string;
-  exp?: number;
-  iat?: number;
-  nbf?: number;
-}
-
-export const now = () => Math.floor(Date.now() / 1000);
+export { now, type TokenOptions } from '../../../test/helpers/tokens.ts';
 
 /**
  * The account API started in this process on a real port, over a fresh PostgreSQL database and the
@@ -84,21 +71,10 @@ export class ApiFixture {
   }
 
   /** An access token as a worker signs it, with any part overridden. */
-  async token(options: TokenOptions = {}): Promise<string> {
-    const header: { alg: string; typ: string; kid?: string } = { alg: options.alg ?? 'RS256', typ: 'JWT' };
-    const kid = 'kid' in options ? options.kid : this.signing.kid;
-    if (kid !== undefined) header.kid = kid;
-    const jwt = new SignJWT({ sid: randomUUID(), ...options.claims })
-      .setProtectedHeader(header)
-      .setIssuer(options.iss ?? this.config.JWT_ISSUER)
-      .setAudience(options.aud ?? this.config.JWT_AUDIENCE)
-      .setSubject(options.sub ?? randomUUID())
-      .setIssuedAt(options.iat ?? now())
-      .setExpirationTime(options.exp ?? now() + 900)
-      .setJti(randomUUID());
-    if (options.nbf !== undefined) jwt.setNotBefore(options.nbf);
-    return jwt.sign(options.key ?? this.signing.privateKey);
+  token(options: TokenOptions = {}): Promise<string> {
+    return signTestToken(this.signing, this.config, options);
   }
+
 
   /** A request over HTTP; every answer is checked for password hashes and stack traces on the way. */
   async request(path: string, init: RequestInit = {}): Promise<Answer> {

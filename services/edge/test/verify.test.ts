@@ -1,13 +1,13 @@
-import { createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SignJWT, type JWTPayload } from 'jose';
+import { SignJWT } from 'jose';
 import { AppError, loadConfig, loadSigningKey, loadVerificationKeys, type Config, type SigningKey, type VerificationKeys } from '@authgate/shared';
 import { TokenVerifier, bearerToken } from '../src/verify.ts';
 import { tempDir } from '../../../test/helpers/services.ts';
+import { now, signTestToken, type TokenOptions } from '../../../test/helpers/tokens.ts';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const now = () => Math.floor(Date.now() / 1000);
 
 async function rejectsAsInvalidToken(promise: Promise<unknown>, what: string): Promise<void> {
   await assert.rejects(
@@ -29,35 +29,10 @@ describe('TokenVerifier', () => {
   let keys: VerificationKeys;
   let verifier: TokenVerifier;
 
-  interface Options {
-    alg?: string;
-    kid?: string | undefined;
-    key?: KeyObject | Uint8Array;
-    claims?: JWTPayload;
-    iss?: string;
-    aud?: string;
-    sub?: string;
-    exp?: number;
-    iat?: number;
-    nbf?: number;
-  }
 
-  /** A token as a worker would sign it, with any part overridden. */
-  async function sign(options: Options = {}): Promise<string> {
-    const header: { alg: string; typ: string; kid?: string } = { alg: options.alg ?? 'RS256', typ: 'JWT' };
-    const kid = 'kid' in options ? options.kid : signing.kid;
-    if (kid !== undefined) header.kid = kid;
-    const jwt = new SignJWT({ sid: randomUUID(), ...options.claims })
-      .setProtectedHeader(header)
-      .setIssuer(options.iss ?? config.JWT_ISSUER)
-      .setAudience(options.aud ?? config.JWT_AUDIENCE)
-      .setSubject(options.sub ?? randomUUID())
-      .setIssuedAt(options.iat ?? now())
-      .setExpirationTime(options.exp ?? now() + 900)
-      .setJti(randomUUID());
-    if (options.nbf !== undefined) jwt.setNotBefore(options.nbf);
-    return jwt.sign(options.key ?? signing.privateKey);
-  }
+
+  const sign = (options: TokenOptions = {}) => signTestToken(signing, config, options);
+
 
   const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const decodePayload = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;

@@ -1,13 +1,13 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, createLogger, createTransports, loadConfig, openDatabase, TARGETS, type Target } from '@authgate/shared';
-import { startApi } from '@authgate/api';
-import { startEdge } from '@authgate/edge';
-import { startWorker } from '@authgate/worker';
+import { composeDrivers } from '@authgate/shared/composition';
+import { ConfigError, loadConfig, TARGETS, type Target } from '@authgate/shared/config';
+import { createLogger } from '@authgate/shared/logger';
 
 /**
- * One binary, a --target flag (as Loki does): `all` runs every role in one process with in-process
- * transports unless AMQP_URL / REDIS_URL / DATABASE_URL name real services; `edge`, `worker` and
- * `api` (the account API) run one role each. This file only composes services; they never import each other.
+ * One binary, a --target flag (as Loki does): `all` runs every role in one process, `edge`, `worker`
+ * and `api` (the account API) one role each. Which driver serves each concern (in-process, or
+ * RabbitMQ / Redis / PostgreSQL) is decided once, by the composition module, and handed to the roles.
+ * Each role's module is loaded only when this process runs it; services never import each other.
  */
 const { values } = parseArgs({ options: { target: { type: 'string', default: 'all' } } });
 const target = values.target as Target;
@@ -29,14 +29,14 @@ try {
 
 const log = createLogger({ level: config.LOG_LEVEL, name: `authgate-${target}`, nodeId: config.NODE_ID });
 const runs = (role: Target) => target === 'all' || target === role;
-// The account API needs no queue: it reads users and verifies tokens.
-const transports = target === 'api' ? undefined : createTransports(config, log);
-// All-in-one: the worker and the account API share one database handle (an embedded PGlite opens once).
-const db = target === 'all' ? openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log }) : undefined;
-const worker = runs('worker') ? await startWorker(config, { ...transports!, log, db }) : undefined;
+const drivers = await composeDrivers(config, target, log);
+
+const worker = runs('worker') ? await (await import('@authgate/worker')).startWorker(config, { ...drivers.worker(), log }) : undefined;
 // All-in-one: one origin (API.md), so the edge hands the account API's routes to it in-process.
-const api = runs('api') ? await startApi(config, { log, db }, { listen: target === 'api' }) : undefined;
-const edge = runs('edge') ? await startEdge(config, { ...transports!, log, fallback: target === 'all' ? api?.forward : undefined }) : undefined;
+const api = runs('api') ? await (await import('@authgate/api')).startApi(config, { ...drivers.api(), log }, { listen: target === 'api' }) : undefined;
+const edge = runs('edge')
+  ? await (await import('@authgate/edge')).startEdge(config, { ...drivers.edge(), log, fallback: target === 'all' ? api?.forward : undefined })
+  : undefined;
 log.info({ target, port: edge?.port ?? api?.port }, 'authgate started');
 
 let stopping = false;
@@ -47,9 +47,7 @@ async function shutdown(signal: string) {
   await edge?.stop();
   await api?.stop();
   await worker?.stop();
-  await transports?.queue.close();
-  await transports?.results.close();
-  await db?.destroy();
+  await drivers.close();
   log.info('stopped');
   process.exit(0);
 }

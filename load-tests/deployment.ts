@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { configSchema } from '@authgate/shared';
+import { configSchema } from '@authgate/shared/config';
 import { startCluster } from '../scripts/cluster/index.ts';
 import { startProcess } from '../test/helpers/processes.ts';
 import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, uniqueNamespace } from '../test/helpers/services.ts';

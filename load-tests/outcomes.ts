@@ -1,4 +1,4 @@
-import type { ResultFrame } from '@authgate/shared';
+import type { ResultFrame } from '@authgate/shared/client/socket-client';
 import { EXPECTED_STATUS, type Answer, type Operation } from './journeys.ts';
 import type { Outcome } from './metrics/recorder.ts';
 

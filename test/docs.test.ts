@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { configSchema } from '@authgate/shared';
+import { configSchema } from '@authgate/shared/config';
 
 /** README.md is the user's manual: it must name every setting the code reads and every script it tells users to run. */
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');

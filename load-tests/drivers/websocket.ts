@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { AuthgateSocket, SocketRequestError, type WebSocketClass } from '@authgate/shared';
+import { AuthgateSocket, SocketRequestError, type WebSocketClass } from '@authgate/shared/client/socket-client';
 import type { Journey } from '../journeys.ts';
 import type { ScenarioRecorder } from '../metrics/recorder.ts';
 import { CLIENT_CODES, frameOutcome } from '../outcomes.ts';

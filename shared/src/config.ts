@@ -32,6 +32,8 @@ export const configSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
 
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+  /** Connections each process keeps to PostgreSQL (DATABASE_URL). */
+  DATABASE_POOL_SIZE: int(1, 1000).default(10),
   AMQP_URL: optionalUrl(['amqp:', 'amqps:']),
   REDIS_URL: optionalUrl(['redis:', 'rediss:']),
 
@@ -59,6 +61,10 @@ export const configSchema = z.object({
   WS_IDLE_TIMEOUT_S: int(8, 960).default(120),
   WS_MAX_BACKPRESSURE_BYTES: int(1024, 64 * 1_048_576).default(1_048_576),
   WS_MAX_MESSAGES_PER_10S: int(1, 100_000).default(200),
+  /** Requests one WebSocket may have in flight at once; past it a request is answered `overloaded`. */
+  WS_MAX_IN_FLIGHT: int(1, 10_000).default(64),
+  /** Longest request `id` a WebSocket client may choose (also the longest id GET /auth/results takes). */
+  CLIENT_ID_MAX_LENGTH: int(8, 128).default(64),
   /** Peers whose X-Forwarded-For is believed (the nginx in front); comma-separated IPs. */
   TRUSTED_PROXIES: z
     .string()

@@ -42,7 +42,9 @@ export const bodySchemas = {
 /** Commands that cost a bcrypt hash go to their own queue so cheap ones never wait behind them. */
 export const PASSWORD_KINDS: ReadonlySet<CommandKind> = new Set(['register', 'login']);
 
-const clientId = z.string().min(1).max(64);
+/** The hard cap of a client's request id; CLIENT_ID_MAX_LENGTH (at most this) is checked at the edge. */
+export const CLIENT_ID_HARD_MAX = 128;
+const clientId = z.string().min(1).max(CLIENT_ID_HARD_MAX);
 
 export const clientFrame = z.discriminatedUnion('type', [
   registerBody.extend({ type: z.literal('register'), id: clientId }),
@@ -52,6 +54,16 @@ export const clientFrame = z.discriminatedUnion('type', [
   verifyBody.extend({ type: z.literal('verify'), id: clientId }),
 ]);
 export type ClientFrame = z.infer<typeof clientFrame>;
+
+/** The message types a client may send over /ws. */
+export const CLIENT_MESSAGE_TYPES = [...COMMAND_KINDS, 'verify'] as const;
+export type ClientMessageType = (typeof CLIENT_MESSAGE_TYPES)[number];
+
+/**
+ * What the edge reads of a frame before anything else: its type and the client's id for the answer.
+ * The rest is the request's body, checked by the edge's admission like a REST body.
+ */
+export const frameEnvelope = z.looseObject({ type: z.enum(CLIENT_MESSAGE_TYPES), id: clientId });
 
 export const replyToSchema = z.object({
   nodeId: z.string().min(1).max(32),

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig, type Target } from '@authgate/shared';
+import { ConfigError, loadConfig, type Target } from '@authgate/shared/config';
 
 /** The ConfigError `fn` throws; fails when it throws nothing or something else. */
 function configErrorOf(fn: () => unknown): ConfigError {

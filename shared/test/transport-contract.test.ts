@@ -3,19 +3,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqplib from 'amqplib';
 import { Redis } from 'ioredis';
-import {
-  AmqpCommandQueue,
-  AppError,
-  LocalCommandQueue,
-  MemoryResultBus,
-  RedisResultBus,
-  createLogger,
-  type Command,
-  type CommandKind,
-  type CommandQueue,
-  type Result,
-  type ResultBus,
-} from '@authgate/shared';
+import { AppError } from '@authgate/shared/errors';
+import { createLogger } from '@authgate/shared/logger';
+import type { Command, CommandKind, Result } from '@authgate/shared/protocol';
+import { AmqpCommandQueue } from '@authgate/shared/transport/amqp-queue';
+import { MemoryCommandQueue } from '@authgate/shared/transport/memory-queue';
+import { MemoryResultBus } from '@authgate/shared/transport/memory-results';
+import { RedisResultBus } from '@authgate/shared/transport/redis-results';
+import type { CommandQueue, ResultBus } from '@authgate/shared/transport/types';
 import { AMQP_URL, REDIS_URL, uniqueNamespace } from '../../test/helpers/services.ts';
 
 const log = createLogger({ level: 'silent', name: 'test' });
@@ -270,14 +265,14 @@ function localDriver(): TransportDriver {
   let shared: MemoryResultBus | undefined;
   const sharedBus = () => (shared ??= new MemoryResultBus());
   return {
-    name: 'LocalCommandQueue + MemoryResultBus',
+    name: 'MemoryCommandQueue + MemoryResultBus',
     async queue() {
-      const q = new LocalCommandQueue(1_000);
+      const q = new MemoryCommandQueue(1_000);
       queues.push(q);
       return q;
     },
     async boundedQueue(maxLength) {
-      const q = new LocalCommandQueue(maxLength);
+      const q = new MemoryCommandQueue(maxLength);
       queues.push(q);
       return q;
     },

@@ -2,11 +2,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { createLogger } from '@authgate/shared';
-import { openDatabase, type Db } from '@authgate/shared';
-import { migrateToLatest } from '@authgate/shared';
-import { UserRepository } from '@authgate/shared';
+import { createLogger } from '@authgate/shared/logger';
+import type { Db } from '@authgate/shared/db/database';
+import { migrateToLatest } from '@authgate/shared/db/migrations';
+import { UserRepository } from '@authgate/shared/db/users';
 import { createTestDatabase, tempDir } from '../../test/helpers/services.ts';
+import { openPglite, openPostgres } from '@authgate/shared/db/database';
 
 const log = createLogger({ level: 'silent', name: 'test' });
 
@@ -125,7 +126,7 @@ function pgliteDriver(): DatabaseDriver {
   return {
     name: 'embedded PGlite',
     async open() {
-      db = openDatabase({ url: undefined, dataDir: tmp.dir, log });
+      db = openPglite(tmp.dir);
       return db;
     },
     async cleanup() {
@@ -142,7 +143,7 @@ function postgresDriver(): DatabaseDriver {
     name: 'PostgreSQL',
     async open() {
       database = await createTestDatabase('users');
-      db = openDatabase({ url: database.url, dataDir: '.unused', log });
+      db = openPostgres({ url: database.url, poolSize: 10, log });
       return db;
     },
     async cleanup() {

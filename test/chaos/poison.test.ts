@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqplib from 'amqplib';
-import { AmqpCommandQueue, AppError, ConfigError, createLogger, loadConfig, type Command, type Delivery } from '@authgate/shared';
+import { ConfigError, loadConfig } from '@authgate/shared/config';
+import { AppError } from '@authgate/shared/errors';
+import { createLogger } from '@authgate/shared/logger';
+import type { Command } from '@authgate/shared/protocol';
+import { AmqpCommandQueue } from '@authgate/shared/transport/amqp-queue';
+import type { Delivery } from '@authgate/shared/transport/types';
 import { AMQP_URL, uniqueNamespace } from '../helpers/services.ts';
 
 // Poison commands on the machine's RabbitMQ, classic and quorum lanes: set aside after the delivery

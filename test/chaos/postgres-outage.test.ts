@@ -6,9 +6,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { createLogger, migrateToLatest, openDatabase, UserRepository, type Db } from '@authgate/shared';
+import type { Db } from '@authgate/shared/db/database';
+import { migrateToLatest } from '@authgate/shared/db/migrations';
+import { UserRepository } from '@authgate/shared/db/users';
+import { createLogger } from '@authgate/shared/logger';
 import { freePort } from '../../scripts/cluster/ports.ts';
 import { PrivatePostgres } from './services/private-postgres.ts';
+import { openPostgres } from '@authgate/shared/db/database';
 
 // A PostgreSQL of the test's own, restarted under the users pool: the query in flight fails (and the
 // process lives on), queries during the outage fail fast, and the pool reconnects by itself.
@@ -30,7 +34,7 @@ describe('the users pool across a PostgreSQL restart', () => {
     await admin.connect();
     await admin.query('CREATE DATABASE authgate');
     await admin.end();
-    db = openDatabase({ url: postgres.url('authgate'), dataDir: dir, log });
+    db = openPostgres({ url: postgres.url('authgate'), poolSize: 10, log });
     await migrateToLatest(db);
     users = new UserRepository(db);
   });

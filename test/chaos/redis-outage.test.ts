@@ -5,10 +5,17 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { AppError, createLogger, createRedis, LoginLimiter, RedisResultBus, RedisRevocations, type Result } from '@authgate/shared';
-import { IpRateLimiter } from '../../services/edge/src/rate-limit.ts';
+import { AppError } from '@authgate/shared/errors';
+import { createLogger } from '@authgate/shared/logger';
+import type { Result } from '@authgate/shared/protocol';
+import { createRedis } from '@authgate/shared/redis';
+import { LoginLimiter } from '@authgate/shared/security/login-limiter';
+import { RedisRevocations } from '@authgate/shared/security/revocations';
+import { RedisResultBus } from '@authgate/shared/transport/redis-results';
 import { freePort } from '../../scripts/cluster/ports.ts';
 import { PrivateRedis } from './services/private-redis.ts';
+import { LimiterStore } from '@authgate/shared/security/limiter-store';
+import { PerMinuteLimiter } from '@authgate/shared/security/per-minute-limiter';
 
 // A Redis of the test's own, restarted under the clients: pub/sub gaps are closed by collecting what
 // was kept, revocations published in a gap still arrive, and the rate limiters keep limiting.
@@ -142,8 +149,9 @@ describe('clients of a Redis that restarts', () => {
     closers.push(() => client.disconnect());
     await waitFor('the limiter connection', () => client.status === 'ready');
     const limits = { accountMaxFailures: 1000, accountWindowS: 60, freeFailures: 3, backoffBaseS: 30, backoffMaxS: 60 };
-    const logins = new LoginLimiter({ redis: client, namespace, limits });
-    const perIp = new IpRateLimiter({ redis: client, namespace, pointsPerMinute: 5 });
+    const store = new LimiterStore(client);
+    const logins = new LoginLimiter({ store, namespace, limits });
+    const perIp = new PerMinuteLimiter(store, `${namespace}:rl:ip`, 5);
 
     await redis.stop();
     const outcomes: string[] = [];
@@ -166,7 +174,7 @@ describe('clients of a Redis that restarts', () => {
     const client = createRedis(redis.url, log, 'limiter', { enableOfflineQueue: false });
     closers.push(() => client.disconnect());
     await waitFor('the limiter connection', () => client.status === 'ready');
-    const logins = new LoginLimiter({ redis: client, namespace, limits: { accountMaxFailures: 1000, accountWindowS: 60, freeFailures: 2, backoffBaseS: 30, backoffMaxS: 60 } });
+    const logins = new LoginLimiter({ store: new LimiterStore(client), namespace, limits: { accountMaxFailures: 1000, accountWindowS: 60, freeFailures: 2, backoffBaseS: 30, backoffMaxS: 60 } });
     // Ten attempts that each got `overloaded` (the queue refused them): each one is refunded.
     for (let i = 0; i < 10; i++) {
       await logins.admit('retrier@example.test', '10.0.0.4');

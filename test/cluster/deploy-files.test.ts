@@ -4,7 +4,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'no
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import YAML from 'yaml';
-import { configSchema, loadConfig, TARGETS, type Target } from '@authgate/shared';
+import { configSchema, loadConfig, TARGETS, type Target } from '@authgate/shared/config';
 import { ROOT } from '../../scripts/cluster/index.ts';
 import { nginxBinary } from '../../scripts/cluster/nginx.ts';
 import { tempDir } from '../helpers/services.ts';

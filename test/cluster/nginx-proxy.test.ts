@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import type { ResultFrame, TokenPairData } from '@authgate/shared';
+import type { ResultFrame, TokenPairData } from '@authgate/shared/client/socket-client';
 import type { Cluster } from '../../scripts/cluster/index.ts';
 import { post } from '../helpers/http.ts';
 import { openSocket } from '../helpers/sockets.ts';

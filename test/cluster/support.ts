@@ -1,4 +1,5 @@
-import { ERROR_STATUS, type AuthgateSocket, type ResultFrame } from '@authgate/shared';
+import type { AuthgateSocket, ResultFrame } from '@authgate/shared/client/socket-client';
+import { ERROR_STATUS } from '@authgate/shared/errors';
 import { startCluster, type Cluster, type ClusterOptions } from '../../scripts/cluster/index.ts';
 import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from '../helpers/services.ts';
 import { openSocket } from '../helpers/sockets.ts';

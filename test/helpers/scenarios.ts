@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ResultFrame, TokenPairData } from '@authgate/shared';
+import type { ResultFrame, TokenPairData } from '@authgate/shared/client/socket-client';
 import { call, post } from './http.ts';
 import { newEmail, PASSWORD } from './users.ts';
 import { nextFrame, openRaw, openSocket } from './sockets.ts';

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { AuthgateSocket, type WebSocketClass } from '@authgate/shared';
+import { AuthgateSocket, type WebSocketClass } from '@authgate/shared/client/socket-client';
 
 export const NodeWebSocket = WebSocket as unknown as WebSocketClass;
 

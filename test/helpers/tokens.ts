@@ -1,6 +1,7 @@
 import { randomUUID, type KeyObject } from 'node:crypto';
 import { SignJWT, type JWTPayload } from 'jose';
-import type { Config, SigningKey } from '@authgate/shared';
+import type { Config } from '@authgate/shared/config';
+import type { SigningKey } from '@authgate/shared/keys';
 
 export interface TokenOptions {
   alg?: string;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { configSchema } from '@authgate/shared';
+import { configSchema } from '@authgate/shared/config';
 import { loadRunSettings } from '../../load-tests/deployment.ts';
 import { wrkMetrics, type WrkOutput } from '../../load-tests/drivers/wrk.ts';
 import { MixedJourney, RefreshJourney, SignupJourney, type Step } from '../../load-tests/journeys.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
-import { AuthgateSocket, SocketRequestError, type ServerFrame, type WebSocketClass } from '@authgate/shared';
+import { AuthgateSocket, SocketRequestError, type ServerFrame, type WebSocketClass } from '@authgate/shared/client/socket-client';
 
 /**
  * AuthgateSocket.requestWithin, which the load test's WebSocket users rely on to end every request:

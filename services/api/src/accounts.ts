@@ -1,4 +1,6 @@
-import { AppError, type Logger, type UserRecord, type UserRepository } from '@authgate/shared';
+import type { UserRecord, UserRepository } from '@authgate/shared/db/users';
+import { AppError } from '@authgate/shared/errors';
+import type { Logger } from '@authgate/shared/logger';
 
 /**
  * The reads the account API makes, with one rule for failure: if PostgreSQL does not answer, the

@@ -1,6 +1,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { AppError, newRequestId, type Logger } from '@authgate/shared';
+import { AppError } from '@authgate/shared/errors';
+import { newRequestId } from '@authgate/shared/ids';
+import type { Logger } from '@authgate/shared/logger';
 import type { Accounts } from './accounts.ts';
 import type { AccessTokenAuth } from './auth.ts';
 import { registerDocs } from './docs.ts';

@@ -1,7 +1,8 @@
 import type { FastifyRequest } from 'fastify';
-import {
-  AppError, bearerToken, verifyAccessToken, type AccessTokenClaims, type AccessTokenRules, type SessionRevocations, type VerificationKeys,
-} from '@authgate/shared';
+import { bearerToken, verifyAccessToken, type AccessTokenClaims, type AccessTokenRules } from '@authgate/shared/access-token';
+import { AppError } from '@authgate/shared/errors';
+import type { VerificationKeys } from '@authgate/shared/keys';
+import type { SessionRevocations } from '@authgate/shared/security/revocations';
 
 declare module 'fastify' {
   interface FastifyRequest {

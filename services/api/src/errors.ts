@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, type FieldIssue } from '@authgate/shared';
+import { AppError, type FieldIssue } from '@authgate/shared/errors';
 import type { ErrorAnswer } from './schemas.ts';
 
 /** Fastify's own client errors (malformed JSON, wrong content type, ...) mapped onto API.md's codes. */

@@ -1,5 +1,5 @@
 import type { FastifyInstance, HTTPMethods } from 'fastify';
-import { AppError } from '@authgate/shared';
+import { AppError } from '@authgate/shared/errors';
 
 /** A request received by another server (the edge, in the all-in-one mode), handed to this API. */
 export interface ForwardedRequest {

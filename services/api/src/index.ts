@@ -1,8 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import {
-  createRedis, createSessionRevocations, loadVerificationKeys, migrateToLatest, openDatabase, UserRepository, type Config, type Db, type Logger,
-} from '@authgate/shared';
+import type { ApiDrivers } from '@authgate/shared/composition';
+import type { Config } from '@authgate/shared/config';
+import { UserRepository } from '@authgate/shared/db/users';
+import { loadVerificationKeys } from '@authgate/shared/keys';
+import type { Logger } from '@authgate/shared/logger';
 import { Accounts } from './accounts.ts';
 import { buildApp } from './app.ts';
 import { AccessTokenAuth } from './auth.ts';
@@ -25,32 +27,21 @@ export interface ApiHandle {
 
 /**
  * The account API: reads users (PostgreSQL), verifies access tokens with the public keys only.
- * `listen: false` builds it without a port, for the all-in-one mode where the edge forwards to it;
- * `db` is then the process's one database handle, shared with the worker.
+ * `listen: false` builds it without a port, for the all-in-one shape where the edge forwards to it.
  */
-export async function startApi(config: Config, deps: { log: Logger; db?: Db }, options: { listen: boolean }): Promise<ApiHandle> {
+export async function startApi(config: Config, deps: ApiDrivers & { log: Logger }, options: { listen: boolean }): Promise<ApiHandle> {
   const log = apiLogger(deps.log);
-  const db = deps.db ?? openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log });
-  // The worker migrates too; Kysely's migration lock makes whichever starts first do it.
-  if (!deps.db) await migrateToLatest(db);
-  const users = new Accounts(new UserRepository(db), log);
-  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-api`, { enableOfflineQueue: false }) : undefined;
+  const users = new Accounts(new UserRepository(deps.db), log);
   // Logouts and reuse revocations from every worker, followed before the first token is checked.
-  const revocations = createSessionRevocations(config, log);
-  await revocations.follow();
+  await deps.revocations.follow();
   const auth = new AccessTokenAuth(
     await loadVerificationKeys(config),
     { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
     new Set(config.ADMIN_USER_IDS),
-    revocations,
+    deps.revocations,
   );
-  const checkEmailLimiter = new RouteRateLimiter({
-    redis,
-    keyPrefix: `${config.NAMESPACE}:rl:check-email`,
-    pointsPerMinute: config.CHECK_EMAIL_PER_MINUTE,
-  });
-  const ready = async () =>
-    (await users.ping()) && (await revocations.ready()) && (redis === undefined || (await redis.ping().then(() => true, () => false)));
+  const checkEmailLimiter = new RouteRateLimiter(deps.limits, `${config.NAMESPACE}:rl:check-email`, config.CHECK_EMAIL_PER_MINUTE);
+  const ready = async () => (await users.ping()) && (await deps.revocations.ready()) && (await deps.limits.ready());
 
   const app = await buildApp({ users, auth, checkEmailLimiter, ready, log }, {
     version: VERSION,
@@ -71,9 +62,6 @@ export async function startApi(config: Config, deps: { log: Logger; db?: Db }, o
     forward: forwarder(app),
     async stop() {
       await app.close();
-      redis?.disconnect();
-      await revocations.close();
-      if (!deps.db) await db.destroy();
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Logger } from '@authgate/shared';
+import type { Logger } from '@authgate/shared/logger';
 
 /**
  * The request as it is logged: the route pattern, not the path, when one matched, and never the

@@ -1,4 +1,4 @@
-import type { UserRecord } from '@authgate/shared';
+import type { UserRecord } from '@authgate/shared/db/users';
 import type { PublicUser } from './schemas.ts';
 
 /** Picks the public fields by name: a new column on the record never reaches an answer by itself. */

@@ -1,32 +1,18 @@
 import type { FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { AppError } from '@authgate/shared';
+import type { LimiterStore } from '@authgate/shared/security/limiter-store';
+import { PerMinuteLimiter } from '@authgate/shared/security/per-minute-limiter';
 
 /**
- * Requests per client IP on one route. Counters live in Redis so the limit holds across every api
- * replica; if Redis is unreachable the in-memory insurance limiter takes over per process. Without
- * REDIS_URL the memory limiter is the only one.
+ * Requests per client IP on one route, counted in the process's limiter store (Redis across every api
+ * replica, with an in-memory insurance limiter; memory alone in the all-in-one shape).
  */
 export class RouteRateLimiter {
-  private readonly limiter: RateLimiterAbstract;
+  private readonly limiter: PerMinuteLimiter;
 
-  constructor(options: { redis: Redis | undefined; keyPrefix: string; pointsPerMinute: number }) {
-    const base = { points: options.pointsPerMinute, duration: 60, keyPrefix: options.keyPrefix };
-    const memory = new RateLimiterMemory(base);
-    this.limiter = options.redis ? new RateLimiterRedis({ ...base, storeClient: options.redis, insuranceLimiter: memory }) : memory;
+  constructor(store: LimiterStore, keyPrefix: string, pointsPerMinute: number) {
+    this.limiter = new PerMinuteLimiter(store, keyPrefix, pointsPerMinute);
   }
 
   /** onRequest hook: 429 `rate_limited` with the seconds to wait. request.ip honours TRUSTED_PROXIES only. */
-  readonly hook = async (request: FastifyRequest): Promise<void> => {
-    try {
-      await this.limiter.consume(request.ip);
-    } catch (res) {
-      if (res instanceof RateLimiterRes) {
-        const retryAfter = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-        throw new AppError('rate_limited', 'too many requests, retry later', { retryAfter });
-      }
-      throw new AppError('overloaded', 'rate limiter unavailable, retry later');
-    }
-  };
+  readonly hook = (request: FastifyRequest): Promise<void> => this.limiter.consume(request.ip);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { emailSchema, ERROR_STATUS, type ErrorCode } from '@authgate/shared';
+import { ERROR_STATUS, type ErrorCode } from '@authgate/shared/errors';
+import { emailSchema } from '@authgate/shared/protocol';
 
 /**
  * Every request and response shape of the account API. Routes validate and serialize through these,

@@ -2,8 +2,11 @@ import { createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger, createSessionRevocations, type UserRecord } from '@authgate/shared';
+import type { UserRecord } from '@authgate/shared/db/users';
+import { createLogger } from '@authgate/shared/logger';
+import { RedisRevocations, revocationTtlMs } from '@authgate/shared/security/revocations';
 import { ApiFixture, assertError, bearer, now, type Answer } from './fixture.ts';
+import { REDIS_URL } from '../../../test/helpers/services.ts';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -79,7 +82,7 @@ describe('account API: GET /auth/me and the admin route', () => {
     const other = await fx.token({ sub: member.id });
     assert.equal((await fx.request('/auth/me', bearer(revoked))).status, 200, 'before the revocation');
     // As a worker revokes: kept in Redis and broadcast to every follower.
-    const workerSide = createSessionRevocations(fx.config, createLogger({ level: 'silent', name: 'worker-side' }));
+    const workerSide = new RedisRevocations(REDIS_URL, fx.config.NAMESPACE, revocationTtlMs(fx.config), createLogger({ level: 'silent', name: 'worker-side' }));
     try {
       await workerSide.revoke(revokedSid);
     } finally {

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '@authgate/shared';
+import { ConfigError, loadConfig } from '@authgate/shared/config';
 
 const noFiles = () => {
   throw new Error('no file reads expected');

@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
-import {
-  createLogger, loadConfig, loadSigningKey, migrateToLatest, openDatabase, UserRepository,
-  type Config, type Db, type SigningKey, type UserRecord,
-} from '@authgate/shared';
+import { loadConfig, type Config } from '@authgate/shared/config';
+import { composeDrivers, type Drivers } from '@authgate/shared/composition';
+import { UserRepository, type UserRecord } from '@authgate/shared/db/users';
+import { loadSigningKey, type SigningKey } from '@authgate/shared/keys';
+import { createLogger } from '@authgate/shared/logger';
 import { startApi, type ApiHandle } from '../src/index.ts';
 import { cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from '../../../test/helpers/services.ts';
 import { signTestToken, type TokenOptions } from '../../../test/helpers/tokens.ts';
@@ -30,7 +31,7 @@ export class ApiFixture {
     readonly config: Config,
     readonly users: UserRepository,
     readonly signing: SigningKey,
-    private readonly db: Db,
+    private readonly drivers: Drivers,
     /** Drops the fixture's database while the API runs: PostgreSQL gone, for real. */
     readonly dropDatabase: () => Promise<void>,
     private readonly cleanups: Array<() => Promise<void> | void>,
@@ -45,11 +46,10 @@ export class ApiFixture {
       DATABASE_URL: database.url, REDIS_URL, NAMESPACE: namespace, ...env,
     }, 'api');
     const log = createLogger({ level: 'silent', name: 'api-test' });
-    const api = await startApi(config, { log }, { listen: true });
-    const db = openDatabase({ url: database.url, dataDir: data.dir, log });
-    await migrateToLatest(db);
+    const drivers = await composeDrivers(config, 'api', log);
+    const api = await startApi(config, { ...drivers.api(), log }, { listen: true });
     const cleanups = [() => database.drop(), () => cleanupNamespace(namespace), () => data.remove()];
-    return new ApiFixture(api, config, new UserRepository(db), await loadSigningKey(config), db, database.drop, cleanups);
+    return new ApiFixture(api, config, new UserRepository(drivers.api().db), await loadSigningKey(config), drivers, database.drop, cleanups);
   }
 
   get url(): string {
@@ -58,7 +58,7 @@ export class ApiFixture {
 
   async close(): Promise<void> {
     await this.api.stop();
-    await this.db.destroy();
+    await this.drivers.close();
     for (const cleanup of this.cleanups) await cleanup();
   }
 

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AppError } from '@authgate/shared';
+import { AppError } from '@authgate/shared/errors';
 import type { ForwardedRequest } from '../src/index.ts';
 import { ApiFixture, bearer } from './fixture.ts';
 

@@ -1,11 +1,14 @@
-import {
-  createRedis, createSessionRevocations, loadVerificationKeys, LoginLimiter, loginLimitsOf,
-  type CommandQueue, type Config, type Logger, type ResultBus,
-} from '@authgate/shared';
+import type { EdgeDrivers } from '@authgate/shared/composition';
+import type { Config } from '@authgate/shared/config';
+import { loadVerificationKeys } from '@authgate/shared/keys';
+import type { Logger } from '@authgate/shared/logger';
+import { LoginLimiter, loginLimitsOf } from '@authgate/shared/security/login-limiter';
+import { PerMinuteLimiter } from '@authgate/shared/security/per-minute-limiter';
+import { followNodeChannel } from '@authgate/shared/transport/resync';
+import { Admission } from './admission.ts';
 import type { HttpFallback } from './http/fallback.ts';
-import { setDraining } from './http/drain.ts';
 import { registerRoutes } from './http/routes.ts';
-import { IpRateLimiter } from './rate-limit.ts';
+import { lifecycle } from './lifecycle.ts';
 import { Relay } from './relay.ts';
 import { CorsPolicy, withCors } from './security/cors.ts';
 import { loadNativeUws } from './uws.ts';
@@ -24,75 +27,60 @@ export interface EdgeHandle {
   stop(): Promise<void>;
 }
 
-const MAX_IN_FLIGHT_PER_CONNECTION = 64;
 const CLOSE_FLUSH_MS = 100;
-const RESYNC_RETRY_MS = 500;
 /** A stopping edge exits only after this long without a new HTTP command. */
 const QUIET_BEFORE_EXIT_MS = 300;
 
 /** An edge node: validates, rate-limits, verifies tokens in-process, relays the rest through the queue. */
-export async function startEdge(
-  config: Config,
-  deps: { queue: CommandQueue; results: ResultBus; log: Logger; fallback?: HttpFallback | undefined },
-): Promise<EdgeHandle> {
+export async function startEdge(config: Config, deps: EdgeDrivers & { log: Logger; fallback?: HttpFallback | undefined }): Promise<EdgeHandle> {
   const uWS = loadNativeUws();
   const log = deps.log.child({ role: 'edge' });
   // Logouts and reuse revocations from every worker, followed before the first token is verified.
-  const revocations = createSessionRevocations(config, log);
-  await revocations.follow();
+  await deps.revocations.follow();
   const verifier = new TokenVerifier(await loadVerificationKeys(config), {
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
     cacheSize: config.VERIFY_CACHE_SIZE,
-    revocations,
+    revocations: deps.revocations,
   });
+  const admission = new Admission(
+    new PerMinuteLimiter(deps.limits, `${config.NAMESPACE}:rl:ip`, config.RATE_LIMIT_IP_PER_MINUTE),
+    new LoginLimiter({ store: deps.limits, namespace: config.NAMESPACE, limits: loginLimitsOf(config) }),
+  );
   const connections = new Connections();
-  const limiterRedis = config.REDIS_URL ? createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-ratelimit`, { enableOfflineQueue: false }) : undefined;
-  const limiter = new IpRateLimiter({ redis: limiterRedis, namespace: config.NAMESPACE, pointsPerMinute: config.RATE_LIMIT_IP_PER_MINUTE });
-  const loginLimiter = new LoginLimiter({ redis: limiterRedis, namespace: config.NAMESPACE, limits: loginLimitsOf(config) });
-  const relay = new Relay(config.NODE_ID, deps.queue, connections, {
+  const relay = new Relay(config.NODE_ID, deps.queue, connections.pushResult, {
     maxPending: config.MAX_PENDING,
     timeoutMs: config.REQUEST_TIMEOUT_MS,
     log,
-    refundLogin: (email, ip) => loginLimiter.refund(email, ip),
+    notRun: (kind, body, ip) => admission.notRun(kind, body, ip),
   });
-  // After a gap in the subscription (it is subscribed again by then), the results published meanwhile
-  // are collected from the store. Retried while Redis is still unsteady: each pending request would
-  // otherwise wait for its deadline and answer `timeout` although its result is kept.
-  const resync = async (attempt = 1): Promise<void> => {
-    try {
-      const missed = await deps.results.collect(relay.pending.ids());
-      for (const result of missed) relay.onResult(result);
-      if (missed.length > 0) log.info({ collected: missed.length }, 'collected results missed while resubscribing');
-    } catch (err) {
-      if (attempt * RESYNC_RETRY_MS >= config.REQUEST_TIMEOUT_MS) throw err;
-      await new Promise((resolve) => setTimeout(resolve, RESYNC_RETRY_MS));
-      await resync(attempt + 1);
-    }
-  };
-  await deps.results.subscribe(config.NODE_ID, relay.onResult, () => {
-    resync().catch((err: unknown) => log.warn({ err }, 'result resync failed'));
+  await followNodeChannel(deps.results, config.NODE_ID, {
+    onResult: relay.onResult,
+    waiting: () => relay.pending.ids(),
+    retryForMs: config.REQUEST_TIMEOUT_MS,
+    log,
   });
   const trustedProxies = new Set(config.TRUSTED_PROXIES);
   const cors = new CorsPolicy(config.CORS_ORIGINS);
 
-  setDraining(false);
+  lifecycle.draining = false;
   const app = uWS.App();
-  registerWebSocket(app, { relay, connections, verifier, limiter, loginLimiter }, {
+  registerWebSocket(app, { relay, connections, verifier, admission }, {
     nodeId: config.NODE_ID,
     maxPayloadBytes: config.WS_MAX_PAYLOAD_BYTES,
     idleTimeoutS: config.WS_IDLE_TIMEOUT_S,
     maxBackpressureBytes: config.WS_MAX_BACKPRESSURE_BYTES,
     maxFramesPer10s: config.WS_MAX_MESSAGES_PER_10S,
-    maxInFlightPerConnection: MAX_IN_FLIGHT_PER_CONNECTION,
+    maxInFlightPerConnection: config.WS_MAX_IN_FLIGHT,
+    maxClientIdLength: config.CLIENT_ID_MAX_LENGTH,
     trustedProxies,
     cors,
     log,
   });
   registerRoutes(withCors(app, cors), {
-    relay, verifier, limiter, loginLimiter, results: deps.results, log, fallback: deps.fallback,
-    ready: async () => (await deps.queue.ready()) && (await deps.results.ready()) && (await revocations.ready()),
-  }, { maxBodyBytes: config.MAX_BODY_BYTES, trustedProxies });
+    relay, admission, verifier, results: deps.results, log, fallback: deps.fallback,
+    ready: async () => (await deps.queue.ready()) && (await deps.results.ready()) && (await deps.revocations.ready()),
+  }, { maxBodyBytes: config.MAX_BODY_BYTES, trustedProxies, maxClientIdLength: config.CLIENT_ID_MAX_LENGTH });
 
   const listenSocket = await new Promise<unknown>((resolve, reject) => {
     app.listen(config.HOST, config.PORT, (socket) => (socket ? resolve(socket) : reject(new Error(`edge cannot listen on ${config.HOST}:${config.PORT}`))));
@@ -110,12 +98,12 @@ export async function startEdge(
       // socket closes; closing on the next turn first accepts those already signalled.
       await new Promise((resolve) => setImmediate(resolve));
       uWS.us_listen_socket_close(listenSocket as never);
-      setDraining(true);
+      lifecycle.draining = true;
       connections.drain();
       const until = Date.now() + config.REQUEST_TIMEOUT_MS;
       // Until nothing is owed and the proxy has stopped sending: each answer now closes its connection,
       // so the proxy runs out of pooled connections to this node, finds it refusing new ones and moves on.
-      const busy = () => relay.pending.size > 0 || relay.accepting > 0 || Date.now() - relay.lastAcceptedAt < QUIET_BEFORE_EXIT_MS;
+      const busy = () => relay.pending.size > 0 || lifecycle.takingIn(QUIET_BEFORE_EXIT_MS);
       while (busy() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
       relay.pending.drain();
       relay.pending.close();
@@ -124,8 +112,6 @@ export async function startEdge(
       // leaves at once; the pause lets the close handshake run before the process goes.
       for (const ws of [...connections.all()]) ws.cork(() => ws.end(1001, 'server going away'));
       await new Promise((resolve) => setTimeout(resolve, CLOSE_FLUSH_MS));
-      limiterRedis?.disconnect();
-      await revocations.close();
     },
   };
 }

@@ -1,11 +1,5 @@
-import type { HttpResponse } from './uws.ts';
-
-export type PendingTarget =
-  | { kind: 'http'; res: HttpResponse; state: { aborted: boolean } }
-  | { kind: 'ws'; connectionId: string; clientId: string };
-
-interface Entry {
-  target: PendingTarget;
+interface Entry<T> {
+  target: T;
   deadline: number;
 }
 
@@ -14,14 +8,14 @@ interface Entry {
  * `overloaded` at once. Every entry has the same timeout, so insertion order is deadline order and
  * one sweep timer expires them from the front: no timer per request.
  */
-export class PendingRequests {
-  private readonly entries = new Map<string, Entry>();
+export class PendingRequests<T> {
+  private readonly entries = new Map<string, Entry<T>>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     private readonly capacity: number,
     private readonly timeoutMs: number,
-    private readonly onTimeout: (requestId: string, target: PendingTarget) => void,
+    private readonly onTimeout: (requestId: string, target: T) => void,
   ) {
     this.sweeper = setInterval(() => this.expire(Date.now()), Math.max(10, Math.min(100, timeoutMs / 10)));
     this.sweeper.unref();
@@ -36,14 +30,14 @@ export class PendingRequests {
   }
 
   /** Returns the request's deadline. Callers check `full` first. */
-  add(requestId: string, target: PendingTarget): number {
+  add(requestId: string, target: T): number {
     const deadline = Date.now() + this.timeoutMs;
     this.entries.set(requestId, { target, deadline });
     return deadline;
   }
 
   /** Removes and returns the entry: whoever takes it is the only one to answer. */
-  take(requestId: string): PendingTarget | undefined {
+  take(requestId: string): T | undefined {
     const entry = this.entries.get(requestId);
     if (!entry) return undefined;
     this.entries.delete(requestId);

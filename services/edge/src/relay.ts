@@ -1,10 +1,20 @@
-import {
-  AppError, newRequestId, nodeOfConnection, resultFrame, toAppError, UnconfirmedCommand,
-  type CommandKind, type CommandQueue, type Logger, type ReplyTo, type Result,
-} from '@authgate/shared';
-import { errorReply, json, send, type Reply } from './http/respond.ts';
-import { PendingRequests, type PendingTarget } from './pending.ts';
-import type { Connections } from './ws/connections.ts';
+import { AppError, toAppError } from '@authgate/shared/errors';
+import { newRequestId, nodeOfConnection } from '@authgate/shared/ids';
+import type { Logger } from '@authgate/shared/logger';
+import type { CommandKind, ReplyTo, Result } from '@authgate/shared/protocol';
+import { UnconfirmedCommand, type CommandQueue } from '@authgate/shared/transport/types';
+import { PendingRequests } from './pending.ts';
+
+/** Whoever waits on this node for a result: it writes its own answer (an HTTP response, a WebSocket request). */
+export interface ResultTarget {
+  /** Called exactly once, with the result or with the error that ended the request. */
+  deliver(result: Result): void;
+  /** The WebSocket connection and client id a result is kept under, if the target is one. */
+  readonly connection?: { connectionId: string; clientId: string } | undefined;
+}
+
+/** Pushes a deferred result to a connection this node holds; false if it holds none by that id. */
+export type DeferredSink = (connectionId: string, clientId: string, result: Result) => boolean;
 
 export interface RelayStats {
   published: number;
@@ -15,57 +25,41 @@ export interface RelayStats {
 
 /**
  * The edge's half of the pipeline: publishes commands with a deadline, and routes each result that
- * arrives on this node's channel to whoever waits for it, exactly once: a waiting HTTP response, a
- * WebSocket request, or, for deferred delivery, the connection named in the command.
+ * arrives on this node's channel to whoever waits for it, exactly once: a target waiting on this node,
+ * or, for deferred delivery, the connection named in the command.
  */
 export class Relay {
-  readonly pending: PendingRequests;
+  readonly pending: PendingRequests<ResultTarget>;
   readonly stats: RelayStats = { published: 0, answered: 0, timedOut: 0, unrouted: 0 };
-  /**
-   * HTTP commands received and not yet either answered or pending (body, rate limits), and when the
-   * last one came in: a stopping edge waits for these too, or it would exit under a request it took.
-   */
-  accepting = 0;
-  lastAcceptedAt = 0;
 
   constructor(
     private readonly nodeId: string,
     private readonly queue: CommandQueue,
-    private readonly connections: Connections,
+    private readonly deferredSink: DeferredSink,
     private readonly options: {
       maxPending: number;
       timeoutMs: number;
       log: Logger;
-      /** Gives back a login attempt the limiter counted (LoginLimiter.refund) when the command surely never ran. */
-      refundLogin?: (email: string, ip: string) => Promise<void>;
+      /** A command that surely never reached a worker (Admission.notRun). */
+      notRun: (kind: CommandKind, body: Record<string, unknown>, ip: string) => Promise<void>;
     },
   ) {
     this.pending = new PendingRequests(options.maxPending, options.timeoutMs, (requestId, target) => {
       this.stats.timedOut++;
-      this.answer(requestId, target, timeoutResult(requestId, this.nodeId));
+      this.answer(target, failure(requestId, this.nodeId, new AppError('timeout', 'no result within the request deadline')));
     });
   }
 
-  /** Counts an HTTP command from its arrival; the returned function ends the count (answered or pending). */
-  accept(): () => void {
-    this.accepting++;
-    this.lastAcceptedAt = Date.now();
-    return () => {
-      this.accepting--;
-    };
-  }
-
   /** Accepts a command whose answer goes to `target` on this node; failures are answered to it too. */
-  submit(kind: CommandKind, body: Record<string, unknown>, ip: string, target: PendingTarget): void {
+  submit(kind: CommandKind, body: Record<string, unknown>, ip: string, target: ResultTarget): void {
     const requestId = newRequestId();
     if (this.pending.full) {
       this.notRun(kind, body, ip);
-      this.answer(requestId, target, failure(requestId, this.nodeId, new AppError('overloaded', 'too many requests in flight, retry later')));
+      this.answer(target, failure(requestId, this.nodeId, new AppError('overloaded', 'too many requests in flight, retry later')));
       return;
     }
     const deadline = this.pending.add(requestId, target);
-    const replyTo: ReplyTo =
-      target.kind === 'ws' ? { nodeId: this.nodeId, connectionId: target.connectionId, clientId: target.clientId } : { nodeId: this.nodeId };
+    const replyTo: ReplyTo = target.connection ? { nodeId: this.nodeId, ...target.connection } : { nodeId: this.nodeId };
     this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline, meta: { ip } }).then(
       () => this.stats.published++,
       (err: unknown) => {
@@ -73,7 +67,7 @@ export class Relay {
         if (err instanceof UnconfirmedCommand) return;
         this.notRun(kind, body, ip);
         const waiting = this.pending.take(requestId);
-        if (waiting) this.answer(requestId, waiting, failure(requestId, this.nodeId, toAppError(err)));
+        if (waiting) this.answer(waiting, failure(requestId, this.nodeId, toAppError(err)));
       },
     );
   }
@@ -99,21 +93,19 @@ export class Relay {
     return requestId;
   }
 
-  /** A command that surely never reached a worker: a login's counted attempt is given back. */
   private notRun(kind: CommandKind, body: Record<string, unknown>, ip: string): void {
-    if (kind !== 'login' || typeof body.email !== 'string' || !this.options.refundLogin) return;
-    this.options.refundLogin(body.email, ip).catch((err: unknown) => this.options.log.warn({ err }, 'login attempt not given back'));
+    this.options.notRun(kind, body, ip).catch((err: unknown) => this.options.log.warn({ err }, 'login attempt not given back'));
   }
 
   /** Every result published on this node's channel comes through here. */
   onResult = (result: Result): void => {
     const waiting = this.pending.take(result.requestId);
     if (waiting) {
-      this.answer(result.requestId, waiting, result);
+      this.answer(waiting, result);
       return;
     }
     const { connectionId, clientId, deferred } = result.replyTo;
-    if (deferred && connectionId && clientId && this.connections.send(connectionId, JSON.stringify(resultFrame(clientId, result)))) {
+    if (deferred && connectionId && clientId && this.deferredSink(connectionId, clientId, result)) {
       this.stats.answered++;
       return;
     }
@@ -121,30 +113,12 @@ export class Relay {
     this.stats.unrouted++;
   };
 
-  private answer(requestId: string, target: PendingTarget, result: Result): void {
+  private answer(target: ResultTarget, result: Result): void {
     this.stats.answered++;
-    if (target.kind === 'ws') {
-      const ws = this.connections.get(target.connectionId);
-      ws?.getUserData().inFlight.delete(target.clientId);
-      this.connections.send(target.connectionId, JSON.stringify(resultFrame(target.clientId, result)));
-      this.connections.settled(target.connectionId);
-      return;
-    }
-    if (target.state.aborted) return;
-    const reply = httpReply(requestId, result);
-    target.res.cork(() => send(target.res, reply));
+    target.deliver(result);
   }
-}
-
-export function httpReply(requestId: string, result: Result): Reply {
-  if (result.ok) return result.data === undefined ? { status: result.status } : json(result.status, result.data);
-  return errorReply({ ...result.error, requestId }, result.status);
 }
 
 function failure(requestId: string, nodeId: string, err: AppError): Result {
   return { requestId, replyTo: { nodeId }, ok: false, status: err.status, error: err.toPayload() };
-}
-
-function timeoutResult(requestId: string, nodeId: string): Result {
-  return failure(requestId, nodeId, new AppError('timeout', 'no result within the request deadline'));
 }

@@ -1,6 +1,8 @@
-import { AppError, verifyAccessToken, type VerificationKeys } from '@authgate/shared';
+import { verifyAccessToken } from '@authgate/shared/access-token';
+import { AppError } from '@authgate/shared/errors';
+import type { VerificationKeys } from '@authgate/shared/keys';
 
-export { bearerToken } from '@authgate/shared';
+export { bearerToken } from '@authgate/shared/access-token';
 
 export interface VerifiedToken {
   sub: string;

@@ -1,4 +1,4 @@
-import type { Logger } from '@authgate/shared';
+import type { Logger } from '@authgate/shared/logger';
 
 export type AuditAction =
   | 'register.succeeded'

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { AppError, commandSchema, fieldIssues, type Command, type Delivery, type Logger, type Result, type ResultBus } from '@authgate/shared';
+import { AppError } from '@authgate/shared/errors';
+import type { Logger } from '@authgate/shared/logger';
+import { commandSchema, fieldIssues, type Command, type Result } from '@authgate/shared/protocol';
+import type { Delivery, ResultBus } from '@authgate/shared/transport/types';
 import type { WorkerContext } from './context.ts';
 import { handlers } from './handlers/index.ts';
 

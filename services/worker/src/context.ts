@@ -1,6 +1,10 @@
-import type { Command, Logger, LoginLimiter, SessionRevocations, UserRepository } from '@authgate/shared';
+import type { UserRepository } from '@authgate/shared/db/users';
+import type { Logger } from '@authgate/shared/logger';
+import type { Command } from '@authgate/shared/protocol';
+import type { LoginLimiter } from '@authgate/shared/security/login-limiter';
+import type { SessionRevocations } from '@authgate/shared/security/revocations';
 import type { PasswordHasher } from './passwords.ts';
-import type { SessionStore } from './sessions/types.ts';
+import type { SessionStore } from '@authgate/shared/sessions/types';
 import type { AccessTokenSigner } from './tokens.ts';
 import type { AuditLog } from './audit.ts';
 

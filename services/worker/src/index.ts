@@ -1,39 +1,29 @@
-import {
-  createRedis, createSessionRevocations, loadSigningKey, LoginLimiter, loginLimitsOf, migrateToLatest, openDatabase, UserRepository,
-  type Config, type Db, type Logger, type ResultBus, type CommandQueue,
-} from '@authgate/shared';
+import type { Config } from '@authgate/shared/config';
+import type { WorkerDrivers } from '@authgate/shared/composition';
+import { UserRepository } from '@authgate/shared/db/users';
+import { loadSigningKey } from '@authgate/shared/keys';
+import type { Logger } from '@authgate/shared/logger';
+import { LoginLimiter, loginLimitsOf } from '@authgate/shared/security/login-limiter';
 import { AuditLog } from './audit.ts';
 import { createCommandConsumer, createPoisonAnswer, type ConsumerStats } from './consumer.ts';
 import type { WorkerContext } from './context.ts';
 import { PasswordHasher } from './passwords.ts';
-import { MemorySessionStore } from './sessions/memory-sessions.ts';
-import { RedisSessionStore } from './sessions/redis-sessions.ts';
-import type { SessionStore } from './sessions/types.ts';
 import { AccessTokenSigner } from './tokens.ts';
 
 export interface WorkerHandle {
   stats: ConsumerStats;
   ready(): Promise<boolean>;
-  /** Stops taking commands, finishes those in hand, closes its own connections. */
+  /** Stops taking commands and finishes those in hand; the drivers are closed by their owner. */
   stop(): Promise<void>;
 }
 
 /** The auth worker: consumes commands, does the expensive work, answers on the requester's channel. */
-export async function startWorker(config: Config, deps: { queue: CommandQueue; results: ResultBus; log: Logger; db?: Db }): Promise<WorkerHandle> {
+export async function startWorker(config: Config, deps: WorkerDrivers & { log: Logger }): Promise<WorkerHandle> {
   const log = deps.log.child({ role: 'worker' });
-  // A database handed in (all-in-one: shared with the account API) stays open for its owner to close.
-  const db = deps.db ?? openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log });
-  await migrateToLatest(db);
-  const users = new UserRepository(db);
-  const sessions: SessionStore = config.REDIS_URL
-    ? new RedisSessionStore(createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-sessions`), config.NAMESPACE)
-    : new MemorySessionStore();
-  // Fails fast to the in-memory insurance limiter when Redis is away, as rate-limiter-flexible expects.
-  const limiterRedis = config.REDIS_URL ? createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-ratelimit`, { enableOfflineQueue: false }) : undefined;
-  const revocations = createSessionRevocations(config, log);
+  const users = new UserRepository(deps.db);
   const ctx: WorkerContext = {
     users,
-    sessions,
+    sessions: deps.sessions,
     hasher: await PasswordHasher.create(config.BCRYPT_COST),
     signer: new AccessTokenSigner(await loadSigningKey(config), {
       issuer: config.JWT_ISSUER,
@@ -42,8 +32,8 @@ export async function startWorker(config: Config, deps: { queue: CommandQueue; r
     }),
     refreshTtlMs: config.REFRESH_TOKEN_TTL_S * 1000,
     refreshGraceMs: config.REFRESH_GRACE_MS,
-    loginLimiter: new LoginLimiter({ redis: limiterRedis, namespace: config.NAMESPACE, limits: loginLimitsOf(config) }),
-    revocations,
+    loginLimiter: new LoginLimiter({ store: deps.limits, namespace: config.NAMESPACE, limits: loginLimitsOf(config) }),
+    revocations: deps.revocations,
     audit: new AuditLog(log.child({ component: 'audit' })),
     log,
   };
@@ -60,14 +50,10 @@ export async function startWorker(config: Config, deps: { queue: CommandQueue; r
 
   return {
     stats,
-    ready: async () => (await users.ping()) && (await sessions.ready()) && (await deps.queue.ready()),
+    ready: async () => (await users.ping()) && (await deps.sessions.ready()) && (await deps.queue.ready()),
     async stop() {
       await deps.queue.stopConsuming();
       await Promise.allSettled([...inHand]);
-      await sessions.close();
-      await revocations.close();
-      limiterRedis?.disconnect();
-      if (!deps.db) await db.destroy();
     },
   };
 }

@@ -1,5 +1,5 @@
 import bcrypt from 'bcrypt';
-import { BCRYPT_MAX_BYTES } from '@authgate/shared';
+import { BCRYPT_MAX_BYTES } from '@authgate/shared/protocol';
 
 /**
  * bcrypt through its async API: each hash runs on libuv's thread pool, sized to the cores given to

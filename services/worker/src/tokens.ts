@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { SIGNING_ALG, type SigningKey } from '@authgate/shared';
+import { SIGNING_ALG, type SigningKey } from '@authgate/shared/keys';
 
 export interface AccessTokenSettings {
   issuer: string;

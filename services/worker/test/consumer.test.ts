@@ -3,29 +3,25 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jwtVerify } from 'jose';
 import { sql } from 'kysely';
-import {
-  LoginLimiter,
-  MemoryResultBus,
-  MemoryRevocations,
-  createLogger,
-  loadConfig,
-  loadSigningKey,
-  type Command,
-  type CommandKind,
-  type Result,
-  type SigningKey,
-  type TokenPair,
-} from '@authgate/shared';
+import { loadConfig } from '@authgate/shared/config';
+import { loadSigningKey, type SigningKey } from '@authgate/shared/keys';
+import { createLogger } from '@authgate/shared/logger';
+import type { Command, CommandKind, Result, TokenPair } from '@authgate/shared/protocol';
+import { LoginLimiter } from '@authgate/shared/security/login-limiter';
+import { MemoryRevocations } from '@authgate/shared/security/revocations';
+import { MemoryResultBus } from '@authgate/shared/transport/memory-results';
 import { AuditLog } from '../src/audit.ts';
 import { createCommandConsumer, type ConsumerStats } from '../src/consumer.ts';
 import type { WorkerContext } from '../src/context.ts';
-import { openDatabase, type Db } from '@authgate/shared';
-import { migrateToLatest } from '@authgate/shared';
-import { UserRepository } from '@authgate/shared';
+import type { Db } from '@authgate/shared/db/database';
+import { migrateToLatest } from '@authgate/shared/db/migrations';
+import { UserRepository } from '@authgate/shared/db/users';
 import { PasswordHasher } from '../src/passwords.ts';
-import { MemorySessionStore } from '../src/sessions/memory-sessions.ts';
+import { MemorySessionStore } from '@authgate/shared/sessions/memory-sessions';
 import { AccessTokenSigner } from '../src/tokens.ts';
 import { createTestDatabase, tempDir } from '../../../test/helpers/services.ts';
+import { openPostgres } from '@authgate/shared/db/database';
+import { LimiterStore } from '@authgate/shared/security/limiter-store';
 
 const log = createLogger({ level: 'silent', name: 'test' });
 const NODE_ID = 'node-consumer';
@@ -99,7 +95,7 @@ describe('command consumer with a real worker context', () => {
 
   before(async () => {
     database = await createTestDatabase('consumer');
-    db = openDatabase({ url: database.url, dataDir: tmp.dir, log });
+    db = openPostgres({ url: database.url, poolSize: 10, log });
     await migrateToLatest(db);
     const config = loadConfig({ DATA_DIR: tmp.dir, NODE_ENV: 'test' }, 'worker');
     signingKey = await loadSigningKey(config);
@@ -111,8 +107,8 @@ describe('command consumer with a real worker context', () => {
       signer: new AccessTokenSigner(signingKey, { issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 900 }),
       refreshTtlMs: 60_000,
       refreshGraceMs: 0,
-      loginLimiter: new LoginLimiter({ redis: undefined, namespace: `consumer-${randomBytes(4).toString('hex')}`, limits: { accountMaxFailures: 1000, accountWindowS: 60, freeFailures: 1000, backoffBaseS: 1, backoffMaxS: 1 } }),
-      revocations: MemoryRevocations.of(`consumer-${randomBytes(4).toString('hex')}`, 60_000),
+      loginLimiter: new LoginLimiter({ store: new LimiterStore(undefined), namespace: `consumer-${randomBytes(4).toString('hex')}`, limits: { accountMaxFailures: 1000, accountWindowS: 60, freeFailures: 1000, backoffBaseS: 1, backoffMaxS: 1 } }),
+      revocations: new MemoryRevocations(60_000),
       audit: new AuditLog(log),
       log,
     };

@@ -2,9 +2,9 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { MemorySessionStore } from '../src/sessions/memory-sessions.ts';
-import { RedisSessionStore } from '../src/sessions/redis-sessions.ts';
-import type { NewSession, SessionStore } from '../src/sessions/types.ts';
+import { MemorySessionStore } from '@authgate/shared/sessions/memory-sessions';
+import { RedisSessionStore } from '@authgate/shared/sessions/redis-sessions';
+import type { NewSession, SessionStore } from '@authgate/shared/sessions/types';
 import { newRefreshToken, parseRefreshToken } from '../src/tokens.ts';
 import { REDIS_URL, uniqueNamespace } from '../../../test/helpers/services.ts';
 

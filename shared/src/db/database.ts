@@ -24,36 +24,35 @@ export type Db = Kysely<Database>;
 /** Users queries are single-row lookups and inserts: seconds mean the server is not answering. */
 const QUERY_TIMEOUT_MS = 5_000;
 
-/**
- * PostgreSQL through a pg pool when DATABASE_URL is set; otherwise an embedded PGlite kept in
- * DATA_DIR/pglite, so the all-in-one mode needs no database server. Both speak the same SQL.
- */
-export function openDatabase(options: { url: string | undefined; dataDir: string; log: Logger }): Db {
-  if (options.url) {
-    // Every wait is bounded, so a database that is restarting or unreachable turns into a quick error
-    // (the worker answers `overloaded`) rather than a command held until its deadline. The pool
-    // replaces a lost connection on the next checkout: reconnection needs nothing more.
-    const pool = new pg.Pool({
-      connectionString: options.url,
-      max: 10,
-      connectionTimeoutMillis: 3_000,
-      idleTimeoutMillis: 30_000,
-      // A connection whose server vanished without a word (a network cut, not a restart) is noticed.
-      keepAlive: true,
-      query_timeout: QUERY_TIMEOUT_MS,
-    });
-    // An idle client losing its server must not crash the process; the pool replaces it.
-    pool.on('error', (err) => options.log.warn({ err }, 'postgres client error'));
-    // Nor one that is checked out: pg-pool listens only on idle clients, and a client whose server
-    // goes away mid-query (a restart) emits 'error' besides failing the query. Unheard, that error
-    // would end the process; heard, the query fails (the worker answers `overloaded`) and the pool
-    // discards the client on its release.
-    pool.on('connect', (client) => {
-      client.on('error', (err) => options.log.warn({ err }, 'postgres connection lost'));
-    });
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  }
-  const dir = path.resolve(options.dataDir, 'pglite');
+/** PostgreSQL through a pg pool of `poolSize` connections. */
+export function openPostgres(options: { url: string; poolSize: number; log: Logger }): Db {
+  // Every wait is bounded, so a database that is restarting or unreachable turns into a quick error
+  // (the worker answers `overloaded`) rather than a command held until its deadline. The pool
+  // replaces a lost connection on the next checkout: reconnection needs nothing more.
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    connectionTimeoutMillis: 3_000,
+    idleTimeoutMillis: 30_000,
+    // A connection whose server vanished without a word (a network cut, not a restart) is noticed.
+    keepAlive: true,
+    query_timeout: QUERY_TIMEOUT_MS,
+  });
+  // An idle client losing its server must not crash the process; the pool replaces it.
+  pool.on('error', (err) => options.log.warn({ err }, 'postgres client error'));
+  // Nor one that is checked out: pg-pool listens only on idle clients, and a client whose server
+  // goes away mid-query (a restart) emits 'error' besides failing the query. Unheard, that error
+  // would end the process; heard, the query fails (the worker answers `overloaded`) and the pool
+  // discards the client on its release.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => options.log.warn({ err }, 'postgres connection lost'));
+  });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** An embedded PGlite kept in `dataDir`/pglite, so the all-in-one shape needs no database server. */
+export function openPglite(dataDir: string): Db {
+  const dir = path.resolve(dataDir, 'pglite');
   mkdirSync(dir, { recursive: true });
   return new Kysely<Database>({ dialect: new PGliteDialect(new PGlite(dir)) });
 }

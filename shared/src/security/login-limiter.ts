@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
+import type { LimiterStore } from './limiter-store.ts';
 
 export interface LoginLimits {
   /** Login attempts per account in `accountWindowS`, from any IP; a success gives its point back. */
@@ -30,27 +30,6 @@ export function loginLimitsOf(config: Config): LoginLimits {
  * for a day, then starts over. Finite on purpose: no counter an attacker drives can lock anyone out for good.
  */
 const PAIR_MEMORY_S = 86_400;
-
-/**
- * In-process limiters are shared by key prefix, so that in the all-in-one mode the edge (which counts
- * attempts) and the worker (which resets them on success) see one counter, as they do through Redis.
- */
-const inProcess = new Map<string, RateLimiterMemory>();
-function memoryLimiter(keyPrefix: string, points: number, duration: number): RateLimiterMemory {
-  const name = `${keyPrefix}|${points}|${duration}`;
-  let limiter = inProcess.get(name);
-  if (!limiter) {
-    limiter = new RateLimiterMemory({ keyPrefix, points, duration });
-    inProcess.set(name, limiter);
-  }
-  return limiter;
-}
-
-/** A rate-limiter-flexible limiter on Redis with an in-memory insurance limiter, or in memory alone. */
-function limiter(redis: Redis | undefined, keyPrefix: string, points: number, duration: number): RateLimiterAbstract {
-  const memory = memoryLimiter(keyPrefix, points, duration);
-  return redis ? new RateLimiterRedis({ storeClient: redis, keyPrefix, points, duration, insuranceLimiter: memory }) : memory;
-}
 
 /** Counters are keyed by a digest of the lower-cased email: Redis holds no address in clear. */
 export function accountKey(email: string): string {
@@ -80,13 +59,13 @@ export class LoginLimiter {
   private readonly lockouts: RateLimiterAbstract;
   private readonly limits: LoginLimits;
 
-  constructor(options: { redis: Redis | undefined; namespace: string; limits: LoginLimits }) {
+  constructor(options: { store: LimiterStore; namespace: string; limits: LoginLimits }) {
     const { limits } = options;
     this.limits = limits;
     const prefix = `${options.namespace}:rl:login`;
-    this.account = limiter(options.redis, `${prefix}:account`, limits.accountMaxFailures, limits.accountWindowS);
-    this.pair = limiter(options.redis, `${prefix}:pair`, limits.freeFailures, PAIR_MEMORY_S);
-    this.lockouts = limiter(options.redis, `${prefix}:lockouts`, Number.MAX_SAFE_INTEGER, PAIR_MEMORY_S);
+    this.account = options.store.limiter( `${prefix}:account`, limits.accountMaxFailures, limits.accountWindowS);
+    this.pair = options.store.limiter( `${prefix}:pair`, limits.freeFailures, PAIR_MEMORY_S);
+    this.lockouts = options.store.limiter( `${prefix}:lockouts`, Number.MAX_SAFE_INTEGER, PAIR_MEMORY_S);
   }
 
   /** Counts one login attempt, or rejects with `rate_limited` and the seconds to wait. */

@@ -23,11 +23,6 @@ export function revocationTtlMs(config: Config): number {
   return config.ACCESS_TOKEN_TTL_S * 1000 + 60_000;
 }
 
-export function createSessionRevocations(config: Config, log: Logger): SessionRevocations {
-  const ttlMs = revocationTtlMs(config);
-  return config.REDIS_URL ? new RedisRevocations(config.REDIS_URL, config.NAMESPACE, ttlMs, log) : MemoryRevocations.of(config.NAMESPACE, ttlMs);
-}
-
 const SID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The revocations one edge knows, each until its expiry. */
@@ -141,23 +136,13 @@ export class RedisRevocations implements SessionRevocations {
 }
 
 /**
- * The all-in-one mode's driver: one set per namespace in the process, so the worker's revocations are
- * what the edge in the same process reads, as both would read Redis.
+ * The all-in-one shape's driver: the worker's revocations are what the edge in the same process reads,
+ * as both would read Redis. One instance per process, handed to both roles by the composition module.
  */
 export class MemoryRevocations implements SessionRevocations {
-  private static readonly byNamespace = new Map<string, MemoryRevocations>();
   private readonly revoked = new RevokedSet();
 
-  private constructor(private readonly ttlMs: number) {}
-
-  static of(namespace: string, ttlMs: number): MemoryRevocations {
-    let revocations = MemoryRevocations.byNamespace.get(namespace);
-    if (!revocations) {
-      revocations = new MemoryRevocations(ttlMs);
-      MemoryRevocations.byNamespace.set(namespace, revocations);
-    }
-    return revocations;
-  }
+  constructor(private readonly ttlMs: number) {}
 
   async revoke(sid: string): Promise<void> {
     this.revoked.add(sid, Date.now() + this.ttlMs);
@@ -173,6 +158,7 @@ export class MemoryRevocations implements SessionRevocations {
     return true;
   }
 
-  /** Shared by the roles of the process: the set lives as long as the process does. */
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.revoked.close();
+  }
 }

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import { Redis } from 'ioredis';
-import { AppError, LoginLimiter } from '@authgate/shared';
-import type { ResultFrame } from '@authgate/shared';
+import { AppError } from '@authgate/shared/errors';
+import { LoginLimiter } from '@authgate/shared/security/login-limiter';
+import type { ResultFrame } from '@authgate/shared/client/socket-client';
 import { attack } from '../support/cases.ts';
 import { newEmail, newIp, newPassword, openSocketFrom, postJson, register, rest, sleep, wsRequest } from '../support/client.ts';
 import { startDeployment, type Deployment } from '../support/deployment.ts';
 import type { HttpAnswer } from '../../helpers/http.ts';
 import { assertHelmetHeaders } from '../support/headers.ts';
+import { LimiterStore } from '@authgate/shared/security/limiter-store';
 
 const FREE = 3;
 const BASE_S = 1;
@@ -159,7 +161,7 @@ export function bruteForceAttacks(): void {
       unreachable.on('error', () => {});
       try {
         const limiter = new LoginLimiter({
-          redis: unreachable,
+          store: new LimiterStore(unreachable),
           namespace: d.namespace,
           limits: { accountMaxFailures: 100, accountWindowS: 60, freeFailures: 2, backoffBaseS: 3, backoffMaxS: 10 },
         });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe } from 'node:test';
-import { createLogger } from '@authgate/shared';
+import { createLogger } from '@authgate/shared/logger';
 import { attack } from '../support/cases.ts';
 import { everyProcess } from '../support/deployment.ts';
 import { allSecrets, findLeaks } from '../support/secrets.ts';

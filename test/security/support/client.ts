@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
-import { AuthgateSocket, type ResultFrame, type WebSocketClass } from '@authgate/shared';
+import { AuthgateSocket, type ResultFrame, type WebSocketClass } from '@authgate/shared/client/socket-client';
 import { call, type HttpAnswer } from '../../helpers/http.ts';
 import { recordSecret, recordSecretsIn } from './secrets.ts';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { AppError } from '@authgate/shared';
+import { AppError } from '@authgate/shared/errors';
 import type { Accounts } from '../accounts.ts';
 import type { AccessTokenAuth } from '../auth.ts';
 import type { RouteRateLimiter } from '../rate-limit.ts';

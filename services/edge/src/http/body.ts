@@ -1,4 +1,4 @@
-import { AppError } from '@authgate/shared';
+import { AppError } from '@authgate/shared/errors';
 import type { HttpResponse } from '../uws.ts';
 
 /**

@@ -1,6 +1,6 @@
-import type { AppError, FieldIssue } from '@authgate/shared';
+import type { AppError, FieldIssue } from '@authgate/shared/errors';
 import type { HttpResponse } from '../uws.ts';
-import { isDraining } from './drain.ts';
+import { lifecycle } from '../lifecycle.ts';
 
 const STATUS_LINES: Record<number, string> = {
   200: '200 OK', 201: '201 Created', 202: '202 Accepted', 204: '204 No Content',
@@ -64,11 +64,11 @@ export function send(res: HttpResponse, reply: Reply): void {
   res.writeHeader(CACHE_CONTROL, reply.cacheControl ?? NO_STORE);
   if (reply.headers) for (const [name, value] of reply.headers) res.writeHeader(name, value);
   if (reply.body === undefined) {
-    res.endWithoutBody(0, reply.close || isDraining());
+    res.endWithoutBody(0, reply.close || lifecycle.draining);
     return;
   }
   res.writeHeader(CONTENT_TYPE, JSON_TYPE);
-  res.end(reply.body, reply.close || isDraining());
+  res.end(reply.body, reply.close || lifecycle.draining);
 }
 
 export function json(status: number, value: unknown, headers?: ReadonlyArray<readonly [string, string]>): Reply {

@@ -1,22 +1,24 @@
-import {
-  AppError, bodySchemas, checkNewPassword, fieldIssues, isValidRequestId, newRequestId, nodeOfConnection, resultFrame, toAppError,
-  type CommandKind, type Logger, type LoginLimiter, type ResultBus,
-} from '@authgate/shared';
-import type { IpRateLimiter } from '../rate-limit.ts';
+import { bearerToken } from '@authgate/shared/access-token';
+import { AppError, toAppError } from '@authgate/shared/errors';
+import { isValidRequestId, newRequestId, nodeOfConnection } from '@authgate/shared/ids';
+import type { Logger } from '@authgate/shared/logger';
+import { resultFrame, type CommandKind } from '@authgate/shared/protocol';
+import type { ResultBus } from '@authgate/shared/transport/types';
+import type { Admission } from '../admission.ts';
+import { lifecycle } from '../lifecycle.ts';
 import type { Relay } from '../relay.ts';
 import type { HttpResponse, TemplatedApp } from '../uws.ts';
-import { bearerToken, type TokenVerifier } from '../verify.ts';
+import type { TokenVerifier } from '../verify.ts';
 import { parseJsonObject, readBody } from './body.ts';
 import { clientIp } from './client-ip.ts';
 import { forwardToFallback, type HttpFallback } from './fallback.ts';
+import { HttpTarget, type AbortState } from './http-target.ts';
 import { appErrorReply, json, send, type Reply } from './respond.ts';
 
 export interface RouteDeps {
   relay: Relay;
+  admission: Admission;
   verifier: TokenVerifier;
-  limiter: IpRateLimiter;
-  /** Brute-force limits of logins: per account and per (account, IP), counted before publishing. */
-  loginLimiter: LoginLimiter;
   results: ResultBus;
   ready: () => Promise<boolean>;
   log: Logger;
@@ -27,27 +29,33 @@ export interface RouteDeps {
 export interface RouteOptions {
   maxBodyBytes: number;
   trustedProxies: ReadonlySet<string>;
+  /** The longest client-chosen request id GET /auth/results takes (CLIENT_ID_MAX_LENGTH). */
+  maxClientIdLength: number;
 }
 
-const COMMAND_ROUTES: ReadonlyArray<readonly [string, CommandKind]> = [
+/** The REST routes that become commands, and the command each one publishes. */
+export const COMMAND_ROUTES: ReadonlyArray<readonly [string, CommandKind]> = [
   ['/auth/register', 'register'],
   ['/auth/login', 'login'],
   ['/auth/refresh', 'refresh'],
   ['/auth/logout', 'logout'],
 ];
 
-type AbortState = { aborted: boolean };
-
-/** A WebSocket request's `id` (API.md: chosen by the client) is at most this long. */
-const MAX_CLIENT_ID_LENGTH = 64;
-
 /** Answers after an await: only if the client is still there, and corked as uWebSockets.js requires. */
 function replyLater(res: HttpResponse, state: AbortState, reply: Reply): void {
   if (!state.aborted) res.cork(() => send(res, reply));
 }
 
+function watchAbort(res: HttpResponse): AbortState {
+  const state: AbortState = { aborted: false };
+  res.onAborted(() => {
+    state.aborted = true;
+  });
+  return state;
+}
+
 export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: RouteOptions): void {
-  const { relay, verifier, limiter, results, log } = deps;
+  const { relay, admission, verifier, results, log } = deps;
 
   const fail = (res: HttpResponse, state: AbortState, err: unknown) => {
     const appError = toAppError(err);
@@ -58,29 +66,19 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
 
   for (const [path, kind] of COMMAND_ROUTES) {
     app.post(path, (res, req) => {
-      const state: AbortState = { aborted: false };
-      res.onAborted(() => {
-        state.aborted = true;
-      });
+      const state = watchAbort(res);
       // Everything needed from `req` is copied now: it is invalid after the first await.
       const connectionId = req.getHeader('x-connection-id');
       const ip = clientIp(res, req, options.trustedProxies);
       const body = readBody(res, req.getHeader('content-length'), options.maxBodyBytes);
-      const taken = relay.accept();
+      const taken = lifecycle.accept();
       (async () => {
-        await limiter.consume(ip);
-        const parsed = bodySchemas[kind].safeParse(parseJsonObject(await body));
-        if (!parsed.success) throw new AppError('invalid_request', 'request body is invalid', { details: fieldIssues(parsed.error) });
-        if (kind === 'register') {
-          const { email, password } = parsed.data as { email: string; password: string };
-          checkNewPassword(password, email);
-        }
-        if (kind === 'login') await deps.loginLimiter.admit((parsed.data as { email: string }).email, ip);
+        const admitted = await admission.admit(kind, parseJsonObject(await body), ip);
         if (connectionId) {
-          const requestId = await relay.submitDeferred(kind, parsed.data, ip, connectionId);
+          const requestId = await relay.submitDeferred(kind, admitted, ip, connectionId);
           replyLater(res, state, json(202, { requestId }));
         } else if (!state.aborted) {
-          relay.submit(kind, parsed.data, ip, { kind: 'http', res, state });
+          relay.submit(kind, admitted, ip, new HttpTarget(res, state));
         }
       })()
         .catch((err: unknown) => fail(res, state, err))
@@ -101,10 +99,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       send(res, { status: 200, body: hit.body });
       return;
     }
-    const state: AbortState = { aborted: false };
-    res.onAborted(() => {
-      state.aborted = true;
-    });
+    const state = watchAbort(res);
     verifier.verify(token).then(
       (verified) => replyLater(res, state, { status: 200, body: verified.body }),
       (err: unknown) => fail(res, state, err),
@@ -119,14 +114,11 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       return;
     }
     const notFound = () => appErrorReply(new AppError('not_found', 'no result for this request (not yet, or expired)'), newRequestId());
-    if (!id || id.length > MAX_CLIENT_ID_LENGTH) {
+    if (!id || id.length > options.maxClientIdLength) {
       send(res, notFound());
       return;
     }
-    const state: AbortState = { aborted: false };
-    res.onAborted(() => {
-      state.aborted = true;
-    });
+    const state = watchAbort(res);
     // A requestId (deferred delivery, API.md) first; else the client's own id of a WebSocket request
     // on that connection: a client whose connection dropped collects with it what it missed.
     const lookup = async () => {
@@ -151,10 +143,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
   app.get('/health', (res) => send(res, json(200, { status: 'ok' })));
 
   app.get('/ready', (res) => {
-    const state: AbortState = { aborted: false };
-    res.onAborted(() => {
-      state.aborted = true;
-    });
+    const state = watchAbort(res);
     deps.ready().then(
       (ok) => replyLater(res, state, ok ? json(200, { status: 'ready' }) : json(503, { status: 'unavailable' })),
       () => replyLater(res, state, json(503, { status: 'unavailable' })),

@@ -1,4 +1,5 @@
-import { AppError, newRequestId } from '@authgate/shared';
+import { AppError } from '@authgate/shared/errors';
+import { newRequestId } from '@authgate/shared/ids';
 import { answerWith, appErrorReply, send } from '../http/respond.ts';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.ts';
 

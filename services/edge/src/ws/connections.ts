@@ -1,3 +1,5 @@
+import { resultFrame, type Result } from '@authgate/shared/protocol';
+import { lifecycle } from '../lifecycle.ts';
 import type { WebSocket } from '../uws.ts';
 
 export interface SocketData {
@@ -14,7 +16,6 @@ export interface SocketData {
 /** The WebSockets this node holds, by connectionId: the only way a result reaches a client. */
 export class Connections {
   private readonly sockets = new Map<string, WebSocket<SocketData>>();
-  private draining = false;
 
   get size(): number {
     return this.sockets.size;
@@ -44,18 +45,21 @@ export class Connections {
     return sent;
   }
 
+  /** Deferred delivery: a result pushed to a connection this node holds, under the id the client was given. */
+  pushResult = (connectionId: string, clientId: string, result: Result): boolean =>
+    this.send(connectionId, JSON.stringify(resultFrame(clientId, result)));
+
   /**
    * The node is stopping: every socket is closed with 1001 (going away) as soon as it has no request in
    * flight, now or when its last answer has gone out (`settled`), so its client reconnects elsewhere.
    */
   drain(): void {
-    this.draining = true;
     for (const ws of [...this.sockets.values()]) this.closeIfIdle(ws);
   }
 
   /** Called after an answer went to `connectionId`: while draining, an idle socket is closed. */
   settled(connectionId: string): void {
-    const ws = this.draining ? this.sockets.get(connectionId) : undefined;
+    const ws = lifecycle.draining ? this.sockets.get(connectionId) : undefined;
     if (ws) this.closeIfIdle(ws);
   }
 

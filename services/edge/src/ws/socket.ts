@@ -1,16 +1,17 @@
 import { TextDecoder } from 'node:util';
-import {
-  AppError, checkNewPassword, clientFrame, fieldIssues, newConnectionId, newRequestId, toAppError,
-  type ClientFrame, type Logger, type LoginLimiter,
-} from '@authgate/shared';
+import { AppError, toAppError } from '@authgate/shared/errors';
+import { newConnectionId, newRequestId } from '@authgate/shared/ids';
+import type { Logger } from '@authgate/shared/logger';
+import { fieldIssues, frameEnvelope } from '@authgate/shared/protocol';
+import type { Admission } from '../admission.ts';
+import { clientIp } from '../http/client-ip.ts';
 import { appErrorReply, send } from '../http/respond.ts';
-import { refusesUpgrade, type CorsPolicy } from '../security/cors.ts';
-import type { IpRateLimiter } from '../rate-limit.ts';
 import type { Relay } from '../relay.ts';
+import { refusesUpgrade, type CorsPolicy } from '../security/cors.ts';
 import type { TemplatedApp, WebSocket } from '../uws.ts';
 import type { TokenVerifier } from '../verify.ts';
-import { clientIp } from '../http/client-ip.ts';
 import type { Connections, SocketData } from './connections.ts';
+import { WsRequestTarget } from './request-target.ts';
 
 export interface SocketOptions {
   nodeId: string;
@@ -19,6 +20,7 @@ export interface SocketOptions {
   maxBackpressureBytes: number;
   maxFramesPer10s: number;
   maxInFlightPerConnection: number;
+  maxClientIdLength: number;
   trustedProxies: ReadonlySet<string>;
   /** With an allowlist set, upgrades from browser pages of other origins are refused. */
   cors: CorsPolicy;
@@ -30,49 +32,53 @@ const FLOOD_WINDOW_MS = 10_000;
 const OVERSIZE_HARD_CAP_FACTOR = 16;
 
 /**
- * The /ws protocol of API.md. A frame over WS_MAX_PAYLOAD_BYTES closes the connection with 1009; a client
- * sending more than its share of frames is closed with 1008. Everything else that is wrong gets an
- * `error` (unknown or unparseable frame) or an error `result` (a request with bad fields) and the
- * connection stays open.
+ * The /ws protocol (docs/websocket.md). A frame over WS_MAX_PAYLOAD_BYTES closes the connection with
+ * 1009; a client sending more than its share of frames is closed with 1008. Everything else that is
+ * wrong gets an `error` (unknown or unparseable frame) or an error `result` (a request with bad
+ * fields) and the connection stays open. Commands pass the same admission as REST requests.
  */
 export function registerWebSocket(
   app: TemplatedApp,
-  deps: { relay: Relay; connections: Connections; verifier: TokenVerifier; limiter: IpRateLimiter; loginLimiter: LoginLimiter },
+  deps: { relay: Relay; connections: Connections; verifier: TokenVerifier; admission: Admission },
   options: SocketOptions,
 ): void {
-  const { relay, connections, verifier, limiter, loginLimiter } = deps;
+  const { relay, connections, verifier, admission } = deps;
 
   const sendFrame = (ws: WebSocket<SocketData>, frame: unknown) => {
     if (!ws.getUserData().closed) ws.send(JSON.stringify(frame), false);
   };
-  const sendError = (ws: WebSocket<SocketData>, err: AppError) => sendFrame(ws, { type: 'error', error: err.toPayload() });
-  const sendResultError = (ws: WebSocket<SocketData>, id: string, err: AppError) =>
-    sendFrame(ws, { type: 'result', id, ok: false, status: err.status, error: err.toPayload() });
-
-  const handleFrame = async (ws: WebSocket<SocketData>, frame: ClientFrame) => {
-    const data = ws.getUserData();
-    if (frame.type === 'verify') {
-      try {
-        const claims = verifier.cached(frame.accessToken) ?? (await verifier.verify(frame.accessToken));
-        sendOutside(ws, { type: 'result', id: frame.id, ok: true, status: 200, data: { sub: claims.sub, sid: claims.sid, exp: claims.exp } });
-      } catch (err) {
-        sendOutside(ws, { type: 'result', id: frame.id, ok: false, status: 401, error: toAppError(err).toPayload() });
-      }
-      return;
-    }
-    const { type, id, ...body } = frame;
-    if (frame.type === 'register') checkNewPassword(frame.password, frame.email);
-    await limiter.consume(data.ip);
-    if (frame.type === 'login') await loginLimiter.admit(frame.email, data.ip);
-    if (data.closed) return;
-    data.inFlight.add(id);
-    relay.submit(type, body, data.ip, { kind: 'ws', connectionId: data.connectionId, clientId: id });
-  };
-
   /** After an await we are outside uWS's callback: the write must be corked and the socket still open. */
   const sendOutside = (ws: WebSocket<SocketData>, frame: unknown) => {
     if (ws.getUserData().closed) return;
     ws.cork(() => ws.send(JSON.stringify(frame), false));
+  };
+  const sendError = (ws: WebSocket<SocketData>, err: AppError) => sendFrame(ws, { type: 'error', error: err.toPayload() });
+  const errorResult = (id: string, err: AppError) => ({ type: 'result', id, ok: false, status: err.status, error: err.toPayload() });
+
+  const verify = async (ws: WebSocket<SocketData>, id: string, accessToken: unknown) => {
+    try {
+      // A missing or malformed token is `invalid_token`, as over REST.
+      if (typeof accessToken !== 'string' || accessToken.length === 0) throw new AppError('invalid_token', 'missing or malformed access token');
+      const claims = verifier.cached(accessToken) ?? (await verifier.verify(accessToken));
+      sendOutside(ws, { type: 'result', id, ok: true, status: 200, data: { sub: claims.sub, sid: claims.sid, exp: claims.exp } });
+    } catch (err) {
+      sendOutside(ws, errorResult(id, toAppError(err)));
+    }
+  };
+
+  const submit = async (ws: WebSocket<SocketData>, kind: Exclude<typeof frameEnvelope._output.type, 'verify'>, id: string, body: Record<string, unknown>) => {
+    const data = ws.getUserData();
+    data.inFlight.add(id);
+    try {
+      const admitted = await admission.admit(kind, body, data.ip);
+      if (data.closed) return;
+      relay.submit(kind, admitted, data.ip, new WsRequestTarget(connections, data.connectionId, id));
+    } catch (err) {
+      data.inFlight.delete(id);
+      const appError = toAppError(err);
+      if (appError.code === 'internal') options.log.error({ err }, 'websocket request failed');
+      sendOutside(ws, errorResult(id, appError));
+    }
   };
 
   app.ws<SocketData>('/ws', {
@@ -131,29 +137,26 @@ export function registerWebSocket(
         sendError(ws, new AppError('invalid_request', 'frame is not valid UTF-8 JSON'));
         return;
       }
-      const parsed = clientFrame.safeParse(parsedJson);
-      if (!parsed.success) {
-        const id = requestIdOf(parsedJson);
-        const err = new AppError('invalid_request', 'frame is not a valid message', { details: fieldIssues(parsed.error) });
-        if (id !== undefined && isKnownType(parsedJson)) sendResultError(ws, id, err);
-        else sendError(ws, err);
+      const envelope = frameEnvelope.safeParse(parsedJson);
+      if (!envelope.success) {
+        sendError(ws, new AppError('invalid_request', 'frame is not a valid message', { details: fieldIssues(envelope.error) }));
         return;
       }
-      const frame = parsed.data;
-      if (data.inFlight.has(frame.id)) {
-        sendError(ws, new AppError('invalid_request', `request id ${JSON.stringify(frame.id)} is already in flight`));
+      const { type, id, ...body } = envelope.data;
+      if (id.length > options.maxClientIdLength) {
+        sendError(ws, new AppError('invalid_request', 'frame is not a valid message', { details: [{ path: 'id', message: `must be at most ${options.maxClientIdLength} characters` }] }));
+        return;
+      }
+      if (data.inFlight.has(id)) {
+        sendError(ws, new AppError('invalid_request', `request id ${JSON.stringify(id)} is already in flight`));
         return;
       }
       if (data.inFlight.size >= options.maxInFlightPerConnection) {
-        sendResultError(ws, frame.id, new AppError('overloaded', 'too many requests in flight on this connection'));
+        sendFrame(ws, errorResult(id, new AppError('overloaded', 'too many requests in flight on this connection')));
         return;
       }
-      handleFrame(ws, frame).catch((err: unknown) => {
-        data.inFlight.delete(frame.id);
-        const appError = toAppError(err);
-        if (appError.code === 'internal') options.log.error({ err }, 'websocket request failed');
-        sendOutside(ws, { type: 'result', id: frame.id, ok: false, status: appError.status, error: appError.toPayload() });
-      });
+      if (type === 'verify') void verify(ws, id, body.accessToken);
+      else void submit(ws, type, id, body);
     },
 
     close: (ws) => {
@@ -162,14 +165,4 @@ export function registerWebSocket(
       connections.remove(data.connectionId);
     },
   });
-}
-
-function requestIdOf(value: unknown): string | undefined {
-  const id = (value as { id?: unknown } | null)?.id;
-  return typeof id === 'string' && id.length > 0 && id.length <= 64 ? id : undefined;
-}
-
-const KNOWN_TYPES = new Set(['register', 'login', 'refresh', 'logout', 'verify']);
-function isKnownType(value: unknown): boolean {
-  return KNOWN_TYPES.has((value as { type?: unknown } | null)?.type as string);
 }

@@ -1,4 +1,4 @@
-import type { CommandKind } from '@authgate/shared';
+import type { CommandKind } from '@authgate/shared/protocol';
 import type { CommandHandler } from '../context.ts';
 import { login } from './login.ts';
 import { logout } from './logout.ts';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, loginBody } from '@authgate/shared';
+import { AppError } from '@authgate/shared/errors';
+import { loginBody } from '@authgate/shared/protocol';
 import type { CommandHandler } from '../context.ts';
 import { newRefreshToken } from '../tokens.ts';
 import { tokenPair } from './token-pair.ts';

@@ -1,4 +1,5 @@
-import { AppError, logoutBody } from '@authgate/shared';
+import { AppError } from '@authgate/shared/errors';
+import { logoutBody } from '@authgate/shared/protocol';
 import type { CommandHandler } from '../context.ts';
 import { parseRefreshToken } from '../tokens.ts';
 

@@ -1,6 +1,7 @@
-import { AppError, refreshBody } from '@authgate/shared';
+import { AppError } from '@authgate/shared/errors';
+import { refreshBody } from '@authgate/shared/protocol';
 import type { CommandHandler } from '../context.ts';
-import { openSuccessor, sealSuccessor } from '../sessions/successor.ts';
+import { openSuccessor, sealSuccessor } from '@authgate/shared/sessions/successor';
 import { newRefreshToken, parseRefreshToken } from '../tokens.ts';
 import { tokenPair } from './token-pair.ts';
 

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, checkNewPassword, registerBody, type Command } from '@authgate/shared';
+import { AppError } from '@authgate/shared/errors';
+import { checkNewPassword } from '@authgate/shared/password-policy';
+import { registerBody, type Command } from '@authgate/shared/protocol';
 import type { CommandHandler } from '../context.ts';
 
 export const register: CommandHandler = async (command: Command, ctx) => {

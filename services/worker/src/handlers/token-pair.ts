@@ -1,4 +1,4 @@
-import type { TokenPair } from '@authgate/shared';
+import type { TokenPair } from '@authgate/shared/protocol';
 import type { WorkerContext } from '../context.ts';
 
 export async function tokenPair(ctx: WorkerContext, user: { id: string; email: string }, sid: string, refreshToken: string): Promise<TokenPair> {

@@ -55,7 +55,7 @@ class LocalLane {
  * In-process driver of CommandQueue for the all-in-one mode: the same lanes, bounds, acknowledgement
  * and delivery limit as the RabbitMQ driver, without a broker.
  */
-export class LocalCommandQueue implements CommandQueue {
+export class MemoryCommandQueue implements CommandQueue {
   private readonly lanes: Record<Lane, LocalLane>;
   /** What is kept of poison commands: as in RabbitMQ's `<ns>.cmd.dead`, never their bodies. */
   readonly deadLetters: DeadLetter[] = [];

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import type { TokenPair } from '@authgate/shared';
+import type { TokenPair } from '../protocol.ts';
 
 /**
  * The pair that replaced a refresh token, kept for the grace window so that a concurrent refresh of

@@ -1,0 +1,156 @@
+import type { Redis } from 'ioredis';
+import type { Config, Target } from './config.ts';
+import type { Db } from './db/database.ts';
+import type { Logger } from './logger.ts';
+import { LimiterStore } from './security/limiter-store.ts';
+import { revocationTtlMs, type SessionRevocations } from './security/revocations.ts';
+import type { SessionStore } from './sessions/types.ts';
+import type { CommandQueue, ResultBus } from './transport/types.ts';
+
+/**
+ * The one place that decides which driver serves each concern: the in-process ("memory") one, or the
+ * distributed one (RabbitMQ, Redis, PostgreSQL) when the configuration names that service. Built once
+ * per process and handed to each role, so that in the all-in-one shape the roles share one instance of
+ * each (one queue, one revocation set, one limiter store, one database) and nothing hides in a
+ * module-level registry. A driver's module is loaded only when a role of this process needs it: an
+ * edge never loads the database layer.
+ */
+
+export interface EdgeDrivers {
+  queue: CommandQueue;
+  results: ResultBus;
+  revocations: SessionRevocations;
+  limits: LimiterStore;
+}
+
+export interface WorkerDrivers extends EdgeDrivers {
+  sessions: SessionStore;
+  db: Db;
+}
+
+export interface ApiDrivers {
+  db: Db;
+  revocations: SessionRevocations;
+  limits: LimiterStore;
+}
+
+export interface Drivers {
+  edge(): EdgeDrivers;
+  worker(): WorkerDrivers;
+  api(): ApiDrivers;
+  /** Closes every driver it built, after the roles have stopped. */
+  close(): Promise<void>;
+}
+
+type Concern = 'queue' | 'results' | 'revocations' | 'limits' | 'sessions' | 'db';
+
+const NEEDS: Record<Target, readonly Concern[]> = {
+  edge: ['queue', 'results', 'revocations', 'limits'],
+  worker: ['queue', 'results', 'revocations', 'limits', 'sessions', 'db'],
+  api: ['db', 'revocations', 'limits'],
+  all: ['queue', 'results', 'revocations', 'limits', 'sessions', 'db'],
+};
+
+export async function composeDrivers(config: Config, target: Target, log: Logger): Promise<Drivers> {
+  const needs = new Set(NEEDS[target]);
+  const closers: Array<() => Promise<void> | void> = [];
+  const built: Partial<WorkerDrivers> = {};
+
+  // The limiters' client fails at once while Redis is away (offline queue off), so the in-memory
+  // insurance limiter answers instead of requests waiting on a reconnect.
+  const limiterRedis = async (): Promise<Redis | undefined> => {
+    if (!config.REDIS_URL) return undefined;
+    const { createRedis } = await import('./redis.ts');
+    return createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-ratelimit`, { enableOfflineQueue: false });
+  };
+
+  if (needs.has('queue')) {
+    if (config.AMQP_URL) {
+      const { AmqpCommandQueue } = await import('./transport/amqp-queue.ts');
+      built.queue = new AmqpCommandQueue({
+        url: config.AMQP_URL,
+        namespace: config.NAMESPACE,
+        maxLength: config.QUEUE_MAX_LENGTH,
+        publishTimeoutMs: Math.min(config.REQUEST_TIMEOUT_MS, 3_000),
+        queueType: config.QUEUE_TYPE,
+        deliveryLimit: config.QUEUE_DELIVERY_LIMIT,
+        log: log.child({ component: 'amqp' }),
+      });
+    } else {
+      const { MemoryCommandQueue } = await import('./transport/memory-queue.ts');
+      built.queue = new MemoryCommandQueue(config.QUEUE_MAX_LENGTH);
+    }
+    const queue = built.queue;
+    closers.push(() => queue.close());
+  }
+
+  if (needs.has('results')) {
+    if (config.REDIS_URL) {
+      const { RedisResultBus } = await import('./transport/redis-results.ts');
+      built.results = new RedisResultBus(config.REDIS_URL, config.NAMESPACE, log.child({ component: 'results' }));
+    } else {
+      const { MemoryResultBus } = await import('./transport/memory-results.ts');
+      built.results = new MemoryResultBus();
+    }
+    const results = built.results;
+    closers.push(() => results.close());
+  }
+
+  if (needs.has('revocations')) {
+    const ttlMs = revocationTtlMs(config);
+    const { MemoryRevocations, RedisRevocations } = await import('./security/revocations.ts');
+    const revocations = config.REDIS_URL ? new RedisRevocations(config.REDIS_URL, config.NAMESPACE, ttlMs, log) : new MemoryRevocations(ttlMs);
+    built.revocations = revocations;
+    closers.push(() => revocations.close());
+  }
+
+  if (needs.has('limits')) {
+    const limits = new LimiterStore(await limiterRedis());
+    built.limits = limits;
+    closers.push(() => limits.close());
+  }
+
+  if (needs.has('sessions')) {
+    if (config.REDIS_URL) {
+      const { createRedis } = await import('./redis.ts');
+      const { RedisSessionStore } = await import('./sessions/redis-sessions.ts');
+      built.sessions = new RedisSessionStore(createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-sessions`), config.NAMESPACE);
+    } else {
+      const { MemorySessionStore } = await import('./sessions/memory-sessions.ts');
+      built.sessions = new MemorySessionStore();
+    }
+    const sessions = built.sessions;
+    closers.push(() => sessions.close());
+  }
+
+  if (needs.has('db')) {
+    const { openPglite, openPostgres } = await import('./db/database.ts');
+    const { migrateToLatest } = await import('./db/migrations.ts');
+    const db = config.DATABASE_URL
+      ? openPostgres({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, log })
+      : openPglite(config.DATA_DIR);
+    closers.push(() => db.destroy());
+    // Every role that reads the database migrates it; Kysely's migration lock lets one do the work.
+    await migrateToLatest(db);
+    built.db = db;
+  }
+
+  const missing = (role: string, concern: Concern): never => {
+    throw new Error(`the ${role} role needs the ${concern} driver, which was not composed for --target=${target}`);
+  };
+  const pick = <K extends Concern>(role: string, keys: readonly K[]): Pick<WorkerDrivers, K> => {
+    const out = {} as Pick<WorkerDrivers, K>;
+    for (const key of keys) out[key] = (built[key] ?? missing(role, key)) as WorkerDrivers[K];
+    return out;
+  };
+
+  return {
+    edge: () => pick('edge', NEEDS.edge as Array<keyof EdgeDrivers>),
+    worker: () => pick('worker', NEEDS.worker as Array<keyof WorkerDrivers>),
+    api: () => pick('api', NEEDS.api as Array<keyof ApiDrivers>),
+    async close() {
+      // In the reverse order of building: the database last, after the stores that may still write.
+      for (const close of closers.reverse()) await Promise.resolve(close()).catch((err: unknown) => log.warn({ err }, 'driver close failed'));
+    },
+  };
+}

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { configSchema } from '@authgate/shared/config';
 import { startCluster } from '../scripts/cluster/index.ts';
-import { startProcess } from '../test/helpers/processes.ts';
-import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, uniqueNamespace } from '../test/helpers/services.ts';
+import { startProcess } from '../scripts/lib/processes.ts';
+import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, uniqueNamespace } from '../scripts/lib/services.ts';
 import type { LoadConfig } from './config.ts';
 import { wsUrlOf, type Target } from './target.ts';
 

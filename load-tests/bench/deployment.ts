@@ -1,5 +1,5 @@
-import { startProcess, type RunningProcess } from '../../test/helpers/processes.ts';
-import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from '../../test/helpers/services.ts';
+import { startProcess, type RunningProcess } from '../../scripts/lib/processes.ts';
+import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from '../../scripts/lib/services.ts';
 
 export interface Pipeline {
   edges: RunningProcess[];

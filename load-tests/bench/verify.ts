@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { startProcess } from '../../test/helpers/processes.ts';
-import { tempDir } from '../../test/helpers/services.ts';
+import { startProcess } from '../../scripts/lib/processes.ts';
+import { tempDir } from '../../scripts/lib/services.ts';
 import { OPEN_LIMITS, registerAndLogin, round } from './deployment.ts';
 import { wrk, type WrkResult } from './wrk.ts';
 

@@ -3,8 +3,8 @@
 // does) and times logins for unknown emails against wrong passwords on a real account, one request at a
 // time, alternating, over both edges. Prints the medians and their difference for the README.
 import { parseArgs } from 'node:util';
-import { startDeployment } from '../test/security/support/deployment.ts';
-import { describeTiming, measureLoginTiming } from '../test/security/support/timing.ts';
+import { startDeployment } from './support/deployment.ts';
+import { describeTiming, measureLoginTiming } from './support/timing.ts';
 
 const { values } = parseArgs({ options: { tries: { type: 'string', default: '200' }, cost: { type: 'string', default: '10' } } });
 const tries = Number(values.tries);

@@ -34,7 +34,7 @@ const transports = target === 'api' ? undefined : createTransports(config, log);
 // All-in-one: the worker and the account API share one database handle (an embedded PGlite opens once).
 const db = target === 'all' ? openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log }) : undefined;
 const worker = runs('worker') ? await startWorker(config, { ...transports!, log, db }) : undefined;
-// All-in-one: one origin (API.md), so the edge hands the account API's routes to it in-process.
+// All-in-one: one origin (docs/README.md), so the edge hands the account API's routes to it in-process.
 const api = runs('api') ? await startApi(config, { log, db }, { listen: target === 'api' }) : undefined;
 const edge = runs('edge') ? await startEdge(config, { ...transports!, log, fallback: target === 'all' ? api?.forward : undefined }) : undefined;
 log.info({ target, port: edge?.port ?? api?.port }, 'authgate started');

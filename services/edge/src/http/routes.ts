@@ -38,7 +38,7 @@ const COMMAND_ROUTES: ReadonlyArray<readonly [string, CommandKind]> = [
 
 type AbortState = { aborted: boolean };
 
-/** A WebSocket request's `id` (API.md: chosen by the client) is at most this long. */
+/** A WebSocket request's `id` (docs/websocket.md: chosen by the client) is at most this long. */
 const MAX_CLIENT_ID_LENGTH = 64;
 
 /** Answers after an await: only if the client is still there, and corked as uWebSockets.js requires. */
@@ -127,7 +127,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     res.onAborted(() => {
       state.aborted = true;
     });
-    // A requestId (deferred delivery, API.md) first; else the client's own id of a WebSocket request
+    // A requestId (docs/deferred-delivery.md) first; else the client's own id of a WebSocket request
     // on that connection: a client whose connection dropped collects with it what it missed.
     const lookup = async () => {
       if (isValidRequestId(id)) {

@@ -30,7 +30,7 @@ const FLOOD_WINDOW_MS = 10_000;
 const OVERSIZE_HARD_CAP_FACTOR = 16;
 
 /**
- * The /ws protocol of API.md. A frame over WS_MAX_PAYLOAD_BYTES closes the connection with 1009; a client
+ * The /ws protocol of docs/websocket.md. A frame over WS_MAX_PAYLOAD_BYTES closes the connection with 1009; a client
  * sending more than its share of frames is closed with 1008. Everything else that is wrong gets an
  * `error` (unknown or unparseable frame) or an error `result` (a request with bad fields) and the
  * connection stays open.

@@ -32,7 +32,7 @@ const runs = (role: Target) => target === 'all' || target === role;
 const drivers = await composeDrivers(config, target, log);
 
 const worker = runs('worker') ? await (await import('@authgate/worker')).startWorker(config, { ...drivers.worker(), log }) : undefined;
-// All-in-one: one origin (API.md), so the edge hands the account API's routes to it in-process.
+// All-in-one: one origin (docs/README.md), so the edge hands the account API's routes to it in-process.
 const api = runs('api') ? await (await import('@authgate/api')).startApi(config, { ...drivers.api(), log }, { listen: target === 'api' }) : undefined;
 const edge = runs('edge')
   ? await (await import('@authgate/edge')).startEdge(config, { ...drivers.edge(), log, fallback: target === 'all' ? api?.forward : undefined })

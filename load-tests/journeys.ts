@@ -6,7 +6,7 @@ export type Operation = 'register' | 'login' | 'verify' | 'refresh' | 'logout';
 
 export interface Step {
   op: Operation;
-  /** The request's fields as API.md names them (`verify` takes `accessToken`). */
+  /** The request's fields as docs/rest.md and docs/websocket.md name them (`verify` takes `accessToken`). */
   fields: Record<string, string>;
 }
 
@@ -22,7 +22,7 @@ export interface Journey {
   answer(step: Step, answer: Answer): void;
 }
 
-/** The success status of each operation (API.md); anything else is a failure. */
+/** The success status of each operation (docs/rest.md); anything else is a failure. */
 export const EXPECTED_STATUS: Record<Operation, number> = { register: 201, login: 200, verify: 200, refresh: 200, logout: 204 };
 
 export const LOAD_PASSWORD = 'load test password 1';

@@ -4,7 +4,7 @@ import type { Outcome } from './metrics/recorder.ts';
 
 const CODE = /^[a-z0-9_]{1,64}$/;
 
-/** The error code a failed answer carries (API.md: `error.code`), else one named after its status. */
+/** The error code a failed answer carries (docs/errors.md: `error.code`), else one named after its status. */
 function codeOf(status: number, error: unknown): string {
   const code = (error as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string' && CODE.test(code)) return code;

@@ -12,7 +12,7 @@ import { newEmail, PASSWORD } from './helpers/users.ts';
 
 const HASH_MARKERS = ['password_hash', 'passwordHash', '$2b$', '$2a$'];
 
-/** A GET whose answer, whatever it is, shows no password hash and, when an error, API.md's shape. */
+/** A GET whose answer, whatever it is, shows no password hash and, when an error, the shape of docs/errors.md. */
 async function get(base: string, path: string, headers: Record<string, string> = {}): Promise<HttpAnswer> {
   const answer = await call(base, 'GET', path, { headers });
   const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? '');
@@ -223,7 +223,7 @@ describe('account API process beside an edge and a worker', () => {
   });
 });
 
-/** API.md: one origin. In the all-in-one mode the edge's own port answers the account routes too. */
+/** docs/README.md: one origin. In the all-in-one mode the edge's own port answers the account routes too. */
 describe('account API in the all-in-one process', () => {
   const MAX_BODY_BYTES = 4096;
   const data = tempDir('account-aio');
@@ -258,7 +258,7 @@ describe('account API in the all-in-one process', () => {
     assert.match((await call(proc.url, 'GET', '/docs')).headers.get('content-type') ?? '', /text\/html/);
   });
 
-  test('errors come through in API.md\'s shape: 401, 400, 404, and 413 for a body over the limit', async () => {
+  test('errors come through in the shape of docs/errors.md: 401, 400, 404, and 413 for a body over the limit', async () => {
     assertError(await get(proc.url, '/auth/me'), 401, 'invalid_token', 'no token');
     assertError(await get(proc.url, '/users/check-email?email=nope'), 400, 'invalid_request', 'bad email');
     assertError(await get(proc.url, '/no/such/route'), 404, 'not_found', 'unknown route');

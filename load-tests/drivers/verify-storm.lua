@@ -1,7 +1,7 @@
 -- wrk script for the verify storm (load-tests/drivers/wrk.ts runs it):
 --   wrk ... -s verify-storm.lua <base-url> -- <tokens-file>
 -- Sends GET /auth/verify with the access tokens of <tokens-file> (one a line) in turn, counts
--- answers by status and by API.md error code, and answers per second; done() prints one JSON line.
+-- answers by status and by error code (docs/errors.md), and answers per second; done() prints one JSON line.
 
 local threads = {}
 local next_id = 0

@@ -1,6 +1,6 @@
 import { LatencyHistogram, round, type LatencySummary } from './histogram.ts';
 
-/** How one request ended: `ok`, or failed with a code (API.md's error.code, or the client's own). */
+/** How one request ended: `ok`, or failed with a code (docs/errors.md's error.code, or the client's own). */
 export type Outcome = { ok: true } | { ok: false; code: string };
 
 export interface OperationMetrics {

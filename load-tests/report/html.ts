@@ -130,7 +130,7 @@ section { margin-top: 32px; border-top: 1px solid #ddd; }
 <p>${esc(report.startedAt)} to ${esc(report.finishedAt)}. Target: <code>${esc(JSON.stringify(report.target))}</code></p>
 <p>Machine: ${m.cpus} CPU(s) ${esc(m.model ?? '')}, ${num(m.totalMemoryMiB)} MiB, Node ${esc(m.node)}; load average at start ${esc(m.loadAverageAtStart.join(' / '))}, at the end ${esc(m.loadAverageAtEnd.join(' / '))}.
 The load generator runs on the same machine as the deployment it measures.</p>
-<p>Latency is measured by the client for every answered request, failed ones included. Success means the operation's own status (API.md).</p>
+<p>Latency is measured by the client for every answered request, failed ones included. Success means the operation's own status (docs/rest.md).</p>
 <h2>Summary</h2>
 ${summary}
 ${report.scenarios.map(scenarioSection).join('\n')}

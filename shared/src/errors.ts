@@ -1,4 +1,4 @@
-/** Error codes of the public contract (API.md) and the HTTP status each one carries. */
+/** Error codes of the public contract (docs/errors.md) and the HTTP status each one carries. */
 export const ERROR_STATUS = {
   invalid_request: 400,
   weak_password: 400,

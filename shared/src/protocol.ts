@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FieldIssue } from './errors.ts';
 
 /**
- * The wire contract of API.md as zod schemas: request bodies, WebSocket frames, the commands edges
+ * The wire contract (docs/rest.md, docs/websocket.md, docs/messages.md) as zod schemas: request bodies, WebSocket frames, the commands edges
  * publish to the queue and the results workers publish back. Every service validates with these.
  */
 
@@ -99,7 +99,7 @@ export const resultSchema = z.discriminatedUnion('ok', [
 ]);
 export type Result = z.infer<typeof resultSchema>;
 
-/** The `result` frame of API.md, as pushed to a WebSocket and served by GET /auth/results/:id. */
+/** The `result` frame (docs/websocket.md), as pushed to a WebSocket and served by GET /auth/results/:id. */
 export function resultFrame(id: string, result: Result): Record<string, unknown> {
   return result.ok
     ? { type: 'result', id, ok: true, status: result.status, ...(result.data === undefined ? {} : { data: result.data }) }

@@ -30,7 +30,7 @@ test('under a worker SIGKILL, a Redis restart and a PostgreSQL restart no reques
     assert.equal(report.duplicated, 0, `${report.fault}: ${report.duplicateAnswers} answered twice, ${report.duplicateRows} duplicate user rows`);
     assert.deepEqual(report.crashed, [], `${report.fault}: processes exited by themselves`);
     assert.equal(report.rowsWithoutAnswer, 0, `${report.fault}: ${report.rowsWithoutAnswer} users created without their client ever being told`);
-    // Every request ended in its success or an explicit error of API.md.
+    // Every request ended in its success or an explicit error of docs/errors.md.
     const errors = Object.values(report.errors).reduce((a, b) => a + b, 0);
     assert.equal(report.succeeded + report.dupSafe + errors, report.sent);
     for (const code of Object.keys(report.errors)) assert.ok(['overloaded', 'timeout'].includes(code), `${report.fault}: unexpected error ${code}`);

@@ -8,7 +8,7 @@ import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uni
 
 // An edge dies with requests of its clients in flight: their results are produced anyway and kept,
 // and each client collects its own from ANY other edge with its old connection id: by requestId
-// (deferred REST requests, API.md) or by the id it gave a WebSocket request.
+// (deferred REST requests, docs/deferred-delivery.md) or by the id it gave a WebSocket request.
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const PASSWORD = 'collect me from anywhere';

@@ -11,7 +11,7 @@ export interface PhaseReport {
   resent: number;
   /** Re-sent registrations answered email_taken for the user their first attempt created. */
   dupSafe: number;
-  /** Explicit errors of API.md, by code. */
+  /** Explicit errors of docs/errors.md, by code. */
   errors: Record<string, number>;
   /** No answer within the deadline + margin, by reason. */
   lost: number;

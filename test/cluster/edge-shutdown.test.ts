@@ -88,7 +88,7 @@ describe('cluster: an edge killed in the middle of logins', () => {
 
     assert.equal(outcomes.length, 300);
     const failures = outcomes.filter((o) => o.kind === 'failure');
-    assert.deepEqual(failures, [], 'every login ended in a result or an explicit API.md error');
+    assert.deepEqual(failures, [], 'every login ended in a result or an explicit error of docs/errors.md');
     const errors = outcomes.filter((o) => o.kind === 'error');
     t.diagnostic(`errors: ${errors.length} (${errors.map((e) => e.kind === 'error' && e.code)})`);
     // A graceful stop loses nothing it took: every login the edge read is answered, so no error comes
@@ -134,7 +134,7 @@ describe('cluster: an edge killed in the middle of logins', () => {
     assert.equal(exit.signal, 'SIGKILL');
 
     assert.equal(outcomes.length, 200);
-    assert.deepEqual(outcomes.filter((o) => o.kind === 'failure'), [], 'every login ended in a result or an explicit API.md error');
+    assert.deepEqual(outcomes.filter((o) => o.kind === 'failure'), [], 'every login ended in a result or an explicit error of docs/errors.md');
     const errors = outcomes.filter((o) => o.kind === 'error');
     const resent = outcomes.filter((o) => (o.attempts ?? 1) > 1).length;
     t.diagnostic(`after SIGKILL: ${errors.length} explicit errors (${errors.map((e) => e.kind === 'error' && e.code)}), ${resent} WebSocket logins sent again on a new connection`);

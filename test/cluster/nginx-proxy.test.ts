@@ -164,7 +164,7 @@ describe('cluster: nginx in front of two edges and the account API', () => {
     assertNginxError(await request(cluster.url, { method: 'POST', path: '/metrics', body: '{}' }), 404, 'not_found');
   });
 
-  test('nginx refuses an oversized body (413) and oversized headers (400) itself, in API.md\'s JSON shape', async () => {
+  test('nginx refuses an oversized body (413) and oversized headers (400) itself, in the JSON shape of docs/errors.md', async () => {
     const big = await request(cluster.url, { method: 'POST', path: '/auth/login', ...json({ email: newEmail(), password: 'x'.repeat(20_000) }) });
     assertNginxError(big, 413, 'payload_too_large');
     assert.equal(big.headers.connection, 'close');

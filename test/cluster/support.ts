@@ -45,7 +45,7 @@ export async function startTestCluster(label: string, options: ClusterOptions = 
   }
 }
 
-/** An answer that API.md names: a JSON error whose code is in the contract and whose status matches it. */
+/** An answer that docs/errors.md names: a JSON error whose code is in the contract and whose status matches it. */
 export function isExplicitError(status: number, body: any): boolean {
   const code = body?.error?.code as keyof typeof ERROR_STATUS | undefined;
   return code !== undefined && ERROR_STATUS[code] === status && typeof body.error.message === 'string' && typeof body.error.requestId === 'string';
@@ -89,7 +89,7 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 }
 
 /**
- * A WebSocket client that behaves as API.md asks of one: when the server closes the connection
+ * A WebSocket client that behaves as docs/websocket.md asks of one: when the server closes the connection
  * (1001 going away, or a lost node), it reconnects through nginx and sends again every request that
  * had no result yet. Logs every close it saw, so tests can tell what happened.
  */

@@ -1,6 +1,6 @@
 import { Counter, Rate, Trend } from 'k6/metrics';
 
-/** Share of authgate requests that got their operation's own status (API.md). */
+/** Share of authgate requests that got their operation's own status (docs/rest.md). */
 export const success = new Rate('authgate_success');
 /** Failed requests, tagged with `op` and the error body's `error.code`. */
 export const errors = new Counter('authgate_errors');

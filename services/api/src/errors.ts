@@ -3,7 +3,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, type FieldIssue } from '@authgate/shared/errors';
 import type { ErrorAnswer } from './schemas.ts';
 
-/** Fastify's own client errors (malformed JSON, wrong content type, ...) mapped onto API.md's codes. */
+/** Fastify's own client errors (malformed JSON, wrong content type, ...) mapped onto the codes of docs/errors.md. */
 function fromFastify(err: FastifyError): AppError {
   if (hasZodFastifySchemaValidationErrors(err)) {
     const details: FieldIssue[] = err.validation.map((issue) => ({
@@ -28,7 +28,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
   return reply.code(error.status).send(body);
 }
 
-/** Every error, thrown or framework-made, leaves in API.md's shape; never a stack, never a secret. */
+/** Every error, thrown or framework-made, leaves in the shape of docs/errors.md; never a stack, never a secret. */
 export function registerErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const error = err instanceof AppError ? err : fromFastify(err);

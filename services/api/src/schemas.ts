@@ -33,7 +33,7 @@ export const readyAnswer = z.object({ status: z.enum(['ready', 'unavailable']) }
 
 const errorCodes = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
 
-/** The one error shape of API.md. */
+/** The one error shape of docs/errors.md. */
 export const errorAnswer = z.object({
   error: z.object({
     code: z.enum(errorCodes),

@@ -97,7 +97,7 @@ export async function fetchAnswer(url: string, init: RequestInit = {}): Promise<
   return { status: res.status, headers: res.headers, text, body };
 }
 
-/** API.md's error shape, with no stack trace. */
+/** The error shape of docs/errors.md, with no stack trace. */
 export function assertErrorShape(answer: Answer, what: string): void {
   const error = answer.body?.error;
   assert.ok(error && typeof error === 'object', `${what}: no error object in ${answer.text.slice(0, 300)}`);

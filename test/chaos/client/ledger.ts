@@ -11,7 +11,7 @@ export interface OpRecord {
   endedAt: number;
   /**
    * ok: its success; dup_safe: a re-sent registration answered email_taken for the user an earlier
-   * attempt created; error: an explicit error of API.md; lost: no answer within the deadline + margin.
+   * attempt created; error: an explicit error of docs/errors.md; lost: no answer within the deadline + margin.
    */
   outcome: 'ok' | 'dup_safe' | 'error' | 'lost';
   /** The error code, or why it counts as lost (no_answer, no_connection, gave_up). */

@@ -12,7 +12,7 @@ export interface ResultFrame {
 export type Answer = { kind: 'result'; frame: ResultFrame } | { kind: 'closed' } | { kind: 'timeout' };
 
 /**
- * One WebSocket of a chaos client, speaking API.md's /ws protocol at the frame level so that every
+ * One WebSocket of a chaos client, speaking the /ws protocol of docs/websocket.md at the frame level so that every
  * frame is seen: a second `result` for an id that has had one is counted as a duplicate answer.
  */
 export class ChaosSocket {

@@ -119,7 +119,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       return;
     }
     const state = watchAbort(res);
-    // A requestId (deferred delivery, API.md) first; else the client's own id of a WebSocket request
+    // A requestId (docs/deferred-delivery.md) first; else the client's own id of a WebSocket request
     // on that connection: a client whose connection dropped collects with it what it missed.
     const lookup = async () => {
       if (isValidRequestId(id)) {

@@ -4,6 +4,8 @@ import type { Db } from './db/database.ts';
 import type { Logger } from './logger.ts';
 import { LimiterStore } from './security/limiter-store.ts';
 import { revocationTtlMs, type SessionRevocations } from './security/revocations.ts';
+import type { LiveEvents } from './live/types.ts';
+import type { SessionDirectory } from './sessions/directory.ts';
 import type { SessionStore } from './sessions/types.ts';
 import type { CommandQueue, ResultBus } from './transport/types.ts';
 
@@ -21,6 +23,8 @@ export interface EdgeDrivers {
   results: ResultBus;
   revocations: SessionRevocations;
   limits: LimiterStore;
+  live: LiveEvents;
+  directory: SessionDirectory;
 }
 
 export interface WorkerDrivers extends EdgeDrivers {
@@ -32,6 +36,9 @@ export interface ApiDrivers {
   db: Db;
   revocations: SessionRevocations;
   limits: LimiterStore;
+  live: LiveEvents;
+  directory: SessionDirectory;
+  sessions: SessionStore;
 }
 
 export interface Drivers {
@@ -42,13 +49,13 @@ export interface Drivers {
   close(): Promise<void>;
 }
 
-type Concern = 'queue' | 'results' | 'revocations' | 'limits' | 'sessions' | 'db';
+type Concern = keyof WorkerDrivers;
 
 const NEEDS: Record<Target, readonly Concern[]> = {
-  edge: ['queue', 'results', 'revocations', 'limits'],
-  worker: ['queue', 'results', 'revocations', 'limits', 'sessions', 'db'],
-  api: ['db', 'revocations', 'limits'],
-  all: ['queue', 'results', 'revocations', 'limits', 'sessions', 'db'],
+  edge: ['queue', 'results', 'revocations', 'limits', 'live', 'directory'],
+  worker: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db'],
+  api: ['db', 'revocations', 'limits', 'live', 'directory', 'sessions'],
+  all: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db'],
 };
 
 export async function composeDrivers(config: Config, target: Target, log: Logger): Promise<Drivers> {
@@ -121,6 +128,31 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
     }
     const sessions = built.sessions;
     closers.push(() => sessions.close());
+  }
+
+  if (needs.has('live')) {
+    if (config.REDIS_URL) {
+      const { RedisLiveEvents } = await import('./live/redis-live.ts');
+      built.live = new RedisLiveEvents(config.REDIS_URL, config.NAMESPACE, log.child({ component: 'live' }));
+    } else {
+      const { MemoryLiveEvents } = await import('./live/memory-live.ts');
+      built.live = new MemoryLiveEvents();
+    }
+    const live = built.live;
+    closers.push(() => live.close());
+  }
+
+  if (needs.has('directory')) {
+    if (config.REDIS_URL) {
+      const { createRedis } = await import('./redis.ts');
+      const { RedisSessionDirectory } = await import('./sessions/redis-directory.ts');
+      built.directory = new RedisSessionDirectory(createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-directory`), config.NAMESPACE);
+    } else {
+      const { MemorySessionDirectory } = await import('./sessions/memory-directory.ts');
+      built.directory = new MemorySessionDirectory();
+    }
+    const directory = built.directory;
+    closers.push(() => directory.close());
   }
 
   if (needs.has('db')) {

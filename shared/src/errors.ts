@@ -5,6 +5,7 @@ export const ERROR_STATUS = {
   invalid_credentials: 401,
   invalid_token: 401,
   forbidden: 403,
+  account_disabled: 403,
   not_found: 404,
   email_taken: 409,
   payload_too_large: 413,

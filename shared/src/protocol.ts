@@ -23,20 +23,34 @@ export const refreshBody = z.object({ refreshToken: tokenSchema });
 export const logoutBody = refreshBody;
 export const verifyBody = z.object({ accessToken: tokenSchema });
 
+export const sessionsListBody = z.object({});
+export const sessionRevokeBody = z.object({ sessionId: z.uuid({ message: 'must be a session id' }) });
+export const sessionsRevokeOthersBody = z.object({});
+export const authenticateBody = z.object({ accessToken: tokenSchema });
+
 export type RegisterBody = z.infer<typeof registerBody>;
 export type LoginBody = z.infer<typeof loginBody>;
 export type RefreshBody = z.infer<typeof refreshBody>;
 export type LogoutBody = z.infer<typeof logoutBody>;
 
 /** Commands that go through the queue to a worker. `verify` never does: edges check tokens themselves. */
-export const COMMAND_KINDS = ['register', 'login', 'refresh', 'logout'] as const;
+export const COMMAND_KINDS = ['register', 'login', 'refresh', 'logout', 'sessions_list', 'session_revoke', 'sessions_revoke_others'] as const;
 export type CommandKind = (typeof COMMAND_KINDS)[number];
+
+/**
+ * Commands on behalf of a signed-in session: the edge verifies the access token (REST Bearer, or the
+ * session a WebSocket is authenticated as) and puts its subject and session in the command's `auth`.
+ */
+export const SESSION_KINDS: ReadonlySet<CommandKind> = new Set(['sessions_list', 'session_revoke', 'sessions_revoke_others']);
 
 export const bodySchemas = {
   register: registerBody,
   login: loginBody,
   refresh: refreshBody,
   logout: logoutBody,
+  sessions_list: sessionsListBody,
+  session_revoke: sessionRevokeBody,
+  sessions_revoke_others: sessionsRevokeOthersBody,
 } as const;
 
 /** Commands that cost a bcrypt hash go to their own queue so cheap ones never wait behind them. */
@@ -52,11 +66,15 @@ export const clientFrame = z.discriminatedUnion('type', [
   refreshBody.extend({ type: z.literal('refresh'), id: clientId }),
   logoutBody.extend({ type: z.literal('logout'), id: clientId }),
   verifyBody.extend({ type: z.literal('verify'), id: clientId }),
+  authenticateBody.extend({ type: z.literal('authenticate'), id: clientId }),
+  sessionsListBody.extend({ type: z.literal('sessions_list'), id: clientId }),
+  sessionRevokeBody.extend({ type: z.literal('session_revoke'), id: clientId }),
+  sessionsRevokeOthersBody.extend({ type: z.literal('sessions_revoke_others'), id: clientId }),
 ]);
 export type ClientFrame = z.infer<typeof clientFrame>;
 
 /** The message types a client may send over /ws. */
-export const CLIENT_MESSAGE_TYPES = [...COMMAND_KINDS, 'verify'] as const;
+export const CLIENT_MESSAGE_TYPES = [...COMMAND_KINDS, 'verify', 'authenticate'] as const;
 export type ClientMessageType = (typeof CLIENT_MESSAGE_TYPES)[number];
 
 /**
@@ -82,7 +100,12 @@ export const commandSchema = z.object({
   replyTo: replyToSchema,
   /** Epoch ms after which nobody waits for the answer: workers drop the command instead of hashing. */
   deadline: z.number().int().positive(),
-  meta: z.object({ ip: z.string().max(64) }),
+  meta: z.object({
+    ip: z.string().max(64),
+    userAgent: z.string().max(512).optional(),
+    /** The verified session a SESSION_KINDS command acts for (set by the edge, never by the client). */
+    auth: z.object({ sub: z.string().max(64), sid: z.string().max(64) }).optional(),
+  }),
 });
 export type Command = z.infer<typeof commandSchema>;
 

@@ -95,7 +95,7 @@ export async function apiRoutes(): Promise<ApiRoutes> {
   subscribe('fastify.initialization', onInit);
   let app: FastifyInstance;
   try {
-    const deps: AppDeps = { users: inert, auth: inert, checkEmailLimiter: inert, ready: inert, log: createLogger({ level: 'silent', name: 'contract-docs' }) };
+    const deps: AppDeps = { users: inert, auth: inert, checkEmailLimiter: inert, sessionEnding: inert, ready: inert, log: createLogger({ level: 'silent', name: 'contract-docs' }) };
     app = await buildApp(deps, { version: 'contract-test', corsOrigins: [], trustedProxies: [] });
   } finally {
     unsubscribe('fastify.initialization', onInit);

@@ -24,6 +24,10 @@ export class Accounts {
     return this.read(() => this.users.findById(id));
   }
 
+  setDisabled(id: string, at: Date | null): Promise<boolean> {
+    return this.read(() => this.users.setDisabled(id, at));
+  }
+
   ping(): Promise<boolean> {
     return this.users.ping();
   }

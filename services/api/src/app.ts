@@ -8,6 +8,7 @@ import type { AccessTokenAuth } from './auth.ts';
 import { registerDocs } from './docs.ts';
 import { registerErrorHandlers, sendError } from './errors.ts';
 import type { RouteRateLimiter } from './rate-limit.ts';
+import { registerAdminUserRoutes, type AdminUserDeps } from './routes/admin-users.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerMeRoute } from './routes/me.ts';
 import { registerUserRoutes } from './routes/users.ts';
@@ -22,6 +23,7 @@ export interface AppDeps {
   users: Accounts;
   auth: AccessTokenAuth;
   checkEmailLimiter: RouteRateLimiter;
+  sessionEnding: AdminUserDeps['sessionEnding'];
   ready: () => Promise<boolean>;
   log: Logger;
 }
@@ -60,5 +62,6 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
   registerHealthRoutes(app, deps.ready);
   registerMeRoute(app, deps);
   registerUserRoutes(app, deps);
+  registerAdminUserRoutes(app, deps);
   return app;
 }

@@ -43,7 +43,8 @@ export async function startApi(config: Config, deps: ApiDrivers & { log: Logger 
   const checkEmailLimiter = new RouteRateLimiter(deps.limits, `${config.NAMESPACE}:rl:check-email`, config.CHECK_EMAIL_PER_MINUTE);
   const ready = async () => (await users.ping()) && (await deps.revocations.ready()) && (await deps.limits.ready());
 
-  const app = await buildApp({ users, auth, checkEmailLimiter, ready, log }, {
+  const sessionEnding = { sessions: deps.sessions, revocations: deps.revocations, directory: deps.directory, live: deps.live };
+  const app = await buildApp({ users, auth, checkEmailLimiter, sessionEnding, ready, log }, {
     version: VERSION,
     corsOrigins: config.CORS_ORIGINS,
     trustedProxies: config.TRUSTED_PROXIES,

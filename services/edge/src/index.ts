@@ -13,6 +13,8 @@ import { Relay } from './relay.ts';
 import { CorsPolicy, withCors } from './security/cors.ts';
 import { loadNativeUws } from './uws.ts';
 import { TokenVerifier } from './verify.ts';
+import { SessionActivity } from './session-activity.ts';
+import { AccountSockets } from './ws/accounts.ts';
 import { Connections } from './ws/connections.ts';
 import { registerWebSocket } from './ws/socket.ts';
 
@@ -48,6 +50,9 @@ export async function startEdge(config: Config, deps: EdgeDrivers & { log: Logge
     new LoginLimiter({ store: deps.limits, namespace: config.NAMESPACE, limits: loginLimitsOf(config) }),
   );
   const connections = new Connections();
+  const accounts = new AccountSockets(config.NODE_ID, connections, deps.live, log);
+  await accounts.follow();
+  const activity = new SessionActivity(deps.directory, log);
   const relay = new Relay(config.NODE_ID, deps.queue, connections.pushResult, {
     maxPending: config.MAX_PENDING,
     timeoutMs: config.REQUEST_TIMEOUT_MS,
@@ -65,7 +70,7 @@ export async function startEdge(config: Config, deps: EdgeDrivers & { log: Logge
 
   lifecycle.draining = false;
   const app = uWS.App();
-  registerWebSocket(app, { relay, connections, verifier, admission }, {
+  registerWebSocket(app, { relay, connections, accounts, activity, verifier, admission }, {
     nodeId: config.NODE_ID,
     maxPayloadBytes: config.WS_MAX_PAYLOAD_BYTES,
     idleTimeoutS: config.WS_IDLE_TIMEOUT_S,
@@ -78,8 +83,8 @@ export async function startEdge(config: Config, deps: EdgeDrivers & { log: Logge
     log,
   });
   registerRoutes(withCors(app, cors), {
-    relay, admission, verifier, results: deps.results, log, fallback: deps.fallback,
-    ready: async () => (await deps.queue.ready()) && (await deps.results.ready()) && (await deps.revocations.ready()),
+    relay, admission, verifier, activity, results: deps.results, log, fallback: deps.fallback,
+    ready: async () => (await deps.queue.ready()) && (await deps.results.ready()) && (await deps.revocations.ready()) && (await deps.live.ready()),
   }, { maxBodyBytes: config.MAX_BODY_BYTES, trustedProxies, maxClientIdLength: config.CLIENT_ID_MAX_LENGTH });
 
   const listenSocket = await new Promise<unknown>((resolve, reject) => {
@@ -112,6 +117,8 @@ export async function startEdge(config: Config, deps: EdgeDrivers & { log: Logge
       // leaves at once; the pause lets the close handshake run before the process goes.
       for (const ws of [...connections.all()]) ws.cork(() => ws.end(1001, 'server going away'));
       await new Promise((resolve) => setTimeout(resolve, CLOSE_FLUSH_MS));
+      accounts.close();
+      await activity.close();
     },
   };
 }

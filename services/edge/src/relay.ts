@@ -1,7 +1,7 @@
 import { AppError, toAppError } from '@authgate/shared/errors';
 import { newRequestId, nodeOfConnection } from '@authgate/shared/ids';
 import type { Logger } from '@authgate/shared/logger';
-import type { CommandKind, ReplyTo, Result } from '@authgate/shared/protocol';
+import type { Command, CommandKind, ReplyTo, Result } from '@authgate/shared/protocol';
 import { UnconfirmedCommand, type CommandQueue } from '@authgate/shared/transport/types';
 import { PendingRequests } from './pending.ts';
 
@@ -12,6 +12,8 @@ export interface ResultTarget {
   /** The WebSocket connection and client id a result is kept under, if the target is one. */
   readonly connection?: { connectionId: string; clientId: string } | undefined;
 }
+
+export type CommandMeta = Command['meta'];
 
 /** Pushes a deferred result to a connection this node holds; false if it holds none by that id. */
 export type DeferredSink = (connectionId: string, clientId: string, result: Result) => boolean;
@@ -51,21 +53,21 @@ export class Relay {
   }
 
   /** Accepts a command whose answer goes to `target` on this node; failures are answered to it too. */
-  submit(kind: CommandKind, body: Record<string, unknown>, ip: string, target: ResultTarget): void {
+  submit(kind: CommandKind, body: Record<string, unknown>, meta: CommandMeta, target: ResultTarget): void {
     const requestId = newRequestId();
     if (this.pending.full) {
-      this.notRun(kind, body, ip);
+      this.notRun(kind, body, meta.ip);
       this.answer(target, failure(requestId, this.nodeId, new AppError('overloaded', 'too many requests in flight, retry later')));
       return;
     }
     const deadline = this.pending.add(requestId, target);
     const replyTo: ReplyTo = target.connection ? { nodeId: this.nodeId, ...target.connection } : { nodeId: this.nodeId };
-    this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline, meta: { ip } }).then(
+    this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline, meta }).then(
       () => this.stats.published++,
       (err: unknown) => {
         // The broker may hold it: its result answers it, or the sweep does at its deadline.
         if (err instanceof UnconfirmedCommand) return;
-        this.notRun(kind, body, ip);
+        this.notRun(kind, body, meta.ip);
         const waiting = this.pending.take(requestId);
         if (waiting) this.answer(waiting, failure(requestId, this.nodeId, toAppError(err)));
       },
@@ -76,18 +78,18 @@ export class Relay {
    * Deferred delivery: the result is pushed to `connectionId`, wherever it lives, and kept for
    * collection. Resolves with the requestId once the queue holds the command.
    */
-  async submitDeferred(kind: CommandKind, body: Record<string, unknown>, ip: string, connectionId: string): Promise<string> {
+  async submitDeferred(kind: CommandKind, body: Record<string, unknown>, meta: CommandMeta, connectionId: string): Promise<string> {
     const requestId = newRequestId();
     try {
       const owner = nodeOfConnection(connectionId);
       if (!owner) throw new AppError('invalid_request', 'X-Connection-Id is not a valid connection id', { details: [{ path: 'X-Connection-Id', message: 'must be a connectionId from a welcome message' }] });
       const replyTo: ReplyTo = { nodeId: owner, connectionId, clientId: requestId, deferred: true };
-      await this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline: Date.now() + this.options.timeoutMs, meta: { ip } });
+      await this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline: Date.now() + this.options.timeoutMs, meta });
       this.stats.published++;
     } catch (err) {
       // The broker may hold it: the 202 lets the client collect a result, if one comes, as for any other.
       if (err instanceof UnconfirmedCommand) return requestId;
-      this.notRun(kind, body, ip);
+      this.notRun(kind, body, meta.ip);
       throw err;
     }
     return requestId;

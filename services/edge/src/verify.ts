@@ -33,6 +33,11 @@ export class TokenVerifier {
     private readonly options: { issuer: string; audience: string; cacheSize: number; revocations?: RevocationCheck },
   ) {}
 
+  /** Whether the session was revoked (logout, reuse, a user's or an administrator's revoke). */
+  isRevoked(sid: string): boolean {
+    return this.options.revocations?.isRevoked(sid) ?? false;
+  }
+
   get jwks(): VerificationKeys['jwks'] {
     return this.keys.jwks;
   }

@@ -11,7 +11,8 @@ export type AuditAction =
   | 'refresh.rejected'
   | 'refresh.reuse_detected'
   | 'logout.succeeded'
-  | 'logout.rejected';
+  | 'logout.rejected'
+  | 'session.revoked';
 
 export interface AuditEvent {
   action: AuditAction;

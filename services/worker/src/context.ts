@@ -4,6 +4,8 @@ import type { Command } from '@authgate/shared/protocol';
 import type { LoginLimiter } from '@authgate/shared/security/login-limiter';
 import type { SessionRevocations } from '@authgate/shared/security/revocations';
 import type { PasswordHasher } from './passwords.ts';
+import type { LiveEvents } from '@authgate/shared/live/types';
+import type { SessionDirectory } from '@authgate/shared/sessions/directory';
 import type { SessionStore } from '@authgate/shared/sessions/types';
 import type { AccessTokenSigner } from './tokens.ts';
 import type { AuditLog } from './audit.ts';
@@ -20,6 +22,10 @@ export interface WorkerContext {
   loginLimiter: LoginLimiter;
   /** Logged-out and reuse-revoked sessions, broadcast to every edge. */
   revocations: SessionRevocations;
+  /** The account's sessions as a person sees them (list, revoke). */
+  directory: SessionDirectory;
+  /** Live events to the account's open WebSockets, on whichever edges hold them. */
+  live: LiveEvents;
   audit: AuditLog;
   log: Logger;
 }

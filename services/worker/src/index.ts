@@ -34,6 +34,8 @@ export async function startWorker(config: Config, deps: WorkerDrivers & { log: L
     refreshGraceMs: config.REFRESH_GRACE_MS,
     loginLimiter: new LoginLimiter({ store: deps.limits, namespace: config.NAMESPACE, limits: loginLimitsOf(config) }),
     revocations: deps.revocations,
+    directory: deps.directory,
+    live: deps.live,
     audit: new AuditLog(log.child({ component: 'audit' })),
     log,
   };

@@ -22,6 +22,8 @@ import { AccessTokenSigner } from '../src/tokens.ts';
 import { createTestDatabase, tempDir } from '../../../test/helpers/services.ts';
 import { openPostgres } from '@authgate/shared/db/database';
 import { LimiterStore } from '@authgate/shared/security/limiter-store';
+import { MemoryLiveEvents } from '@authgate/shared/live/memory-live';
+import { MemorySessionDirectory } from '@authgate/shared/sessions/memory-directory';
 
 const log = createLogger({ level: 'silent', name: 'test' });
 const NODE_ID = 'node-consumer';
@@ -109,6 +111,8 @@ describe('command consumer with a real worker context', () => {
       refreshGraceMs: 0,
       loginLimiter: new LoginLimiter({ store: new LimiterStore(undefined), namespace: `consumer-${randomBytes(4).toString('hex')}`, limits: { accountMaxFailures: 1000, accountWindowS: 60, freeFailures: 1000, backoffBaseS: 1, backoffMaxS: 1 } }),
       revocations: new MemoryRevocations(60_000),
+      directory: new MemorySessionDirectory(),
+      live: new MemoryLiveEvents(),
       audit: new AuditLog(log),
       log,
     };

@@ -13,6 +13,8 @@ export interface UsersTable {
   created_at: Generated<Date>;
   /** The request that created the row: a redelivered register command recognises its own user. */
   registration_request_id: string;
+  /** Set while an administrator has disabled the account: login answers `account_disabled`. */
+  disabled_at: Date | null;
 }
 
 export interface Database {

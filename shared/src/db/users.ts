@@ -7,9 +7,21 @@ export interface UserRecord {
   passwordHash: string;
   createdAt: Date;
   registrationRequestId: string;
+  disabledAt: Date | null;
 }
 
 export type CreateOutcome = { created: true; id: string } | { created: false; existing: { id: string; registrationRequestId: string } };
+
+function toRecord(row: { id: string; email: string; password_hash: string; created_at: Date; registration_request_id: string; disabled_at: Date | null }): UserRecord {
+  return {
+    id: row.id,
+    email: row.email,
+    passwordHash: row.password_hash,
+    createdAt: row.created_at,
+    registrationRequestId: row.registration_request_id,
+    disabledAt: row.disabled_at,
+  };
+}
 
 export class UserRepository {
   constructor(private readonly db: Db) {}
@@ -17,19 +29,19 @@ export class UserRepository {
   async findByEmail(email: string): Promise<UserRecord | undefined> {
     const row = await this.db
       .selectFrom('users')
-      .select(['id', 'email', 'password_hash', 'created_at', 'registration_request_id'])
+      .select(['id', 'email', 'password_hash', 'created_at', 'registration_request_id', 'disabled_at'])
       .where(sql<string>`lower(email)`, '=', email.toLowerCase())
       .executeTakeFirst();
-    return row && { id: row.id, email: row.email, passwordHash: row.password_hash, createdAt: row.created_at, registrationRequestId: row.registration_request_id };
+    return row && toRecord(row);
   }
 
   async findById(id: string): Promise<UserRecord | undefined> {
     const row = await this.db
       .selectFrom('users')
-      .select(['id', 'email', 'password_hash', 'created_at', 'registration_request_id'])
+      .select(['id', 'email', 'password_hash', 'created_at', 'registration_request_id', 'disabled_at'])
       .where('id', '=', id)
       .executeTakeFirst();
-    return row && { id: row.id, email: row.email, passwordHash: row.password_hash, createdAt: row.created_at, registrationRequestId: row.registration_request_id };
+    return row && toRecord(row);
   }
 
   async emailExists(email: string): Promise<boolean> {
@@ -52,6 +64,12 @@ export class UserRepository {
       .executeTakeFirst();
     if (!existing) throw new Error('user insert conflicted but no conflicting row was found');
     return { created: false, existing: { id: existing.id, registrationRequestId: existing.registration_request_id } };
+  }
+
+  /** Disables (a time) or enables (null) the account; false if there is no such user. */
+  async setDisabled(id: string, at: Date | null): Promise<boolean> {
+    const updated = await this.db.updateTable('users').set({ disabled_at: at }).where('id', '=', id).executeTakeFirst();
+    return updated.numUpdatedRows > 0n;
   }
 
   async updatePasswordHash(id: string, passwordHash: string): Promise<void> {

@@ -68,6 +68,10 @@ export class MemorySessionStore implements SessionStore {
     return true;
   }
 
+  async end(sid: string): Promise<void> {
+    this.sessions.delete(sid);
+  }
+
   async ready(): Promise<boolean> {
     return true;
   }

@@ -94,6 +94,10 @@ export class RedisSessionStore implements SessionStore {
     return (await this.revokeScript(...this.keys(sid), presentedHash)) === 1;
   }
 
+  async end(sid: string): Promise<void> {
+    await this.redis.del(...this.keys(sid));
+  }
+
   async ready(): Promise<boolean> {
     try {
       return (await this.redis.ping()) === 'PONG';

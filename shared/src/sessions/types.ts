@@ -33,6 +33,8 @@ export interface SessionStore {
   rotate(sid: string, presentedHash: string, nextHash: string, ttlMs: number, successor?: GraceSuccessor): Promise<RotateOutcome>;
   /** Ends the session if `presentedHash` is its current refresh token. */
   revoke(sid: string, presentedHash: string): Promise<boolean>;
+  /** Ends the session whatever its refresh token (a user or an administrator revoked it). */
+  end(sid: string): Promise<void>;
   ready(): Promise<boolean>;
   close(): Promise<void>;
 }

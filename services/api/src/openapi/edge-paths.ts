@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { bodySchemas, clientFrame, type CommandKind } from '@authgate/shared/protocol';
 import { errorAnswer } from '../schemas.ts';
-import { deferredAnswer, jwksAnswer, registeredAnswer, resultFrameAnswer, tokenPairAnswer, verifiedAnswer } from './edge-schemas.ts';
+import { deferredAnswer, jwksAnswer, registeredAnswer, resultFrameAnswer, sessionsAnswer, tokenPairAnswer, verifiedAnswer } from './edge-schemas.ts';
 
 /**
  * The edge's routes (services/edge/src/http/routes.ts and ws/socket.ts) as OpenAPI path items. The
@@ -106,6 +106,57 @@ export function edgePaths(): Record<string, Schema> {
         responses: {
           200: json(verifiedAnswer, 'The token is valid'),
           401: error('`invalid_token`: missing, malformed, forged, expired, or its session was revoked'),
+        },
+      },
+    },
+    '/auth/sessions': {
+      get: {
+        tags: ['sessions'],
+        summary: "The account's sessions",
+        description: 'Served by the edge, answered by a worker. Newest first; `current` marks the session of the presented token.',
+        operationId: 'edge_sessions_list',
+        security: bearer,
+        responses: {
+          200: json(sessionsAnswer, 'The sessions'),
+          401: error('`invalid_token`'),
+          429: error('`rate_limited`'),
+          503: error('`overloaded`'),
+          504: error('`timeout`'),
+        },
+      },
+    },
+    '/auth/sessions/{id}': {
+      delete: {
+        tags: ['sessions'],
+        summary: "End one of the account's sessions",
+        description: 'Served by the edge, answered by a worker. Its refresh token stops working, its access tokens stop verifying on every edge, the account\'s sockets receive `session.revoked` and that session\'s sockets are closed with 4001.',
+        operationId: 'edge_session_revoke',
+        security: bearer,
+        parameters: [{ name: 'id', in: 'path', required: true, description: 'A session id from GET /auth/sessions', schema: { type: 'string', format: 'uuid' } }],
+        responses: {
+          204: { description: 'Revoked' },
+          400: error('`invalid_request`: not a session id'),
+          401: error('`invalid_token`'),
+          404: error('`not_found`: the account has no such session'),
+          429: error('`rate_limited`'),
+          503: error('`overloaded`'),
+          504: error('`timeout`'),
+        },
+      },
+    },
+    '/auth/sessions/revoke-others': {
+      post: {
+        tags: ['sessions'],
+        summary: "End every session of the account but the caller's",
+        description: 'Served by the edge, answered by a worker; each ended session as by DELETE /auth/sessions/{id}.',
+        operationId: 'edge_sessions_revoke_others',
+        security: bearer,
+        responses: {
+          204: { description: 'Revoked' },
+          401: error('`invalid_token`'),
+          429: error('`rate_limited`'),
+          503: error('`overloaded`'),
+          504: error('`timeout`'),
         },
       },
     },

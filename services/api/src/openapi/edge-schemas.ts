@@ -45,3 +45,16 @@ export const resultFrameAnswer = z.discriminatedUnion('ok', [
 export const jwksAnswer = z.object({
   keys: z.array(z.object({ kty: z.string(), kid: z.string(), alg: z.string().optional(), use: z.string().optional() }).loose()),
 });
+
+/** GET /auth/sessions (services/worker/src/handlers/sessions.ts). */
+export const sessionsAnswer = z.array(
+  z.object({
+    id: z.uuid(),
+    current: z.boolean(),
+    deviceId: z.string().nullable(),
+    userAgent: z.string().nullable(),
+    ip: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    lastUsedAt: z.iso.datetime(),
+  }),
+);

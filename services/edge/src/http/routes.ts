@@ -6,8 +6,9 @@ import { resultFrame, type CommandKind } from '@authgate/shared/protocol';
 import type { ResultBus } from '@authgate/shared/transport/types';
 import type { Admission } from '../admission.ts';
 import { lifecycle } from '../lifecycle.ts';
-import type { Relay } from '../relay.ts';
-import type { HttpResponse, TemplatedApp } from '../uws.ts';
+import type { CommandMeta, Relay } from '../relay.ts';
+import type { SessionActivity } from '../session-activity.ts';
+import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.ts';
 import type { TokenVerifier } from '../verify.ts';
 import { parseJsonObject, readBody } from './body.ts';
 import { clientIp } from './client-ip.ts';
@@ -19,6 +20,8 @@ export interface RouteDeps {
   relay: Relay;
   admission: Admission;
   verifier: TokenVerifier;
+  /** Notes each use of a verified session for its last-used time (batched). */
+  activity: SessionActivity;
   results: ResultBus;
   ready: () => Promise<boolean>;
   log: Logger;
@@ -40,6 +43,9 @@ export const COMMAND_ROUTES: ReadonlyArray<readonly [string, CommandKind]> = [
   ['/auth/refresh', 'refresh'],
   ['/auth/logout', 'logout'],
 ];
+
+/** The longest User-Agent a command carries (it is shown in the sessions list). */
+const MAX_USER_AGENT = 512;
 
 /** Answers after an await: only if the client is still there, and corked as uWebSockets.js requires. */
 function replyLater(res: HttpResponse, state: AbortState, reply: Reply): void {
@@ -69,16 +75,16 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       const state = watchAbort(res);
       // Everything needed from `req` is copied now: it is invalid after the first await.
       const connectionId = req.getHeader('x-connection-id');
-      const ip = clientIp(res, req, options.trustedProxies);
+      const meta: CommandMeta = { ip: clientIp(res, req, options.trustedProxies), userAgent: req.getHeader('user-agent').slice(0, MAX_USER_AGENT) };
       const body = readBody(res, req.getHeader('content-length'), options.maxBodyBytes);
       const taken = lifecycle.accept();
       (async () => {
-        const admitted = await admission.admit(kind, parseJsonObject(await body), ip);
+        const admitted = await admission.admit(kind, parseJsonObject(await body), meta.ip);
         if (connectionId) {
-          const requestId = await relay.submitDeferred(kind, admitted, ip, connectionId);
+          const requestId = await relay.submitDeferred(kind, admitted, meta, connectionId);
           replyLater(res, state, json(202, { requestId }));
         } else if (!state.aborted) {
-          relay.submit(kind, admitted, ip, new HttpTarget(res, state));
+          relay.submit(kind, admitted, meta, new HttpTarget(res, state));
         }
       })()
         .catch((err: unknown) => fail(res, state, err))
@@ -86,6 +92,37 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       body.catch(() => {}); // its failure is answered above
     });
   }
+
+  /**
+   * A command on behalf of the session whose access token the request bears: the token is verified
+   * here (with public keys only), and its subject and session go into the command for the worker.
+   */
+  const sessionCommand = (kind: CommandKind, res: HttpResponse, req: HttpRequest, bodyOf: () => Record<string, unknown>, readsBody: boolean) => {
+    const state = watchAbort(res);
+    const token = bearerToken(req.getHeader('authorization'));
+    const ip = clientIp(res, req, options.trustedProxies);
+    const userAgent = req.getHeader('user-agent').slice(0, MAX_USER_AGENT);
+    const body = bodyOf();
+    const rest = readsBody ? readBody(res, req.getHeader('content-length'), options.maxBodyBytes) : Promise.resolve(Buffer.alloc(0));
+    const taken = lifecycle.accept();
+    (async () => {
+      await rest;
+      if (!token) throw new AppError('invalid_token', 'missing or malformed Bearer token');
+      const claims = verifier.cached(token) ?? (await verifier.verify(token));
+      deps.activity.seen(claims.sub, claims.sid);
+      const admitted = await admission.admit(kind, body, ip);
+      if (!state.aborted) relay.submit(kind, admitted, { ip, userAgent, auth: { sub: claims.sub, sid: claims.sid } }, new HttpTarget(res, state));
+    })()
+      .catch((err: unknown) => fail(res, state, err))
+      .finally(taken);
+    rest.catch(() => {}); // its failure is answered above
+  };
+  app.get('/auth/sessions', (res, req) => sessionCommand('sessions_list', res, req, () => ({}), false));
+  app.del('/auth/sessions/:id', (res, req) => {
+    const sessionId = decodedParameter(req.getParameter(0) ?? '') ?? '';
+    sessionCommand('session_revoke', res, req, () => ({ sessionId }), false);
+  });
+  app.post('/auth/sessions/revoke-others', (res, req) => sessionCommand('sessions_revoke_others', res, req, () => ({}), true));
 
   app.get('/auth/verify', (res, req) => {
     const token = bearerToken(req.getHeader('authorization'));
@@ -96,12 +133,16 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     // Hot path: a cached token is answered without leaving this callback.
     const hit = verifier.cached(token);
     if (hit) {
+      deps.activity.seen(hit.sub, hit.sid);
       send(res, { status: 200, body: hit.body });
       return;
     }
     const state = watchAbort(res);
     verifier.verify(token).then(
-      (verified) => replyLater(res, state, { status: 200, body: verified.body }),
+      (verified) => {
+        deps.activity.seen(verified.sub, verified.sid);
+        replyLater(res, state, { status: 200, body: verified.body });
+      },
       (err: unknown) => fail(res, state, err),
     );
   });

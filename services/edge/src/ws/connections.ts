@@ -2,9 +2,17 @@ import { resultFrame, type Result } from '@authgate/shared/protocol';
 import { lifecycle } from '../lifecycle.ts';
 import type { WebSocket } from '../uws.ts';
 
+/** The session a connection is authenticated as (`authenticate`, or a login or refresh over it). */
+export interface SocketAuth {
+  sub: string;
+  sid: string;
+}
+
 export interface SocketData {
   connectionId: string;
   ip: string;
+  userAgent: string;
+  auth?: SocketAuth | undefined;
   closed: boolean;
   /** Message-rate window: frames counted since `windowStart`. */
   windowStart: number;
@@ -27,6 +35,14 @@ export class Connections {
 
   remove(connectionId: string): void {
     this.sockets.delete(connectionId);
+  }
+
+  /** Every connection of these, open now. */
+  *open(connectionIds: Iterable<string>): Iterable<WebSocket<SocketData>> {
+    for (const id of connectionIds) {
+      const ws = this.sockets.get(id);
+      if (ws && !ws.getUserData().closed) yield ws;
+    }
   }
 
   get(connectionId: string): WebSocket<SocketData> | undefined {

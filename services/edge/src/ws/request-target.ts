@@ -10,6 +10,8 @@ export class WsRequestTarget implements ResultTarget {
     private readonly connections: Connections,
     connectionId: string,
     clientId: string,
+    /** Runs before the answer is sent, on success only (a login binds the connection to its session). */
+    private readonly onSuccess?: (result: Result) => void,
   ) {
     this.connection = { connectionId, clientId };
   }
@@ -17,6 +19,7 @@ export class WsRequestTarget implements ResultTarget {
   deliver(result: Result): void {
     const { connectionId, clientId } = this.connection;
     this.connections.get(connectionId)?.getUserData().inFlight.delete(clientId);
+    if (result.ok) this.onSuccess?.(result);
     this.connections.send(connectionId, JSON.stringify(resultFrame(clientId, result)));
     this.connections.settled(connectionId);
   }

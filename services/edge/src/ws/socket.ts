@@ -2,11 +2,13 @@ import { TextDecoder } from 'node:util';
 import { AppError, toAppError } from '@authgate/shared/errors';
 import { newConnectionId, newRequestId } from '@authgate/shared/ids';
 import type { Logger } from '@authgate/shared/logger';
-import { fieldIssues, frameEnvelope } from '@authgate/shared/protocol';
+import { fieldIssues, frameEnvelope, SESSION_KINDS, type CommandKind, type Result, type TokenPair } from '@authgate/shared/protocol';
 import type { Admission } from '../admission.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { appErrorReply, send } from '../http/respond.ts';
 import type { Relay } from '../relay.ts';
+import type { SessionActivity } from '../session-activity.ts';
+import type { AccountSockets } from './accounts.ts';
 import { refusesUpgrade, type CorsPolicy } from '../security/cors.ts';
 import type { TemplatedApp, WebSocket } from '../uws.ts';
 import type { TokenVerifier } from '../verify.ts';
@@ -39,10 +41,10 @@ const OVERSIZE_HARD_CAP_FACTOR = 16;
  */
 export function registerWebSocket(
   app: TemplatedApp,
-  deps: { relay: Relay; connections: Connections; verifier: TokenVerifier; admission: Admission },
+  deps: { relay: Relay; connections: Connections; accounts: AccountSockets; activity: SessionActivity; verifier: TokenVerifier; admission: Admission },
   options: SocketOptions,
 ): void {
-  const { relay, connections, verifier, admission } = deps;
+  const { relay, connections, accounts, verifier, admission } = deps;
 
   const sendFrame = (ws: WebSocket<SocketData>, frame: unknown) => {
     if (!ws.getUserData().closed) ws.send(JSON.stringify(frame), false);
@@ -55,24 +57,40 @@ export function registerWebSocket(
   const sendError = (ws: WebSocket<SocketData>, err: AppError) => sendFrame(ws, { type: 'error', error: err.toPayload() });
   const errorResult = (id: string, err: AppError) => ({ type: 'result', id, ok: false, status: err.status, error: err.toPayload() });
 
-  const verify = async (ws: WebSocket<SocketData>, id: string, accessToken: unknown) => {
+  /** `verify` checks a token; `authenticate` also binds the connection to its session for live events. */
+  const verify = async (ws: WebSocket<SocketData>, id: string, accessToken: unknown, bind: boolean) => {
     try {
       // A missing or malformed token is `invalid_token`, as over REST.
       if (typeof accessToken !== 'string' || accessToken.length === 0) throw new AppError('invalid_token', 'missing or malformed access token');
       const claims = verifier.cached(accessToken) ?? (await verifier.verify(accessToken));
-      sendOutside(ws, { type: 'result', id, ok: true, status: 200, data: { sub: claims.sub, sid: claims.sid, exp: claims.exp } });
+      deps.activity.seen(claims.sub, claims.sid);
+      if (bind && !ws.getUserData().closed) await accounts.bind(ws, { sub: claims.sub, sid: claims.sid });
+      const data = bind ? { sub: claims.sub, sid: claims.sid } : { sub: claims.sub, sid: claims.sid, exp: claims.exp };
+      sendOutside(ws, { type: 'result', id, ok: true, status: 200, data });
     } catch (err) {
       sendOutside(ws, errorResult(id, toAppError(err)));
     }
   };
 
-  const submit = async (ws: WebSocket<SocketData>, kind: Exclude<typeof frameEnvelope._output.type, 'verify'>, id: string, body: Record<string, unknown>) => {
+  /** A successful login or refresh over the socket binds it to the session it started or continued. */
+  const bindOnSuccess = (ws: WebSocket<SocketData>, kind: CommandKind) =>
+    kind === 'login' || kind === 'refresh'
+      ? (result: Result) => {
+          const pair = (result.ok ? result.data : undefined) as Partial<TokenPair> | undefined;
+          if (!pair?.sessionId || !pair.user?.id || ws.getUserData().closed) return;
+          accounts.bind(ws, { sub: pair.user.id, sid: pair.sessionId }).catch((err: unknown) => options.log.warn({ err }, 'presence not recorded'));
+        }
+      : undefined;
+
+  const submit = async (ws: WebSocket<SocketData>, kind: CommandKind, id: string, body: Record<string, unknown>) => {
     const data = ws.getUserData();
     data.inFlight.add(id);
     try {
+      const auth = SESSION_KINDS.has(kind) ? authenticated(data) : undefined;
       const admitted = await admission.admit(kind, body, data.ip);
       if (data.closed) return;
-      relay.submit(kind, admitted, data.ip, new WsRequestTarget(connections, data.connectionId, id));
+      const meta = { ip: data.ip, userAgent: data.userAgent, ...(auth ? { auth } : {}) };
+      relay.submit(kind, admitted, meta, new WsRequestTarget(connections, data.connectionId, id, bindOnSuccess(ws, kind)));
     } catch (err) {
       data.inFlight.delete(id);
       const appError = toAppError(err);
@@ -98,6 +116,7 @@ export function registerWebSocket(
       const data: SocketData = {
         connectionId: newConnectionId(options.nodeId),
         ip: clientIp(res, req, options.trustedProxies),
+        userAgent: req.getHeader('user-agent').slice(0, 512),
         closed: false,
         windowStart: Date.now(),
         frames: 0,
@@ -155,14 +174,22 @@ export function registerWebSocket(
         sendFrame(ws, errorResult(id, new AppError('overloaded', 'too many requests in flight on this connection')));
         return;
       }
-      if (type === 'verify') void verify(ws, id, body.accessToken);
+      if (type === 'verify' || type === 'authenticate') void verify(ws, id, body.accessToken, type === 'authenticate');
       else void submit(ws, type, id, body);
     },
 
     close: (ws) => {
       const data = ws.getUserData();
       data.closed = true;
+      accounts.unbind(data);
       connections.remove(data.connectionId);
     },
   });
+
+  /** The session a SESSION_KINDS message acts for: the one the connection is authenticated as, still standing. */
+  function authenticated(data: SocketData): { sub: string; sid: string } {
+    if (!data.auth || verifier.isRevoked(data.auth.sid)) throw new AppError('invalid_token', 'this connection is not authenticated: send `authenticate` with an access token first');
+    deps.activity.seen(data.auth.sub, data.auth.sid);
+    return data.auth;
+  }
 }

@@ -4,5 +4,14 @@ import { login } from './login.ts';
 import { logout } from './logout.ts';
 import { refresh } from './refresh.ts';
 import { register } from './register.ts';
+import { sessionRevoke, sessionsList, sessionsRevokeOthers } from './sessions.ts';
 
-export const handlers: Record<CommandKind, CommandHandler> = { register, login, refresh, logout };
+export const handlers: Record<CommandKind, CommandHandler> = {
+  register,
+  login,
+  refresh,
+  logout,
+  sessions_list: sessionsList,
+  session_revoke: sessionRevoke,
+  sessions_revoke_others: sessionsRevokeOthers,
+};

@@ -18,6 +18,11 @@ export const login: CommandHandler = async (command, ctx) => {
     ctx.audit.emit({ action: 'login.failed', requestId: command.requestId, ip: command.meta.ip, ...(user ? { userId: user.id } : {}) });
     throw new AppError('invalid_credentials', 'email or password is incorrect');
   }
+  // Told only after the right password, so that a disabled account is not revealed to guessers.
+  if (user.disabledAt) {
+    ctx.audit.emit({ action: 'login.failed', requestId: command.requestId, ip: command.meta.ip, userId: user.id, reason: 'account_disabled' });
+    throw new AppError('account_disabled', 'this account is disabled');
+  }
   await ctx.loginLimiter.succeeded(email, command.meta.ip).catch((err: unknown) => {
     ctx.log.warn({ err, requestId: command.requestId }, 'login limiter not reset after a success');
   });
@@ -29,6 +34,13 @@ export const login: CommandHandler = async (command, ctx) => {
   const sid = randomUUID();
   const refresh = newRefreshToken(sid);
   await ctx.sessions.create({ sid, userId: user.id, email: user.email, deviceId, refreshHash: refresh.hash }, ctx.refreshTtlMs);
+  const now = Date.now();
+  const { ip, userAgent } = command.meta;
+  await ctx.directory.add(user.id, { id: sid, deviceId, userAgent, ip, createdAt: now, lastUsedAt: now, expiresAt: now + ctx.refreshTtlMs });
+  // The account's other open sockets learn of the new sign-in; a failure here must not fail the login.
+  await ctx.live
+    .publish({ userId: user.id, event: 'security.new_sign_in', data: { sessionId: sid, ip, userAgent: userAgent ?? null, deviceId: deviceId ?? null, at: new Date(now).toISOString() } })
+    .catch((err: unknown) => ctx.log.warn({ err, requestId: command.requestId }, 'new sign-in event not published'));
   ctx.audit.emit({ action: 'login.succeeded', requestId: command.requestId, ip: command.meta.ip, userId: user.id, sessionId: sid });
   return { status: 200, data: await tokenPair(ctx, user, sid, refresh.token) };
 };

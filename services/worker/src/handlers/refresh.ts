@@ -1,6 +1,7 @@
 import { AppError } from '@authgate/shared/errors';
 import { refreshBody } from '@authgate/shared/protocol';
 import type { CommandHandler } from '../context.ts';
+import { endSession } from '@authgate/shared/sessions/end-session';
 import { openSuccessor, sealSuccessor } from '@authgate/shared/sessions/successor';
 import { newRefreshToken, parseRefreshToken } from '../tokens.ts';
 import { tokenPair } from './token-pair.ts';
@@ -31,9 +32,12 @@ export const refresh: CommandHandler = async (command, ctx) => {
   const grace = ctx.refreshGraceMs > 0 ? { sealed: sealSuccessor(refreshToken, sid, pair), graceMs: ctx.refreshGraceMs } : undefined;
   const outcome = await ctx.sessions.rotate(sid, presented.hash, next.hash, ctx.refreshTtlMs, grace);
   switch (outcome.status) {
-    case 'rotated':
+    case 'rotated': {
+      const now = Date.now();
+      await ctx.directory.extend(outcome.userId, sid, now + ctx.refreshTtlMs, now);
       ctx.audit.emit({ ...audit, action: 'refresh.succeeded', userId: outcome.userId, sessionId: sid });
       return { status: 200, data: pair };
+    }
     case 'grace': {
       const same = openSuccessor(refreshToken, sid, outcome.sealed);
       if (!same) throw invalid();
@@ -43,7 +47,8 @@ export const refresh: CommandHandler = async (command, ctx) => {
     case 'reused':
       // A replaced token came back after the grace window: someone holds a copy. The whole family is
       // revoked, and every edge refuses the session's access tokens from now on.
-      await ctx.revocations.revoke(sid);
+      await ctx.live.publish({ userId: outcome.userId, event: 'security.refresh_reuse', data: { sessionId: sid, ip: command.meta.ip, at: new Date().toISOString() } });
+      await endSession(ctx, outcome.userId, sid, 'refresh_reuse', { refreshEnded: true });
       ctx.audit.emit({ ...audit, action: 'refresh.reuse_detected', userId: outcome.userId, sessionId: sid });
       throw invalid();
     case 'unknown':

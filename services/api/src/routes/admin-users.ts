@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '@authgate/shared/errors';
+import type { SessionDirectory } from '@authgate/shared/sessions/directory';
+import { endSession, type RevokeReason, type SessionEnding } from '@authgate/shared/sessions/end-session';
+import type { Accounts } from '../accounts.ts';
+import type { AccessTokenAuth } from '../auth.ts';
+import { errorAnswer } from '../schemas.ts';
+
+const userParams = z.object({ id: z.uuid({ message: 'must be a user id' }) });
+const noContent = z.null().describe('No content');
+
+export interface AdminUserDeps {
+  users: Accounts;
+  auth: AccessTokenAuth;
+  sessionEnding: SessionEnding & { directory: SessionDirectory };
+}
+
+/** Administrators disable and enable accounts and end their sessions (ADMIN_USER_IDS). */
+export function registerAdminUserRoutes(app: FastifyInstance, deps: AdminUserDeps): void {
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  const schema = (summary: string, description: string) => ({
+    tags: ['admin'],
+    summary,
+    description,
+    security: [{ bearerAuth: [] }],
+    params: userParams,
+    response: { 204: noContent, 400: errorAnswer, 401: errorAnswer, 403: errorAnswer, 404: errorAnswer, 503: errorAnswer },
+  });
+
+  /** Every session of the account ends now: refresh tokens, access tokens on every edge, live sockets (4001). */
+  const endAll = async (userId: string, reason: RevokeReason) => {
+    for (const session of await deps.sessionEnding.directory.list(userId)) await endSession(deps.sessionEnding, userId, session.id, reason);
+  };
+
+  typed.post('/admin/users/:id/disable', {
+    schema: schema('Disable an account', 'Login answers 403 account_disabled from now on; every session of the account is revoked and its sockets closed (4001).'),
+    onRequest: deps.auth.requireAdmin,
+  }, async (request, reply) => {
+    if (!(await deps.users.setDisabled(request.params.id, new Date()))) throw new AppError('not_found', 'no such user');
+    await endAll(request.params.id, 'account_disabled');
+    request.log.info({ userId: request.params.id, by: request.accessToken!.sub }, 'account disabled');
+    return reply.status(204).send(null);
+  });
+
+  typed.post('/admin/users/:id/enable', {
+    schema: schema('Enable an account', 'The account can sign in again.'),
+    onRequest: deps.auth.requireAdmin,
+  }, async (request, reply) => {
+    if (!(await deps.users.setDisabled(request.params.id, null))) throw new AppError('not_found', 'no such user');
+    request.log.info({ userId: request.params.id, by: request.accessToken!.sub }, 'account enabled');
+    return reply.status(204).send(null);
+  });
+
+  typed.post('/admin/users/:id/sessions/revoke', {
+    schema: schema("Revoke every session of an account", 'Every session of the account is revoked and its sockets closed (4001); the account may sign in again.'),
+    onRequest: deps.auth.requireAdmin,
+  }, async (request, reply) => {
+    if (!(await deps.users.findById(request.params.id))) throw new AppError('not_found', 'no such user');
+    await endAll(request.params.id, 'revoked_by_admin');
+    return reply.status(204).send(null);
+  });
+}

@@ -1,0 +1,49 @@
+import { AppError } from '@authgate/shared/errors';
+import type { Command } from '@authgate/shared/protocol';
+import { sessionRevokeBody } from '@authgate/shared/protocol';
+import { endSession } from '@authgate/shared/sessions/end-session';
+import type { CommandHandler } from '../context.ts';
+
+/** The session a command acts for, put there by the edge after verifying its access token. */
+function authOf(command: Command): { sub: string; sid: string } {
+  if (!command.meta.auth) throw new AppError('invalid_token', 'this request needs an access token');
+  return command.meta.auth;
+}
+
+export const sessionsList: CommandHandler = async (command, ctx) => {
+  const auth = authOf(command);
+  const sessions = await ctx.directory.list(auth.sub);
+  return {
+    status: 200,
+    data: sessions.map((s) => ({
+      id: s.id,
+      current: s.id === auth.sid,
+      deviceId: s.deviceId ?? null,
+      userAgent: s.userAgent ?? null,
+      ip: s.ip ?? null,
+      createdAt: new Date(s.createdAt).toISOString(),
+      lastUsedAt: new Date(s.lastUsedAt).toISOString(),
+    })),
+  };
+};
+
+export const sessionRevoke: CommandHandler = async (command, ctx) => {
+  const auth = authOf(command);
+  const { sessionId } = sessionRevokeBody.parse(command.body);
+  // Only one of the account's own sessions: another account's id is as unknown as a made-up one.
+  const own = (await ctx.directory.list(auth.sub)).some((s) => s.id === sessionId);
+  if (!own) throw new AppError('not_found', 'no such session');
+  await endSession(ctx, auth.sub, sessionId, 'revoked');
+  ctx.audit.emit({ action: 'session.revoked', requestId: command.requestId, ip: command.meta.ip, userId: auth.sub, sessionId });
+  return { status: 204 };
+};
+
+export const sessionsRevokeOthers: CommandHandler = async (command, ctx) => {
+  const auth = authOf(command);
+  const others = (await ctx.directory.list(auth.sub)).filter((s) => s.id !== auth.sid);
+  for (const session of others) {
+    await endSession(ctx, auth.sub, session.id, 'revoked');
+    ctx.audit.emit({ action: 'session.revoked', requestId: command.requestId, ip: command.meta.ip, userId: auth.sub, sessionId: session.id });
+  }
+  return { status: 204 };
+};

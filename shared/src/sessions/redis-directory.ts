@@ -1,0 +1,98 @@
+import type { Redis } from 'ioredis';
+import { newestFirst, type SessionDirectory, type SessionInfo, type SessionSeen } from './directory.ts';
+
+/**
+ * Keeps the later of two times, and only for a session the account still has: a batch that arrives
+ * late never moves last use back nor brings an ended session back.
+ */
+const TOUCH_SCRIPT = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
+  local field = 'used:' .. ARGV[1]
+  local was = tonumber(redis.call('HGET', KEYS[1], field) or '0')
+  if tonumber(ARGV[2]) > was then redis.call('HSET', KEYS[1], field, ARGV[2]) end
+end
+return 1`;
+
+type Touchable = { authgateTouchSessions(key: string, sid: string, at: number): unknown };
+
+/**
+ * Redis driver of SessionDirectory: one hash per account, `<ns>:sessions-of:{<userId>}`, with a field per
+ * session (its description, JSON) and one `used:<sid>` field per session for its last use. The hash
+ * lives as long as the account's longest session.
+ */
+export class RedisSessionDirectory implements SessionDirectory {
+  constructor(
+    private readonly redis: Redis,
+    private readonly namespace: string,
+  ) {
+    redis.defineCommand('authgateTouchSessions', { numberOfKeys: 1, lua: TOUCH_SCRIPT });
+  }
+
+  private key(userId: string): string {
+    return `${this.namespace}:sessions-of:{${userId}}`;
+  }
+
+  async add(userId: string, session: SessionInfo): Promise<void> {
+    const { lastUsedAt, ...described } = session;
+    const key = this.key(userId);
+    const ttl = await this.redis.pttl(key);
+    await this.redis
+      .multi()
+      .hset(key, session.id, JSON.stringify(described), `used:${session.id}`, lastUsedAt)
+      .pexpire(key, Math.max(ttl, session.expiresAt - Date.now()))
+      .exec();
+  }
+
+  async list(userId: string): Promise<SessionInfo[]> {
+    const key = this.key(userId);
+    const fields = await this.redis.hgetall(key);
+    const now = Date.now();
+    const live: SessionInfo[] = [];
+    const expired: string[] = [];
+    for (const [field, value] of Object.entries(fields)) {
+      if (field.startsWith('used:')) continue;
+      const described = JSON.parse(value) as Omit<SessionInfo, 'lastUsedAt'>;
+      if (described.expiresAt <= now) expired.push(field, `used:${field}`);
+      else live.push({ ...described, lastUsedAt: Number(fields[`used:${field}`] ?? described.createdAt) });
+    }
+    if (expired.length > 0) await this.redis.hdel(key, ...expired);
+    return live.sort(newestFirst);
+  }
+
+  async remove(userId: string, sid: string): Promise<boolean> {
+    return (await this.redis.hdel(this.key(userId), sid, `used:${sid}`)) > 0;
+  }
+
+  async touch(seen: readonly SessionSeen[]): Promise<void> {
+    if (seen.length === 0) return;
+    // One script per account key (each touches one Redis Cluster slot), all in one round trip.
+    const pipeline = this.redis.pipeline();
+    for (const { userId, sid, at } of seen) (pipeline as unknown as Touchable).authgateTouchSessions(this.key(userId), sid, at);
+    await pipeline.exec();
+  }
+
+  async extend(userId: string, sid: string, expiresAt: number, at: number): Promise<void> {
+    const key = this.key(userId);
+    const value = await this.redis.hget(key, sid);
+    if (!value) return;
+    const described = { ...(JSON.parse(value) as Omit<SessionInfo, 'lastUsedAt'>), expiresAt };
+    const ttl = await this.redis.pttl(key);
+    await this.redis
+      .multi()
+      .hset(key, sid, JSON.stringify(described), `used:${sid}`, at)
+      .pexpire(key, Math.max(ttl, expiresAt - Date.now()))
+      .exec();
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      return (await this.redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

@@ -3,6 +3,8 @@ import { ConfigError, createLogger, createTransports, loadConfig, openDatabase, 
 import { startApi } from '@authgate/api';
 import { startEdge } from '@authgate/edge';
 import { startWorker } from '@authgate/worker';
+import { startMailer } from '@authgate/mailer';
+import { createMailQueue } from '@authgate/shared/mail/index';
 
 /**
  * One binary, a --target flag (as Loki does): `all` runs every role in one process with in-process
@@ -29,14 +31,17 @@ try {
 
 const log = createLogger({ level: config.LOG_LEVEL, name: `authgate-${target}`, nodeId: config.NODE_ID });
 const runs = (role: Target) => target === 'all' || target === role;
-// The account API needs no queue: it reads users and verifies tokens.
-const transports = target === 'api' ? undefined : createTransports(config, log);
+// The account API needs no queue: it reads users and verifies tokens. The mailer has a lane of its own.
+const transports = target === 'api' || target === 'mailer' ? undefined : createTransports(config, log);
 // All-in-one: the worker and the account API share one database handle (an embedded PGlite opens once).
 const db = target === 'all' ? openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log }) : undefined;
 const worker = runs('worker') ? await startWorker(config, { ...transports!, log, db }) : undefined;
 // All-in-one: one origin (API.md), so the edge hands the account API's routes to it in-process.
 const api = runs('api') ? await startApi(config, { log, db }, { listen: target === 'api' }) : undefined;
 const edge = runs('edge') ? await startEdge(config, { ...transports!, log, fallback: target === 'all' ? api?.forward : undefined }) : undefined;
+// The mailer runs alone for now (--target=mailer); the composition module will share its lane with the producers.
+const mail = target === 'mailer' ? createMailQueue(config, log) : undefined;
+const mailer = mail ? await startMailer(config, { mail, log, onSetAside: (info) => log.warn({ audit: { action: 'mail.set_aside', ...info } }, 'mail.set_aside') }) : undefined;
 log.info({ target, port: edge?.port ?? api?.port }, 'authgate started');
 
 let stopping = false;
@@ -47,6 +52,8 @@ async function shutdown(signal: string) {
   await edge?.stop();
   await api?.stop();
   await worker?.stop();
+  await mailer?.stop();
+  await mail?.close();
   await transports?.queue.close();
   await transports?.results.close();
   await db?.destroy();

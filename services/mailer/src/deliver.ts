@@ -5,6 +5,13 @@ import { classifySendFailure } from './failures.ts';
 import type { Sender } from './sender.ts';
 import { renderMail, type TemplateContext } from './templates/render.ts';
 
+/**
+ * The longest one mailer holds one job unacknowledged before handing it back to the lane: RabbitMQ
+ * closes the channel of a consumer that holds a delivery past its consumer_timeout (30 min by
+ * default), which would hand the job to another mailer while this one still retries it.
+ */
+export const MAX_HOLD_MS = 10 * 60_000;
+
 export interface DeliveryOptions {
   from: string;
   /** The domain of Message-ID headers (MAIL_FROM's). */
@@ -30,6 +37,7 @@ export function createDeliveryHandler(options: DeliveryOptions): MailHandler {
   const now = options.now ?? Date.now;
   return async (job: MailJob, delivery): Promise<MailOutcome> => {
     const ids = { mailId: job.id, kind: job.kind };
+    const heldSince = now();
     let rendered;
     try {
       rendered = renderMail(job, options.templates);
@@ -64,6 +72,10 @@ export function createDeliveryHandler(options: DeliveryOptions): MailHandler {
           return { outcome: 'set_aside', reason: 'smtp_rejected', attempts: attempt, responseCode: failure.responseCode };
         }
         const delayMs = retryDelayMs(attempt, options.retryBaseMs, options.retryMaxMs);
+        if (now() + delayMs - heldSince > MAX_HOLD_MS) {
+          options.log.warn({ ...ids, attempt, reason: failure.reason, err }, 'mail not sent: back to the lane after holding it too long');
+          return { outcome: 'requeue' };
+        }
         options.log.warn({ ...ids, attempt, reason: failure.reason, retryInMs: delayMs, err }, 'mail not sent: will retry');
         if (!(await pause(delayMs, options.stopping))) return { outcome: 'requeue' };
       }

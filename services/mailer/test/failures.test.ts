@@ -24,3 +24,30 @@ test('backoff doubles from the base, stays within [half, all] of it, and never p
   assert.equal(retryDelayMs(1, 100, 10_000, () => 0), 50);
   assert.equal(retryDelayMs(4, 100, 10_000, () => 0.999_999), 800);
 });
+
+test('a job held past MAX_HOLD_MS by retries goes back to the lane (before the broker\'s consumer timeout would take it)', async () => {
+  const { createDeliveryHandler, MAX_HOLD_MS } = await import('../src/deliver.ts');
+  const { capturedLogger, makeJob } = await import('./support.ts');
+  let clock = 0;
+  let tries = 0;
+  const handler = createDeliveryHandler({
+    from: 'Example <no-reply@example.com>',
+    messageIdDomain: 'example.com',
+    templates: { publicUrl: 'https://auth.example.com', product: 'Example' },
+    retryBaseMs: 10,
+    retryMaxMs: 20,
+    sender: {
+      async send() {
+        tries++;
+        clock += MAX_HOLD_MS / 4; // each try "takes" a quarter of the limit
+        throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ESOCKET' });
+      },
+      close() {},
+    },
+    log: capturedLogger().log,
+    stopping: new AbortController().signal,
+    now: () => clock,
+  });
+  assert.deepEqual(await handler(makeJob('new_sign_in'), { redelivered: false }), { outcome: 'requeue' });
+  assert.equal(tries, 4);
+});

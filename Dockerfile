@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image for every authgate role; the command picks the role (docker-compose.yml, services/*/railway.json):
-#   node --require ./bin/threadpool.cjs --import tsx bin/authgate.ts --target=<all|edge|worker|api>
+#   node --require ./bin/threadpool.cjs --import tsx bin/authgate.ts --target=<all|edge|worker|api|mailer>
 # Node 20 on Debian (glibc): the uWebSockets.js build in package.json ships native binaries for Node 20's
 # ABI (115) on glibc only, and the edge refuses to start on its slow pure-JS fallback.
 FROM node:20-bookworm-slim AS deps
@@ -11,6 +11,7 @@ COPY shared/package.json shared/
 COPY services/edge/package.json services/edge/
 COPY services/worker/package.json services/worker/
 COPY services/api/package.json services/api/
+COPY services/mailer/package.json services/mailer/
 RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
@@ -20,7 +21,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY . .
 # DATA_DIR (.data) is written only by the all-in-one role (embedded PGlite) and by development keys;
 # a volume mounted on .data/keys takes this ownership when it is created.
-RUN mkdir -p .data/keys && chown -R node:node .data
+RUN mkdir -p .data/keys .data/outbox && chmod 700 .data/outbox && chown -R node:node .data
 USER node
 EXPOSE 8080 3001
 # node itself is PID 1 (exec form, no npm or shell in between), so SIGTERM reaches bin/authgate.ts's

@@ -4,8 +4,8 @@ import { ConfigError, loadConfig, TARGETS, type Target } from '@authgate/shared/
 import { createLogger } from '@authgate/shared/logger';
 
 /**
- * One binary, a --target flag (as Loki does): `all` runs every role in one process, `edge`, `worker`
- * and `api` (the account API) one role each. Which driver serves each concern (in-process, or
+ * One binary, a --target flag (as Loki does): `all` runs every role in one process, `edge`, `worker`,
+ * `api` (the account API) and `mailer` one role each. Which driver serves each concern (in-process, or
  * RabbitMQ / Redis / PostgreSQL) is decided once, by the composition module, and handed to the roles.
  * Each role's module is loaded only when this process runs it; services never import each other.
  */
@@ -37,6 +37,14 @@ const api = runs('api') ? await (await import('@authgate/api')).startApi(config,
 const edge = runs('edge')
   ? await (await import('@authgate/edge')).startEdge(config, { ...drivers.edge(), log, fallback: target === 'all' ? api?.forward : undefined })
   : undefined;
+const mailer = runs('mailer')
+  ? await (await import('@authgate/mailer')).startMailer(config, {
+      ...drivers.mailer(),
+      log,
+      // Until the audit pipeline takes it: a mail refused for good is reported, without its contents.
+      onSetAside: (info) => log.warn({ audit: { action: 'mail.set_aside', ...info } }, 'mail.set_aside'),
+    })
+  : undefined;
 log.info({ target, port: edge?.port ?? api?.port }, 'authgate started');
 
 let stopping = false;
@@ -47,6 +55,7 @@ async function shutdown(signal: string) {
   await edge?.stop();
   await api?.stop();
   await worker?.stop();
+  await mailer?.stop();
   await drivers.close();
   log.info('stopped');
   process.exit(0);

@@ -44,6 +44,7 @@ export async function cleanupNamespace(namespace: string): Promise<void> {
   const connection = await amqplib.connect(AMQP_URL);
   const channel = await connection.createChannel();
   for (const lane of ['password', 'session', 'dead']) await channel.deleteQueue(`${namespace}.cmd.${lane}`);
+  for (const queue of ['mail', 'mail.dead']) await channel.deleteQueue(`${namespace}.${queue}`);
   await connection.close();
   const { Redis } = await import('ioredis');
   const redis = new Redis(REDIS_URL);

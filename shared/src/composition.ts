@@ -5,6 +5,7 @@ import type { Logger } from './logger.ts';
 import { LimiterStore } from './security/limiter-store.ts';
 import { revocationTtlMs, type SessionRevocations } from './security/revocations.ts';
 import type { LiveEvents } from './live/types.ts';
+import type { MailQueue } from './mail/types.ts';
 import type { SessionDirectory } from './sessions/directory.ts';
 import type { SessionStore } from './sessions/types.ts';
 import type { CommandQueue, ResultBus } from './transport/types.ts';
@@ -41,27 +42,34 @@ export interface ApiDrivers {
   sessions: SessionStore;
 }
 
+export interface MailerDrivers {
+  mail: MailQueue;
+}
+
 export interface Drivers {
   edge(): EdgeDrivers;
   worker(): WorkerDrivers;
   api(): ApiDrivers;
+  mailer(): MailerDrivers;
   /** Closes every driver it built, after the roles have stopped. */
   close(): Promise<void>;
 }
 
-type Concern = keyof WorkerDrivers;
+type AllDrivers = WorkerDrivers & MailerDrivers;
+type Concern = keyof AllDrivers;
 
 const NEEDS: Record<Target, readonly Concern[]> = {
   edge: ['queue', 'results', 'revocations', 'limits', 'live', 'directory'],
   worker: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db'],
   api: ['db', 'revocations', 'limits', 'live', 'directory', 'sessions'],
-  all: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db'],
+  mailer: ['mail'],
+  all: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db', 'mail'],
 };
 
 export async function composeDrivers(config: Config, target: Target, log: Logger): Promise<Drivers> {
   const needs = new Set(NEEDS[target]);
   const closers: Array<() => Promise<void> | void> = [];
-  const built: Partial<WorkerDrivers> = {};
+  const built: Partial<AllDrivers> = {};
 
   // The limiters' client fails at once while Redis is away (offline queue off), so the in-memory
   // insurance limiter answers instead of requests waiting on a reconnect.
@@ -155,6 +163,25 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
     closers.push(() => directory.close());
   }
 
+  if (needs.has('mail')) {
+    if (config.AMQP_URL) {
+      const { AmqpMailQueue } = await import('./mail/amqp-queue.ts');
+      built.mail = new AmqpMailQueue({
+        url: config.AMQP_URL,
+        namespace: config.NAMESPACE,
+        maxLength: config.QUEUE_MAX_LENGTH,
+        publishTimeoutMs: 3_000,
+        queueType: config.QUEUE_TYPE,
+        log: log.child({ component: 'mail-queue' }),
+      });
+    } else {
+      const { MemoryMailQueue } = await import('./mail/memory-queue.ts');
+      built.mail = new MemoryMailQueue(config.QUEUE_MAX_LENGTH);
+    }
+    const mail = built.mail;
+    closers.push(() => mail.close());
+  }
+
   if (needs.has('db')) {
     const { openPglite, openPostgres } = await import('./db/database.ts');
     const { migrateToLatest } = await import('./db/migrations.ts');
@@ -170,9 +197,9 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
   const missing = (role: string, concern: Concern): never => {
     throw new Error(`the ${role} role needs the ${concern} driver, which was not composed for --target=${target}`);
   };
-  const pick = <K extends Concern>(role: string, keys: readonly K[]): Pick<WorkerDrivers, K> => {
-    const out = {} as Pick<WorkerDrivers, K>;
-    for (const key of keys) out[key] = (built[key] ?? missing(role, key)) as WorkerDrivers[K];
+  const pick = <K extends Concern>(role: string, keys: readonly K[]): Pick<AllDrivers, K> => {
+    const out = {} as Pick<AllDrivers, K>;
+    for (const key of keys) out[key] = (built[key] ?? missing(role, key)) as AllDrivers[K];
     return out;
   };
 
@@ -180,6 +207,7 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
     edge: () => pick('edge', NEEDS.edge as Array<keyof EdgeDrivers>),
     worker: () => pick('worker', NEEDS.worker as Array<keyof WorkerDrivers>),
     api: () => pick('api', NEEDS.api as Array<keyof ApiDrivers>),
+    mailer: () => pick('mailer', NEEDS.mailer as Array<keyof MailerDrivers>),
     async close() {
       // In the reverse order of building: the database last, after the stores that may still write.
       for (const close of closers.reverse()) await Promise.resolve(close()).catch((err: unknown) => log.warn({ err }, 'driver close failed'));

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { newNodeId, isValidNodeId } from './ids.ts';
 
 /** The roles one process can play; `all` runs every role in one process with embedded defaults. */
-export const TARGETS = ['all', 'edge', 'worker', 'api'] as const;
+export const TARGETS = ['all', 'edge', 'worker', 'api', 'mailer'] as const;
 export type Target = (typeof TARGETS)[number];
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -111,6 +111,34 @@ export const configSchema = z.object({
   ADMIN_USER_IDS: commaList(z.uuid()),
   /** GET /users/check-email per client IP: tight, since it tells whether an account exists. */
   CHECK_EMAIL_PER_MINUTE: int(1, 100_000).default(10),
+
+  /**
+   * The mailer's SMTP server, e.g. smtps://user:pass@smtp.example.com:465 (a secret: it may hold
+   * credentials). Not set: each mail is written as an .eml file under DATA_DIR/outbox/ instead.
+   */
+  SMTP_URL: optionalUrl(['smtp:', 'smtps:']),
+  /** The From of every mail: an address, or `Name <address>`. */
+  MAIL_FROM: z
+    .string()
+    .max(320)
+    .regex(/^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/, 'must be an address or "Name <address>"')
+    .default('authgate <no-reply@localhost>'),
+  /**
+   * Where users reach authgate: the base of every link in a mail (never the request's Host header).
+   * An http(s) URL, with a path if authgate sits under one; no query or fragment.
+   */
+  PUBLIC_URL: z
+    .string()
+    .refine((v) => URL.canParse(v) && ['http:', 'https:'].includes(new URL(v).protocol) && !new URL(v).search && !new URL(v).hash && !new URL(v).username, 'must be an http(s) URL without query, fragment or credentials')
+    .transform((v) => v.replace(/\/+$/, ''))
+    .default('http://localhost:8080'),
+  /** Mail jobs one mailer holds at once (sending, or waiting to retry). */
+  MAIL_PREFETCH: int(1, 1000).default(16),
+  /** SMTP connections in the mailer's pool. */
+  MAIL_SMTP_CONNECTIONS: int(1, 100).default(5),
+  /** A temporary SMTP failure (4xx, unreachable) is retried after BASE·2^(n-1) ms (±50 %), at most MAX. */
+  MAIL_RETRY_BASE_MS: int(10, 600_000).default(1_000),
+  MAIL_RETRY_MAX_MS: int(10, 3_600_000).default(60_000),
 });
 
 export type Config = z.infer<typeof configSchema> & { NODE_ID: string; PASSWORD_PREFETCH: number };
@@ -125,7 +153,7 @@ export class ConfigError extends Error {
 /** `*_FILE` variants (Docker/Kubernetes secrets) are read in place of the value itself. */
 function readFileVariables(env: NodeJS.ProcessEnv, readFile: (path: string) => string): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = { ...env };
-  for (const name of ['JWT_PRIVATE_KEY', 'JWT_PUBLIC_JWKS', 'JWT_PREVIOUS_PUBLIC_JWKS', 'DATABASE_URL', 'AMQP_URL', 'REDIS_URL']) {
+  for (const name of ['JWT_PRIVATE_KEY', 'JWT_PUBLIC_JWKS', 'JWT_PREVIOUS_PUBLIC_JWKS', 'DATABASE_URL', 'AMQP_URL', 'REDIS_URL', 'SMTP_URL']) {
     const file = env[`${name}_FILE`];
     if (file && !env[name]) out[name] = readFile(file).trim();
   }
@@ -164,12 +192,14 @@ export function loadConfig(
   const config = parsed.data;
   if (config.NODE_ENV === 'production') {
     if ((target === 'all' || target === 'worker') && !config.JWT_PRIVATE_KEY) problems.push('JWT_PRIVATE_KEY: required in production (PKCS#8 PEM, or JWT_PRIVATE_KEY_FILE)');
-    if (target !== 'worker' && !config.JWT_PUBLIC_JWKS) problems.push('JWT_PUBLIC_JWKS: required in production (JWKS JSON, or JWT_PUBLIC_JWKS_FILE)');
+    if (target !== 'worker' && target !== 'mailer' && !config.JWT_PUBLIC_JWKS) problems.push('JWT_PUBLIC_JWKS: required in production (JWKS JSON, or JWT_PUBLIC_JWKS_FILE)');
     if (target !== 'all') {
-      const brokers = target === 'api' ? (['REDIS_URL'] as const) : (['AMQP_URL', 'REDIS_URL'] as const);
+      const brokers = target === 'api' ? (['REDIS_URL'] as const) : target === 'mailer' ? (['AMQP_URL', 'SMTP_URL'] as const) : (['AMQP_URL', 'REDIS_URL'] as const);
       for (const name of brokers) if (!config[name]) problems.push(`${name}: required in production for the ${target} role`);
       if (target === 'worker' && !config.DATABASE_URL) problems.push('DATABASE_URL: required in production for the worker role');
     }
+    // Links to localhost in a production mail lead nowhere: the public address must be said.
+    if (target === 'mailer' && raw.PUBLIC_URL === undefined) problems.push('PUBLIC_URL: required in production (the https address users reach authgate at)');
     if (config.BCRYPT_COST < 10) problems.push(`BCRYPT_COST: must be at least 10 in production (got ${config.BCRYPT_COST})`);
   }
   if (config.QUEUE_TYPE === 'classic' && config.QUEUE_DELIVERY_LIMIT > 2) {
@@ -177,6 +207,7 @@ export function loadConfig(
   }
   // An embedded database of its own would hold none of the users the workers write.
   if (target === 'api' && !config.DATABASE_URL) problems.push('DATABASE_URL: required for the api role (PostgreSQL shared with the workers)');
+  if (config.MAIL_RETRY_MAX_MS < config.MAIL_RETRY_BASE_MS) problems.push(`MAIL_RETRY_MAX_MS: must be at least MAIL_RETRY_BASE_MS (got ${config.MAIL_RETRY_MAX_MS} < ${config.MAIL_RETRY_BASE_MS})`);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     ...config,

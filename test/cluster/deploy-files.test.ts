@@ -45,13 +45,16 @@ function mergeCompose(base: any, override: any, key = ''): any {
 }
 const unmark = (v: unknown): unknown => (isMarker(v) ? v.value : v);
 
+/** Variables whose value must have a shape of its own to load (the others are free text or a URL's password). */
+const SAMPLES: Record<string, string> = { PUBLIC_URL: 'https://auth.example.com', MAIL_FROM: 'Example <no-reply@example.com>' };
 /** `${VAR}`, `${VAR:-x}`, `${VAR:?msg}` → a sample value, as compose would with the variable set. */
-const interpolate = (value: string) => value.replace(/\$\{([A-Z0-9_]+)(?::?[-?][^}]*)?\}/g, (_, name: string) => `sample${name.toLowerCase().replace(/_/g, '')}`);
+const interpolate = (value: string) =>
+  value.replace(/\$\{([A-Z0-9_]+)(?::?[-?][^}]*)?\}/g, (_, name: string) => SAMPLES[name] ?? `sample${name.toLowerCase().replace(/_/g, '')}`);
 
 const base = parseCompose('docker-compose.yml');
 const prodOverride = parseCompose('docker-compose.prod.yml');
 const prod = mergeCompose(base, prodOverride);
-const APP_SERVICES = ['edge', 'worker', 'api'] as const;
+const APP_SERVICES = ['edge', 'worker', 'api', ...(existsSync(path.join(ROOT, 'services/mailer/src/index.ts')) ? (['mailer'] as const) : [])] as const;
 const SETTINGS = new Set(Object.keys(configSchema.shape));
 /** The service images' own variables that compose may set. */
 const IMAGE_VARIABLES: Record<string, RegExp> = { postgres: /^POSTGRES_/, rabbitmq: /^RABBITMQ_/, redis: /^REDISCLI_/ };
@@ -78,7 +81,7 @@ function environmentOf(service: any): Record<string, string> {
 
 /** Loads the service's settings as the process would, *_FILE secrets read as stand-ins. */
 function loadAs(target: Target, env: Record<string, string>) {
-  return loadConfig(env, target, (file) => `stand-in for ${file}`);
+  return loadConfig(env, target, (file) => (file.endsWith('smtp_url') ? 'smtps://user:pass@smtp.example.com:465' : `stand-in for ${file}`));
 }
 
 describe('deployment files', () => {
@@ -213,7 +216,7 @@ describe('deployment files', () => {
       }
       assert.equal(config.deploy.startCommand, `node --require ./bin/threadpool.cjs --import tsx bin/authgate.ts --target=${name}`);
       assert.ok((TARGETS as readonly string[]).includes(name));
-      if (name === 'worker') assert.equal(config.deploy.healthcheckPath, undefined, 'a worker has no HTTP port to check');
+      if (name === 'worker' || name === 'mailer') assert.equal(config.deploy.healthcheckPath, undefined, `a ${name} has no HTTP port to check`);
       else assert.ok(['/health', '/ready'].includes(config.deploy.healthcheckPath), `${name} health check path`);
     }
     assert.ok(existsSync(path.join(ROOT, 'nginx/upstreams/railway.conf')));

@@ -14,13 +14,16 @@ const passwordSchema = z.string().min(1, 'must not be empty').max(1024, 'must be
 const tokenSchema = z.string().min(16, 'is too short').max(4096, 'is too long');
 
 export const registerBody = z.object({ email: emailSchema, password: passwordSchema });
+/** Chosen by the client, stable per browser or app install (API.md "New devices"). */
+const deviceIdSchema = z.string().min(1).max(128);
 export const loginBody = z.object({
   email: emailSchema,
   password: passwordSchema,
-  deviceId: z.string().min(1).max(128).optional(),
+  deviceId: deviceIdSchema.optional(),
 });
-export const refreshBody = z.object({ refreshToken: tokenSchema });
-export const logoutBody = refreshBody;
+/** `deviceId`: the grace window for concurrent refreshes answers only the device that holds the session. */
+export const refreshBody = z.object({ refreshToken: tokenSchema, deviceId: deviceIdSchema.optional() });
+export const logoutBody = z.object({ refreshToken: tokenSchema });
 export const verifyBody = z.object({ accessToken: tokenSchema });
 
 export type RegisterBody = z.infer<typeof registerBody>;

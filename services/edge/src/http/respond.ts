@@ -83,8 +83,12 @@ export interface ErrorBody {
   retryAfter?: number | undefined;
 }
 
+const INVALID_TOKEN_CHALLENGE: readonly [string, string] = ['WWW-Authenticate', 'Bearer error="invalid_token"'];
+
 export function errorReply(error: ErrorBody, status: number): Reply {
-  const headers: [string, string][] = error.retryAfter !== undefined ? [['Retry-After', String(error.retryAfter)]] : [];
+  const headers: (readonly [string, string])[] = error.retryAfter !== undefined ? [['Retry-After', String(error.retryAfter)]] : [];
+  // RFC 6750 §3: a refused token names the scheme it expects, on every node (API.md "Errors").
+  if (error.code === 'invalid_token') headers.push(INVALID_TOKEN_CHALLENGE);
   return { status, body: JSON.stringify({ error }), headers };
 }
 

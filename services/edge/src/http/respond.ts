@@ -1,6 +1,7 @@
 import type { AppError, FieldIssue } from '@authgate/shared';
 import type { HttpResponse } from '../uws.ts';
 import { isDraining } from './drain.ts';
+import { endHead, isHead } from './head.ts';
 
 const STATUS_LINES: Record<number, string> = {
   200: '200 OK', 201: '201 Created', 202: '202 Accepted', 204: '204 No Content',
@@ -68,7 +69,8 @@ export function send(res: HttpResponse, reply: Reply): void {
     return;
   }
   res.writeHeader(CONTENT_TYPE, JSON_TYPE);
-  res.end(reply.body, reply.close || isDraining());
+  if (isHead(res)) endHead(res, Buffer.byteLength(reply.body), reply.close === true || isDraining());
+  else res.end(reply.body, reply.close || isDraining());
 }
 
 export function json(status: number, value: unknown, headers?: ReadonlyArray<readonly [string, string]>): Reply {

@@ -9,6 +9,7 @@ import { bearerToken, type TokenVerifier } from '../verify.ts';
 import { parseJsonObject, readBody } from './body.ts';
 import { clientIp } from './client-ip.ts';
 import { forwardToFallback, type HttpFallback } from './fallback.ts';
+import { getAndHead, markIfHead } from './head.ts';
 import { appErrorReply, json, send, type Reply } from './respond.ts';
 
 export interface RouteDeps {
@@ -89,7 +90,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     });
   }
 
-  app.get('/auth/verify', (res, req) => {
+  getAndHead(app, '/auth/verify', (res, req) => {
     const token = bearerToken(req.getHeader('authorization'));
     if (!token) {
       send(res, appErrorReply(new AppError('invalid_token', 'missing or malformed Bearer token'), newRequestId()));
@@ -111,7 +112,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     );
   });
 
-  app.get('/auth/results/:requestId', (res, req) => {
+  getAndHead(app, '/auth/results/:requestId', (res, req) => {
     const id = decodedParameter(req.getParameter(0) ?? '');
     const connectionId = req.getHeader('x-connection-id');
     if (!connectionId) {
@@ -144,13 +145,13 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
   });
 
   const jwks = JSON.stringify(verifier.jwks);
-  app.get('/.well-known/jwks.json', (res) => {
+  getAndHead(app, '/.well-known/jwks.json', (res) => {
     send(res, { status: 200, body: jwks, cacheControl: 'public, max-age=300' });
   });
 
-  app.get('/health', (res) => send(res, json(200, { status: 'ok' })));
+  getAndHead(app, '/health', (res) => send(res, json(200, { status: 'ok' })));
 
-  app.get('/ready', (res) => {
+  getAndHead(app, '/ready', (res) => {
     const state: AbortState = { aborted: false };
     res.onAborted(() => {
       state.aborted = true;
@@ -163,7 +164,10 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
 
   app.any('/*', (res, req) => {
     if (deps.fallback) forwardToFallback(res, req, deps.fallback, options, (state, err) => fail(res, state, err));
-    else send(res, appErrorReply(new AppError('not_found', 'no such route'), newRequestId()));
+    else {
+      markIfHead(res, req);
+      send(res, appErrorReply(new AppError('not_found', 'no such route'), newRequestId()));
+    }
   });
 }
 

@@ -1,10 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type Generated } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
+import { ensurePrivateDir } from '../private-dir.ts';
 
 export interface UsersTable {
   id: string;
@@ -54,6 +54,7 @@ export function openDatabase(options: { url: string | undefined; dataDir: string
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   const dir = path.resolve(options.dataDir, 'pglite');
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDir(path.resolve(options.dataDir));
+  ensurePrivateDir(dir);
   return new Kysely<Database>({ dialect: new PGliteDialect(new PGlite(dir)) });
 }

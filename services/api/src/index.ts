@@ -56,6 +56,7 @@ export async function startApi(config: Config, deps: { log: Logger; db?: Db }, o
     version: VERSION,
     corsOrigins: config.CORS_ORIGINS,
     trustedProxies: config.TRUSTED_PROXIES,
+    docs: config.API_DOCS,
   });
   await app.ready();
   let port: number | undefined;

@@ -8,7 +8,13 @@ import type { FieldIssue } from './errors.ts';
 
 export const BCRYPT_MAX_BYTES = 72;
 
-export const emailSchema = z.string().trim().max(254).pipe(z.email({ message: 'must be an email address' }));
+/** RFC 5321 §4.5.3.1: at most 254 characters in all, and at most 64 before the `@`. */
+const MAX_LOCAL_PART = 64;
+export const emailSchema = z
+  .string()
+  .trim()
+  .max(254)
+  .pipe(z.email({ message: 'must be an email address' }).refine((email) => email.lastIndexOf('@') <= MAX_LOCAL_PART, `must have at most ${MAX_LOCAL_PART} characters before the @`));
 /** Login accepts any password length up to a sane bound; policy (min length, 72 bytes) is enforced at registration. */
 const passwordSchema = z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters');
 /**

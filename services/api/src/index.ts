@@ -40,7 +40,7 @@ export async function startApi(config: Config, deps: { log: Logger; db?: Db }, o
   await revocations.follow();
   const auth = new AccessTokenAuth(
     await loadVerificationKeys(config),
-    { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
+    { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, maxLifetimeS: config.ACCESS_TOKEN_TTL_S },
     new Set(config.ADMIN_USER_IDS),
     revocations,
   );

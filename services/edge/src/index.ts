@@ -43,6 +43,7 @@ export async function startEdge(
   const verifier = new TokenVerifier(await loadVerificationKeys(config), {
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    maxLifetimeS: config.ACCESS_TOKEN_TTL_S,
     cacheSize: config.VERIFY_CACHE_SIZE,
     revocations,
   });

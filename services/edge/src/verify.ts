@@ -28,7 +28,7 @@ export class TokenVerifier {
 
   constructor(
     private readonly keys: VerificationKeys,
-    private readonly options: { issuer: string; audience: string; cacheSize: number; revocations?: RevocationCheck },
+    private readonly options: { issuer: string; audience: string; maxLifetimeS: number; cacheSize: number; revocations?: RevocationCheck },
   ) {}
 
   get jwks(): VerificationKeys['jwks'] {

@@ -14,14 +14,21 @@ export interface AccessTokenClaims {
 export interface AccessTokenRules {
   issuer: string;
   audience: string;
+  /** ACCESS_TOKEN_TTL_S: no token may live longer (`exp - iat`), whoever signed it. */
+  maxLifetimeS: number;
 }
+
+/** Clocks of the signing worker and this process may differ this much (seconds). */
+const CLOCK_SKEW_S = 60;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const INVALID = () => new AppError('invalid_token', 'access token is invalid or expired');
 
 /**
  * Verifies an access token with public keys only. jose makes the checks: signature by the key named
  * in `kid` (unknown or missing kid fails), algorithm allowlist (RS256 only, so `none` and HS256
- * tokens fail), `iss`, `aud`, `exp`, `nbf`, and the claims we require. Every failure is the same
+ * tokens fail), `iss`, `aud`, `exp`, `nbf`, and the claims we require; then UUID ids and a lifetime
+ * within the configured one. Every failure is the same
  * `invalid_token`, so the answer tells an attacker nothing about which check failed.
  */
 export async function verifyAccessToken(token: string, keys: VerificationKeys, rules: AccessTokenRules): Promise<AccessTokenClaims> {
@@ -43,6 +50,10 @@ export async function verifyAccessToken(token: string, keys: VerificationKeys, r
   }
   const { sub, sid, exp, iat, jti } = payload;
   if (typeof sub !== 'string' || typeof sid !== 'string' || typeof exp !== 'number' || typeof iat !== 'number' || typeof jti !== 'string') throw INVALID();
+  // Ids are UUIDs (a user id, a session id): anything else never reaches a lookup as one.
+  if (!UUID.test(sub) || !UUID.test(sid)) throw INVALID();
+  // Lifetime: no longer than the configured one, and not issued in the future to stretch it.
+  if (exp - iat > rules.maxLifetimeS || iat > Date.now() / 1000 + CLOCK_SKEW_S) throw INVALID();
   return { sub, sid, exp, iat, jti };
 }
 

@@ -109,6 +109,11 @@ export const configSchema = z.object({
   CORS_ORIGINS: commaList(z.url({ protocol: /^https?$/ }).refine((v) => URL.canParse(v) && new URL(v).origin === v, 'must be an origin: scheme://host[:port], no path')),
   /** User ids (token `sub`) that may use the admin routes, such as GET /users/by-email/:email. */
   ADMIN_USER_IDS: commaList(z.uuid()),
+  /**
+   * The OpenAPI UI and document at /docs (account API): `on` or `off`. Not set: off in production,
+   * where a map of every route helps only an attacker, on elsewhere.
+   */
+  API_DOCS: z.enum(['on', 'off']).optional(),
   /** GET /users/check-email per client IP: tight, since it tells whether an account exists. */
   CHECK_EMAIL_PER_MINUTE: int(1, 100_000).default(10),
 
@@ -141,7 +146,7 @@ export const configSchema = z.object({
   MAIL_RETRY_MAX_MS: int(10, 3_600_000).default(60_000),
 });
 
-export type Config = z.infer<typeof configSchema> & { NODE_ID: string; PASSWORD_PREFETCH: number };
+export type Config = Omit<z.infer<typeof configSchema>, 'API_DOCS'> & { NODE_ID: string; PASSWORD_PREFETCH: number; API_DOCS: boolean };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -200,6 +205,8 @@ export function loadConfig(
     }
     // Links to localhost in a production mail lead nowhere: the public address must be said.
     if (target === 'mailer' && raw.PUBLIC_URL === undefined) problems.push('PUBLIC_URL: required in production (the https address users reach authgate at)');
+    // The embedded PGlite is for development: in production the password hashes live in PostgreSQL.
+    if (target === 'all' && !config.DATABASE_URL) problems.push('DATABASE_URL: required in production for the all-in-one role (the embedded database is for development)');
     if (config.BCRYPT_COST < 10) problems.push(`BCRYPT_COST: must be at least 10 in production (got ${config.BCRYPT_COST})`);
   }
   if (config.QUEUE_TYPE === 'classic' && config.QUEUE_DELIVERY_LIMIT > 2) {
@@ -212,6 +219,7 @@ export function loadConfig(
   return {
     ...config,
     NODE_ID: config.NODE_ID ?? newNodeId(),
+    API_DOCS: config.API_DOCS === undefined ? config.NODE_ENV !== 'production' : config.API_DOCS === 'on',
     // Enough bcrypt jobs in hand to keep every thread busy while the next ones arrive, no more:
     // a deep prefetch would let commands expire in this process instead of in the queue.
     PASSWORD_PREFETCH: config.PASSWORD_PREFETCH ?? config.UV_THREADPOOL_SIZE * 2,

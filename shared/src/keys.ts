@@ -1,8 +1,9 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync, linkSync, unlinkSync } from 'node:fs';
+import { readFileSync, writeFileSync, linkSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { Config } from './config.ts';
+import { ensurePrivateDir } from './private-dir.ts';
 
 export const SIGNING_ALG = 'RS256';
 
@@ -24,10 +25,11 @@ export interface VerificationKeys {
 function devPrivateKeyPem(dataDir: string): string {
   const dir = path.resolve(dataDir, 'keys');
   const file = path.join(dir, 'jwt-signing-key.pem');
+  ensurePrivateDir(path.resolve(dataDir));
+  ensurePrivateDir(dir);
   try {
     return readFileSync(file, 'utf8');
   } catch {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const tmp = `${file}.${process.pid}.tmp`;

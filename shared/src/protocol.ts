@@ -8,19 +8,33 @@ import type { FieldIssue } from './errors.ts';
 
 export const BCRYPT_MAX_BYTES = 72;
 
-export const emailSchema = z.string().trim().max(254).pipe(z.email({ message: 'must be an email address' }));
+/** RFC 5321 §4.5.3.1: at most 254 characters in all, and at most 64 before the `@`. */
+const MAX_LOCAL_PART = 64;
+export const emailSchema = z
+  .string()
+  .trim()
+  .max(254)
+  .pipe(z.email({ message: 'must be an email address' }).refine((email) => email.lastIndexOf('@') <= MAX_LOCAL_PART, `must have at most ${MAX_LOCAL_PART} characters before the @`));
 /** Login accepts any password length up to a sane bound; policy (min length, 72 bytes) is enforced at registration. */
 const passwordSchema = z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters');
-const tokenSchema = z.string().min(16, 'is too short').max(4096, 'is too long');
+/**
+ * Any string: a token's form is checked where the token is (the verifier, the worker), so that a
+ * malformed one is `invalid_token` like any other bad token, never `invalid_request` (docs/errors.md).
+ * Its length is bounded by the body and frame limits.
+ */
+const tokenSchema = z.string();
 
 export const registerBody = z.object({ email: emailSchema, password: passwordSchema });
+/** Chosen by the client, stable per browser or app install (docs/rest.md, login). */
+const deviceIdSchema = z.string().min(1).max(128);
 export const loginBody = z.object({
   email: emailSchema,
   password: passwordSchema,
-  deviceId: z.string().min(1).max(128).optional(),
+  deviceId: deviceIdSchema.optional(),
 });
-export const refreshBody = z.object({ refreshToken: tokenSchema });
-export const logoutBody = refreshBody;
+/** `deviceId`: the grace window for concurrent refreshes answers only the device that holds the session. */
+export const refreshBody = z.object({ refreshToken: tokenSchema, deviceId: deviceIdSchema.optional() });
+export const logoutBody = z.object({ refreshToken: tokenSchema });
 export const verifyBody = z.object({ accessToken: tokenSchema });
 
 export const sessionsListBody = z.object({});

@@ -171,6 +171,25 @@ describe('loadConfig', () => {
     loadConfig(without(PRODUCTION, 'DATABASE_URL'), 'edge', noFiles);
   });
 
+  test('issue 10: production refuses the all-in-one and the api roles without DATABASE_URL (no embedded database in production)', () => {
+    for (const target of ['all', 'api'] as const) {
+      const problems = configErrorOf(() => loadConfig(without(PRODUCTION, 'DATABASE_URL'), target, noFiles)).problems;
+      assert.ok(problems.some((p) => p.startsWith('DATABASE_URL:')), `${target}: ${problems.join('; ')}`);
+    }
+    assert.equal(loadConfig(PRODUCTION, 'all', noFiles).DATABASE_URL, PRODUCTION.DATABASE_URL);
+    // Development and tests keep the embedded database.
+    assert.equal(loadConfig({}, 'all', noFiles).DATABASE_URL, undefined);
+    assert.equal(loadConfig({ NODE_ENV: 'test' }, 'all', noFiles).DATABASE_URL, undefined);
+  });
+
+  test('issue 10: API_DOCS defaults to off in production and on elsewhere; on or off when set', () => {
+    assert.equal(loadConfig(PRODUCTION, 'all', noFiles).API_DOCS, false);
+    assert.equal(loadConfig({ ...PRODUCTION, API_DOCS: 'on' }, 'all', noFiles).API_DOCS, true);
+    assert.equal(loadConfig({}, 'all', noFiles).API_DOCS, true);
+    assert.equal(loadConfig({ API_DOCS: 'off' }, 'all', noFiles).API_DOCS, false);
+    assert.ok(configErrorOf(() => loadConfig({ API_DOCS: 'maybe' }, 'all', noFiles)).problems[0]!.startsWith('API_DOCS:'));
+  });
+
   test('production refuses BCRYPT_COST below 10; development allows it', () => {
     const error = configErrorOf(() => loadConfig({ ...PRODUCTION, BCRYPT_COST: '9' }, 'worker', noFiles));
     assert.ok(error.problems.some((p) => p.startsWith('BCRYPT_COST:')), error.problems.join('; '));

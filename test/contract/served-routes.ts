@@ -69,7 +69,9 @@ export function edgeRoutes(): ServedRoute[] {
   const app = recordingUwsApp(routes);
   registerWebSocket(app, inert, inert);
   registerRoutes(app, inert, inert);
-  return routes;
+  // HEAD of a GET route answers GET's headers without a body (docs/rest.md, conventions): one row, GET's.
+  const gets = new Set(routes.filter((r) => r.method === 'GET').map((r) => r.path));
+  return routes.filter((r) => !(r.method === 'HEAD' && gets.has(r.path)));
 }
 
 export interface ApiRoutes {
@@ -96,7 +98,7 @@ export async function apiRoutes(): Promise<ApiRoutes> {
   let app: FastifyInstance;
   try {
     const deps: AppDeps = { users: inert, auth: inert, checkEmailLimiter: inert, sessionEnding: inert, ready: inert, log: createLogger({ level: 'silent', name: 'contract-docs' }) };
-    app = await buildApp(deps, { version: 'contract-test', corsOrigins: [], trustedProxies: [] });
+    app = await buildApp(deps, { version: 'contract-test', corsOrigins: [], trustedProxies: [], docs: true });
   } finally {
     unsubscribe('fastify.initialization', onInit);
   }

@@ -33,6 +33,8 @@ export interface AppOptions {
   corsOrigins: readonly string[];
   /** Peers whose X-Forwarded-For decides request.ip (the nginx in front). */
   trustedProxies: readonly string[];
+  /** Serve the OpenAPI UI and document at /docs (API_DOCS; off in production unless turned on). */
+  docs: boolean;
 }
 
 /** The account API as a Fastify instance, ready to listen or to be injected into. */
@@ -58,7 +60,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
   });
   await registerSecurity(app, { corsOrigins: options.corsOrigins });
-  await registerDocs(app, options.version);
+  if (options.docs) await registerDocs(app, options.version);
   registerHealthRoutes(app, deps.ready);
   registerMeRoute(app, deps);
   registerUserRoutes(app, deps);

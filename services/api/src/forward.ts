@@ -16,6 +16,8 @@ export interface ForwardedReply {
   status: number;
   headers: Record<string, string | string[]>;
   body: Buffer;
+  /** HEAD only: the length GET's body has, as the API reported it (the body itself is empty). */
+  headContentLength?: number | undefined;
 }
 
 /** Framing belongs to the connection that carried the request, not to the request itself. */
@@ -44,6 +46,8 @@ export function forwarder(app: FastifyInstance): (request: ForwardedRequest) => 
       if (value === undefined || HOP_BY_HOP.has(name)) continue;
       out[name] = Array.isArray(value) ? value.map(String) : String(value);
     }
-    return { status: response.statusCode, headers: out, body: response.rawPayload };
+    const length = Number(response.headers['content-length']);
+    const headContentLength = method === 'HEAD' && Number.isSafeInteger(length) && length >= 0 ? length : undefined;
+    return { status: response.statusCode, headers: out, body: response.rawPayload, ...(headContentLength === undefined ? {} : { headContentLength }) };
   };
 }

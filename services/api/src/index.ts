@@ -36,7 +36,7 @@ export async function startApi(config: Config, deps: ApiDrivers & { log: Logger 
   await deps.revocations.follow();
   const auth = new AccessTokenAuth(
     await loadVerificationKeys(config),
-    { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
+    { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, maxLifetimeS: config.ACCESS_TOKEN_TTL_S },
     new Set(config.ADMIN_USER_IDS),
     deps.revocations,
   );
@@ -48,6 +48,7 @@ export async function startApi(config: Config, deps: ApiDrivers & { log: Logger 
     version: VERSION,
     corsOrigins: config.CORS_ORIGINS,
     trustedProxies: config.TRUSTED_PROXIES,
+    docs: config.API_DOCS,
   });
   await app.ready();
   let port: number | undefined;

@@ -97,6 +97,22 @@ describe('account API: GET /auth/me and the admin route', () => {
     assert.equal((await fx.request('/auth/me', bearer(other))).status, 200, 'another session of the same user stands');
   });
 
+  test('issue 10: a token living longer than ACCESS_TOKEN_TTL_S (exp - iat), or issued in the future, is refused', async () => {
+    const ttl = fx.config.ACCESS_TOKEN_TTL_S;
+    const sub = member.id;
+    assertInvalidToken(await fx.request('/auth/me', bearer(await fx.token({ sub, iat: now(), exp: now() + ttl + 60 }))), 'a lifetime past the configured one');
+    assertInvalidToken(await fx.request('/auth/me', bearer(await fx.token({ sub, iat: now() - 10, exp: now() + 86_400 * 365 }))), 'a year-long token');
+    assertInvalidToken(await fx.request('/auth/me', bearer(await fx.token({ sub, iat: now() + 3600, exp: now() + 3600 + ttl }))), 'issued an hour ahead');
+    assert.equal((await fx.request('/auth/me', bearer(await fx.token({ sub, iat: now(), exp: now() + ttl })))).status, 200, 'exactly the configured lifetime');
+  });
+
+  test('issue 10: a token whose sub (or sid) is not a UUID is 401 invalid_token, not 503', async () => {
+    for (const sub of ['admin', 'not-a-uuid', "1' OR '1'='1", '00000000-0000-0000-0000-00000000000g']) {
+      assertInvalidToken(await fx.request('/auth/me', bearer(await fx.token({ sub }))), `sub ${JSON.stringify(sub)}`);
+    }
+    assertInvalidToken(await fx.request('/auth/me', bearer(await fx.token({ sub: member.id, claims: { sid: 'session' } }))), 'sid not a UUID');
+  });
+
   test('a valid token whose user no longer exists: 401 invalid_token', async () => {
     assertInvalidToken(await fx.request('/auth/me', bearer(await fx.token({ sub: randomUUID() }))), 'unknown user');
   });

@@ -42,6 +42,7 @@ export async function startEdge(config: Config, deps: EdgeDrivers & { log: Logge
   const verifier = new TokenVerifier(await loadVerificationKeys(config), {
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    maxLifetimeS: config.ACCESS_TOKEN_TTL_S,
     cacheSize: config.VERIFY_CACHE_SIZE,
     revocations: deps.revocations,
   });

@@ -30,7 +30,7 @@ export class TokenVerifier {
 
   constructor(
     private readonly keys: VerificationKeys,
-    private readonly options: { issuer: string; audience: string; cacheSize: number; revocations?: RevocationCheck },
+    private readonly options: { issuer: string; audience: string; maxLifetimeS: number; cacheSize: number; revocations?: RevocationCheck },
   ) {}
 
   /** Whether the session was revoked (logout, reuse, a user's or an administrator's revoke). */

@@ -43,7 +43,7 @@ describe('TokenVerifier', () => {
     config = loadConfig({ DATA_DIR: tmp.dir, NODE_ENV: 'test' }, 'all');
     signing = await loadSigningKey(config);
     keys = await loadVerificationKeys(config);
-    verifier = new TokenVerifier(keys, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, cacheSize: 100 });
+    verifier = new TokenVerifier(keys, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, maxLifetimeS: config.ACCESS_TOKEN_TTL_S, cacheSize: 100 });
   });
 
   after(() => {
@@ -121,6 +121,21 @@ describe('TokenVerifier', () => {
     await verifier.verify(token);
   });
 
+  test('issue 10: with maxLifetimeS, a token living longer (exp - iat) or issued in the future is rejected', async () => {
+    const bounded = new TokenVerifier(keys, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, cacheSize: 0, maxLifetimeS: 900 });
+    await rejectsAsInvalidToken(bounded.verify(await sign({ iat: now(), exp: now() + 960 })), 'lifetime 960 s of 900');
+    await rejectsAsInvalidToken(bounded.verify(await sign({ iat: now() - 5, exp: now() + 86_400 * 365 })), 'a year-long token');
+    await rejectsAsInvalidToken(bounded.verify(await sign({ iat: now() + 3600, exp: now() + 4500 })), 'issued an hour ahead');
+    assert.ok(await bounded.verify(await sign({ iat: now(), exp: now() + 900 })), 'exactly the configured lifetime');
+  });
+
+  test('issue 10: a token whose sub or sid is not a UUID is rejected', async () => {
+    for (const sub of ['admin', 'not-a-uuid', '00000000-0000-0000-0000-00000000000g']) {
+      await rejectsAsInvalidToken(verifier.verify(await sign({ sub })), `sub ${sub}`);
+    }
+    await rejectsAsInvalidToken(verifier.verify(await sign({ claims: { sid: 'session' } })), 'sid not a UUID');
+  });
+
   test('a token signed by another RSA key is rejected, even under the right kid', async () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     await rejectsAsInvalidToken(verifier.verify(await sign({ key: privateKey })), 'foreign key');
@@ -169,7 +184,7 @@ describe('TokenVerifier', () => {
   });
 
   test('the cache is bounded: with cacheSize 2, the first of 3 tokens is evicted', async () => {
-    const small = new TokenVerifier(keys, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, cacheSize: 2 });
+    const small = new TokenVerifier(keys, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, maxLifetimeS: config.ACCESS_TOKEN_TTL_S, cacheSize: 2 });
     const tokens = [await sign(), await sign(), await sign()];
     for (const token of tokens) await small.verify(token);
     assert.equal(small.cached(tokens[0]!), undefined);
@@ -180,7 +195,7 @@ describe('TokenVerifier', () => {
   });
 
   test('cacheSize 0 caches nothing', async () => {
-    const none = new TokenVerifier(keys, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, cacheSize: 0 });
+    const none = new TokenVerifier(keys, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, maxLifetimeS: config.ACCESS_TOKEN_TTL_S, cacheSize: 0 });
     const token = await sign();
     await none.verify(token);
     assert.equal(none.cached(token), undefined);

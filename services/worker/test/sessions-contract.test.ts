@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { MemorySessionStore } from '@authgate/shared/sessions/memory-sessions';
 import { RedisSessionStore } from '@authgate/shared/sessions/redis-sessions';
-import type { NewSession, SessionStore } from '@authgate/shared/sessions/types';
+import type { NewSession, RotateRequest, SessionStore } from '@authgate/shared/sessions/types';
 import { newRefreshToken, parseRefreshToken } from '../src/tokens.ts';
 import { REDIS_URL, uniqueNamespace } from '../../../test/helpers/services.ts';
 
@@ -25,6 +25,12 @@ interface StoreDriver {
 function sessionContract(driver: StoreDriver): void {
   describe(`session store contract: ${driver.name}`, () => {
     let store: SessionStore;
+    const DEVICE = 'laptop';
+    const GRACE = { sealed: 'sealed-successor', graceMs: 5_000 };
+
+    /** One refresh: `extra` carries the presenting device and the grace successor. */
+    const rotate = (sid: string, presentedHash: string, nextHash: string, extra: Partial<RotateRequest> = {}) =>
+      store.rotate({ sid, presentedHash, nextHash, ttlMs: TTL_MS, ...extra });
 
     before(async () => {
       store = await driver.open();
@@ -41,7 +47,7 @@ function sessionContract(driver: StoreDriver): void {
     test('create then rotate with the current hash: rotated, with the userId and email', async () => {
       const session = newSession();
       await store.create(session, TTL_MS);
-      const outcome = await store.rotate(session.sid, session.refreshHash, randomHash(), TTL_MS);
+      const outcome = await rotate(session.sid, session.refreshHash, randomHash());
       assert.deepEqual(outcome, { status: 'rotated', userId: session.userId, email: session.email });
     });
 
@@ -51,7 +57,7 @@ function sessionContract(driver: StoreDriver): void {
       let current = session.refreshHash;
       for (let i = 0; i < 5; i++) {
         const next = randomHash();
-        const outcome = await store.rotate(session.sid, current, next, TTL_MS);
+        const outcome = await rotate(session.sid, current, next, { deviceId: DEVICE, successor: GRACE });
         assert.equal(outcome.status, 'rotated', `rotation ${i}`);
         current = next;
       }
@@ -61,14 +67,14 @@ function sessionContract(driver: StoreDriver): void {
       const session = newSession();
       await store.create(session, TTL_MS);
       const second = randomHash();
-      assert.equal((await store.rotate(session.sid, session.refreshHash, second, TTL_MS)).status, 'rotated');
+      assert.equal((await rotate(session.sid, session.refreshHash, second)).status, 'rotated');
 
-      const reuse = await store.rotate(session.sid, session.refreshHash, randomHash(), TTL_MS);
+      const reuse = await rotate(session.sid, session.refreshHash, randomHash());
       assert.deepEqual(reuse, { status: 'reused', userId: session.userId });
 
       // The whole family is revoked: the newest hash no longer works either.
-      assert.deepEqual(await store.rotate(session.sid, second, randomHash(), TTL_MS), { status: 'unknown' });
-      assert.equal(await store.revoke(session.sid, second), false);
+      assert.deepEqual(await rotate(session.sid, second, randomHash()), { status: 'unknown' });
+      assert.deepEqual(await store.revoke(session.sid, second), { status: 'unknown' });
     });
 
     test('an older replaced hash (not only the last one) is detected as reuse', async () => {
@@ -76,22 +82,24 @@ function sessionContract(driver: StoreDriver): void {
       await store.create(session, TTL_MS);
       const second = randomHash();
       const third = randomHash();
-      assert.equal((await store.rotate(session.sid, session.refreshHash, second, TTL_MS)).status, 'rotated');
-      assert.equal((await store.rotate(session.sid, second, third, TTL_MS)).status, 'rotated');
-      assert.equal((await store.rotate(session.sid, session.refreshHash, randomHash(), TTL_MS)).status, 'reused');
-      assert.equal((await store.rotate(session.sid, third, randomHash(), TTL_MS)).status, 'unknown');
+      assert.equal((await rotate(session.sid, session.refreshHash, second)).status, 'rotated');
+      assert.equal((await rotate(session.sid, second, third)).status, 'rotated');
+      assert.equal((await rotate(session.sid, session.refreshHash, randomHash())).status, 'reused');
+      assert.equal((await rotate(session.sid, third, randomHash())).status, 'unknown');
     });
 
     test('an unrelated hash for an existing session: unknown, and the session is NOT revoked', async () => {
       const session = newSession();
       await store.create(session, TTL_MS);
-      assert.deepEqual(await store.rotate(session.sid, randomHash(), randomHash(), TTL_MS), { status: 'unknown' });
-      const outcome = await store.rotate(session.sid, session.refreshHash, randomHash(), TTL_MS);
+      assert.deepEqual(await rotate(session.sid, randomHash(), randomHash()), { status: 'unknown' });
+      assert.deepEqual(await store.revoke(session.sid, randomHash()), { status: 'unknown' });
+      const outcome = await rotate(session.sid, session.refreshHash, randomHash());
       assert.deepEqual(outcome, { status: 'rotated', userId: session.userId, email: session.email });
     });
 
     test('a session id that was never created: unknown', async () => {
-      assert.deepEqual(await store.rotate(randomUUID(), randomHash(), randomHash(), TTL_MS), { status: 'unknown' });
+      assert.deepEqual(await rotate(randomUUID(), randomHash(), randomHash()), { status: 'unknown' });
+      assert.deepEqual(await store.revoke(randomUUID(), randomHash()), { status: 'unknown' });
     });
 
     test('sessions are independent: a hash of one session does nothing to another', async () => {
@@ -99,25 +107,18 @@ function sessionContract(driver: StoreDriver): void {
       const b = newSession();
       await store.create(a, TTL_MS);
       await store.create(b, TTL_MS);
-      assert.deepEqual(await store.rotate(b.sid, a.refreshHash, randomHash(), TTL_MS), { status: 'unknown' });
-      assert.equal(await store.revoke(b.sid, a.refreshHash), false);
-      assert.equal((await store.rotate(a.sid, a.refreshHash, randomHash(), TTL_MS)).status, 'rotated');
-      assert.equal((await store.rotate(b.sid, b.refreshHash, randomHash(), TTL_MS)).status, 'rotated');
+      assert.deepEqual(await rotate(b.sid, a.refreshHash, randomHash()), { status: 'unknown' });
+      assert.deepEqual(await store.revoke(b.sid, a.refreshHash), { status: 'unknown' });
+      assert.equal((await rotate(a.sid, a.refreshHash, randomHash())).status, 'rotated');
+      assert.equal((await rotate(b.sid, b.refreshHash, randomHash())).status, 'rotated');
     });
 
-    test('revoke with the current hash: true, then rotate gives unknown', async () => {
+    test('revoke with the current hash: revoked, then rotate gives unknown', async () => {
       const session = newSession();
       await store.create(session, TTL_MS);
-      assert.equal(await store.revoke(session.sid, session.refreshHash), true);
-      assert.deepEqual(await store.rotate(session.sid, session.refreshHash, randomHash(), TTL_MS), { status: 'unknown' });
-      assert.equal(await store.revoke(session.sid, session.refreshHash), false, 'revoked twice');
-    });
-
-    test('revoke with a wrong hash: false, and the session lives on', async () => {
-      const session = newSession();
-      await store.create(session, TTL_MS);
-      assert.equal(await store.revoke(session.sid, randomHash()), false);
-      assert.equal((await store.rotate(session.sid, session.refreshHash, randomHash(), TTL_MS)).status, 'rotated');
+      assert.deepEqual(await store.revoke(session.sid, session.refreshHash), { status: 'revoked', userId: session.userId });
+      assert.deepEqual(await rotate(session.sid, session.refreshHash, randomHash()), { status: 'unknown' });
+      assert.deepEqual(await store.revoke(session.sid, session.refreshHash), { status: 'unknown' }, 'revoked twice');
     });
 
     test('peek: the owner of a live session; undefined for an unknown or revoked one', async () => {
@@ -125,58 +126,121 @@ function sessionContract(driver: StoreDriver): void {
       await store.create(session, TTL_MS);
       assert.deepEqual(await store.peek(session.sid), { userId: session.userId, email: session.email });
       assert.equal(await store.peek(randomUUID()), undefined);
-      assert.equal(await store.revoke(session.sid, session.refreshHash), true);
+      assert.equal((await store.revoke(session.sid, session.refreshHash)).status, 'revoked');
       assert.equal(await store.peek(session.sid), undefined);
     });
 
-    test('a replaced hash within the grace window: grace, with the kept successor, and the session lives on', async () => {
-      const session = newSession();
+    test('grace: the session\'s own device presenting the token replaced last, while its successor is unused, gets the kept successor; the session lives on', async () => {
+      const session = { ...newSession(), deviceId: DEVICE };
       await store.create(session, TTL_MS);
       const second = randomHash();
-      const rotated = await store.rotate(session.sid, session.refreshHash, second, TTL_MS, { sealed: 'sealed-successor', graceMs: 5_000 });
-      assert.equal(rotated.status, 'rotated');
+      assert.equal((await rotate(session.sid, session.refreshHash, second, { deviceId: DEVICE, successor: GRACE })).status, 'rotated');
       for (let i = 0; i < 3; i++) {
-        assert.deepEqual(await store.rotate(session.sid, session.refreshHash, randomHash(), TTL_MS), { status: 'grace', userId: session.userId, sealed: 'sealed-successor' });
+        assert.deepEqual(await rotate(session.sid, session.refreshHash, randomHash(), { deviceId: DEVICE }), { status: 'grace', userId: session.userId, email: session.email, sealed: GRACE.sealed });
       }
-      assert.equal((await store.rotate(session.sid, second, randomHash(), TTL_MS)).status, 'rotated', 'the successor is still current');
+      assert.equal((await rotate(session.sid, second, randomHash(), { deviceId: DEVICE })).status, 'rotated', 'the successor is still current');
+    });
+
+    test('attack: a→b, b→c, then a within the grace window, from the session\'s own device: reused (the successor b was used), and the family is gone', async () => {
+      const session = { ...newSession(), deviceId: DEVICE };
+      await store.create(session, TTL_MS);
+      const b = randomHash();
+      const c = randomHash();
+      assert.equal((await rotate(session.sid, session.refreshHash, b, { deviceId: DEVICE, successor: GRACE })).status, 'rotated');
+      assert.equal((await rotate(session.sid, b, c, { deviceId: DEVICE, successor: { sealed: 'sealed-c', graceMs: 5_000 } })).status, 'rotated');
+      assert.deepEqual(await rotate(session.sid, session.refreshHash, randomHash(), { deviceId: DEVICE }), { status: 'reused', userId: session.userId });
+      assert.deepEqual(await rotate(session.sid, b, randomHash(), { deviceId: DEVICE }), { status: 'unknown' }, 'b no longer gets c');
+      assert.deepEqual(await rotate(session.sid, c, randomHash(), { deviceId: DEVICE }), { status: 'unknown' }, 'c no longer rotates');
+    });
+
+    test('attack: a replaced token within the grace window from another device, or from none: reused, and the family is gone', async () => {
+      for (const thief of ['phone-of-thief', undefined]) {
+        const session = { ...newSession(), deviceId: DEVICE };
+        await store.create(session, TTL_MS);
+        const second = randomHash();
+        assert.equal((await rotate(session.sid, session.refreshHash, second, { deviceId: DEVICE, successor: GRACE })).status, 'rotated');
+        assert.deepEqual(await rotate(session.sid, session.refreshHash, randomHash(), { deviceId: thief }), { status: 'reused', userId: session.userId }, `device ${thief}`);
+        assert.deepEqual(await rotate(session.sid, second, randomHash(), { deviceId: DEVICE }), { status: 'unknown' });
+      }
+    });
+
+    test('attack: a session signed in without a device gets no grace, whatever device the replay names', async () => {
+      const session = newSession();
+      await store.create(session, TTL_MS);
+      assert.equal((await rotate(session.sid, session.refreshHash, randomHash(), { successor: GRACE })).status, 'rotated');
+      assert.deepEqual(await rotate(session.sid, session.refreshHash, randomHash(), { deviceId: '' }), { status: 'reused', userId: session.userId });
     });
 
     test('a replaced hash after the grace window: reused, and the session is gone', async () => {
-      const session = newSession();
+      const session = { ...newSession(), deviceId: DEVICE };
       await store.create(session, TTL_MS);
       const second = randomHash();
-      await store.rotate(session.sid, session.refreshHash, second, TTL_MS, { sealed: 'sealed', graceMs: 100 });
+      await rotate(session.sid, session.refreshHash, second, { deviceId: DEVICE, successor: { sealed: 'sealed', graceMs: 100 } });
       await new Promise((r) => setTimeout(r, 150));
-      assert.deepEqual(await store.rotate(session.sid, session.refreshHash, randomHash(), TTL_MS), { status: 'reused', userId: session.userId });
-      assert.deepEqual(await store.rotate(session.sid, second, randomHash(), TTL_MS), { status: 'unknown' });
+      assert.deepEqual(await rotate(session.sid, session.refreshHash, randomHash(), { deviceId: DEVICE }), { status: 'reused', userId: session.userId });
+      assert.deepEqual(await rotate(session.sid, second, randomHash()), { status: 'unknown' });
     });
 
-    test('with no grace window, an immediate replay is a reuse', async () => {
-      const session = newSession();
+    test('with no grace window, an immediate replay by the session\'s device is a reuse', async () => {
+      const session = { ...newSession(), deviceId: DEVICE };
       await store.create(session, TTL_MS);
-      await store.rotate(session.sid, session.refreshHash, randomHash(), TTL_MS, { sealed: 'sealed', graceMs: 0 });
-      assert.equal((await store.rotate(session.sid, session.refreshHash, randomHash(), TTL_MS)).status, 'reused');
+      await rotate(session.sid, session.refreshHash, randomHash(), { deviceId: DEVICE, successor: { sealed: 'sealed', graceMs: 0 } });
+      assert.equal((await rotate(session.sid, session.refreshHash, randomHash(), { deviceId: DEVICE })).status, 'reused');
     });
 
-    test('revoke drops the kept successor too', async () => {
-      const session = newSession();
-      await store.create(session, TTL_MS);
-      const second = randomHash();
-      await store.rotate(session.sid, session.refreshHash, second, TTL_MS, { sealed: 'sealed', graceMs: 5_000 });
-      assert.equal(await store.revoke(session.sid, second), true);
-      assert.deepEqual(await store.rotate(session.sid, session.refreshHash, randomHash(), TTL_MS), { status: 'unknown' });
-    });
-
-    test('revoke with a replaced (no longer current) hash: false', async () => {
-      const session = newSession();
+    test('revoke (logout) with the current hash drops the kept successor too', async () => {
+      const session = { ...newSession(), deviceId: DEVICE };
       await store.create(session, TTL_MS);
       const second = randomHash();
-      assert.equal((await store.rotate(session.sid, session.refreshHash, second, TTL_MS)).status, 'rotated');
-      assert.equal(await store.revoke(session.sid, session.refreshHash), false);
-      assert.equal(await store.revoke(session.sid, second), true);
+      await rotate(session.sid, session.refreshHash, second, { deviceId: DEVICE, successor: GRACE });
+      assert.equal((await store.revoke(session.sid, second)).status, 'revoked');
+      assert.deepEqual(await rotate(session.sid, session.refreshHash, randomHash(), { deviceId: DEVICE }), { status: 'unknown' });
+    });
+
+    test('attack: revoke (logout) with a replaced hash is a reuse: the whole family is gone', async () => {
+      const session = { ...newSession(), deviceId: DEVICE };
+      await store.create(session, TTL_MS);
+      const second = randomHash();
+      assert.equal((await rotate(session.sid, session.refreshHash, second, { deviceId: DEVICE, successor: GRACE })).status, 'rotated');
+      assert.deepEqual(await store.revoke(session.sid, session.refreshHash), { status: 'reused', userId: session.userId });
+      assert.deepEqual(await rotate(session.sid, second, randomHash(), { deviceId: DEVICE }), { status: 'unknown' });
+      assert.equal(await store.peek(session.sid), undefined);
+    });
+
+    test('attack: the first token of a long chain (200 rotations) is still recognised as reuse', async () => {
+      const session = newSession();
+      await store.create(session, TTL_MS);
+      let current = session.refreshHash;
+      for (let i = 0; i < 200; i++) {
+        const next = randomHash();
+        assert.equal((await rotate(session.sid, current, next)).status, 'rotated');
+        current = next;
+      }
+      assert.deepEqual(await rotate(session.sid, session.refreshHash, randomHash()), { status: 'reused', userId: session.userId });
     });
   });
 }
+
+/** The replaced-hash history is bounded: past `kept` entries, the oldest is forgotten (unknown, not reuse). */
+function historyBound(name: string, open: (kept: number) => Promise<SessionStore>): void {
+  test(`${name}: the replaced-hash history keeps the newest ${HISTORY_KEPT} and forgets older ones`, async () => {
+    const store = await open(HISTORY_KEPT);
+    const session = newSession();
+    await store.create(session, TTL_MS);
+    const chain = [session.refreshHash];
+    for (let i = 0; i < HISTORY_KEPT + 2; i++) {
+      const next = randomHash();
+      assert.equal((await store.rotate({ sid: session.sid, presentedHash: chain.at(-1)!, nextHash: next, ttlMs: TTL_MS })).status, 'rotated');
+      chain.push(next);
+    }
+    // chain[0] and chain[1] fell out of the history; chain[2] is the oldest kept.
+    assert.deepEqual(await store.rotate({ sid: session.sid, presentedHash: chain[0]!, nextHash: randomHash(), ttlMs: TTL_MS }), { status: 'unknown' });
+    assert.equal((await store.rotate({ sid: session.sid, presentedHash: chain[2]!, nextHash: randomHash(), ttlMs: TTL_MS })).status, 'reused');
+    await store.close();
+  });
+}
+
+const HISTORY_KEPT = 5;
 
 function memoryDriver(): StoreDriver {
   let store: MemorySessionStore | undefined;
@@ -216,6 +280,21 @@ function redisDriver(): StoreDriver {
 
 sessionContract(memoryDriver());
 sessionContract(redisDriver());
+
+describe('session store history bound', () => {
+  const namespace = uniqueNamespace('sessions-bound');
+  historyBound('MemorySessionStore', async (kept) => new MemorySessionStore(kept));
+  historyBound('RedisSessionStore', async (kept) => new RedisSessionStore(new Redis(REDIS_URL), namespace, kept));
+  after(async () => {
+    const admin = new Redis(REDIS_URL);
+    try {
+      const keys = await admin.keys(`${namespace}:*`);
+      if (keys.length > 0) await admin.del(...keys);
+    } finally {
+      await admin.quit();
+    }
+  });
+});
 
 describe('refresh tokens', () => {
   test('newRefreshToken / parseRefreshToken round trip', () => {

@@ -155,8 +155,9 @@ export class AuthgateSocket {
   login(email: string, password: string, deviceId?: string) {
     return this.request<TokenPairData>('login', { email, password, ...(deviceId ? { deviceId } : {}) });
   }
-  refresh(refreshToken: string) {
-    return this.request<TokenPairData>('refresh', { refreshToken });
+  /** `deviceId`: the one the session signed in with, so that a concurrent refresh gets the grace. */
+  refresh(refreshToken: string, deviceId?: string) {
+    return this.request<TokenPairData>('refresh', { refreshToken, ...(deviceId ? { deviceId } : {}) });
   }
   logout(refreshToken: string) {
     return this.request('logout', { refreshToken });

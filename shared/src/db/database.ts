@@ -1,10 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type Generated } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
+import { ensurePrivateDir } from '../private-dir.ts';
 
 export interface UsersTable {
   id: string;
@@ -55,6 +55,7 @@ export function openPostgres(options: { url: string; poolSize: number; log: Logg
 /** An embedded PGlite kept in `dataDir`/pglite, so the all-in-one shape needs no database server. */
 export function openPglite(dataDir: string): Db {
   const dir = path.resolve(dataDir, 'pglite');
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDir(path.resolve(dataDir));
+  ensurePrivateDir(dir);
   return new Kysely<Database>({ dialect: new PGliteDialect(new PGlite(dir)) });
 }

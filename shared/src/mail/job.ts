@@ -4,7 +4,7 @@ import { z } from 'zod';
 export const MAIL_KINDS = ['verify_email', 'password_reset', 'device_code', 'password_changed', 'new_sign_in', 'refresh_reuse'] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
 
-/** An email token as API.md issues it: ≥ 256 random bits, base64url (43 characters or more). */
+/** An email token as the email flows issue it: ≥ 256 random bits, base64url (43 characters or more). */
 const linkToken = z.string().regex(/^[A-Za-z0-9_-]{43,256}$/, 'must be a base64url token of at least 256 bits');
 const code = z.string().regex(/^[0-9]{6,10}$/, 'must be 6-10 digits');
 /** Where and from what an action came, shown to the user in security notices. Free text: escaped when rendered. */

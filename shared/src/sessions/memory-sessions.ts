@@ -1,13 +1,16 @@
-import type { GraceSuccessor, NewSession, RotateOutcome, SessionStore } from './types.ts';
+import type { NewSession, RevokeOutcome, RotateOutcome, RotateRequest, SessionStore } from './types.ts';
 import { REPLACED_HASHES_KEPT } from './types.ts';
 
 interface Entry {
   userId: string;
   email: string;
+  /** Empty when the login named no device: such a session gets no grace at all. */
+  device: string;
   current: string;
-  replaced: string[];
-  /** Sealed successors of tokens replaced within the grace window, by the replaced token's hash. */
-  grace: Map<string, { sealed: string; until: number }>;
+  /** Replaced hashes and when each was replaced, oldest first (a Map keeps insertion order). */
+  replaced: Map<string, number>;
+  /** The successor of the token replaced last, while it is unused (it is dropped when `current` moves on). */
+  grace?: { replacedHash: string; sealed: string; until: number } | undefined;
   expiresAt: number;
 }
 
@@ -15,6 +18,8 @@ interface Entry {
 export class MemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, Entry>();
   private readonly sweeper = setInterval(() => this.sweep(), 60_000).unref();
+
+  constructor(private readonly replacedKept = REPLACED_HASHES_KEPT) {}
 
   private sweep(): void {
     const now = Date.now();
@@ -30,7 +35,7 @@ export class MemorySessionStore implements SessionStore {
 
   async create(session: NewSession, ttlMs: number): Promise<void> {
     this.sessions.set(session.sid, {
-      userId: session.userId, email: session.email, current: session.refreshHash, replaced: [], grace: new Map(), expiresAt: Date.now() + ttlMs,
+      userId: session.userId, email: session.email, device: session.deviceId ?? '', current: session.refreshHash, replaced: new Map(), expiresAt: Date.now() + ttlMs,
     });
   }
 
@@ -39,33 +44,55 @@ export class MemorySessionStore implements SessionStore {
     return entry && { userId: entry.userId, email: entry.email };
   }
 
-  async rotate(sid: string, presentedHash: string, nextHash: string, ttlMs: number, successor?: GraceSuccessor): Promise<RotateOutcome> {
+  async rotate(request: RotateRequest): Promise<RotateOutcome> {
+    const { sid, presentedHash, nextHash, ttlMs, deviceId, successor } = request;
     const entry = this.live(sid);
     if (!entry) return { status: 'unknown' };
     const now = Date.now();
     if (entry.current === presentedHash) {
-      entry.replaced.unshift(presentedHash);
-      entry.replaced.length = Math.min(entry.replaced.length, REPLACED_HASHES_KEPT);
+      this.remember(entry, presentedHash, now, ttlMs);
       entry.current = nextHash;
       entry.expiresAt = now + ttlMs;
-      for (const [hash, kept] of entry.grace) if (kept.until <= now) entry.grace.delete(hash);
-      if (successor && successor.graceMs > 0) entry.grace.set(presentedHash, { sealed: successor.sealed, until: now + successor.graceMs });
+      // A grace successor only for a session bound to a device; the previous one is gone either way,
+      // since its successor has now been used.
+      entry.grace = successor && successor.graceMs > 0 && entry.device !== ''
+        ? { replacedHash: presentedHash, sealed: successor.sealed, until: now + successor.graceMs }
+        : undefined;
       return { status: 'rotated', userId: entry.userId, email: entry.email };
     }
-    const kept = entry.grace.get(presentedHash);
-    if (kept && kept.until > now) return { status: 'grace', userId: entry.userId, sealed: kept.sealed };
-    if (entry.replaced.includes(presentedHash)) {
+    const grace = entry.grace;
+    // Check: the token replaced last, its successor unused, within the window, by the session's device.
+    if (grace && grace.replacedHash === presentedHash && grace.until > now && entry.device !== '' && deviceId === entry.device) {
+      return { status: 'grace', userId: entry.userId, email: entry.email, sealed: grace.sealed };
+    }
+    if (entry.replaced.has(presentedHash)) {
       this.sessions.delete(sid);
       return { status: 'reused', userId: entry.userId };
     }
     return { status: 'unknown' };
   }
 
-  async revoke(sid: string, presentedHash: string): Promise<boolean> {
+  /** Keeps a replaced hash for a refresh token's lifetime, at most `replacedKept` of them. */
+  private remember(entry: Entry, hash: string, now: number, ttlMs: number): void {
+    entry.replaced.set(hash, now);
+    for (const [old, at] of entry.replaced) {
+      if (at > now - ttlMs && entry.replaced.size <= this.replacedKept) break;
+      entry.replaced.delete(old);
+    }
+  }
+
+  async revoke(sid: string, presentedHash: string): Promise<RevokeOutcome> {
     const entry = this.live(sid);
-    if (!entry || entry.current !== presentedHash) return false;
-    this.sessions.delete(sid);
-    return true;
+    if (!entry) return { status: 'unknown' };
+    if (entry.current === presentedHash) {
+      this.sessions.delete(sid);
+      return { status: 'revoked', userId: entry.userId };
+    }
+    if (entry.replaced.has(presentedHash)) {
+      this.sessions.delete(sid);
+      return { status: 'reused', userId: entry.userId };
+    }
+    return { status: 'unknown' };
   }
 
   async end(sid: string): Promise<void> {

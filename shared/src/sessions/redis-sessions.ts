@@ -1,69 +1,75 @@
 import type { Redis } from 'ioredis';
-import type { GraceSuccessor, NewSession, RotateOutcome, SessionStore } from './types.ts';
+import type { NewSession, RevokeOutcome, RotateOutcome, RotateRequest, SessionStore } from './types.ts';
 import { REPLACED_HASHES_KEPT } from './types.ts';
 
 // The keys of a session share the `{sid}` hash tag, so each script touches one Redis Cluster slot:
-// KEYS[1] the session hash, KEYS[2] the list of replaced hashes, KEYS[3] the grace hash, whose fields
-// are replaced hashes and values `<until ms>|<sealed successor>`.
+// KEYS[1] the session hash (uid, email, device, cur, and the grace successor: gprev = the hash it
+// replaced, guntil, gsealed), KEYS[2] the sorted set of replaced hashes scored by when each was replaced.
+// One script decides a whole refresh, so two refreshes of one family can never interleave.
+//
+// ARGV: 1 presented hash, 2 next hash, 3 ttl ms, 4 now ms, 5 replaced hashes kept, 6 sealed successor,
+// 7 grace ms, 8 the presenting device ('' for none).
 const ROTATE = `
-local s = redis.call('HMGET', KEYS[1], 'cur', 'uid', 'email')
-local cur = s[1]
+local s = redis.call('HMGET', KEYS[1], 'cur', 'uid', 'email', 'device', 'gprev', 'guntil', 'gsealed')
+local cur, device = s[1], s[4] or ''
 if not cur then return {'unknown'} end
+local now = tonumber(ARGV[4])
 if cur == ARGV[1] then
   redis.call('HSET', KEYS[1], 'cur', ARGV[2], 'rotatedAt', ARGV[4])
-  redis.call('LPUSH', KEYS[2], ARGV[1])
-  redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[5]) - 1)
+  local grace = tonumber(ARGV[7])
+  if grace > 0 and device ~= '' and ARGV[6] ~= '' then
+    redis.call('HSET', KEYS[1], 'gprev', ARGV[1], 'guntil', now + grace, 'gsealed', ARGV[6])
+  else
+    redis.call('HDEL', KEYS[1], 'gprev', 'guntil', 'gsealed')
+  end
+  redis.call('ZADD', KEYS[2], now, ARGV[1])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - tonumber(ARGV[3])))
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[5]) - 1)
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
-  local grace = tonumber(ARGV[7])
-  local kept = redis.call('HGETALL', KEYS[3])
-  for i = 1, #kept, 2 do
-    local bar = string.find(kept[i + 1], '|', 1, true)
-    if tonumber(string.sub(kept[i + 1], 1, bar - 1)) <= tonumber(ARGV[4]) then redis.call('HDEL', KEYS[3], kept[i]) end
-  end
-  if grace > 0 then
-    redis.call('HSET', KEYS[3], ARGV[1], (tonumber(ARGV[4]) + grace) .. '|' .. ARGV[6])
-    redis.call('PEXPIRE', KEYS[3], grace)
-  end
   return {'rotated', s[2], s[3]}
 end
-local kept = redis.call('HGET', KEYS[3], ARGV[1])
-if kept then
-  local bar = string.find(kept, '|', 1, true)
-  if tonumber(string.sub(kept, 1, bar - 1)) > tonumber(ARGV[4]) then
-    return {'grace', s[2], string.sub(kept, bar + 1)}
-  end
+if s[5] == ARGV[1] and tonumber(s[6] or '0') > now and device ~= '' and device == ARGV[8] then
+  return {'grace', s[2], s[3], s[7]}
 end
-if redis.call('LPOS', KEYS[2], ARGV[1]) then
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+if redis.call('ZSCORE', KEYS[2], ARGV[1]) then
+  redis.call('DEL', KEYS[1], KEYS[2])
   return {'reused', s[2]}
 end
 return {'unknown'}`;
 
+// Logout. ARGV: 1 presented hash. The current token ends the session; a replaced one is a reuse and
+// ends it too.
 const REVOKE = `
-if redis.call('HGET', KEYS[1], 'cur') == ARGV[1] then
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-  return 1
+local s = redis.call('HMGET', KEYS[1], 'cur', 'uid')
+if not s[1] then return {'unknown'} end
+if s[1] == ARGV[1] then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return {'revoked', s[2]}
 end
-return 0`;
+if redis.call('ZSCORE', KEYS[2], ARGV[1]) then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return {'reused', s[2]}
+end
+return {'unknown'}`;
 
-type Script = (k1: string, k2: string, k3: string, ...args: (string | number)[]) => Promise<unknown>;
+type Script = (k1: string, k2: string, ...args: (string | number)[]) => Promise<unknown>;
 
 export class RedisSessionStore implements SessionStore {
   private readonly rotateScript: Script;
   private readonly revokeScript: Script;
 
-  constructor(private readonly redis: Redis, private readonly namespace: string) {
-    redis.defineCommand('authgateRotate', { numberOfKeys: 3, lua: ROTATE });
-    redis.defineCommand('authgateRevoke', { numberOfKeys: 3, lua: REVOKE });
-    const commands = redis as unknown as { authgateRotate: Script; authgateRevoke: Script };
-    this.rotateScript = commands.authgateRotate.bind(redis);
-    this.revokeScript = commands.authgateRevoke.bind(redis);
+  constructor(private readonly redis: Redis, private readonly namespace: string, private readonly replacedKept = REPLACED_HASHES_KEPT) {
+    redis.defineCommand('authgateRotateV2', { numberOfKeys: 2, lua: ROTATE });
+    redis.defineCommand('authgateRevokeV2', { numberOfKeys: 2, lua: REVOKE });
+    const commands = redis as unknown as { authgateRotateV2: Script; authgateRevokeV2: Script };
+    this.rotateScript = commands.authgateRotateV2.bind(redis);
+    this.revokeScript = commands.authgateRevokeV2.bind(redis);
   }
 
-  private keys(sid: string): [string, string, string] {
+  private keys(sid: string): [string, string] {
     const base = `${this.namespace}:sess:{${sid}}`;
-    return [base, `${base}:replaced`, `${base}:grace`];
+    return [base, `${base}:replaced`];
   }
 
   async create(session: NewSession, ttlMs: number): Promise<void> {
@@ -80,18 +86,21 @@ export class RedisSessionStore implements SessionStore {
     return userId && email ? { userId, email } : undefined;
   }
 
-  async rotate(sid: string, presentedHash: string, nextHash: string, ttlMs: number, successor?: GraceSuccessor): Promise<RotateOutcome> {
-    const [status, a, b] = (await this.rotateScript(
-      ...this.keys(sid), presentedHash, nextHash, ttlMs, Date.now(), REPLACED_HASHES_KEPT, successor?.sealed ?? '', successor?.graceMs ?? 0,
+  async rotate(request: RotateRequest): Promise<RotateOutcome> {
+    const { sid, presentedHash, nextHash, ttlMs, deviceId, successor } = request;
+    const [status, a, b, c] = (await this.rotateScript(
+      ...this.keys(sid), presentedHash, nextHash, ttlMs, Date.now(), this.replacedKept, successor?.sealed ?? '', successor?.graceMs ?? 0, deviceId ?? '',
     )) as string[];
     if (status === 'rotated') return { status, userId: a!, email: b! };
-    if (status === 'grace') return { status, userId: a!, sealed: b! };
+    if (status === 'grace') return { status, userId: a!, email: b!, sealed: c! };
     if (status === 'reused') return { status, userId: a! };
     return { status: 'unknown' };
   }
 
-  async revoke(sid: string, presentedHash: string): Promise<boolean> {
-    return (await this.revokeScript(...this.keys(sid), presentedHash)) === 1;
+  async revoke(sid: string, presentedHash: string): Promise<RevokeOutcome> {
+    const [status, userId] = (await this.revokeScript(...this.keys(sid), presentedHash)) as string[];
+    if (status === 'revoked' || status === 'reused') return { status, userId: userId! };
+    return { status: 'unknown' };
   }
 
   async end(sid: string): Promise<void> {

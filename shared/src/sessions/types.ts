@@ -2,11 +2,23 @@ export interface NewSession {
   sid: string;
   userId: string;
   email: string;
+  /** The device that signed in (login's deviceId): the only one a grace replay is ever answered for. */
   deviceId?: string | undefined;
   refreshHash: string;
 }
 
-/** The successor pair of a rotation, sealed (successor.ts), kept for a concurrent refresh of the same token. */
+/** One refresh: the presented token's hash, its successor's, and who presents it. */
+export interface RotateRequest {
+  sid: string;
+  presentedHash: string;
+  nextHash: string;
+  ttlMs: number;
+  /** The deviceId sent with the refresh; the grace answers only when it is the session's own. */
+  deviceId?: string | undefined;
+  /** The successor refresh token sealed under the presented one (successor.ts), kept for the grace window. */
+  successor?: GraceSuccessor | undefined;
+}
+
 export interface GraceSuccessor {
   sealed: string;
   graceMs: number;
@@ -14,30 +26,45 @@ export interface GraceSuccessor {
 
 export type RotateOutcome =
   | { status: 'rotated'; userId: string; email: string }
-  /** The token was rotated moments ago (within the grace window): here is the pair that replaced it. */
-  | { status: 'grace'; userId: string; sealed: string }
-  /** A refresh token that was already rotated came back: the whole session is now revoked. */
+  /**
+   * The token was replaced moments ago by a successor that is still unused, and the session's own
+   * device presents it again (a concurrent refresh): here is that successor, sealed.
+   */
+  | { status: 'grace'; userId: string; email: string; sealed: string }
+  /** A refresh token that was already replaced came back: the whole family is now revoked. */
+  | { status: 'reused'; userId: string }
+  | { status: 'unknown' };
+
+export type RevokeOutcome =
+  | { status: 'revoked'; userId: string }
+  /** Logout with a replaced token: a replay like any other, so the whole family is now revoked. */
   | { status: 'reused'; userId: string }
   | { status: 'unknown' };
 
 /**
  * Sessions and their refresh-token family. A session holds the hash of its current refresh token and
- * the hashes of the ones it replaced; only the current one rotates, and presenting a replaced one
- * revokes the session, unless it was replaced within the grace window: then the same successor is
- * handed out again. Tokens are never stored in clear.
+ * the hashes of the ones it replaced (for a refresh token's lifetime, at most REPLACED_HASHES_KEPT);
+ * only the current one rotates. Presenting a replaced one revokes the session, with one exception:
+ * the token replaced last, while its successor is unused, within the grace window, presented by the
+ * session's own device, gets that successor again. Each decision is one atomic step. Tokens are never
+ * stored in clear.
  */
 export interface SessionStore {
   create(session: NewSession, ttlMs: number): Promise<void>;
-  /** The owner of a live session, read before a rotation to sign the successor's access token. */
+  /** The owner of a live session. */
   peek(sid: string): Promise<{ userId: string; email: string } | undefined>;
-  rotate(sid: string, presentedHash: string, nextHash: string, ttlMs: number, successor?: GraceSuccessor): Promise<RotateOutcome>;
-  /** Ends the session if `presentedHash` is its current refresh token. */
-  revoke(sid: string, presentedHash: string): Promise<boolean>;
+  rotate(request: RotateRequest): Promise<RotateOutcome>;
+  /** Logout: ends the session if `presentedHash` is its current token, and also (as a reuse) if it is a replaced one. */
+  revoke(sid: string, presentedHash: string): Promise<RevokeOutcome>;
   /** Ends the session whatever its refresh token (a user or an administrator revoked it). */
   end(sid: string): Promise<void>;
   ready(): Promise<boolean>;
   close(): Promise<void>;
 }
 
-/** How many replaced refresh-token hashes a session remembers for reuse detection. */
-export const REPLACED_HASHES_KEPT = 50;
+/**
+ * How many replaced refresh-token hashes a session remembers for reuse detection, besides dropping
+ * those older than a refresh token's lifetime. 4096 covers a client refreshing every 15 minutes for
+ * 30 days (2880 rotations, the default lifetimes) and bounds one session's history to about 400 KB.
+ */
+export const REPLACED_HASHES_KEPT = 4096;

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { HttpRequest, HttpResponse } from '../uws.ts';
 import { readBody } from './body.ts';
 import { clientIp } from './client-ip.ts';
+import { endHead } from './head.ts';
 
 /** A request no edge route matched, as handed to the fallback (the account API in the all-in-one mode). */
 export interface FallbackRequest {
@@ -17,6 +18,8 @@ export interface FallbackReply {
   status: number;
   headers: Record<string, string | string[]>;
   body: Buffer;
+  /** HEAD only: the length GET's body has; its Content-Length. */
+  headContentLength?: number | undefined;
 }
 
 export type HttpFallback = (request: FallbackRequest) => Promise<FallbackReply>;
@@ -58,8 +61,8 @@ export function forwardToFallback(
         if (WRITTEN_BY_UWS.has(name.toLowerCase())) continue;
         for (const one of Array.isArray(value) ? value : [value]) res.writeHeader(name, one);
       }
-      const length = reply.headers['content-length'];
-      if (method === 'HEAD') res.endWithoutBody(typeof length === 'string' ? Number(length) : undefined);
+      // HEAD: no body, and the Content-Length GET's body has.
+      if (method === 'HEAD') endHead(res, reply.headContentLength ?? reply.body.length, false);
       else res.end(reply.body);
     });
   })().catch((err: unknown) => fail(state, err));

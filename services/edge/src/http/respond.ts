@@ -1,6 +1,7 @@
 import type { AppError, FieldIssue } from '@authgate/shared/errors';
 import type { HttpResponse } from '../uws.ts';
 import { lifecycle } from '../lifecycle.ts';
+import { endHead, isHead } from './head.ts';
 
 const STATUS_LINES: Record<number, string> = {
   200: '200 OK', 201: '201 Created', 202: '202 Accepted', 204: '204 No Content',
@@ -68,7 +69,8 @@ export function send(res: HttpResponse, reply: Reply): void {
     return;
   }
   res.writeHeader(CONTENT_TYPE, JSON_TYPE);
-  res.end(reply.body, reply.close || lifecycle.draining);
+  if (isHead(res)) endHead(res, Buffer.byteLength(reply.body), reply.close === true || lifecycle.draining);
+  else res.end(reply.body, reply.close || lifecycle.draining);
 }
 
 export function json(status: number, value: unknown, headers?: ReadonlyArray<readonly [string, string]>): Reply {
@@ -83,8 +85,12 @@ export interface ErrorBody {
   retryAfter?: number | undefined;
 }
 
+const INVALID_TOKEN_CHALLENGE: readonly [string, string] = ['WWW-Authenticate', 'Bearer error="invalid_token"'];
+
 export function errorReply(error: ErrorBody, status: number): Reply {
-  const headers: [string, string][] = error.retryAfter !== undefined ? [['Retry-After', String(error.retryAfter)]] : [];
+  const headers: (readonly [string, string])[] = error.retryAfter !== undefined ? [['Retry-After', String(error.retryAfter)]] : [];
+  // RFC 6750 §3: a refused token names the scheme it expects, on every node (docs/errors.md).
+  if (error.code === 'invalid_token') headers.push(INVALID_TOKEN_CHALLENGE);
   return { status, body: JSON.stringify({ error }), headers };
 }
 

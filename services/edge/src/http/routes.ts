@@ -14,6 +14,7 @@ import { parseJsonObject, readBody } from './body.ts';
 import { clientIp } from './client-ip.ts';
 import { forwardToFallback, type HttpFallback } from './fallback.ts';
 import { HttpTarget, type AbortState } from './http-target.ts';
+import { getAndHead, markIfHead } from './head.ts';
 import { appErrorReply, json, send, type Reply } from './respond.ts';
 
 export interface RouteDeps {
@@ -117,14 +118,14 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       .finally(taken);
     rest.catch(() => {}); // its failure is answered above
   };
-  app.get('/auth/sessions', (res, req) => sessionCommand('sessions_list', res, req, () => ({}), false));
+  getAndHead(app, '/auth/sessions', (res, req) => sessionCommand('sessions_list', res, req, () => ({}), false));
   app.del('/auth/sessions/:id', (res, req) => {
     const sessionId = decodedParameter(req.getParameter(0) ?? '') ?? '';
     sessionCommand('session_revoke', res, req, () => ({ sessionId }), false);
   });
   app.post('/auth/sessions/revoke-others', (res, req) => sessionCommand('sessions_revoke_others', res, req, () => ({}), true));
 
-  app.get('/auth/verify', (res, req) => {
+  getAndHead(app, '/auth/verify', (res, req) => {
     const token = bearerToken(req.getHeader('authorization'));
     if (!token) {
       send(res, appErrorReply(new AppError('invalid_token', 'missing or malformed Bearer token'), newRequestId()));
@@ -147,7 +148,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     );
   });
 
-  app.get('/auth/results/:requestId', (res, req) => {
+  getAndHead(app, '/auth/results/:requestId', (res, req) => {
     const id = decodedParameter(req.getParameter(0) ?? '');
     const connectionId = req.getHeader('x-connection-id');
     if (!connectionId) {
@@ -177,13 +178,13 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
   });
 
   const jwks = JSON.stringify(verifier.jwks);
-  app.get('/.well-known/jwks.json', (res) => {
+  getAndHead(app, '/.well-known/jwks.json', (res) => {
     send(res, { status: 200, body: jwks, cacheControl: 'public, max-age=300' });
   });
 
-  app.get('/health', (res) => send(res, json(200, { status: 'ok' })));
+  getAndHead(app, '/health', (res) => send(res, json(200, { status: 'ok' })));
 
-  app.get('/ready', (res) => {
+  getAndHead(app, '/ready', (res) => {
     const state = watchAbort(res);
     deps.ready().then(
       (ok) => replyLater(res, state, ok ? json(200, { status: 'ready' }) : json(503, { status: 'unavailable' })),
@@ -193,7 +194,10 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
 
   app.any('/*', (res, req) => {
     if (deps.fallback) forwardToFallback(res, req, deps.fallback, options, (state, err) => fail(res, state, err));
-    else send(res, appErrorReply(new AppError('not_found', 'no such route'), newRequestId()));
+    else {
+      markIfHead(res, req);
+      send(res, appErrorReply(new AppError('not_found', 'no such route'), newRequestId()));
+    }
   });
 }
 

@@ -3,19 +3,27 @@ import { logoutBody } from '@authgate/shared/protocol';
 import { endSession } from '@authgate/shared/sessions/end-session';
 import type { CommandHandler } from '../context.ts';
 import { parseRefreshToken } from '../tokens.ts';
+import { revokeFamily } from './revoke-family.ts';
+
+const invalid = () => new AppError('invalid_token', 'refresh token is invalid or expired');
 
 export const logout: CommandHandler = async (command, ctx) => {
   const { refreshToken } = logoutBody.parse(command.body);
   const presented = parseRefreshToken(refreshToken);
   const audit = { requestId: command.requestId, ip: command.meta.ip };
-  const owner = presented && (await ctx.sessions.peek(presented.sid));
-  if (!presented || !owner || !(await ctx.sessions.revoke(presented.sid, presented.hash))) {
+  const outcome = presented ? await ctx.sessions.revoke(presented.sid, presented.hash) : { status: 'unknown' as const };
+  if (outcome.status === 'reused') {
+    // A replaced token used to log out is a replay like any other: the family is gone, and it is told.
+    await revokeFamily(ctx, presented!.sid, outcome.userId, audit);
+    throw invalid();
+  }
+  if (outcome.status !== 'revoked') {
     ctx.audit.emit({ ...audit, action: 'logout.rejected', ...(presented ? { sessionId: presented.sid } : {}) });
-    throw new AppError('invalid_token', 'refresh token is invalid or expired');
+    throw invalid();
   }
   // Every edge stops accepting the session's access tokens now, not at their exp, and the account's
   // live sockets hear of it.
-  await endSession(ctx, owner.userId, presented.sid, 'logout', { refreshEnded: true });
-  ctx.audit.emit({ ...audit, action: 'logout.succeeded', userId: owner.userId, sessionId: presented.sid });
+  await endSession(ctx, outcome.userId, presented!.sid, 'logout', { refreshEnded: true });
+  ctx.audit.emit({ ...audit, action: 'logout.succeeded', userId: outcome.userId, sessionId: presented!.sid });
   return { status: 204 };
 };

@@ -63,7 +63,7 @@ export const configSchema = z.object({
   WS_MAX_MESSAGES_PER_10S: int(1, 100_000).default(200),
   /** Requests one WebSocket may have in flight at once; past it a request is answered `overloaded`. */
   WS_MAX_IN_FLIGHT: int(1, 10_000).default(64),
-  /** Longest request `id` a WebSocket client may choose (also the longest id GET /auth/results takes). */
+  /** Longest request `id` a WebSocket client may choose. */
   CLIENT_ID_MAX_LENGTH: int(8, 128).default(64),
   /** Peers whose X-Forwarded-For is believed (the nginx in front); comma-separated IPs. */
   TRUSTED_PROXIES: z

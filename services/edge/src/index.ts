@@ -80,7 +80,7 @@ export async function startEdge(config: Config, deps: EdgeDrivers & { log: Logge
   registerRoutes(withCors(app, cors), {
     relay, admission, verifier, results: deps.results, log, fallback: deps.fallback,
     ready: async () => (await deps.queue.ready()) && (await deps.results.ready()) && (await deps.revocations.ready()),
-  }, { maxBodyBytes: config.MAX_BODY_BYTES, trustedProxies, maxClientIdLength: config.CLIENT_ID_MAX_LENGTH });
+  }, { maxBodyBytes: config.MAX_BODY_BYTES, trustedProxies });
 
   const listenSocket = await new Promise<unknown>((resolve, reject) => {
     app.listen(config.HOST, config.PORT, (socket) => (socket ? resolve(socket) : reject(new Error(`edge cannot listen on ${config.HOST}:${config.PORT}`))));

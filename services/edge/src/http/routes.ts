@@ -1,6 +1,6 @@
 import { bearerToken } from '@authgate/shared/access-token';
 import { AppError, toAppError } from '@authgate/shared/errors';
-import { isValidRequestId, newRequestId, nodeOfConnection } from '@authgate/shared/ids';
+import { isValidRequestId, newRequestId } from '@authgate/shared/ids';
 import type { Logger } from '@authgate/shared/logger';
 import { resultFrame, type CommandKind } from '@authgate/shared/protocol';
 import type { ResultBus } from '@authgate/shared/transport/types';
@@ -29,8 +29,6 @@ export interface RouteDeps {
 export interface RouteOptions {
   maxBodyBytes: number;
   trustedProxies: ReadonlySet<string>;
-  /** The longest client-chosen request id GET /auth/results takes (CLIENT_ID_MAX_LENGTH). */
-  maxClientIdLength: number;
 }
 
 /** The REST routes that become commands, and the command each one publishes. */
@@ -113,23 +111,16 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       send(res, appErrorReply(new AppError('invalid_request', 'X-Connection-Id header is required', { details: [{ path: 'X-Connection-Id', message: 'is required' }] }), newRequestId()));
       return;
     }
-    const notFound = () => appErrorReply(new AppError('not_found', 'no result for this request (not yet, or expired)'), newRequestId());
-    if (!id || id.length > options.maxClientIdLength) {
+    const notFound = () => appErrorReply(new AppError('not_found', 'no result for this request (not yet, expired, or collected)'), newRequestId());
+    // The requestId is required (issue 10, finding 5): a connectionId alone, which travels in headers
+    // and logs, is no handle on the results of that connection's WebSocket requests.
+    if (!id || !isValidRequestId(id)) {
       send(res, notFound());
       return;
     }
     const state = watchAbort(res);
-    // A requestId (deferred delivery, API.md) first; else the client's own id of a WebSocket request
-    // on that connection: a client whose connection dropped collects with it what it missed.
-    const lookup = async () => {
-      if (isValidRequestId(id)) {
-        const [result] = await results.collect([id]);
-        // A result is shown only to the connection it was addressed to.
-        if (result && result.replyTo.connectionId === connectionId) return result;
-      }
-      return nodeOfConnection(connectionId) ? results.collectForClient(connectionId, id) : undefined;
-    };
-    lookup().then(
+    // Handed out once, to the connection it was addressed to, and gone from the store in that step.
+    results.take(id, connectionId).then(
       (result) => replyLater(res, state, result ? json(200, resultFrame(id, result)) : notFound()),
       () => fail(res, state, new AppError('overloaded', 'result store unavailable, retry later')),
     );

@@ -11,7 +11,8 @@ import type { PerMinuteLimiter } from '@authgate/shared/security/per-minute-limi
  * 1. the per-IP limit: every attempt costs, well-formed or not;
  * 2. the body schema (invalid_request with the failing fields);
  * 3. the password policy of new passwords (weak_password);
- * 4. the login brute-force limits (per account and per account and IP), counted before publishing.
+ * 4. the login brute-force limits (per account, or per trusted device, and per account and IP), counted
+ *    before publishing.
  *
  * What passes is the command's body, ready to publish.
  */
@@ -25,15 +26,15 @@ export class Admission {
     await this.ipLimiter.consume(ip);
     const parsed = bodySchemas[kind].safeParse(body);
     if (!parsed.success) throw new AppError('invalid_request', 'request body is invalid', { details: fieldIssues(parsed.error) });
-    const data = parsed.data as Record<string, unknown> & { email?: string; password?: string };
+    const data = parsed.data as Record<string, unknown> & { email?: string; password?: string; deviceId?: string };
     if (kind === 'register') checkNewPassword(data.password!, data.email);
-    if (kind === 'login') await this.loginLimiter.admit(data.email!, ip);
+    if (kind === 'login') await this.loginLimiter.admit(data.email!, ip, data.deviceId);
     return data;
   }
 
   /** A counted login attempt whose command surely never reached a worker is given back. */
   notRun(kind: CommandKind, body: Record<string, unknown>, ip: string): Promise<void> {
     if (kind !== 'login' || typeof body.email !== 'string') return Promise.resolve();
-    return this.loginLimiter.refund(body.email, ip);
+    return this.loginLimiter.refund(body.email, ip, typeof body.deviceId === 'string' ? body.deviceId : undefined);
   }
 }

@@ -12,6 +12,7 @@ import type { TokenVerifier } from '../verify.ts';
 import { parseJsonObject, readBody } from './body.ts';
 import { clientIp } from './client-ip.ts';
 import { forwardToFallback, type HttpFallback } from './fallback.ts';
+import { requireJsonBody } from './media-type.ts';
 import { HttpTarget, type AbortState } from './http-target.ts';
 import { appErrorReply, json, send, type Reply } from './respond.ts';
 
@@ -68,6 +69,13 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       // Everything needed from `req` is copied now: it is invalid after the first await.
       const connectionId = req.getHeader('x-connection-id');
       const ip = clientIp(res, req, options.trustedProxies);
+      try {
+        requireJsonBody(req.getHeader('content-type'));
+      } catch (err) {
+        // The body is left unread: the connection cannot be reused.
+        send(res, { ...appErrorReply(toAppError(err), newRequestId()), close: true });
+        return;
+      }
       const body = readBody(res, req.getHeader('content-length'), options.maxBodyBytes);
       const taken = lifecycle.accept();
       (async () => {

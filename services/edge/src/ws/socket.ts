@@ -22,7 +22,7 @@ export interface SocketOptions {
   maxInFlightPerConnection: number;
   maxClientIdLength: number;
   trustedProxies: ReadonlySet<string>;
-  /** With an allowlist set, upgrades from browser pages of other origins are refused. */
+  /** Upgrades from browser pages of other origins are refused: the allowlist's, or other hosts' without one. */
   cors: CorsPolicy;
   log: Logger;
 }
@@ -91,7 +91,7 @@ export function registerWebSocket(
     sendPingsAutomatically: true,
 
     upgrade: (res, req, context) => {
-      if (refusesUpgrade(options.cors, req.getHeader('origin'))) {
+      if (refusesUpgrade(options.cors, req.getHeader('origin'), req.getHeader('host'))) {
         send(res, appErrorReply(new AppError('forbidden', 'WebSocket connections from this origin are not allowed'), newRequestId()));
         return;
       }

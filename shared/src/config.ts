@@ -103,6 +103,12 @@ export const configSchema = z.object({
    */
   JWT_PREVIOUS_PUBLIC_JWKS: z.string().min(1).optional(),
 
+  /**
+   * Edges only: the secret each request's result-sealing key is derived from (HKDF), shared by every
+   * edge of a deployment. At least 32 characters. Generated into DATA_DIR in development.
+   */
+  RESULT_SEALING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+
   /** Account API (--target=api) only. In the all-in-one mode the edge's port answers its routes. */
   API_PORT: int(0, 65535).default(3001),
   /** Origins allowed to call the account API from a browser; none set means no CORS headers at all. */
@@ -125,7 +131,7 @@ export class ConfigError extends Error {
 /** `*_FILE` variants (Docker/Kubernetes secrets) are read in place of the value itself. */
 function readFileVariables(env: NodeJS.ProcessEnv, readFile: (path: string) => string): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = { ...env };
-  for (const name of ['JWT_PRIVATE_KEY', 'JWT_PUBLIC_JWKS', 'JWT_PREVIOUS_PUBLIC_JWKS', 'DATABASE_URL', 'AMQP_URL', 'REDIS_URL']) {
+  for (const name of ['JWT_PRIVATE_KEY', 'JWT_PUBLIC_JWKS', 'JWT_PREVIOUS_PUBLIC_JWKS', 'RESULT_SEALING_SECRET', 'DATABASE_URL', 'AMQP_URL', 'REDIS_URL']) {
     const file = env[`${name}_FILE`];
     if (file && !env[name]) out[name] = readFile(file).trim();
   }
@@ -165,6 +171,7 @@ export function loadConfig(
   if (config.NODE_ENV === 'production') {
     if ((target === 'all' || target === 'worker') && !config.JWT_PRIVATE_KEY) problems.push('JWT_PRIVATE_KEY: required in production (PKCS#8 PEM, or JWT_PRIVATE_KEY_FILE)');
     if (target !== 'worker' && !config.JWT_PUBLIC_JWKS) problems.push('JWT_PUBLIC_JWKS: required in production (JWKS JSON, or JWT_PUBLIC_JWKS_FILE)');
+    if ((target === 'all' || target === 'edge') && !config.RESULT_SEALING_SECRET) problems.push('RESULT_SEALING_SECRET: required in production for edges (at least 32 random characters, the same on every edge, or RESULT_SEALING_SECRET_FILE)');
     if (target !== 'all') {
       const brokers = target === 'api' ? (['REDIS_URL'] as const) : (['AMQP_URL', 'REDIS_URL'] as const);
       for (const name of brokers) if (!config[name]) problems.push(`${name}: required in production for the ${target} role`);

@@ -4,6 +4,7 @@ import { loadVerificationKeys } from '@authgate/shared/keys';
 import type { Logger } from '@authgate/shared/logger';
 import { LoginLimiter, loginLimitsOf } from '@authgate/shared/security/login-limiter';
 import { PerMinuteLimiter } from '@authgate/shared/security/per-minute-limiter';
+import { loadResultSealingSecret, ResultSealing } from '@authgate/shared/security/result-seal';
 import { followNodeChannel } from '@authgate/shared/transport/resync';
 import { Admission } from './admission.ts';
 import type { HttpFallback } from './http/fallback.ts';
@@ -52,6 +53,7 @@ export async function startEdge(config: Config, deps: EdgeDrivers & { log: Logge
     maxPending: config.MAX_PENDING,
     timeoutMs: config.REQUEST_TIMEOUT_MS,
     log,
+    sealing: new ResultSealing(loadResultSealingSecret(config)),
     notRun: (kind, body, ip) => admission.notRun(kind, body, ip),
   });
   await followNodeChannel(deps.results, config.NODE_ID, {

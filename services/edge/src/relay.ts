@@ -2,6 +2,7 @@ import { AppError, toAppError } from '@authgate/shared/errors';
 import { newRequestId, nodeOfConnection } from '@authgate/shared/ids';
 import type { Logger } from '@authgate/shared/logger';
 import type { CommandKind, ReplyTo, Result } from '@authgate/shared/protocol';
+import type { ResultSealing } from '@authgate/shared/security/result-seal';
 import { UnconfirmedCommand, type CommandQueue } from '@authgate/shared/transport/types';
 import { PendingRequests } from './pending.ts';
 
@@ -40,6 +41,8 @@ export class Relay {
       maxPending: number;
       timeoutMs: number;
       log: Logger;
+      /** Each command carries its result's sealing key; each result is opened here before it is answered. */
+      sealing: ResultSealing;
       /** A command that surely never reached a worker (Admission.notRun). */
       notRun: (kind: CommandKind, body: Record<string, unknown>, ip: string) => Promise<void>;
     },
@@ -60,7 +63,7 @@ export class Relay {
     }
     const deadline = this.pending.add(requestId, target);
     const replyTo: ReplyTo = target.connection ? { nodeId: this.nodeId, ...target.connection } : { nodeId: this.nodeId };
-    this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline, meta: { ip } }).then(
+    this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline, meta: { ip }, resultSecret: this.options.sealing.secretFor(requestId) }).then(
       () => this.stats.published++,
       (err: unknown) => {
         // The broker may hold it: its result answers it, or the sweep does at its deadline.
@@ -82,7 +85,7 @@ export class Relay {
       const owner = nodeOfConnection(connectionId);
       if (!owner) throw new AppError('invalid_request', 'X-Connection-Id is not a valid connection id', { details: [{ path: 'X-Connection-Id', message: 'must be a connectionId from a welcome message' }] });
       const replyTo: ReplyTo = { nodeId: owner, connectionId, clientId: requestId, deferred: true };
-      await this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline: Date.now() + this.options.timeoutMs, meta: { ip } });
+      await this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline: Date.now() + this.options.timeoutMs, meta: { ip }, resultSecret: this.options.sealing.secretFor(requestId) });
       this.stats.published++;
     } catch (err) {
       // The broker may hold it: the 202 lets the client collect a result, if one comes, as for any other.
@@ -98,7 +101,8 @@ export class Relay {
   }
 
   /** Every result published on this node's channel comes through here. */
-  onResult = (result: Result): void => {
+  onResult = (sealed: Result): void => {
+    const result = this.opened(sealed);
     const waiting = this.pending.take(result.requestId);
     if (waiting) {
       this.answer(waiting, result);
@@ -112,6 +116,16 @@ export class Relay {
     // No one here waits: the request timed out, its client left, or it was answered already.
     this.stats.unrouted++;
   };
+
+  /** A result whose body does not open (altered, or sealed under another deployment's secret) answers `internal`. */
+  opened(result: Result): Result {
+    try {
+      return this.options.sealing.open(result);
+    } catch {
+      this.options.log.error({ requestId: result.requestId }, 'a result did not open: altered, or RESULT_SEALING_SECRET differs between edges');
+      return { ...failure(result.requestId, this.nodeId, new AppError('internal', 'the result could not be read')), replyTo: result.replyTo };
+    }
+  }
 
   private answer(target: ResultTarget, result: Result): void {
     this.stats.answered++;

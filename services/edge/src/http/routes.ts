@@ -129,7 +129,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     const state = watchAbort(res);
     // Handed out once, to the connection it was addressed to, and gone from the store in that step.
     results.take(id, connectionId).then(
-      (result) => replyLater(res, state, result ? json(200, resultFrame(id, result)) : notFound()),
+      (result) => replyLater(res, state, result ? json(200, resultFrame(id, relay.opened(result))) : notFound()),
       () => fail(res, state, new AppError('overloaded', 'result store unavailable, retry later')),
     );
   });

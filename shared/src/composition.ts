@@ -3,6 +3,7 @@ import type { Config, Target } from './config.ts';
 import type { Db } from './db/database.ts';
 import type { Logger } from './logger.ts';
 import { LimiterStore } from './security/limiter-store.ts';
+import type { PasswordWorkBudget } from './security/password-work.ts';
 import { revocationTtlMs, type SessionRevocations } from './security/revocations.ts';
 import type { SessionStore } from './sessions/types.ts';
 import type { CommandQueue, ResultBus } from './transport/types.ts';
@@ -16,17 +17,24 @@ import type { CommandQueue, ResultBus } from './transport/types.ts';
  * edge never loads the database layer.
  */
 
-export interface EdgeDrivers {
+interface CommonDrivers {
   queue: CommandQueue;
   results: ResultBus;
   revocations: SessionRevocations;
   limits: LimiterStore;
 }
 
-export interface WorkerDrivers extends EdgeDrivers {
+export interface EdgeDrivers extends CommonDrivers {
+  /** Concurrent password work per client source, shared by every edge (PASSWORD_WORK_PER_SOURCE). */
+  passwordWork: PasswordWorkBudget;
+}
+
+export interface WorkerDrivers extends CommonDrivers {
   sessions: SessionStore;
   db: Db;
 }
+
+type AllDrivers = EdgeDrivers & WorkerDrivers;
 
 export interface ApiDrivers {
   db: Db;
@@ -42,19 +50,19 @@ export interface Drivers {
   close(): Promise<void>;
 }
 
-type Concern = 'queue' | 'results' | 'revocations' | 'limits' | 'sessions' | 'db';
+type Concern = keyof AllDrivers;
 
 const NEEDS: Record<Target, readonly Concern[]> = {
-  edge: ['queue', 'results', 'revocations', 'limits'],
+  edge: ['queue', 'results', 'revocations', 'limits', 'passwordWork'],
   worker: ['queue', 'results', 'revocations', 'limits', 'sessions', 'db'],
   api: ['db', 'revocations', 'limits'],
-  all: ['queue', 'results', 'revocations', 'limits', 'sessions', 'db'],
+  all: ['queue', 'results', 'revocations', 'limits', 'passwordWork', 'sessions', 'db'],
 };
 
 export async function composeDrivers(config: Config, target: Target, log: Logger): Promise<Drivers> {
   const needs = new Set(NEEDS[target]);
   const closers: Array<() => Promise<void> | void> = [];
-  const built: Partial<WorkerDrivers> = {};
+  const built: Partial<AllDrivers> = {};
 
   // The limiters' client fails at once while Redis is away (offline queue off), so the in-memory
   // insurance limiter answers instead of requests waiting on a reconnect.
@@ -110,6 +118,20 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
     closers.push(() => limits.close());
   }
 
+  if (needs.has('passwordWork')) {
+    const redis = await limiterRedis();
+    if (redis) {
+      const { RedisPasswordWork } = await import('./security/redis-password-work.ts');
+      built.passwordWork = new RedisPasswordWork(redis, config.NAMESPACE, config.PASSWORD_WORK_PER_SOURCE);
+      closers.push(() => redis.disconnect());
+    } else {
+      const { MemoryPasswordWork } = await import('./security/password-work.ts');
+      built.passwordWork = new MemoryPasswordWork(config.PASSWORD_WORK_PER_SOURCE);
+    }
+    const passwordWork = built.passwordWork;
+    closers.push(() => passwordWork.close());
+  }
+
   if (needs.has('sessions')) {
     if (config.REDIS_URL) {
       const { createRedis } = await import('./redis.ts');
@@ -138,9 +160,9 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
   const missing = (role: string, concern: Concern): never => {
     throw new Error(`the ${role} role needs the ${concern} driver, which was not composed for --target=${target}`);
   };
-  const pick = <K extends Concern>(role: string, keys: readonly K[]): Pick<WorkerDrivers, K> => {
-    const out = {} as Pick<WorkerDrivers, K>;
-    for (const key of keys) out[key] = (built[key] ?? missing(role, key)) as WorkerDrivers[K];
+  const pick = <K extends Concern>(role: string, keys: readonly K[]): Pick<AllDrivers, K> => {
+    const out = {} as Pick<AllDrivers, K>;
+    for (const key of keys) out[key] = (built[key] ?? missing(role, key)) as AllDrivers[K];
     return out;
   };
 

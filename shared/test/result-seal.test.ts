@@ -39,7 +39,8 @@ describe('result sealing (issue 10, finding 2)', () => {
     assert.throws(() => new ResultSealing('t'.repeat(43)).open(sealed), SealError);
     assert.throws(() => sealing.open({ ...sealed, requestId: randomUUID() }), SealError);
     assert.throws(() => sealing.open({ ...sealed, status: 201 }), SealError);
-    assert.throws(() => sealing.open({ ...sealed, sealed: `${(sealed as { sealed: string }).sealed.slice(0, -2)}AA` }), SealError);
+    const tampered = { ...sealed, sealed: `${(sealed as { sealed: string }).sealed.slice(0, -2)}AA` } as Result;
+    assert.throws(() => sealing.open(tampered), SealError);
     const other = sealResult(resultOf(randomUUID()), sealing.secretFor(randomUUID()));
     assert.throws(() => sealing.open(other), SealError);
   });

@@ -47,6 +47,8 @@ export async function startEdge(config: Config, deps: EdgeDrivers & { log: Logge
   const admission = new Admission(
     new PerMinuteLimiter(deps.limits, `${config.NAMESPACE}:rl:ip`, config.RATE_LIMIT_IP_PER_MINUTE),
     new LoginLimiter({ store: deps.limits, namespace: config.NAMESPACE, limits: loginLimitsOf(config) }),
+    deps.passwordWork,
+    config.REQUEST_TIMEOUT_MS,
   );
   const connections = new Connections();
   const relay = new Relay(config.NODE_ID, deps.queue, connections.pushResult, {
@@ -54,7 +56,8 @@ export async function startEdge(config: Config, deps: EdgeDrivers & { log: Logge
     timeoutMs: config.REQUEST_TIMEOUT_MS,
     log,
     sealing: new ResultSealing(loadResultSealingSecret(config)),
-    notRun: (kind, body, ip) => admission.notRun(kind, body, ip),
+    notRun: (admitted) => admission.notRun(admitted),
+    answered: (requestId) => admission.answered(requestId),
   });
   await followNodeChannel(deps.results, config.NODE_ID, {
     onResult: relay.onResult,

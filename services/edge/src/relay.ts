@@ -1,9 +1,10 @@
 import { AppError, toAppError } from '@authgate/shared/errors';
-import { newRequestId, nodeOfConnection } from '@authgate/shared/ids';
+import { nodeOfConnection } from '@authgate/shared/ids';
 import type { Logger } from '@authgate/shared/logger';
-import type { CommandKind, ReplyTo, Result } from '@authgate/shared/protocol';
+import type { ReplyTo, Result } from '@authgate/shared/protocol';
 import type { ResultSealing } from '@authgate/shared/security/result-seal';
 import { UnconfirmedCommand, type CommandQueue } from '@authgate/shared/transport/types';
+import type { Admitted } from './admission.ts';
 import { PendingRequests } from './pending.ts';
 
 /** Whoever waits on this node for a result: it writes its own answer (an HTTP response, a WebSocket request). */
@@ -44,7 +45,9 @@ export class Relay {
       /** Each command carries its result's sealing key; each result is opened here before it is answered. */
       sealing: ResultSealing;
       /** A command that surely never reached a worker (Admission.notRun). */
-      notRun: (kind: CommandKind, body: Record<string, unknown>, ip: string) => Promise<void>;
+      notRun: (admitted: Admitted) => Promise<void>;
+      /** The answer of a request has come, wherever it goes (Admission.answered: its password unit is free). */
+      answered: (requestId: string) => Promise<void>;
     },
   ) {
     this.pending = new PendingRequests(options.maxPending, options.timeoutMs, (requestId, target) => {
@@ -54,11 +57,11 @@ export class Relay {
   }
 
   /** Accepts a command whose answer goes to `target` on this node; failures are answered to it too. */
-  submit(kind: CommandKind, body: Record<string, unknown>, ip: string, target: ResultTarget): void {
-    const requestId = newRequestId();
+  submit(admitted: Admitted, target: ResultTarget): void {
+    const { kind, body, ip, requestId } = admitted;
     if (this.pending.full) {
-      this.notRun(kind, body, ip);
-      this.answer(target, failure(requestId, this.nodeId, new AppError('overloaded', 'too many requests in flight, retry later')));
+      this.notRun(admitted);
+      this.target(target, failure(requestId, this.nodeId, new AppError('overloaded', 'too many requests in flight, retry later')));
       return;
     }
     const deadline = this.pending.add(requestId, target);
@@ -68,9 +71,10 @@ export class Relay {
       (err: unknown) => {
         // The broker may hold it: its result answers it, or the sweep does at its deadline.
         if (err instanceof UnconfirmedCommand) return;
-        this.notRun(kind, body, ip);
         const waiting = this.pending.take(requestId);
-        if (waiting) this.answer(waiting, failure(requestId, this.nodeId, toAppError(err)));
+        if (!waiting) return; // answered meanwhile (its deadline passed): given back then
+        this.notRun(admitted);
+        this.target(waiting, failure(requestId, this.nodeId, toAppError(err)));
       },
     );
   }
@@ -79,8 +83,8 @@ export class Relay {
    * Deferred delivery: the result is pushed to `connectionId`, wherever it lives, and kept for
    * collection. Resolves with the requestId once the queue holds the command.
    */
-  async submitDeferred(kind: CommandKind, body: Record<string, unknown>, ip: string, connectionId: string): Promise<string> {
-    const requestId = newRequestId();
+  async submitDeferred(admitted: Admitted, connectionId: string): Promise<string> {
+    const { kind, body, ip, requestId } = admitted;
     try {
       const owner = nodeOfConnection(connectionId);
       if (!owner) throw new AppError('invalid_request', 'X-Connection-Id is not a valid connection id', { details: [{ path: 'X-Connection-Id', message: 'must be a connectionId from a welcome message' }] });
@@ -90,14 +94,18 @@ export class Relay {
     } catch (err) {
       // The broker may hold it: the 202 lets the client collect a result, if one comes, as for any other.
       if (err instanceof UnconfirmedCommand) return requestId;
-      this.notRun(kind, body, ip);
+      this.notRun(admitted);
       throw err;
     }
     return requestId;
   }
 
-  private notRun(kind: CommandKind, body: Record<string, unknown>, ip: string): void {
-    this.options.notRun(kind, body, ip).catch((err: unknown) => this.options.log.warn({ err }, 'login attempt not given back'));
+  private notRun(admitted: Admitted): void {
+    this.options.notRun(admitted).catch((err: unknown) => this.options.log.warn({ err }, 'login attempt not given back'));
+  }
+
+  private answered(requestId: string): void {
+    this.options.answered(requestId).catch((err: unknown) => this.options.log.warn({ err }, 'password work unit not given back'));
   }
 
   /** Every result published on this node's channel comes through here. */
@@ -109,6 +117,8 @@ export class Relay {
       return;
     }
     const { connectionId, clientId, deferred } = result.replyTo;
+    // A deferred request was counted by whichever edge accepted it: its unit is given back here.
+    if (deferred) this.answered(result.requestId);
     if (deferred && connectionId && clientId && this.deferredSink(connectionId, clientId, result)) {
       this.stats.answered++;
       return;
@@ -127,7 +137,13 @@ export class Relay {
     }
   }
 
+  /** Every answer of a request waiting on this node ends here: its result, its timeout or its failure. */
   private answer(target: ResultTarget, result: Result): void {
+    this.answered(result.requestId);
+    this.target(target, result);
+  }
+
+  private target(target: ResultTarget, result: Result): void {
     this.stats.answered++;
     target.deliver(result);
   }

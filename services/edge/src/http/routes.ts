@@ -81,10 +81,12 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       (async () => {
         const admitted = await admission.admit(kind, parseJsonObject(await body), ip);
         if (connectionId) {
-          const requestId = await relay.submitDeferred(kind, admitted, ip, connectionId);
+          const requestId = await relay.submitDeferred(admitted, connectionId);
           replyLater(res, state, json(202, { requestId }));
         } else if (!state.aborted) {
-          relay.submit(kind, admitted, ip, new HttpTarget(res, state));
+          relay.submit(admitted, new HttpTarget(res, state));
+        } else {
+          await admission.notRun(admitted);
         }
       })()
         .catch((err: unknown) => fail(res, state, err))

@@ -71,8 +71,11 @@ export function registerWebSocket(
     data.inFlight.add(id);
     try {
       const admitted = await admission.admit(kind, body, data.ip);
-      if (data.closed) return;
-      relay.submit(kind, admitted, data.ip, new WsRequestTarget(connections, data.connectionId, id));
+      if (data.closed) {
+        await admission.notRun(admitted);
+        return;
+      }
+      relay.submit(admitted, new WsRequestTarget(connections, data.connectionId, id));
     } catch (err) {
       data.inFlight.delete(id);
       const appError = toAppError(err);

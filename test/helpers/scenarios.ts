@@ -230,13 +230,19 @@ export function pipelineScenarios(get: () => Deployment): void {
 
   test('bad REST input: malformed JSON, wrong types, missing fields, oversized body, weak password, unknown route', async () => {
     const { a, maxBodyBytes } = get();
-    const malformed = await call(a.url, 'POST', '/auth/login', { raw: '{"email": "x@y.z", "password": ' });
+    const JSON_BODY = { 'content-type': 'application/json' };
+    const malformed = await call(a.url, 'POST', '/auth/login', { raw: '{"email": "x@y.z", "password": ', headers: JSON_BODY });
     assert.equal(malformed.status, 400);
     assertError(malformed.body, 'invalid_request');
     assert.ok(Array.isArray(malformed.body.error.details));
 
-    const notObject = await call(a.url, 'POST', '/auth/register', { raw: '[1,2,3]' });
+    const notObject = await call(a.url, 'POST', '/auth/register', { raw: '[1,2,3]', headers: JSON_BODY });
     assert.equal(notObject.status, 400);
+
+    // A body that is not declared JSON (a cross-site form could send it without a preflight): 415 (issue 10, finding 4).
+    const form = await call(a.url, 'POST', '/auth/login', { raw: 'email=x%40y.z&password=secret', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(form.status, 415);
+    assertError(form.body, 'unsupported_media_type');
 
     const wrongTypes = await post(a.url, '/auth/register', { email: 42, password: ['x'] });
     assert.equal(wrongTypes.status, 400);
@@ -259,7 +265,7 @@ export function pipelineScenarios(get: () => Deployment): void {
     assert.equal(tooLongPassword.status, 400);
     assertError(tooLongPassword.body, 'invalid_request');
 
-    const big = await call(a.url, 'POST', '/auth/login', { raw: JSON.stringify({ email: newEmail(), password: 'x'.repeat(maxBodyBytes) }) });
+    const big = await call(a.url, 'POST', '/auth/login', { raw: JSON.stringify({ email: newEmail(), password: 'x'.repeat(maxBodyBytes) }), headers: JSON_BODY });
     assert.equal(big.status, 413);
     assertError(big.body, 'payload_too_large');
 

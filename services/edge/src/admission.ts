@@ -12,6 +12,8 @@ export interface Admitted {
   body: Record<string, unknown>;
   ip: string;
   requestId: string;
+  /** It holds a unit of its source's password work budget until its answer comes. */
+  holdsUnit: boolean;
 }
 
 /**
@@ -38,14 +40,16 @@ export class Admission {
     private readonly timeoutMs: number,
   ) {}
 
-  async admit(kind: CommandKind, body: unknown, ip: string): Promise<Admitted> {
+  /** `read` parses the request's body: after the per-IP limit, so that a malformed body costs its request too. */
+  async admit(kind: CommandKind, read: () => unknown, ip: string): Promise<Admitted> {
     await this.ipLimiter.consume(ip);
-    const parsed = bodySchemas[kind].safeParse(body);
+    const parsed = bodySchemas[kind].safeParse(read());
     if (!parsed.success) throw new AppError('invalid_request', 'request body is invalid', { details: fieldIssues(parsed.error) });
     const data = parsed.data as Record<string, unknown> & { email?: string; password?: string; deviceId?: string };
     if (kind === 'register') checkNewPassword(data.password!, data.email);
     const requestId = newRequestId();
-    if (PASSWORD_KINDS.has(kind) && !(await this.passwordWork.acquire(sourceOf(ip), requestId, Date.now() + this.timeoutMs))) {
+    const holdsUnit = PASSWORD_KINDS.has(kind);
+    if (holdsUnit && !(await this.passwordWork.acquire(sourceOf(ip), requestId, Date.now() + this.timeoutMs))) {
       throw passwordWorkRefused();
     }
     if (kind === 'login') {
@@ -56,13 +60,13 @@ export class Admission {
         throw err;
       }
     }
-    return { kind, body: data, ip, requestId };
+    return { kind, body: data, ip, requestId, holdsUnit };
   }
 
   /** A command that surely never reached a worker: its password unit and its counted login attempt are given back. */
   async notRun(admitted: Admitted): Promise<void> {
-    const { kind, body, ip, requestId } = admitted;
-    if (PASSWORD_KINDS.has(kind)) await this.passwordWork.release(requestId);
+    const { kind, body, ip, requestId, holdsUnit } = admitted;
+    if (holdsUnit) await this.passwordWork.release(requestId);
     if (kind === 'login' && typeof body.email === 'string') {
       await this.loginLimiter.refund(body.email, ip, typeof body.deviceId === 'string' ? body.deviceId : undefined);
     }

@@ -33,6 +33,8 @@ export interface RelayStats {
 export class Relay {
   readonly pending: PendingRequests<ResultTarget>;
   readonly stats: RelayStats = { published: 0, answered: 0, timedOut: 0, unrouted: 0 };
+  /** Requests waiting here that hold a unit of their source's password work budget. */
+  private readonly holdingUnits = new Set<string>();
 
   constructor(
     private readonly nodeId: string,
@@ -65,15 +67,17 @@ export class Relay {
       return;
     }
     const deadline = this.pending.add(requestId, target);
+    if (admitted.holdsUnit) this.holdingUnits.add(requestId);
     const replyTo: ReplyTo = target.connection ? { nodeId: this.nodeId, ...target.connection } : { nodeId: this.nodeId };
     this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline, meta: { ip }, resultSecret: this.options.sealing.secretFor(requestId) }).then(
       () => this.stats.published++,
       (err: unknown) => {
         // The broker may hold it: its result answers it, or the sweep does at its deadline.
         if (err instanceof UnconfirmedCommand) return;
-        const waiting = this.pending.take(requestId);
-        if (!waiting) return; // answered meanwhile (its deadline passed): given back then
         this.notRun(admitted);
+        const waiting = this.pending.take(requestId);
+        if (!waiting) return; // answered meanwhile: its deadline passed
+        this.holdingUnits.delete(requestId);
         this.target(waiting, failure(requestId, this.nodeId, toAppError(err)));
       },
     );
@@ -139,7 +143,7 @@ export class Relay {
 
   /** Every answer of a request waiting on this node ends here: its result, its timeout or its failure. */
   private answer(target: ResultTarget, result: Result): void {
-    this.answered(result.requestId);
+    if (this.holdingUnits.delete(result.requestId)) this.answered(result.requestId);
     this.target(target, result);
   }
 

@@ -79,7 +79,8 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       const body = readBody(res, req.getHeader('content-length'), options.maxBodyBytes);
       const taken = lifecycle.accept();
       (async () => {
-        const admitted = await admission.admit(kind, parseJsonObject(await body), ip);
+        const raw = await body;
+        const admitted = await admission.admit(kind, () => parseJsonObject(raw), ip);
         if (connectionId) {
           const requestId = await relay.submitDeferred(admitted, connectionId);
           replyLater(res, state, json(202, { requestId }));

@@ -70,7 +70,7 @@ export function registerWebSocket(
     const data = ws.getUserData();
     data.inFlight.add(id);
     try {
-      const admitted = await admission.admit(kind, body, data.ip);
+      const admitted = await admission.admit(kind, () => body, data.ip);
       if (data.closed) {
         await admission.notRun(admitted);
         return;

@@ -104,4 +104,16 @@ describe('finding 4: account lockout as a weapon', () => {
     const travelling = await post(edge.url, '/auth/login', { email, password: PASSWORD, deviceId: 'owner-laptop-6f1c0b8e2d' }, freshAddress());
     assert.equal(travelling.status, 200, JSON.stringify(travelling.body));
   });
+
+  test('a trusted device\'s own budget is bounded too: its id is no way around the account limit', async () => {
+    const email = newEmail('device');
+    assert.equal((await post(edge.url, '/auth/register', { email, password: PASSWORD }, freshAddress())).status, 201);
+    const deviceId = 'stolen-device-id-5c2e9a71';
+    assert.equal((await post(edge.url, '/auth/login', { email, password: PASSWORD, deviceId }, freshAddress())).status, 200);
+    const guesses = await Promise.all(Array.from({ length: 60 }, (_, i) => post(edge.url, '/auth/login', { email, password: `guess ${i}`, deviceId }, freshAddress())));
+    assert.equal(guesses.filter((g) => g.status === 401).length, 50, 'LOGIN_ACCOUNT_MAX_FAILURES guesses, no more');
+    assert.equal(guesses.filter((g) => g.status === 429).length, 10);
+    // The account-wide budget was not touched by them: a login without the device id still works.
+    assert.equal((await post(edge.url, '/auth/login', { email, password: PASSWORD }, freshAddress())).status, 200);
+  });
 });

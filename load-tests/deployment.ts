@@ -12,7 +12,7 @@ import { wsUrlOf, type Target } from './target.ts';
  * Settings whose names mark them as a request budget (so many per minute, so many failures before a
  * lockout): raised for a load run (see loadRunSettings). Durations (windows, back-off) are left alone.
  */
-const LIMIT_SETTING = /RATE_LIMIT|_PER_(SECOND|10S|MINUTE|HOUR|DAY)$|PER_(IP|ACCOUNT|EMAIL|USER)|_FAILURES$/;
+const LIMIT_SETTING = /RATE_LIMIT|_PER_(SECOND|10S|MINUTE|HOUR|DAY)$|PER_(IP|ACCOUNT|EMAIL|USER|SOURCE)|_FAILURES$/;
 
 /** The highest value the configuration schema accepts for a setting, probing down from 10^9. */
 function highestAccepted(name: string): string | undefined {

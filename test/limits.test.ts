@@ -57,7 +57,7 @@ describe('limits: rate_limited, overloaded, timeout', () => {
     let edge: RunningProcess;
     const namespace = uniqueNamespace('limits');
     // Queue arguments are part of the queue's identity in RabbitMQ: every process of a deployment sets the same QUEUE_MAX_LENGTH.
-    const common = { NAMESPACE: namespace, AMQP_URL, REDIS_URL, DATA_DIR: `${data.dir}/edge`, BCRYPT_COST: '4', QUEUE_MAX_LENGTH: '2' };
+    const common = { NAMESPACE: namespace, AMQP_URL, REDIS_URL, DATA_DIR: `${data.dir}/edge`, BCRYPT_COST: '4', QUEUE_MAX_LENGTH: '2', PASSWORD_WORK_PER_SOURCE: '100' };
     before(async () => {
       edge = await startProcess('edge', { ...common, REQUEST_TIMEOUT_MS: '700', MAX_PENDING: '1' });
       processes.push(edge);

@@ -18,6 +18,8 @@ describe('pipeline: all-in-one process with embedded defaults', () => {
       DATA_DIR: data.dir,
       BCRYPT_COST: '4',
       RATE_LIMIT_IP_PER_MINUTE: '100000',
+      // Every client of the scenarios is one address: 200 concurrent logins are one source's.
+      PASSWORD_WORK_PER_SOURCE: '10000',
       // The scenarios replay a rotated refresh token at once and expect the family revoked; within the
       // grace window that replay would count as a concurrent refresh (test/security proves the window).
       REFRESH_GRACE_MS: '0',

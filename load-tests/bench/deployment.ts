@@ -10,6 +10,7 @@ export interface Pipeline {
 /** Limits a benchmark must not trip: it measures the pipeline, not the guards. */
 export const OPEN_LIMITS = {
   RATE_LIMIT_IP_PER_MINUTE: '10000000',
+  PASSWORD_WORK_PER_SOURCE: '10000',
   REQUEST_TIMEOUT_MS: '60000',
   WS_MAX_MESSAGES_PER_10S: '100000',
 };

@@ -3,6 +3,7 @@ import type { Config, Target } from './config.ts';
 import type { Db } from './db/database.ts';
 import type { Logger } from './logger.ts';
 import { LimiterStore } from './security/limiter-store.ts';
+import type { PasswordWorkBudget } from './security/password-work.ts';
 import { revocationTtlMs, type SessionRevocations } from './security/revocations.ts';
 import type { LiveEvents } from './live/types.ts';
 import type { MailQueue } from './mail/types.ts';
@@ -19,7 +20,7 @@ import type { CommandQueue, ResultBus } from './transport/types.ts';
  * edge never loads the database layer.
  */
 
-export interface EdgeDrivers {
+interface CommonDrivers {
   queue: CommandQueue;
   results: ResultBus;
   revocations: SessionRevocations;
@@ -28,10 +29,16 @@ export interface EdgeDrivers {
   directory: SessionDirectory;
 }
 
-export interface WorkerDrivers extends EdgeDrivers {
+export interface EdgeDrivers extends CommonDrivers {
+  /** Concurrent password work per client source, shared by every edge (PASSWORD_WORK_PER_SOURCE). */
+  passwordWork: PasswordWorkBudget;
+}
+
+export interface WorkerDrivers extends CommonDrivers {
   sessions: SessionStore;
   db: Db;
 }
+
 
 export interface ApiDrivers {
   db: Db;
@@ -55,15 +62,15 @@ export interface Drivers {
   close(): Promise<void>;
 }
 
-type AllDrivers = WorkerDrivers & MailerDrivers;
+type AllDrivers = EdgeDrivers & WorkerDrivers & MailerDrivers;
 type Concern = keyof AllDrivers;
 
 const NEEDS: Record<Target, readonly Concern[]> = {
-  edge: ['queue', 'results', 'revocations', 'limits', 'live', 'directory'],
+  edge: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'passwordWork'],
   worker: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db'],
   api: ['db', 'revocations', 'limits', 'live', 'directory', 'sessions'],
   mailer: ['mail'],
-  all: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db', 'mail'],
+  all: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'passwordWork', 'sessions', 'db', 'mail'],
 };
 
 export async function composeDrivers(config: Config, target: Target, log: Logger): Promise<Drivers> {
@@ -123,6 +130,20 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
     const limits = new LimiterStore(await limiterRedis());
     built.limits = limits;
     closers.push(() => limits.close());
+  }
+
+  if (needs.has('passwordWork')) {
+    const redis = await limiterRedis();
+    if (redis) {
+      const { RedisPasswordWork } = await import('./security/redis-password-work.ts');
+      built.passwordWork = new RedisPasswordWork(redis, config.NAMESPACE, config.PASSWORD_WORK_PER_SOURCE);
+      closers.push(() => redis.disconnect());
+    } else {
+      const { MemoryPasswordWork } = await import('./security/password-work.ts');
+      built.passwordWork = new MemoryPasswordWork(config.PASSWORD_WORK_PER_SOURCE);
+    }
+    const passwordWork = built.passwordWork;
+    closers.push(() => passwordWork.close());
   }
 
   if (needs.has('sessions')) {

@@ -63,7 +63,7 @@ export const configSchema = z.object({
   WS_MAX_MESSAGES_PER_10S: int(1, 100_000).default(200),
   /** Requests one WebSocket may have in flight at once; past it a request is answered `overloaded`. */
   WS_MAX_IN_FLIGHT: int(1, 10_000).default(64),
-  /** Longest request `id` a WebSocket client may choose (also the longest id GET /auth/results takes). */
+  /** Longest request `id` a WebSocket client may choose. */
   CLIENT_ID_MAX_LENGTH: int(8, 128).default(64),
   /** Peers whose X-Forwarded-For is believed (the nginx in front); comma-separated IPs. */
   TRUSTED_PROXIES: z
@@ -72,6 +72,12 @@ export const configSchema = z.object({
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(z.union([z.ipv4(), z.ipv6()], { message: 'must list IP addresses' }))),
   RATE_LIMIT_IP_PER_MINUTE: int(1, 10_000_000).default(600),
+  /**
+   * Register/login commands one client source (an IPv4 address, an IPv6 /64) may have in flight at
+   * once, across every edge: past it, 429 at once. Kept at or below one worker's bcrypt threads, one
+   * source can never hold the password lane; raise it for many users behind one NAT.
+   */
+  PASSWORD_WORK_PER_SOURCE: int(1, 10_000).default(1),
   /**
    * Login attempts per account (email, from any IP) in LOGIN_ACCOUNT_WINDOW_S; a success gives its
    * point back. Past it the account answers 429 until the window ends: a soft lockout, never a lasting one.
@@ -102,6 +108,12 @@ export const configSchema = z.object({
    * they signed has expired (ACCESS_TOKEN_TTL_S): the previous key during a rotation.
    */
   JWT_PREVIOUS_PUBLIC_JWKS: z.string().min(1).optional(),
+
+  /**
+   * Edges only: the secret each request's result-sealing key is derived from (HKDF), shared by every
+   * edge of a deployment. At least 32 characters. Generated into DATA_DIR in development.
+   */
+  RESULT_SEALING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
 
   /** Account API (--target=api) only. In the all-in-one mode the edge's port answers its routes. */
   API_PORT: int(0, 65535).default(3001),
@@ -158,7 +170,7 @@ export class ConfigError extends Error {
 /** `*_FILE` variants (Docker/Kubernetes secrets) are read in place of the value itself. */
 function readFileVariables(env: NodeJS.ProcessEnv, readFile: (path: string) => string): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = { ...env };
-  for (const name of ['JWT_PRIVATE_KEY', 'JWT_PUBLIC_JWKS', 'JWT_PREVIOUS_PUBLIC_JWKS', 'DATABASE_URL', 'AMQP_URL', 'REDIS_URL', 'SMTP_URL']) {
+  for (const name of ['JWT_PRIVATE_KEY', 'JWT_PUBLIC_JWKS', 'JWT_PREVIOUS_PUBLIC_JWKS', 'RESULT_SEALING_SECRET', 'DATABASE_URL', 'AMQP_URL', 'REDIS_URL', 'SMTP_URL']) {
     const file = env[`${name}_FILE`];
     if (file && !env[name]) out[name] = readFile(file).trim();
   }
@@ -198,6 +210,7 @@ export function loadConfig(
   if (config.NODE_ENV === 'production') {
     if ((target === 'all' || target === 'worker') && !config.JWT_PRIVATE_KEY) problems.push('JWT_PRIVATE_KEY: required in production (PKCS#8 PEM, or JWT_PRIVATE_KEY_FILE)');
     if (target !== 'worker' && target !== 'mailer' && !config.JWT_PUBLIC_JWKS) problems.push('JWT_PUBLIC_JWKS: required in production (JWKS JSON, or JWT_PUBLIC_JWKS_FILE)');
+    if ((target === 'all' || target === 'edge') && !config.RESULT_SEALING_SECRET) problems.push('RESULT_SEALING_SECRET: required in production for edges (at least 32 random characters, the same on every edge, or RESULT_SEALING_SECRET_FILE)');
     if (target !== 'all') {
       const brokers = target === 'api' ? (['REDIS_URL'] as const) : target === 'mailer' ? (['AMQP_URL', 'SMTP_URL'] as const) : (['AMQP_URL', 'REDIS_URL'] as const);
       for (const name of brokers) if (!config[name]) problems.push(`${name}: required in production for the ${target} role`);

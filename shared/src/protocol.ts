@@ -120,6 +120,8 @@ export const commandSchema = z.object({
     /** The verified session a SESSION_KINDS command acts for (set by the edge, never by the client). */
     auth: z.object({ sub: z.string().max(64), sid: z.string().max(64) }).optional(),
   }),
+  /** The key the worker seals the result's body with (security/result-seal.ts); never stored with the result. */
+  resultSecret: z.string().length(43).optional(),
 });
 export type Command = z.infer<typeof commandSchema>;
 
@@ -131,7 +133,15 @@ const errorShape = z.object({
 });
 
 export const resultSchema = z.discriminatedUnion('ok', [
-  z.object({ requestId: z.string(), replyTo: replyToSchema, ok: z.literal(true), status: z.number().int(), data: z.unknown().optional() }),
+  z.object({
+    requestId: z.string(),
+    replyTo: replyToSchema,
+    ok: z.literal(true),
+    status: z.number().int(),
+    data: z.unknown().optional(),
+    /** The body, sealed for the edge (security/result-seal.ts), in place of `data` while it travels and is kept. */
+    sealed: z.string().optional(),
+  }),
   z.object({ requestId: z.string(), replyTo: replyToSchema, ok: z.literal(false), status: z.number().int(), error: errorShape }),
 ]);
 export type Result = z.infer<typeof resultSchema>;

@@ -26,6 +26,7 @@ const PRODUCTION: Record<string, string> = {
   DATABASE_URL: 'postgres://user:pass@db:5432/authgate',
   JWT_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----',
   JWT_PUBLIC_JWKS: '{"keys":[]}',
+  RESULT_SEALING_SECRET: 'k'.repeat(43),
   BCRYPT_COST: '12',
 };
 
@@ -157,6 +158,17 @@ describe('loadConfig', () => {
       assert.ok(error.problems.some((p) => p.startsWith('JWT_PUBLIC_JWKS:')), `${target}: ${error.problems.join('; ')}`);
     }
     assert.equal(loadConfig(env, 'worker', noFiles).JWT_PUBLIC_JWKS, undefined);
+  });
+
+  test('production without RESULT_SEALING_SECRET: refused for the edge, not for the worker; its value is never shown', () => {
+    const env = without(PRODUCTION, 'RESULT_SEALING_SECRET');
+    for (const target of ['edge', 'all'] as Target[]) {
+      const error = configErrorOf(() => loadConfig(env, target, noFiles));
+      assert.ok(error.problems.some((p) => p.startsWith('RESULT_SEALING_SECRET:')), error.problems.join('; '));
+    }
+    assert.doesNotThrow(() => loadConfig(env, 'worker', noFiles));
+    const short = configErrorOf(() => loadConfig({ ...PRODUCTION, RESULT_SEALING_SECRET: 'too-short-secret' }, 'edge', noFiles));
+    assert.ok(short.problems.some((p) => p.startsWith('RESULT_SEALING_SECRET:') && p.includes('value hidden') && !p.includes('too-short-secret')), short.problems.join('; '));
   });
 
   test('production: a split role requires its brokers, and the worker its database', () => {

@@ -252,6 +252,21 @@ function transportContract(driver: TransportDriver): void {
       assert.deepEqual(await bus.collect([]), []);
     });
 
+    test('take hands a result out once, only to the connection it was addressed to; a redelivery keeps no second one', async () => {
+      const nodeId = `n${randomUUID().slice(0, 8)}`;
+      const connectionId = `${nodeId}.${'a'.repeat(22)}`;
+      const result: Result = { ...makeResult(nodeId, { mine: true }), replyTo: { nodeId, connectionId, clientId: randomUUID(), deferred: true } };
+      assert.equal(await bus.deliver(result), true);
+      assert.equal(await bus.take(result.requestId, `${nodeId}.${'b'.repeat(22)}`), undefined, 'another connection gets nothing');
+      const taken = await Promise.all([bus.take(result.requestId, connectionId), bus.take(result.requestId, connectionId)]);
+      assert.deepEqual(taken.filter(Boolean), [result], 'exactly one of two concurrent collectors gets it');
+      assert.equal(await bus.take(result.requestId, connectionId), undefined);
+      assert.deepEqual(await bus.collect([result.requestId]), []);
+      assert.equal(await bus.answered(result.requestId), true, 'still known as answered');
+      assert.equal(await bus.deliver(result), false, 'a redelivered command cannot keep a second result');
+      assert.equal(await bus.answered(randomUUID()), false);
+    });
+
     test('the bus reports ready', async () => {
       assert.equal(await bus.ready(), true);
     });

@@ -71,6 +71,7 @@ export async function runChaos(options: ChaosOptions): Promise<PhaseReport[]> {
         REQUEST_TIMEOUT_MS: String(options.requestTimeoutMs),
         // The clients all come from one address: the limits under test here are not the rate limits.
         RATE_LIMIT_IP_PER_MINUTE: '10000000',
+        PASSWORD_WORK_PER_SOURCE: '10000',
         LOGIN_ACCOUNT_MAX_FAILURES: '1000000',
         ...options.env,
       },

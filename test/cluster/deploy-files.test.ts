@@ -167,7 +167,7 @@ describe('deployment files', () => {
     assert.ok(redis.volumes.some((v: string) => v.endsWith(':/data')), 'AOF kept on a volume');
     // Secrets: the signing key reaches the workers only; edges and api get the public JWKS.
     assert.deepEqual(prod.services.worker.secrets, ['jwt_private_key']);
-    assert.deepEqual(prod.services.edge.secrets, ['jwt_public_jwks']);
+    assert.deepEqual(prod.services.edge.secrets, ['jwt_public_jwks', 'result_sealing_secret']);
     assert.deepEqual(prod.services.api.secrets, ['jwt_public_jwks']);
     for (const name of APP_SERVICES) assert.deepEqual(prod.services[name].volumes, [], `no development key volume on ${name} in production`);
     for (const secret of Object.values<any>(prod.secrets)) assert.match(secret.file, /^\$\{[A-Z0-9_]+:\?.+\}$/);
@@ -175,7 +175,8 @@ describe('deployment files', () => {
     assert.deepEqual(prod.services.redis.ports, []);
     assert.deepEqual(prod.services.rabbitmq.ports, ['127.0.0.1:15672:15672']);
     // Without the key files production refuses to start (the loader's own check).
-    assert.throws(() => loadConfig({ ...environmentOf(prod.services.edge), JWT_PUBLIC_JWKS_FILE: '' }, 'edge'), /JWT_PUBLIC_JWKS/);
+    assert.throws(() => loadConfig({ ...environmentOf(prod.services.edge), JWT_PUBLIC_JWKS_FILE: '' }, 'edge', (file) => `stand-in for ${file}`), /JWT_PUBLIC_JWKS/);
+    assert.throws(() => loadConfig({ ...environmentOf(prod.services.edge), RESULT_SEALING_SECRET_FILE: '' }, 'edge', (file) => `stand-in for ${file}`), /RESULT_SEALING_SECRET/);
   });
 
   test('Dockerfile: Node 20 on glibc, every workspace installed, runs bin/authgate.ts; .dockerignore keeps secrets and state out', () => {

@@ -35,7 +35,7 @@ export async function startTestCluster(label: string, options: ClusterOptions = 
       env: { NODE_ENV: 'test', LOG_LEVEL: 'info', DATA_DIR: `${data.dir}/data`, BCRYPT_COST: '4',
         // These tests log many accounts in at once from one address (the test runner): the brute-force
         // budgets, which count a login as a failure until the worker reports its success, are opened up.
-        RATE_LIMIT_IP_PER_MINUTE: '100000', LOGIN_FREE_FAILURES: '1000', LOGIN_ACCOUNT_MAX_FAILURES: '100000',
+        RATE_LIMIT_IP_PER_MINUTE: '100000', PASSWORD_WORK_PER_SOURCE: '10000', LOGIN_FREE_FAILURES: '1000', LOGIN_ACCOUNT_MAX_FAILURES: '100000',
         ...(options.env ?? {}) },
     });
     return { cluster, cleanup: () => cleanup(cluster) };

@@ -151,14 +151,17 @@ export function pipelineScenarios(get: () => Deployment): void {
     assert.equal(pushed[0]!.status, 200);
     assertTokenPair(pushed[0]!.data as TokenPairData, email);
 
-    const collected = await call(b.url, 'GET', `/auth/results/${accepted.body.requestId}`, { headers: { 'x-connection-id': socket.connectionId } });
-    assert.equal(collected.status, 200);
-    assert.deepEqual(collected.body, pushed[0]);
-    // Only the connection the result was addressed to may collect it.
+    // Only the connection the result was addressed to may collect it, and a stranger's try takes nothing away.
     const stranger = await openSocket(b.wsUrl);
     const other = await call(a.url, 'GET', `/auth/results/${accepted.body.requestId}`, { headers: { 'x-connection-id': stranger.connectionId } });
     assert.equal(other.status, 404);
     assertError(other.body, 'not_found');
+    const collected = await call(b.url, 'GET', `/auth/results/${accepted.body.requestId}`, { headers: { 'x-connection-id': socket.connectionId } });
+    assert.equal(collected.status, 200);
+    assert.deepEqual(collected.body, pushed[0]);
+    // Collected once, gone (issue 10, finding 5): a copy of the handles cannot read it afterwards.
+    const again = await call(a.url, 'GET', `/auth/results/${accepted.body.requestId}`, { headers: { 'x-connection-id': socket.connectionId } });
+    assert.equal(again.status, 404);
     const unknown = await call(a.url, 'GET', `/auth/results/00000000-0000-4000-8000-000000000000`, { headers: { 'x-connection-id': socket.connectionId } });
     assert.equal(unknown.status, 404);
     const noHeader = await call(a.url, 'GET', `/auth/results/${accepted.body.requestId}`);
@@ -166,6 +169,22 @@ export function pipelineScenarios(get: () => Deployment): void {
     assertError(noHeader.body, 'invalid_request');
     socket.close();
     stranger.close();
+  });
+
+  test('a connectionId alone is no handle on results: the client-chosen id of a WebSocket request collects nothing over REST', async () => {
+    const { a, b } = get();
+    const email = newEmail('handle');
+    assert.equal((await post(a.url, '/auth/register', { email, password: PASSWORD })).status, 201);
+    const socket = await openSocket(a.wsUrl);
+    const login = await socket.request('login', { email, password: PASSWORD }, '1');
+    assert.equal(login.status, 200);
+    // Whoever learns the connectionId (a log, a proxy) tries the ids clients pick: nothing comes back.
+    for (const url of [a.url, b.url]) {
+      const guessed = await call(url, 'GET', '/auth/results/1', { headers: { 'x-connection-id': socket.connectionId } });
+      assert.equal(guessed.status, 404);
+      assertError(guessed.body, 'not_found');
+    }
+    socket.close();
   });
 
   test('deferred delivery to a connectionId no live connection holds still gets its 202 and a kept result', async () => {
@@ -211,13 +230,19 @@ export function pipelineScenarios(get: () => Deployment): void {
 
   test('bad REST input: malformed JSON, wrong types, missing fields, oversized body, weak password, unknown route', async () => {
     const { a, maxBodyBytes } = get();
-    const malformed = await call(a.url, 'POST', '/auth/login', { raw: '{"email": "x@y.z", "password": ' });
+    const JSON_BODY = { 'content-type': 'application/json' };
+    const malformed = await call(a.url, 'POST', '/auth/login', { raw: '{"email": "x@y.z", "password": ', headers: JSON_BODY });
     assert.equal(malformed.status, 400);
     assertError(malformed.body, 'invalid_request');
     assert.ok(Array.isArray(malformed.body.error.details));
 
-    const notObject = await call(a.url, 'POST', '/auth/register', { raw: '[1,2,3]' });
+    const notObject = await call(a.url, 'POST', '/auth/register', { raw: '[1,2,3]', headers: JSON_BODY });
     assert.equal(notObject.status, 400);
+
+    // A body that is not declared JSON (a cross-site form could send it without a preflight): 415 (issue 10, finding 4).
+    const form = await call(a.url, 'POST', '/auth/login', { raw: 'email=x%40y.z&password=secret', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(form.status, 415);
+    assertError(form.body, 'unsupported_media_type');
 
     const wrongTypes = await post(a.url, '/auth/register', { email: 42, password: ['x'] });
     assert.equal(wrongTypes.status, 400);
@@ -240,7 +265,7 @@ export function pipelineScenarios(get: () => Deployment): void {
     assert.equal(tooLongPassword.status, 400);
     assertError(tooLongPassword.body, 'invalid_request');
 
-    const big = await call(a.url, 'POST', '/auth/login', { raw: JSON.stringify({ email: newEmail(), password: 'x'.repeat(maxBodyBytes) }) });
+    const big = await call(a.url, 'POST', '/auth/login', { raw: JSON.stringify({ email: newEmail(), password: 'x'.repeat(maxBodyBytes) }), headers: JSON_BODY });
     assert.equal(big.status, 413);
     assertError(big.body, 'payload_too_large');
 

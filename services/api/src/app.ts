@@ -55,6 +55,9 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandlers(app);
+  // Every body is JSON (docs/rest.md): a text/plain body is a CORS "simple request" a page of any site can
+  // send without a preflight, so it is refused with 415 like every other non-JSON type.
+  app.removeContentTypeParser('text/plain');
   // Answers carry personal data: no cache keeps them unless a route says otherwise (the docs' files do).
   app.addHook('onSend', async (_request, reply) => {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');

@@ -1,39 +1,83 @@
 import { AppError } from '@authgate/shared/errors';
+import { newRequestId } from '@authgate/shared/ids';
 import { checkNewPassword } from '@authgate/shared/password-policy';
-import { bodySchemas, fieldIssues, type CommandKind } from '@authgate/shared/protocol';
+import { bodySchemas, fieldIssues, PASSWORD_KINDS, type CommandKind } from '@authgate/shared/protocol';
 import type { LoginLimiter } from '@authgate/shared/security/login-limiter';
+import { passwordWorkRefused, sourceOf, type PasswordWorkBudget } from '@authgate/shared/security/password-work';
 import type { PerMinuteLimiter } from '@authgate/shared/security/per-minute-limiter';
+
+/** A command that passed admission: its body, ready to publish, and the requestId it will carry. */
+export interface Admitted {
+  kind: CommandKind;
+  body: Record<string, unknown>;
+  ip: string;
+  requestId: string;
+  /** It holds a unit of its source's password work budget until its answer comes. */
+  holdsUnit: boolean;
+  /** The client's User-Agent (shown in the sessions list). */
+  userAgent?: string | undefined;
+  /** The verified session a SESSION_KINDS command acts for, set by the transport after the token check. */
+  auth?: { sub: string; sid: string } | undefined;
+}
 
 /**
  * The one admission path of a command, for HTTP and WebSocket alike. Each transport has already bounded
- * the bytes (MAX_BODY_BYTES, WS_MAX_PAYLOAD_BYTES) and framing; then, in this order:
+ * the bytes (MAX_BODY_BYTES, WS_MAX_PAYLOAD_BYTES), framing and, for REST, the media type; then, in
+ * this order:
  *
  * 1. the per-IP limit: every attempt costs, well-formed or not;
  * 2. the body schema (invalid_request with the failing fields);
  * 3. the password policy of new passwords (weak_password);
- * 4. the login brute-force limits (per account and per account and IP), counted before publishing.
+ * 4. the budget of concurrent password work of the client's source (register, login), taken for this
+ *    requestId and given back when its answer comes (Relay), so one address cannot fill the lane;
+ * 5. the login brute-force limits (per account, or per trusted device, and per account and IP),
+ *    counted before publishing.
  *
- * What passes is the command's body, ready to publish.
+ * What passes is ready to publish. Whatever takes an Admitted must end it in an answer (the relay) or
+ * in `notRun`: the password unit and the login attempt are given back there.
  */
 export class Admission {
   constructor(
     private readonly ipLimiter: PerMinuteLimiter,
     private readonly loginLimiter: LoginLimiter,
+    private readonly passwordWork: PasswordWorkBudget,
+    private readonly timeoutMs: number,
   ) {}
 
-  async admit(kind: CommandKind, body: unknown, ip: string): Promise<Record<string, unknown>> {
+  /** `read` parses the request's body: after the per-IP limit, so that a malformed body costs its request too. */
+  async admit(kind: CommandKind, read: () => unknown, ip: string): Promise<Admitted> {
     await this.ipLimiter.consume(ip);
-    const parsed = bodySchemas[kind].safeParse(body);
+    const parsed = bodySchemas[kind].safeParse(read());
     if (!parsed.success) throw new AppError('invalid_request', 'request body is invalid', { details: fieldIssues(parsed.error) });
-    const data = parsed.data as Record<string, unknown> & { email?: string; password?: string };
+    const data = parsed.data as Record<string, unknown> & { email?: string; password?: string; deviceId?: string };
     if (kind === 'register') checkNewPassword(data.password!, data.email);
-    if (kind === 'login') await this.loginLimiter.admit(data.email!, ip);
-    return data;
+    const requestId = newRequestId();
+    const holdsUnit = PASSWORD_KINDS.has(kind);
+    if (holdsUnit && !(await this.passwordWork.acquire(sourceOf(ip), requestId, Date.now() + this.timeoutMs))) {
+      throw passwordWorkRefused();
+    }
+    if (kind === 'login') {
+      try {
+        await this.loginLimiter.admit(data.email!, ip, data.deviceId);
+      } catch (err) {
+        await this.passwordWork.release(requestId);
+        throw err;
+      }
+    }
+    return { kind, body: data, ip, requestId, holdsUnit };
   }
 
-  /** A counted login attempt whose command surely never reached a worker is given back. */
-  notRun(kind: CommandKind, body: Record<string, unknown>, ip: string): Promise<void> {
-    if (kind !== 'login' || typeof body.email !== 'string') return Promise.resolve();
-    return this.loginLimiter.refund(body.email, ip);
+  /** A command that surely never reached a worker: its password unit and its counted login attempt are given back. */
+  async notRun(admitted: Admitted): Promise<void> {
+    const { kind, body, ip, requestId, holdsUnit } = admitted;
+    if (holdsUnit) await this.passwordWork.release(requestId);
+    if (kind === 'login' && typeof body.email === 'string') {
+      await this.loginLimiter.refund(body.email, ip, typeof body.deviceId === 'string' ? body.deviceId : undefined);
+    }
+  }
+
+  /** The answer of `requestId` has come (a result, a timeout, a failure): its password unit, if any, is free again. */
+  answered(requestId: string): Promise<void> {
+    return this.passwordWork.release(requestId);
   }
 }

@@ -4,6 +4,7 @@ import { loadVerificationKeys } from '@authgate/shared/keys';
 import type { Logger } from '@authgate/shared/logger';
 import { LoginLimiter, loginLimitsOf } from '@authgate/shared/security/login-limiter';
 import { PerMinuteLimiter } from '@authgate/shared/security/per-minute-limiter';
+import { loadResultSealingSecret, ResultSealing } from '@authgate/shared/security/result-seal';
 import { followNodeChannel } from '@authgate/shared/transport/resync';
 import { Admission } from './admission.ts';
 import type { HttpFallback } from './http/fallback.ts';
@@ -49,6 +50,8 @@ export async function startEdge(config: Config, deps: EdgeDrivers & { log: Logge
   const admission = new Admission(
     new PerMinuteLimiter(deps.limits, `${config.NAMESPACE}:rl:ip`, config.RATE_LIMIT_IP_PER_MINUTE),
     new LoginLimiter({ store: deps.limits, namespace: config.NAMESPACE, limits: loginLimitsOf(config) }),
+    deps.passwordWork,
+    config.REQUEST_TIMEOUT_MS,
   );
   const connections = new Connections();
   const accounts = new AccountSockets(config.NODE_ID, connections, deps.live, log);
@@ -58,7 +61,9 @@ export async function startEdge(config: Config, deps: EdgeDrivers & { log: Logge
     maxPending: config.MAX_PENDING,
     timeoutMs: config.REQUEST_TIMEOUT_MS,
     log,
-    notRun: (kind, body, ip) => admission.notRun(kind, body, ip),
+    sealing: new ResultSealing(loadResultSealingSecret(config)),
+    notRun: (admitted) => admission.notRun(admitted),
+    answered: (requestId) => admission.answered(requestId),
   });
   await followNodeChannel(deps.results, config.NODE_ID, {
     onResult: relay.onResult,
@@ -86,7 +91,7 @@ export async function startEdge(config: Config, deps: EdgeDrivers & { log: Logge
   registerRoutes(withCors(app, cors), {
     relay, admission, verifier, activity, results: deps.results, log, fallback: deps.fallback,
     ready: async () => (await deps.queue.ready()) && (await deps.results.ready()) && (await deps.revocations.ready()) && (await deps.live.ready()),
-  }, { maxBodyBytes: config.MAX_BODY_BYTES, trustedProxies, maxClientIdLength: config.CLIENT_ID_MAX_LENGTH });
+  }, { maxBodyBytes: config.MAX_BODY_BYTES, trustedProxies });
 
   const listenSocket = await new Promise<unknown>((resolve, reject) => {
     app.listen(config.HOST, config.PORT, (socket) => (socket ? resolve(socket) : reject(new Error(`edge cannot listen on ${config.HOST}:${config.PORT}`))));

@@ -1,8 +1,10 @@
 import { AppError, toAppError } from '@authgate/shared/errors';
-import { newRequestId, nodeOfConnection } from '@authgate/shared/ids';
+import { nodeOfConnection } from '@authgate/shared/ids';
 import type { Logger } from '@authgate/shared/logger';
-import type { Command, CommandKind, ReplyTo, Result } from '@authgate/shared/protocol';
+import type { Command, ReplyTo, Result } from '@authgate/shared/protocol';
+import type { ResultSealing } from '@authgate/shared/security/result-seal';
 import { UnconfirmedCommand, type CommandQueue } from '@authgate/shared/transport/types';
+import type { Admitted } from './admission.ts';
 import { PendingRequests } from './pending.ts';
 
 /** Whoever waits on this node for a result: it writes its own answer (an HTTP response, a WebSocket request). */
@@ -12,8 +14,6 @@ export interface ResultTarget {
   /** The WebSocket connection and client id a result is kept under, if the target is one. */
   readonly connection?: { connectionId: string; clientId: string } | undefined;
 }
-
-export type CommandMeta = Command['meta'];
 
 /** Pushes a deferred result to a connection this node holds; false if it holds none by that id. */
 export type DeferredSink = (connectionId: string, clientId: string, result: Result) => boolean;
@@ -33,6 +33,8 @@ export interface RelayStats {
 export class Relay {
   readonly pending: PendingRequests<ResultTarget>;
   readonly stats: RelayStats = { published: 0, answered: 0, timedOut: 0, unrouted: 0 };
+  /** Requests waiting here that hold a unit of their source's password work budget. */
+  private readonly holdingUnits = new Set<string>();
 
   constructor(
     private readonly nodeId: string,
@@ -42,8 +44,12 @@ export class Relay {
       maxPending: number;
       timeoutMs: number;
       log: Logger;
+      /** Each command carries its result's sealing key; each result is opened here before it is answered. */
+      sealing: ResultSealing;
       /** A command that surely never reached a worker (Admission.notRun). */
-      notRun: (kind: CommandKind, body: Record<string, unknown>, ip: string) => Promise<void>;
+      notRun: (admitted: Admitted) => Promise<void>;
+      /** The answer of a request has come, wherever it goes (Admission.answered: its password unit is free). */
+      answered: (requestId: string) => Promise<void>;
     },
   ) {
     this.pending = new PendingRequests(options.maxPending, options.timeoutMs, (requestId, target) => {
@@ -53,23 +59,26 @@ export class Relay {
   }
 
   /** Accepts a command whose answer goes to `target` on this node; failures are answered to it too. */
-  submit(kind: CommandKind, body: Record<string, unknown>, meta: CommandMeta, target: ResultTarget): void {
-    const requestId = newRequestId();
+  submit(admitted: Admitted, target: ResultTarget): void {
+    const { kind, body, requestId } = admitted;
     if (this.pending.full) {
-      this.notRun(kind, body, meta.ip);
-      this.answer(target, failure(requestId, this.nodeId, new AppError('overloaded', 'too many requests in flight, retry later')));
+      this.notRun(admitted);
+      this.target(target, failure(requestId, this.nodeId, new AppError('overloaded', 'too many requests in flight, retry later')));
       return;
     }
     const deadline = this.pending.add(requestId, target);
+    if (admitted.holdsUnit) this.holdingUnits.add(requestId);
     const replyTo: ReplyTo = target.connection ? { nodeId: this.nodeId, ...target.connection } : { nodeId: this.nodeId };
-    this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline, meta }).then(
+    this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline, meta: metaOf(admitted), resultSecret: this.options.sealing.secretFor(requestId) }).then(
       () => this.stats.published++,
       (err: unknown) => {
         // The broker may hold it: its result answers it, or the sweep does at its deadline.
         if (err instanceof UnconfirmedCommand) return;
-        this.notRun(kind, body, meta.ip);
+        this.notRun(admitted);
         const waiting = this.pending.take(requestId);
-        if (waiting) this.answer(waiting, failure(requestId, this.nodeId, toAppError(err)));
+        if (!waiting) return; // answered meanwhile: its deadline passed
+        this.holdingUnits.delete(requestId);
+        this.target(waiting, failure(requestId, this.nodeId, toAppError(err)));
       },
     );
   }
@@ -78,35 +87,42 @@ export class Relay {
    * Deferred delivery: the result is pushed to `connectionId`, wherever it lives, and kept for
    * collection. Resolves with the requestId once the queue holds the command.
    */
-  async submitDeferred(kind: CommandKind, body: Record<string, unknown>, meta: CommandMeta, connectionId: string): Promise<string> {
-    const requestId = newRequestId();
+  async submitDeferred(admitted: Admitted, connectionId: string): Promise<string> {
+    const { kind, body, requestId } = admitted;
     try {
       const owner = nodeOfConnection(connectionId);
       if (!owner) throw new AppError('invalid_request', 'X-Connection-Id is not a valid connection id', { details: [{ path: 'X-Connection-Id', message: 'must be a connectionId from a welcome message' }] });
       const replyTo: ReplyTo = { nodeId: owner, connectionId, clientId: requestId, deferred: true };
-      await this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline: Date.now() + this.options.timeoutMs, meta });
+      await this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline: Date.now() + this.options.timeoutMs, meta: metaOf(admitted), resultSecret: this.options.sealing.secretFor(requestId) });
       this.stats.published++;
     } catch (err) {
       // The broker may hold it: the 202 lets the client collect a result, if one comes, as for any other.
       if (err instanceof UnconfirmedCommand) return requestId;
-      this.notRun(kind, body, meta.ip);
+      this.notRun(admitted);
       throw err;
     }
     return requestId;
   }
 
-  private notRun(kind: CommandKind, body: Record<string, unknown>, ip: string): void {
-    this.options.notRun(kind, body, ip).catch((err: unknown) => this.options.log.warn({ err }, 'login attempt not given back'));
+  private notRun(admitted: Admitted): void {
+    this.options.notRun(admitted).catch((err: unknown) => this.options.log.warn({ err }, 'login attempt not given back'));
+  }
+
+  private answered(requestId: string): void {
+    this.options.answered(requestId).catch((err: unknown) => this.options.log.warn({ err }, 'password work unit not given back'));
   }
 
   /** Every result published on this node's channel comes through here. */
-  onResult = (result: Result): void => {
+  onResult = (sealed: Result): void => {
+    const result = this.opened(sealed);
     const waiting = this.pending.take(result.requestId);
     if (waiting) {
       this.answer(waiting, result);
       return;
     }
     const { connectionId, clientId, deferred } = result.replyTo;
+    // A deferred request was counted by whichever edge accepted it: its unit is given back here.
+    if (deferred) this.answered(result.requestId);
     if (deferred && connectionId && clientId && this.deferredSink(connectionId, clientId, result)) {
       this.stats.answered++;
       return;
@@ -115,10 +131,31 @@ export class Relay {
     this.stats.unrouted++;
   };
 
+  /** A result whose body does not open (altered, or sealed under another deployment's secret) answers `internal`. */
+  opened(result: Result): Result {
+    try {
+      return this.options.sealing.open(result);
+    } catch {
+      this.options.log.error({ requestId: result.requestId }, 'a result did not open: altered, or RESULT_SEALING_SECRET differs between edges');
+      return { ...failure(result.requestId, this.nodeId, new AppError('internal', 'the result could not be read')), replyTo: result.replyTo };
+    }
+  }
+
+  /** Every answer of a request waiting on this node ends here: its result, its timeout or its failure. */
   private answer(target: ResultTarget, result: Result): void {
+    if (this.holdingUnits.delete(result.requestId)) this.answered(result.requestId);
+    this.target(target, result);
+  }
+
+  private target(target: ResultTarget, result: Result): void {
     this.stats.answered++;
     target.deliver(result);
   }
+}
+
+/** What the worker learns of the request besides its body: the client's address and agent, and the verified session. */
+function metaOf(admitted: Admitted): Command['meta'] {
+  return { ip: admitted.ip, ...(admitted.userAgent ? { userAgent: admitted.userAgent } : {}), ...(admitted.auth ? { auth: admitted.auth } : {}) };
 }
 
 function failure(requestId: string, nodeId: string, err: AppError): Result {

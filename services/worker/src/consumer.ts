@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AppError } from '@authgate/shared/errors';
 import type { Logger } from '@authgate/shared/logger';
 import { commandSchema, fieldIssues, type Command, type Result } from '@authgate/shared/protocol';
+import { sealResult } from '@authgate/shared/security/result-seal';
 import type { Delivery, ResultBus } from '@authgate/shared/transport/types';
 import type { WorkerContext } from './context.ts';
 import { handlers } from './handlers/index.ts';
@@ -41,12 +42,12 @@ export function createCommandConsumer(ctx: WorkerContext, results: ResultBus, st
     // before a lost connection, so it may come twice even on a first delivery, and a second rotation
     // after the grace window would revoke the session the first one answered with.
     if (delivery.attempt > 1 || command.kind === 'refresh') {
-      const kept = await untilDeadline(command, ctx.log, 'result lookup', () => results.collect([command.requestId]));
-      if (kept === undefined) {
+      const answered = await untilDeadline(command, ctx.log, 'result lookup', () => results.answered(command.requestId));
+      if (answered === undefined) {
         stats.expired++;
         return;
       }
-      if (kept.length > 0) {
+      if (answered) {
         stats.duplicates++;
         return;
       }
@@ -107,7 +108,8 @@ async function run(command: Command, ctx: WorkerContext): Promise<Result> {
   const base = { requestId: command.requestId, replyTo: command.replyTo };
   try {
     const outcome = await handlers[command.kind](command, ctx);
-    return { ...base, ok: true, status: outcome.status, ...(outcome.data === undefined ? {} : { data: outcome.data }) };
+    // Sealed before it leaves this process: the result store must not hold tokens in clear (finding 2).
+    return sealResult({ ...base, ok: true, status: outcome.status, ...(outcome.data === undefined ? {} : { data: outcome.data }) }, command.resultSecret);
   } catch (err) {
     const error = toClientError(err);
     if (error.code === 'overloaded') ctx.log.error({ err, requestId: command.requestId, kind: command.kind }, 'command failed on a dependency');

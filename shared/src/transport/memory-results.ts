@@ -1,14 +1,13 @@
 import type { Result } from '../protocol.ts';
-import { clientKeyOf, RESULT_TTL_MS, type ResultBus, type ResultHandler } from './types.ts';
+import { RESULT_TTL_MS, type ResultBus, type ResultHandler } from './types.ts';
 
 /**
  * In-process driver of ResultBus for the all-in-one mode: the same keep-once-and-publish semantics and
  * 60 s retention as Redis. Handlers run on a later tick, as they would after a network hop.
  */
 export class MemoryResultBus implements ResultBus {
-  private readonly kept = new Map<string, { result: Result; expiresAt: number }>();
-  /** `<connectionId> <clientId>` → requestId, for WebSocket requests; same lifetime as the results. */
-  private readonly byClient = new Map<string, { requestId: string; expiresAt: number }>();
+  /** A result taken by its client stays as `undefined` until its expiry: a redelivery cannot keep another. */
+  private readonly kept = new Map<string, { result: Result | undefined; expiresAt: number }>();
   private readonly handlers = new Map<string, ResultHandler>();
   private readonly sweeper: NodeJS.Timeout;
 
@@ -24,10 +23,6 @@ export class MemoryResultBus implements ResultBus {
       if (entry.expiresAt > now) break;
       this.kept.delete(id);
     }
-    for (const [key, entry] of this.byClient) {
-      if (entry.expiresAt > now) break;
-      this.byClient.delete(key);
-    }
   }
 
   async deliver(result: Result): Promise<boolean> {
@@ -35,12 +30,6 @@ export class MemoryResultBus implements ResultBus {
     if (existing && existing.expiresAt > Date.now()) return false;
     this.kept.delete(result.requestId); // re-insert at the end to keep expiry order
     this.kept.set(result.requestId, { result, expiresAt: Date.now() + this.ttlMs });
-    const client = clientKeyOf(result);
-    if (client) {
-      const key = `${client.connectionId} ${client.clientId}`;
-      this.byClient.delete(key);
-      this.byClient.set(key, { requestId: result.requestId, expiresAt: Date.now() + this.ttlMs });
-    }
     const handler = this.handlers.get(result.replyTo.nodeId);
     if (handler) setImmediate(handler, result);
     return true;
@@ -56,16 +45,22 @@ export class MemoryResultBus implements ResultBus {
     const found: Result[] = [];
     for (const id of requestIds) {
       const entry = this.kept.get(id);
-      if (entry && entry.expiresAt > now) found.push(entry.result);
+      if (entry?.result && entry.expiresAt > now) found.push(entry.result);
     }
     return found;
   }
 
-  async collectForClient(connectionId: string, clientId: string): Promise<Result | undefined> {
-    const entry = this.byClient.get(`${connectionId} ${clientId}`);
-    if (!entry || entry.expiresAt <= Date.now()) return undefined;
-    const [result] = await this.collect([entry.requestId]);
-    return result?.replyTo.connectionId === connectionId ? result : undefined;
+  async answered(requestId: string): Promise<boolean> {
+    const entry = this.kept.get(requestId);
+    return entry !== undefined && entry.expiresAt > Date.now();
+  }
+
+  async take(requestId: string, connectionId: string): Promise<Result | undefined> {
+    const entry = this.kept.get(requestId);
+    if (!entry?.result || entry.expiresAt <= Date.now() || entry.result.replyTo.connectionId !== connectionId) return undefined;
+    const { result } = entry;
+    entry.result = undefined;
+    return result;
   }
 
   async ready(): Promise<boolean> {

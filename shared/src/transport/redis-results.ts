@@ -2,22 +2,34 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import type { Result } from '../protocol.ts';
 import { createRedis, createSubscriber } from '../redis.ts';
-import { clientKeyOf, RESULT_TTL_MS, type ResultBus, type ResultHandler } from './types.ts';
+import { RESULT_TTL_MS, type ResultBus, type ResultHandler } from './types.ts';
 
 /**
  * Keep-and-publish in one atomic step: the result is kept only if this request has none yet, and
- * published only then, so a redelivered command can never answer a client twice. A WebSocket
- * request's result is also findable by (connectionId, client id): KEYS[2] then names the requestId.
+ * published only then, so a redelivered command can never answer a client twice.
  */
 const DELIVER_SCRIPT = `
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  if KEYS[2] then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[2]) end
   redis.call('PUBLISH', ARGV[3], ARGV[1])
   return 1
 end
 return 0`;
 
-type DeliverFn = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<number>;
+/**
+ * Collect-once: the kept result is returned and deleted in one step, only for the connection it was
+ * addressed to. The key is left in place (an empty string), not removed, until its expiry: deliver's
+ * SET NX still finds it, so a redelivered command cannot keep (and publish) a second result.
+ */
+const TAKE_SCRIPT = `
+local kept = redis.call('GET', KEYS[1])
+if not kept or kept == '' then return false end
+local ok, result = pcall(cjson.decode, kept)
+if not ok or type(result.replyTo) ~= 'table' or result.replyTo.connectionId ~= ARGV[1] then return false end
+redis.call('SET', KEYS[1], '', 'KEEPTTL')
+return kept`;
+
+type DeliverFn = (key: string, ...args: (string | number)[]) => Promise<number>;
+type TakeFn = (key: string, connectionId: string) => Promise<string | null>;
 
 /**
  * Redis driver of ResultBus: one channel per node (`<ns>:node:<nodeId>`), one SUBSCRIBE per node, no
@@ -28,6 +40,7 @@ export class RedisResultBus implements ResultBus {
   private subscriber: Redis | undefined;
   private subscribing = false;
   private readonly deliverScript: DeliverFn;
+  private readonly takeScript: TakeFn;
 
   constructor(
     private readonly url: string,
@@ -35,18 +48,15 @@ export class RedisResultBus implements ResultBus {
     private readonly log: Logger,
   ) {
     this.commands = createRedis(url, log, `${namespace}-results`);
-    // No fixed key count: a WebSocket request's result names a second key.
-    this.commands.defineCommand('authgateDeliver', { lua: DELIVER_SCRIPT });
-    this.deliverScript = (this.commands as unknown as { authgateDeliver: DeliverFn }).authgateDeliver.bind(this.commands);
+    this.commands.defineCommand('authgateDeliver', { lua: DELIVER_SCRIPT, numberOfKeys: 1 });
+    this.commands.defineCommand('authgateTake', { lua: TAKE_SCRIPT, numberOfKeys: 1 });
+    const scripts = this.commands as unknown as { authgateDeliver: DeliverFn; authgateTake: TakeFn };
+    this.deliverScript = scripts.authgateDeliver.bind(this.commands);
+    this.takeScript = scripts.authgateTake.bind(this.commands);
   }
 
   private key(requestId: string): string {
     return `${this.namespace}:result:${requestId}`;
-  }
-
-  /** The connectionId is as unguessable as a requestId: the key can only be named by its connection. */
-  private clientKey(connectionId: string, clientId: string): string {
-    return `${this.namespace}:result-of:${connectionId}:${clientId}`;
   }
 
   channelOf(nodeId: string): string {
@@ -55,11 +65,7 @@ export class RedisResultBus implements ResultBus {
 
   async deliver(result: Result): Promise<boolean> {
     const payload = JSON.stringify(result);
-    const channel = this.channelOf(result.replyTo.nodeId);
-    const client = clientKeyOf(result);
-    const published = client
-      ? await this.deliverScript(2, this.key(result.requestId), this.clientKey(client.connectionId, client.clientId), payload, RESULT_TTL_MS, channel, result.requestId)
-      : await this.deliverScript(1, this.key(result.requestId), payload, RESULT_TTL_MS, channel);
+    const published = await this.deliverScript(this.key(result.requestId), payload, RESULT_TTL_MS, this.channelOf(result.replyTo.nodeId));
     return published === 1;
   }
 
@@ -83,14 +89,17 @@ export class RedisResultBus implements ResultBus {
   async collect(requestIds: string[]): Promise<Result[]> {
     if (requestIds.length === 0) return [];
     const values = await this.commands.mget(requestIds.map((id) => this.key(id)));
-    return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as Result);
+    // '' marks a result already taken by its client (TAKE_SCRIPT).
+    return values.filter((v): v is string => v !== null && v !== '').map((v) => JSON.parse(v) as Result);
   }
 
-  async collectForClient(connectionId: string, clientId: string): Promise<Result | undefined> {
-    const requestId = await this.commands.get(this.clientKey(connectionId, clientId));
-    if (!requestId) return undefined;
-    const [result] = await this.collect([requestId]);
-    return result && result.replyTo.connectionId === connectionId ? result : undefined;
+  async answered(requestId: string): Promise<boolean> {
+    return (await this.commands.exists(this.key(requestId))) === 1;
+  }
+
+  async take(requestId: string, connectionId: string): Promise<Result | undefined> {
+    const kept = await this.takeScript(this.key(requestId), connectionId);
+    return kept ? (JSON.parse(kept) as Result) : undefined;
   }
 
   async ready(): Promise<boolean> {

@@ -85,21 +85,18 @@ export interface ResultBus {
   /** Results still kept for the given requests (60 s after delivery). */
   collect(requestIds: string[]): Promise<Result[]>;
   /**
-   * The kept result of the WebSocket request `clientId` (the client's own id) of connection
-   * `connectionId`: a client whose connection dropped collects with it what it did not receive.
+   * Hands out, once, the kept result of `requestId` if it was addressed to `connectionId`, and removes
+   * it in the same atomic step: two collectors never both get it, and a copy of the handles
+   * (requestId and connectionId) is worth nothing afterwards. Another connection's try removes nothing.
    */
-  collectForClient(connectionId: string, clientId: string): Promise<Result | undefined>;
+  take(requestId: string, connectionId: string): Promise<Result | undefined>;
+  /** Whether a result of this request was delivered in the last 60 s, whether or not it was taken since. */
+  answered(requestId: string): Promise<boolean>;
   ready(): Promise<boolean>;
   close(): Promise<void>;
 }
 
 export const RESULT_TTL_MS = 60_000;
-
-/** A client's own request id is kept beside the requestId only for WebSocket requests (not deferred ones). */
-export function clientKeyOf(result: Result): { connectionId: string; clientId: string } | undefined {
-  const { connectionId, clientId, deferred } = result.replyTo;
-  return connectionId && clientId && !deferred ? { connectionId, clientId } : undefined;
-}
 
 /** What a dead letter keeps of a command (or of anything that arrived as one: it may be malformed). */
 export function deadLetterOf(command: unknown, reason: DeadLetter['reason'], attempts: number, messageId?: string): DeadLetter {

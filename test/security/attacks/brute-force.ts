@@ -152,8 +152,8 @@ export function bruteForceAttacks(): void {
         Array.from({ length: IP_PER_MINUTE }, (_, i) => rest(edges()[i % 2]!, 'POST', '/auth/refresh', { raw: '{', ip, headers: { 'content-type': 'application/json' } })),
       );
       assert.ok(answers.every((a) => a.status === 400), 'the first IP_PER_MINUTE requests are answered');
-      for (const edge of edges()) assertRateLimited(await rest(edge, 'POST', '/auth/refresh', { raw: '{', ip }), `one more on ${edge}`);
-      assert.equal((await rest(d.a.url, 'POST', '/auth/refresh', { raw: '{', ip: newIp() })).status, 400, 'another IP is not limited');
+      for (const edge of edges()) assertRateLimited(await rest(edge, 'POST', '/auth/refresh', { raw: '{', ip, headers: { 'content-type': 'application/json' } }), `one more on ${edge}`);
+      assert.equal((await rest(d.a.url, 'POST', '/auth/refresh', { raw: '{', ip: newIp(), headers: { 'content-type': 'application/json' } })).status, 400, 'another IP is not limited');
     });
 
     attack('with Redis unreachable, the in-memory insurance limiter still enforces the login limits', async () => {

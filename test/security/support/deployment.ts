@@ -91,6 +91,8 @@ export async function startDeployment(label: string, options: DeploymentOptions 
     LOG_LEVEL: 'debug',
     TRUSTED_PROXIES: '127.0.0.1',
     RATE_LIMIT_IP_PER_MINUTE: '100000',
+    // The suite's clients share loopback; test/attacks/password-lane.test.ts attacks this budget.
+    PASSWORD_WORK_PER_SOURCE: '10000',
     LOGIN_ACCOUNT_MAX_FAILURES: '100000',
     LOGIN_FREE_FAILURES: '1000',
     ...options.env,

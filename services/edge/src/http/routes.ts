@@ -1,18 +1,19 @@
 import { bearerToken } from '@authgate/shared/access-token';
 import { AppError, toAppError } from '@authgate/shared/errors';
-import { isValidRequestId, newRequestId, nodeOfConnection } from '@authgate/shared/ids';
+import { isValidRequestId, newRequestId } from '@authgate/shared/ids';
 import type { Logger } from '@authgate/shared/logger';
 import { resultFrame, type CommandKind } from '@authgate/shared/protocol';
 import type { ResultBus } from '@authgate/shared/transport/types';
 import type { Admission } from '../admission.ts';
 import { lifecycle } from '../lifecycle.ts';
-import type { CommandMeta, Relay } from '../relay.ts';
+import type { Relay } from '../relay.ts';
 import type { SessionActivity } from '../session-activity.ts';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.ts';
 import type { TokenVerifier } from '../verify.ts';
 import { parseJsonObject, readBody } from './body.ts';
 import { clientIp } from './client-ip.ts';
 import { forwardToFallback, type HttpFallback } from './fallback.ts';
+import { requireJsonBody } from './media-type.ts';
 import { HttpTarget, type AbortState } from './http-target.ts';
 import { getAndHead, markIfHead } from './head.ts';
 import { appErrorReply, json, send, type Reply } from './respond.ts';
@@ -33,8 +34,6 @@ export interface RouteDeps {
 export interface RouteOptions {
   maxBodyBytes: number;
   trustedProxies: ReadonlySet<string>;
-  /** The longest client-chosen request id GET /auth/results takes (CLIENT_ID_MAX_LENGTH). */
-  maxClientIdLength: number;
 }
 
 /** The REST routes that become commands, and the command each one publishes. */
@@ -76,16 +75,27 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       const state = watchAbort(res);
       // Everything needed from `req` is copied now: it is invalid after the first await.
       const connectionId = req.getHeader('x-connection-id');
-      const meta: CommandMeta = { ip: clientIp(res, req, options.trustedProxies), userAgent: req.getHeader('user-agent').slice(0, MAX_USER_AGENT) };
+      const ip = clientIp(res, req, options.trustedProxies);
+      const userAgent = req.getHeader('user-agent').slice(0, MAX_USER_AGENT);
+      try {
+        requireJsonBody(req.getHeader('content-type'));
+      } catch (err) {
+        // The body is left unread: the connection cannot be reused.
+        send(res, { ...appErrorReply(toAppError(err), newRequestId()), close: true });
+        return;
+      }
       const body = readBody(res, req.getHeader('content-length'), options.maxBodyBytes);
       const taken = lifecycle.accept();
       (async () => {
-        const admitted = await admission.admit(kind, parseJsonObject(await body), meta.ip);
+        const raw = await body;
+        const admitted = { ...(await admission.admit(kind, () => parseJsonObject(raw), ip)), userAgent };
         if (connectionId) {
-          const requestId = await relay.submitDeferred(kind, admitted, meta, connectionId);
+          const requestId = await relay.submitDeferred(admitted, connectionId);
           replyLater(res, state, json(202, { requestId }));
         } else if (!state.aborted) {
-          relay.submit(kind, admitted, meta, new HttpTarget(res, state));
+          relay.submit(admitted, new HttpTarget(res, state));
+        } else {
+          await admission.notRun(admitted);
         }
       })()
         .catch((err: unknown) => fail(res, state, err))
@@ -104,6 +114,15 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     const ip = clientIp(res, req, options.trustedProxies);
     const userAgent = req.getHeader('user-agent').slice(0, MAX_USER_AGENT);
     const body = bodyOf();
+    // A body is not read but must still be JSON if one is sent: a cross-site form gets 415 here too.
+    if (readsBody && Number(req.getHeader('content-length') || 0) > 0) {
+      try {
+        requireJsonBody(req.getHeader('content-type'));
+      } catch (err) {
+        send(res, { ...appErrorReply(toAppError(err), newRequestId()), close: true });
+        return;
+      }
+    }
     const rest = readsBody ? readBody(res, req.getHeader('content-length'), options.maxBodyBytes) : Promise.resolve(Buffer.alloc(0));
     const taken = lifecycle.accept();
     (async () => {
@@ -111,8 +130,9 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       if (!token) throw new AppError('invalid_token', 'missing or malformed Bearer token');
       const claims = verifier.cached(token) ?? (await verifier.verify(token));
       deps.activity.seen(claims.sub, claims.sid);
-      const admitted = await admission.admit(kind, body, ip);
-      if (!state.aborted) relay.submit(kind, admitted, { ip, userAgent, auth: { sub: claims.sub, sid: claims.sid } }, new HttpTarget(res, state));
+      const admitted = { ...(await admission.admit(kind, () => body, ip)), userAgent, auth: { sub: claims.sub, sid: claims.sid } };
+      if (!state.aborted) relay.submit(admitted, new HttpTarget(res, state));
+      else await admission.notRun(admitted);
     })()
       .catch((err: unknown) => fail(res, state, err))
       .finally(taken);
@@ -155,24 +175,17 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       send(res, appErrorReply(new AppError('invalid_request', 'X-Connection-Id header is required', { details: [{ path: 'X-Connection-Id', message: 'is required' }] }), newRequestId()));
       return;
     }
-    const notFound = () => appErrorReply(new AppError('not_found', 'no result for this request (not yet, or expired)'), newRequestId());
-    if (!id || id.length > options.maxClientIdLength) {
+    const notFound = () => appErrorReply(new AppError('not_found', 'no result for this request (not yet, expired, or collected)'), newRequestId());
+    // The requestId is required (issue 10, finding 5): a connectionId alone, which travels in headers
+    // and logs, is no handle on the results of that connection's WebSocket requests.
+    if (!id || !isValidRequestId(id)) {
       send(res, notFound());
       return;
     }
     const state = watchAbort(res);
-    // A requestId (docs/deferred-delivery.md) first; else the client's own id of a WebSocket request
-    // on that connection: a client whose connection dropped collects with it what it missed.
-    const lookup = async () => {
-      if (isValidRequestId(id)) {
-        const [result] = await results.collect([id]);
-        // A result is shown only to the connection it was addressed to.
-        if (result && result.replyTo.connectionId === connectionId) return result;
-      }
-      return nodeOfConnection(connectionId) ? results.collectForClient(connectionId, id) : undefined;
-    };
-    lookup().then(
-      (result) => replyLater(res, state, result ? json(200, resultFrame(id, result)) : notFound()),
+    // Handed out once, to the connection it was addressed to, and gone from the store in that step.
+    results.take(id, connectionId).then(
+      (result) => replyLater(res, state, result ? json(200, resultFrame(id, relay.opened(result))) : notFound()),
       () => fail(res, state, new AppError('overloaded', 'result store unavailable, retry later')),
     );
   });

@@ -87,9 +87,23 @@ function preflight(res: HttpResponse, req: HttpRequest, policy: CorsPolicy): voi
 
 /**
  * A browser opening a WebSocket always sends its page's Origin, and WebSockets are not bound by CORS:
- * with an allowlist set, an upgrade from a page of another origin is refused. Clients that are no
- * browser send no Origin and are not concerned.
+ * a page of any site could otherwise open one in its visitors' browsers and send logins from their
+ * addresses (issue 10, finding 4). So an upgrade that carries an Origin is accepted only
+ *
+ * - with an allowlist set: from an origin on it;
+ * - without one: from a page of the host the client asked for (Origin's hostname = Host's hostname;
+ *   ports are not compared, since a proxy in front may rewrite Host without its port), the same
+ *   "same origin unless allowed" rule browsers apply to the edge's REST answers.
+ *
+ * `Origin: null` (sandboxed frames, files) never passes. Clients that are no browser send no Origin
+ * and are not concerned.
  */
-export function refusesUpgrade(policy: CorsPolicy, origin: string): boolean {
-  return policy.enabled && origin !== '' && !policy.allows(origin);
+export function refusesUpgrade(policy: CorsPolicy, origin: string, host: string): boolean {
+  if (origin === '') return false;
+  if (policy.enabled) return !policy.allows(origin);
+  return hostnameOf(origin) === undefined || hostnameOf(origin) !== hostnameOf(`http://${host}`);
+}
+
+function hostnameOf(url: string): string | undefined {
+  return URL.canParse(url) ? new URL(url).hostname || undefined : undefined;
 }

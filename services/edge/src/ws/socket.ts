@@ -24,7 +24,7 @@ export interface SocketOptions {
   maxInFlightPerConnection: number;
   maxClientIdLength: number;
   trustedProxies: ReadonlySet<string>;
-  /** With an allowlist set, upgrades from browser pages of other origins are refused. */
+  /** Upgrades from browser pages of other origins are refused: the allowlist's, or other hosts' without one. */
   cors: CorsPolicy;
   log: Logger;
 }
@@ -87,10 +87,12 @@ export function registerWebSocket(
     data.inFlight.add(id);
     try {
       const auth = SESSION_KINDS.has(kind) ? authenticated(data) : undefined;
-      const admitted = await admission.admit(kind, body, data.ip);
-      if (data.closed) return;
-      const meta = { ip: data.ip, userAgent: data.userAgent, ...(auth ? { auth } : {}) };
-      relay.submit(kind, admitted, meta, new WsRequestTarget(connections, data.connectionId, id, bindOnSuccess(ws, kind)));
+      const admitted = { ...(await admission.admit(kind, () => body, data.ip)), userAgent: data.userAgent, auth };
+      if (data.closed) {
+        await admission.notRun(admitted);
+        return;
+      }
+      relay.submit(admitted, new WsRequestTarget(connections, data.connectionId, id, bindOnSuccess(ws, kind)));
     } catch (err) {
       data.inFlight.delete(id);
       const appError = toAppError(err);
@@ -109,7 +111,7 @@ export function registerWebSocket(
     sendPingsAutomatically: true,
 
     upgrade: (res, req, context) => {
-      if (refusesUpgrade(options.cors, req.getHeader('origin'))) {
+      if (refusesUpgrade(options.cors, req.getHeader('origin'), req.getHeader('host'))) {
         send(res, appErrorReply(new AppError('forbidden', 'WebSocket connections from this origin are not allowed'), newRequestId()));
         return;
       }

@@ -9,7 +9,7 @@ export const login: CommandHandler = async (command, ctx) => {
   const { email, password, deviceId } = loginBody.parse(command.body);
   const user = await ctx.users.findByEmail(email).catch(async (err: unknown) => {
     // The database is away and no password was compared: the attempt the edge counted is given back.
-    await ctx.loginLimiter.refund(email, command.meta.ip).catch(() => {});
+    await ctx.loginLimiter.refund(email, command.meta.ip, deviceId).catch(() => {});
     throw err;
   });
   // Unknown email and wrong password take the same path: one bcrypt compare, one answer. The edge
@@ -23,7 +23,8 @@ export const login: CommandHandler = async (command, ctx) => {
     ctx.audit.emit({ action: 'login.failed', requestId: command.requestId, ip: command.meta.ip, userId: user.id, reason: 'account_disabled' });
     throw new AppError('account_disabled', 'this account is disabled');
   }
-  await ctx.loginLimiter.succeeded(email, command.meta.ip).catch((err: unknown) => {
+  // The device (if named) is trusted from now on: its attempts get their own budget (finding 4).
+  await ctx.loginLimiter.succeeded(email, command.meta.ip, deviceId).catch((err: unknown) => {
     ctx.log.warn({ err, requestId: command.requestId }, 'login limiter not reset after a success');
   });
   // The configured cost rose since this hash was made: re-hash while the password is at hand.

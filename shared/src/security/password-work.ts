@@ -1,0 +1,98 @@
+import ipaddr from 'ipaddr.js';
+import { AppError } from '../errors.ts';
+
+/**
+ * The budget of concurrent password work per client source (issue 10, finding 3). Each register or
+ * login costs a bcrypt on a worker, and the password lane is served in order: one address with 100
+ * logins in flight put 100 bcrypts ahead of everyone else's. A request rate limit does not help (100
+ * requests are few per minute); what one source may hold is bounded instead: at most
+ * PASSWORD_WORK_PER_SOURCE of its register/login commands in flight at once, across every edge.
+ *
+ * - counted at the edge, in the admission path, before the command is published;
+ * - released by the edge that receives the answer (the result, a timeout, a publish failure), found by
+ *   the requestId alone: a deferred result may arrive at another edge than the one that counted it;
+ * - each unit expires at its command's deadline by itself, after which no worker runs the command
+ *   (workers drop expired commands): an edge that dies holding units cannot leak them for longer.
+ */
+export interface PasswordWorkBudget {
+  /** Takes a unit for `source` held by `requestId` until released or `deadline` (epoch ms); false when none is left. */
+  acquire(source: string, requestId: string, deadline: number): Promise<boolean>;
+  /** Gives the unit of `requestId` back, if it holds one (a no-op otherwise). */
+  release(requestId: string): Promise<void>;
+  close(): Promise<void> | void;
+}
+
+/**
+ * Whom a budget belongs to: an IPv4 address, or an IPv6 /64 (one subscriber's whole network: a /64
+ * holds 2^64 addresses to rotate through, so a per-address budget would bound nothing). IPv4-mapped
+ * IPv6 addresses count as their IPv4 address. Something that is no address is its own source.
+ */
+export function sourceOf(ip: string): string {
+  if (!ipaddr.isValid(ip)) return `other:${ip.slice(0, 64)}`;
+  let address = ipaddr.parse(ip);
+  if (address instanceof ipaddr.IPv6 && address.isIPv4MappedAddress()) address = address.toIPv4Address();
+  if (address instanceof ipaddr.IPv4) return `v4:${address.toString()}`;
+  const parts = (address as ipaddr.IPv6).parts.slice(0, 4).map((part) => part.toString(16));
+  return `v6:${parts.join(':')}::/64`;
+}
+
+/**
+ * Refused: 429 `rate_limited`, like every other per-client limit, rather than 503 `overloaded`, which
+ * docs/errors.md keeps for the system being full. It is this client that holds too much. Retry-After is the
+ * shortest the header can say: a unit comes back as soon as one of its bcrypts ends (a fraction of a
+ * second), but a client that ignores it is refused again at no cost.
+ */
+export function passwordWorkRefused(): AppError {
+  return new AppError('rate_limited', 'too many password requests in flight from this address, retry later', { retryAfter: 1 });
+}
+
+/** In-process driver: the all-in-one shape, and the insurance of the Redis driver while Redis is away. */
+export class MemoryPasswordWork implements PasswordWorkBudget {
+  /** source → (requestId → deadline) */
+  private readonly held = new Map<string, Map<string, number>>();
+  private readonly sourceOfLease = new Map<string, string>();
+
+  constructor(private readonly perSource: number) {}
+
+  async acquire(source: string, requestId: string, deadline: number): Promise<boolean> {
+    return this.acquireNow(source, requestId, deadline);
+  }
+
+  acquireNow(source: string, requestId: string, deadline: number): boolean {
+    const now = Date.now();
+    let leases = this.held.get(source);
+    if (leases) {
+      for (const [id, until] of leases) {
+        if (until <= now) {
+          leases.delete(id);
+          this.sourceOfLease.delete(id);
+        }
+      }
+    } else {
+      leases = new Map();
+      this.held.set(source, leases);
+    }
+    if (leases.size >= this.perSource) return false;
+    leases.set(requestId, deadline);
+    this.sourceOfLease.set(requestId, source);
+    return true;
+  }
+
+  async release(requestId: string): Promise<void> {
+    this.releaseNow(requestId);
+  }
+
+  releaseNow(requestId: string): void {
+    const source = this.sourceOfLease.get(requestId);
+    if (source === undefined) return;
+    this.sourceOfLease.delete(requestId);
+    const leases = this.held.get(source);
+    leases?.delete(requestId);
+    if (leases?.size === 0) this.held.delete(source);
+  }
+
+  close(): void {
+    this.held.clear();
+    this.sourceOfLease.clear();
+  }
+}

@@ -153,7 +153,7 @@ describe('audit event schema', () => {
     assert.equal(newAuditEvent({ type: 'app.checkout.done', data: { cart: 3 } }).type, 'app.checkout.done');
     assert.throws(() => newAuditEvent({ type: 'app.' as 'app.x' }));
     assert.throws(() => newAuditEvent({ type: 'App.X' as 'app.x' }));
-    for (const data of [{ password: 'x' }, { code: '123456' }, { nested: { refreshToken: 'x' } }, { note: `rt1.${randomUUID()}.${'a'.repeat(43)}` }, { jwt: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln' }]) {
+    for (const data of <Array<AuditEvent['data']>>[{ password: 'x' }, { code: '123456' }, { nested: { refreshToken: 'x' } }, { note: `rt1.${randomUUID()}.${'a'.repeat(43)}` }, { jwt: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln' }]) {
       assert.throws(() => newAuditEvent({ type: 'app.x', data }), JSON.stringify(data));
     }
     assert.throws(() => newAuditEvent({ type: 'app.x', data: { blob: 'x'.repeat(4100) } }), 'over 4 KB');

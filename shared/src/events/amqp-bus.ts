@@ -110,7 +110,8 @@ export class AmqpEventBus implements EventBus {
             settleOne(channel, message);
             return;
           }
-          batcher.add({ event: parsed, redelivered: message.fields.redelivered, channel, message } satisfies AmqpDelivery);
+          const delivery: AmqpDelivery = { event: parsed, redelivered: message.fields.redelivered, channel, message };
+          batcher.add(delivery);
         });
         current = { channel, tag: consumerTag };
       },

@@ -2,6 +2,7 @@ import {
   createRedis, createSessionRevocations, loadSigningKey, LoginLimiter, loginLimitsOf, migrateToLatest, openDatabase, UserRepository,
   type Config, type Db, type Logger, type ResultBus, type CommandQueue,
 } from '@authgate/shared';
+import type { EventBus } from '@authgate/shared/events/index';
 import { AuditLog } from './audit.ts';
 import { createCommandConsumer, createPoisonAnswer, type ConsumerStats } from './consumer.ts';
 import type { WorkerContext } from './context.ts';
@@ -19,7 +20,7 @@ export interface WorkerHandle {
 }
 
 /** The auth worker: consumes commands, does the expensive work, answers on the requester's channel. */
-export async function startWorker(config: Config, deps: { queue: CommandQueue; results: ResultBus; log: Logger; db?: Db }): Promise<WorkerHandle> {
+export async function startWorker(config: Config, deps: { queue: CommandQueue; results: ResultBus; log: Logger; db?: Db; events?: EventBus }): Promise<WorkerHandle> {
   const log = deps.log.child({ role: 'worker' });
   // A database handed in (all-in-one: shared with the account API) stays open for its owner to close.
   const db = deps.db ?? openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log });
@@ -44,7 +45,8 @@ export async function startWorker(config: Config, deps: { queue: CommandQueue; r
     refreshGraceMs: config.REFRESH_GRACE_MS,
     loginLimiter: new LoginLimiter({ redis: limiterRedis, namespace: config.NAMESPACE, limits: loginLimitsOf(config) }),
     revocations,
-    audit: new AuditLog(log.child({ component: 'audit' })),
+    // Audit events go to the event bus when one is handed in (else they stay log lines).
+    audit: new AuditLog(log.child({ component: 'audit' }), deps.events),
     log,
   };
   const stats: ConsumerStats = { handled: 0, expired: 0, duplicates: 0, malformed: 0 };
@@ -64,6 +66,7 @@ export async function startWorker(config: Config, deps: { queue: CommandQueue; r
     async stop() {
       await deps.queue.stopConsuming();
       await Promise.allSettled([...inHand]);
+      await ctx.audit.flush();
       await sessions.close();
       await revocations.close();
       limiterRedis?.disconnect();

@@ -14,7 +14,7 @@ export const login: CommandHandler = async (command, ctx) => {
   // Unknown email and wrong password take the same path: one bcrypt compare, one answer. The edge
   // counted this attempt against the brute-force limits before publishing it; only a success is told.
   if (!(await ctx.hasher.verify(password, user?.passwordHash)) || !user) {
-    ctx.audit.emit({ action: 'login.failed', requestId: command.requestId, ip: command.meta.ip, ...(user ? { userId: user.id } : {}) });
+    ctx.audit.emit({ action: 'login.failed', requestId: command.requestId, ip: command.meta.ip, deviceId, ...(user ? { userId: user.id } : {}) });
     throw new AppError('invalid_credentials', 'email or password is incorrect');
   }
   await ctx.loginLimiter.succeeded(email, command.meta.ip).catch((err: unknown) => {
@@ -28,6 +28,6 @@ export const login: CommandHandler = async (command, ctx) => {
   const sid = randomUUID();
   const refresh = newRefreshToken(sid);
   await ctx.sessions.create({ sid, userId: user.id, email: user.email, deviceId, refreshHash: refresh.hash }, ctx.refreshTtlMs);
-  ctx.audit.emit({ action: 'login.succeeded', requestId: command.requestId, ip: command.meta.ip, userId: user.id, sessionId: sid });
+  ctx.audit.emit({ action: 'login.succeeded', requestId: command.requestId, ip: command.meta.ip, userId: user.id, sessionId: sid, deviceId });
   return { status: 200, data: await tokenPair(ctx, user, sid, refresh.token) };
 };

@@ -40,6 +40,11 @@ describe('worker: each auth action is one audit event on the bus, without a cred
     tmp.remove();
   });
 
+  const dataOf = <T>(result: Result): T => {
+    assert.ok(result.ok, JSON.stringify(result));
+    return result.data as T;
+  };
+
   async function run(kind: CommandKind, body: Record<string, unknown>): Promise<{ result: Result; command: Command }> {
     const command: Command = { v: 1, requestId: randomUUID(), kind, body, replyTo: { nodeId: NODE_ID }, deadline: Date.now() + 10_000, meta: { ip: '198.51.100.9' } };
     await queue.publish(command);
@@ -63,11 +68,11 @@ describe('worker: each auth action is one audit event on the bus, without a cred
   test('register, login (succeeded, failed, unknown email), refresh reuse and logout map onto API.md types', async () => {
     const email = `u-${randomBytes(5).toString('hex')}@example.test`;
     const reg = await run('register', { email, password: PASSWORD });
-    const userId = (reg.result.data as { userId: string }).userId;
+    const userId = dataOf<{ userId: string }>(reg.result).userId;
     assert.deepEqual((await eventsOf(reg.command.requestId)).map((e) => [e.type, e.userId, e.ip]), [['register', userId, '198.51.100.9']]);
 
     const login = await run('login', { email, password: PASSWORD, deviceId: 'laptop-1' });
-    const pair = login.result.data as TokenPair;
+    const pair = dataOf<TokenPair>(login.result);
     const [ok] = await eventsOf(login.command.requestId);
     assert.deepEqual([ok?.type, ok?.userId, ok?.sessionId, ok?.deviceId], ['login.succeeded', userId, pair.sessionId, 'laptop-1']);
 
@@ -86,7 +91,7 @@ describe('worker: each auth action is one audit event on the bus, without a cred
     assert.equal(reuse.result.status, 401);
     assert.deepEqual((await eventsOf(reuse.command.requestId)).map((e) => [e.type, e.userId, e.sessionId]), [['refresh.reuse_detected', userId, pair.sessionId]]);
 
-    const second = (await run('login', { email, password: PASSWORD })).result.data as TokenPair;
+    const second = dataOf<TokenPair>((await run('login', { email, password: PASSWORD })).result);
     const logout = await run('logout', { refreshToken: second.refreshToken });
     assert.equal(logout.result.status, 204);
     assert.deepEqual((await eventsOf(logout.command.requestId)).map((e) => [e.type, e.userId, e.sessionId]), [['logout', userId, second.sessionId]]);

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, createLogger, createTransports, loadConfig, openDatabase, TARGETS, type Target } from '@authgate/shared';
 import { startApi } from '@authgate/api';
+import { startAuditWriter } from '@authgate/audit';
+import { createEventBus } from '@authgate/shared/events/index';
 import { startEdge } from '@authgate/edge';
 import { startWorker } from '@authgate/worker';
 
@@ -33,9 +35,14 @@ const runs = (role: Target) => target === 'all' || target === role;
 const transports = target === 'api' ? undefined : createTransports(config, log);
 // All-in-one: the worker and the account API share one database handle (an embedded PGlite opens once).
 const db = target === 'all' ? openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log }) : undefined;
-const worker = runs('worker') ? await startWorker(config, { ...transports!, log, db }) : undefined;
+// Audit events: published by workers and POST /events, written to PostgreSQL by the audit writer,
+// which runs beside the worker (it needs the database; the all-in-one's is the embedded one).
+const events = target === 'edge' ? undefined : createEventBus(config, log);
+const worker = runs('worker') ? await startWorker(config, { ...transports!, log, db, events }) : undefined;
+const auditDb = runs('worker') ? (db ?? openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log })) : undefined;
+const auditWriter = auditDb ? await startAuditWriter(config, { events: events!, db: auditDb, log }) : undefined;
 // All-in-one: one origin (API.md), so the edge hands the account API's routes to it in-process.
-const api = runs('api') ? await startApi(config, { log, db }, { listen: target === 'api' }) : undefined;
+const api = runs('api') ? await startApi(config, { log, db, events }, { listen: target === 'api' }) : undefined;
 const edge = runs('edge') ? await startEdge(config, { ...transports!, log, fallback: target === 'all' ? api?.forward : undefined }) : undefined;
 log.info({ target, port: edge?.port ?? api?.port }, 'authgate started');
 
@@ -47,6 +54,9 @@ async function shutdown(signal: string) {
   await edge?.stop();
   await api?.stop();
   await worker?.stop();
+  await auditWriter?.stop();
+  await events?.close();
+  if (auditDb !== db) await auditDb?.destroy();
   await transports?.queue.close();
   await transports?.results.close();
   await db?.destroy();

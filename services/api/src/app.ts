@@ -6,12 +6,16 @@ import type { AccessTokenAuth } from './auth.ts';
 import { registerDocs } from './docs.ts';
 import { registerErrorHandlers, sendError } from './errors.ts';
 import type { RouteRateLimiter } from './rate-limit.ts';
+import type { EventBus } from '@authgate/shared/events/index';
+import type { AuditReads } from './events/reads.ts';
+import { registerAdminEventRoutes } from './routes/admin-events.ts';
+import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerMeRoute } from './routes/me.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { registerSecurity } from './security.ts';
 
-/** Every route reads a query or a path; no route takes a body, so any body past this is refused. */
+/** Routes read a query or a path; POST /events sets its own larger limit. Any other body past this is refused. */
 const BODY_LIMIT_BYTES = 1024;
 /** An email in the path is at most 254 characters, more once percent-encoded. */
 const MAX_PARAM_LENGTH = 1024;
@@ -22,6 +26,8 @@ export interface AppDeps {
   checkEmailLimiter: RouteRateLimiter;
   ready: () => Promise<boolean>;
   log: Logger;
+  /** The audit trail's reads, and the bus POST /events publishes to (without one that route is absent). */
+  audit: { reads: AuditReads; events: EventBus | undefined; appEventLimiter: RouteRateLimiter; sessionLifetimeMs: number };
 }
 
 export interface AppOptions {
@@ -58,5 +64,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
   registerHealthRoutes(app, deps.ready);
   registerMeRoute(app, deps);
   registerUserRoutes(app, deps);
+  registerEventRoutes(app, { auth: deps.auth, ...deps.audit });
+  registerAdminEventRoutes(app, { auth: deps.auth, ...deps.audit });
   return app;
 }

@@ -15,6 +15,7 @@ function fromFastify(err: FastifyError): AppError {
   const status = err.statusCode ?? 500;
   if (status === 404) return new AppError('not_found', 'no such route');
   if (status === 413) return new AppError('payload_too_large', 'request body is too large');
+  if (status === 415) return new AppError('unsupported_media_type', 'the body must be application/json');
   // Our own messages only: a framework's message may quote what the client sent.
   if (status >= 400 && status < 500) return new AppError('invalid_request', 'request is malformed', { details: [{ path: '(request)', message: err.code ?? 'is malformed' }] });
   return new AppError('internal', 'internal error');

@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import {
   createRedis, createSessionRevocations, loadVerificationKeys, migrateToLatest, openDatabase, UserRepository, type Config, type Db, type Logger,
 } from '@authgate/shared';
+import type { EventBus } from '@authgate/shared/events/index';
 import { Accounts } from './accounts.ts';
+import { AuditReads } from './events/reads.ts';
 import { buildApp } from './app.ts';
 import { AccessTokenAuth } from './auth.ts';
 import { forwarder, type ForwardedReply, type ForwardedRequest } from './forward.ts';
@@ -28,7 +30,7 @@ export interface ApiHandle {
  * `listen: false` builds it without a port, for the all-in-one mode where the edge forwards to it;
  * `db` is then the process's one database handle, shared with the worker.
  */
-export async function startApi(config: Config, deps: { log: Logger; db?: Db }, options: { listen: boolean }): Promise<ApiHandle> {
+export async function startApi(config: Config, deps: { log: Logger; db?: Db; events?: EventBus }, options: { listen: boolean }): Promise<ApiHandle> {
   const log = apiLogger(deps.log);
   const db = deps.db ?? openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log });
   // The worker migrates too; Kysely's migration lock makes whichever starts first do it.
@@ -49,10 +51,18 @@ export async function startApi(config: Config, deps: { log: Logger; db?: Db }, o
     keyPrefix: `${config.NAMESPACE}:rl:check-email`,
     pointsPerMinute: config.CHECK_EMAIL_PER_MINUTE,
   });
+  const appEventLimiter = new RouteRateLimiter({
+    redis,
+    keyPrefix: `${config.NAMESPACE}:rl:app-events`,
+    pointsPerMinute: config.APP_EVENTS_PER_MINUTE,
+    // Per user: the limiter runs after the token check, so the subject is known and genuine.
+    keyOf: (request) => request.accessToken!.sub,
+  });
+  const audit = { reads: new AuditReads(db, log), events: deps.events, appEventLimiter, sessionLifetimeMs: config.REFRESH_TOKEN_TTL_S * 1000 };
   const ready = async () =>
     (await users.ping()) && (await revocations.ready()) && (redis === undefined || (await redis.ping().then(() => true, () => false)));
 
-  const app = await buildApp({ users, auth, checkEmailLimiter, ready, log }, {
+  const app = await buildApp({ users, auth, checkEmailLimiter, ready, log, audit }, {
     version: VERSION,
     corsOrigins: config.CORS_ORIGINS,
     trustedProxies: config.TRUSTED_PROXIES,

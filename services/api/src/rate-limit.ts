@@ -11,7 +11,11 @@ import { AppError } from '@authgate/shared';
 export class RouteRateLimiter {
   private readonly limiter: RateLimiterAbstract;
 
-  constructor(options: { redis: Redis | undefined; keyPrefix: string; pointsPerMinute: number }) {
+  /** Whose requests are counted: the client IP unless told (POST /events counts per user). */
+  private readonly keyOf: (request: FastifyRequest) => string;
+
+  constructor(options: { redis: Redis | undefined; keyPrefix: string; pointsPerMinute: number; keyOf?: (request: FastifyRequest) => string }) {
+    this.keyOf = options.keyOf ?? ((request) => request.ip);
     const base = { points: options.pointsPerMinute, duration: 60, keyPrefix: options.keyPrefix };
     const memory = new RateLimiterMemory(base);
     this.limiter = options.redis ? new RateLimiterRedis({ ...base, storeClient: options.redis, insuranceLimiter: memory }) : memory;
@@ -20,7 +24,7 @@ export class RouteRateLimiter {
   /** onRequest hook: 429 `rate_limited` with the seconds to wait. request.ip honours TRUSTED_PROXIES only. */
   readonly hook = async (request: FastifyRequest): Promise<void> => {
     try {
-      await this.limiter.consume(request.ip);
+      await this.limiter.consume(this.keyOf(request));
     } catch (res) {
       if (res instanceof RateLimiterRes) {
         const retryAfter = Math.max(1, Math.ceil(res.msBeforeNext / 1000));

@@ -4,6 +4,7 @@ import {
   createLogger, loadConfig, loadSigningKey, migrateToLatest, openDatabase, UserRepository,
   type Config, type Db, type SigningKey, type UserRecord,
 } from '@authgate/shared';
+import type { EventBus } from '@authgate/shared/events/index';
 import { startApi, type ApiHandle } from '../src/index.ts';
 import { cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from '../../../test/helpers/services.ts';
 import { signTestToken, type TokenOptions } from '../../../test/helpers/tokens.ts';
@@ -36,7 +37,7 @@ export class ApiFixture {
     private readonly cleanups: Array<() => Promise<void> | void>,
   ) {}
 
-  static async start(label: string, env: Record<string, string> = {}): Promise<ApiFixture> {
+  static async start(label: string, env: Record<string, string> = {}, deps: { events?: EventBus } = {}): Promise<ApiFixture> {
     const database = await createTestDatabase(label);
     const data = tempDir(label);
     const namespace = uniqueNamespace(label);
@@ -45,7 +46,7 @@ export class ApiFixture {
       DATABASE_URL: database.url, REDIS_URL, NAMESPACE: namespace, ...env,
     }, 'api');
     const log = createLogger({ level: 'silent', name: 'api-test' });
-    const api = await startApi(config, { log }, { listen: true });
+    const api = await startApi(config, { log, ...deps }, { listen: true });
     const db = openDatabase({ url: database.url, dataDir: data.dir, log });
     await migrateToLatest(db);
     const cleanups = [() => database.drop(), () => cleanupNamespace(namespace), () => data.remove()];

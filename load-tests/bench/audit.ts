@@ -56,6 +56,17 @@ export async function benchAudit(options: { writes: number; analyticsEvents: num
       while (next < published.length) await bus.publish(published[next++]!);
     }));
     const publishRate = options.writes / ((performance.now() - started) / 1000);
+    // The bus alone: the same backlog drained by a consumer that writes nothing.
+    let drained = 0;
+    started = performance.now();
+    const noop = await bus.consume(async (batch) => void (drained += batch.length), { maxBatchSize: options.batchSize, maxWaitMs: 50 });
+    while (drained < options.writes) await new Promise((resolve) => setTimeout(resolve, 20));
+    const busDrainRate = options.writes / ((performance.now() - started) / 1000);
+    await noop.stop();
+    next = 0;
+    await Promise.all(Array.from({ length: 256 }, async () => {
+      while (next < published.length) await bus.publish(published[next++]!);
+    }));
     started = performance.now();
     const writer = await startAuditWriter({ AUDIT_BATCH_SIZE: options.batchSize, AUDIT_BATCH_WAIT_MS: 50, AUDIT_RETENTION_DAYS: 365 }, { events: bus, db, log });
     while (writer.stats.stored < options.writes) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -81,9 +92,11 @@ export async function benchAudit(options: { writes: number; analyticsEvents: num
       postgresServerSideInsert: Math.round(serverSide),
       postgresMultiRowInsert: Math.round(insertRate),
       publishWithConfirms: Math.round(publishRate),
+      busDrainNoWrite: Math.round(busDrainRate),
       writerDrainingBacklog: Math.round(drainRate),
       publishAndWriteTogether: Math.round(endToEnd),
       writerVsMultiRowInsert: `${((drainRate / insertRate) * 100).toFixed(0)}%`,
+      writerVsBusAlone: `${((drainRate / busDrainRate) * 100).toFixed(0)}%`,
     });
 
     // Analytics on a trail of realistic size.

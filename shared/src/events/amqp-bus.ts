@@ -81,14 +81,26 @@ export class AmqpEventBus implements EventBus {
   async consume(handle: BatchHandler, options: BatchOptions): Promise<EventConsumer> {
     let current: { channel: Channel; tag: string } | undefined;
     let stopped = false;
+    // An acknowledgement is one frame per channel and batch: the newest delivery tag with "all up
+    // to". Safe because batches are handed over one at a time in delivery order and every other
+    // delivery is settled on its own, so each older unsettled tag on the channel is this batch's.
+    // Returns (rare: failures, a stop) go one by one.
     const settle = (batch: EventDelivery[], acknowledged: boolean) => {
+      const newest = new Map<Channel, ConsumeMessage>();
       for (const d of batch as AmqpDelivery[]) {
+        if (!acknowledged) {
+          nackOne(d.channel, d.message);
+          continue;
+        }
+        const seen = newest.get(d.channel);
+        if (!seen || d.message.fields.deliveryTag > seen.fields.deliveryTag) newest.set(d.channel, d.message);
+      }
+      for (const [channel, message] of newest) {
         try {
-          if (acknowledged) d.channel.ack(d.message);
-          else d.channel.nack(d.message, false, true);
+          channel.ack(message, true);
         } catch {
-          // The channel closed since: the broker has put the message back already, and the writer
-          // stores an event id once, so its next delivery is harmless.
+          // The channel closed since: the broker has put the messages back already, and the writer
+          // stores an event id once, so their next delivery is harmless.
         }
       }
     };
@@ -147,6 +159,14 @@ function parseEvent(message: ConsumeMessage): AuditEvent | undefined {
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
+  }
+}
+
+function nackOne(channel: Channel, message: ConsumeMessage): void {
+  try {
+    channel.nack(message, false, true);
+  } catch {
+    /* channel closed: the broker has put it back already */
   }
 }
 

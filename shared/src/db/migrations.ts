@@ -39,8 +39,8 @@ const migrations: Record<string, Migration> = {
           data jsonb NOT NULL DEFAULT '{}'::jsonb,
           PRIMARY KEY (id, at)
         ) PARTITION BY RANGE (at)`.execute(db);
-      // A user's trail (newest first, keyset paging) and their counts by type (index-only).
-      await sql`CREATE INDEX audit_events_user_at ON audit_events (user_id, at DESC, id DESC) INCLUDE (type)`.execute(db);
+      // A user's trail (newest first, keyset paging), their counts by type and their open sessions (index-only).
+      await sql`CREATE INDEX audit_events_user_at ON audit_events (user_id, at DESC, id DESC) INCLUDE (type, session_id)`.execute(db);
       // Admin listing by type, and login buckets (type, at only: index-only).
       await sql`CREATE INDEX audit_events_type_at ON audit_events (type, at DESC, id DESC)`.execute(db);
       // Admin listing of everything in a time range, and top event types since a time (index-only).

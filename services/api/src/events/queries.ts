@@ -4,7 +4,7 @@ import type { Cursor } from './cursor.ts';
 /**
  * Every read of audit_events, as SQL builders so the EXPLAIN test checks the very statements the
  * routes run. Each is shaped to one index of migration 0002:
- *  - a user's trail:           audit_events_user_at (user_id, at DESC, id DESC) INCLUDE (type)
+ *  - a user's trail:           audit_events_user_at (user_id, at DESC, id DESC) INCLUDE (type, session_id)
  *  - admin listing by type:    audit_events_type_at (type, at DESC, id DESC)
  *  - admin listing, all types: audit_events_at (at DESC, id DESC) INCLUDE (type)
  * Paging is keyset on (at, id): a row comparison the index walks from, never an OFFSET.
@@ -68,15 +68,16 @@ export function userCountsQuery(userId: string): RawBuilder<{ type: string; coun
 
 /**
  * Sessions the events show open: signed in since `since` (the refresh-token lifetime), and neither
- * logged out nor revoked (reuse detection, a revoke) afterwards. From audit_events_user_at.
+ * logged out nor revoked (reuse detection, a revoke) afterwards. An end always follows its sign-in, so
+ * one range of the user's events holds both: one index-only scan of audit_events_user_at, grouped.
  */
 export function openSessionsQuery(userId: string, since: Date): RawBuilder<{ sessions: string }> {
   return sql`
-    SELECT count(DISTINCT s.session_id) AS sessions
-    FROM audit_events s
-    WHERE s.user_id = ${userId} AND s.type = 'login.succeeded' AND s.at >= ${since} AND s.session_id IS NOT NULL
-      AND NOT EXISTS (
-        SELECT 1 FROM audit_events e
-        WHERE e.user_id = ${userId} AND e.at >= s.at AND e.session_id = s.session_id
-          AND e.type IN ('logout', 'session.revoked', 'refresh.reuse_detected'))`;
+    SELECT count(*) AS sessions FROM (
+      SELECT session_id FROM audit_events
+      WHERE user_id = ${userId} AND at >= ${since} AND session_id IS NOT NULL
+        AND type IN ('login.succeeded', 'logout', 'session.revoked', 'refresh.reuse_detected')
+      GROUP BY session_id
+      HAVING bool_or(type = 'login.succeeded') AND NOT bool_or(type <> 'login.succeeded')
+    ) open`;
 }

@@ -44,6 +44,9 @@ export async function cleanupNamespace(namespace: string): Promise<void> {
   const connection = await amqplib.connect(AMQP_URL);
   const channel = await connection.createChannel();
   for (const lane of ['password', 'session', 'dead']) await channel.deleteQueue(`${namespace}.cmd.${lane}`);
+  // The audit trail's queue and exchange (shared/src/events/amqp-bus.ts).
+  await channel.deleteQueue(`${namespace}.audit`);
+  await channel.deleteExchange(`${namespace}.events`);
   await connection.close();
   const { Redis } = await import('ioredis');
   const redis = new Redis(REDIS_URL);

@@ -32,6 +32,10 @@ const runs = (role: Target) => target === 'all' || target === role;
 const drivers = await composeDrivers(config, target, log);
 
 const worker = runs('worker') ? await (await import('@authgate/worker')).startWorker(config, { ...drivers.worker(), log }) : undefined;
+// The audit writer runs beside the worker: it needs the database (the all-in-one's is the embedded one).
+const auditWriter = runs('worker')
+  ? await (await import('@authgate/audit')).startAuditWriter(config, { events: drivers.worker().events, db: drivers.worker().db, log })
+  : undefined;
 // All-in-one: one origin (docs/README.md), so the edge hands the account API's routes to it in-process.
 const api = runs('api') ? await (await import('@authgate/api')).startApi(config, { ...drivers.api(), log }, { listen: target === 'api' }) : undefined;
 const edge = runs('edge')
@@ -55,6 +59,7 @@ async function shutdown(signal: string) {
   await edge?.stop();
   await api?.stop();
   await worker?.stop();
+  await auditWriter?.stop();
   await mailer?.stop();
   await drivers.close();
   log.info('stopped');

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { benchAudit } from './audit.ts';
 import { benchConnections } from './connections.ts';
 import { benchFanout } from './fanout.ts';
 import { benchLogins } from './logins.ts';
@@ -11,15 +12,16 @@ import { benchVerifyUnderLoad } from './verify-under-load.ts';
 /**
  * npm run bench: ratios measured within one run on this machine, each against a baseline taken in the
  * same run, never absolute figures from different runs. Loopback only; every phase is bounded.
- *   BENCH_ONLY=a,b,c,d,e,f   which benches (default all)
+ *   BENCH_ONLY=a,b,c,d,e,f,g which benches (default all)
  *   BENCH_SECONDS=8          length of each timed phase
  *   BENCH_BCRYPT_COST=12     bcrypt cost of (b) and (d)
  *   BENCH_CONNECTIONS=19000  WebSockets (e) tries to hold
+ *   AUDIT_BENCH_EVENTS=1000000, AUDIT_BENCH_WRITES=50000  generated / written audit events of (g)
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 19_000);
-const only = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,f').split(','));
+const only = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,f,g').split(','));
 
 const results: Record<string, unknown>[] = [];
 const step = async (name: string, fn: () => Promise<Record<string, unknown> | Record<string, unknown>[]>) => {
@@ -34,6 +36,12 @@ await step('c', () => benchRefresh(SECONDS));
 await step('d', () => benchVerifyUnderLoad(SECONDS, COST));
 await step('e', () => benchConnections(CONNECTIONS));
 await step('f', () => benchFanout(200));
+await step('g', () => benchAudit({
+  writes: Number(process.env.AUDIT_BENCH_WRITES ?? 50_000),
+  analyticsEvents: Number(process.env.AUDIT_BENCH_EVENTS ?? 1_000_000),
+  batchSize: Number(process.env.AUDIT_BENCH_BATCH ?? 500),
+  runs: Number(process.env.AUDIT_BENCH_RUNS ?? 40),
+}));
 
 for (const row of results) {
   console.log(`\n${row.bench}`);

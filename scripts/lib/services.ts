@@ -45,6 +45,9 @@ export async function cleanupNamespace(namespace: string): Promise<void> {
   const channel = await connection.createChannel();
   for (const lane of ['password', 'session', 'dead']) await channel.deleteQueue(`${namespace}.cmd.${lane}`);
   for (const queue of ['mail', 'mail.dead']) await channel.deleteQueue(`${namespace}.${queue}`);
+  // The audit trail's queue and exchange (shared/src/events/amqp-bus.ts).
+  await channel.deleteQueue(`${namespace}.audit`);
+  await channel.deleteExchange(`${namespace}.events`);
   await connection.close();
   const { Redis } = await import('ioredis');
   const redis = new Redis(REDIS_URL);

@@ -5,6 +5,7 @@ import type { Logger } from './logger.ts';
 import { LimiterStore } from './security/limiter-store.ts';
 import type { PasswordWorkBudget } from './security/password-work.ts';
 import { revocationTtlMs, type SessionRevocations } from './security/revocations.ts';
+import type { EventBus } from './events/types.ts';
 import type { LiveEvents } from './live/types.ts';
 import type { MailQueue } from './mail/types.ts';
 import type { SessionDirectory } from './sessions/directory.ts';
@@ -37,11 +38,15 @@ export interface EdgeDrivers extends CommonDrivers {
 export interface WorkerDrivers extends CommonDrivers {
   sessions: SessionStore;
   db: Db;
+  /** Audit events: published by the worker, written to the database by the audit writer beside it. */
+  events: EventBus;
 }
 
 
 export interface ApiDrivers {
   db: Db;
+  /** Application events (POST /events) join the audit trail through the same bus. */
+  events: EventBus;
   revocations: SessionRevocations;
   limits: LimiterStore;
   live: LiveEvents;
@@ -67,10 +72,10 @@ type Concern = keyof AllDrivers;
 
 const NEEDS: Record<Target, readonly Concern[]> = {
   edge: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'passwordWork'],
-  worker: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db'],
-  api: ['db', 'revocations', 'limits', 'live', 'directory', 'sessions'],
+  worker: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db', 'events'],
+  api: ['db', 'revocations', 'limits', 'live', 'directory', 'sessions', 'events'],
   mailer: ['mail'],
-  all: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'passwordWork', 'sessions', 'db', 'mail'],
+  all: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'passwordWork', 'sessions', 'db', 'mail', 'events'],
 };
 
 export async function composeDrivers(config: Config, target: Target, log: Logger): Promise<Drivers> {
@@ -182,6 +187,24 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
     }
     const directory = built.directory;
     closers.push(() => directory.close());
+  }
+
+  if (needs.has('events')) {
+    if (config.AMQP_URL) {
+      const { AmqpEventBus } = await import('./events/amqp-bus.ts');
+      built.events = new AmqpEventBus({
+        url: config.AMQP_URL,
+        namespace: config.NAMESPACE,
+        maxLength: config.EVENTS_QUEUE_MAX_LENGTH,
+        publishTimeoutMs: 5_000,
+        log: log.child({ component: 'events' }),
+      });
+    } else {
+      const { MemoryEventBus } = await import('./events/memory-bus.ts');
+      built.events = new MemoryEventBus({ maxLength: config.EVENTS_QUEUE_MAX_LENGTH, log: log.child({ component: 'events' }) });
+    }
+    const events = built.events;
+    closers.push(() => events.close());
   }
 
   if (needs.has('mail')) {

@@ -156,6 +156,15 @@ export const configSchema = z.object({
   /** A temporary SMTP failure (4xx, unreachable) is retried after BASE·2^(n-1) ms (±50 %), at most MAX. */
   MAIL_RETRY_BASE_MS: int(10, 600_000).default(1_000),
   MAIL_RETRY_MAX_MS: int(10, 3_600_000).default(60_000),
+  /** Audit events the bus holds while the audit writer is away; past it publishes are refused. */
+  EVENTS_QUEUE_MAX_LENGTH: int(1_000, 100_000_000).default(1_000_000),
+  /** The audit writer inserts a batch once it holds AUDIT_BATCH_SIZE events or its first waited AUDIT_BATCH_WAIT_MS. */
+  AUDIT_BATCH_SIZE: int(1, 10_000).default(500),
+  AUDIT_BATCH_WAIT_MS: int(1, 60_000).default(200),
+  /** Whole months of audit events older than this are dropped (a month goes once all of it is past). */
+  AUDIT_RETENTION_DAYS: int(1, 36_500).default(365),
+  /** POST /events per user per minute. */
+  APP_EVENTS_PER_MINUTE: int(1, 1_000_000).default(60),
 });
 
 export type Config = Omit<z.infer<typeof configSchema>, 'API_DOCS'> & { NODE_ID: string; PASSWORD_PREFETCH: number; API_DOCS: boolean };

@@ -97,7 +97,7 @@ export async function apiRoutes(): Promise<ApiRoutes> {
   subscribe('fastify.initialization', onInit);
   let app: FastifyInstance;
   try {
-    const deps: AppDeps = { users: inert, auth: inert, checkEmailLimiter: inert, sessionEnding: inert, ready: inert, log: createLogger({ level: 'silent', name: 'contract-docs' }) };
+    const deps: AppDeps = { users: inert, auth: inert, checkEmailLimiter: inert, sessionEnding: inert, audit: { reads: inert, events: inert, appEventLimiter: inert, sessionLifetimeMs: 0 }, ready: inert, log: createLogger({ level: 'silent', name: 'contract-docs' }) };
     app = await buildApp(deps, { version: 'contract-test', corsOrigins: [], trustedProxies: [], docs: true });
   } finally {
     unsubscribe('fastify.initialization', onInit);

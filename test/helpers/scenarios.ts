@@ -118,16 +118,19 @@ export function pipelineScenarios(get: () => Deployment): void {
     assert.equal(verify.data!.sid, login.data!.sessionId);
     const refreshed = await socket.refresh(login.data!.refreshToken);
     assert.equal(refreshed.status, 200);
-    const logout = await socket.logout(refreshed.data!.refreshToken);
-    assert.equal(logout.ok, true);
-    assert.equal(logout.status, 204);
     const bad = await socket.verify('eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.');
     assert.equal(bad.ok, false);
     assert.equal(bad.status, 401);
     assert.equal(bad.error!.code, 'invalid_token');
-    await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(unsolicited, []);
-    socket.close();
+    // A login over the socket bound it to its session: logging that session out answers the request,
+    // then tells the socket (session.revoked) and closes it with 4001 (docs/websocket.md).
+    const logout = await socket.logout(refreshed.data!.refreshToken);
+    assert.equal(logout.ok, true);
+    assert.equal(logout.status, 204);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(unsolicited, [{ type: 'event', event: 'session.revoked', data: { sessionId: login.data!.sessionId, reason: 'logout' } }]);
+    assert.equal(socket.closed?.code, 4001);
   });
 
   test('deferred delivery: a REST request to edge B with X-Connection-Id reaches the WebSocket on edge A', async () => {

@@ -9,12 +9,16 @@ import { registerDocs } from './docs.ts';
 import { registerErrorHandlers, sendError } from './errors.ts';
 import type { RouteRateLimiter } from './rate-limit.ts';
 import { registerAdminUserRoutes, type AdminUserDeps } from './routes/admin-users.ts';
+import type { EventBus } from '@authgate/shared/events/types';
+import type { AuditReads } from './events/reads.ts';
+import { registerAdminEventRoutes } from './routes/admin-events.ts';
+import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerMeRoute } from './routes/me.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { registerSecurity } from './security.ts';
 
-/** Every route reads a query or a path; no route takes a body, so any body past this is refused. */
+/** Routes read a query or a path; POST /events sets its own larger limit. Any other body past this is refused. */
 const BODY_LIMIT_BYTES = 1024;
 /** An email in the path is at most 254 characters, more once percent-encoded. */
 const MAX_PARAM_LENGTH = 1024;
@@ -26,6 +30,8 @@ export interface AppDeps {
   sessionEnding: AdminUserDeps['sessionEnding'];
   ready: () => Promise<boolean>;
   log: Logger;
+  /** The audit trail's reads, and the bus POST /events publishes to. */
+  audit: { reads: AuditReads; events: EventBus; appEventLimiter: RouteRateLimiter; sessionLifetimeMs: number };
 }
 
 export interface AppOptions {
@@ -68,5 +74,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
   registerMeRoute(app, deps);
   registerUserRoutes(app, deps);
   registerAdminUserRoutes(app, deps);
+  registerEventRoutes(app, { auth: deps.auth, ...deps.audit });
+  registerAdminEventRoutes(app, { auth: deps.auth, ...deps.audit });
   return app;
 }

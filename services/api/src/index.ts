@@ -6,6 +6,7 @@ import { UserRepository } from '@authgate/shared/db/users';
 import { loadVerificationKeys } from '@authgate/shared/keys';
 import type { Logger } from '@authgate/shared/logger';
 import { Accounts } from './accounts.ts';
+import { AuditReads } from './events/reads.ts';
 import { buildApp } from './app.ts';
 import { AccessTokenAuth } from './auth.ts';
 import { forwarder, type ForwardedReply, type ForwardedRequest } from './forward.ts';
@@ -41,10 +42,13 @@ export async function startApi(config: Config, deps: ApiDrivers & { log: Logger 
     deps.revocations,
   );
   const checkEmailLimiter = new RouteRateLimiter(deps.limits, `${config.NAMESPACE}:rl:check-email`, config.CHECK_EMAIL_PER_MINUTE);
+  // Per user: the limiter runs after the token check, so the subject is known and genuine.
+  const appEventLimiter = new RouteRateLimiter(deps.limits, `${config.NAMESPACE}:rl:app-events`, config.APP_EVENTS_PER_MINUTE, (request) => request.accessToken!.sub);
+  const audit = { reads: new AuditReads(deps.db, log), events: deps.events, appEventLimiter, sessionLifetimeMs: config.REFRESH_TOKEN_TTL_S * 1000 };
   const ready = async () => (await users.ping()) && (await deps.revocations.ready()) && (await deps.limits.ready());
 
   const sessionEnding = { sessions: deps.sessions, revocations: deps.revocations, directory: deps.directory, live: deps.live };
-  const app = await buildApp({ users, auth, checkEmailLimiter, sessionEnding, ready, log }, {
+  const app = await buildApp({ users, auth, checkEmailLimiter, sessionEnding, ready, log, audit }, {
     version: VERSION,
     corsOrigins: config.CORS_ORIGINS,
     trustedProxies: config.TRUSTED_PROXIES,

@@ -9,10 +9,16 @@ import { PerMinuteLimiter } from '@authgate/shared/security/per-minute-limiter';
 export class RouteRateLimiter {
   private readonly limiter: PerMinuteLimiter;
 
-  constructor(store: LimiterStore, keyPrefix: string, pointsPerMinute: number) {
+  /** `keyOf`: whose requests are counted; the client IP unless told (POST /events counts per user). */
+  constructor(
+    store: LimiterStore,
+    keyPrefix: string,
+    pointsPerMinute: number,
+    private readonly keyOf: (request: FastifyRequest) => string = (request) => request.ip,
+  ) {
     this.limiter = new PerMinuteLimiter(store, keyPrefix, pointsPerMinute);
   }
 
   /** onRequest hook: 429 `rate_limited` with the seconds to wait. request.ip honours TRUSTED_PROXIES only. */
-  readonly hook = (request: FastifyRequest): Promise<void> => this.limiter.consume(request.ip);
+  readonly hook = (request: FastifyRequest): Promise<void> => this.limiter.consume(this.keyOf(request));
 }

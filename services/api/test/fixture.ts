@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { loadConfig, type Config } from '@authgate/shared/config';
 import { composeDrivers, type Drivers } from '@authgate/shared/composition';
+import type { EventBus } from '@authgate/shared/events/types';
 import { UserRepository, type UserRecord } from '@authgate/shared/db/users';
 import { loadSigningKey, type SigningKey } from '@authgate/shared/keys';
 import { createLogger } from '@authgate/shared/logger';
@@ -37,7 +38,8 @@ export class ApiFixture {
     private readonly cleanups: Array<() => Promise<void> | void>,
   ) {}
 
-  static async start(label: string, env: Record<string, string> = {}): Promise<ApiFixture> {
+  /** `deps.events`: a bus of the test's own in place of the composed one (to read what the API publishes). */
+  static async start(label: string, env: Record<string, string> = {}, deps: { events?: EventBus } = {}): Promise<ApiFixture> {
     const database = await createTestDatabase(label);
     const data = tempDir(label);
     const namespace = uniqueNamespace(label);
@@ -47,7 +49,7 @@ export class ApiFixture {
     }, 'api');
     const log = createLogger({ level: 'silent', name: 'api-test' });
     const drivers = await composeDrivers(config, 'api', log);
-    const api = await startApi(config, { ...drivers.api(), log }, { listen: true });
+    const api = await startApi(config, { ...drivers.api(), ...deps, log }, { listen: true });
     const cleanups = [() => database.drop(), () => cleanupNamespace(namespace), () => data.remove()];
     return new ApiFixture(api, config, new UserRepository(drivers.api().db), await loadSigningKey(config), drivers, database.drop, cleanups);
   }

@@ -1,4 +1,6 @@
 import type { Logger } from '@authgate/shared/logger';
+import { newAuditEvent, type AuthEventType } from '@authgate/shared/events/schema';
+import type { EventBus } from '@authgate/shared/events/types';
 
 export type AuditAction =
   | 'register.succeeded'
@@ -20,14 +22,65 @@ export interface AuditEvent {
   ip: string;
   userId?: string;
   sessionId?: string;
+  deviceId?: string;
   reason?: string;
 }
 
+/**
+ * The actions that are audit events (docs/rest.md, GET /auth/events), published to the event bus; the others (refreshes,
+ * rejected tokens) stay log lines: a refresh every 15 minutes per session would drown the trail.
+ */
+const PUBLISHED: Partial<Record<AuditAction, AuthEventType>> = {
+  'register.succeeded': 'register',
+  'login.succeeded': 'login.succeeded',
+  'login.failed': 'login.failed',
+  'refresh.reuse_detected': 'refresh.reuse_detected',
+  'logout.succeeded': 'logout',
+};
+
+const PUBLISH_ATTEMPTS = 3;
+
 /** Every auth action emits one audit event. Events name who and what, never a credential. */
 export class AuditLog {
-  constructor(private readonly log: Logger) {}
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly log: Logger, private readonly events?: EventBus) {}
 
   emit(event: AuditEvent): void {
     this.log.info({ audit: event }, event.action);
+    const type = PUBLISHED[event.action];
+    if (!type || !this.events) return;
+    const published = newAuditEvent({
+      type,
+      userId: event.userId,
+      sessionId: event.sessionId,
+      deviceId: event.deviceId,
+      ip: event.ip,
+      data: { requestId: event.requestId, ...(event.reason ? { reason: event.reason } : {}) },
+    });
+    // Not awaited by the command: the answer does not wait for the audit trail. Retried with the same
+    // id (the writer stores an id once); a stop waits for these (flush).
+    const work = this.publish(published).finally(() => this.inFlight.delete(work));
+    this.inFlight.add(work);
+  }
+
+  private async publish(event: ReturnType<typeof newAuditEvent>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.events!.publish(event);
+        return;
+      } catch (err) {
+        if (attempt >= PUBLISH_ATTEMPTS) {
+          this.log.error({ err, eventId: event.id, type: event.type, requestId: event.data.requestId }, 'audit event not published');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
+  }
+
+  /** Waits for the events still being published. */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
   }
 }

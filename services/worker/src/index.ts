@@ -36,7 +36,8 @@ export async function startWorker(config: Config, deps: WorkerDrivers & { log: L
     revocations: deps.revocations,
     directory: deps.directory,
     live: deps.live,
-    audit: new AuditLog(log.child({ component: 'audit' })),
+    // Each auth action is a log line and one audit event on the bus.
+    audit: new AuditLog(log.child({ component: 'audit' }), deps.events),
     log,
   };
   const stats: ConsumerStats = { handled: 0, expired: 0, duplicates: 0, malformed: 0 };
@@ -56,6 +57,7 @@ export async function startWorker(config: Config, deps: WorkerDrivers & { log: L
     async stop() {
       await deps.queue.stopConsuming();
       await Promise.allSettled([...inHand]);
+      await ctx.audit.flush();
     },
   };
 }

@@ -17,8 +17,22 @@ export interface UsersTable {
   disabled_at: Date | null;
 }
 
+/** Audit events (migration 0002), partitioned by month on `at`; written by the audit writer only. */
+export interface AuditEventsTable {
+  id: string;
+  at: Date;
+  type: string;
+  user_id: string | null;
+  session_id: string | null;
+  device_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  data: unknown;
+}
+
 export interface Database {
   users: UsersTable;
+  audit_events: AuditEventsTable;
 }
 
 export type Db = Kysely<Database>;

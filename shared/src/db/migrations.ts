@@ -19,6 +19,37 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('users').execute();
     },
   },
+  '0002_audit_events': {
+    async up(db: Kysely<unknown>) {
+      // One partition per calendar month (UTC) on `at`: retention drops whole months, and reads of a
+      // time range touch only its months. Partitions are made by the audit writer (current and next
+      // month at start, any other on demand). The primary key holds the partition key, as PostgreSQL
+      // requires of a unique index on a partitioned table: (id, at), with `at` fixed by the publisher,
+      // so a redelivered event meets its own row.
+      await sql`
+        CREATE TABLE audit_events (
+          id uuid NOT NULL,
+          at timestamptz NOT NULL,
+          type text NOT NULL,
+          user_id uuid,
+          session_id uuid,
+          device_id text,
+          ip text,
+          user_agent text,
+          data jsonb NOT NULL DEFAULT '{}'::jsonb,
+          PRIMARY KEY (id, at)
+        ) PARTITION BY RANGE (at)`.execute(db);
+      // A user's trail (newest first, keyset paging), their counts by type and their open sessions (index-only).
+      await sql`CREATE INDEX audit_events_user_at ON audit_events (user_id, at DESC, id DESC) INCLUDE (type, session_id)`.execute(db);
+      // Admin listing by type, and login buckets (type, at only: index-only).
+      await sql`CREATE INDEX audit_events_type_at ON audit_events (type, at DESC, id DESC)`.execute(db);
+      // Admin listing of everything in a time range, and top event types since a time (index-only).
+      await sql`CREATE INDEX audit_events_at ON audit_events (at DESC, id DESC) INCLUDE (type)`.execute(db);
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`DROP TABLE audit_events`.execute(db);
+    },
+  },
   '0003_users_disabled': {
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable('users').addColumn('disabled_at', 'timestamptz').execute();

@@ -68,7 +68,7 @@ export class AccountSockets {
   private closeSession(userId: string, sid: string): void {
     for (const ws of [...this.connections.open(this.bySession.get(sid) ?? [])]) {
       if (ws.getUserData().auth?.sub !== userId) continue;
-      ws.cork(() => ws.end(SESSION_REVOKED_CLOSE, 'session revoked'));
+      this.connections.closeWhenIdle(ws, SESSION_REVOKED_CLOSE, 'session revoked');
     }
   }
 

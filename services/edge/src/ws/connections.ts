@@ -19,6 +19,8 @@ export interface SocketData {
   frames: number;
   /** Client ids with a request in flight: each id is answered exactly once. */
   inFlight: Set<string>;
+  /** Its session was revoked while requests were in flight: closed with this code once they are answered. */
+  closeWhenSettled?: { code: number; reason: string } | undefined;
 }
 
 /** The WebSockets this node holds, by connectionId: the only way a result reaches a client. */
@@ -73,10 +75,23 @@ export class Connections {
     for (const ws of [...this.sockets.values()]) this.closeIfIdle(ws);
   }
 
-  /** Called after an answer went to `connectionId`: while draining, an idle socket is closed. */
+  /**
+   * Closes the socket with `code` once it has no request in flight: at once, or after its last answer
+   * (`settled`). A logout over a socket of the session it ends gets its answer, then the close.
+   */
+  closeWhenIdle(ws: WebSocket<SocketData>, code: number, reason: string): void {
+    const data = ws.getUserData();
+    data.closeWhenSettled = { code, reason };
+    if (!data.closed && data.inFlight.size === 0) ws.cork(() => ws.end(code, reason));
+  }
+
+  /** Called after an answer went to `connectionId`: a socket waiting to be closed (draining, revoked) is closed once idle. */
   settled(connectionId: string): void {
-    const ws = lifecycle.draining ? this.sockets.get(connectionId) : undefined;
-    if (ws) this.closeIfIdle(ws);
+    const ws = this.sockets.get(connectionId);
+    if (!ws) return;
+    const pending = ws.getUserData().closeWhenSettled;
+    if (pending) this.closeWhenIdle(ws, pending.code, pending.reason);
+    else if (lifecycle.draining) this.closeIfIdle(ws);
   }
 
   private closeIfIdle(ws: WebSocket<SocketData>): void {

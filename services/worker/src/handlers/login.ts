@@ -15,7 +15,7 @@ export const login: CommandHandler = async (command, ctx) => {
   // Unknown email and wrong password take the same path: one bcrypt compare, one answer. The edge
   // counted this attempt against the brute-force limits before publishing it; only a success is told.
   if (!(await ctx.hasher.verify(password, user?.passwordHash)) || !user) {
-    ctx.audit.emit({ action: 'login.failed', requestId: command.requestId, ip: command.meta.ip, ...(user ? { userId: user.id } : {}) });
+    ctx.audit.emit({ action: 'login.failed', requestId: command.requestId, ip: command.meta.ip, deviceId, ...(user ? { userId: user.id } : {}) });
     throw new AppError('invalid_credentials', 'email or password is incorrect');
   }
   // Told only after the right password, so that a disabled account is not revealed to guessers.
@@ -42,6 +42,6 @@ export const login: CommandHandler = async (command, ctx) => {
   await ctx.live
     .publish({ userId: user.id, event: 'security.new_sign_in', data: { sessionId: sid, ip, userAgent: userAgent ?? null, deviceId: deviceId ?? null, at: new Date(now).toISOString() } })
     .catch((err: unknown) => ctx.log.warn({ err, requestId: command.requestId }, 'new sign-in event not published'));
-  ctx.audit.emit({ action: 'login.succeeded', requestId: command.requestId, ip: command.meta.ip, userId: user.id, sessionId: sid });
+  ctx.audit.emit({ action: 'login.succeeded', requestId: command.requestId, ip: command.meta.ip, userId: user.id, sessionId: sid, deviceId });
   return { status: 200, data: await tokenPair(ctx, user, sid, refresh.token) };
 };

@@ -1,0 +1,86 @@
+import type { Config } from '@authgate/shared/config';
+import type { Db } from '@authgate/shared/db/database';
+import type { Logger } from '@authgate/shared/logger';
+import type { EventBus, EventConsumer, EventDelivery } from '@authgate/shared/events/types';
+import { dropExpiredPartitions, monthStart, nextMonth } from './partitions.ts';
+import { AuditStore } from './store.ts';
+
+export { AuditStore } from './store.ts';
+export * from './partitions.ts';
+
+export interface AuditWriterStats {
+  batches: number;
+  /** Rows inserted. */
+  stored: number;
+  /** Events delivered again that were stored already (redelivery, a publish repeated). */
+  duplicates: number;
+  failedBatches: number;
+}
+
+export interface AuditWriterHandle {
+  stats: AuditWriterStats;
+  ready(): Promise<boolean>;
+  /** Runs retention now (also hourly); returns the partitions dropped. */
+  applyRetention(now?: Date): Promise<string[]>;
+  /** Stops consuming; the batch in hand is written and acknowledged, the rest goes back to the bus. */
+  stop(): Promise<void>;
+}
+
+export type AuditWriterConfig = Pick<Config, 'AUDIT_BATCH_SIZE' | 'AUDIT_BATCH_WAIT_MS' | 'AUDIT_RETENTION_DAYS'>;
+
+const RETENTION_EVERY_MS = 3_600_000;
+
+/**
+ * The audit writer: consumes events from the bus in batches (AUDIT_BATCH_SIZE events or
+ * AUDIT_BATCH_WAIT_MS, whichever first) and inserts each batch in one statement. A batch is
+ * acknowledged only after its INSERT committed; a failed one goes back to the bus and comes again.
+ * Since a row is keyed by the event's (id, at) and inserted ON CONFLICT DO NOTHING, a batch that was
+ * written but not acknowledged (the writer killed between the two) is stored once on its redelivery.
+ * The database (migrated by its owner) is handed in.
+ */
+export async function startAuditWriter(config: AuditWriterConfig, deps: { events: EventBus; db: Db; log: Logger }): Promise<AuditWriterHandle> {
+  const log = deps.log.child({ role: 'audit' });
+  const store = new AuditStore(deps.db);
+  const stats: AuditWriterStats = { batches: 0, stored: 0, duplicates: 0, failedBatches: 0 };
+  const now = new Date();
+  await store.ensureMonth(monthStart(now));
+  await store.ensureMonth(nextMonth(monthStart(now)));
+
+  const applyRetention = async (at = new Date()) => {
+    const dropped = await dropExpiredPartitions(deps.db, config.AUDIT_RETENTION_DAYS, at);
+    if (dropped.length > 0) {
+      store.forgetMonths();
+      log.info({ dropped, retentionDays: config.AUDIT_RETENTION_DAYS }, 'audit months past retention dropped');
+    }
+    // The month ahead exists before its first event arrives, whoever writes it.
+    await store.ensureMonth(nextMonth(monthStart(at)));
+    return dropped;
+  };
+  await applyRetention(now);
+  const retention = setInterval(() => void applyRetention().catch((err: unknown) => log.warn({ err }, 'audit retention failed')), RETENTION_EVERY_MS);
+  retention.unref();
+
+  const write = async (batch: EventDelivery[]) => {
+    try {
+      const stored = await store.insert(batch.map((d) => d.event));
+      stats.batches++;
+      stats.stored += stored;
+      stats.duplicates += batch.length - stored;
+    } catch (err) {
+      stats.failedBatches++;
+      throw err;
+    }
+  };
+  const consumer: EventConsumer = await deps.events.consume(write, { maxBatchSize: config.AUDIT_BATCH_SIZE, maxWaitMs: config.AUDIT_BATCH_WAIT_MS });
+  log.info({ batchSize: config.AUDIT_BATCH_SIZE, batchWaitMs: config.AUDIT_BATCH_WAIT_MS, retentionDays: config.AUDIT_RETENTION_DAYS }, 'audit writer consuming');
+
+  return {
+    stats,
+    applyRetention,
+    ready: async () => deps.events.ready(),
+    async stop() {
+      clearInterval(retention);
+      await consumer.stop();
+    },
+  };
+}

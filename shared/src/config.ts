@@ -103,6 +103,19 @@ export const configSchema = z.object({
    */
   JWT_PREVIOUS_PUBLIC_JWKS: z.string().min(1).optional(),
 
+  /**
+   * The small HTTP listener of this process's Prometheus metrics (GET /metrics), never the public port.
+   * Default by role: 9464 (all, edge), 9465 (worker), 9466 (api); 0 picks a free port; `off` turns
+   * metrics off (nothing is counted then).
+   */
+  METRICS_PORT: z.union([z.literal('off'), int(0, 65535)]).optional(),
+  /** Address of the metrics listener; default HOST. */
+  METRICS_HOST: z.string().min(1).optional(),
+  /** OTLP/HTTP collector (e.g. http://collector:4318): traces are exported there; unset, tracing is off and its SDK never loaded. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl(['http:', 'https:']),
+  /** service.name of the exported spans; default authgate-<target>. */
+  OTEL_SERVICE_NAME: z.string().min(1).max(100).optional(),
+
   /** Account API (--target=api) only. In the all-in-one mode the edge's port answers its routes. */
   API_PORT: int(0, 65535).default(3001),
   /** Origins allowed to call the account API from a browser; none set means no CORS headers at all. */
@@ -113,7 +126,15 @@ export const configSchema = z.object({
   CHECK_EMAIL_PER_MINUTE: int(1, 100_000).default(10),
 });
 
-export type Config = z.infer<typeof configSchema> & { NODE_ID: string; PASSWORD_PREFETCH: number };
+export type Config = Omit<z.infer<typeof configSchema>, 'METRICS_PORT' | 'METRICS_HOST'> & {
+  NODE_ID: string;
+  PASSWORD_PREFETCH: number;
+  METRICS_PORT: number | 'off';
+  METRICS_HOST: string;
+};
+
+/** Where each role's metrics listen by default: one machine may run an edge, a worker and the api side by side. */
+export const DEFAULT_METRICS_PORTS: Record<Target, number> = { all: 9464, edge: 9464, worker: 9465, api: 9466 };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -184,6 +205,8 @@ export function loadConfig(
     // Enough bcrypt jobs in hand to keep every thread busy while the next ones arrive, no more:
     // a deep prefetch would let commands expire in this process instead of in the queue.
     PASSWORD_PREFETCH: config.PASSWORD_PREFETCH ?? config.UV_THREADPOOL_SIZE * 2,
+    METRICS_PORT: config.METRICS_PORT ?? DEFAULT_METRICS_PORTS[target],
+    METRICS_HOST: config.METRICS_HOST ?? config.HOST,
   };
 }
 

@@ -83,6 +83,10 @@ export const commandSchema = z.object({
   /** Epoch ms after which nobody waits for the answer: workers drop the command instead of hashing. */
   deadline: z.number().int().positive(),
   meta: z.object({ ip: z.string().max(64) }),
+  /** W3C trace context of the edge's publish span (tracing on), so the worker's spans join its trace. */
+  traceparent: z.string().max(128).optional(),
+  /** Epoch ms at which the edge published it: the worker measures the time it waited in the queue. */
+  sentAt: z.number().int().positive().optional(),
 });
 export type Command = z.infer<typeof commandSchema>;
 
@@ -94,8 +98,8 @@ const errorShape = z.object({
 });
 
 export const resultSchema = z.discriminatedUnion('ok', [
-  z.object({ requestId: z.string(), replyTo: replyToSchema, ok: z.literal(true), status: z.number().int(), data: z.unknown().optional() }),
-  z.object({ requestId: z.string(), replyTo: replyToSchema, ok: z.literal(false), status: z.number().int(), error: errorShape }),
+  z.object({ requestId: z.string(), replyTo: replyToSchema, ok: z.literal(true), status: z.number().int(), data: z.unknown().optional(), traceparent: z.string().max(128).optional() }),
+  z.object({ requestId: z.string(), replyTo: replyToSchema, ok: z.literal(false), status: z.number().int(), error: errorShape, traceparent: z.string().max(128).optional() }),
 ]);
 export type Result = z.infer<typeof resultSchema>;
 

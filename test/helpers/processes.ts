@@ -7,6 +7,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export interface RunningProcess {
   target: string;
   port: number | undefined;
+  /** The port of GET /metrics (METRICS_PORT; 0 by default here: any free one); undefined when off. */
+  metricsPort: number | undefined;
   nodeId: string;
   child: ChildProcess;
   /** Every log line the process printed, parsed (non-JSON lines kept as `{ raw }`). */
@@ -20,7 +22,7 @@ export interface RunningProcess {
 export async function startProcess(target: 'all' | 'edge' | 'worker' | 'api', env: Record<string, string>, timeoutMs = 90_000): Promise<RunningProcess> {
   const child = spawn(process.execPath, ['--require', './bin/threadpool.cjs', '--import', 'tsx', 'bin/authgate.ts', `--target=${target}`], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: '0', API_PORT: '0', HOST: '127.0.0.1', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: '0', API_PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Record<string, unknown>[] = [];
@@ -67,6 +69,7 @@ export async function startProcess(target: 'all' | 'edge' | 'worker' | 'api', en
   return {
     target,
     port,
+    metricsPort: line.metricsPort as number | undefined,
     nodeId: line.node as string,
     child,
     lines,

@@ -16,19 +16,27 @@ import type { PerMinuteLimiter } from '@authgate/shared/security/per-minute-limi
  * What passes is the command's body, ready to publish.
  */
 export class Admission {
+  /** Requests refused `rate_limited`, by limiter (read by the metrics). */
+  readonly refusals = { ip: 0, login: 0 };
+
   constructor(
     private readonly ipLimiter: PerMinuteLimiter,
     private readonly loginLimiter: LoginLimiter,
   ) {}
 
   async admit(kind: CommandKind, body: unknown, ip: string): Promise<Record<string, unknown>> {
-    await this.ipLimiter.consume(ip);
+    await this.ipLimiter.consume(ip).catch((err: unknown) => this.refused('ip', err));
     const parsed = bodySchemas[kind].safeParse(body);
     if (!parsed.success) throw new AppError('invalid_request', 'request body is invalid', { details: fieldIssues(parsed.error) });
     const data = parsed.data as Record<string, unknown> & { email?: string; password?: string };
     if (kind === 'register') checkNewPassword(data.password!, data.email);
-    if (kind === 'login') await this.loginLimiter.admit(data.email!, ip);
+    if (kind === 'login') await this.loginLimiter.admit(data.email!, ip).catch((err: unknown) => this.refused('login', err));
     return data;
+  }
+
+  private refused(limiter: 'ip' | 'login', err: unknown): never {
+    if (err instanceof AppError && err.code === 'rate_limited') this.refusals[limiter]++;
+    throw err;
   }
 
   /** A counted login attempt whose command surely never reached a worker is given back. */

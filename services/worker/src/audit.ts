@@ -24,9 +24,13 @@ export interface AuditEvent {
 
 /** Every auth action emits one audit event. Events name who and what, never a credential. */
 export class AuditLog {
+  /** Events written, by action (read by the metrics). */
+  readonly counts = new Map<AuditAction, number>();
+
   constructor(private readonly log: Logger) {}
 
   emit(event: AuditEvent): void {
     this.log.info({ audit: event }, event.action);
+    this.counts.set(event.action, (this.counts.get(event.action) ?? 0) + 1);
   }
 }

@@ -56,9 +56,18 @@ export class CounterFamily<L extends string> implements Family {
     return this;
   }
 
+  /** Totals kept elsewhere under labels known only at scrape time (e.g. a map by action). */
+  readMany(read: () => Iterable<[Labels<L>, number]>): this {
+    this.manyReaders.push(read);
+    return this;
+  }
+
+  private readonly manyReaders: Array<() => Iterable<[Labels<L>, number]>> = [];
+
   async get() {
     const values: Sample[] = [...this.cells.values()].map((c) => ({ labels: c.labels, value: c.value }));
     for (const r of this.readers) values.push({ labels: r.labels, value: r.read() });
+    for (const read of this.manyReaders) for (const [labels, value] of read()) values.push({ labels: { ...labels }, value });
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 }

@@ -3,10 +3,13 @@ import { AppError, toAppError } from '@authgate/shared/errors';
 import { newConnectionId, newRequestId } from '@authgate/shared/ids';
 import type { Logger } from '@authgate/shared/logger';
 import { fieldIssues, frameEnvelope } from '@authgate/shared/protocol';
+import { outcomeLabel } from '@authgate/shared/metrics/outcome';
 import type { Admission } from '../admission.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { appErrorReply, send } from '../http/respond.ts';
-import type { Relay } from '../relay.ts';
+import { meteredTarget, type EdgeMetrics } from '../observe/metrics.ts';
+import type { EdgeTracing } from '../observe/tracing.ts';
+import type { Relay, ResultTarget } from '../relay.ts';
 import { refusesUpgrade, type CorsPolicy } from '../security/cors.ts';
 import type { TemplatedApp, WebSocket } from '../uws.ts';
 import type { TokenVerifier } from '../verify.ts';
@@ -39,46 +42,64 @@ const OVERSIZE_HARD_CAP_FACTOR = 16;
  */
 export function registerWebSocket(
   app: TemplatedApp,
-  deps: { relay: Relay; connections: Connections; verifier: TokenVerifier; admission: Admission },
+  deps: { relay: Relay; connections: Connections; verifier: TokenVerifier; admission: Admission; metrics?: EdgeMetrics | undefined; tracing?: EdgeTracing | undefined },
   options: SocketOptions,
 ): void {
-  const { relay, connections, verifier, admission } = deps;
+  const { relay, connections, verifier, admission, metrics, tracing } = deps;
 
   const sendFrame = (ws: WebSocket<SocketData>, frame: unknown) => {
-    if (!ws.getUserData().closed) ws.send(JSON.stringify(frame), false);
+    if (!ws.getUserData().closed) connections.sent(ws.send(JSON.stringify(frame), false));
   };
   /** After an await we are outside uWS's callback: the write must be corked and the socket still open. */
   const sendOutside = (ws: WebSocket<SocketData>, frame: unknown) => {
     if (ws.getUserData().closed) return;
-    ws.cork(() => ws.send(JSON.stringify(frame), false));
+    ws.cork(() => connections.sent(ws.send(JSON.stringify(frame), false)));
   };
   const sendError = (ws: WebSocket<SocketData>, err: AppError) => sendFrame(ws, { type: 'error', error: err.toPayload() });
   const errorResult = (id: string, err: AppError) => ({ type: 'result', id, ok: false, status: err.status, error: err.toPayload() });
 
+  const verifyMeter = metrics?.message('verify');
   const verify = async (ws: WebSocket<SocketData>, id: string, accessToken: unknown) => {
+    const started = verifyMeter ? performance.now() : 0;
     try {
       // A missing or malformed token is `invalid_token`, as over REST.
       if (typeof accessToken !== 'string' || accessToken.length === 0) throw new AppError('invalid_token', 'missing or malformed access token');
       const claims = verifier.cached(accessToken) ?? (await verifier.verify(accessToken));
       sendOutside(ws, { type: 'result', id, ok: true, status: 200, data: { sub: claims.sub, sid: claims.sid, exp: claims.exp } });
+      verifyMeter?.answered('ok', started);
     } catch (err) {
-      sendOutside(ws, errorResult(id, toAppError(err)));
+      const appError = toAppError(err);
+      sendOutside(ws, errorResult(id, appError));
+      verifyMeter?.answered(outcomeLabel(appError.code), started);
     }
   };
 
   const submit = async (ws: WebSocket<SocketData>, kind: Exclude<typeof frameEnvelope._output.type, 'verify'>, id: string, body: Record<string, unknown>) => {
     const data = ws.getUserData();
     data.inFlight.add(id);
-    try {
-      const admitted = await admission.admit(kind, body, data.ip);
-      if (data.closed) return;
-      relay.submit(kind, admitted, data.ip, new WsRequestTarget(connections, data.connectionId, id));
-    } catch (err) {
-      data.inFlight.delete(id);
-      const appError = toAppError(err);
-      if (appError.code === 'internal') options.log.error({ err }, 'websocket request failed');
-      sendOutside(ws, errorResult(id, appError));
-    }
+    const meter = metrics?.message(kind);
+    const started = meter ? performance.now() : 0;
+    const traced = tracing?.begin(`ws ${kind}`, { 'authgate.kind': kind, 'authgate.transport': 'ws' });
+    const work = async () => {
+      try {
+        const admitted = traced ? await traced.admission(() => admission.admit(kind, body, data.ip)) : await admission.admit(kind, body, data.ip);
+        if (data.closed) {
+          traced?.end(499, 'client_gone');
+          return;
+        }
+        let target: ResultTarget = new WsRequestTarget(connections, data.connectionId, id);
+        if (meter) target = meteredTarget(target, meter, started);
+        relay.submit(kind, admitted, data.ip, traced ? traced.waitFor(target) : target);
+      } catch (err) {
+        data.inFlight.delete(id);
+        const appError = toAppError(err);
+        if (appError.code === 'internal') options.log.error({ err }, 'websocket request failed');
+        sendOutside(ws, errorResult(id, appError));
+        meter?.answered(outcomeLabel(appError.code), started);
+        traced?.end(appError.status, appError.code);
+      }
+    };
+    return traced ? traced.run(work) : work();
   };
 
   app.ws<SocketData>('/ws', {

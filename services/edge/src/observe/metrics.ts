@@ -1,5 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import { CounterFamily, HistogramFamily, register, type CounterCell, type HistogramCell } from '@authgate/shared/metrics/families';
+import { CounterFamily, HistogramFamily, register, SampledLatency, type CounterCell, type HistogramCell } from '@authgate/shared/metrics/families';
 import { outcomeLabel } from '@authgate/shared/metrics/outcome';
 import type { Result } from '@authgate/shared/protocol';
 import type { Admission } from '../admission.ts';
@@ -62,8 +62,8 @@ export class EdgeMetrics {
   private readonly messageLatency: HistogramFamily<'type'>;
   private readonly routes = new Map<RouteName, RouteMeter>();
   private readonly messageTypes = new Map<string, MessageMeter>();
-  /** The cached GET /auth/verify answer, bound ahead: the hot path does two additions and a clock read. */
-  readonly verifyHit: { ok: CounterCell; latency: HistogramCell };
+  /** The cached GET /auth/verify answer, bound ahead: an addition, and a clock read on one request in 8. */
+  readonly verifyHit: { ok: CounterCell; latency: SampledLatency };
 
   constructor(private readonly registry: Registry) {
     this.requests = register(registry, new CounterFamily('authgate_http_requests_total', 'HTTP requests answered by the edge, by route and status.', ['route', 'status']));
@@ -71,7 +71,7 @@ export class EdgeMetrics {
     this.messages = register(registry, new CounterFamily('authgate_ws_messages_total', 'WebSocket requests answered, by message type and outcome (ok or the error code).', ['type', 'outcome']));
     this.messageLatency = register(registry, new HistogramFamily('authgate_ws_message_duration_seconds', 'Time from a WebSocket request to its answer, by message type.', ['type']));
     const verify = this.route('/auth/verify');
-    this.verifyHit = { ok: verify.status(200), latency: verify.latency };
+    this.verifyHit = { ok: verify.status(200), latency: new SampledLatency(verify.latency) };
   }
 
   route(name: RouteName): RouteMeter {

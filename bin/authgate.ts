@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { composeDrivers } from '@authgate/shared/composition';
 import { ConfigError, loadConfig, TARGETS, type Target } from '@authgate/shared/config';
 import { createLogger } from '@authgate/shared/logger';
+import { startMetricsServer } from '@authgate/shared/metrics/server';
+import { startTracing } from '@authgate/shared/tracing/setup';
 
 /**
  * One binary, a --target flag (as Loki does): `all` runs every role in one process, `edge`, `worker`,
@@ -31,7 +33,17 @@ const log = createLogger({ level: config.LOG_LEVEL, name: `authgate-${target}`, 
 const runs = (role: Target) => target === 'all' || target === role;
 const drivers = await composeDrivers(config, target, log);
 
-const worker = runs('worker') ? await (await import('@authgate/worker')).startWorker(config, { ...drivers.worker(), log }) : undefined;
+// Observability: one metrics registry for every role of this process (METRICS_PORT=off: none, and
+// nothing is counted), and tracing only when an OTLP endpoint is set (the SDK is not loaded otherwise).
+const metrics = config.METRICS_PORT === 'off' ? undefined : (await import('@authgate/shared/metrics/registry')).createMetricsRegistry();
+if (metrics && target !== 'api' && target !== 'mailer') {
+  const { observeQueue } = await import('@authgate/shared/metrics/registry');
+  observeQueue(metrics, (target === 'worker' ? drivers.worker() : drivers.edge()).queue, log);
+}
+const tracer = await startTracing(config, `authgate-${target}`);
+const observability = { metrics, tracing: tracer?.tracing };
+
+const worker = runs('worker') ? await (await import('@authgate/worker')).startWorker(config, { ...drivers.worker(), ...observability, log }) : undefined;
 // The audit writer runs beside the worker: it needs the database (the all-in-one's is the embedded one).
 const auditWriter = runs('worker')
   ? await (await import('@authgate/audit')).startAuditWriter(config, { events: drivers.worker().events, db: drivers.worker().db, log })
@@ -39,7 +51,7 @@ const auditWriter = runs('worker')
 // All-in-one: one origin (docs/README.md), so the edge hands the account API's routes to it in-process.
 const api = runs('api') ? await (await import('@authgate/api')).startApi(config, { ...drivers.api(), log }, { listen: target === 'api' }) : undefined;
 const edge = runs('edge')
-  ? await (await import('@authgate/edge')).startEdge(config, { ...drivers.edge(), log, fallback: target === 'all' ? api?.forward : undefined })
+  ? await (await import('@authgate/edge')).startEdge(config, { ...drivers.edge(), ...observability, log, fallback: target === 'all' ? api?.forward : undefined })
   : undefined;
 const mailer = runs('mailer')
   ? await (await import('@authgate/mailer')).startMailer(config, {
@@ -49,7 +61,8 @@ const mailer = runs('mailer')
       onSetAside: (info) => log.warn({ audit: { action: 'mail.set_aside', ...info } }, 'mail.set_aside'),
     })
   : undefined;
-log.info({ target, port: edge?.port ?? api?.port }, 'authgate started');
+const metricsServer = metrics ? await startMetricsServer(metrics, config.METRICS_HOST, config.METRICS_PORT as number, log) : undefined;
+log.info({ target, port: edge?.port ?? api?.port, metricsPort: metricsServer?.port, tracing: tracer !== undefined }, 'authgate started');
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -62,6 +75,8 @@ async function shutdown(signal: string) {
   await auditWriter?.stop();
   await mailer?.stop();
   await drivers.close();
+  await metricsServer?.close();
+  await tracer?.shutdown();
   log.info('stopped');
   process.exit(0);
 }

@@ -1,6 +1,7 @@
 // npm run cluster: the whole topology on this machine against the local Redis, RabbitMQ and PostgreSQL.
 //   nginx on :8080 (PORT), EDGES edge nodes (default 2) on 127.0.0.1:9001, 9002, ..., WORKERS workers
-//   (default 2), the account API on :3001 (API_PORT). Writes .cluster/topology.json; logs go to
+//   (default 2), the account API on :3001 (API_PORT). Metrics (GET /metrics) of edge-i on 9100+i,
+//   worker-i on 9200+i, the api on 9300 (METRICS_BASE_PORT=9100; 0: free ports; off: none). Writes .cluster/topology.json; logs go to
 //   .cluster/logs/<name>.log. Ctrl-C or SIGTERM stops everything: edges and api first (they drain),
 //   then workers, then nginx.
 // Every other variable (BCRYPT_COST, LOG_LEVEL, NAMESPACE, ...) is passed on to the authgate processes.
@@ -21,6 +22,7 @@ const starting: Promise<Cluster | undefined> = startCluster({
   port: port('PORT', 8080),
   edgeBasePort: port('EDGE_BASE_PORT', 9001),
   apiPort: port('API_PORT', 3001),
+  metricsBasePort: process.env.METRICS_BASE_PORT === 'off' || process.env.METRICS_PORT === 'off' ? 'off' : port('METRICS_BASE_PORT', 9100),
   namespace: process.env.NAMESPACE || undefined,
   redisUrl: process.env.REDIS_URL || undefined,
   amqpUrl: process.env.AMQP_URL || undefined,
@@ -48,7 +50,8 @@ const cluster = await starting;
 if (cluster && !stopping) {
   const topology = cluster.topology();
   console.log(`authgate cluster ready: ${topology.url} (WebSocket ${topology.wsUrl})`);
-  for (const p of topology.processes) console.log(`  ${p.name.padEnd(10)} pid ${String(p.pid).padEnd(8)} ${p.url ?? ''}`);
+  for (const p of topology.processes) console.log(`  ${p.name.padEnd(10)} pid ${String(p.pid).padEnd(8)} ${(p.url ?? '').padEnd(24)} ${p.metricsUrl ? `metrics ${p.metricsUrl}` : ''}`.trimEnd());
+  if (topology.prometheusConfig) console.log(`prometheus: prometheus --config.file=${topology.prometheusConfig}   (scrapes every process above)`);
   console.log(`topology: ${path.join(dir, 'topology.json')}   logs: ${path.join(dir, 'logs')}/   Ctrl-C stops everything`);
   for (const member of cluster.members()) {
     member.process.exited.then((exit) => {

@@ -7,12 +7,13 @@ import { benchFanout } from './fanout.ts';
 import { benchLogins } from './logins.ts';
 import { benchRefresh } from './refresh.ts';
 import { benchVerify } from './verify.ts';
+import { benchVerifyMetrics } from './verify-metrics.ts';
 import { benchVerifyUnderLoad } from './verify-under-load.ts';
 
 /**
  * npm run bench: ratios measured within one run on this machine, each against a baseline taken in the
  * same run, never absolute figures from different runs. Loopback only; every phase is bounded.
- *   BENCH_ONLY=a,b,c,d,e,f,g which benches (default all)
+ *   BENCH_ONLY=a,b,c,d,e,f,g which benches (default all); (a) also measures metrics on ÷ off
  *   BENCH_SECONDS=8          length of each timed phase
  *   BENCH_BCRYPT_COST=12     bcrypt cost of (b) and (d)
  *   BENCH_CONNECTIONS=19000  WebSockets (e) tries to hold
@@ -30,7 +31,7 @@ const step = async (name: string, fn: () => Promise<Record<string, unknown> | Re
   const out = await fn();
   results.push(...(Array.isArray(out) ? out : [out]));
 };
-await step('a', () => benchVerify(SECONDS));
+await step('a', async () => [await benchVerify(SECONDS), await benchVerifyMetrics(SECONDS)]);
 await step('b', () => benchLogins(SECONDS, COST));
 await step('c', () => benchRefresh(SECONDS));
 await step('d', () => benchVerifyUnderLoad(SECONDS, COST));

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureDatabase } from './database.ts';
 import { nginxArgs, nginxBinary, renderNginxConfig } from './nginx.ts';
 import { freePort } from './ports.ts';
+import { renderPrometheusConfig } from './prometheus.ts';
 import { ManagedProcess, waitForHttpOk, type Exit, type LogLine, type Role } from './process.ts';
 
 export { freePort, ManagedProcess, type Exit, type LogLine, type Role };
@@ -24,6 +25,11 @@ export interface ClusterOptions {
   edgeBasePort?: number;
   /** The account API's port (default 3001); 0 picks a free one. */
   apiPort?: number;
+  /**
+   * Metrics ports (GET /metrics): edge-i at base+i, worker-i at base+100+i, api at base+200 (default
+   * base 9100); 0 picks a free port for each process; `off` turns metrics off.
+   */
+  metricsBasePort?: number | 'off';
   namespace?: string;
   redisUrl?: string;
   amqpUrl?: string;
@@ -44,6 +50,8 @@ export interface ClusterMember {
   pid: number;
   url?: string | undefined;
   port?: number | undefined;
+  /** GET /metrics of this process (its METRICS_PORT); undefined for nginx or with metrics off. */
+  metricsUrl?: string | undefined;
   nodeId?: string | undefined;
   process: ManagedProcess;
 }
@@ -53,7 +61,9 @@ export interface Topology {
   url: string;
   wsUrl: string;
   startedAt: string;
-  processes: { name: string; role: Role; url: string | null; pid: number; nodeId?: string }[];
+  processes: { name: string; role: Role; url: string | null; pid: number; metricsUrl: string | null; nodeId?: string }[];
+  /** The Prometheus configuration written beside topology.json that scrapes every process. */
+  prometheusConfig: string | null;
 }
 
 export interface Cluster {
@@ -81,6 +91,7 @@ const DEFAULTS = {
   port: 8080,
   edgeBasePort: 9001,
   apiPort: 3001,
+  metricsBasePort: 9100 as number | 'off',
   namespace: 'authgate',
   redisUrl: 'redis://127.0.0.1:6379',
   amqpUrl: 'amqp://guest:guest@127.0.0.1:5672',
@@ -88,7 +99,7 @@ const DEFAULTS = {
 };
 
 /** Variables of the cluster script itself, not settings of the processes it starts. */
-const CLUSTER_ONLY = ['PORT', 'EDGES', 'WORKERS', 'EDGE_BASE_PORT', 'CLUSTER_DIR', 'NGINX_BIN', 'NODE_ID', 'API_PORT'];
+const CLUSTER_ONLY = ['PORT', 'EDGES', 'WORKERS', 'EDGE_BASE_PORT', 'CLUSTER_DIR', 'NGINX_BIN', 'NODE_ID', 'API_PORT', 'METRICS_PORT', 'METRICS_BASE_PORT'];
 
 interface MemberSpec {
   name: string;
@@ -96,6 +107,8 @@ interface MemberSpec {
   env: Record<string, string>;
   /** Port asked for (0: any); after the first start, the port it got. */
   port: number | undefined;
+  /** METRICS_PORT asked for (0: any, `off`); after the first start, the port it got. */
+  metricsPort: number | 'off';
   nodeId?: string;
 }
 
@@ -106,6 +119,8 @@ interface MemberSpec {
  */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const o = { ...DEFAULTS, api: true, dir: path.join(ROOT, '.cluster'), startTimeoutMs: 60_000, ...stripUndefined(options) };
+  // Edges on free ports (tests): metrics on free ports too, unless asked otherwise.
+  if (options.metricsBasePort === undefined && o.edgeBasePort === 0) o.metricsBasePort = 0;
   const dir = path.resolve(o.dir);
   mkdirSync(path.join(dir, 'logs'), { recursive: true });
   // nginx's workers drop root privileges when started as root; they must still reach their temp files.
@@ -129,14 +144,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     chosen.add(port);
     return port;
   };
+  const metricsPort = (offset: number): number | 'off' => (o.metricsBasePort === 'off' ? 'off' : o.metricsBasePort === 0 ? 0 : o.metricsBasePort + offset);
   const specs: MemberSpec[] = [];
-  for (let i = 1; i <= o.workers; i++) specs.push({ name: `worker-${i}`, role: 'worker', port: undefined, env: { DATABASE_URL: o.databaseUrl } });
+  for (let i = 1; i <= o.workers; i++) specs.push({ name: `worker-${i}`, role: 'worker', port: undefined, metricsPort: metricsPort(100 + i), env: { DATABASE_URL: o.databaseUrl } });
   for (let i = 1; i <= o.edges; i++) {
     const port = o.edgeBasePort === 0 ? await pickPort() : o.edgeBasePort + i - 1;
     // Edges believe X-Forwarded-For only from nginx, which reaches them from the loopback address.
-    specs.push({ name: `edge-${i}`, role: 'edge', port, nodeId: `edge-${i}`, env: { TRUSTED_PROXIES: '127.0.0.1' } });
+    specs.push({ name: `edge-${i}`, role: 'edge', port, metricsPort: metricsPort(i), nodeId: `edge-${i}`, env: { TRUSTED_PROXIES: '127.0.0.1' } });
   }
-  if (o.api) specs.push({ name: 'api', role: 'api', port: o.apiPort === 0 ? await pickPort() : o.apiPort, env: { DATABASE_URL: o.databaseUrl, TRUSTED_PROXIES: '127.0.0.1' } });
+  if (o.api) specs.push({ name: 'api', role: 'api', port: o.apiPort === 0 ? await pickPort() : o.apiPort, metricsPort: metricsPort(200), env: { DATABASE_URL: o.databaseUrl, TRUSTED_PROXIES: '127.0.0.1' } });
 
   const members = new Map<string, ClusterMember>();
   const byName = new Map(specs.map((s) => [s.name, s]));
@@ -154,6 +170,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     if (spec.nodeId) env.NODE_ID = spec.nodeId;
     if (spec.role === 'edge') env.PORT = String(spec.port);
     if (spec.role === 'api') env.API_PORT = String(spec.port);
+    env.METRICS_PORT = String(spec.metricsPort);
     const proc = new ManagedProcess({
       name: spec.name,
       role: spec.role,
@@ -167,6 +184,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     try {
       const started = await proc.waitForLine((line) => line.msg === 'authgate started', o.startTimeoutMs);
       const member: ClusterMember = { name: spec.name, role: spec.role, pid: proc.pid, process: proc, nodeId: started.node as string | undefined };
+      if (typeof started.metricsPort === 'number') {
+        spec.metricsPort = started.metricsPort;
+        member.metricsUrl = `http://${o.host}:${started.metricsPort}/metrics`;
+      }
       if (spec.role !== 'worker') {
         spec.port = started.port as number;
         member.port = spec.port;
@@ -222,10 +243,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       role: m.role,
       url: m.url ?? null,
       pid: m.pid,
+      metricsUrl: m.metricsUrl ?? null,
       ...(m.nodeId && m.role === 'edge' ? { nodeId: m.nodeId } : {}),
     })),
+    prometheusConfig: o.metricsBasePort === 'off' ? null : path.join(dir, 'prometheus.yml'),
   });
-  const writeTopology = () => writeFileSync(path.join(dir, 'topology.json'), `${JSON.stringify(topology(), null, 2)}\n`);
+  const writeTopology = () => {
+    const current = topology();
+    writeFileSync(path.join(dir, 'topology.json'), `${JSON.stringify(current, null, 2)}\n`);
+    if (current.prometheusConfig) writeFileSync(current.prometheusConfig, renderPrometheusConfig(current.processes, { rulesFile: path.join(ROOT, 'deploy/prometheus/alerts.yml') }));
+  };
 
   const stop = () => {
     stopping ??= (async () => {

@@ -11,6 +11,8 @@ export interface RunningProcess {
   child: ChildProcess;
   /** Every log line the process printed, parsed (non-JSON lines kept as `{ raw }`). */
   lines: Record<string, unknown>[];
+  /** The port of GET /metrics (METRICS_PORT; 0 by default here: any free one); undefined when off. */
+  metricsPort: number | undefined;
   url: string;
   wsUrl: string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -20,7 +22,7 @@ export interface RunningProcess {
 export async function startProcess(target: 'all' | 'edge' | 'worker' | 'api' | 'mailer', env: Record<string, string>, timeoutMs = 90_000): Promise<RunningProcess> {
   const child = spawn(process.execPath, ['--require', './bin/threadpool.cjs', '--import', 'tsx', 'bin/authgate.ts', `--target=${target}`], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: '0', API_PORT: '0', HOST: '127.0.0.1', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: '0', API_PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Record<string, unknown>[] = [];
@@ -68,6 +70,7 @@ export async function startProcess(target: 'all' | 'edge' | 'worker' | 'api' | '
     target,
     port,
     nodeId: line.node as string,
+    metricsPort: line.metricsPort as number | undefined,
     child,
     lines,
     url: `http://127.0.0.1:${port}`,

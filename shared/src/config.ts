@@ -115,6 +115,19 @@ export const configSchema = z.object({
    */
   RESULT_SEALING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
 
+  /**
+   * The small HTTP listener of this process's Prometheus metrics (GET /metrics), never the public port.
+   * Default by role: 9464 (all, edge), 9465 (worker), 9466 (api); 0 picks a free port; `off` turns
+   * metrics off (nothing is counted then).
+   */
+  METRICS_PORT: z.union([z.literal('off'), int(0, 65535)]).optional(),
+  /** Address of the metrics listener; default HOST. */
+  METRICS_HOST: z.string().min(1).optional(),
+  /** OTLP/HTTP collector (e.g. http://collector:4318): traces are exported there; unset, tracing is off and its SDK never loaded. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl(['http:', 'https:']),
+  /** service.name of the exported spans; default authgate-<target>. */
+  OTEL_SERVICE_NAME: z.string().min(1).max(100).optional(),
+
   /** Account API (--target=api) only. In the all-in-one mode the edge's port answers its routes. */
   API_PORT: int(0, 65535).default(3001),
   /** Origins allowed to call the account API from a browser; none set means no CORS headers at all. */
@@ -167,7 +180,16 @@ export const configSchema = z.object({
   APP_EVENTS_PER_MINUTE: int(1, 1_000_000).default(60),
 });
 
-export type Config = Omit<z.infer<typeof configSchema>, 'API_DOCS'> & { NODE_ID: string; PASSWORD_PREFETCH: number; API_DOCS: boolean };
+export type Config = Omit<z.infer<typeof configSchema>, 'API_DOCS' | 'METRICS_PORT' | 'METRICS_HOST'> & {
+  NODE_ID: string;
+  PASSWORD_PREFETCH: number;
+  API_DOCS: boolean;
+  METRICS_PORT: number | 'off';
+  METRICS_HOST: string;
+};
+
+/** Where each role's metrics listen by default: one machine may run an edge, a worker and the api side by side. */
+export const DEFAULT_METRICS_PORTS: Record<Target, number> = { all: 9464, edge: 9464, worker: 9465, api: 9466, mailer: 9467 };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -245,6 +267,8 @@ export function loadConfig(
     // Enough bcrypt jobs in hand to keep every thread busy while the next ones arrive, no more:
     // a deep prefetch would let commands expire in this process instead of in the queue.
     PASSWORD_PREFETCH: config.PASSWORD_PREFETCH ?? config.UV_THREADPOOL_SIZE * 2,
+    METRICS_PORT: config.METRICS_PORT ?? DEFAULT_METRICS_PORTS[target],
+    METRICS_HOST: config.METRICS_HOST ?? config.HOST,
   };
 }
 

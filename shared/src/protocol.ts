@@ -122,6 +122,10 @@ export const commandSchema = z.object({
   }),
   /** The key the worker seals the result's body with (security/result-seal.ts); never stored with the result. */
   resultSecret: z.string().length(43).optional(),
+  /** W3C trace context of the edge's publish span (tracing on), so the worker's spans join its trace. */
+  traceparent: z.string().max(128).optional(),
+  /** Epoch ms at which the edge published it: the worker measures the time it waited in the queue. */
+  sentAt: z.number().int().positive().optional(),
 });
 export type Command = z.infer<typeof commandSchema>;
 
@@ -141,8 +145,9 @@ export const resultSchema = z.discriminatedUnion('ok', [
     data: z.unknown().optional(),
     /** The body, sealed for the edge (security/result-seal.ts), in place of `data` while it travels and is kept. */
     sealed: z.string().optional(),
+    traceparent: z.string().max(128).optional(),
   }),
-  z.object({ requestId: z.string(), replyTo: replyToSchema, ok: z.literal(false), status: z.number().int(), error: errorShape }),
+  z.object({ requestId: z.string(), replyTo: replyToSchema, ok: z.literal(false), status: z.number().int(), error: errorShape, traceparent: z.string().max(128).optional() }),
 ]);
 export type Result = z.infer<typeof resultSchema>;
 

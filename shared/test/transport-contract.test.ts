@@ -187,6 +187,20 @@ function transportContract(driver: TransportDriver): void {
       await bounded.publish(makeCommand('refresh'));
     });
 
+    test('depth counts the commands waiting per lane and the consumers attached (metrics)', async () => {
+      const idle = await driver.boundedQueue(10);
+      await idle.publish(makeCommand('login'));
+      await idle.publish(makeCommand('register'));
+      await idle.publish(makeCommand('logout'));
+      assert.deepEqual(await idle.depth(), [
+        { lane: 'password', messages: 2, consumers: 0 },
+        { lane: 'session', messages: 1, consumers: 0 },
+      ]);
+      assert.equal(idle.unconfirmed, 0, 'every awaited publish is confirmed');
+      const consumed = await queue.depth();
+      assert.deepEqual(consumed.map((d) => [d.lane, d.consumers]), [['password', 1], ['session', 1]]);
+    });
+
     test('deliver publishes once: true, then false for the same requestId; the node gets it exactly once', async () => {
       const nodeId = `n${randomUUID().slice(0, 8)}`;
       const nodeBus = await driver.busForNode(nodeId);

@@ -49,6 +49,8 @@ test('npm run cluster: ready with a topology of live processes, and SIGTERM stop
       WORKERS: '1',
       EDGE_BASE_PORT: String(edgeBasePort),
       API_PORT: String(apiPort),
+      // Each process's metrics on a free port (the default is 9100 + n).
+      METRICS_BASE_PORT: '0',
       NAMESPACE: namespace,
       DATABASE_URL: databaseUrl.toString(),
       CLUSTER_DIR: path.join(dir.dir, 'cluster'),
@@ -86,6 +88,16 @@ test('npm run cluster: ready with a topology of live processes, and SIGTERM stop
     assert.deepEqual(topology.processes.map((p) => [p.name, p.role]), [['nginx', 'nginx'], ['edge-1', 'edge'], ['worker-1', 'worker'], ['api', 'api']]);
     assert.deepEqual(topology.processes.map((p) => p.url), [`http://127.0.0.1:${port}`, `http://127.0.0.1:${edgeBasePort}`, null, `http://127.0.0.1:${apiPort}`]);
     for (const p of topology.processes) assert.ok(alive(p.pid), `${p.name} (pid ${p.pid}) runs`);
+    // The cluster CLI (README, Observability): metricsUrl for each process (null for nginx), printed too, and answering.
+    assert.equal(topology.processes[0]!.metricsUrl, null);
+    for (const p of topology.processes.slice(1)) {
+      assert.match(p.metricsUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+\/metrics$/, `${p.name} metricsUrl`);
+      assert.ok(output.includes(`metrics ${p.metricsUrl}`), `${p.name}'s metrics URL is printed`);
+      const scraped = await fetch(p.metricsUrl!);
+      assert.equal(scraped.status, 200);
+      assert.match(await scraped.text(), /^process_cpu_seconds_total /m);
+    }
+    assert.ok(topology.prometheusConfig && readFileSync(topology.prometheusConfig, 'utf8').includes('job_name: authgate-edge'));
 
     // Through nginx: an edge answers, the api answers, and a registration goes through a worker into
     // the database the script created.

@@ -37,6 +37,9 @@ export interface Admitted {
  * in `notRun`: the password unit and the login attempt are given back there.
  */
 export class Admission {
+  /** Requests refused `rate_limited`, by limiter (read by the metrics). */
+  readonly refusals = { ip: 0, login: 0, passwordWork: 0 };
+
   constructor(
     private readonly ipLimiter: PerMinuteLimiter,
     private readonly loginLimiter: LoginLimiter,
@@ -46,7 +49,7 @@ export class Admission {
 
   /** `read` parses the request's body: after the per-IP limit, so that a malformed body costs its request too. */
   async admit(kind: CommandKind, read: () => unknown, ip: string): Promise<Admitted> {
-    await this.ipLimiter.consume(ip);
+    await this.ipLimiter.consume(ip).catch((err: unknown) => this.refused('ip', err));
     const parsed = bodySchemas[kind].safeParse(read());
     if (!parsed.success) throw new AppError('invalid_request', 'request body is invalid', { details: fieldIssues(parsed.error) });
     const data = parsed.data as Record<string, unknown> & { email?: string; password?: string; deviceId?: string };
@@ -54,17 +57,22 @@ export class Admission {
     const requestId = newRequestId();
     const holdsUnit = PASSWORD_KINDS.has(kind);
     if (holdsUnit && !(await this.passwordWork.acquire(sourceOf(ip), requestId, Date.now() + this.timeoutMs))) {
-      throw passwordWorkRefused();
+      this.refused('passwordWork', passwordWorkRefused());
     }
     if (kind === 'login') {
       try {
-        await this.loginLimiter.admit(data.email!, ip, data.deviceId);
+        await this.loginLimiter.admit(data.email!, ip, data.deviceId).catch((err: unknown) => this.refused('login', err));
       } catch (err) {
         await this.passwordWork.release(requestId);
         throw err;
       }
     }
     return { kind, body: data, ip, requestId, holdsUnit };
+  }
+
+  private refused(limiter: 'ip' | 'login' | 'passwordWork', err: unknown): never {
+    if (err instanceof AppError && err.code === 'rate_limited') this.refusals[limiter]++;
+    throw err;
   }
 
   /** A command that surely never reached a worker: its password unit and its counted login attempt are given back. */

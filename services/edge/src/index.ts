@@ -5,11 +5,15 @@ import type { Logger } from '@authgate/shared/logger';
 import { LoginLimiter, loginLimitsOf } from '@authgate/shared/security/login-limiter';
 import { PerMinuteLimiter } from '@authgate/shared/security/per-minute-limiter';
 import { loadResultSealingSecret, ResultSealing } from '@authgate/shared/security/result-seal';
-import { followNodeChannel } from '@authgate/shared/transport/resync';
+import { followNodeChannel, type ResyncStats } from '@authgate/shared/transport/resync';
+import type { Tracing } from '@authgate/shared/tracing/tracing';
+import type { Registry } from 'prom-client';
 import { Admission } from './admission.ts';
 import type { HttpFallback } from './http/fallback.ts';
 import { registerRoutes } from './http/routes.ts';
 import { lifecycle } from './lifecycle.ts';
+import { EdgeMetrics } from './observe/metrics.ts';
+import { EdgeTracing } from './observe/tracing.ts';
 import { Relay } from './relay.ts';
 import { CorsPolicy, withCors } from './security/cors.ts';
 import { loadNativeUws } from './uws.ts';
@@ -35,9 +39,18 @@ const CLOSE_FLUSH_MS = 100;
 const QUIET_BEFORE_EXIT_MS = 300;
 
 /** An edge node: validates, rate-limits, verifies tokens in-process, relays the rest through the queue. */
-export async function startEdge(config: Config, deps: EdgeDrivers & { log: Logger; fallback?: HttpFallback | undefined }): Promise<EdgeHandle> {
+export interface EdgeObservability {
+  /** The process's metrics registry (METRICS_PORT not off); the edge registers its families on it. */
+  metrics?: Registry | undefined;
+  /** Tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set). */
+  tracing?: Tracing | undefined;
+}
+
+export async function startEdge(config: Config, deps: EdgeDrivers & EdgeObservability & { log: Logger; fallback?: HttpFallback | undefined }): Promise<EdgeHandle> {
   const uWS = loadNativeUws();
   const log = deps.log.child({ role: 'edge' });
+  const metrics = deps.metrics ? new EdgeMetrics(deps.metrics) : undefined;
+  const tracing = deps.tracing ? new EdgeTracing(deps.tracing) : undefined;
   // Logouts and reuse revocations from every worker, followed before the first token is verified.
   await deps.revocations.follow();
   const verifier = new TokenVerifier(await loadVerificationKeys(config), {
@@ -57,7 +70,7 @@ export async function startEdge(config: Config, deps: EdgeDrivers & { log: Logge
   const accounts = new AccountSockets(config.NODE_ID, connections, deps.live, log);
   await accounts.follow();
   const activity = new SessionActivity(deps.directory, log);
-  const relay = new Relay(config.NODE_ID, deps.queue, connections.pushResult, {
+  const relay = new Relay(config.NODE_ID, tracing ? tracing.queue(deps.queue) : deps.queue, connections.pushResult, {
     maxPending: config.MAX_PENDING,
     timeoutMs: config.REQUEST_TIMEOUT_MS,
     log,
@@ -65,18 +78,21 @@ export async function startEdge(config: Config, deps: EdgeDrivers & { log: Logge
     notRun: (admitted) => admission.notRun(admitted),
     answered: (requestId) => admission.answered(requestId),
   });
+  const resync: ResyncStats = { resyncs: 0, collected: 0 };
   await followNodeChannel(deps.results, config.NODE_ID, {
-    onResult: relay.onResult,
+    onResult: tracing ? tracing.relayed(relay.onResult) : relay.onResult,
     waiting: () => relay.pending.ids(),
     retryForMs: config.REQUEST_TIMEOUT_MS,
     log,
+    stats: resync,
   });
+  metrics?.observe({ relay, connections, verifier, admission, resync });
   const trustedProxies = new Set(config.TRUSTED_PROXIES);
   const cors = new CorsPolicy(config.CORS_ORIGINS);
 
   lifecycle.draining = false;
   const app = uWS.App();
-  registerWebSocket(app, { relay, connections, accounts, activity, verifier, admission }, {
+  registerWebSocket(app, { relay, connections, accounts, activity, verifier, admission, metrics, tracing }, {
     nodeId: config.NODE_ID,
     maxPayloadBytes: config.WS_MAX_PAYLOAD_BYTES,
     idleTimeoutS: config.WS_IDLE_TIMEOUT_S,
@@ -89,7 +105,7 @@ export async function startEdge(config: Config, deps: EdgeDrivers & { log: Logge
     log,
   });
   registerRoutes(withCors(app, cors), {
-    relay, admission, verifier, activity, results: deps.results, log, fallback: deps.fallback,
+    relay, admission, verifier, activity, results: deps.results, log, fallback: deps.fallback, metrics, tracing,
     ready: async () => (await deps.queue.ready()) && (await deps.results.ready()) && (await deps.revocations.ready()) && (await deps.live.ready()),
   }, { maxBodyBytes: config.MAX_BODY_BYTES, trustedProxies });
 

@@ -69,7 +69,7 @@ export class Relay {
     const deadline = this.pending.add(requestId, target);
     if (admitted.holdsUnit) this.holdingUnits.add(requestId);
     const replyTo: ReplyTo = target.connection ? { nodeId: this.nodeId, ...target.connection } : { nodeId: this.nodeId };
-    this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline, meta: metaOf(admitted), resultSecret: this.options.sealing.secretFor(requestId) }).then(
+    this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline, meta: metaOf(admitted), resultSecret: this.options.sealing.secretFor(requestId), sentAt: Date.now() }).then(
       () => this.stats.published++,
       (err: unknown) => {
         // The broker may hold it: its result answers it, or the sweep does at its deadline.
@@ -93,7 +93,7 @@ export class Relay {
       const owner = nodeOfConnection(connectionId);
       if (!owner) throw new AppError('invalid_request', 'X-Connection-Id is not a valid connection id', { details: [{ path: 'X-Connection-Id', message: 'must be a connectionId from a welcome message' }] });
       const replyTo: ReplyTo = { nodeId: owner, connectionId, clientId: requestId, deferred: true };
-      await this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline: Date.now() + this.options.timeoutMs, meta: metaOf(admitted), resultSecret: this.options.sealing.secretFor(requestId) });
+      await this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline: Date.now() + this.options.timeoutMs, meta: metaOf(admitted), resultSecret: this.options.sealing.secretFor(requestId), sentAt: Date.now() });
       this.stats.published++;
     } catch (err) {
       // The broker may hold it: the 202 lets the client collect a result, if one comes, as for any other.

@@ -27,6 +27,8 @@ const REVOKED = () => new AppError('invalid_token', 'access token is invalid or 
  */
 export class TokenVerifier {
   private readonly cache = new Map<string, VerifiedToken>();
+  /** Plain counts for the metrics: hits answered from the cache, misses that ran the signature check. */
+  readonly stats = { hits: 0, misses: 0 };
 
   constructor(
     private readonly keys: VerificationKeys,
@@ -45,7 +47,10 @@ export class TokenVerifier {
   cached(token: string): VerifiedToken | undefined {
     const hit = this.cache.get(token);
     if (!hit) return undefined;
-    if (hit.exp * 1000 > Date.now() && !this.options.revocations?.isRevoked(hit.sid)) return hit;
+    if (hit.exp * 1000 > Date.now() && !this.options.revocations?.isRevoked(hit.sid)) {
+      this.stats.hits++;
+      return hit;
+    }
     this.cache.delete(token);
     return undefined;
   }
@@ -53,6 +58,7 @@ export class TokenVerifier {
   async verify(token: string): Promise<VerifiedToken> {
     const hit = this.cached(token);
     if (hit) return hit;
+    this.stats.misses++;
     const { sub, sid, exp } = await verifyAccessToken(token, this.keys, this.options);
     if (this.options.revocations?.isRevoked(sid)) throw REVOKED();
     const verified: VerifiedToken = { sub, sid, exp, body: JSON.stringify({ sub, sid, exp }) };

@@ -44,10 +44,14 @@ const PUBLISH_ATTEMPTS = 3;
 export class AuditLog {
   private readonly inFlight = new Set<Promise<void>>();
 
+  /** Events written, by action (read by the metrics). */
+  readonly counts = new Map<AuditAction, number>();
+
   constructor(private readonly log: Logger, private readonly events?: EventBus) {}
 
   emit(event: AuditEvent): void {
     this.log.info({ audit: event }, event.action);
+    this.counts.set(event.action, (this.counts.get(event.action) ?? 0) + 1);
     const type = PUBLISHED[event.action];
     if (!type || !this.events) return;
     const published = newAuditEvent({

@@ -16,6 +16,20 @@ export interface ConsumerStats {
 
 const FIRST_DELIVERY: Delivery = { attempt: 1 };
 
+/** What a command's handling came to: its result, and whether it was delivered (undefined: deadline passed). */
+export interface Handled {
+  result: Result;
+  delivered: boolean | undefined;
+}
+
+/**
+ * Measures each command that runs (metrics, a span): `work` runs the handler and delivers the result;
+ * the traceparent it is given is carried in the result.
+ */
+export interface CommandObserver {
+  around(command: Command, work: (traceparent?: string) => Promise<Handled>): Promise<Handled>;
+}
+
 /**
  * Turns one command into exactly one result on the requesting node's channel. Domain errors become
  * error results; a dependency failure becomes `overloaded` rather than silence. The handler runs once
@@ -23,7 +37,7 @@ const FIRST_DELIVERY: Delivery = { attempt: 1 };
  * that is away for a moment must not make the command run again (a refresh run twice would look
  * like a stolen token). A redelivered command whose result is kept already is not run again.
  */
-export function createCommandConsumer(ctx: WorkerContext, results: ResultBus, stats: ConsumerStats) {
+export function createCommandConsumer(ctx: WorkerContext, results: ResultBus, stats: ConsumerStats, observer?: CommandObserver) {
   return async function consume(raw: Command, delivery: Delivery = FIRST_DELIVERY): Promise<void> {
     const parsed = commandSchema.safeParse(raw);
     if (!parsed.success) {
@@ -53,8 +67,11 @@ export function createCommandConsumer(ctx: WorkerContext, results: ResultBus, st
       }
     }
     const started = Date.now();
-    const result = await run(command, ctx);
-    const delivered = await untilDeadline(command, ctx.log, 'result delivery', () => results.deliver(result));
+    const work = async (traceparent?: string): Promise<Handled> => {
+      const result = await run(command, ctx, traceparent);
+      return { result, delivered: await untilDeadline(command, ctx.log, 'result delivery', () => results.deliver(result)) };
+    };
+    const { result, delivered } = observer ? await observer.around(command, work) : await work();
     if (delivered === undefined) stats.expired++;
     else if (delivered) stats.handled++;
     else stats.duplicates++;
@@ -104,8 +121,8 @@ async function untilDeadline<T>(command: Command, log: Logger, what: string, att
   }
 }
 
-async function run(command: Command, ctx: WorkerContext): Promise<Result> {
-  const base = { requestId: command.requestId, replyTo: command.replyTo };
+async function run(command: Command, ctx: WorkerContext, traceparent: string | undefined): Promise<Result> {
+  const base = { requestId: command.requestId, replyTo: command.replyTo, ...(traceparent ? { traceparent } : {}) };
   try {
     const outcome = await handlers[command.kind](command, ctx);
     // Sealed before it leaves this process: the result store must not hold tokens in clear (finding 2).

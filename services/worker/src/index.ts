@@ -4,9 +4,13 @@ import { UserRepository } from '@authgate/shared/db/users';
 import { loadSigningKey } from '@authgate/shared/keys';
 import type { Logger } from '@authgate/shared/logger';
 import { LoginLimiter, loginLimitsOf } from '@authgate/shared/security/login-limiter';
+import type { Tracing } from '@authgate/shared/tracing/tracing';
+import type { Registry } from 'prom-client';
 import { AuditLog } from './audit.ts';
 import { createCommandConsumer, createPoisonAnswer, type ConsumerStats } from './consumer.ts';
 import type { WorkerContext } from './context.ts';
+import { WorkerMetrics } from './observe/metrics.ts';
+import { bothObservers, WorkerTracing } from './observe/tracing.ts';
 import { PasswordHasher } from './passwords.ts';
 import { AccessTokenSigner } from './tokens.ts';
 
@@ -18,13 +22,22 @@ export interface WorkerHandle {
 }
 
 /** The auth worker: consumes commands, does the expensive work, answers on the requester's channel. */
-export async function startWorker(config: Config, deps: WorkerDrivers & { log: Logger }): Promise<WorkerHandle> {
+export interface WorkerObservability {
+  /** The process's metrics registry (METRICS_PORT not off). */
+  metrics?: Registry | undefined;
+  /** Tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set). */
+  tracing?: Tracing | undefined;
+}
+
+export async function startWorker(config: Config, deps: WorkerDrivers & WorkerObservability & { log: Logger }): Promise<WorkerHandle> {
   const log = deps.log.child({ role: 'worker' });
+  const metrics = deps.metrics ? new WorkerMetrics(deps.metrics, config.UV_THREADPOOL_SIZE) : undefined;
+  const tracing = deps.tracing ? new WorkerTracing(deps.tracing) : undefined;
   const users = new UserRepository(deps.db);
-  const ctx: WorkerContext = {
+  const untraced: WorkerContext = {
     users,
     sessions: deps.sessions,
-    hasher: await PasswordHasher.create(config.BCRYPT_COST),
+    hasher: await PasswordHasher.create(config.BCRYPT_COST, metrics),
     signer: new AccessTokenSigner(await loadSigningKey(config), {
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
@@ -40,8 +53,10 @@ export async function startWorker(config: Config, deps: WorkerDrivers & { log: L
     audit: new AuditLog(log.child({ component: 'audit' }), deps.events),
     log,
   };
+  const ctx = tracing ? tracing.context(untraced) : untraced;
   const stats: ConsumerStats = { handled: 0, expired: 0, duplicates: 0, malformed: 0 };
-  const consume = createCommandConsumer(ctx, deps.results, stats);
+  metrics?.observe(stats, ctx.audit);
+  const consume = createCommandConsumer(ctx, tracing ? tracing.results(deps.results) : deps.results, stats, bothObservers(metrics, tracing));
   const inHand = new Set<Promise<void>>();
   const tracked = (...args: Parameters<typeof consume>) => {
     const work = consume(...args);

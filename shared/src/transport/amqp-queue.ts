@@ -3,7 +3,7 @@ import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Command } from '../protocol.ts';
-import { deadLetterOf, laneOf, LANES, UnconfirmedCommand, type CommandQueue, type DeadLetter, type Delivery, type Lane, type PoisonHandler } from './types.ts';
+import { deadLetterOf, laneOf, LANES, UnconfirmedCommand, type CommandQueue, type DeadLetter, type Delivery, type Lane, type LaneDepth, type PoisonHandler } from './types.ts';
 
 export type QueueType = 'classic' | 'quorum';
 
@@ -61,6 +61,8 @@ export class AmqpCommandQueue implements CommandQueue {
   /** Settles when the connection is (back) up; replaced on each loss. */
   private connected: Promise<void>;
   private onConnected: (() => void) | undefined;
+  /** Publishes awaiting the broker's confirm. */
+  unconfirmed = 0;
 
   constructor(private readonly options: AmqpQueueOptions) {
     this.queueNames = { password: `${options.namespace}.cmd.password`, session: `${options.namespace}.cmd.session` };
@@ -120,6 +122,7 @@ export class AmqpCommandQueue implements CommandQueue {
       this.options.log.warn({ requestId: command.requestId }, 'command not sent: the broker is unreachable');
       throw new AppError('overloaded', 'the service is busy, retry later');
     }
+    this.unconfirmed++;
     try {
       await this.publisher.sendToQueue(this.queueNames[laneOf(command.kind)], Buffer.from(JSON.stringify(command)), {
         persistent: true,
@@ -138,7 +141,20 @@ export class AmqpCommandQueue implements CommandQueue {
       }
       this.options.log.warn({ err, requestId: command.requestId }, 'command sent but not confirmed');
       throw new UnconfirmedCommand();
+    } finally {
+      this.unconfirmed--;
     }
+  }
+
+  /** Read at scrape time: one passive declare per lane on the publisher's channel (which declared them). */
+  async depth(): Promise<LaneDepth[]> {
+    if (!this.connection.isConnected()) throw new Error('the broker is unreachable');
+    const out: LaneDepth[] = [];
+    for (const lane of LANES) {
+      const { messageCount, consumerCount } = await this.publisher.checkQueue(this.queueNames[lane]);
+      out.push({ lane, messages: messageCount, consumers: consumerCount });
+    }
+    return out;
   }
 
   private connectedWithin(ms: number): Promise<boolean> {

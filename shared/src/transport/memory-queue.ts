@@ -1,6 +1,6 @@
 import { AppError } from '../errors.ts';
 import type { Command } from '../protocol.ts';
-import { deadLetterOf, laneOf, LANES, type CommandQueue, type DeadLetter, type Delivery, type Lane, type PoisonHandler } from './types.ts';
+import { deadLetterOf, laneOf, LANES, type CommandQueue, type DeadLetter, type Delivery, type Lane, type LaneDepth, type PoisonHandler } from './types.ts';
 
 /** As with the RabbitMQ driver's classic queues: a failed command gets one more try, then it is poison. */
 const DELIVERY_LIMIT = 2;
@@ -61,6 +61,8 @@ export class MemoryCommandQueue implements CommandQueue {
   readonly deadLetters: DeadLetter[] = [];
   private poisonHandler: PoisonHandler | undefined;
   private closed = false;
+  /** Nothing to confirm: a command is held once `publish` returns. */
+  readonly unconfirmed = 0;
 
   constructor(maxLength: number) {
     const onPoison = (command: Command, deliveries: number) => {
@@ -95,6 +97,10 @@ export class MemoryCommandQueue implements CommandQueue {
 
   async ready(): Promise<boolean> {
     return !this.closed;
+  }
+
+  async depth(): Promise<LaneDepth[]> {
+    return LANES.map((lane) => ({ lane, messages: this.lanes[lane].items.length, consumers: this.lanes[lane].handler ? 1 : 0 }));
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,12 @@ import type { ResultBus, ResultHandler } from './types.ts';
 
 const RESYNC_RETRY_MS = 500;
 
+/** Counted for the metrics: resyncs done, and the results they found kept. */
+export interface ResyncStats {
+  resyncs: number;
+  collected: number;
+}
+
 /**
  * Listens on a node's own channel. After a gap in the subscription (it is subscribed again by then),
  * the results published meanwhile for the requests still waiting are collected from the store, and
@@ -12,11 +18,15 @@ const RESYNC_RETRY_MS = 500;
 export async function followNodeChannel(
   bus: ResultBus,
   nodeId: string,
-  options: { onResult: ResultHandler; waiting: () => string[]; retryForMs: number; log: Logger },
+  options: { onResult: ResultHandler; waiting: () => string[]; retryForMs: number; log: Logger; stats?: ResyncStats },
 ): Promise<void> {
   const resync = async (attempt = 1): Promise<void> => {
     try {
       const missed = await bus.collect(options.waiting());
+      if (options.stats) {
+        options.stats.resyncs++;
+        options.stats.collected += missed.length;
+      }
       for (const result of missed) options.onResult(result);
       if (missed.length > 0) options.log.info({ collected: missed.length }, 'collected results missed while resubscribing');
     } catch (err) {

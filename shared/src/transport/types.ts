@@ -66,6 +66,17 @@ export interface CommandQueue {
   stopConsuming(): Promise<void>;
   ready(): Promise<boolean>;
   close(): Promise<void>;
+  /** Commands waiting and consumers attached, per lane (metrics: read at scrape time). */
+  depth(): Promise<LaneDepth[]>;
+  /** Publishes sent and not yet confirmed by the broker (always 0 in-process). */
+  readonly unconfirmed: number;
+}
+
+export interface LaneDepth {
+  lane: Lane;
+  /** Commands ready for delivery (RabbitMQ's message count; not those handed out unacknowledged). */
+  messages: number;
+  consumers: number;
 }
 
 export type ResultHandler = (result: Result) => void;

@@ -3,6 +3,7 @@ import type { HttpRequest, HttpResponse } from '../uws.ts';
 import { readBody } from './body.ts';
 import { clientIp } from './client-ip.ts';
 import { endHead } from './head.ts';
+import { countAnswer } from './metered.ts';
 
 /** A request no edge route matched, as handed to the fallback (the account API in the all-in-one mode). */
 export interface FallbackRequest {
@@ -56,6 +57,7 @@ export function forwardToFallback(
     const reply = await fallback({ method, url, headers, body: await body, remoteAddress });
     if (state.aborted) return;
     res.cork(() => {
+      countAnswer(res, reply.status);
       res.writeStatus(`${reply.status} ${STATUS_CODES[reply.status] ?? 'Unknown'}`);
       for (const [name, value] of Object.entries(reply.headers)) {
         if (WRITTEN_BY_UWS.has(name.toLowerCase())) continue;

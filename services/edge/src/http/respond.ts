@@ -2,6 +2,7 @@ import type { AppError, FieldIssue } from '@authgate/shared/errors';
 import type { HttpResponse } from '../uws.ts';
 import { lifecycle } from '../lifecycle.ts';
 import { endHead, isHead } from './head.ts';
+import { countAnswer } from './metered.ts';
 
 const STATUS_LINES: Record<number, string> = {
   200: '200 OK', 201: '201 Created', 202: '202 Accepted', 204: '204 No Content',
@@ -58,6 +59,7 @@ export function answerWith(res: HttpResponse, headers: ReadonlyArray<readonly [s
 
 /** Writes a complete answer. Called inside a cork when after an await (uWebSockets.js requires it). */
 export function send(res: HttpResponse, reply: Reply): void {
+  countAnswer(res, reply.status);
   res.writeStatus(STATUS_LINES[reply.status] ?? `${reply.status} Unknown`);
   for (const [name, value] of SECURITY_HEADERS) res.writeHeader(name, value);
   const perRequest = requestHeaders.get(res);

@@ -6,6 +6,8 @@ import { resultFrame, type CommandKind } from '@authgate/shared/protocol';
 import type { ResultBus } from '@authgate/shared/transport/types';
 import type { Admission } from '../admission.ts';
 import { lifecycle } from '../lifecycle.ts';
+import type { EdgeMetrics, RouteName } from '../observe/metrics.ts';
+import type { EdgeTracing } from '../observe/tracing.ts';
 import type { Relay } from '../relay.ts';
 import type { SessionActivity } from '../session-activity.ts';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.ts';
@@ -15,6 +17,7 @@ import { clientIp } from './client-ip.ts';
 import { forwardToFallback, type HttpFallback } from './fallback.ts';
 import { requireJsonBody } from './media-type.ts';
 import { HttpTarget, type AbortState } from './http-target.ts';
+import { meterResponse } from './metered.ts';
 import { getAndHead, markIfHead } from './head.ts';
 import { appErrorReply, json, send, type Reply } from './respond.ts';
 
@@ -29,6 +32,10 @@ export interface RouteDeps {
   log: Logger;
   /** Answers what no edge route matches (the account API in the all-in-one mode); else 404. */
   fallback?: HttpFallback | undefined;
+  /** Metrics on (METRICS_PORT not off): each answer is counted by route and status, and timed. */
+  metrics?: EdgeMetrics | undefined;
+  /** Tracing on (OTEL_EXPORTER_OTLP_ENDPOINT): each command request is a trace. */
+  tracing?: EdgeTracing | undefined;
 }
 
 export interface RouteOptions {
@@ -61,7 +68,12 @@ function watchAbort(res: HttpResponse): AbortState {
 }
 
 export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: RouteOptions): void {
-  const { relay, admission, verifier, results, log } = deps;
+  const { relay, admission, verifier, results, log, metrics, tracing } = deps;
+  /** Counts the answer of `res` under `route` (nothing when metrics are off). */
+  const metered = (route: RouteName) => {
+    const meter = metrics?.route(route);
+    return meter ? (res: HttpResponse) => meterResponse(res, meter) : () => {};
+  };
 
   const fail = (res: HttpResponse, state: AbortState, err: unknown) => {
     const appError = toAppError(err);
@@ -71,7 +83,9 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
   };
 
   for (const [path, kind] of COMMAND_ROUTES) {
+    const meter = metered(path as RouteName);
     app.post(path, (res, req) => {
+      meter(res);
       const state = watchAbort(res);
       // Everything needed from `req` is copied now: it is invalid after the first await.
       const connectionId = req.getHeader('x-connection-id');
@@ -86,19 +100,30 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       }
       const body = readBody(res, req.getHeader('content-length'), options.maxBodyBytes);
       const taken = lifecycle.accept();
-      (async () => {
+      const traced = tracing?.begin(`POST ${path}`, { 'authgate.kind': kind, 'authgate.transport': 'http' });
+      const handle = async () => {
         const raw = await body;
-        const admitted = { ...(await admission.admit(kind, () => parseJsonObject(raw), ip)), userAgent };
+        const admit = () => admission.admit(kind, () => parseJsonObject(raw), ip);
+        const admitted = { ...(traced ? await traced.admission(admit) : await admit()), userAgent };
         if (connectionId) {
           const requestId = await relay.submitDeferred(admitted, connectionId);
+          traced?.end(202);
           replyLater(res, state, json(202, { requestId }));
         } else if (!state.aborted) {
-          relay.submit(admitted, new HttpTarget(res, state));
+          const target = new HttpTarget(res, state);
+          relay.submit(admitted, traced ? traced.waitFor(target) : target);
         } else {
           await admission.notRun(admitted);
         }
-      })()
-        .catch((err: unknown) => fail(res, state, err))
+      };
+      (traced ? traced.run(handle) : handle())
+        .catch((err: unknown) => {
+          if (traced) {
+            const appError = toAppError(err);
+            traced.end(appError.status, appError.code);
+          }
+          fail(res, state, err);
+        })
         .finally(taken);
       body.catch(() => {}); // its failure is answered above
     });
@@ -138,26 +163,45 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       .finally(taken);
     rest.catch(() => {}); // its failure is answered above
   };
-  getAndHead(app, '/auth/sessions', (res, req) => sessionCommand('sessions_list', res, req, () => ({}), false));
+  const sessionsMeter = metered('/auth/sessions');
+  getAndHead(app, '/auth/sessions', (res, req) => {
+    sessionsMeter(res);
+    sessionCommand('sessions_list', res, req, () => ({}), false);
+  });
+  const sessionMeter = metered('/auth/sessions/:id');
   app.del('/auth/sessions/:id', (res, req) => {
+    sessionMeter(res);
     const sessionId = decodedParameter(req.getParameter(0) ?? '') ?? '';
     sessionCommand('session_revoke', res, req, () => ({ sessionId }), false);
   });
-  app.post('/auth/sessions/revoke-others', (res, req) => sessionCommand('sessions_revoke_others', res, req, () => ({}), true));
+  const revokeOthersMeter = metered('/auth/sessions/revoke-others');
+  app.post('/auth/sessions/revoke-others', (res, req) => {
+    revokeOthersMeter(res);
+    sessionCommand('sessions_revoke_others', res, req, () => ({}), true);
+  });
 
+  const verifyMeter = metered('/auth/verify');
+  const verifyHit = metrics?.verifyHit;
   getAndHead(app, '/auth/verify', (res, req) => {
     const token = bearerToken(req.getHeader('authorization'));
     if (!token) {
+      verifyMeter(res);
       send(res, appErrorReply(new AppError('invalid_token', 'missing or malformed Bearer token'), newRequestId()));
       return;
     }
-    // Hot path: a cached token is answered without leaving this callback.
+    // Hot path: a cached token is answered without leaving this callback, and counted inline.
+    const started = verifyHit ? verifyHit.latency.start() : 0;
     const hit = verifier.cached(token);
     if (hit) {
       deps.activity.seen(hit.sub, hit.sid);
       send(res, { status: 200, body: hit.body });
+      if (verifyHit) {
+        verifyHit.ok.inc();
+        verifyHit.latency.end(started);
+      }
       return;
     }
+    verifyMeter(res);
     const state = watchAbort(res);
     verifier.verify(token).then(
       (verified) => {
@@ -168,7 +212,9 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     );
   });
 
+  const resultsMeter = metered('/auth/results/:requestId');
   getAndHead(app, '/auth/results/:requestId', (res, req) => {
+    resultsMeter(res);
     const id = decodedParameter(req.getParameter(0) ?? '');
     const connectionId = req.getHeader('x-connection-id');
     if (!connectionId) {
@@ -191,13 +237,21 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
   });
 
   const jwks = JSON.stringify(verifier.jwks);
+  const jwksMeter = metered('/.well-known/jwks.json');
   getAndHead(app, '/.well-known/jwks.json', (res) => {
+    jwksMeter(res);
     send(res, { status: 200, body: jwks, cacheControl: 'public, max-age=300' });
   });
 
-  getAndHead(app, '/health', (res) => send(res, json(200, { status: 'ok' })));
+  const healthMeter = metered('/health');
+  getAndHead(app, '/health', (res) => {
+    healthMeter(res);
+    send(res, json(200, { status: 'ok' }));
+  });
 
+  const readyMeter = metered('/ready');
   getAndHead(app, '/ready', (res) => {
+    readyMeter(res);
     const state = watchAbort(res);
     deps.ready().then(
       (ok) => replyLater(res, state, ok ? json(200, { status: 'ready' }) : json(503, { status: 'unavailable' })),
@@ -205,7 +259,9 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     );
   });
 
+  const fallbackMeter = metered('fallback');
   app.any('/*', (res, req) => {
+    fallbackMeter(res);
     if (deps.fallback) forwardToFallback(res, req, deps.fallback, options, (state, err) => fail(res, state, err));
     else {
       markIfHead(res, req);

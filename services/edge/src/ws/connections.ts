@@ -26,6 +26,14 @@ export interface SocketData {
 /** The WebSockets this node holds, by connectionId: the only way a result reaches a client. */
 export class Connections {
   private readonly sockets = new Map<string, WebSocket<SocketData>>();
+  /** A send uWS dropped over WS_MAX_BACKPRESSURE_BYTES closes its socket (closeOnBackpressureLimit). */
+  readonly stats = { backpressureCloses: 0 };
+
+  /** Counts a send that uWS dropped for backpressure (2): the socket closes then. */
+  sent(status: number): boolean {
+    if (status === 2) this.stats.backpressureCloses++;
+    return status !== 2;
+  }
 
   get size(): number {
     return this.sockets.size;
@@ -58,7 +66,7 @@ export class Connections {
     let sent = false;
     ws.cork(() => {
       // 0 = buffered under backpressure (still delivered), 2 = dropped: uWS closes the socket then.
-      sent = ws.send(frame, false) !== 2;
+      sent = this.sent(ws.send(frame, false));
     });
     return sent;
   }

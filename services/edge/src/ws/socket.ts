@@ -3,10 +3,13 @@ import { AppError, toAppError } from '@authgate/shared/errors';
 import { newConnectionId, newRequestId } from '@authgate/shared/ids';
 import type { Logger } from '@authgate/shared/logger';
 import { fieldIssues, frameEnvelope, SESSION_KINDS, type CommandKind, type Result, type TokenPair } from '@authgate/shared/protocol';
+import { outcomeLabel } from '@authgate/shared/metrics/outcome';
 import type { Admission } from '../admission.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { appErrorReply, send } from '../http/respond.ts';
-import type { Relay } from '../relay.ts';
+import { meteredTarget, type EdgeMetrics } from '../observe/metrics.ts';
+import type { EdgeTracing } from '../observe/tracing.ts';
+import type { Relay, ResultTarget } from '../relay.ts';
 import type { SessionActivity } from '../session-activity.ts';
 import type { AccountSockets } from './accounts.ts';
 import { refusesUpgrade, type CorsPolicy } from '../security/cors.ts';
@@ -41,24 +44,37 @@ const OVERSIZE_HARD_CAP_FACTOR = 16;
  */
 export function registerWebSocket(
   app: TemplatedApp,
-  deps: { relay: Relay; connections: Connections; accounts: AccountSockets; activity: SessionActivity; verifier: TokenVerifier; admission: Admission },
+  deps: {
+    relay: Relay;
+    connections: Connections;
+    accounts: AccountSockets;
+    activity: SessionActivity;
+    verifier: TokenVerifier;
+    admission: Admission;
+    metrics?: EdgeMetrics | undefined;
+    tracing?: EdgeTracing | undefined;
+  },
   options: SocketOptions,
 ): void {
-  const { relay, connections, accounts, verifier, admission } = deps;
+  const { relay, connections, accounts, verifier, admission, metrics, tracing } = deps;
 
   const sendFrame = (ws: WebSocket<SocketData>, frame: unknown) => {
-    if (!ws.getUserData().closed) ws.send(JSON.stringify(frame), false);
+    if (!ws.getUserData().closed) connections.sent(ws.send(JSON.stringify(frame), false));
   };
   /** After an await we are outside uWS's callback: the write must be corked and the socket still open. */
   const sendOutside = (ws: WebSocket<SocketData>, frame: unknown) => {
     if (ws.getUserData().closed) return;
-    ws.cork(() => ws.send(JSON.stringify(frame), false));
+    ws.cork(() => connections.sent(ws.send(JSON.stringify(frame), false)));
   };
   const sendError = (ws: WebSocket<SocketData>, err: AppError) => sendFrame(ws, { type: 'error', error: err.toPayload() });
   const errorResult = (id: string, err: AppError) => ({ type: 'result', id, ok: false, status: err.status, error: err.toPayload() });
 
   /** `verify` checks a token; `authenticate` also binds the connection to its session for live events. */
+  const verifyMeter = metrics?.message('verify');
+  const authenticateMeter = metrics?.message('authenticate');
   const verify = async (ws: WebSocket<SocketData>, id: string, accessToken: unknown, bind: boolean) => {
+    const meter = bind ? authenticateMeter : verifyMeter;
+    const started = meter ? performance.now() : 0;
     try {
       // A missing or malformed token is `invalid_token`, as over REST.
       if (typeof accessToken !== 'string' || accessToken.length === 0) throw new AppError('invalid_token', 'missing or malformed access token');
@@ -67,8 +83,11 @@ export function registerWebSocket(
       if (bind && !ws.getUserData().closed) await accounts.bind(ws, { sub: claims.sub, sid: claims.sid });
       const data = bind ? { sub: claims.sub, sid: claims.sid } : { sub: claims.sub, sid: claims.sid, exp: claims.exp };
       sendOutside(ws, { type: 'result', id, ok: true, status: 200, data });
+      meter?.answered('ok', started);
     } catch (err) {
-      sendOutside(ws, errorResult(id, toAppError(err)));
+      const appError = toAppError(err);
+      sendOutside(ws, errorResult(id, appError));
+      meter?.answered(outcomeLabel(appError.code), started);
     }
   };
 
@@ -85,20 +104,32 @@ export function registerWebSocket(
   const submit = async (ws: WebSocket<SocketData>, kind: CommandKind, id: string, body: Record<string, unknown>) => {
     const data = ws.getUserData();
     data.inFlight.add(id);
-    try {
-      const auth = SESSION_KINDS.has(kind) ? authenticated(data) : undefined;
-      const admitted = { ...(await admission.admit(kind, () => body, data.ip)), userAgent: data.userAgent, auth };
-      if (data.closed) {
-        await admission.notRun(admitted);
-        return;
+    const meter = metrics?.message(kind);
+    const started = meter ? performance.now() : 0;
+    const traced = tracing?.begin(`ws ${kind}`, { 'authgate.kind': kind, 'authgate.transport': 'ws' });
+    const work = async () => {
+      try {
+        const auth = SESSION_KINDS.has(kind) ? authenticated(data) : undefined;
+        const admit = () => admission.admit(kind, () => body, data.ip);
+        const admitted = { ...(traced ? await traced.admission(admit) : await admit()), userAgent: data.userAgent, auth };
+        if (data.closed) {
+          await admission.notRun(admitted);
+          traced?.end(499, 'client_gone');
+          return;
+        }
+        let target: ResultTarget = new WsRequestTarget(connections, data.connectionId, id, bindOnSuccess(ws, kind));
+        if (meter) target = meteredTarget(target, meter, started);
+        relay.submit(admitted, traced ? traced.waitFor(target) : target);
+      } catch (err) {
+        data.inFlight.delete(id);
+        const appError = toAppError(err);
+        if (appError.code === 'internal') options.log.error({ err }, 'websocket request failed');
+        sendOutside(ws, errorResult(id, appError));
+        meter?.answered(outcomeLabel(appError.code), started);
+        traced?.end(appError.status, appError.code);
       }
-      relay.submit(admitted, new WsRequestTarget(connections, data.connectionId, id, bindOnSuccess(ws, kind)));
-    } catch (err) {
-      data.inFlight.delete(id);
-      const appError = toAppError(err);
-      if (appError.code === 'internal') options.log.error({ err }, 'websocket request failed');
-      sendOutside(ws, errorResult(id, appError));
-    }
+    };
+    return traced ? traced.run(work) : work();
   };
 
   app.ws<SocketData>('/ws', {

@@ -51,7 +51,12 @@ const auditWriter = runs('worker')
 // All-in-one: one origin (docs/README.md), so the edge hands the account API's routes to it in-process.
 const api = runs('api') ? await (await import('@authgate/api')).startApi(config, { ...drivers.api(), log }, { listen: target === 'api' }) : undefined;
 const edge = runs('edge')
-  ? await (await import('@authgate/edge')).startEdge(config, { ...drivers.edge(), ...observability, log, fallback: target === 'all' ? api?.forward : undefined })
+  ? await (await import('@authgate/edge')).startEdge(config, {
+      ...drivers.edge(),
+      ...observability,
+      log,
+      fallback: target === 'all' ? api?.forward : undefined,
+    })
   : undefined;
 const mailer = runs('mailer')
   ? await (await import('@authgate/mailer')).startMailer(config, {

@@ -43,7 +43,9 @@ export const loadConfigSchema = z
     scenarios: z
       .object({
         'rest-auth': z.object({ ...scenarioBase, users: count(100_000), maxSeconds: seconds }).strict(),
-        'ws-auth': z.object({ ...scenarioBase, users: count(100_000), connectConcurrency: count(10_000), connectTimeoutS: seconds, maxSeconds: seconds }).strict(),
+        'ws-auth': z
+          .object({ ...scenarioBase, users: count(100_000), connectConcurrency: count(10_000), connectTimeoutS: seconds, maxSeconds: seconds })
+          .strict(),
         'verify-storm': z.object({ ...scenarioBase, tokens: count(100_000), connections: count(10_000), threads: count(64), durationS: seconds }).strict(),
         'refresh-storm': z.object({ ...scenarioBase, sessions: count(100_000), durationS: seconds }).strict(),
         mixed: z
@@ -78,7 +80,9 @@ export function readConfig(file: string): LoadConfig {
   }
   const parsed = loadConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigFileError(`${file} is not a valid load-test config:\n${parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`);
+    throw new ConfigFileError(
+      `${file} is not a valid load-test config:\n${parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`,
+    );
   }
   return parsed.data;
 }

@@ -41,7 +41,10 @@ function tokensOf(data: unknown): TokenPair | undefined {
 export class SignupJourney implements Journey {
   private stage = 0;
 
-  constructor(private readonly email: string, private readonly password = LOAD_PASSWORD) {}
+  constructor(
+    private readonly email: string,
+    private readonly password = LOAD_PASSWORD,
+  ) {}
 
   next(): Step | undefined {
     const fields = { email: this.email, password: this.password };
@@ -97,7 +100,11 @@ export class MixedJourney implements Journey {
   private verifiesLeft = 0;
   private refreshesLeft = 0;
 
-  constructor(private readonly newEmail: () => string, private readonly mix: MixOptions, private readonly password = LOAD_PASSWORD) {}
+  constructor(
+    private readonly newEmail: () => string,
+    private readonly mix: MixOptions,
+    private readonly password = LOAD_PASSWORD,
+  ) {}
 
   next(): Step {
     const credentials = () => ({ email: this.email, password: this.password });

@@ -87,13 +87,23 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): RunOptions
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const only = values.only === undefined ? [...SCENARIO_NAMES] : values.only.split(',').map((s) => s.trim()).filter(Boolean);
+  const only =
+    values.only === undefined
+      ? [...SCENARIO_NAMES]
+      : values.only
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   for (const name of only) oneOf('--only', name, SCENARIO_NAMES);
   if (only.length === 0) throw new UsageError('--only names no scenario');
   let urls: string[] | undefined;
   if (values.url !== undefined) {
     try {
-      urls = values.url.split(',').map((s) => s.trim()).filter(Boolean).map(baseUrl);
+      urls = values.url
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map(baseUrl);
     } catch (err) {
       throw new UsageError(`--url: ${(err as Error).message}`);
     }

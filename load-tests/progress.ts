@@ -8,7 +8,10 @@ export class Progress {
   private current: { label: string; status: () => string } | undefined;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly stream: NodeJS.WriteStream, private readonly intervalS: number) {}
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private readonly intervalS: number,
+  ) {}
 
   private get live(): boolean {
     return this.stream.isTTY === true;

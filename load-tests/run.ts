@@ -27,7 +27,14 @@ function prepare(): { options: RunOptions; config: LoadConfig } {
     }
     const config = applyOverrides(readConfig(options.configFile), { scale: options.scale, users: options.users, durationS: options.durationS });
     const d = config.deployment;
-    config.deployment = { ...d, shape: options.shape ?? d.shape, edges: options.edges ?? d.edges, workers: options.workers ?? d.workers, via: options.via ?? d.via, bcryptCost: options.bcryptCost ?? d.bcryptCost };
+    config.deployment = {
+      ...d,
+      shape: options.shape ?? d.shape,
+      edges: options.edges ?? d.edges,
+      workers: options.workers ?? d.workers,
+      via: options.via ?? d.via,
+      bcryptCost: options.bcryptCost ?? d.bcryptCost,
+    };
     return { options, config };
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigFileError) {

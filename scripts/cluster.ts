@@ -9,7 +9,6 @@ import path from 'node:path';
 import { startCluster, type Cluster } from './cluster/index.ts';
 import { wholeNumber } from './env-number.ts';
 
-
 const count = (name: string, fallback: number, min: number) => wholeNumber(name, fallback, min, 64);
 // 0: any free port.
 const port = (name: string, fallback: number) => wholeNumber(name, fallback, 0, 65535);
@@ -50,12 +49,14 @@ const cluster = await starting;
 if (cluster && !stopping) {
   const topology = cluster.topology();
   console.log(`authgate cluster ready: ${topology.url} (WebSocket ${topology.wsUrl})`);
-  for (const p of topology.processes) console.log(`  ${p.name.padEnd(10)} pid ${String(p.pid).padEnd(8)} ${(p.url ?? '').padEnd(24)} ${p.metricsUrl ? `metrics ${p.metricsUrl}` : ''}`.trimEnd());
+  for (const p of topology.processes)
+    console.log(`  ${p.name.padEnd(10)} pid ${String(p.pid).padEnd(8)} ${(p.url ?? '').padEnd(24)} ${p.metricsUrl ? `metrics ${p.metricsUrl}` : ''}`.trimEnd());
   if (topology.prometheusConfig) console.log(`prometheus: prometheus --config.file=${topology.prometheusConfig}   (scrapes every process above)`);
   console.log(`topology: ${path.join(dir, 'topology.json')}   logs: ${path.join(dir, 'logs')}/   Ctrl-C stops everything`);
   for (const member of cluster.members()) {
     member.process.exited.then((exit) => {
-      if (!stopping) console.error(`${member.name} exited unexpectedly (code ${exit.code}, signal ${exit.signal}); see ${path.join(dir, 'logs', `${member.name}.log`)}`);
+      if (!stopping)
+        console.error(`${member.name} exited unexpectedly (code ${exit.code}, signal ${exit.signal}); see ${path.join(dir, 'logs', `${member.name}.log`)}`);
     });
   }
 }

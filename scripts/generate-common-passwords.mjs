@@ -65,19 +65,59 @@ const WALKS_AND_RUNS = [
   ...Array.from({ length: 10 }, (_, d) => String(d).repeat(8)),
   ...Array.from({ length: 10 }, (_, d) => String(d).repeat(10)),
   ...Array.from({ length: 26 }, (_, i) => String.fromCharCode(97 + i).repeat(8)),
-  '12345678', '123456789', '1234567890', '12345678910', '01234567', '87654321', '98765432', '9876543210',
-  'abcdefgh', 'abcdefghi', 'abcdefghij', 'zyxwvuts',
-  'qwertyuiop', 'asdfghjkl', 'zxcvbnm,', 'poiuytrewq', 'lkjhgfdsa', 'mnbvcxz', '!qaz2wsx', '1qaz!qaz', '!qaz@wsx',
-  '!@#$%^&*', '!@#$%^&*()', '1234!@#$', '!@#$1234', 'qwer!@#$', 'q!w@e#r$',
-  '11223344', '12341234', '12121212', '11112222', '12344321', '123654789', '147852369', '741852963', '159753456',
-  '1029384756', '5201314', '52013145201314', '1314520',
+  '12345678',
+  '123456789',
+  '1234567890',
+  '12345678910',
+  '01234567',
+  '87654321',
+  '98765432',
+  '9876543210',
+  'abcdefgh',
+  'abcdefghi',
+  'abcdefghij',
+  'zyxwvuts',
+  'qwertyuiop',
+  'asdfghjkl',
+  'zxcvbnm,',
+  'poiuytrewq',
+  'lkjhgfdsa',
+  'mnbvcxz',
+  '!qaz2wsx',
+  '1qaz!qaz',
+  '!qaz@wsx',
+  '!@#$%^&*',
+  '!@#$%^&*()',
+  '1234!@#$',
+  '!@#$1234',
+  'qwer!@#$',
+  'q!w@e#r$',
+  '11223344',
+  '12341234',
+  '12121212',
+  '11112222',
+  '12344321',
+  '123654789',
+  '147852369',
+  '741852963',
+  '159753456',
+  '1029384756',
+  '5201314',
+  '52013145201314',
+  '1314520',
 ];
 
 const SUFFIXES = ['1', '12', '123', '1234', '12345', '!', '1!', '123!', '@123', '01', '69', '99'];
 const YEARS = ['1990', '1999', '2000', '2020', '2021', '2022', '2023', '2024', '2025', '2026'];
 const LEET = { a: '@', o: '0', e: '3', s: '$', i: '1' };
 
-const base = [...new Set(TOP_PASSWORDS.split(/\s+/).map((w) => w.trim().toLowerCase()).filter((w) => w.length >= 3))];
+const base = [
+  ...new Set(
+    TOP_PASSWORDS.split(/\s+/)
+      .map((w) => w.trim().toLowerCase())
+      .filter((w) => w.length >= 3),
+  ),
+];
 const out = new Set();
 // Stretched variants are listed only where they reach the 8-character minimum: shorter ones fail it
 // anyway. The bare words are kept at any length, for the comparison after stripping digits and symbols.
@@ -94,7 +134,10 @@ for (const word of base) {
 }
 for (const run of WALKS_AND_RUNS) out.add(run);
 
-const entries = [...out].filter((p) => p.length >= 4).map((p) => p.toLowerCase()).sort();
+const entries = [...out]
+  .filter((p) => p.length >= 4)
+  .map((p) => p.toLowerCase())
+  .sort();
 const header = [
   '# Passwords authgate refuses at registration (weak_password): compared lower-cased, also after stripping',
   '# leading and trailing digits and symbols and undoing leetspeak (see shared/src/password-policy.ts).',

@@ -17,7 +17,16 @@ function find(dir, out) {
 const files = process.argv.length > 2 ? process.argv.slice(2) : ['shared', 'services', 'test'].flatMap((d) => find(d, [])).sort();
 const result = spawnSync(
   process.execPath,
-  ['--require', './bin/threadpool.cjs', '--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...files],
+  [
+    '--require',
+    './bin/threadpool.cjs',
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
+    ...files,
+  ],
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
 process.exit(result.status ?? 1);

@@ -112,7 +112,10 @@ describe('account API process beside an edge and a worker', () => {
     assertError(await get(api.url, '/users/check-email', { 'x-forwarded-for': clientIp() }), 400, 'invalid_request', 'missing');
     const invalid = await get(api.url, '/users/check-email?email=not-an-email', { 'x-forwarded-for': clientIp() });
     assertError(invalid, 400, 'invalid_request', 'invalid');
-    assert.deepEqual(invalid.body.error.details.map((d: { path: string }) => d.path), ['email']);
+    assert.deepEqual(
+      invalid.body.error.details.map((d: { path: string }) => d.path),
+      ['email'],
+    );
   });
 
   test('GET /users/check-email is rate-limited per IP: 429 rate_limited with Retry-After and retryAfter', async () => {
@@ -149,8 +152,12 @@ describe('account API process beside an edge and a worker', () => {
     const signing = await loadSigningKey(loadConfig({ DATA_DIR: data.dir, NODE_ENV: 'test' }, 'worker'));
     const expired = await new SignJWT({ sid: randomUUID() })
       .setProtectedHeader({ alg: 'RS256', kid: signing.kid })
-      .setIssuer('authgate').setAudience('authgate').setSubject(member.id)
-      .setIssuedAt(now() - 2000).setExpirationTime(now() - 60).setJti(randomUUID())
+      .setIssuer('authgate')
+      .setAudience('authgate')
+      .setSubject(member.id)
+      .setIssuedAt(now() - 2000)
+      .setExpirationTime(now() - 60)
+      .setJti(randomUUID())
       .sign(signing.privateKey);
     assertError(await get(api.url, '/auth/me', auth(expired)), 401, 'invalid_token', 'expired');
   });
@@ -216,7 +223,10 @@ describe('account API process beside an edge and a worker', () => {
 
   test('the API never logs a token or a looked-up email', () => {
     const logged = api.lines.map((line) => JSON.stringify(line)).join('\n');
-    assert.ok(api.lines.some((line) => line.msg === 'request completed'), 'requests were logged');
+    assert.ok(
+      api.lines.some((line) => line.msg === 'request completed'),
+      'requests were logged',
+    );
     for (const secret of [member.accessToken, admin.accessToken, memberEmail, encodeURIComponent(memberEmail)]) {
       assert.ok(!logged.includes(secret), `the log shows ${secret.slice(0, 24)}...`);
     }
@@ -230,7 +240,13 @@ describe('account API in the all-in-one process', () => {
   let proc: RunningProcess;
 
   before(async () => {
-    proc = await startProcess('all', { DATA_DIR: data.dir, BCRYPT_COST: '4', RATE_LIMIT_IP_PER_MINUTE: '100000', PASSWORD_WORK_PER_SOURCE: '10000', MAX_BODY_BYTES: String(MAX_BODY_BYTES) });
+    proc = await startProcess('all', {
+      DATA_DIR: data.dir,
+      BCRYPT_COST: '4',
+      RATE_LIMIT_IP_PER_MINUTE: '100000',
+      PASSWORD_WORK_PER_SOURCE: '10000',
+      MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+    });
   });
 
   after(async () => {

@@ -4,9 +4,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '@authgate/shared/db/database';
 import { migrateToLatest } from '@authgate/shared/db/migrations';
 import { createLogger } from '@authgate/shared/logger';
-import {
-  eventsQuery, loginsQuery, openSessionsQuery, topEventsQuery, userCountsQuery,
-} from '../services/api/src/events/queries.ts';
+import { eventsQuery, loginsQuery, openSessionsQuery, topEventsQuery, userCountsQuery } from '../services/api/src/events/queries.ts';
 import { createTestDatabase } from './helpers/services.ts';
 import { generateAuditEvents, GENERATED_USERS, userIdOf } from './helpers/audit-data.ts';
 import { openPostgres } from '@authgate/shared/db/database';
@@ -61,17 +59,27 @@ describe(`audit reads use an index on ${ROWS.toLocaleString('en')} generated eve
     const json = await sql<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>`EXPLAIN (FORMAT JSON) ${query}`.execute(db);
     const nodes = nodesOf(json.rows[0]!['QUERY PLAN'][0]!.Plan);
     const seqOnBig = nodes.filter((n) => n['Node Type'] === 'Seq Scan' && (rowsOf.get(n['Relation Name'] ?? '') ?? Infinity) > BIG);
-    assert.deepEqual(seqOnBig.map((n) => n['Relation Name']), [], `${what}: Seq Scan on a big partition`);
-    assert.ok(nodes.some((n) => /Index/.test(n['Node Type']) && n['Index Name']?.startsWith('audit_events_')), `${what}: no index of audit_events used`);
+    assert.deepEqual(
+      seqOnBig.map((n) => n['Relation Name']),
+      [],
+      `${what}: Seq Scan on a big partition`,
+    );
+    assert.ok(
+      nodes.some((n) => /Index/.test(n['Node Type']) && n['Index Name']?.startsWith('audit_events_')),
+      `${what}: no index of audit_events used`,
+    );
   }
 
-  test('a user\'s trail (busiest and typical user): first page and a cursor page from audit_events_user_at', async () => {
+  test("a user's trail (busiest and typical user): first page and a cursor page from audit_events_user_at", async () => {
     const busiest = await userIdOf(db, 0);
     const typical = await userIdOf(db, Math.floor(GENERATED_USERS / 2));
     await assertIndexed('GET /auth/events, busiest user, first page', eventsQuery({ userId: busiest, limit: 50 }));
     const first = await eventsQuery({ userId: busiest, limit: 50 }).execute(db);
     const last = first.rows[49]!;
-    await assertIndexed('GET /auth/events, busiest user, page 2 (cursor)', eventsQuery({ userId: busiest, limit: 50, before: { at: new Date(last.at).toISOString(), id: last.id } }));
+    await assertIndexed(
+      'GET /auth/events, busiest user, page 2 (cursor)',
+      eventsQuery({ userId: busiest, limit: 50, before: { at: new Date(last.at).toISOString(), id: last.id } }),
+    );
     await assertIndexed('GET /auth/events, typical user', eventsQuery({ userId: typical, limit: 50 }));
   });
 
@@ -80,12 +88,18 @@ describe(`audit reads use an index on ${ROWS.toLocaleString('en')} generated eve
     const now = Date.now();
     await assertIndexed('GET /admin/events', eventsQuery({ limit: 50 }));
     await assertIndexed('GET /admin/events?type=login.failed', eventsQuery({ type: 'login.failed', limit: 50 }));
-    await assertIndexed('GET /admin/events?since&until (one day, 60 days ago)', eventsQuery({ since: new Date(now - 61 * day), until: new Date(now - 60 * day), limit: 50 }));
-    await assertIndexed('GET /admin/events?type=register&since&until', eventsQuery({ type: 'register', since: new Date(now - 61 * day), until: new Date(now - 60 * day), limit: 50 }));
+    await assertIndexed(
+      'GET /admin/events?since&until (one day, 60 days ago)',
+      eventsQuery({ since: new Date(now - 61 * day), until: new Date(now - 60 * day), limit: 50 }),
+    );
+    await assertIndexed(
+      'GET /admin/events?type=register&since&until',
+      eventsQuery({ type: 'register', since: new Date(now - 61 * day), until: new Date(now - 60 * day), limit: 50 }),
+    );
     await assertIndexed('GET /admin/events?userId&type=login.succeeded', eventsQuery({ userId: await userIdOf(db, 3), type: 'login.succeeded', limit: 50 }));
   });
 
-  test('analytics: top events, login buckets, a user\'s summary', async () => {
+  test("analytics: top events, login buckets, a user's summary", async () => {
     const now = Date.now();
     const hour = 3_600_000;
     await assertIndexed('GET /admin/analytics/top-events (since 24 h)', topEventsQuery(new Date(now - 24 * hour), 10));

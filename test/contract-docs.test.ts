@@ -52,7 +52,11 @@ describe('docs/ and the OpenAPI document describe what the code serves', () => {
 
   test('docs/rest.md has a row for every route each server serves', () => {
     const missing = Object.entries(served()).flatMap(([server, routes]) =>
-      routes.filter((route) => !rows.some((row) => key(row) === route && row.server === server)).map((route) => `"| ${route} | ${server} |" (served by ${server === 'edge' ? 'services/edge/src/http/routes.ts or ws/socket.ts' : 'services/api/src'})`),
+      routes
+        .filter((route) => !rows.some((row) => key(row) === route && row.server === server))
+        .map(
+          (route) => `"| ${route} | ${server} |" (served by ${server === 'edge' ? 'services/edge/src/http/routes.ts or ws/socket.ts' : 'services/api/src'})`,
+        ),
     );
     assert.deepEqual(missing, [], `docs/rest.md has no route table row for:${list(missing)}`);
   });
@@ -72,7 +76,7 @@ describe('docs/ and the OpenAPI document describe what the code serves', () => {
     assert.deepEqual(extra, [], `docs/rest.md has sections for routes no server serves:${list(extra)}`);
   });
 
-  test('the OpenAPI document (GET /docs/json) has an operation for every route, the edge\'s included', () => {
+  test("the OpenAPI document (GET /docs/json) has an operation for every route, the edge's included", () => {
     const hiddenOutsideDocs = api.routes.filter((route) => route.hidden && !route.path.startsWith('/docs')).map(key);
     assert.deepEqual(hiddenOutsideDocs, [], `API routes hidden from the OpenAPI document (schema.hide) outside /docs:${list(hiddenOutsideDocs)}`);
     const expected = [
@@ -87,7 +91,11 @@ describe('docs/ and the OpenAPI document describe what the code serves', () => {
 
   test('the OpenAPI document describes no route that is not served', () => {
     const all = new Set([...edge, ...api.routes].map((route) => `${route.method.toLowerCase()} ${openApiPath(route.path)}`));
-    const operations = Object.entries(openapi.paths).flatMap(([p, item]) => Object.keys(item).filter((m) => /^(get|put|post|delete|patch|head|options)$/.test(m)).map((m) => `${m} ${p}`));
+    const operations = Object.entries(openapi.paths).flatMap(([p, item]) =>
+      Object.keys(item)
+        .filter((m) => /^(get|put|post|delete|patch|head|options)$/.test(m))
+        .map((m) => `${m} ${p}`),
+    );
     const extra = operations.filter((operation) => !all.has(operation));
     assert.deepEqual(extra, [], `the OpenAPI document describes operations no server serves:${list(extra)}`);
   });
@@ -112,7 +120,7 @@ describe('docs/ and the OpenAPI document describe what the code serves', () => {
     assert.deepEqual(extra, [], `docs/errors.md lists codes that shared/src/errors.ts does not have:${list(extra)}`);
   });
 
-  test('the OpenAPI document\'s error answers name every error code', () => {
+  test("the OpenAPI document's error answers name every error code", () => {
     const enums: string[][] = [];
     const walk = (node: unknown): void => {
       if (typeof node !== 'object' || node === null) return;
@@ -128,12 +136,14 @@ describe('docs/ and the OpenAPI document describe what the code serves', () => {
   });
 
   test('docs/ pages link only to files that exist', () => {
-    const broken = readdirSync(DOCS_DIR).filter((name) => name.endsWith('.md')).flatMap((name) =>
-      [...readDoc(name).matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)]
-        .map((match) => match[1]!)
-        .filter((target) => !/^[a-z]+:/.test(target) && !existsSync(new URL(target, DOCS_DIR)))
-        .map((target) => `docs/${name} → ${target}`),
-    );
+    const broken = readdirSync(DOCS_DIR)
+      .filter((name) => name.endsWith('.md'))
+      .flatMap((name) =>
+        [...readDoc(name).matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)]
+          .map((match) => match[1]!)
+          .filter((target) => !/^[a-z]+:/.test(target) && !existsSync(new URL(target, DOCS_DIR)))
+          .map((target) => `docs/${name} → ${target}`),
+      );
     assert.deepEqual(broken, [], `broken links:${list(broken)}`);
   });
 });
@@ -149,9 +159,11 @@ test('no code, script or configuration cites the contract outside the repository
       const full = path.join(dir, name);
       if (statSync(full).isDirectory()) walk(full);
       else if (/\.(ts|mjs|cjs|js|lua|conf|template|ya?ml|json|sh)$/.test(name) && full !== self) {
-        readFileSync(full, 'utf8').split('\n').forEach((line, index) => {
-          if (line.includes(needle)) hits.push(`${path.relative(root, full)}:${index + 1}`);
-        });
+        readFileSync(full, 'utf8')
+          .split('\n')
+          .forEach((line, index) => {
+            if (line.includes(needle)) hits.push(`${path.relative(root, full)}:${index + 1}`);
+          });
       }
     }
   };

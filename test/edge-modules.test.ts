@@ -31,9 +31,21 @@ test('an edge process loads no database layer (pg, PGlite, Kysely) and no client
     assert.equal(child.status, 0, child.stderr);
     const modules = JSON.parse(child.stdout.trim().split('\n').pop()!) as string[];
     // The recorder sees what an edge does load: without these the test would pass by seeing nothing.
-    assert.ok(modules.some((url) => url.includes('/services/edge/src/index.ts')), 'the edge itself was not recorded');
-    assert.ok(modules.some((url) => url.includes('/shared/src/transport/memory-queue.ts')), 'the queue driver was not recorded');
-    const forbidden = [/\/node_modules\/pg\//, /\/node_modules\/@electric-sql\/pglite\//, /\/node_modules\/kysely/, /\/shared\/src\/db\//, /\/shared\/src\/client\//];
+    assert.ok(
+      modules.some((url) => url.includes('/services/edge/src/index.ts')),
+      'the edge itself was not recorded',
+    );
+    assert.ok(
+      modules.some((url) => url.includes('/shared/src/transport/memory-queue.ts')),
+      'the queue driver was not recorded',
+    );
+    const forbidden = [
+      /\/node_modules\/pg\//,
+      /\/node_modules\/@electric-sql\/pglite\//,
+      /\/node_modules\/kysely/,
+      /\/shared\/src\/db\//,
+      /\/shared\/src\/client\//,
+    ];
     const offending = modules.filter((url) => forbidden.some((pattern) => pattern.test(url)));
     assert.deepEqual(offending, [], 'an edge process loaded modules of the database layer or the client');
   } finally {

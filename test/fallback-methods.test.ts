@@ -28,7 +28,11 @@ async function headLikeGet(conn: RawConnection, paths: string[]): Promise<void> 
     assert.equal(head.body.length, 0, `HEAD ${path}: no body`);
     // Content-Length on a HEAD answer, when sent, is the length GET's body has (RFC 9110 §8.6).
     if (head.headers['content-length'] !== undefined) {
-      assert.equal(Number(head.headers['content-length']), get.body.length, `HEAD ${path}: Content-Length ${head.headers['content-length']} for a body of ${get.body.length}`);
+      assert.equal(
+        Number(head.headers['content-length']),
+        get.body.length,
+        `HEAD ${path}: Content-Length ${head.headers['content-length']} for a body of ${get.body.length}`,
+      );
     }
     assert.equal(head.headers['content-type'], get.headers['content-type'], `HEAD ${path}: content-type`);
     const next = await conn.request('GET', '/health');
@@ -50,16 +54,33 @@ describe('every method through the all-in-one edge, on one keep-alive connection
     data.remove();
   });
 
-  test('HEAD answers GET\'s status and headers with no body, and the connection serves the next request', async () => {
+  test("HEAD answers GET's status and headers with no body, and the connection serves the next request", async () => {
     conn = await RawConnection.open(proc.port!);
-    await headLikeGet(conn, ['/users/check-email?email=nobody%40example.test', '/docs/json', '/auth/me', '/health', '/.well-known/jwks.json', '/auth/verify', '/no/such/route']);
+    await headLikeGet(conn, [
+      '/users/check-email?email=nobody%40example.test',
+      '/docs/json',
+      '/auth/me',
+      '/health',
+      '/.well-known/jwks.json',
+      '/auth/verify',
+      '/no/such/route',
+    ]);
   });
 
-  test('a method no route serves gets a JSON error on the fallback paths and the edge\'s own, and the connection lives on', async () => {
+  test("a method no route serves gets a JSON error on the fallback paths and the edge's own, and the connection lives on", async () => {
     conn = await RawConnection.open(proc.port!);
     const cases: Array<[string, string]> = [
-      ['PUT', '/auth/me'], ['DELETE', '/users/check-email?email=a%40b.co'], ['PATCH', '/docs/json'], ['OPTIONS', '/auth/me'], ['TRACE', '/auth/me'],
-      ['CONNECT', '/auth/me'], ['PUT', '/no/such/route'], ['DELETE', '/health'], ['PUT', '/auth/login'], ['GET', '/auth/login'], ['POST', '/auth/verify'],
+      ['PUT', '/auth/me'],
+      ['DELETE', '/users/check-email?email=a%40b.co'],
+      ['PATCH', '/docs/json'],
+      ['OPTIONS', '/auth/me'],
+      ['TRACE', '/auth/me'],
+      ['CONNECT', '/auth/me'],
+      ['PUT', '/no/such/route'],
+      ['DELETE', '/health'],
+      ['PUT', '/auth/login'],
+      ['GET', '/auth/login'],
+      ['POST', '/auth/verify'],
     ];
     for (const [method, path] of cases) {
       const answer = await conn.request(method, path, { 'content-type': 'application/json' }, method === 'GET' ? undefined : '{}');
@@ -69,7 +90,7 @@ describe('every method through the all-in-one edge, on one keep-alive connection
     }
   });
 
-  test('a method outside HTTP\'s standard set (PROPFIND, QUERY) is refused without harm: the server serves the next connection', async () => {
+  test("a method outside HTTP's standard set (PROPFIND, QUERY) is refused without harm: the server serves the next connection", async () => {
     // uWebSockets.js's parser knows only the standard methods and closes the connection on any other
     // before a handler runs: no answer is possible there, but nothing else may suffer.
     for (const method of ['PROPFIND', 'QUERY', 'BREW']) {
@@ -126,7 +147,7 @@ describe('HEAD on an edge without the account API (distributed shape)', () => {
     data.remove();
   });
 
-  test('the edge\'s own routes and its 404 answer HEAD with headers only; the connection lives on', async () => {
+  test("the edge's own routes and its 404 answer HEAD with headers only; the connection lives on", async () => {
     const conn = await RawConnection.open(processes[1]!.port!);
     try {
       await headLikeGet(conn, ['/health', '/ready', '/.well-known/jwks.json', '/auth/verify', '/auth/me', '/no/such/route']);

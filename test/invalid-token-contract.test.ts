@@ -28,7 +28,13 @@ describe('invalid_token contract: all-in-one process', () => {
   let proc: RunningProcess;
   let socket: AuthgateSocket;
   before(async () => {
-    proc = await startProcess('all', { DATA_DIR: data.dir, BCRYPT_COST: '4', RATE_LIMIT_IP_PER_MINUTE: '100000', MAX_BODY_BYTES: '16384', WS_MAX_PAYLOAD_BYTES: '16384' });
+    proc = await startProcess('all', {
+      DATA_DIR: data.dir,
+      BCRYPT_COST: '4',
+      RATE_LIMIT_IP_PER_MINUTE: '100000',
+      MAX_BODY_BYTES: '16384',
+      WS_MAX_PAYLOAD_BYTES: '16384',
+    });
     socket = await openSocket(proc.wsUrl);
   });
   after(async () => {

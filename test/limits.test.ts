@@ -47,7 +47,10 @@ describe('limits: rate_limited, overloaded, timeout', () => {
       const socket = await openSocket(edge.wsUrl);
       const answers = [];
       for (let i = 0; i < 4; i++) answers.push(await socket.login(newEmail(), PASSWORD));
-      assert.deepEqual(answers.map((a) => a.status), [401, 401, 401, 429]);
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        [401, 401, 401, 429],
+      );
       assert.equal(answers[3]!.error!.code, 'rate_limited');
       socket.close();
     });
@@ -57,7 +60,15 @@ describe('limits: rate_limited, overloaded, timeout', () => {
     let edge: RunningProcess;
     const namespace = uniqueNamespace('limits');
     // Queue arguments are part of the queue's identity in RabbitMQ: every process of a deployment sets the same QUEUE_MAX_LENGTH.
-    const common = { NAMESPACE: namespace, AMQP_URL, REDIS_URL, DATA_DIR: `${data.dir}/edge`, BCRYPT_COST: '4', QUEUE_MAX_LENGTH: '2', PASSWORD_WORK_PER_SOURCE: '100' };
+    const common = {
+      NAMESPACE: namespace,
+      AMQP_URL,
+      REDIS_URL,
+      DATA_DIR: `${data.dir}/edge`,
+      BCRYPT_COST: '4',
+      QUEUE_MAX_LENGTH: '2',
+      PASSWORD_WORK_PER_SOURCE: '100',
+    };
     before(async () => {
       edge = await startProcess('edge', { ...common, REQUEST_TIMEOUT_MS: '700', MAX_PENDING: '1' });
       processes.push(edge);
@@ -104,9 +115,19 @@ describe('limits: rate_limited, overloaded, timeout', () => {
       // Deferred requests answer once the broker holds the command: two fit, the third is refused.
       const answers = [];
       for (let i = 0; i < 3; i++) {
-        answers.push(await post(edge.url, '/auth/register', { email: newEmail('queued'), password: PASSWORD }, { 'x-connection-id': `${edge.nodeId}.AAAAAAAAAAAAAAAAAAAAAA` }));
+        answers.push(
+          await post(
+            edge.url,
+            '/auth/register',
+            { email: newEmail('queued'), password: PASSWORD },
+            { 'x-connection-id': `${edge.nodeId}.AAAAAAAAAAAAAAAAAAAAAA` },
+          ),
+        );
       }
-      assert.deepEqual(answers.map((a) => a.status), [202, 202, 503]);
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        [202, 202, 503],
+      );
       assert.equal(answers[2]!.body.error.code, 'overloaded');
     });
   });

@@ -16,8 +16,14 @@ describe('live account events and sessions: all-in-one', () => {
 
   before(async () => {
     all = await startProcess('all', {
-      DATA_DIR: data.dir, BCRYPT_COST: '4', REFRESH_GRACE_MS: '0', ADMIN_USER_IDS: adminId,
-      RATE_LIMIT_IP_PER_MINUTE: '100000', LOGIN_FREE_FAILURES: '1000', PASSWORD_WORK_PER_SOURCE: '1000', WS_MAX_MESSAGES_PER_10S: '1000',
+      DATA_DIR: data.dir,
+      BCRYPT_COST: '4',
+      REFRESH_GRACE_MS: '0',
+      ADMIN_USER_IDS: adminId,
+      RATE_LIMIT_IP_PER_MINUTE: '100000',
+      LOGIN_FREE_FAILURES: '1000',
+      PASSWORD_WORK_PER_SOURCE: '1000',
+      WS_MAX_MESSAGES_PER_10S: '1000',
     });
     const signing = await loadSigningKey(loadConfig({ NODE_ENV: 'test', DATA_DIR: data.dir }, 'worker'));
     const edge = { url: all.url, wsUrl: all.wsUrl, nodeId: all.nodeId };

@@ -25,8 +25,16 @@ describe('live account events and sessions: two edges, a worker and the account 
   before(async () => {
     database = await createTestDatabase('live');
     const common = {
-      NAMESPACE: namespace, AMQP_URL, REDIS_URL, DATA_DIR: data.dir, BCRYPT_COST: '4', REFRESH_GRACE_MS: '0',
-      RATE_LIMIT_IP_PER_MINUTE: '100000', LOGIN_FREE_FAILURES: '1000', PASSWORD_WORK_PER_SOURCE: '1000', WS_MAX_MESSAGES_PER_10S: '1000',
+      NAMESPACE: namespace,
+      AMQP_URL,
+      REDIS_URL,
+      DATA_DIR: data.dir,
+      BCRYPT_COST: '4',
+      REFRESH_GRACE_MS: '0',
+      RATE_LIMIT_IP_PER_MINUTE: '100000',
+      LOGIN_FREE_FAILURES: '1000',
+      PASSWORD_WORK_PER_SOURCE: '1000',
+      WS_MAX_MESSAGES_PER_10S: '1000',
     };
     processes.push(await startProcess('worker', { ...common, DATABASE_URL: database.url }));
     const [a, b, api] = await Promise.all([

@@ -25,7 +25,13 @@ describe('pipeline: all-in-one process with embedded defaults', () => {
       REFRESH_GRACE_MS: '0',
       ...Object.fromEntries(Object.entries(LIMITS).map(([k, v]) => [k, String(v)])),
     });
-    deployment = { a: proc, b: proc, maxBodyBytes: LIMITS.MAX_BODY_BYTES, wsMaxPayloadBytes: LIMITS.WS_MAX_PAYLOAD_BYTES, wsMaxFramesPer10s: LIMITS.WS_MAX_MESSAGES_PER_10S };
+    deployment = {
+      a: proc,
+      b: proc,
+      maxBodyBytes: LIMITS.MAX_BODY_BYTES,
+      wsMaxPayloadBytes: LIMITS.WS_MAX_PAYLOAD_BYTES,
+      wsMaxFramesPer10s: LIMITS.WS_MAX_MESSAGES_PER_10S,
+    };
   });
 
   after(async () => {

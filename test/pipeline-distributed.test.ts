@@ -35,7 +35,13 @@ describe('pipeline: two edges and a worker over RabbitMQ, Redis and PostgreSQL',
     processes.push(await startProcess('worker', { ...common, DATABASE_URL: database.url }));
     const [a, b] = await Promise.all([startProcess('edge', common), startProcess('edge', common)]);
     processes.push(a!, b!);
-    deployment = { a: a!, b: b!, maxBodyBytes: LIMITS.MAX_BODY_BYTES, wsMaxPayloadBytes: LIMITS.WS_MAX_PAYLOAD_BYTES, wsMaxFramesPer10s: LIMITS.WS_MAX_MESSAGES_PER_10S };
+    deployment = {
+      a: a!,
+      b: b!,
+      maxBodyBytes: LIMITS.MAX_BODY_BYTES,
+      wsMaxPayloadBytes: LIMITS.WS_MAX_PAYLOAD_BYTES,
+      wsMaxFramesPer10s: LIMITS.WS_MAX_MESSAGES_PER_10S,
+    };
   });
 
   after(async () => {

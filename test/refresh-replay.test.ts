@@ -65,10 +65,16 @@ function replayScenarios(get: () => Shape): void {
     }
     const sid = pairs[0]!.sessionId;
     const started = Date.now();
-    while (!worker.lines.some((l: any) => l.audit?.action === 'refresh.reuse_detected' && l.audit.sessionId === sid) && Date.now() - started < REVOCATION_DEADLINE_MS) {
+    while (
+      !worker.lines.some((l: any) => l.audit?.action === 'refresh.reuse_detected' && l.audit.sessionId === sid) &&
+      Date.now() - started < REVOCATION_DEADLINE_MS
+    ) {
       await new Promise((r) => setTimeout(r, 20));
     }
-    assert.ok(worker.lines.some((l: any) => l.audit?.action === 'refresh.reuse_detected' && l.audit.sessionId === sid), `${what}: refresh.reuse_detected audit event`);
+    assert.ok(
+      worker.lines.some((l: any) => l.audit?.action === 'refresh.reuse_detected' && l.audit.sessionId === sid),
+      `${what}: refresh.reuse_detected audit event`,
+    );
   }
 
   test('a→b, b→c, then a replay of a (same device, inside the grace window) revokes the family instead of handing out b', async () => {
@@ -79,7 +85,7 @@ function replayScenarios(get: () => Shape): void {
     const third = await refresh(b.url, second.body.refreshToken, 'laptop');
     assert.equal(third.status, 200);
     const replay = await refresh(a.url, first.refreshToken, 'laptop');
-    assert.equal(replay.status, 401, `the replay got ${replay.status} ${replay.body?.error?.code ?? "a token pair"}`);
+    assert.equal(replay.status, 401, `the replay got ${replay.status} ${replay.body?.error?.code ?? 'a token pair'}`);
     assert.equal(replay.body.error.code, 'invalid_token');
     await assertFamilyRevoked([third.body, second.body, first], 'after a replay of a used token');
   });
@@ -91,7 +97,7 @@ function replayScenarios(get: () => Shape): void {
       const second = await refresh(a.url, first.refreshToken, 'laptop');
       assert.equal(second.status, 200);
       const replay = await refresh(b.url, first.refreshToken, thief);
-      assert.equal(replay.status, 401, `device ${thief}: the replay got ${replay.status} ${replay.body?.error?.code ?? "a token pair"}`);
+      assert.equal(replay.status, 401, `device ${thief}: the replay got ${replay.status} ${replay.body?.error?.code ?? 'a token pair'}`);
       await assertFamilyRevoked([second.body, first], `replay from device ${thief}`);
     }
   });
@@ -109,14 +115,18 @@ function replayScenarios(get: () => Shape): void {
     const { a, b } = get();
     const first = await login('laptop');
     const answers = await Promise.all([refresh(a.url, first.refreshToken, 'laptop'), refresh(b.url, first.refreshToken, 'laptop')]);
-    assert.deepEqual(answers.map((r) => r.status), [200, 200], JSON.stringify(answers.map((r) => r.body)));
+    assert.deepEqual(
+      answers.map((r) => r.status),
+      [200, 200],
+      JSON.stringify(answers.map((r) => r.body)),
+    );
     assert.equal(answers[0]!.body.refreshToken, answers[1]!.body.refreshToken, 'one successor');
     for (const answer of answers) assert.equal((await verify(a.url, answer.body.accessToken)).status, 200);
     const next = await refresh(b.url, answers[0]!.body.refreshToken, 'laptop');
     assert.equal(next.status, 200, 'the successor still refreshes');
   });
 
-  test('over WebSocket, the refresh frame takes the deviceId: a grace replay of the holder succeeds, a thief\'s revokes', async () => {
+  test("over WebSocket, the refresh frame takes the deviceId: a grace replay of the holder succeeds, a thief's revokes", async () => {
     const { a } = get();
     const socket: AuthgateSocket = await openSocket(a.wsUrl);
     try {
@@ -167,7 +177,15 @@ describe('refresh replay: two edges and a worker over RabbitMQ, Redis and Postgr
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   before(async () => {
     database = await createTestDatabase('replay');
-    const common = { NAMESPACE: namespace, AMQP_URL, REDIS_URL, DATA_DIR: data.dir, BCRYPT_COST: '4', RATE_LIMIT_IP_PER_MINUTE: '100000', REFRESH_GRACE_MS: String(GRACE_MS) };
+    const common = {
+      NAMESPACE: namespace,
+      AMQP_URL,
+      REDIS_URL,
+      DATA_DIR: data.dir,
+      BCRYPT_COST: '4',
+      RATE_LIMIT_IP_PER_MINUTE: '100000',
+      REFRESH_GRACE_MS: String(GRACE_MS),
+    };
     processes.push(await startProcess('worker', { ...common, DATABASE_URL: database.url }));
     processes.push(...(await Promise.all([startProcess('edge', common), startProcess('edge', common)])));
   });

@@ -34,7 +34,17 @@ export async function benchAudit(options: { writes: number; analyticsEvents: num
     const store = new AuditStore(db);
     await store.ensureMonth(monthStart(new Date()));
     await store.ensureMonth(nextMonth(monthStart(new Date())));
-    const events = () => Array.from({ length: options.writes }, (_, i) => newAuditEvent({ type: i % 3 ? 'login.succeeded' : 'login.failed', userId: crypto.randomUUID(), sessionId: crypto.randomUUID(), ip: '192.0.2.1', userAgent: 'bench/1', data: { requestId: crypto.randomUUID() } }));
+    const events = () =>
+      Array.from({ length: options.writes }, (_, i) =>
+        newAuditEvent({
+          type: i % 3 ? 'login.succeeded' : 'login.failed',
+          userId: crypto.randomUUID(),
+          sessionId: crypto.randomUUID(),
+          ip: '192.0.2.1',
+          userAgent: 'bench/1',
+          data: { requestId: crypto.randomUUID() },
+        }),
+      );
 
     // Ceiling: PostgreSQL generating and inserting the rows itself.
     let started = performance.now();
@@ -56,9 +66,11 @@ export async function benchAudit(options: { writes: number; analyticsEvents: num
     const published = events();
     started = performance.now();
     let next = 0;
-    await Promise.all(Array.from({ length: 256 }, async () => {
-      while (next < published.length) await bus.publish(published[next++]!);
-    }));
+    await Promise.all(
+      Array.from({ length: 256 }, async () => {
+        while (next < published.length) await bus.publish(published[next++]!);
+      }),
+    );
     const publishRate = options.writes / ((performance.now() - started) / 1000);
     // The bus alone: the same backlog drained by a consumer that writes nothing.
     let drained = 0;
@@ -68,11 +80,16 @@ export async function benchAudit(options: { writes: number; analyticsEvents: num
     const busDrainRate = options.writes / ((performance.now() - started) / 1000);
     await noop.stop();
     next = 0;
-    await Promise.all(Array.from({ length: 256 }, async () => {
-      while (next < published.length) await bus.publish(published[next++]!);
-    }));
+    await Promise.all(
+      Array.from({ length: 256 }, async () => {
+        while (next < published.length) await bus.publish(published[next++]!);
+      }),
+    );
     started = performance.now();
-    const writer = await startAuditWriter({ AUDIT_BATCH_SIZE: options.batchSize, AUDIT_BATCH_WAIT_MS: 50, AUDIT_RETENTION_DAYS: 365 }, { events: bus, db, log });
+    const writer = await startAuditWriter(
+      { AUDIT_BATCH_SIZE: options.batchSize, AUDIT_BATCH_WAIT_MS: 50, AUDIT_RETENTION_DAYS: 365 },
+      { events: bus, db, log },
+    );
     while (writer.stats.stored < options.writes) await new Promise((resolve) => setTimeout(resolve, 20));
     const drainRate = options.writes / ((performance.now() - started) / 1000);
     await writer.stop();
@@ -83,9 +100,11 @@ export async function benchAudit(options: { writes: number; analyticsEvents: num
     const concurrent = events();
     started = performance.now();
     next = 0;
-    await Promise.all(Array.from({ length: 256 }, async () => {
-      while (next < concurrent.length) await bus.publish(concurrent[next++]!);
-    }));
+    await Promise.all(
+      Array.from({ length: 256 }, async () => {
+        while (next < concurrent.length) await bus.publish(concurrent[next++]!);
+      }),
+    );
     while (live.stats.stored < options.writes) await new Promise((resolve) => setTimeout(resolve, 20));
     const endToEnd = options.writes / ((performance.now() - started) / 1000);
     await live.stop();
@@ -123,8 +142,21 @@ export async function benchAudit(options: { writes: number; analyticsEvents: num
       ['admin events, type=login.failed, first page', () => eventsQuery({ type: 'login.failed', limit: 50 })],
     ];
     for (const [name, query] of queries) {
-      const ms = await latencies(db, name.startsWith('users/:id, busiest') ? () => Promise.all([userCountsQuery(busiest).execute(db), openSessionsQuery(busiest, new Date(now - 30 * day)).execute(db)]) : () => query().execute(db), options.runs);
-      rows.push({ bench: `g: ${name}`, events: options.analyticsEvents, p50ms: ms.p50, p99ms: ms.p99, runs: options.runs, generatedInSeconds: generated.seconds });
+      const ms = await latencies(
+        db,
+        name.startsWith('users/:id, busiest')
+          ? () => Promise.all([userCountsQuery(busiest).execute(db), openSessionsQuery(busiest, new Date(now - 30 * day)).execute(db)])
+          : () => query().execute(db),
+        options.runs,
+      );
+      rows.push({
+        bench: `g: ${name}`,
+        events: options.analyticsEvents,
+        p50ms: ms.p50,
+        p99ms: ms.p99,
+        runs: options.runs,
+        generatedInSeconds: generated.seconds,
+      });
     }
   } finally {
     await bus.close();

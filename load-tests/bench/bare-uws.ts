@@ -7,9 +7,12 @@ import { SECURITY_HEADER_TEXT } from '../../services/edge/src/http/respond.ts';
  * edge's code from the cost of the bytes it sends.
  */
 const body = '{"sub":"00000000-0000-4000-8000-000000000000","sid":"00000000-0000-4000-8000-000000000000","exp":1999999999}';
-const headers = process.env.HEADERS === 'edge'
-  ? [...SECURITY_HEADER_TEXT, ['Cache-Control', 'no-store'], ['Content-Type', 'application/json; charset=utf-8']].map(([n, v]) => [Buffer.from(n!), Buffer.from(v!)] as const)
-  : [[Buffer.from('Content-Type'), Buffer.from('application/json')] as const];
+const headers =
+  process.env.HEADERS === 'edge'
+    ? [...SECURITY_HEADER_TEXT, ['Cache-Control', 'no-store'], ['Content-Type', 'application/json; charset=utf-8']].map(
+        ([n, v]) => [Buffer.from(n!), Buffer.from(v!)] as const,
+      )
+    : [[Buffer.from('Content-Type'), Buffer.from('application/json')] as const];
 uWS
   .App()
   .get('/auth/verify', (res) => {

@@ -33,12 +33,14 @@ function connectOne(): Promise<void> {
 }
 
 let next = 0;
-await Promise.all(Array.from({ length: 200 }, async () => {
-  while (next < count) {
-    next++;
-    await connectOne();
-  }
-}));
+await Promise.all(
+  Array.from({ length: 200 }, async () => {
+    while (next < count) {
+      next++;
+      await connectOne();
+    }
+  }),
+);
 process.stdout.write(`${JSON.stringify({ open, failed, ...(error ? { error } : {}) })}\n`);
 process.on('SIGTERM', () => {
   for (const ws of sockets) ws.terminate();

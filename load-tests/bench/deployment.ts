@@ -21,7 +21,15 @@ export async function startPipeline(options: { edges: number; bcryptCost: number
   const database = await createTestDatabase('bench');
   const data = tempDir('bench');
   const redisUrl = options.redisUrl ?? REDIS_URL;
-  const env = { NAMESPACE: namespace, AMQP_URL, REDIS_URL: redisUrl, DATA_DIR: data.dir, BCRYPT_COST: String(options.bcryptCost), ...OPEN_LIMITS, ...options.env };
+  const env = {
+    NAMESPACE: namespace,
+    AMQP_URL,
+    REDIS_URL: redisUrl,
+    DATA_DIR: data.dir,
+    BCRYPT_COST: String(options.bcryptCost),
+    ...OPEN_LIMITS,
+    ...options.env,
+  };
   const worker = await startProcess('worker', { ...env, DATABASE_URL: database.url });
   const edges = await Promise.all(Array.from({ length: options.edges }, () => startProcess('edge', env)));
   let stopped = false;

@@ -21,23 +21,35 @@ export async function benchFanout(requests: number): Promise<Record<string, unkn
     for (const edges of [1, 2, 4]) {
       const pipeline = await startPipeline({ edges, bcryptCost: 4, redisUrl });
       try {
-        const tokens = await Promise.all(Array.from({ length: 20 }, (_, i) => registerAndLogin(pipeline.edges[i % edges]!.url, 'fanout').then((p) => p.refreshToken)));
+        const tokens = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => registerAndLogin(pipeline.edges[i % edges]!.url, 'fanout').then((p) => p.refreshToken)),
+        );
         await redis.config('RESETSTAT');
         let delivered = 0;
-        await Promise.all(tokens.map(async (token, i) => {
-          let current = token;
-          for (let n = 0; n < requests / tokens.length; n++) {
-            const edge = pipeline.edges[(i + n) % edges]!;
-            const res = await post(`${edge.url}/auth/refresh`, { refreshToken: current });
-            if (res.status !== 200) throw new Error(`refresh answered ${res.status}`);
-            current = res.body.refreshToken;
-            delivered++;
-          }
-        }));
+        await Promise.all(
+          tokens.map(async (token, i) => {
+            let current = token;
+            for (let n = 0; n < requests / tokens.length; n++) {
+              const edge = pipeline.edges[(i + n) % edges]!;
+              const res = await post(`${edge.url}/auth/refresh`, { refreshToken: current });
+              if (res.status !== 200) throw new Error(`refresh answered ${res.status}`);
+              current = res.body.refreshToken;
+              delivered++;
+            }
+          }),
+        );
         const stats = await redis.info('commandstats');
         const publishes = Number(/cmdstat_publish:calls=(\d+)/.exec(stats)?.[1] ?? 0);
         const patterns = Number(await redis.pubsub('NUMPAT'));
-        rows.push({ bench: `f: Redis messages per result, ${edges} edge(s)`, edges, delivered, publishes, perResult: publishes / delivered, patternSubscriptions: patterns, goal: '1' });
+        rows.push({
+          bench: `f: Redis messages per result, ${edges} edge(s)`,
+          edges,
+          delivered,
+          publishes,
+          perResult: publishes / delivered,
+          patternSubscriptions: patterns,
+          goal: '1',
+        });
       } finally {
         await pipeline.stop();
       }

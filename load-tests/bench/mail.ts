@@ -29,7 +29,14 @@ const FROM = 'Bench <no-reply@bench.example>';
 const PUBLIC_URL = 'https://auth.bench.example';
 
 function job(): MailJob {
-  return { v: 1, id: randomUUID(), kind: 'password_reset', to: 'ada@bench.example', createdAt: new Date().toISOString(), data: { token: randomBytes(32).toString('base64url') } };
+  return {
+    v: 1,
+    id: randomUUID(),
+    kind: 'password_reset',
+    to: 'ada@bench.example',
+    createdAt: new Date().toISOString(),
+    data: { token: randomBytes(32).toString('base64url') },
+  };
 }
 
 /** A local SMTP server that takes every message and counts it (no parsing: the sender is measured). */
@@ -63,7 +70,9 @@ async function until(check: () => boolean, timeoutMs: number): Promise<void> {
 
 /** nodemailer alone: sendMail on a pooled transport, `inFlight` at a time. */
 async function nodemailerRate(url: string, mails: number, connections: number, inFlight: number): Promise<number> {
-  const transport = nodemailer.createTransport({ url, pool: true, maxConnections: connections, maxMessages: Infinity } as Parameters<typeof nodemailer.createTransport>[0]);
+  const transport = nodemailer.createTransport({ url, pool: true, maxConnections: connections, maxMessages: Infinity } as Parameters<
+    typeof nodemailer.createTransport
+  >[0]);
   const send = async (n: number) => {
     let next = 0;
     await Promise.all(
@@ -72,7 +81,14 @@ async function nodemailerRate(url: string, mails: number, connections: number, i
           next++;
           const j = job();
           const mail = renderMail(j, { publicUrl: PUBLIC_URL, product: 'Bench' });
-          await transport.sendMail({ from: FROM, to: j.to, subject: mail.subject, text: mail.text, html: mail.html.value, messageId: `<${j.id}@bench.example>` });
+          await transport.sendMail({
+            from: FROM,
+            to: j.to,
+            subject: mail.subject,
+            text: mail.text,
+            html: mail.html.value,
+            messageId: `<${j.id}@bench.example>`,
+          });
         }
       }),
     );
@@ -86,7 +102,11 @@ async function nodemailerRate(url: string, mails: number, connections: number, i
 }
 
 /** The mailer: the lane is filled first, then timed from the mailer's start to the last mail received. */
-async function mailerRate(url: string, count: () => number, options: { mails: number; connections: number; prefetch: number; lane: 'memory' | 'amqp'; amqpUrl?: string }): Promise<number> {
+async function mailerRate(
+  url: string,
+  count: () => number,
+  options: { mails: number; connections: number; prefetch: number; lane: 'memory' | 'amqp'; amqpUrl?: string },
+): Promise<number> {
   // Logs at info, as in production (one line per mail), into a sink.
   const log = createLogger({ level: 'info', name: 'bench-mailer', destination: new Writable({ write: (_c, _e, next) => next() }) });
   const namespace = `bench-mail-${randomBytes(4).toString('hex')}`;
@@ -96,8 +116,14 @@ async function mailerRate(url: string, count: () => number, options: { mails: nu
       : new MemoryMailQueue(1_000_000);
   if (lane instanceof AmqpMailQueue) await lane.waitForConnect();
   const config = {
-    SMTP_URL: url, MAIL_FROM: FROM, PUBLIC_URL, DATA_DIR: '.data', MAIL_PREFETCH: options.prefetch,
-    MAIL_SMTP_CONNECTIONS: options.connections, MAIL_RETRY_BASE_MS: 100, MAIL_RETRY_MAX_MS: 1_000,
+    SMTP_URL: url,
+    MAIL_FROM: FROM,
+    PUBLIC_URL,
+    DATA_DIR: '.data',
+    MAIL_PREFETCH: options.prefetch,
+    MAIL_SMTP_CONNECTIONS: options.connections,
+    MAIL_RETRY_BASE_MS: 100,
+    MAIL_RETRY_MAX_MS: 1_000,
   };
   const fill = async (n: number) => {
     const target = count() + n;

@@ -37,18 +37,25 @@ await step('c', () => benchRefresh(SECONDS));
 await step('d', () => benchVerifyUnderLoad(SECONDS, COST));
 await step('e', () => benchConnections(CONNECTIONS));
 await step('f', () => benchFanout(200));
-await step('g', () => benchAudit({
-  writes: Number(process.env.AUDIT_BENCH_WRITES ?? 50_000),
-  analyticsEvents: Number(process.env.AUDIT_BENCH_EVENTS ?? 1_000_000),
-  batchSize: Number(process.env.AUDIT_BENCH_BATCH ?? 500),
-  runs: Number(process.env.AUDIT_BENCH_RUNS ?? 40),
-}));
+await step('g', () =>
+  benchAudit({
+    writes: Number(process.env.AUDIT_BENCH_WRITES ?? 50_000),
+    analyticsEvents: Number(process.env.AUDIT_BENCH_EVENTS ?? 1_000_000),
+    batchSize: Number(process.env.AUDIT_BENCH_BATCH ?? 500),
+    runs: Number(process.env.AUDIT_BENCH_RUNS ?? 40),
+  }),
+);
 
 for (const row of results) {
   console.log(`\n${row.bench}`);
   for (const [k, v] of Object.entries(row)) if (k !== 'bench') console.log(`  ${k.padEnd(26)} ${typeof v === 'object' ? JSON.stringify(v) : v}`);
 }
-const report = { machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version }, at: new Date().toISOString(), seconds: SECONDS, results };
+const report = {
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+  at: new Date().toISOString(),
+  seconds: SECONDS,
+  results,
+};
 mkdirSync('load-tests/reports', { recursive: true });
 const file = path.join('load-tests/reports', `bench-${Date.now()}.json`);
 writeFileSync(file, JSON.stringify(report, null, 2));

@@ -10,23 +10,27 @@ export async function benchVerifyUnderLoad(seconds: number, bcryptCost: number):
   try {
     const edge = pipeline.edges[0]!;
     const { accessToken } = await registerAndLogin(edge.url, 'verify');
-    const users = await Promise.all(Array.from({ length: 16 }, async (_, i) => {
-      const email = `storm-${i}-${Date.now()}@example.test`;
-      await post(`${edge.url}/auth/register`, { email, password: PASSWORD });
-      return email;
-    }));
+    const users = await Promise.all(
+      Array.from({ length: 16 }, async (_, i) => {
+        const email = `storm-${i}-${Date.now()}@example.test`;
+        await post(`${edge.url}/auth/register`, { email, password: PASSWORD });
+        return email;
+      }),
+    );
     const headers = { Authorization: `Bearer ${accessToken}` };
     const settings = { seconds, connections: 16, headers };
     const idle = await wrk(`${edge.url}/auth/verify`, settings);
 
     let logins = 0;
     let stop = false;
-    const storm = Promise.all(users.map(async (email) => {
-      while (!stop) {
-        const res = await post(`${edge.url}/auth/login`, { email, password: PASSWORD });
-        if (res.status === 200) logins++;
-      }
-    }));
+    const storm = Promise.all(
+      users.map(async (email) => {
+        while (!stop) {
+          const res = await post(`${edge.url}/auth/login`, { email, password: PASSWORD });
+          if (res.status === 200) logins++;
+        }
+      }),
+    );
     await new Promise((r) => setTimeout(r, 1000)); // let the storm fill the worker first
     const loaded = await wrk(`${edge.url}/auth/verify`, settings);
     stop = true;

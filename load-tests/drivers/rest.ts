@@ -84,7 +84,9 @@ export function runRest(options: RestRunOptions): Promise<RestRunStats> {
           const user: VirtualUser = { journey: options.journeyFor(created++), pending: undefined, answered: undefined };
           users.set(client, user);
           all.push(user);
-          client.setRequests([{ method: 'GET', path: '/health', setupRequest: (request) => build(user, request), onResponse: (status, body) => onAnswer(user, status, body) }]);
+          client.setRequests([
+            { method: 'GET', path: '/health', setupRequest: (request) => build(user, request), onResponse: (status, body) => onAnswer(user, status, body) },
+          ]);
         },
       },
       (err) => {

@@ -35,7 +35,18 @@ export interface WrkOutput {
 
 async function runOne(url: string, options: WrkOptions): Promise<WrkOutput> {
   assertLoopback(url);
-  const args = [`-t${options.threads}`, `-c${Math.max(options.connections, options.threads)}`, `-d${options.durationS}s`, `--timeout`, `${options.timeoutS}s`, '-s', SCRIPT, url, '--', options.tokensFile];
+  const args = [
+    `-t${options.threads}`,
+    `-c${Math.max(options.connections, options.threads)}`,
+    `-d${options.durationS}s`,
+    `--timeout`,
+    `${options.timeoutS}s`,
+    '-s',
+    SCRIPT,
+    url,
+    '--',
+    options.tokensFile,
+  ];
   const { stdout } = await run('wrk', args, { timeout: (options.durationS + options.timeoutS + 30) * 1000, maxBuffer: 16 * 1024 * 1024 });
   const line = stdout.split('\n').find((l) => l.startsWith('AUTHGATE_WRK_JSON '));
   if (!line) throw new Error(`wrk printed no result line:\n${stdout}`);
@@ -56,9 +67,18 @@ export function wrkMetrics(outputs: WrkOutput[], label: string): ScenarioMetrics
     if (n > 0) errorsByCode[code] = (errorsByCode[code] ?? 0) + n;
   };
   for (const o of outputs) for (const [code, n] of Object.entries(o.codes)) add(code, n);
-  add(CLIENT_CODES.connect, sum((o) => o.errors.connect));
-  add('socket_error', sum((o) => o.errors.read + o.errors.write));
-  add(CLIENT_CODES.timeout, sum((o) => o.errors.timeout));
+  add(
+    CLIENT_CODES.connect,
+    sum((o) => o.errors.connect),
+  );
+  add(
+    'socket_error',
+    sum((o) => o.errors.read + o.errors.write),
+  );
+  add(
+    CLIENT_CODES.timeout,
+    sum((o) => o.errors.timeout),
+  );
 
   const ok = sum((o) => o.statuses['200'] ?? 0);
   const failed = Object.values(errorsByCode).reduce((a, b) => a + b, 0);
@@ -68,12 +88,17 @@ export function wrkMetrics(outputs: WrkOutput[], label: string): ScenarioMetrics
 
   const seconds = new Map<number, { ok: number; failed: number }>();
   for (const o of outputs) {
-    for (const [at, n] of Object.entries(o.okAt)) seconds.set(Number(at), { ok: (seconds.get(Number(at))?.ok ?? 0) + n, failed: seconds.get(Number(at))?.failed ?? 0 });
-    for (const [at, n] of Object.entries(o.failedAt)) seconds.set(Number(at), { ok: seconds.get(Number(at))?.ok ?? 0, failed: (seconds.get(Number(at))?.failed ?? 0) + n });
+    for (const [at, n] of Object.entries(o.okAt))
+      seconds.set(Number(at), { ok: (seconds.get(Number(at))?.ok ?? 0) + n, failed: seconds.get(Number(at))?.failed ?? 0 });
+    for (const [at, n] of Object.entries(o.failedAt))
+      seconds.set(Number(at), { ok: seconds.get(Number(at))?.ok ?? 0, failed: (seconds.get(Number(at))?.failed ?? 0) + n });
   }
   const first = Math.min(...seconds.keys());
   const last = Math.max(...seconds.keys());
-  const timeline = seconds.size === 0 ? [] : Array.from({ length: last - first + 1 }, (_, i) => ({ t: i + 1, ok: seconds.get(first + i)?.ok ?? 0, failed: seconds.get(first + i)?.failed ?? 0 }));
+  const timeline =
+    seconds.size === 0
+      ? []
+      : Array.from({ length: last - first + 1 }, (_, i) => ({ t: i + 1, ok: seconds.get(first + i)?.ok ?? 0, failed: seconds.get(first + i)?.failed ?? 0 }));
 
   const sorted = sortByCount(errorsByCode);
   return {

@@ -129,7 +129,15 @@ export class ScenarioRecorder {
       for (const [code, n] of counter.errors) errorsByCode[code] = (errorsByCode[code] ?? 0) + n;
       const total = counter.ok + counter.failed;
       unfinished += counter.unfinished;
-      operations[name] = { total, ok: counter.ok, failed: counter.failed, successRate: rate(counter.ok, total), unfinished: counter.unfinished, errorsByCode: errors, latencyMs: counter.latency.summary() };
+      operations[name] = {
+        total,
+        ok: counter.ok,
+        failed: counter.failed,
+        successRate: rate(counter.ok, total),
+        unfinished: counter.unfinished,
+        errorsByCode: errors,
+        latencyMs: counter.latency.summary(),
+      };
     }
     return {
       durationS: round(durationS),
@@ -147,7 +155,9 @@ export class ScenarioRecorder {
         t: i + 1,
         ok: s.ok,
         failed: s.failed,
-        ...(s.latency.count > 0 ? { p50Ms: round(s.latency.percentile(50)), p95Ms: round(s.latency.percentile(95)), p99Ms: round(s.latency.percentile(99)) } : {}),
+        ...(s.latency.count > 0
+          ? { p50Ms: round(s.latency.percentile(50)), p95Ms: round(s.latency.percentile(95)), p99Ms: round(s.latency.percentile(99)) }
+          : {}),
       })),
     };
   }

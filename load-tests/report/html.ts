@@ -4,7 +4,8 @@ import type { RunReport, ScenarioReport } from './types.ts';
 
 const COLORS = { ok: '#2563eb', failed: '#dc2626', p50: '#16a34a', p95: '#f59e0b', p99: '#dc2626' };
 
-const num = (v: number | undefined, digits = 0) => (v === undefined ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const num = (v: number | undefined, digits = 0) =>
+  v === undefined ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const pct = (v: number | undefined) => (v === undefined ? '–' : `${(v * 100).toFixed(2)} %`);
 
 function table(head: string[], rows: string[][], className = ''): string {
@@ -63,10 +64,19 @@ function charts(s: ScenarioReport & ScenarioMetrics): string {
 }
 
 function scenarioSection(s: ScenarioReport): string {
-  const parts = [`<section id="scenario-${esc(s.name)}"><h2>${esc(s.title)} <small>${esc(s.name)}</small> ${verdict(s.passed)}</h2>`, `<p>${esc(s.description)}</p>`];
+  const parts = [
+    `<section id="scenario-${esc(s.name)}"><h2>${esc(s.title)} <small>${esc(s.name)}</small> ${verdict(s.passed)}</h2>`,
+    `<p>${esc(s.description)}</p>`,
+  ];
   if (s.error) parts.push(`<p class="fail">The scenario did not complete: ${esc(s.error)}</p>`);
   if (s.thresholds.length > 0) {
-    parts.push('<h3>Thresholds</h3>', table(['threshold', 'limit', 'measured', 'result'], s.thresholds.map((t) => [esc(t.name), esc(t.limit), num(t.actual, 3), verdict(t.passed)])));
+    parts.push(
+      '<h3>Thresholds</h3>',
+      table(
+        ['threshold', 'limit', 'measured', 'result'],
+        s.thresholds.map((t) => [esc(t.name), esc(t.limit), num(t.actual, 3), verdict(t.passed)]),
+      ),
+    );
   }
   if (s.timeline && s.operations && s.latencyMs) {
     const m = s as ScenarioReport & ScenarioMetrics;
@@ -80,13 +90,34 @@ function scenarioSection(s: ScenarioReport): string {
       table(
         ['operation', 'requests', 'succeeded', 'failed', 'success rate', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'cut off at the end', 'errors'],
         Object.entries(m.operations).map(([name, o]) => [
-          esc(name), num(o.total), num(o.ok), num(o.failed), pct(o.successRate), num(o.latencyMs.p50, 2), num(o.latencyMs.p95, 2), num(o.latencyMs.p99, 2), num(o.latencyMs.max, 2), num(o.unfinished),
-          esc(Object.entries(o.errorsByCode).map(([c, n]) => `${c} ×${n}`).join(', ') || '–'),
+          esc(name),
+          num(o.total),
+          num(o.ok),
+          num(o.failed),
+          pct(o.successRate),
+          num(o.latencyMs.p50, 2),
+          num(o.latencyMs.p95, 2),
+          num(o.latencyMs.p99, 2),
+          num(o.latencyMs.max, 2),
+          num(o.unfinished),
+          esc(
+            Object.entries(o.errorsByCode)
+              .map(([c, n]) => `${c} ×${n}`)
+              .join(', ') || '–',
+          ),
         ]),
       ),
     );
     const errors = Object.entries(m.errorsByCode);
-    parts.push('<h3>Errors by code</h3>', errors.length === 0 ? '<p>None.</p>' : table(['code', 'count'], errors.map(([c, n]) => [esc(c), num(n)])));
+    parts.push(
+      '<h3>Errors by code</h3>',
+      errors.length === 0
+        ? '<p>None.</p>'
+        : table(
+            ['code', 'count'],
+            errors.map(([c, n]) => [esc(c), num(n)]),
+          ),
+    );
   }
   if (s.details) parts.push('<h3>Details</h3>', `<pre>${esc(JSON.stringify(s.details, null, 2))}</pre>`);
   parts.push('</section>');
@@ -98,8 +129,16 @@ export function renderHtml(report: RunReport): string {
   const summary = table(
     ['scenario', 'driver', 'requests', 'success rate', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'result'],
     report.scenarios.map((s) => [
-      `<a href="#scenario-${esc(s.name)}">${esc(s.name)}</a>`, esc(s.driver ?? '–'), num(s.total), pct(s.successRate), num(s.throughputRps, 1),
-      num(s.latencyMs?.p50, 2), num(s.latencyMs?.p95, 2), num(s.latencyMs?.p99, 2), num(s.failed), verdict(s.passed),
+      `<a href="#scenario-${esc(s.name)}">${esc(s.name)}</a>`,
+      esc(s.driver ?? '–'),
+      num(s.total),
+      pct(s.successRate),
+      num(s.throughputRps, 1),
+      num(s.latencyMs?.p50, 2),
+      num(s.latencyMs?.p95, 2),
+      num(s.latencyMs?.p99, 2),
+      num(s.failed),
+      verdict(s.passed),
     ]),
     'summary',
   );

@@ -1,6 +1,7 @@
 import type { RunReport } from './types.ts';
 
-const fmt = (v: number | undefined, digits = 0) => (v === undefined ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const fmt = (v: number | undefined, digits = 0) =>
+  v === undefined ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** The summary table printed at the end of a run, plain text so that CI logs keep it. */
 export function summaryTable(report: RunReport): string {
@@ -13,7 +14,12 @@ export function summaryTable(report: RunReport): string {
     fmt(s.latencyMs?.p50, 2),
     fmt(s.latencyMs?.p95, 2),
     fmt(s.latencyMs?.p99, 2),
-    s.error ? 'did not complete' : Object.entries(s.errorsByCode ?? {}).slice(0, 3).map(([c, n]) => `${c} x${n}`).join(', ') || '-',
+    s.error
+      ? 'did not complete'
+      : Object.entries(s.errorsByCode ?? {})
+          .slice(0, 3)
+          .map(([c, n]) => `${c} x${n}`)
+          .join(', ') || '-',
     s.passed ? 'PASS' : 'FAIL',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -50,7 +50,8 @@ ${body}
 
 function yAxis(ticks: number[], yOf: (v: number) => number, label: string): string {
   const lines = ticks.map(
-    (t) => `<line x1="${M.left}" x2="${W - M.right}" y1="${yOf(t).toFixed(1)}" y2="${yOf(t).toFixed(1)}" stroke="#e5e7eb"/>` +
+    (t) =>
+      `<line x1="${M.left}" x2="${W - M.right}" y1="${yOf(t).toFixed(1)}" y2="${yOf(t).toFixed(1)}" stroke="#e5e7eb"/>` +
       `<text x="${M.left - 6}" y="${(yOf(t) + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#555">${formatTick(t)}</text>`,
   );
   const mid = (M.top + H - M.bottom) / 2;
@@ -64,7 +65,9 @@ function legend(items: { name: string; color: string }[]): string {
   for (const item of [...items].reverse()) {
     const width = 18 + item.name.length * 6.5;
     x -= width + 10;
-    parts.push(`<rect x="${x.toFixed(1)}" y="10" width="12" height="12" fill="${item.color}"/><text x="${(x + 16).toFixed(1)}" y="20" font-size="11" fill="#333">${escapeXml(item.name)}</text>`);
+    parts.push(
+      `<rect x="${x.toFixed(1)}" y="10" width="12" height="12" fill="${item.color}"/><text x="${(x + 16).toFixed(1)}" y="20" font-size="11" fill="#333">${escapeXml(item.name)}</text>`,
+    );
   }
   return parts.join('\n');
 }
@@ -80,13 +83,19 @@ export function lineChart(o: { id: string; title: string; xLabel: string; yLabel
   // Whole seconds on the time axis, however short the run.
   const xTicks = niceTicks(xMax, 8).filter((t) => t <= xMax && Number.isInteger(t));
   const xAxis = xTicks
-    .map((t) => `<line x1="${xOf(t).toFixed(1)}" x2="${xOf(t).toFixed(1)}" y1="${H - M.bottom}" y2="${H - M.bottom + 4}" stroke="#888"/><text x="${xOf(t).toFixed(1)}" y="${H - M.bottom + 16}" font-size="11" text-anchor="middle" fill="#555">${formatTick(t)}</text>`)
+    .map(
+      (t) =>
+        `<line x1="${xOf(t).toFixed(1)}" x2="${xOf(t).toFixed(1)}" y1="${H - M.bottom}" y2="${H - M.bottom + 4}" stroke="#888"/><text x="${xOf(t).toFixed(1)}" y="${H - M.bottom + 16}" font-size="11" text-anchor="middle" fill="#555">${formatTick(t)}</text>`,
+    )
     .join('\n');
   const lines = o.series
     .filter((s) => s.points.length > 0)
     .map((s) => {
       const pts = s.points.map(([x, y]) => `${xOf(x).toFixed(1)},${yOf(y).toFixed(1)}`).join(' ');
-      const dots = s.points.length <= 40 ? s.points.map(([x, y]) => `<circle cx="${xOf(x).toFixed(1)}" cy="${yOf(y).toFixed(1)}" r="2.5" fill="${s.color}"/>`).join('') : '';
+      const dots =
+        s.points.length <= 40
+          ? s.points.map(([x, y]) => `<circle cx="${xOf(x).toFixed(1)}" cy="${yOf(y).toFixed(1)}" r="2.5" fill="${s.color}"/>`).join('')
+          : '';
       return `<polyline class="series" data-series="${escapeXml(s.name)}" fill="none" stroke="${s.color}" stroke-width="2" points="${pts}"/>${dots}`;
     })
     .join('\n');

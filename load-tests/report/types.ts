@@ -24,7 +24,15 @@ export interface RunReport {
   passed: boolean;
   exitCode: number;
   target: Record<string, unknown>;
-  machine: { cpus: number; model: string | undefined; node: string; platform: string; totalMemoryMiB: number; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
+  machine: {
+    cpus: number;
+    model: string | undefined;
+    node: string;
+    platform: string;
+    totalMemoryMiB: number;
+    loadAverageAtStart: number[];
+    loadAverageAtEnd: number[];
+  };
   options: Record<string, unknown>;
   scenarios: ScenarioReport[];
 }

@@ -52,7 +52,14 @@ export const mixed: Scenario = {
       return {
         metrics: recorder.snapshot(),
         driver: 'autocannon + ws/AuthgateSocket',
-        details: { restUsers: c.restUsers, wsUsers: c.wsUsers, ...mix, accountsCreatedOrTried: restUsersMade + wsUsersMade, restClientErrors: rest?.clientErrors ?? 0, ...(ws ?? {}) },
+        details: {
+          restUsers: c.restUsers,
+          wsUsers: c.wsUsers,
+          ...mix,
+          accountsCreatedOrTried: restUsersMade + wsUsersMade,
+          restClientErrors: rest?.clientErrors ?? 0,
+          ...(ws ?? {}),
+        },
       };
     } finally {
       done();

@@ -8,7 +8,8 @@ import { prepareSessions } from './setup.ts';
 export const refreshStorm: Scenario = {
   name: 'refresh-storm',
   title: 'Refresh storm',
-  description: 'Logged-in sessions refresh back to back (POST /auth/refresh), each with the refresh token its last refresh returned (rotation); a session whose refresh fails logs in again. One autocannon connection per session.',
+  description:
+    'Logged-in sessions refresh back to back (POST /auth/refresh), each with the refresh token its last refresh returned (rotation); a session whose refresh fails logs in again. One autocannon connection per session.',
   async run({ target, config, progress, emailFor }) {
     const c = config['refresh-storm'];
     const emails = Array.from({ length: c.sessions }, (_, i) => emailFor('refresh-storm', i));
@@ -27,7 +28,11 @@ export const refreshStorm: Scenario = {
         label: 'rest',
       });
       recorder.finish();
-      return { metrics: recorder.snapshot(), driver: 'autocannon', details: { sessions: sessions.length, setupFailures: failed, clientErrors: stats.clientErrors } };
+      return {
+        metrics: recorder.snapshot(),
+        driver: 'autocannon',
+        details: { sessions: sessions.length, setupFailures: failed, clientErrors: stats.clientErrors },
+      };
     } finally {
       done();
     }

@@ -7,7 +7,8 @@ import type { Scenario } from './types.ts';
 export const restAuth: Scenario = {
   name: 'rest-auth',
   title: 'Sign-up and login over REST',
-  description: 'Every virtual user opens its own connection at the same moment, registers a new account (POST /auth/register) and logs in to it (POST /auth/login). Driven by autocannon.',
+  description:
+    'Every virtual user opens its own connection at the same moment, registers a new account (POST /auth/register) and logs in to it (POST /auth/login). Driven by autocannon.',
   async run({ target, config, progress, emailFor }) {
     const c = config['rest-auth'];
     const recorder = new ScenarioRecorder();
@@ -24,7 +25,11 @@ export const restAuth: Scenario = {
         label: 'rest',
       });
       recorder.finish();
-      return { metrics: recorder.snapshot(), driver: 'autocannon', details: { users: c.users, clientErrors: stats.clientErrors, stoppedByTimeLimit: stats.stoppedByTime } };
+      return {
+        metrics: recorder.snapshot(),
+        driver: 'autocannon',
+        details: { users: c.users, clientErrors: stats.clientErrors, stoppedByTimeLimit: stats.stoppedByTime },
+      };
     } finally {
       done();
     }

@@ -8,7 +8,12 @@ export interface PreparedSession {
 }
 
 async function post(url: string, body: unknown, timeoutMs: number): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   return { status: res.status, body: await res.json().catch(() => undefined) };
 }
 

@@ -8,7 +8,8 @@ import { prepareSessions } from './setup.ts';
 export const verifyStorm: Scenario = {
   name: 'verify-storm',
   title: 'Token verification storm',
-  description: 'GET /auth/verify with the access tokens of freshly logged-in users, in turn, as fast as wrk can send them (one wrk process per target URL): the edge answers from its verified-token cache.',
+  description:
+    'GET /auth/verify with the access tokens of freshly logged-in users, in turn, as fast as wrk can send them (one wrk process per target URL): the edge answers from its verified-token cache.',
   async run({ target, config, progress, emailFor }) {
     const c = config['verify-storm'];
     const emails = Array.from({ length: c.tokens }, (_, i) => emailFor('verify-storm', i));
@@ -20,11 +21,25 @@ export const verifyStorm: Scenario = {
     const started = Date.now();
     const done = progress.track('verify-storm', () => `wrk running  ${((Date.now() - started) / 1000).toFixed(0)}/${c.durationS} s  (wrk reports at the end)`);
     try {
-      const metrics = await runWrk({ urls: target.httpUrls, tokensFile, threads: c.threads, connections: c.connections, durationS: c.durationS, timeoutS: c.timeoutS, label: 'rest' });
+      const metrics = await runWrk({
+        urls: target.httpUrls,
+        tokensFile,
+        threads: c.threads,
+        connections: c.connections,
+        durationS: c.durationS,
+        timeoutS: c.timeoutS,
+        label: 'rest',
+      });
       return {
         metrics,
         driver: 'wrk',
-        details: { tokens: sessions.length, setupFailures: failed, wrkProcesses: target.httpUrls.length, threadsPerProcess: c.threads, connectionsPerProcess: c.connections },
+        details: {
+          tokens: sessions.length,
+          setupFailures: failed,
+          wrkProcesses: target.httpUrls.length,
+          threadsPerProcess: c.threads,
+          connectionsPerProcess: c.connections,
+        },
       };
     } finally {
       done();

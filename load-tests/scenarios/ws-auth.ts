@@ -7,7 +7,8 @@ import type { Scenario } from './types.ts';
 export const wsAuth: Scenario = {
   name: 'ws-auth',
   title: 'Sign-up and login over WebSocket',
-  description: 'Every virtual user opens a WebSocket with the shared typed client (AuthgateSocket on the ws package); once all are connected, each registers a new account and logs in to it over its socket.',
+  description:
+    'Every virtual user opens a WebSocket with the shared typed client (AuthgateSocket on the ws package); once all are connected, each registers a new account and logs in to it over its socket.',
   async run({ target, config, progress, emailFor }) {
     const c = config['ws-auth'];
     const recorder = new ScenarioRecorder();

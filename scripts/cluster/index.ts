@@ -146,21 +146,28 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   };
   const metricsPort = (offset: number): number | 'off' => (o.metricsBasePort === 'off' ? 'off' : o.metricsBasePort === 0 ? 0 : o.metricsBasePort + offset);
   const specs: MemberSpec[] = [];
-  for (let i = 1; i <= o.workers; i++) specs.push({ name: `worker-${i}`, role: 'worker', port: undefined, metricsPort: metricsPort(100 + i), env: { DATABASE_URL: o.databaseUrl } });
+  for (let i = 1; i <= o.workers; i++)
+    specs.push({ name: `worker-${i}`, role: 'worker', port: undefined, metricsPort: metricsPort(100 + i), env: { DATABASE_URL: o.databaseUrl } });
   for (let i = 1; i <= o.edges; i++) {
     const port = o.edgeBasePort === 0 ? await pickPort() : o.edgeBasePort + i - 1;
     // Edges believe X-Forwarded-For only from nginx, which reaches them from the loopback address.
     specs.push({ name: `edge-${i}`, role: 'edge', port, metricsPort: metricsPort(i), nodeId: `edge-${i}`, env: { TRUSTED_PROXIES: '127.0.0.1' } });
   }
-  if (o.api) specs.push({ name: 'api', role: 'api', port: o.apiPort === 0 ? await pickPort() : o.apiPort, metricsPort: metricsPort(200), env: { DATABASE_URL: o.databaseUrl, TRUSTED_PROXIES: '127.0.0.1' } });
+  if (o.api)
+    specs.push({
+      name: 'api',
+      role: 'api',
+      port: o.apiPort === 0 ? await pickPort() : o.apiPort,
+      metricsPort: metricsPort(200),
+      env: { DATABASE_URL: o.databaseUrl, TRUSTED_PROXIES: '127.0.0.1' },
+    });
 
   const members = new Map<string, ClusterMember>();
   const byName = new Map(specs.map((s) => [s.name, s]));
   // In a fixed order (nginx, edges by number, workers, api), however the starts interleaved.
   const ORDER: Role[] = ['nginx', 'edge', 'worker', 'api'];
   const names = ['nginx', ...specs.map((s) => s.name)];
-  const ordered = () =>
-    [...members.values()].sort((a, b) => ORDER.indexOf(a.role) - ORDER.indexOf(b.role) || names.indexOf(a.name) - names.indexOf(b.name));
+  const ordered = () => [...members.values()].sort((a, b) => ORDER.indexOf(a.role) - ORDER.indexOf(b.role) || names.indexOf(a.name) - names.indexOf(b.name));
   const startedAt = new Date().toISOString();
   let nginxPort = o.port;
   let stopping: Promise<void> | undefined;
@@ -251,7 +258,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const writeTopology = () => {
     const current = topology();
     writeFileSync(path.join(dir, 'topology.json'), `${JSON.stringify(current, null, 2)}\n`);
-    if (current.prometheusConfig) writeFileSync(current.prometheusConfig, renderPrometheusConfig(current.processes, { rulesFile: path.join(ROOT, 'deploy/prometheus/alerts.yml') }));
+    if (current.prometheusConfig)
+      writeFileSync(current.prometheusConfig, renderPrometheusConfig(current.processes, { rulesFile: path.join(ROOT, 'deploy/prometheus/alerts.yml') }));
   };
 
   const stop = () => {

@@ -19,10 +19,24 @@ export interface RunningProcess {
 }
 
 /** Starts `bin/authgate.ts --target=<target>` as its own process, as `npm run start:<target>` does. */
-export async function startProcess(target: 'all' | 'edge' | 'worker' | 'api' | 'mailer', env: Record<string, string>, timeoutMs = 90_000): Promise<RunningProcess> {
+export async function startProcess(
+  target: 'all' | 'edge' | 'worker' | 'api' | 'mailer',
+  env: Record<string, string>,
+  timeoutMs = 90_000,
+): Promise<RunningProcess> {
   const child = spawn(process.execPath, ['--require', './bin/threadpool.cjs', '--import', 'tsx', 'bin/authgate.ts', `--target=${target}`], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: '0', API_PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      PORT: '0',
+      API_PORT: '0',
+      METRICS_PORT: '0',
+      HOST: '127.0.0.1',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Record<string, unknown>[] = [];

@@ -42,7 +42,6 @@ export interface WorkerDrivers extends CommonDrivers {
   events: EventBus;
 }
 
-
 export interface ApiDrivers {
   db: Db;
   /** Application events (POST /events) join the audit trail through the same bus. */
@@ -229,9 +228,7 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
   if (needs.has('db')) {
     const { openPglite, openPostgres } = await import('./db/database.ts');
     const { migrateToLatest } = await import('./db/migrations.ts');
-    const db = config.DATABASE_URL
-      ? openPostgres({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, log })
-      : openPglite(config.DATA_DIR);
+    const db = config.DATABASE_URL ? openPostgres({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, log }) : openPglite(config.DATA_DIR);
     closers.push(() => db.destroy());
     // Every role that reads the database migrates it; Kysely's migration lock lets one do the work.
     await migrateToLatest(db);

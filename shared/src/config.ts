@@ -18,7 +18,12 @@ const commaList = (item: z.ZodType<string, string>) =>
   z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(item));
 
 export const configSchema = z.object({
@@ -28,7 +33,10 @@ export const configSchema = z.object({
   PORT: int(0, 65535).default(8080),
   NODE_ID: z.string().refine(isValidNodeId, 'must be 1-32 characters of a-z, 0-9 and -').optional(),
   /** Namespaces queue names and Redis keys so several deployments (or test runs) can share brokers. */
-  NAMESPACE: z.string().regex(/^[a-z0-9_-]{1,40}$/, 'must be 1-40 characters of a-z, 0-9, _ and -').default('authgate'),
+  NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9_-]{1,40}$/, 'must be 1-40 characters of a-z, 0-9, _ and -')
+    .default('authgate'),
   DATA_DIR: z.string().min(1).default('.data'),
 
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
@@ -69,7 +77,12 @@ export const configSchema = z.object({
   TRUSTED_PROXIES: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.union([z.ipv4(), z.ipv6()], { message: 'must list IP addresses' }))),
   RATE_LIMIT_IP_PER_MINUTE: int(1, 10_000_000).default(600),
   /**
@@ -131,7 +144,9 @@ export const configSchema = z.object({
   /** Account API (--target=api) only. In the all-in-one mode the edge's port answers its routes. */
   API_PORT: int(0, 65535).default(3001),
   /** Origins allowed to call the account API from a browser; none set means no CORS headers at all. */
-  CORS_ORIGINS: commaList(z.url({ protocol: /^https?$/ }).refine((v) => URL.canParse(v) && new URL(v).origin === v, 'must be an origin: scheme://host[:port], no path')),
+  CORS_ORIGINS: commaList(
+    z.url({ protocol: /^https?$/ }).refine((v) => URL.canParse(v) && new URL(v).origin === v, 'must be an origin: scheme://host[:port], no path'),
+  ),
   /** User ids (token `sub`) that may use the admin routes, such as GET /users/by-email/:email. */
   ADMIN_USER_IDS: commaList(z.uuid()),
   /**
@@ -159,7 +174,10 @@ export const configSchema = z.object({
    */
   PUBLIC_URL: z
     .string()
-    .refine((v) => URL.canParse(v) && ['http:', 'https:'].includes(new URL(v).protocol) && !new URL(v).search && !new URL(v).hash && !new URL(v).username, 'must be an http(s) URL without query, fragment or credentials')
+    .refine(
+      (v) => URL.canParse(v) && ['http:', 'https:'].includes(new URL(v).protocol) && !new URL(v).search && !new URL(v).hash && !new URL(v).username,
+      'must be an http(s) URL without query, fragment or credentials',
+    )
     .transform((v) => v.replace(/\/+$/, ''))
     .default('http://localhost:8080'),
   /** Mail jobs one mailer holds at once (sending, or waiting to retry). */
@@ -201,7 +219,16 @@ export class ConfigError extends Error {
 /** `*_FILE` variants (Docker/Kubernetes secrets) are read in place of the value itself. */
 function readFileVariables(env: NodeJS.ProcessEnv, readFile: (path: string) => string): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = { ...env };
-  for (const name of ['JWT_PRIVATE_KEY', 'JWT_PUBLIC_JWKS', 'JWT_PREVIOUS_PUBLIC_JWKS', 'RESULT_SEALING_SECRET', 'DATABASE_URL', 'AMQP_URL', 'REDIS_URL', 'SMTP_URL']) {
+  for (const name of [
+    'JWT_PRIVATE_KEY',
+    'JWT_PUBLIC_JWKS',
+    'JWT_PREVIOUS_PUBLIC_JWKS',
+    'RESULT_SEALING_SECRET',
+    'DATABASE_URL',
+    'AMQP_URL',
+    'REDIS_URL',
+    'SMTP_URL',
+  ]) {
     const file = env[`${name}_FILE`];
     if (file && !env[name]) out[name] = readFile(file).trim();
   }
@@ -214,11 +241,7 @@ function readFileVariables(env: NodeJS.ProcessEnv, readFile: (path: string) => s
  * Reads and checks every setting, collecting one clear message per bad or missing one.
  * In production a service refuses to start without the secrets its role needs.
  */
-export function loadConfig(
-  env: NodeJS.ProcessEnv,
-  target: Target,
-  readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'),
-): Config {
+export function loadConfig(env: NodeJS.ProcessEnv, target: Target, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): Config {
   const problems: string[] = [];
   let raw: Record<string, string | undefined>;
   try {
@@ -239,26 +262,36 @@ export function loadConfig(
   }
   const config = parsed.data;
   if (config.NODE_ENV === 'production') {
-    if ((target === 'all' || target === 'worker') && !config.JWT_PRIVATE_KEY) problems.push('JWT_PRIVATE_KEY: required in production (PKCS#8 PEM, or JWT_PRIVATE_KEY_FILE)');
-    if (target !== 'worker' && target !== 'mailer' && !config.JWT_PUBLIC_JWKS) problems.push('JWT_PUBLIC_JWKS: required in production (JWKS JSON, or JWT_PUBLIC_JWKS_FILE)');
-    if ((target === 'all' || target === 'edge') && !config.RESULT_SEALING_SECRET) problems.push('RESULT_SEALING_SECRET: required in production for edges (at least 32 random characters, the same on every edge, or RESULT_SEALING_SECRET_FILE)');
+    if ((target === 'all' || target === 'worker') && !config.JWT_PRIVATE_KEY)
+      problems.push('JWT_PRIVATE_KEY: required in production (PKCS#8 PEM, or JWT_PRIVATE_KEY_FILE)');
+    if (target !== 'worker' && target !== 'mailer' && !config.JWT_PUBLIC_JWKS)
+      problems.push('JWT_PUBLIC_JWKS: required in production (JWKS JSON, or JWT_PUBLIC_JWKS_FILE)');
+    if ((target === 'all' || target === 'edge') && !config.RESULT_SEALING_SECRET)
+      problems.push(
+        'RESULT_SEALING_SECRET: required in production for edges (at least 32 random characters, the same on every edge, or RESULT_SEALING_SECRET_FILE)',
+      );
     if (target !== 'all') {
-      const brokers = target === 'api' ? (['REDIS_URL'] as const) : target === 'mailer' ? (['AMQP_URL', 'SMTP_URL'] as const) : (['AMQP_URL', 'REDIS_URL'] as const);
+      const brokers =
+        target === 'api' ? (['REDIS_URL'] as const) : target === 'mailer' ? (['AMQP_URL', 'SMTP_URL'] as const) : (['AMQP_URL', 'REDIS_URL'] as const);
       for (const name of brokers) if (!config[name]) problems.push(`${name}: required in production for the ${target} role`);
       if (target === 'worker' && !config.DATABASE_URL) problems.push('DATABASE_URL: required in production for the worker role');
     }
     // Links to localhost in a production mail lead nowhere: the public address must be said.
     if (target === 'mailer' && raw.PUBLIC_URL === undefined) problems.push('PUBLIC_URL: required in production (the https address users reach authgate at)');
     // The embedded PGlite is for development: in production the password hashes live in PostgreSQL.
-    if (target === 'all' && !config.DATABASE_URL) problems.push('DATABASE_URL: required in production for the all-in-one role (the embedded database is for development)');
+    if (target === 'all' && !config.DATABASE_URL)
+      problems.push('DATABASE_URL: required in production for the all-in-one role (the embedded database is for development)');
     if (config.BCRYPT_COST < 10) problems.push(`BCRYPT_COST: must be at least 10 in production (got ${config.BCRYPT_COST})`);
   }
   if (config.QUEUE_TYPE === 'classic' && config.QUEUE_DELIVERY_LIMIT > 2) {
-    problems.push(`QUEUE_DELIVERY_LIMIT: above 2 needs QUEUE_TYPE=quorum; classic queues only tell a first delivery from a redelivery (got ${config.QUEUE_DELIVERY_LIMIT})`);
+    problems.push(
+      `QUEUE_DELIVERY_LIMIT: above 2 needs QUEUE_TYPE=quorum; classic queues only tell a first delivery from a redelivery (got ${config.QUEUE_DELIVERY_LIMIT})`,
+    );
   }
   // An embedded database of its own would hold none of the users the workers write.
   if (target === 'api' && !config.DATABASE_URL) problems.push('DATABASE_URL: required for the api role (PostgreSQL shared with the workers)');
-  if (config.MAIL_RETRY_MAX_MS < config.MAIL_RETRY_BASE_MS) problems.push(`MAIL_RETRY_MAX_MS: must be at least MAIL_RETRY_BASE_MS (got ${config.MAIL_RETRY_MAX_MS} < ${config.MAIL_RETRY_BASE_MS})`);
+  if (config.MAIL_RETRY_MAX_MS < config.MAIL_RETRY_BASE_MS)
+    problems.push(`MAIL_RETRY_MAX_MS: must be at least MAIL_RETRY_BASE_MS (got ${config.MAIL_RETRY_MAX_MS} < ${config.MAIL_RETRY_BASE_MS})`);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     ...config,

@@ -81,9 +81,7 @@ function parseJwks(name: string, json: string): JWK[] {
  * with it, and keeps the old one until the last token it signed has expired.
  */
 export async function loadVerificationKeys(config: Config): Promise<VerificationKeys> {
-  const current = config.JWT_PUBLIC_JWKS
-    ? parseJwks('JWT_PUBLIC_JWKS', config.JWT_PUBLIC_JWKS)
-    : [await publicJwkOf(createPrivateKey(privateKeyPem(config)))];
+  const current = config.JWT_PUBLIC_JWKS ? parseJwks('JWT_PUBLIC_JWKS', config.JWT_PUBLIC_JWKS) : [await publicJwkOf(createPrivateKey(privateKeyPem(config)))];
   const previous = config.JWT_PREVIOUS_PUBLIC_JWKS ? parseJwks('JWT_PREVIOUS_PUBLIC_JWKS', config.JWT_PREVIOUS_PUBLIC_JWKS) : [];
   const byKid = new Map<string, KeyObject>();
   const published: JWK[] = [];

@@ -43,7 +43,8 @@ export function scrub(value: unknown, depth = 0, seen = new WeakSet<object>()): 
   if (value instanceof Error) return { type: value.name, message: scrubText(String(value.message)) };
   if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = SECRET_NAME.test(key) && item !== undefined && item !== null ? REDACTED : scrub(item, depth + 1, seen);
+  for (const [key, item] of Object.entries(value))
+    out[key] = SECRET_NAME.test(key) && item !== undefined && item !== null ? REDACTED : scrub(item, depth + 1, seen);
   return out;
 }
 

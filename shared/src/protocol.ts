@@ -14,7 +14,11 @@ export const emailSchema = z
   .string()
   .trim()
   .max(254)
-  .pipe(z.email({ message: 'must be an email address' }).refine((email) => email.lastIndexOf('@') <= MAX_LOCAL_PART, `must have at most ${MAX_LOCAL_PART} characters before the @`));
+  .pipe(
+    z
+      .email({ message: 'must be an email address' })
+      .refine((email) => email.lastIndexOf('@') <= MAX_LOCAL_PART, `must have at most ${MAX_LOCAL_PART} characters before the @`),
+  );
 /** Login accepts any password length up to a sane bound; policy (min length, 72 bytes) is enforced at registration. */
 const passwordSchema = z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters');
 /**
@@ -147,7 +151,14 @@ export const resultSchema = z.discriminatedUnion('ok', [
     sealed: z.string().optional(),
     traceparent: z.string().max(128).optional(),
   }),
-  z.object({ requestId: z.string(), replyTo: replyToSchema, ok: z.literal(false), status: z.number().int(), error: errorShape, traceparent: z.string().max(128).optional() }),
+  z.object({
+    requestId: z.string(),
+    replyTo: replyToSchema,
+    ok: z.literal(false),
+    status: z.number().int(),
+    error: errorShape,
+    traceparent: z.string().max(128).optional(),
+  }),
 ]);
 export type Result = z.infer<typeof resultSchema>;
 

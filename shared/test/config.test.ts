@@ -66,7 +66,15 @@ describe('loadConfig', () => {
 
   test('values given are parsed and typed', () => {
     const config = loadConfig(
-      { PORT: '9000', BCRYPT_COST: '10', NAMESPACE: 'ns-1', NODE_ID: 'edge-7', PASSWORD_PREFETCH: '3', TRUSTED_PROXIES: '10.0.0.1, ::1', REDIS_URL: 'redis://127.0.0.1:6379' },
+      {
+        PORT: '9000',
+        BCRYPT_COST: '10',
+        NAMESPACE: 'ns-1',
+        NODE_ID: 'edge-7',
+        PASSWORD_PREFETCH: '3',
+        TRUSTED_PROXIES: '10.0.0.1, ::1',
+        REDIS_URL: 'redis://127.0.0.1:6379',
+      },
       'edge',
       noFiles,
     );
@@ -145,7 +153,10 @@ describe('loadConfig', () => {
     const env = without(PRODUCTION, 'JWT_PRIVATE_KEY');
     for (const target of ['worker', 'all'] as Target[]) {
       const error = configErrorOf(() => loadConfig(env, target, noFiles));
-      assert.ok(error.problems.some((p) => p.startsWith('JWT_PRIVATE_KEY:')), `${target}: ${error.problems.join('; ')}`);
+      assert.ok(
+        error.problems.some((p) => p.startsWith('JWT_PRIVATE_KEY:')),
+        `${target}: ${error.problems.join('; ')}`,
+      );
     }
     // The edge holds no private key.
     assert.equal(loadConfig(env, 'edge', noFiles).JWT_PRIVATE_KEY, undefined);
@@ -155,7 +166,10 @@ describe('loadConfig', () => {
     const env = without(PRODUCTION, 'JWT_PUBLIC_JWKS');
     for (const target of ['edge', 'all'] as Target[]) {
       const error = configErrorOf(() => loadConfig(env, target, noFiles));
-      assert.ok(error.problems.some((p) => p.startsWith('JWT_PUBLIC_JWKS:')), `${target}: ${error.problems.join('; ')}`);
+      assert.ok(
+        error.problems.some((p) => p.startsWith('JWT_PUBLIC_JWKS:')),
+        `${target}: ${error.problems.join('; ')}`,
+      );
     }
     assert.equal(loadConfig(env, 'worker', noFiles).JWT_PUBLIC_JWKS, undefined);
   });
@@ -164,18 +178,27 @@ describe('loadConfig', () => {
     const env = without(PRODUCTION, 'RESULT_SEALING_SECRET');
     for (const target of ['edge', 'all'] as Target[]) {
       const error = configErrorOf(() => loadConfig(env, target, noFiles));
-      assert.ok(error.problems.some((p) => p.startsWith('RESULT_SEALING_SECRET:')), error.problems.join('; '));
+      assert.ok(
+        error.problems.some((p) => p.startsWith('RESULT_SEALING_SECRET:')),
+        error.problems.join('; '),
+      );
     }
     assert.doesNotThrow(() => loadConfig(env, 'worker', noFiles));
     const short = configErrorOf(() => loadConfig({ ...PRODUCTION, RESULT_SEALING_SECRET: 'too-short-secret' }, 'edge', noFiles));
-    assert.ok(short.problems.some((p) => p.startsWith('RESULT_SEALING_SECRET:') && p.includes('value hidden') && !p.includes('too-short-secret')), short.problems.join('; '));
+    assert.ok(
+      short.problems.some((p) => p.startsWith('RESULT_SEALING_SECRET:') && p.includes('value hidden') && !p.includes('too-short-secret')),
+      short.problems.join('; '),
+    );
   });
 
   test('production: a split role requires its brokers, and the worker its database', () => {
     for (const name of ['AMQP_URL', 'REDIS_URL']) {
       for (const target of ['edge', 'worker'] as Target[]) {
         const error = configErrorOf(() => loadConfig(without(PRODUCTION, name), target, noFiles));
-        assert.ok(error.problems.some((p) => p.startsWith(`${name}:`)), `${target} without ${name}`);
+        assert.ok(
+          error.problems.some((p) => p.startsWith(`${name}:`)),
+          `${target} without ${name}`,
+        );
       }
     }
     const error = configErrorOf(() => loadConfig(without(PRODUCTION, 'DATABASE_URL'), 'worker', noFiles));
@@ -186,7 +209,10 @@ describe('loadConfig', () => {
   test('issue 10: production refuses the all-in-one and the api roles without DATABASE_URL (no embedded database in production)', () => {
     for (const target of ['all', 'api'] as const) {
       const problems = configErrorOf(() => loadConfig(without(PRODUCTION, 'DATABASE_URL'), target, noFiles)).problems;
-      assert.ok(problems.some((p) => p.startsWith('DATABASE_URL:')), `${target}: ${problems.join('; ')}`);
+      assert.ok(
+        problems.some((p) => p.startsWith('DATABASE_URL:')),
+        `${target}: ${problems.join('; ')}`,
+      );
     }
     assert.equal(loadConfig(PRODUCTION, 'all', noFiles).DATABASE_URL, PRODUCTION.DATABASE_URL);
     // Development and tests keep the embedded database.
@@ -204,7 +230,10 @@ describe('loadConfig', () => {
 
   test('production refuses BCRYPT_COST below 10; development allows it', () => {
     const error = configErrorOf(() => loadConfig({ ...PRODUCTION, BCRYPT_COST: '9' }, 'worker', noFiles));
-    assert.ok(error.problems.some((p) => p.startsWith('BCRYPT_COST:')), error.problems.join('; '));
+    assert.ok(
+      error.problems.some((p) => p.startsWith('BCRYPT_COST:')),
+      error.problems.join('; '),
+    );
     assert.equal(loadConfig({ ...PRODUCTION, BCRYPT_COST: '10' }, 'worker', noFiles).BCRYPT_COST, 10);
     assert.equal(loadConfig({ BCRYPT_COST: '4' }, 'worker', noFiles).BCRYPT_COST, 4);
   });

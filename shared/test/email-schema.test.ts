@@ -14,7 +14,10 @@ describe('emailSchema', () => {
     for (const schema of [registerBody, loginBody]) {
       const parsed = schema.safeParse({ email: `${'b'.repeat(65)}@example.test`, password: 'correct horse battery' });
       assert.equal(parsed.success, false);
-      assert.deepEqual(parsed.error!.issues.map((i) => i.path.join('.')), ['email']);
+      assert.deepEqual(
+        parsed.error!.issues.map((i) => i.path.join('.')),
+        ['email'],
+      );
     }
   });
 

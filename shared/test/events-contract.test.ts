@@ -87,7 +87,10 @@ for (const driver of [memoryDriver(), amqpDriver()]) {
       const consumer = await bus.consume(async (batch) => void sizes.push(batch.length), options);
       await waitFor('all ten', () => sizes.reduce((a, b) => a + b, 0) === 10);
       await consumer.stop();
-      assert.ok(sizes.every((s) => s <= 4), `sizes ${sizes}`);
+      assert.ok(
+        sizes.every((s) => s <= 4),
+        `sizes ${sizes}`,
+      );
       assert.equal(sizes[0], 4, `a full batch first: ${sizes}`);
       // One lone event still leaves, by age.
       const lone: number[] = [];
@@ -103,16 +106,22 @@ for (const driver of [memoryDriver(), amqpDriver()]) {
       for (const e of sent) await bus.publish(e);
       let calls = 0;
       const stored: EventDelivery[] = [];
-      const consumer = await bus.consume(async (batch) => {
-        calls++;
-        if (calls === 1) throw new Error('database away');
-        stored.push(...batch);
-      }, { maxBatchSize: 3, maxWaitMs: 50, retryDelayMs: 50 });
+      const consumer = await bus.consume(
+        async (batch) => {
+          calls++;
+          if (calls === 1) throw new Error('database away');
+          stored.push(...batch);
+        },
+        { maxBatchSize: 3, maxWaitMs: 50, retryDelayMs: 50 },
+      );
       await waitFor('the second try', () => stored.length === 3);
       await sleep(300);
       await consumer.stop();
       assert.deepEqual(stored.map((d) => d.event.id).sort(), sent.map((e) => e.id).sort());
-      assert.ok(stored.every((d) => d.redelivered), 'marked redelivered');
+      assert.ok(
+        stored.every((d) => d.redelivered),
+        'marked redelivered',
+      );
       assert.equal(stored.length, 3, 'acknowledged once: not handed out a third time');
     });
 
@@ -122,11 +131,14 @@ for (const driver of [memoryDriver(), amqpDriver()]) {
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       let entered = false;
-      const first = await bus.consume(async () => {
-        entered = true;
-        await gate;
-        throw new Error('killed before its write committed');
-      }, { maxBatchSize: 6, maxWaitMs: 20, retryDelayMs: 10 });
+      const first = await bus.consume(
+        async () => {
+          entered = true;
+          await gate;
+          throw new Error('killed before its write committed');
+        },
+        { maxBatchSize: 6, maxWaitMs: 20, retryDelayMs: 10 },
+      );
       await waitFor('the batch in hand', () => entered);
       const stopping = first.stop();
       release();
@@ -154,7 +166,13 @@ describe('audit event schema', () => {
     assert.equal(newAuditEvent({ type: 'app.checkout.done', data: { cart: 3 } }).type, 'app.checkout.done');
     assert.throws(() => newAuditEvent({ type: 'app.' as 'app.x' }));
     assert.throws(() => newAuditEvent({ type: 'App.X' as 'app.x' }));
-    for (const data of <Array<AuditEvent['data']>>[{ password: 'x' }, { code: '123456' }, { nested: { refreshToken: 'x' } }, { note: `rt1.${randomUUID()}.${'a'.repeat(43)}` }, { jwt: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln' }]) {
+    for (const data of <Array<AuditEvent['data']>>[
+      { password: 'x' },
+      { code: '123456' },
+      { nested: { refreshToken: 'x' } },
+      { note: `rt1.${randomUUID()}.${'a'.repeat(43)}` },
+      { jwt: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln' },
+    ]) {
       assert.throws(() => newAuditEvent({ type: 'app.x', data }), JSON.stringify(data));
     }
     assert.throws(() => newAuditEvent({ type: 'app.x', data: { blob: 'x'.repeat(4100) } }), 'over 4 KB');

@@ -51,18 +51,30 @@ describe('mail settings', () => {
   test('PUBLIC_URL: http(s), no query, fragment or credentials; a trailing slash is dropped', () => {
     assert.equal(loadConfig({ PUBLIC_URL: 'https://example.com/auth/' }, 'mailer', noFiles).PUBLIC_URL, 'https://example.com/auth');
     for (const bad of ['ftp://example.com', 'https://example.com/?next=x', 'https://example.com/#x', 'https://u:p@example.com', 'example.com']) {
-      assert.match(problemsOf(() => loadConfig({ PUBLIC_URL: bad }, 'mailer', noFiles)), /PUBLIC_URL: must be an http\(s\) URL/, bad);
+      assert.match(
+        problemsOf(() => loadConfig({ PUBLIC_URL: bad }, 'mailer', noFiles)),
+        /PUBLIC_URL: must be an http\(s\) URL/,
+        bad,
+      );
     }
   });
 
   test('MAIL_FROM: an address or "Name <address>"', () => {
     assert.equal(loadConfig({ MAIL_FROM: 'Acme <no-reply@acme.example>' }, 'mailer', noFiles).MAIL_FROM, 'Acme <no-reply@acme.example>');
     assert.equal(loadConfig({ MAIL_FROM: 'no-reply@acme.example' }, 'mailer', noFiles).MAIL_FROM, 'no-reply@acme.example');
-    for (const bad of ['acme', 'Acme <acme>', 'Acme <a@b>\r\nBcc: x@y.z']) assert.match(problemsOf(() => loadConfig({ MAIL_FROM: bad }, 'mailer', noFiles)), /MAIL_FROM/, bad);
+    for (const bad of ['acme', 'Acme <acme>', 'Acme <a@b>\r\nBcc: x@y.z'])
+      assert.match(
+        problemsOf(() => loadConfig({ MAIL_FROM: bad }, 'mailer', noFiles)),
+        /MAIL_FROM/,
+        bad,
+      );
   });
 
   test('MAIL_RETRY_MAX_MS may not be below MAIL_RETRY_BASE_MS', () => {
-    assert.match(problemsOf(() => loadConfig({ MAIL_RETRY_BASE_MS: '5000', MAIL_RETRY_MAX_MS: '1000' }, 'mailer', noFiles)), /MAIL_RETRY_MAX_MS: must be at least MAIL_RETRY_BASE_MS/);
+    assert.match(
+      problemsOf(() => loadConfig({ MAIL_RETRY_BASE_MS: '5000', MAIL_RETRY_MAX_MS: '1000' }, 'mailer', noFiles)),
+      /MAIL_RETRY_MAX_MS: must be at least MAIL_RETRY_BASE_MS/,
+    );
   });
 
   test('production mailer: needs AMQP_URL, SMTP_URL and PUBLIC_URL, and no signing or verification key', () => {
@@ -70,7 +82,11 @@ describe('mail settings', () => {
     for (const name of ['AMQP_URL', 'SMTP_URL', 'PUBLIC_URL'] as const) {
       const env: Record<string, string> = { ...PRODUCTION_MAILER };
       delete env[name];
-      assert.match(problemsOf(() => loadConfig(env, 'mailer', noFiles)), new RegExp(`${name}: required in production`), name);
+      assert.match(
+        problemsOf(() => loadConfig(env, 'mailer', noFiles)),
+        new RegExp(`${name}: required in production`),
+        name,
+      );
     }
   });
 });

@@ -22,7 +22,14 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 5_000): P
 }
 
 function resetJob(): MailJobOf<'password_reset'> {
-  return { v: 1, id: randomUUID(), kind: 'password_reset', to: 'ada@example.com', createdAt: new Date().toISOString(), data: { token: randomBytes(32).toString('base64url') } };
+  return {
+    v: 1,
+    id: randomUUID(),
+    kind: 'password_reset',
+    to: 'ada@example.com',
+    createdAt: new Date().toISOString(),
+    data: { token: randomBytes(32).toString('base64url') },
+  };
 }
 
 interface MailQueueDriver {
@@ -102,7 +109,11 @@ function mailQueueContract(driver: MailQueueDriver): void {
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       const jobs = Array.from({ length: 6 }, resetJob);
-      for (const job of jobs) behaviours.set(job.id, async () => (await gate, { outcome: 'sent' }));
+      for (const job of jobs)
+        behaviours.set(job.id, async () => {
+          await gate;
+          return { outcome: 'sent' };
+        });
       maxInHand = 0;
       for (const job of jobs) await queue.publish(job);
       await waitFor('three in hand', () => inHand === 3);
@@ -128,7 +139,10 @@ function mailQueueContract(driver: MailQueueDriver): void {
       await queue.publish(job);
       await waitFor('the report', () => reported.some((d) => d.id === job.id));
       const copy = reported.find((d) => d.id === job.id)!;
-      assert.deepEqual({ ...copy, at: undefined }, { id: job.id, kind: 'password_reset', reason: 'smtp_rejected', responseCode: 550, attempts: 1, at: undefined });
+      assert.deepEqual(
+        { ...copy, at: undefined },
+        { id: job.id, kind: 'password_reset', reason: 'smtp_rejected', responseCode: 550, attempts: 1, at: undefined },
+      );
       let kept: DeadMail[] = [];
       await waitFor('the kept copy', () => {
         void driver.deadCopies().then((d) => (kept = d));
@@ -161,7 +175,13 @@ function mailQueueContract(driver: MailQueueDriver): void {
       let held!: (outcome: MailOutcome) => void;
       const job = resetJob();
       const seenByFirst: MailJob[] = [];
-      await first.consume(async (j) => (seenByFirst.push(j), await new Promise<MailOutcome>((resolve) => (held = resolve))), { prefetch: 1 });
+      await first.consume(
+        async (j) => {
+          seenByFirst.push(j);
+          return new Promise<MailOutcome>((resolve) => (held = resolve));
+        },
+        { prefetch: 1 },
+      );
       await queue.publish(job);
       await waitFor('the first consumer holds it', () => seenByFirst.length === 1);
       await first.stopConsuming();
@@ -169,7 +189,13 @@ function mailQueueContract(driver: MailQueueDriver): void {
       if (first !== queue) await first.close();
       const second = await driver.open();
       const seenBySecond: MailDelivery[] = [];
-      await second.consume(async (_j, delivery) => (seenBySecond.push(delivery), { outcome: 'sent' }), { prefetch: 1 });
+      await second.consume(
+        async (_j, delivery) => {
+          seenBySecond.push(delivery);
+          return { outcome: 'sent' };
+        },
+        { prefetch: 1 },
+      );
       await waitFor('the second consumer gets it', () => seenBySecond.length === 1);
       assert.deepEqual(seenBySecond, [{ redelivered: true }]);
       await second.close();
@@ -220,7 +246,8 @@ mailQueueContract(
         const channel = await connection.createChannel();
         const out: DeadMail[] = [];
         // Read without taking: every message is returned (nack + requeue) when the channel closes.
-        for (let m = await channel.get(`${namespace}.mail.dead`); m; m = await channel.get(`${namespace}.mail.dead`)) out.push(JSON.parse(m.content.toString()) as DeadMail);
+        for (let m = await channel.get(`${namespace}.mail.dead`); m; m = await channel.get(`${namespace}.mail.dead`))
+          out.push(JSON.parse(m.content.toString()) as DeadMail);
         await connection.close();
         return out;
       },

@@ -11,7 +11,10 @@ test('counter cells and readers are exposed in the Prometheus text format', asyn
   ok.inc(2);
   assert.equal(family.cell({ route: '/a', status: '200' }), ok, 'the same labels give the same cell');
   const kept = { n: 7 };
-  register(registry, new CounterFamily('t_kept_total', 'Kept elsewhere.', ['kind']).read({ kind: 'x' }, () => kept.n).readMany(() => [[{ kind: 'y' }, 2]]));
+  register(
+    registry,
+    new CounterFamily('t_kept_total', 'Kept elsewhere.', ['kind']).read({ kind: 'x' }, () => kept.n).readMany(() => [[{ kind: 'y' }, 2]]),
+  );
   const text = await registry.metrics();
   assert.match(text, /^# TYPE t_requests_total counter$/m);
   assert.match(text, /^t_requests_total\{route="\/a",status="200"\} 3$/m);
@@ -42,5 +45,8 @@ test('sampled latency: every request counted, one in 8 timed, the others at the 
   }
   assert.equal(timed, 10);
   assert.equal(cell.count, 80);
-  assert.equal(cell.counts.reduce((a, b) => a + b, 0), 80);
+  assert.equal(
+    cell.counts.reduce((a, b) => a + b, 0),
+    80,
+  );
 });

@@ -45,7 +45,10 @@ function redisDriver(): Driver {
   };
 }
 
-for (const [name, make] of [['memory', memoryDriver], ['redis', redisDriver]] as const) {
+for (const [name, make] of [
+  ['memory', memoryDriver],
+  ['redis', redisDriver],
+] as const) {
   describe(`password work budget: ${name}`, () => {
     const driver = make();
     after(() => driver.close());

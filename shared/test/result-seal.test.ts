@@ -32,7 +32,7 @@ describe('result sealing (issue 10, finding 2)', () => {
     await bus.close();
   });
 
-  test('it does not open under another secret, another request\'s key, or with its status changed', () => {
+  test("it does not open under another secret, another request's key, or with its status changed", () => {
     const requestId = randomUUID();
     const sealing = new ResultSealing(SECRET);
     const sealed = sealResult(resultOf(requestId), sealing.secretFor(requestId));

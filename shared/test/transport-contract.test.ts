@@ -198,7 +198,13 @@ function transportContract(driver: TransportDriver): void {
       ]);
       assert.equal(idle.unconfirmed, 0, 'every awaited publish is confirmed');
       const consumed = await queue.depth();
-      assert.deepEqual(consumed.map((d) => [d.lane, d.consumers]), [['password', 1], ['session', 1]]);
+      assert.deepEqual(
+        consumed.map((d) => [d.lane, d.consumers]),
+        [
+          ['password', 1],
+          ['session', 1],
+        ],
+      );
     });
 
     test('deliver publishes once: true, then false for the same requestId; the node gets it exactly once', async () => {

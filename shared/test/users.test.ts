@@ -71,7 +71,11 @@ function usersContract(driver: DatabaseDriver): void {
       const second = newUser(first.email.toUpperCase());
       const outcome = await users.create(second);
       assert.deepEqual(outcome, { created: false, existing: { id: first.id, registrationRequestId: first.registrationRequestId } });
-      const count = await db.selectFrom('users').select(db.fn.countAll<string>().as('n')).where(sql<string>`lower(email)`, '=', first.email.toLowerCase()).executeTakeFirstOrThrow();
+      const count = await db
+        .selectFrom('users')
+        .select(db.fn.countAll<string>().as('n'))
+        .where(sql<string>`lower(email)`, '=', first.email.toLowerCase())
+        .executeTakeFirstOrThrow();
       assert.equal(Number(count.n), 1);
     });
 

@@ -37,7 +37,15 @@ describe('finding 4: account lockout as a weapon', () => {
 
   before(async () => {
     database = await createTestDatabase('lockout');
-    const common = { NAMESPACE: namespace, AMQP_URL, REDIS_URL, DATA_DIR: data.dir, BCRYPT_COST: '4', TRUSTED_PROXIES: '127.0.0.1', RATE_LIMIT_IP_PER_MINUTE: '5' };
+    const common = {
+      NAMESPACE: namespace,
+      AMQP_URL,
+      REDIS_URL,
+      DATA_DIR: data.dir,
+      BCRYPT_COST: '4',
+      TRUSTED_PROXIES: '127.0.0.1',
+      RATE_LIMIT_IP_PER_MINUTE: '5',
+    };
     processes.push(await startProcess('worker', { ...common, DATABASE_URL: database.url }));
     [edge, noAllowlist] = await Promise.all([startProcess('edge', { ...common, CORS_ORIGINS: ALLOWED_ORIGIN }), startProcess('edge', common)]);
     processes.push(edge, noAllowlist);
@@ -67,7 +75,7 @@ describe('finding 4: account lockout as a weapon', () => {
     }
   });
 
-  test('WebSocket upgrades: from a foreign page refused with an allowlist; without one, only from a page of the edge\'s own host', async () => {
+  test("WebSocket upgrades: from a foreign page refused with an allowlist; without one, only from a page of the edge's own host", async () => {
     assert.equal(await upgradeStatus(edge.wsUrl, { origin: 'https://evil.example' }), 403);
     assert.equal(await upgradeStatus(edge.wsUrl, { origin: 'null' }), 403);
     assert.equal(await upgradeStatus(edge.wsUrl, { origin: ALLOWED_ORIGIN }), 101);
@@ -79,7 +87,7 @@ describe('finding 4: account lockout as a weapon', () => {
     assert.equal(await upgradeStatus(noAllowlist.wsUrl, {}), 101);
   });
 
-  test('50+ failures from many addresses lock the account-wide budget, yet the owner\'s known deviceId still logs in', async () => {
+  test("50+ failures from many addresses lock the account-wide budget, yet the owner's known deviceId still logs in", async () => {
     const email = newEmail('owner');
     assert.equal((await post(edge.url, '/auth/register', { email, password: PASSWORD }, freshAddress())).status, 201);
     const home = freshAddress();
@@ -88,10 +96,15 @@ describe('finding 4: account lockout as a weapon', () => {
 
     // The attack: wrong passwords from 60 addresses (each far below its own limits), with and without device ids.
     const failures = await Promise.all(
-      Array.from({ length: 60 }, (_, i) => post(edge.url, '/auth/login', { email, password: `wrong guess ${i}`, ...(i % 2 ? { deviceId: `attacker-${i}` } : {}) }, freshAddress())),
+      Array.from({ length: 60 }, (_, i) =>
+        post(edge.url, '/auth/login', { email, password: `wrong guess ${i}`, ...(i % 2 ? { deviceId: `attacker-${i}` } : {}) }, freshAddress()),
+      ),
     );
     assert.ok(failures.every((f) => f.status === 401 || f.status === 429));
-    assert.ok(failures.some((f) => f.status === 429), 'the account-wide budget is used up');
+    assert.ok(
+      failures.some((f) => f.status === 429),
+      'the account-wide budget is used up',
+    );
 
     // The account is locked for everyone else, also with a device id it never completed a login from...
     const stranger = await post(edge.url, '/auth/login', { email, password: PASSWORD }, freshAddress());
@@ -105,12 +118,14 @@ describe('finding 4: account lockout as a weapon', () => {
     assert.equal(travelling.status, 200, JSON.stringify(travelling.body));
   });
 
-  test('a trusted device\'s own budget is bounded too: its id is no way around the account limit', async () => {
+  test("a trusted device's own budget is bounded too: its id is no way around the account limit", async () => {
     const email = newEmail('device');
     assert.equal((await post(edge.url, '/auth/register', { email, password: PASSWORD }, freshAddress())).status, 201);
     const deviceId = 'stolen-device-id-5c2e9a71';
     assert.equal((await post(edge.url, '/auth/login', { email, password: PASSWORD, deviceId }, freshAddress())).status, 200);
-    const guesses = await Promise.all(Array.from({ length: 60 }, (_, i) => post(edge.url, '/auth/login', { email, password: `guess ${i}`, deviceId }, freshAddress())));
+    const guesses = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => post(edge.url, '/auth/login', { email, password: `guess ${i}`, deviceId }, freshAddress())),
+    );
     assert.equal(guesses.filter((g) => g.status === 401).length, 50, 'LOGIN_ACCOUNT_MAX_FAILURES guesses, no more');
     assert.equal(guesses.filter((g) => g.status === 429).length, 10);
     // The account-wide budget was not touched by them: a login without the device id still works.

@@ -44,7 +44,15 @@ describe('finding 3: one address cannot hold the whole password lane', () => {
     database = await createTestDatabase('lane');
     // A real cost, so that a bcrypt is the work that queues. Every limit is the default's: 100 logins
     // are well within RATE_LIMIT_IP_PER_MINUTE (600), as in the review's attack.
-    const common = { NAMESPACE: namespace, AMQP_URL, REDIS_URL, DATA_DIR: data.dir, BCRYPT_COST: '10', TRUSTED_PROXIES: '127.0.0.1', REQUEST_TIMEOUT_MS: '30000' };
+    const common = {
+      NAMESPACE: namespace,
+      AMQP_URL,
+      REDIS_URL,
+      DATA_DIR: data.dir,
+      BCRYPT_COST: '10',
+      TRUSTED_PROXIES: '127.0.0.1',
+      REQUEST_TIMEOUT_MS: '30000',
+    };
     processes.push(await startProcess('worker', { ...common, DATABASE_URL: database.url }));
     edge = await startProcess('edge', common);
     processes.push(edge);
@@ -57,7 +65,9 @@ describe('finding 3: one address cannot hold the whole password lane', () => {
     data.remove();
   });
 
-  test('100 concurrent unknown-email logins from one address: most refused at once with 429; another address logs in within 3x its idle latency', { timeout: 180_000 }, async () => {
+  test('100 concurrent unknown-email logins from one address: most refused at once with 429; another address logs in within 3x its idle latency', {
+    timeout: 180_000,
+  }, async () => {
     const email = newEmail('owner');
     assert.equal((await post(edge.url, '/auth/register', { email, password: PASSWORD }, from(OWNER))).status, 201);
     await loginTimes(edge.url, email, 1); // warm up
@@ -65,7 +75,9 @@ describe('finding 3: one address cannot hold the whole password lane', () => {
 
     // The flood, from its own process: 100 logins in flight from one address, each sent again 500 ms
     // after its answer (a 429 says to wait 1 s; the attacker does not).
-    const flood = spawn(process.execPath, ['--import', 'tsx', 'test/attacks/support/flood.ts', edge.url, ATTACKER, String(FLOOD), '500'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const flood = spawn(process.execPath, ['--import', 'tsx', 'test/attacks/support/flood.ts', edge.url, ATTACKER, String(FLOOD), '500'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     let output = '';
     flood.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     let during: number[];
@@ -83,12 +95,21 @@ describe('finding 3: one address cannot hold the whole password lane', () => {
     const idleMs = Math.max(median(idleBefore), median(idleAfter));
     const duringMs = median(during);
     const shown = (values: number[]) => values.map((m) => m.toFixed(0)).join(', ');
-    assert.ok(duringMs <= 3 * idleMs, `a login during the flood took ${duringMs.toFixed(0)} ms (${shown(during)}), idle ${idleMs.toFixed(0)} ms (${shown(idleBefore)} / ${shown(idleAfter)}); the attacker's answers: ${JSON.stringify(byStatus)}`);
+    assert.ok(
+      duringMs <= 3 * idleMs,
+      `a login during the flood took ${duringMs.toFixed(0)} ms (${shown(during)}), idle ${idleMs.toFixed(0)} ms (${shown(idleBefore)} / ${shown(idleAfter)}); the attacker's answers: ${JSON.stringify(byStatus)}`,
+    );
     assert.ok((firstWave['429'] ?? 0) >= FLOOD - 10, `of the first ${FLOOD}, only ${firstWave['429'] ?? 0} were refused: ${JSON.stringify(firstWave)}`);
-    assert.deepEqual(Object.keys(byStatus).filter((status) => status !== '401' && status !== '429'), [], `the attacker only ever gets 401 or 429: ${JSON.stringify(byStatus)}`);
+    assert.deepEqual(
+      Object.keys(byStatus).filter((status) => status !== '401' && status !== '429'),
+      [],
+      `the attacker only ever gets 401 or 429: ${JSON.stringify(byStatus)}`,
+    );
 
     // A refusal is a rate_limited answer with its Retry-After.
-    const refused = await Promise.all(Array.from({ length: 5 }, () => post(edge.url, '/auth/login', { email: newEmail('again'), password: PASSWORD }, from(ATTACKER))));
+    const refused = await Promise.all(
+      Array.from({ length: 5 }, () => post(edge.url, '/auth/login', { email: newEmail('again'), password: PASSWORD }, from(ATTACKER))),
+    );
     const limited = refused.filter((answer) => answer.status === 429);
     assert.ok(limited.length >= 3);
     for (const answer of limited) {

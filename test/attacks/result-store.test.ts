@@ -47,7 +47,15 @@ describe('finding 2: the result store holds no token in clear', () => {
 
   before(async () => {
     database = await createTestDatabase('sealed');
-    const common = { NAMESPACE: namespace, AMQP_URL, REDIS_URL, DATA_DIR: data.dir, BCRYPT_COST: '4', RATE_LIMIT_IP_PER_MINUTE: '100000', PASSWORD_WORK_PER_SOURCE: '10000' };
+    const common = {
+      NAMESPACE: namespace,
+      AMQP_URL,
+      REDIS_URL,
+      DATA_DIR: data.dir,
+      BCRYPT_COST: '4',
+      RATE_LIMIT_IP_PER_MINUTE: '100000',
+      PASSWORD_WORK_PER_SOURCE: '10000',
+    };
     processes.push(await startProcess('worker', { ...common, DATABASE_URL: database.url }));
     [edgeA, edgeB] = await Promise.all([startProcess('edge', common), startProcess('edge', common)]);
     processes.push(edgeA, edgeB);
@@ -99,7 +107,10 @@ describe('finding 2: the result store holds no token in clear', () => {
     }
 
     const values = await dumpNamespace(redis, namespace);
-    assert.ok([...values.keys()].some((k) => k.includes(':result:')), 'the results are kept in Redis');
+    assert.ok(
+      [...values.keys()].some((k) => k.includes(':result:')),
+      'the results are kept in Redis',
+    );
     for (const pair of pairs) {
       for (const secret of secretsOf(pair)) {
         for (const [key, value] of values) assert.ok(!value.includes(secret), `a token is readable in Redis under ${key}`);

@@ -61,7 +61,9 @@ describe('audit events across a PostgreSQL restart', () => {
   });
 
   const count = async () => {
-    const { rows } = await sql<{ rows: number; distinct: number }>`SELECT count(*)::int AS rows, count(DISTINCT id)::int AS distinct FROM audit_events`.execute(db);
+    const { rows } = await sql<{ rows: number; distinct: number }>`SELECT count(*)::int AS rows, count(DISTINCT id)::int AS distinct FROM audit_events`.execute(
+      db,
+    );
     return rows[0]!;
   };
 

@@ -42,7 +42,15 @@ describe('results of a crashed edge are collected from another edge', () => {
 
   before(async () => {
     database = await createTestDatabase('collect');
-    common = { NAMESPACE: namespace, AMQP_URL, REDIS_URL, DATA_DIR: data.dir, BCRYPT_COST: '4', RATE_LIMIT_IP_PER_MINUTE: '100000', PASSWORD_WORK_PER_SOURCE: '10000' };
+    common = {
+      NAMESPACE: namespace,
+      AMQP_URL,
+      REDIS_URL,
+      DATA_DIR: data.dir,
+      BCRYPT_COST: '4',
+      RATE_LIMIT_IP_PER_MINUTE: '100000',
+      PASSWORD_WORK_PER_SOURCE: '10000',
+    };
     // The worker first: it creates the signing key the edges derive their JWKS from. Then it stops,
     // so that the commands wait in the queue while their edge dies.
     const worker = await startProcess('worker', { ...common, DATABASE_URL: database.url });

@@ -16,7 +16,6 @@ import { wholeNumber } from '../../scripts/env-number.ts';
 
 const BY_NAME: Record<string, Fault> = { worker: killWorker, rabbitmq: restartRabbitMQ, redis: restartRedis, edge: killEdge, postgres: restartPostgres };
 
-
 const faults = process.env.CHAOS_FAULTS
   ? process.env.CHAOS_FAULTS.split(',').map((name) => {
       const fault = BY_NAME[name.trim()];

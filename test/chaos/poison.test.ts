@@ -161,10 +161,13 @@ describe('poison commands are set aside without their bodies', () => {
     // Each "worker" takes the command and dies before settling it: the broker puts it back, counted.
     for (let death = 1; death <= 2; death++) {
       const { queue } = open({ queueType: 'quorum', deliveryLimit: 2, namespace });
-      await queue.consume(async (_command, delivery) => {
-        runs.push(delivery.attempt);
-        await new Promise(() => {}); // never settles
-      }, { password: 1, session: 1 });
+      await queue.consume(
+        async (_command, delivery) => {
+          runs.push(delivery.attempt);
+          await new Promise(() => {}); // never settles
+        },
+        { password: 1, session: 1 },
+      );
       if (death === 1) await queue.publish(command);
       await waitFor(`delivery ${death}`, () => runs.length === death);
       await queue.close();
@@ -191,9 +194,12 @@ describe('poison commands are set aside without their bodies', () => {
   test('an unparseable message is dead-lettered as such, and the lane goes on', async () => {
     const { queue, namespace } = open();
     const seen: string[] = [];
-    await queue.consume(async (command) => {
-      seen.push(command.requestId);
-    }, { password: 2, session: 2 });
+    await queue.consume(
+      async (command) => {
+        seen.push(command.requestId);
+      },
+      { password: 2, session: 2 },
+    );
     const messageId = randomUUID();
     const connection = await amqplib.connect(AMQP_URL);
     const channel = await connection.createChannel();
@@ -217,9 +223,12 @@ describe('poison commands are set aside without their bodies', () => {
       await queue.publish(expiring);
       await sleep(800);
       const seen: string[] = [];
-      await queue.consume(async (command) => {
-        seen.push(command.requestId);
-      }, { password: 2, session: 2 });
+      await queue.consume(
+        async (command) => {
+          seen.push(command.requestId);
+        },
+        { password: 2, session: 2 },
+      );
       const sentinel = makeCommand('login');
       await queue.publish(sentinel);
       await waitFor('the sentinel', () => seen.includes(sentinel.requestId));
@@ -232,14 +241,23 @@ describe('poison commands are set aside without their bodies', () => {
     const { queue } = open({ queueType: 'quorum', maxLength: 2 });
     // One after the other: a quorum queue applies its bound to what it holds, not to publishes in flight.
     const outcomes: unknown[] = [];
-    for (let i = 0; i < 6; i++) outcomes.push(await queue.publish(makeCommand()).then(() => 'ok', (err: unknown) => err));
+    for (let i = 0; i < 6; i++)
+      outcomes.push(
+        await queue.publish(makeCommand()).then(
+          () => 'ok',
+          (err: unknown) => err,
+        ),
+      );
     const refused = outcomes.filter((o): o is AppError => o instanceof AppError);
     assert.ok(refused.length >= 1, `all ${outcomes.length} accepted by a lane bounded at 2`);
     for (const err of refused) assert.equal(err.code, 'overloaded');
   });
 
   test('QUEUE_DELIVERY_LIMIT above 2 needs quorum queues', () => {
-    assert.throws(() => loadConfig({ QUEUE_DELIVERY_LIMIT: '3' }, 'worker'), (err: unknown) => err instanceof ConfigError && /QUEUE_DELIVERY_LIMIT/.test(err.message));
+    assert.throws(
+      () => loadConfig({ QUEUE_DELIVERY_LIMIT: '3' }, 'worker'),
+      (err: unknown) => err instanceof ConfigError && /QUEUE_DELIVERY_LIMIT/.test(err.message),
+    );
     const config = loadConfig({ QUEUE_TYPE: 'quorum', QUEUE_DELIVERY_LIMIT: '5' }, 'worker');
     assert.equal(config.QUEUE_TYPE, 'quorum');
     assert.equal(config.QUEUE_DELIVERY_LIMIT, 5);

@@ -50,14 +50,22 @@ describe('the users pool across a PostgreSQL restart', () => {
   test('a query in flight when the server restarts fails; the process lives on; afterwards the pool reconnects', async () => {
     // Connections busy with a query, and one checked out between two queries, when the server goes
     // away: pg emits 'error' on a checked-out client, which nobody but our handler hears.
-    const inFlight = Array.from({ length: 3 }, () => sql`select pg_sleep(3)`.execute(db).then(() => 'done', (err: Error) => err.message));
+    const inFlight = Array.from({ length: 3 }, () =>
+      sql`select pg_sleep(3)`.execute(db).then(
+        () => 'done',
+        (err: Error) => err.message,
+      ),
+    );
     let serverStopped!: () => void;
     const stopped = new Promise<void>((resolve) => (serverStopped = resolve));
     const held = db.connection().execute(async (connection) => {
       await sql`select 1`.execute(connection);
       await stopped;
       await new Promise((resolve) => setTimeout(resolve, 200));
-      return sql`select 1`.execute(connection).then(() => 'done', (err: Error) => err.message);
+      return sql`select 1`.execute(connection).then(
+        () => 'done',
+        (err: Error) => err.message,
+      );
     });
     await new Promise((resolve) => setTimeout(resolve, 300));
     await postgres.stop();

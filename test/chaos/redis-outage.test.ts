@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { AppError } from '@authgate/shared/errors';
+import type { AppError } from '@authgate/shared/errors';
 import { createLogger } from '@authgate/shared/logger';
 import type { Result } from '@authgate/shared/protocol';
 import { createRedis } from '@authgate/shared/redis';
@@ -34,7 +34,7 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): 
 describe('clients of a Redis that restarts', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'authgate-redis-outage-'));
   let redis: PrivateRedis;
-  const closers: (() => Promise<unknown> | void)[] = [];
+  const closers: (() => unknown)[] = [];
 
   before(async () => {
     redis = new PrivateRedis(await freePort(), dir);
@@ -103,7 +103,10 @@ describe('clients of a Redis that restarts', () => {
     await waitFor('the resync MGET in the monitor', () => order.includes('mget'));
     assert.equal(order[0], 'subscribe', `Redis ran ${order.join(', ')}: the resync looked before the subscription held`);
     assert.equal(bus.resyncs(), 1);
-    assert.deepEqual([...bus.received, ...bus.collected].find((r) => r.requestId === inGap.requestId), inGap);
+    assert.deepEqual(
+      [...bus.received, ...bus.collected].find((r) => r.requestId === inGap.requestId),
+      inGap,
+    );
     const later = resultFor(nodeId);
     await bus.worker.deliver(later);
     await waitFor('a result after the gap', () => bus.received.some((r) => r.requestId === later.requestId));
@@ -155,10 +158,22 @@ describe('clients of a Redis that restarts', () => {
 
     await redis.stop();
     const outcomes: string[] = [];
-    for (let i = 0; i < 5; i++) outcomes.push(await logins.admit('owner@example.test', '10.0.0.1').then(() => 'admitted', (err: AppError) => err.code));
+    for (let i = 0; i < 5; i++)
+      outcomes.push(
+        await logins.admit('owner@example.test', '10.0.0.1').then(
+          () => 'admitted',
+          (err: AppError) => err.code,
+        ),
+      );
     assert.deepEqual(outcomes, ['admitted', 'admitted', 'admitted', 'rate_limited', 'rate_limited']);
     const ipOutcomes: string[] = [];
-    for (let i = 0; i < 7; i++) ipOutcomes.push(await perIp.consume('10.0.0.2').then(() => 'ok', (err: AppError) => err.code));
+    for (let i = 0; i < 7; i++)
+      ipOutcomes.push(
+        await perIp.consume('10.0.0.2').then(
+          () => 'ok',
+          (err: AppError) => err.code,
+        ),
+      );
     assert.deepEqual(ipOutcomes, ['ok', 'ok', 'ok', 'ok', 'ok', 'rate_limited', 'rate_limited']);
 
     await redis.start();
@@ -174,7 +189,11 @@ describe('clients of a Redis that restarts', () => {
     const client = createRedis(redis.url, log, 'limiter', { enableOfflineQueue: false });
     closers.push(() => client.disconnect());
     await waitFor('the limiter connection', () => client.status === 'ready');
-    const logins = new LoginLimiter({ store: new LimiterStore(client), namespace, limits: { accountMaxFailures: 1000, accountWindowS: 60, freeFailures: 2, backoffBaseS: 30, backoffMaxS: 60 } });
+    const logins = new LoginLimiter({
+      store: new LimiterStore(client),
+      namespace,
+      limits: { accountMaxFailures: 1000, accountWindowS: 60, freeFailures: 2, backoffBaseS: 30, backoffMaxS: 60 },
+    });
     // Ten attempts that each got `overloaded` (the queue refused them): each one is refunded.
     for (let i = 0; i < 10; i++) {
       await logins.admit('retrier@example.test', '10.0.0.4');

@@ -39,7 +39,10 @@ test('a phase summary counts outcomes by kind and code, and recovery from the fa
   assert.equal(report.slowestMs, 15_000);
 
   const table = formatTable([{ ...report, crashed: ['worker-2'] }]);
-  assert.match(table, /\| test fault \| 7 \| 3 \| 1 \| overloaded 2 \| 1 \(no_answer 1\) \| 3 \(answers 1, rows 2\) \| 3\.0 \| 4\.2 \| 1\.2 \| 15\.0 \| 1 \/ 2 \| 1 \| worker-2 \|/);
+  assert.match(
+    table,
+    /\| test fault \| 7 \| 3 \| 1 \| overloaded 2 \| 1 \(no_answer 1\) \| 3 \(answers 1, rows 2\) \| 3\.0 \| 4\.2 \| 1\.2 \| 15\.0 \| 1 \/ 2 \| 1 \| worker-2 \|/,
+  );
 });
 
 test('a phase where nothing failed recovered at once', () => {

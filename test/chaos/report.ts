@@ -83,7 +83,22 @@ const codes = (byCode: Record<string, number>) =>
 
 /** A Markdown table, one row per fault. */
 export function formatTable(reports: PhaseReport[]): string {
-  const head = ['fault', 'sent', 'succeeded', 'dup-safe', 'explicit errors', 'lost', 'duplicated', 'outage s', 'recovery s', 'after back s', 'slowest s', 'collected / re-sent', 'rows w/o answer', 'crashed'];
+  const head = [
+    'fault',
+    'sent',
+    'succeeded',
+    'dup-safe',
+    'explicit errors',
+    'lost',
+    'duplicated',
+    'outage s',
+    'recovery s',
+    'after back s',
+    'slowest s',
+    'collected / re-sent',
+    'rows w/o answer',
+    'crashed',
+  ];
   const rows = reports.map((r) => [
     r.fault,
     String(r.sent),

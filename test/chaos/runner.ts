@@ -46,7 +46,14 @@ export async function runChaos(options: ChaosOptions): Promise<PhaseReport[]> {
   }
   const runId = randomBytes(3).toString('hex');
   const namespace = `chaos-${runId}`;
-  log(`starting private ${Object.entries(options.backends).filter(([, v]) => v).map(([k]) => k).join(', ') || 'nothing'} ...`);
+  log(
+    `starting private ${
+      Object.entries(options.backends)
+        .filter(([, v]) => v)
+        .map(([k]) => k)
+        .join(', ') || 'nothing'
+    } ...`,
+  );
   const backends = await startBackends(options.backends, namespace);
   let cluster: Cluster | undefined;
   try {
@@ -118,7 +125,10 @@ async function runPhase(ctx: FaultContext, fault: Fault, label: string, options:
   for (const u of users) u.close();
   await fault.heal?.(ctx);
   // A process that died by itself is a finding of the phase; it is restarted for the next one.
-  const crashed = ctx.cluster.members().filter((m) => !m.process.running).map((m) => m.name);
+  const crashed = ctx.cluster
+    .members()
+    .filter((m) => !m.process.running)
+    .map((m) => m.name);
   for (const name of crashed) await ctx.cluster.restart(name);
   const rows = await checkRows(ctx.backends, ledger, label);
   return { ...summarize(fault.name, ledger, faultAt, backAt, rows), crashed };

@@ -85,8 +85,19 @@ test('npm run cluster: ready with a topology of live processes, and SIGTERM stop
     const topology = JSON.parse(readFileSync(path.join(dir.dir, 'cluster', 'topology.json'), 'utf8')) as Topology;
     assert.equal(topology.url, `http://127.0.0.1:${port}`);
     assert.equal(topology.wsUrl, `ws://127.0.0.1:${port}/ws`);
-    assert.deepEqual(topology.processes.map((p) => [p.name, p.role]), [['nginx', 'nginx'], ['edge-1', 'edge'], ['worker-1', 'worker'], ['api', 'api']]);
-    assert.deepEqual(topology.processes.map((p) => p.url), [`http://127.0.0.1:${port}`, `http://127.0.0.1:${edgeBasePort}`, null, `http://127.0.0.1:${apiPort}`]);
+    assert.deepEqual(
+      topology.processes.map((p) => [p.name, p.role]),
+      [
+        ['nginx', 'nginx'],
+        ['edge-1', 'edge'],
+        ['worker-1', 'worker'],
+        ['api', 'api'],
+      ],
+    );
+    assert.deepEqual(
+      topology.processes.map((p) => p.url),
+      [`http://127.0.0.1:${port}`, `http://127.0.0.1:${edgeBasePort}`, null, `http://127.0.0.1:${apiPort}`],
+    );
     for (const p of topology.processes) assert.ok(alive(p.pid), `${p.name} (pid ${p.pid}) runs`);
     // The cluster CLI (README, Observability): metricsUrl for each process (null for nginx), printed too, and answering.
     assert.equal(topology.processes[0]!.metricsUrl, null);

@@ -26,7 +26,11 @@ const isMarker = (v: unknown): v is Marker => typeof v === 'object' && v !== nul
 
 function parseCompose(file: string): any {
   const doc = YAML.parseDocument(read(file), { merge: true, customTags: composeTags as never });
-  assert.deepEqual([...doc.errors, ...doc.warnings].map((e) => e.message), [], `${file} parses cleanly`);
+  assert.deepEqual(
+    [...doc.errors, ...doc.warnings].map((e) => e.message),
+    [],
+    `${file} parses cleanly`,
+  );
   return doc.toJS({ maxAliasCount: 1000 });
 }
 
@@ -91,7 +95,10 @@ describe('deployment files', () => {
     if (existsSync(path.join(ROOT, 'services/mailer/src/index.ts'))) expected.push('mailer');
     assert.deepEqual(names, expected.sort());
     assert.match(base.services.rabbitmq.image, /management/);
-    assert.ok(base.services.rabbitmq.ports.some((p: string) => p.endsWith(':15672')), 'management UI published');
+    assert.ok(
+      base.services.rabbitmq.ports.some((p: string) => p.endsWith(':15672')),
+      'management UI published',
+    );
     for (const [name, service] of Object.entries<any>(base.services)) {
       for (const dep of Object.keys(service.depends_on ?? {})) assert.ok(dep in base.services, `${name} depends on a service that exists (${dep})`);
     }
@@ -102,10 +109,17 @@ describe('deployment files', () => {
 
   test('every app service runs bin/authgate.ts with a --target that exists, and names only real settings', () => {
     for (const file of ['bin/authgate.ts', 'bin/threadpool.cjs']) assert.ok(existsSync(path.join(ROOT, file)), file);
-    for (const [label, compose] of [['base', base], ['prod', prod]] as const) {
+    for (const [label, compose] of [
+      ['base', base],
+      ['prod', prod],
+    ] as const) {
       for (const name of APP_SERVICES) {
         const service = compose.services[name];
-        assert.deepEqual(service.command, ['node', '--require', './bin/threadpool.cjs', '--import', 'tsx', 'bin/authgate.ts', `--target=${name}`], `${label} ${name} command`);
+        assert.deepEqual(
+          service.command,
+          ['node', '--require', './bin/threadpool.cjs', '--import', 'tsx', 'bin/authgate.ts', `--target=${name}`],
+          `${label} ${name} command`,
+        );
         assert.ok((TARGETS as readonly string[]).includes(name), `--target=${name} is a target of bin/authgate.ts`);
         const env = environmentOf(service);
         for (const key of Object.keys(env)) assert.ok(SETTINGS.has(key) || readsFromFile(key), `${label} ${name}: ${key} is a setting of shared/src/config.ts`);
@@ -114,7 +128,8 @@ describe('deployment files', () => {
         assert.doesNotThrow(() => loadAs(name, env), `${label} ${name} settings load`);
       }
       for (const name of Object.keys(IMAGE_VARIABLES)) {
-        for (const key of Object.keys(environmentOf(compose.services[name]))) assert.match(key, IMAGE_VARIABLES[name]!, `${label} ${name}: ${key} is a variable of its image`);
+        for (const key of Object.keys(environmentOf(compose.services[name])))
+          assert.match(key, IMAGE_VARIABLES[name]!, `${label} ${name}: ${key} is a variable of its image`);
       }
     }
     assert.equal(loadAs('worker', environmentOf(prod.services.worker)).NODE_ENV, 'production');
@@ -164,7 +179,10 @@ describe('deployment files', () => {
     assert.ok(prod.services.edge.deploy.replicas >= 2 && prod.services.worker.deploy.replicas >= 2);
     const redis = prod.services.redis;
     assert.deepEqual(redis.command.slice(redis.command.indexOf('--appendonly'), redis.command.indexOf('--appendonly') + 2), ['--appendonly', 'yes']);
-    assert.ok(redis.volumes.some((v: string) => v.endsWith(':/data')), 'AOF kept on a volume');
+    assert.ok(
+      redis.volumes.some((v: string) => v.endsWith(':/data')),
+      'AOF kept on a volume',
+    );
     // Secrets: the signing key reaches the workers only; edges and api get the public JWKS.
     assert.deepEqual(prod.services.worker.secrets, ['jwt_private_key']);
     assert.deepEqual(prod.services.edge.secrets, ['jwt_public_jwks', 'result_sealing_secret']);
@@ -175,25 +193,36 @@ describe('deployment files', () => {
     assert.deepEqual(prod.services.redis.ports, []);
     assert.deepEqual(prod.services.rabbitmq.ports, ['127.0.0.1:15672:15672']);
     // Without the key files production refuses to start (the loader's own check).
-    assert.throws(() => loadConfig({ ...environmentOf(prod.services.edge), JWT_PUBLIC_JWKS_FILE: '' }, 'edge', (file) => `stand-in for ${file}`), /JWT_PUBLIC_JWKS/);
-    assert.throws(() => loadConfig({ ...environmentOf(prod.services.edge), RESULT_SEALING_SECRET_FILE: '' }, 'edge', (file) => `stand-in for ${file}`), /RESULT_SEALING_SECRET/);
+    assert.throws(
+      () => loadConfig({ ...environmentOf(prod.services.edge), JWT_PUBLIC_JWKS_FILE: '' }, 'edge', (file) => `stand-in for ${file}`),
+      /JWT_PUBLIC_JWKS/,
+    );
+    assert.throws(
+      () => loadConfig({ ...environmentOf(prod.services.edge), RESULT_SEALING_SECRET_FILE: '' }, 'edge', (file) => `stand-in for ${file}`),
+      /RESULT_SEALING_SECRET/,
+    );
   });
 
   test('Dockerfile: Node 20 on glibc, every workspace installed, runs bin/authgate.ts; .dockerignore keeps secrets and state out', () => {
     const dockerfile = read('Dockerfile');
     for (const from of dockerfile.matchAll(/^FROM (\S+)/gm)) assert.match(from[1]!, /^node:20-bookworm/);
-    const workspaces = (JSON.parse(read('package.json')).workspaces as string[]).flatMap((pattern) =>
-      pattern.endsWith('/*') ? readdirSync(path.join(ROOT, pattern.slice(0, -2))).map((d) => `${pattern.slice(0, -2)}/${d}`) : [pattern],
-    ).filter((dir) => existsSync(path.join(ROOT, dir, 'package.json')));
+    const workspaces = (JSON.parse(read('package.json')).workspaces as string[])
+      .flatMap((pattern) =>
+        pattern.endsWith('/*') ? readdirSync(path.join(ROOT, pattern.slice(0, -2))).map((d) => `${pattern.slice(0, -2)}/${d}`) : [pattern],
+      )
+      .filter((dir) => existsSync(path.join(ROOT, dir, 'package.json')));
     assert.ok(workspaces.length >= 4);
     for (const dir of workspaces) assert.match(dockerfile, new RegExp(`^COPY ${dir}/package.json ${dir}/$`, 'm'), `the image installs workspace ${dir}`);
     assert.match(dockerfile, /npm ci --omit=dev/);
     assert.match(dockerfile, /^CMD \["node", "--require", "\.\/bin\/threadpool\.cjs", "--import", "tsx", "bin\/authgate\.ts", "--target=all"\]$/m);
     assert.match(dockerfile, /^USER node$/m);
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
     for (const entry of ['.git', 'node_modules', '.data', '.cluster', '.env']) assert.ok(ignored.includes(entry), `.dockerignore has ${entry}`);
     const nginxDockerfile = read('nginx/Dockerfile');
     for (const copied of nginxDockerfile.matchAll(/^COPY (\S+)/gm)) {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own ${UPSTREAMS} placeholder, not a template
       assert.ok(existsSync(path.join(ROOT, copied[1]!.replace('${UPSTREAMS}', 'compose'))), `nginx/Dockerfile copies ${copied[1]}, which exists`);
     }
   });
@@ -223,15 +252,16 @@ describe('deployment files', () => {
     assert.ok(existsSync(path.join(ROOT, 'nginx/upstreams/railway.conf')));
   });
 
-  test('nginx: the production config passes nginx -t, and its limits fit the edges\' settings', () => {
+  test("nginx: the production config passes nginx -t, and its limits fit the edges' settings", () => {
     const server = read('nginx/authgate/server.conf');
     const wsBlock = /location = \/ws \{([^}]*)\}/.exec(server)?.[1] ?? '';
     const wsReadTimeout = Number(/proxy_read_timeout (\d+)s;/.exec(wsBlock)?.[1]);
-    assert.ok(wsReadTimeout > configSchema.shape.WS_IDLE_TIMEOUT_S.parse(undefined), 'nginx waits longer than the edge\'s idle timeout on /ws');
+    assert.ok(wsReadTimeout > configSchema.shape.WS_IDLE_TIMEOUT_S.parse(undefined), "nginx waits longer than the edge's idle timeout on /ws");
     const bodyLimit = /client_max_body_size (\d+)k;/.exec(read('nginx/authgate/http.conf'))?.[1];
-    assert.equal(Number(bodyLimit) * 1024, configSchema.shape.MAX_BODY_BYTES.parse(undefined), 'nginx refuses bodies at the edges\' default limit');
+    assert.equal(Number(bodyLimit) * 1024, configSchema.shape.MAX_BODY_BYTES.parse(undefined), "nginx refuses bodies at the edges' default limit");
     for (const file of ['nginx/upstreams/compose.conf', 'nginx/upstreams/railway.conf', 'nginx/cluster.conf.template']) {
-      for (const m of read(file).matchAll(/keepalive_timeout (\d+)s;/g)) assert.ok(Number(m[1]) < 10, `${file}: pooled connections close before uWebSockets.js's 10 s idle close`);
+      for (const m of read(file).matchAll(/keepalive_timeout (\d+)s;/g))
+        assert.ok(Number(m[1]) < 10, `${file}: pooled connections close before uWebSockets.js's 10 s idle close`);
     }
     // A POST that reached an edge is never replayed on another (no `non_idempotent`), anywhere.
     for (const file of ['nginx/authgate/server.conf', 'nginx/authgate/http.conf', 'nginx/nginx.conf', 'nginx/cluster.conf.template']) {

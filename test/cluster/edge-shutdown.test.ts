@@ -19,7 +19,10 @@ describe('cluster: an edge killed in the middle of logins', () => {
     const emails = Array.from({ length: 60 }, (_, i) => newEmail(`kill${i}`));
     for (let i = 0; i < emails.length; i += 20) {
       const batch = await Promise.all(emails.slice(i, i + 20).map((email) => post(cluster.url, '/auth/register', { email, password: PASSWORD })));
-      assert.ok(batch.every((r) => r.status === 201), JSON.stringify(batch.map((r) => r.body)));
+      assert.ok(
+        batch.every((r) => r.status === 201),
+        JSON.stringify(batch.map((r) => r.body)),
+      );
     }
     users.push(...emails);
   });
@@ -46,7 +49,11 @@ describe('cluster: an edge killed in the middle of logins', () => {
       const client = sockets[i % sockets.length]!;
       try {
         const { frame, attempts } = await client.request('login', { email, password: PASSWORD });
-        outcomes.push(frame.ok ? { kind: 'result', status: frame.status, via: 'ws', attempts } : { kind: 'error', status: frame.status, code: frame.error!.code, via: 'ws', attempts });
+        outcomes.push(
+          frame.ok
+            ? { kind: 'result', status: frame.status, via: 'ws', attempts }
+            : { kind: 'error', status: frame.status, code: frame.error!.code, via: 'ws', attempts },
+        );
       } catch (err) {
         outcomes.push({ kind: 'failure', detail: (err as Error).message, via: 'ws' });
       }
@@ -77,14 +84,21 @@ describe('cluster: an edge killed in the middle of logins', () => {
     assert.ok(onEdge1.length > 0 && onEdge1.length < sockets.length, `nginx spread the sockets over both edges: ${sockets.map((s) => s.nodes[0])}`);
 
     let killedAt = 0;
-    const outcomes = await loginsWithKill(300, 120, () => {
-      killedAt = Date.now();
-      edge1.process.signal('SIGTERM');
-    }, sockets);
+    const outcomes = await loginsWithKill(
+      300,
+      120,
+      () => {
+        killedAt = Date.now();
+        edge1.process.signal('SIGTERM');
+      },
+      sockets,
+    );
     const exit = await withTimeout(edge1.process.exited, 60_000, 'edge-1 exit');
     assert.equal(exit.code, 0, 'edge-1 shut down cleanly');
     const stopped = edge1.process.lines.find((l) => l.msg === 'stopped');
-    t.diagnostic(`edge-1 stopped ${Number(stopped?.time) - killedAt} ms after SIGTERM; WebSocket logins sent again after a 1001: ${outcomes.filter((o) => (o.attempts ?? 1) > 1).length}`);
+    t.diagnostic(
+      `edge-1 stopped ${Number(stopped?.time) - killedAt} ms after SIGTERM; WebSocket logins sent again after a 1001: ${outcomes.filter((o) => (o.attempts ?? 1) > 1).length}`,
+    );
 
     assert.equal(outcomes.length, 300);
     const failures = outcomes.filter((o) => o.kind === 'failure');
@@ -127,17 +141,26 @@ describe('cluster: an edge killed in the middle of logins', () => {
       for (const s of sockets) s.close();
       await new Promise((r) => setTimeout(r, 1_000));
     }
-    assert.ok(sockets.some((s) => s.nodes[0] === 'edge-1'), 'some sockets are on the restarted edge-1');
+    assert.ok(
+      sockets.some((s) => s.nodes[0] === 'edge-1'),
+      'some sockets are on the restarted edge-1',
+    );
 
     const outcomes = await loginsWithKill(200, 80, () => edge1.process.signal('SIGKILL'), sockets);
     const exit = await withTimeout(edge1.process.exited, 10_000, 'edge-1 exit');
     assert.equal(exit.signal, 'SIGKILL');
 
     assert.equal(outcomes.length, 200);
-    assert.deepEqual(outcomes.filter((o) => o.kind === 'failure'), [], 'every login ended in a result or an explicit error of docs/errors.md');
+    assert.deepEqual(
+      outcomes.filter((o) => o.kind === 'failure'),
+      [],
+      'every login ended in a result or an explicit error of docs/errors.md',
+    );
     const errors = outcomes.filter((o) => o.kind === 'error');
     const resent = outcomes.filter((o) => (o.attempts ?? 1) > 1).length;
-    t.diagnostic(`after SIGKILL: ${errors.length} explicit errors (${errors.map((e) => e.kind === 'error' && e.code)}), ${resent} WebSocket logins sent again on a new connection`);
+    t.diagnostic(
+      `after SIGKILL: ${errors.length} explicit errors (${errors.map((e) => e.kind === 'error' && e.code)}), ${resent} WebSocket logins sent again on a new connection`,
+    );
     // What a crash may cost: a request that had reached edge-1 gets nginx's JSON 503 (never replayed,
     // since a POST may have been acted on) or the edge's own timeout.
     for (const e of errors) assert.ok(e.kind === 'error' && ['overloaded', 'timeout'].includes(e.code), JSON.stringify(e));

@@ -19,12 +19,23 @@ interface Answer {
 }
 
 /** One HTTP request from a chosen loopback address (127.0.0.2, ...): a client other than nginx's own. */
-function request(url: string, options: { method?: string; path: string; from?: string; headers?: Record<string, string>; body?: string | Buffer; rawPath?: boolean }): Promise<Answer> {
+function request(
+  url: string,
+  options: { method?: string; path: string; from?: string; headers?: Record<string, string>; body?: string | Buffer; rawPath?: boolean },
+): Promise<Answer> {
   const { hostname, port } = new URL(url);
   return withTimeout(
     new Promise<Answer>((resolve, reject) => {
       const req = http.request(
-        { host: hostname, port, method: options.method ?? 'GET', path: options.path, localAddress: options.from ?? '127.0.0.1', headers: options.headers ?? {}, agent: false },
+        {
+          host: hostname,
+          port,
+          method: options.method ?? 'GET',
+          path: options.path,
+          localAddress: options.from ?? '127.0.0.1',
+          headers: options.headers ?? {},
+          agent: false,
+        },
         (res) => {
           let text = '';
           res.setEncoding('utf8');
@@ -84,7 +95,10 @@ describe('cluster: nginx in front of two edges and the account API', () => {
   async function accessLog(requestIds: string[]): Promise<Map<string, { upstream: string; status: number }>> {
     const file = path.join(cluster.dir, 'logs', 'access.log');
     for (let i = 0; i < 100; i++) {
-      const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { requestId: string; upstream: string; status: number });
+      const lines = readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { requestId: string; upstream: string; status: number });
       const found = new Map(lines.filter((l) => requestIds.includes(l.requestId)).map((l) => [l.requestId, l]));
       if (found.size === requestIds.length) return found;
       await new Promise((r) => setTimeout(r, 50));
@@ -107,7 +121,8 @@ describe('cluster: nginx in front of two edges and the account API', () => {
       if (frame.type === 'result') pushed.push(frame);
     };
     const accepted = [];
-    for (let i = 0; i < 6; i++) accepted.push(await post(cluster.url, '/auth/login', { email, password: PASSWORD }, { 'x-connection-id': socket.connectionId }));
+    for (let i = 0; i < 6; i++)
+      accepted.push(await post(cluster.url, '/auth/login', { email, password: PASSWORD }, { 'x-connection-id': socket.connectionId }));
     for (const a of accepted) assert.equal(a.status, 202, JSON.stringify(a.body));
 
     // Which edge took each REST request: nginx's access log, matched by the X-Request-Id nginx returned.
@@ -125,7 +140,7 @@ describe('cluster: nginx in front of two edges and the account API', () => {
     for (const s of sockets) s.close();
   });
 
-  test('the edges see each client\'s own address through nginx, and a forged X-Forwarded-For changes nothing', async () => {
+  test("the edges see each client's own address through nginx, and a forged X-Forwarded-For changes nothing", async () => {
     // Every request reaches the edges from nginx (127.0.0.1, TRUSTED_PROXIES); the clients here come
     // from 127.0.0.2 and 127.0.0.3. An empty body costs a rate-limit point and no queue round trip.
     const attempt = (from: string, headers: Record<string, string> = {}) =>
@@ -144,14 +159,18 @@ describe('cluster: nginx in front of two edges and the account API', () => {
     // WebSocket requests through nginx are counted against the same client address.
     const ws = new WebSocket(cluster.wsUrl, { localAddress: '127.0.0.2' });
     const frames: any[] = [];
-    await withTimeout(new Promise<void>((resolve, reject) => {
-      ws.on('message', (data) => {
-        frames.push(JSON.parse(data.toString()));
-        if (frames.length === 1) ws.send(JSON.stringify({ type: 'login', id: 'w1', email: newEmail('ip'), password: PASSWORD }));
-        if (frames.length === 2) resolve();
-      });
-      ws.on('error', reject);
-    }), 15_000, 'WebSocket login from 127.0.0.2');
+    await withTimeout(
+      new Promise<void>((resolve, reject) => {
+        ws.on('message', (data) => {
+          frames.push(JSON.parse(data.toString()));
+          if (frames.length === 1) ws.send(JSON.stringify({ type: 'login', id: 'w1', email: newEmail('ip'), password: PASSWORD }));
+          if (frames.length === 2) resolve();
+        });
+        ws.on('error', reject);
+      }),
+      15_000,
+      'WebSocket login from 127.0.0.2',
+    );
     ws.close();
     assert.equal(frames[1].id, 'w1');
     assert.equal(frames[1].error.code, 'rate_limited');
@@ -176,7 +195,7 @@ describe('cluster: nginx in front of two edges and the account API', () => {
     assertNginxError(header, 400, 'invalid_request');
   });
 
-  test('the account API\'s paths go to the api; when it is down nginx answers a JSON 503, never a page', async () => {
+  test("the account API's paths go to the api; when it is down nginx answers a JSON 503, never a page", async () => {
     const api = cluster.member('api');
     const check = await request(cluster.url, { path: `/users/check-email?email=${encodeURIComponent(newEmail('api'))}` });
     assert.equal(check.status, 200, check.text);
@@ -203,12 +222,12 @@ describe('cluster: nginx in front of two edges and the account API', () => {
     assert.equal((await request(cluster.url, { path: `/users/check-email?email=${encodeURIComponent(newEmail('back'))}` })).status, 200);
   });
 
-  test('every answer through nginx carries X-Request-Id; an unknown path gets the edge\'s JSON 404', async () => {
+  test("every answer through nginx carries X-Request-Id; an unknown path gets the edge's JSON 404", async () => {
     const unknown = await request(cluster.url, { path: '/no/such/route' });
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.error.code, 'not_found');
     assert.match(String(unknown.headers['x-request-id']), /^[0-9a-f]{32}$/);
-    assert.equal(unknown.headers['uwebsockets'], undefined, 'the edge\'s server header is not passed on');
+    assert.equal(unknown.headers.uwebsockets, undefined, "the edge's server header is not passed on");
     assert.equal(unknown.headers.server, 'nginx', 'no version in the Server header');
   });
 });

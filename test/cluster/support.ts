@@ -32,11 +32,19 @@ export async function startTestCluster(label: string, options: ClusterOptions = 
       dir: `${data.dir}/cluster`,
       startTimeoutMs: 90_000,
       ...options,
-      env: { NODE_ENV: 'test', LOG_LEVEL: 'info', DATA_DIR: `${data.dir}/data`, BCRYPT_COST: '4',
+      env: {
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'info',
+        DATA_DIR: `${data.dir}/data`,
+        BCRYPT_COST: '4',
         // These tests log many accounts in at once from one address (the test runner): the brute-force
         // budgets, which count a login as a failure until the worker reports its success, are opened up.
-        RATE_LIMIT_IP_PER_MINUTE: '100000', PASSWORD_WORK_PER_SOURCE: '10000', LOGIN_FREE_FAILURES: '1000', LOGIN_ACCOUNT_MAX_FAILURES: '100000',
-        ...(options.env ?? {}) },
+        RATE_LIMIT_IP_PER_MINUTE: '100000',
+        PASSWORD_WORK_PER_SOURCE: '10000',
+        LOGIN_FREE_FAILURES: '1000',
+        LOGIN_ACCOUNT_MAX_FAILURES: '100000',
+        ...(options.env ?? {}),
+      },
     });
     return { cluster, cleanup: () => cleanup(cluster) };
   } catch (err) {
@@ -51,7 +59,10 @@ export function isExplicitError(status: number, body: any): boolean {
   return code !== undefined && ERROR_STATUS[code] === status && typeof body.error.message === 'string' && typeof body.error.requestId === 'string';
 }
 
-export type Outcome = { kind: 'result'; status: number } | { kind: 'error'; status: number; code: string; requestId?: string } | { kind: 'failure'; detail: string };
+export type Outcome =
+  | { kind: 'result'; status: number }
+  | { kind: 'error'; status: number; code: string; requestId?: string }
+  | { kind: 'failure'; detail: string };
 
 /** nginx's own request ids are 32 hex digits; the edges' are UUIDs. */
 export const isNginxRequestId = (id: string | undefined) => /^[0-9a-f]{32}$/.test(id ?? '');
@@ -129,7 +140,12 @@ export class ReconnectingClient {
   }
 
   /** Sends the request until a result arrives (at most `attempts` connections), each wait bounded. */
-  async request(type: 'login' | 'register', fields: Record<string, unknown>, attempts = 5, timeoutMs = 30_000): Promise<{ frame: ResultFrame; attempts: number }> {
+  async request(
+    type: 'login' | 'register',
+    fields: Record<string, unknown>,
+    attempts = 5,
+    timeoutMs = 30_000,
+  ): Promise<{ frame: ResultFrame; attempts: number }> {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const socket = await withTimeout(this.connect(), timeoutMs, 'reconnect');
       const closed = socket.waitForClose().then(() => 'closed' as const);

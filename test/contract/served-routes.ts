@@ -35,8 +35,16 @@ const inert: any = new Proxy(function inert() {}, {
 });
 
 const UWS_METHODS: Record<string, string> = {
-  get: 'GET', post: 'POST', put: 'PUT', patch: 'PATCH', del: 'DELETE', head: 'HEAD', options: 'OPTIONS',
-  connect: 'CONNECT', trace: 'TRACE', any: 'ANY',
+  get: 'GET',
+  post: 'POST',
+  put: 'PUT',
+  patch: 'PATCH',
+  del: 'DELETE',
+  head: 'HEAD',
+  options: 'OPTIONS',
+  connect: 'CONNECT',
+  trace: 'TRACE',
+  any: 'ANY',
 };
 
 /** A uWS app that records each route registered on it (a WebSocket route as the GET of its upgrade). */
@@ -97,7 +105,15 @@ export async function apiRoutes(): Promise<ApiRoutes> {
   subscribe('fastify.initialization', onInit);
   let app: FastifyInstance;
   try {
-    const deps: AppDeps = { users: inert, auth: inert, checkEmailLimiter: inert, sessionEnding: inert, audit: { reads: inert, events: inert, appEventLimiter: inert, sessionLifetimeMs: 0 }, ready: inert, log: createLogger({ level: 'silent', name: 'contract-docs' }) };
+    const deps: AppDeps = {
+      users: inert,
+      auth: inert,
+      checkEmailLimiter: inert,
+      sessionEnding: inert,
+      audit: { reads: inert, events: inert, appEventLimiter: inert, sessionLifetimeMs: 0 },
+      ready: inert,
+      log: createLogger({ level: 'silent', name: 'contract-docs' }),
+    };
     app = await buildApp(deps, { version: 'contract-test', corsOrigins: [], trustedProxies: [], docs: true });
   } finally {
     unsubscribe('fastify.initialization', onInit);

@@ -48,7 +48,9 @@ export async function generateAuditEvents(databaseUrl: string, total: number, da
                     ELSE 'app.page.' || floor(r * 100)::int END AS type
         FROM (SELECT random() AS r FROM generate_series(1, ${rows})) s
       ) g`.execute(db);
-    await sql`ALTER TABLE audit_events ATTACH PARTITION ${staging} FOR VALUES FROM (${sql.lit(month.toISOString())}) TO (${sql.lit(nextMonth(month).toISOString())})`.execute(db);
+    await sql`ALTER TABLE audit_events ATTACH PARTITION ${staging} FOR VALUES FROM (${sql.lit(month.toISOString())}) TO (${sql.lit(nextMonth(month).toISOString())})`.execute(
+      db,
+    );
     months++;
   }
   await sql`VACUUM ANALYZE audit_events`.execute(db);

@@ -5,7 +5,12 @@ export interface HttpAnswer<T = any> {
   body: T;
 }
 
-export async function call<T = any>(base: string, method: string, path: string, options: { body?: unknown; raw?: string | Uint8Array; headers?: Record<string, string> } = {}): Promise<HttpAnswer<T>> {
+export async function call<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  options: { body?: unknown; raw?: string | Uint8Array; headers?: Record<string, string> } = {},
+): Promise<HttpAnswer<T>> {
   const init: RequestInit = { method, headers: { ...(options.headers ?? {}) } };
   if (options.raw !== undefined) init.body = options.raw;
   else if (options.body !== undefined) {

@@ -73,7 +73,10 @@ export function liveScenarios(get: () => LiveDeployment): void {
     const revokeOthers = await socket.request('sessions_revoke_others');
     assert.equal(revokeOthers.ok, true, JSON.stringify(revokeOthers));
     const left = await call(d.a.url, 'GET', '/auth/sessions', { headers: bearer(third.accessToken) });
-    assert.deepEqual(left.body.map((s: any) => s.id), [third.sessionId]);
+    assert.deepEqual(
+      left.body.map((s: any) => s.id),
+      [third.sessionId],
+    );
     assert.equal((await call(d.b.url, 'GET', '/auth/verify', { headers: bearer(second.accessToken) })).status, 401, 'the other session ended everywhere');
     socket.close();
   });
@@ -139,15 +142,19 @@ export function liveScenarios(get: () => LiveDeployment): void {
         sockets.push({ socket: await LiveSocket.open(url), userId: sessions[i]!.user.id });
       }
     }
-    await Promise.all(sockets.map(async ({ socket }, n) => {
-      const i = Math.floor(n / 10);
-      const auth = await socket.request('authenticate', { accessToken: sessions[i]!.accessToken });
-      assert.equal(auth.ok, true, JSON.stringify(auth));
-    }));
+    await Promise.all(
+      sockets.map(async ({ socket }, n) => {
+        const i = Math.floor(n / 10);
+        const auth = await socket.request('authenticate', { accessToken: sessions[i]!.accessToken });
+        assert.equal(auth.ok, true, JSON.stringify(auth));
+      }),
+    );
     await d.publishedPerEdge?.();
     // One event per account: a new sign-in.
     const signIns = await Promise.all(accounts.map((a) => restLogin(d.b.url, a.email, 'second')));
-    await Promise.all(sockets.map(({ socket }, n) => socket.waitForEvent('security.new_sign_in', 5_000, (data) => data.sessionId === signIns[Math.floor(n / 10)]!.sessionId)));
+    await Promise.all(
+      sockets.map(({ socket }, n) => socket.waitForEvent('security.new_sign_in', 5_000, (data) => data.sessionId === signIns[Math.floor(n / 10)]!.sessionId)),
+    );
     await new Promise((r) => setTimeout(r, 200));
     for (const [n, { socket }] of sockets.entries()) {
       const i = Math.floor(n / 10);

@@ -216,7 +216,10 @@ export function pipelineScenarios(get: () => Deployment): void {
     const { a, b } = get();
     const emails = Array.from({ length: 200 }, (_, i) => newEmail(`many${i}`));
     const regs = await Promise.all(emails.map((email, i) => post(i % 2 ? a.url : b.url, '/auth/register', { email, password: PASSWORD })));
-    assert.ok(regs.every((r) => r.status === 201), 'all registered');
+    assert.ok(
+      regs.every((r) => r.status === 201),
+      'all registered',
+    );
     const sockets = await Promise.all(emails.map((_, i) => openSocket(i % 2 ? a.wsUrl : b.wsUrl)));
     const extra: unknown[] = [];
     for (const s of sockets) s.onUnsolicited = (frame) => extra.push(frame);
@@ -243,7 +246,10 @@ export function pipelineScenarios(get: () => Deployment): void {
     assert.equal(notObject.status, 400);
 
     // A body that is not declared JSON (a cross-site form could send it without a preflight): 415 (issue 10, finding 4).
-    const form = await call(a.url, 'POST', '/auth/login', { raw: 'email=x%40y.z&password=secret', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const form = await call(a.url, 'POST', '/auth/login', {
+      raw: 'email=x%40y.z&password=secret',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     assert.equal(form.status, 415);
     assertError(form.body, 'unsupported_media_type');
 
@@ -254,7 +260,10 @@ export function pipelineScenarios(get: () => Deployment): void {
 
     const missing = await post(a.url, '/auth/login', { email: newEmail() });
     assert.equal(missing.status, 400);
-    assert.deepEqual(missing.body.error.details.map((d: any) => d.path), ['password']);
+    assert.deepEqual(
+      missing.body.error.details.map((d: any) => d.path),
+      ['password'],
+    );
 
     const badEmail = await post(a.url, '/auth/register', { email: 'not-an-email', password: PASSWORD });
     assert.equal(badEmail.status, 400);
@@ -268,7 +277,10 @@ export function pipelineScenarios(get: () => Deployment): void {
     assert.equal(tooLongPassword.status, 400);
     assertError(tooLongPassword.body, 'invalid_request');
 
-    const big = await call(a.url, 'POST', '/auth/login', { raw: JSON.stringify({ email: newEmail(), password: 'x'.repeat(maxBodyBytes) }), headers: JSON_BODY });
+    const big = await call(a.url, 'POST', '/auth/login', {
+      raw: JSON.stringify({ email: newEmail(), password: 'x'.repeat(maxBodyBytes) }),
+      headers: JSON_BODY,
+    });
     assert.equal(big.status, 413);
     assertError(big.body, 'payload_too_large');
 

@@ -18,7 +18,13 @@ describe('load-test metrics', () => {
     assert.equal(s.min, 1);
     assert.equal(s.max, 10_000);
     assert.equal(s.mean, 5000.5);
-    for (const [got, want] of [[s.p50, 5000], [s.p95, 9500], [s.p99, 9900], [s.p999, 9990]] as const) assert.ok(Math.abs(got - want) / want <= 0.01, `${got} vs ${want}`);
+    for (const [got, want] of [
+      [s.p50, 5000],
+      [s.p95, 9500],
+      [s.p99, 9900],
+      [s.p999, 9990],
+    ] as const)
+      assert.ok(Math.abs(got - want) / want <= 0.01, `${got} vs ${want}`);
     assert.deepEqual(new LatencyHistogram().summary(), { count: 0, mean: 0, min: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 });
   });
 
@@ -37,7 +43,13 @@ describe('load-test metrics', () => {
     assert.equal(m.throughputRps, 1.5);
     assert.deepEqual(m.errorsByCode, { invalid_credentials: 1, no_answer: 1 });
     assert.equal(m.latencyMs.count, 2, 'an unanswered request has no latency');
-    assert.deepEqual(m.timeline.map((p) => [p.t, p.ok, p.failed]), [[1, 1, 0], [2, 0, 2]]);
+    assert.deepEqual(
+      m.timeline.map((p) => [p.t, p.ok, p.failed]),
+      [
+        [1, 1, 0],
+        [2, 0, 2],
+      ],
+    );
     assert.equal(m.operations['rest login']!.total, 2);
     assert.deepEqual([m.operations['rest refresh']!.total, m.operations['rest refresh']!.unfinished], [0, 3]);
   });
@@ -55,7 +67,19 @@ describe('load-test metrics', () => {
       durationUs: 2_000_000,
       requests: 1000,
       errors: { connect: 0, read: 1, write: 0, status: 10, timeout: 2 },
-      latencyUs: { min: 100, max: 10_000, mean: 600, percentiles: [[50, p50], [90, 1000], [95, 1500], [99, 5000], [99.9, 9000], [100, 10_000]] },
+      latencyUs: {
+        min: 100,
+        max: 10_000,
+        mean: 600,
+        percentiles: [
+          [50, p50],
+          [90, 1000],
+          [95, 1500],
+          [99, 5000],
+          [99.9, 9000],
+          [100, 10_000],
+        ],
+      },
       statuses: { 200: 990, 401: 10 },
       codes: { invalid_token: 10 },
       okAt: { [at]: 500, [at + 1]: 490 },
@@ -68,7 +92,14 @@ describe('load-test metrics', () => {
     assert.equal(m.ok, 1980);
     assert.deepEqual(m.errorsByCode, { invalid_token: 20, client_timeout: 4, socket_error: 2 });
     assert.equal(m.total, 1980 + 26);
-    assert.deepEqual(m.timeline.map((p) => [p.t, p.ok, p.failed]), [[1, 500, 0], [2, 990, 10], [3, 490, 10]]);
+    assert.deepEqual(
+      m.timeline.map((p) => [p.t, p.ok, p.failed]),
+      [
+        [1, 500, 0],
+        [2, 990, 10],
+        [3, 490, 10],
+      ],
+    );
     assert.ok(Math.abs(m.latencyMs.p50 - 0.5) < 0.01, `two equal runs merge to the same p50 (${m.latencyMs.p50})`);
     assert.equal(m.throughputRps, 1003);
   });
@@ -106,7 +137,14 @@ describe('load-test metrics', () => {
     const m = r.snapshot();
     assert.deepEqual(checkThresholds(m, {}), []);
     const results = checkThresholds(m, { minSuccessRate: 0.5, maxP99Ms: 20, maxUnfinished: 0 });
-    assert.deepEqual(results.map((t) => [t.name, t.limit, t.passed]), [['minSuccessRate', '>= 0.5', true], ['maxP99Ms', '<= 20 ms', false], ['maxUnfinished', '<= 0', true]]);
+    assert.deepEqual(
+      results.map((t) => [t.name, t.limit, t.passed]),
+      [
+        ['minSuccessRate', '>= 0.5', true],
+        ['maxP99Ms', '<= 20 ms', false],
+        ['maxUnfinished', '<= 0', true],
+      ],
+    );
   });
 
   test('a started deployment: low bcrypt cost, every request budget raised to its highest, and the config can set any back', () => {

@@ -28,7 +28,16 @@ describe('npm run test:load --url: every scenario, small, against two edges and 
 
   before(async () => {
     database = await createTestDatabase('loadrun');
-    const env = { NAMESPACE: namespace, AMQP_URL, REDIS_URL, DATA_DIR: data.dir, BCRYPT_COST: '4', RATE_LIMIT_IP_PER_MINUTE: '1000000', WS_MAX_MESSAGES_PER_10S: '100000', REQUEST_TIMEOUT_MS: '60000' };
+    const env = {
+      NAMESPACE: namespace,
+      AMQP_URL,
+      REDIS_URL,
+      DATA_DIR: data.dir,
+      BCRYPT_COST: '4',
+      RATE_LIMIT_IP_PER_MINUTE: '1000000',
+      WS_MAX_MESSAGES_PER_10S: '100000',
+      REQUEST_TIMEOUT_MS: '60000',
+    };
     processes.push(await startProcess('worker', { ...env, DATABASE_URL: database.url }, 120_000));
     edges = await Promise.all([startProcess('edge', env, 120_000), startProcess('edge', env, 120_000)]);
     processes.push(...edges);
@@ -61,7 +70,8 @@ describe('npm run test:load --url: every scenario, small, against two edges and 
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
     assert.match(run.stdout, /PASSED/);
     assert.match(run.stdout, /scenario\s+requests\s+ok %\s+req\/s\s+p50 ms\s+p95 ms\s+p99 ms/);
-    for (const name of ['rest-auth', 'ws-auth', 'verify-storm', 'refresh-storm', 'mixed']) assert.match(run.stdout, new RegExp(`^${name}\\s+[\\d,]+\\s+100\\.00\\s`, 'm'));
+    for (const name of ['rest-auth', 'ws-auth', 'verify-storm', 'refresh-storm', 'mixed'])
+      assert.match(run.stdout, new RegExp(`^${name}\\s+[\\d,]+\\s+100\\.00\\s`, 'm'));
     assert.equal(path.dirname(jsonFile), path.join(data.dir, 'reports'));
     assert.equal(path.dirname(htmlFile), path.join(data.dir, 'reports'));
     // Progress goes to stderr, as plain lines when it is not a terminal.
@@ -73,7 +83,10 @@ describe('npm run test:load --url: every scenario, small, against two edges and 
     assert.equal(report.exitCode, 0);
     assert.deepEqual(report.target, { kind: 'given', urls: edges.map((e) => e.url) });
     assert.equal(typeof report.machine.cpus, 'number');
-    assert.deepEqual(report.scenarios.map((s) => s.name), ['rest-auth', 'ws-auth', 'verify-storm', 'refresh-storm', 'mixed']);
+    assert.deepEqual(
+      report.scenarios.map((s) => s.name),
+      ['rest-auth', 'ws-auth', 'verify-storm', 'refresh-storm', 'mixed'],
+    );
     for (const s of report.scenarios) {
       const ops = Object.values(s.operations!);
       assert.ok(s.total! > 0, s.name);
@@ -84,7 +97,10 @@ describe('npm run test:load --url: every scenario, small, against two edges and 
       assert.equal(sum(s.timeline!.map((p) => p.ok + p.failed)), s.total, `${s.name}: the timeline adds up to the total`);
       assert.equal(s.failed, 0, `${s.name}: ${JSON.stringify(s.errorsByCode)}`);
       assert.equal(s.successRate, 1);
-      assert.ok(s.latencyMs!.p50 > 0 && s.latencyMs!.p50 <= s.latencyMs!.p95 && s.latencyMs!.p95 <= s.latencyMs!.p99 && s.latencyMs!.p99 <= s.latencyMs!.max, `${s.name}: percentiles in order`);
+      assert.ok(
+        s.latencyMs!.p50 > 0 && s.latencyMs!.p50 <= s.latencyMs!.p95 && s.latencyMs!.p95 <= s.latencyMs!.p99 && s.latencyMs!.p99 <= s.latencyMs!.max,
+        `${s.name}: percentiles in order`,
+      );
       assert.ok(s.throughputRps! > 0);
       assert.deepEqual(s.thresholds, [{ name: 'minSuccessRate', limit: '>= 1', actual: 1, passed: true }]);
       assert.equal(s.passed, true);
@@ -133,7 +149,10 @@ describe('npm run test:load --url: every scenario, small, against two edges and 
       const mixed = scenario('mixed').operations!;
       const stored = await accounts('mixed');
       const answered = mixed['rest register']!.ok + mixed['ws register']!.ok;
-      assert.ok(stored >= answered && stored <= answered + mixed['rest register']!.unfinished + mixed['ws register']!.unfinished, `${stored} stored, ${answered} answered`);
+      assert.ok(
+        stored >= answered && stored <= answered + mixed['rest register']!.unfinished + mixed['ws register']!.unfinished,
+        `${stored} stored, ${answered} answered`,
+      );
     } finally {
       await client.end();
     }

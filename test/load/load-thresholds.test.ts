@@ -36,7 +36,10 @@ describe('npm run test:load: thresholds and options', () => {
     assert.equal(verify!.passed, false);
     assert.deepEqual(
       verify!.thresholds.map((t) => [t.name, t.passed]),
-      [['minSuccessRate', true], ['maxP99Ms', false]],
+      [
+        ['minSuccessRate', true],
+        ['maxP99Ms', false],
+      ],
     );
     assert.ok(verify!.ok! > 0);
     assert.match(readFileSync(htmlFile, 'utf8'), /<td>maxP99Ms<\/td><td>&lt;= 0 ms<\/td><td>[\d.,]+<\/td><td><span class="fail">FAIL<\/span>/);
@@ -55,7 +58,16 @@ describe('npm run test:load: thresholds and options', () => {
         c.scenarios['rest-auth'].thresholds = { minSuccessRate: 1 };
         c.scenarios['ws-auth'].thresholds = { minSuccessRate: 1 };
       });
-      const run = await runLoadCli(['--url', deployment.url, '--only', 'rest-auth,ws-auth', '--config', configFile, '--report-dir', path.join(data.dir, 'limited')]);
+      const run = await runLoadCli([
+        '--url',
+        deployment.url,
+        '--only',
+        'rest-auth,ws-auth',
+        '--config',
+        configFile,
+        '--report-dir',
+        path.join(data.dir, 'limited'),
+      ]);
       assert.equal(run.code, 1, `${run.stdout}\n${run.stderr}`);
       assert.match(run.stdout, /rate_limited x\d+/);
       const { report } = readReport(run.stdout);
@@ -63,15 +75,30 @@ describe('npm run test:load: thresholds and options', () => {
       for (const s of report.scenarios) {
         assert.ok(s.failed! > 0, s.name);
         const all = Object.values(s.operations!);
-        assert.equal(all.reduce((n, o) => n + o.ok, 0), s.ok, `${s.name}: operations add up to ok`);
-        assert.equal(all.reduce((n, o) => n + o.total, 0), s.total, `${s.name}: operations add up to the total`);
-        assert.equal(s.timeline!.reduce((n, p) => n + p.ok + p.failed, 0), s.total, `${s.name}: the timeline adds up to the total`);
+        assert.equal(
+          all.reduce((n, o) => n + o.ok, 0),
+          s.ok,
+          `${s.name}: operations add up to ok`,
+        );
+        assert.equal(
+          all.reduce((n, o) => n + o.total, 0),
+          s.total,
+          `${s.name}: operations add up to the total`,
+        );
+        assert.equal(
+          s.timeline!.reduce((n, p) => n + p.ok + p.failed, 0),
+          s.total,
+          `${s.name}: the timeline adds up to the total`,
+        );
         assert.ok(s.successRate! < 1 && s.successRate === Math.round((s.ok! / s.total!) * 1e6) / 1e6);
         // Every failure is the limiter's, read from the answers' error.code.
         assert.deepEqual(Object.keys(s.errorsByCode!), ['rate_limited'], s.name);
         assert.equal(s.errorsByCode!.rate_limited, s.failed);
         const ops = Object.entries(s.operations!).filter(([name]) => !name.endsWith('connect'));
-        assert.equal(ops.reduce((n, [, o]) => n + o.failed, 0), s.failed);
+        assert.equal(
+          ops.reduce((n, [, o]) => n + o.failed, 0),
+          s.failed,
+        );
         answeredOk += ops.reduce((n, [, o]) => n + o.ok, 0);
         assert.equal(s.passed, false);
         assert.equal(s.thresholds[0]!.passed, false);
@@ -106,6 +133,7 @@ describe('npm run test:load: thresholds and options', () => {
   test('--help lists the options and exits 0', async () => {
     const run = await runLoadCli(['--help'], 60_000);
     assert.equal(run.code, 0);
-    for (const option of ['--url', '--only', '--scale', '--users', '--duration', '--config', '--report-dir', '--via']) assert.ok(run.stdout.includes(option), option);
+    for (const option of ['--url', '--only', '--scale', '--users', '--duration', '--config', '--report-dir', '--via'])
+      assert.ok(run.stdout.includes(option), option);
   });
 });

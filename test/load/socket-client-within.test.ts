@@ -47,8 +47,14 @@ describe('AuthgateSocket.requestWithin', () => {
     const socket = await connect();
     const unsolicited: ServerFrame[] = [];
     socket.onUnsolicited = (frame) => unsolicited.push(frame);
-    await assert.rejects(socket.requestWithin('register', { email: 'never@example.test', password: 'x' }, 100), (err: unknown) => err instanceof SocketRequestError && err.reason === 'timeout');
-    await assert.rejects(socket.requestWithin('register', { email: 'late@example.test', password: 'x' }, 50), (err: unknown) => err instanceof SocketRequestError && err.reason === 'timeout');
+    await assert.rejects(
+      socket.requestWithin('register', { email: 'never@example.test', password: 'x' }, 100),
+      (err: unknown) => err instanceof SocketRequestError && err.reason === 'timeout',
+    );
+    await assert.rejects(
+      socket.requestWithin('register', { email: 'late@example.test', password: 'x' }, 50),
+      (err: unknown) => err instanceof SocketRequestError && err.reason === 'timeout',
+    );
     for (let i = 0; i < 100 && unsolicited.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(unsolicited.length, 1);
     assert.equal((unsolicited[0] as { id: string }).id, 'c2');
@@ -61,6 +67,9 @@ describe('AuthgateSocket.requestWithin', () => {
     const closing = socket.requestWithin('register', { email: 'close@example.test', password: 'x' }, 60_000);
     for (const p of [pending, closing]) await assert.rejects(p, (err: unknown) => err instanceof SocketRequestError && err.reason === 'closed');
     assert.equal(socket.closed?.code, 1001);
-    await assert.rejects(socket.requestWithin('login', { email: 'now@example.test', password: 'x' }, 60_000), (err: unknown) => err instanceof SocketRequestError && err.reason === 'closed');
+    await assert.rejects(
+      socket.requestWithin('login', { email: 'now@example.test', password: 'x' }, 60_000),
+      (err: unknown) => err instanceof SocketRequestError && err.reason === 'closed',
+    );
   });
 });

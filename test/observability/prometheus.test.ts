@@ -44,7 +44,17 @@ describe('metrics through a real Prometheus: a two-edge cluster under a short lo
 
   before(async () => {
     database = await createTestDatabase('prom');
-    const env = { NAMESPACE: namespace, AMQP_URL, REDIS_URL, DATA_DIR: data.dir, BCRYPT_COST: '4', RATE_LIMIT_IP_PER_MINUTE: '100000', LOGIN_ACCOUNT_MAX_FAILURES: '1000', LOGIN_FREE_FAILURES: '1000', PASSWORD_WORK_PER_SOURCE: '1000' };
+    const env = {
+      NAMESPACE: namespace,
+      AMQP_URL,
+      REDIS_URL,
+      DATA_DIR: data.dir,
+      BCRYPT_COST: '4',
+      RATE_LIMIT_IP_PER_MINUTE: '100000',
+      LOGIN_ACCOUNT_MAX_FAILURES: '1000',
+      LOGIN_FREE_FAILURES: '1000',
+      PASSWORD_WORK_PER_SOURCE: '1000',
+    };
     worker = await startProcess('worker', { ...env, DATABASE_URL: database.url });
     processes.push(worker);
     edges = await Promise.all([startProcess('edge', env), startProcess('edge', env)]);
@@ -146,16 +156,30 @@ describe('metrics through a real Prometheus: a two-edge cluster under a short lo
   });
 
   test('a non-empty latency histogram per role, and its p99', async () => {
-    const edgeP99 = await value('histogram_quantile(0.99, sum by (le) (rate(authgate_http_request_duration_seconds_bucket{job="authgate-edge",route="/auth/login"}[30s])))');
-    const workerP99 = await value('histogram_quantile(0.99, sum by (le) (rate(authgate_worker_command_duration_seconds_bucket{job="authgate-worker",kind="login"}[30s])))');
-    for (const [role, p99] of [['edge', edgeP99], ['worker', workerP99]] as const) assert.ok(Number.isFinite(p99) && p99 > 0, `${role} p99 = ${p99}`);
-    assert.equal(await value('sum(authgate_http_request_duration_seconds_count{job="authgate-edge"}) > 0'), sent.verify + sent.register + sent.loginOk + sent.loginWrong);
+    const edgeP99 = await value(
+      'histogram_quantile(0.99, sum by (le) (rate(authgate_http_request_duration_seconds_bucket{job="authgate-edge",route="/auth/login"}[30s])))',
+    );
+    const workerP99 = await value(
+      'histogram_quantile(0.99, sum by (le) (rate(authgate_worker_command_duration_seconds_bucket{job="authgate-worker",kind="login"}[30s])))',
+    );
+    for (const [role, p99] of [
+      ['edge', edgeP99],
+      ['worker', workerP99],
+    ] as const)
+      assert.ok(Number.isFinite(p99) && p99 > 0, `${role} p99 = ${p99}`);
+    assert.equal(
+      await value('sum(authgate_http_request_duration_seconds_count{job="authgate-edge"}) > 0'),
+      sent.verify + sent.register + sent.loginOk + sent.loginWrong,
+    );
     assert.ok((await value('sum(authgate_worker_queue_wait_seconds_count{lane="password"})')) === sent.register + sent.loginOk + sent.loginWrong);
   });
 
   test('queue gauges: both lanes drained, one consumer each, no publish left unconfirmed', async () => {
     const lanes = await prometheus!.query('max by (lane) (authgate_queue_consumers)');
-    assert.deepEqual(lanes.map((s) => [s.metric.lane, s.value[1]]).sort(), [['password', '1'], ['session', '1']]);
+    assert.deepEqual(lanes.map((s) => [s.metric.lane, s.value[1]]).sort(), [
+      ['password', '1'],
+      ['session', '1'],
+    ]);
     assert.equal(await value('max(authgate_queue_messages)'), 0);
     assert.equal(await value('sum(authgate_queue_publishes_unconfirmed)'), 0);
     assert.equal(await value('sum(authgate_edge_pending_requests)'), 0);
@@ -175,7 +199,10 @@ describe('metrics through a real Prometheus: a two-edge cluster under a short lo
     const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }> };
     const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
     assert.ok(exprs.length >= 20);
-    const rulesText = readFileSync(ALERTS, 'utf8').split('\n').filter((line) => !line.trim().startsWith('#')).join('\n');
+    const rulesText = readFileSync(ALERTS, 'utf8')
+      .split('\n')
+      .filter((line) => !line.trim().startsWith('#'))
+      .join('\n');
     const referenced = new Set([...rulesText.matchAll(/\b(authgate_[a-z_]+[a-z])\b/g)].map((m) => m[1]!));
     for (const { panel, expr } of exprs) {
       await prometheus!.query(expr.replaceAll('$__rate_interval', '30s')).catch((err: Error) => assert.fail(`${panel}: ${err.message}`));

@@ -11,7 +11,8 @@ export interface SpanRecord {
 /** The one span of `trace` named `name`; fails with the names present when there is not exactly one. */
 export function only(spans: SpanRecord[], name: string): SpanRecord {
   const found = spans.filter((s) => s.name === name);
-  if (found.length !== 1) throw new Error(`expected one span named ${JSON.stringify(name)}, found ${found.length} among: ${spans.map((s) => s.name).join(', ')}`);
+  if (found.length !== 1)
+    throw new Error(`expected one span named ${JSON.stringify(name)}, found ${found.length} among: ${spans.map((s) => s.name).join(', ')}`);
   return found[0]!;
 }
 

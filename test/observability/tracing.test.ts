@@ -62,7 +62,12 @@ describe('tracing: one login is one trace across edge, worker and relay (in-proc
       const root = roots.at(-1);
       const spans = root ? records().filter((s) => s.traceId === root.traceId) : [];
       if (roots.length >= count && spans.some((s) => s.name === 'relay')) return spans;
-      if (Date.now() > until) assert.fail(`no finished trace for ${rootName}: ${records().map((s) => s.name).join(', ')}`);
+      if (Date.now() > until)
+        assert.fail(
+          `no finished trace for ${rootName}: ${records()
+            .map((s) => s.name)
+            .join(', ')}`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
   };
@@ -78,7 +83,12 @@ describe('tracing: one login is one trace across edge, worker and relay (in-proc
     assert.equal(root.parentSpanId, undefined, 'the edge request span is the root');
     assert.equal(new Set(spans.map((s) => s.traceId)).size, 1);
     // Every span of the login is in this one trace: nothing of it started a trace of its own.
-    assert.deepEqual(records().filter((s) => !s.parentSpanId).map((s) => s.name), ['POST /auth/login']);
+    assert.deepEqual(
+      records()
+        .filter((s) => !s.parentSpanId)
+        .map((s) => s.name),
+      ['POST /auth/login'],
+    );
 
     const publish = only(spans, 'publish');
     const workerSpan = only(spans, 'worker login');

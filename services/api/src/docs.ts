@@ -18,7 +18,8 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
       openapi: '3.1.0',
       info: {
         title: 'authgate',
-        description: 'Every REST route of authgate\'s public origin: the edge\'s (auth commands, verify, results, JWKS, /ws) and the account API\'s. Errors: `{ "error": { "code", "message", "requestId" } }` (docs/errors.md).',
+        description:
+          'Every REST route of authgate\'s public origin: the edge\'s (auth commands, verify, results, JWKS, /ws) and the account API\'s. Errors: `{ "error": { "code", "message", "requestId" } }` (docs/errors.md).',
         version,
       },
       components: {

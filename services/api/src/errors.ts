@@ -17,7 +17,8 @@ function fromFastify(err: FastifyError): AppError {
   if (status === 413) return new AppError('payload_too_large', 'request body is too large');
   if (status === 415) return new AppError('unsupported_media_type', 'request body must be sent as Content-Type: application/json');
   // Our own messages only: a framework's message may quote what the client sent.
-  if (status >= 400 && status < 500) return new AppError('invalid_request', 'request is malformed', { details: [{ path: '(request)', message: err.code ?? 'is malformed' }] });
+  if (status >= 400 && status < 500)
+    return new AppError('invalid_request', 'request is malformed', { details: [{ path: '(request)', message: err.code ?? 'is malformed' }] });
   return new AppError('internal', 'internal error');
 }
 

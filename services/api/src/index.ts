@@ -43,17 +43,25 @@ export async function startApi(config: Config, deps: ApiDrivers & { log: Logger 
   );
   const checkEmailLimiter = new RouteRateLimiter(deps.limits, `${config.NAMESPACE}:rl:check-email`, config.CHECK_EMAIL_PER_MINUTE);
   // Per user: the limiter runs after the token check, so the subject is known and genuine.
-  const appEventLimiter = new RouteRateLimiter(deps.limits, `${config.NAMESPACE}:rl:app-events`, config.APP_EVENTS_PER_MINUTE, (request) => request.accessToken!.sub);
+  const appEventLimiter = new RouteRateLimiter(
+    deps.limits,
+    `${config.NAMESPACE}:rl:app-events`,
+    config.APP_EVENTS_PER_MINUTE,
+    (request) => request.accessToken!.sub,
+  );
   const audit = { reads: new AuditReads(deps.db, log), events: deps.events, appEventLimiter, sessionLifetimeMs: config.REFRESH_TOKEN_TTL_S * 1000 };
   const ready = async () => (await users.ping()) && (await deps.revocations.ready()) && (await deps.limits.ready());
 
   const sessionEnding = { sessions: deps.sessions, revocations: deps.revocations, directory: deps.directory, live: deps.live };
-  const app = await buildApp({ users, auth, checkEmailLimiter, sessionEnding, ready, log, audit }, {
-    version: VERSION,
-    corsOrigins: config.CORS_ORIGINS,
-    trustedProxies: config.TRUSTED_PROXIES,
-    docs: config.API_DOCS,
-  });
+  const app = await buildApp(
+    { users, auth, checkEmailLimiter, sessionEnding, ready, log, audit },
+    {
+      version: VERSION,
+      corsOrigins: config.CORS_ORIGINS,
+      trustedProxies: config.TRUSTED_PROXIES,
+      docs: config.API_DOCS,
+    },
+  );
   await app.ready();
   let port: number | undefined;
   if (options.listen) {

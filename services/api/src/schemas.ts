@@ -39,7 +39,10 @@ export const errorAnswer = z.object({
     code: z.enum(errorCodes),
     message: z.string(),
     requestId: z.string(),
-    details: z.array(z.object({ path: z.string(), message: z.string() })).optional().describe('invalid_request only: the failing fields'),
+    details: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .describe('invalid_request only: the failing fields'),
     retryAfter: z.number().int().optional().describe('rate_limited only: seconds to wait, as in the Retry-After header'),
   }),
 });

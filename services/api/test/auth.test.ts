@@ -142,6 +142,9 @@ describe('account API: GET /auth/me and the admin route', () => {
     assertError(await fx.request('/users/by-email/nobody-here%40example.test', bearer(token)), 404, 'not_found', 'unknown email');
     const bad = await fx.request('/users/by-email/not-an-email', bearer(token));
     assertError(bad, 400, 'invalid_request', 'malformed email');
-    assert.deepEqual(bad.body.error.details.map((d: { path: string }) => d.path), ['email']);
+    assert.deepEqual(
+      bad.body.error.details.map((d: { path: string }) => d.path),
+      ['email'],
+    );
   });
 });

@@ -33,7 +33,10 @@ describe('config: the account API settings', () => {
     assert.deepEqual(config.CORS_ORIGINS, ['https://app.example.com', 'http://localhost:5173']);
     for (const bad of ['https://app.example.com/', 'https://app.example.com/path', 'ftp://files.example.com', 'app.example.com', '*']) {
       const problems = problemsOf(() => loadConfig({ DATABASE_URL: DB, CORS_ORIGINS: bad }, 'api', noFiles));
-      assert.ok(problems.some((p) => p.startsWith('CORS_ORIGINS:')), `${bad}: ${problems.join('; ')}`);
+      assert.ok(
+        problems.some((p) => p.startsWith('CORS_ORIGINS:')),
+        `${bad}: ${problems.join('; ')}`,
+      );
     }
   });
 
@@ -41,19 +44,28 @@ describe('config: the account API settings', () => {
     const ids = ['3f2b8c1e-7d4a-4e6b-9a1c-2d3e4f5a6b7c', '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'];
     assert.deepEqual(loadConfig({ DATABASE_URL: DB, ADMIN_USER_IDS: ids.join(',') }, 'api', noFiles).ADMIN_USER_IDS, ids);
     const problems = problemsOf(() => loadConfig({ DATABASE_URL: DB, ADMIN_USER_IDS: `${ids[0]},admin@example.com` }, 'api', noFiles));
-    assert.ok(problems.some((p) => p.startsWith('ADMIN_USER_IDS:')), problems.join('; '));
+    assert.ok(
+      problems.some((p) => p.startsWith('ADMIN_USER_IDS:')),
+      problems.join('; '),
+    );
   });
 
   test('CHECK_EMAIL_PER_MINUTE must be a positive integer', () => {
     assert.equal(loadConfig({ DATABASE_URL: DB, CHECK_EMAIL_PER_MINUTE: '3' }, 'api', noFiles).CHECK_EMAIL_PER_MINUTE, 3);
     for (const bad of ['0', '-1', '2.5', 'many']) {
-      assert.ok(problemsOf(() => loadConfig({ DATABASE_URL: DB, CHECK_EMAIL_PER_MINUTE: bad }, 'api', noFiles)).some((p) => p.startsWith('CHECK_EMAIL_PER_MINUTE:')), bad);
+      assert.ok(
+        problemsOf(() => loadConfig({ DATABASE_URL: DB, CHECK_EMAIL_PER_MINUTE: bad }, 'api', noFiles)).some((p) => p.startsWith('CHECK_EMAIL_PER_MINUTE:')),
+        bad,
+      );
     }
   });
 
   test('the api role needs DATABASE_URL even in development: an embedded database would hold no users', () => {
     const problems = problemsOf(() => loadConfig({}, 'api', noFiles));
-    assert.ok(problems.some((p) => p.startsWith('DATABASE_URL:')), problems.join('; '));
+    assert.ok(
+      problems.some((p) => p.startsWith('DATABASE_URL:')),
+      problems.join('; '),
+    );
     // The all-in-one mode still runs on a bare machine.
     loadConfig({}, 'all', noFiles);
   });
@@ -65,7 +77,10 @@ describe('config: the account API settings', () => {
     for (const name of ['JWT_PUBLIC_JWKS', 'REDIS_URL', 'DATABASE_URL'] as const) {
       const env: Record<string, string> = { ...PRODUCTION_API };
       delete env[name];
-      assert.ok(problemsOf(() => loadConfig(env, 'api', noFiles)).some((p) => p.startsWith(`${name}:`)), `without ${name}`);
+      assert.ok(
+        problemsOf(() => loadConfig(env, 'api', noFiles)).some((p) => p.startsWith(`${name}:`)),
+        `without ${name}`,
+      );
     }
   });
 });

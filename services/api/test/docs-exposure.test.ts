@@ -21,7 +21,10 @@ describe('account API: /docs in production', () => {
 
   before(async () => {
     database = await createTestDatabase('api_docs');
-    base = loadConfig({ NODE_ENV: 'test', HOST: '127.0.0.1', API_PORT: '0', DATA_DIR: data.dir, DATABASE_URL: database.url, REDIS_URL, NAMESPACE: namespace }, 'api');
+    base = loadConfig(
+      { NODE_ENV: 'test', HOST: '127.0.0.1', API_PORT: '0', DATA_DIR: data.dir, DATABASE_URL: database.url, REDIS_URL, NAMESPACE: namespace },
+      'api',
+    );
   });
   after(async () => {
     for (const api of running) await api.stop();

@@ -58,7 +58,7 @@ describe('account API: audit trail and analytics over HTTP (RabbitMQ, PostgreSQL
 
   const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
 
-  test('POST /events: 201 {id}, stored with the token\'s user and session, the caller\'s IP and user agent; GET /auth/events shows it', async () => {
+  test("POST /events: 201 {id}, stored with the token's user and session, the caller's IP and user agent; GET /auth/events shows it", async () => {
     const userId = randomUUID();
     const sid = randomUUID();
     const token = await fx.token({ sub: userId, claims: { sid } });
@@ -73,14 +73,27 @@ describe('account API: audit trail and analytics over HTTP (RabbitMQ, PostgreSQL
       if (Date.now() > end) assert.fail('the app event never showed up');
     } while (page.body.events.length === 0);
     assert.deepEqual(page.body, {
-      events: [{ id, type: 'app.checkout.completed', at: page.body.events[0].at, ip: '127.0.0.1', userAgent: 'events-test/1.0', sessionId: sid, deviceId: null, data: { cart: 3, total: '12.50' } }],
+      events: [
+        {
+          id,
+          type: 'app.checkout.completed',
+          at: page.body.events[0].at,
+          ip: '127.0.0.1',
+          userAgent: 'events-test/1.0',
+          sessionId: sid,
+          deviceId: null,
+          data: { cart: 3, total: '12.50' },
+        },
+      ],
       next: null,
     });
   });
 
-  test('GET /auth/events: newest first, cursor pages without gaps or repeats, only the caller\'s events', async () => {
+  test("GET /auth/events: newest first, cursor pages without gaps or repeats, only the caller's events", async () => {
     const userId = randomUUID();
-    const mine = Array.from({ length: 7 }, (_, i) => newAuditEvent({ type: 'login.succeeded', userId, sessionId: randomUUID(), at: minutesAgo(100 - i), ip: '203.0.113.5' }));
+    const mine = Array.from({ length: 7 }, (_, i) =>
+      newAuditEvent({ type: 'login.succeeded', userId, sessionId: randomUUID(), at: minutesAgo(100 - i), ip: '203.0.113.5' }),
+    );
     await stored([...mine, newAuditEvent({ type: 'login.succeeded', userId: randomUUID(), at: minutesAgo(50) })]);
     const token = await fx.token({ sub: userId });
     const seen: string[] = [];
@@ -105,7 +118,8 @@ describe('account API: audit trail and analytics over HTTP (RabbitMQ, PostgreSQL
     const bad = await fx.request(`/auth/events?before=${forged}`, bearer(token));
     assertError(bad, 400, 'invalid_request', 'forged cursor');
     assert.equal(bad.body.error.details[0].path, 'before');
-    for (const limit of ['0', '101', 'x']) assertError(await fx.request(`/auth/events?limit=${limit}`, bearer(token)), 400, 'invalid_request', `limit ${limit}`);
+    for (const limit of ['0', '101', 'x'])
+      assertError(await fx.request(`/auth/events?limit=${limit}`, bearer(token)), 400, 'invalid_request', `limit ${limit}`);
   });
 
   test('POST /events: 400 for a type outside app.*, a credential in data or extra fields; 413 past 4 KB; 415 for non-JSON; 401 without a token', async () => {
@@ -119,7 +133,12 @@ describe('account API: audit trail and analytics over HTTP (RabbitMQ, PostgreSQL
     assertError(await fx.request('/events', await json({ type: 'app.x', data: { blob: 'x'.repeat(20_000) } })), 413, 'payload_too_large', 'a large body');
     assertError(await fx.request('/events', await json('{"type":"app.x"', {})), 400, 'invalid_request', 'malformed JSON');
     assertError(await fx.request('/events', await json('type=app.x', { 'content-type': 'text/plain' })), 415, 'unsupported_media_type', 'text/plain');
-    assertError(await fx.request('/events', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"app.x"}' }), 401, 'invalid_token', 'no token');
+    assertError(
+      await fx.request('/events', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"app.x"}' }),
+      401,
+      'invalid_token',
+      'no token',
+    );
   });
 
   test(`POST /events: the ${APP_LIMIT + 1}th in a minute from one user is 429 with Retry-After; another user goes on`, async () => {
@@ -150,11 +169,24 @@ describe('account API: audit trail and analytics over HTTP (RabbitMQ, PostgreSQL
     assert.equal(byType.status, 200, byType.text);
     assert.equal(byType.body.events.length, 6);
     const byUser = await fx.request(`/admin/events?type=${type}&userId=${userId}&limit=2`, bearer(admin));
-    assert.deepEqual(byUser.body.events.map((e: { id: string; userId: string }) => [e.id, e.userId]), [[events[4]!.id, userId], [events[3]!.id, userId]]);
+    assert.deepEqual(
+      byUser.body.events.map((e: { id: string; userId: string }) => [e.id, e.userId]),
+      [
+        [events[4]!.id, userId],
+        [events[3]!.id, userId],
+      ],
+    );
     const page2 = await fx.request(`/admin/events?type=${type}&userId=${userId}&limit=2&before=${byUser.body.next}`, bearer(admin));
-    assert.deepEqual(page2.body.events.map((e: { id: string }) => e.id), [events[2]!.id, events[1]!.id]);
+    assert.deepEqual(
+      page2.body.events.map((e: { id: string }) => e.id),
+      [events[2]!.id, events[1]!.id],
+    );
     const window = await fx.request(`/admin/events?type=${type}&since=${events[1]!.at}&until=${events[3]!.at}`, bearer(admin));
-    assert.deepEqual(window.body.events.map((e: { id: string }) => e.id), [events[2]!.id, events[1]!.id], 'since inclusive, until exclusive');
+    assert.deepEqual(
+      window.body.events.map((e: { id: string }) => e.id),
+      [events[2]!.id, events[1]!.id],
+      'since inclusive, until exclusive',
+    );
     assertError(await fx.request('/admin/events?type=made.up', bearer(admin)), 400, 'invalid_request', 'unknown type');
     assertError(await fx.request('/admin/events?userId=nope', bearer(admin)), 400, 'invalid_request', 'bad user id');
   });
@@ -171,7 +203,10 @@ describe('account API: audit trail and analytics over HTTP (RabbitMQ, PostgreSQL
     ]);
     const top = await fx.request(`/admin/analytics/top-events?since=${since.toISOString()}&limit=2`, bearer(admin));
     assert.equal(top.status, 200, top.text);
-    assert.deepEqual(top.body, [{ type: `app.top-a-${tag}`, count: 3 }, { type: `app.top-b-${tag}`, count: 2 }]);
+    assert.deepEqual(top.body, [
+      { type: `app.top-a-${tag}`, count: 3 },
+      { type: `app.top-b-${tag}`, count: 2 },
+    ]);
   });
 
   test('GET /admin/analytics/logins: succeeded and failed per hour, empty hours as zeros; 400 past the bucket bound', async () => {
@@ -181,7 +216,10 @@ describe('account API: audit trail and analytics over HTTP (RabbitMQ, PostgreSQL
     const since = new Date(thisHour - 3 * hour);
     const before = await fx.request(`/admin/analytics/logins?since=${since.toISOString()}&bucket=hour`, bearer(admin));
     assert.equal(before.status, 200, before.text);
-    assert.deepEqual(before.body.map((b: { at: string }) => b.at), [0, 1, 2, 3].map((i) => new Date(since.getTime() + i * hour).toISOString()));
+    assert.deepEqual(
+      before.body.map((b: { at: string }) => b.at),
+      [0, 1, 2, 3].map((i) => new Date(since.getTime() + i * hour).toISOString()),
+    );
     await stored([
       newAuditEvent({ type: 'login.succeeded', at: new Date(thisHour - 2 * hour + 60_000) }),
       newAuditEvent({ type: 'login.failed', at: new Date(thisHour - 2 * hour + 120_000) }),
@@ -189,11 +227,23 @@ describe('account API: audit trail and analytics over HTTP (RabbitMQ, PostgreSQL
       newAuditEvent({ type: 'logout', at: new Date(thisHour - 2 * hour + 180_000) }),
     ]);
     const after = await fx.request(`/admin/analytics/logins?since=${since.toISOString()}&bucket=hour`, bearer(admin));
-    const delta = after.body.map((b: { succeeded: number; failed: number }, i: number) => [b.succeeded - before.body[i].succeeded, b.failed - before.body[i].failed]);
-    assert.deepEqual(delta.slice(0, 3), [[0, 0], [1, 2], [0, 0]]);
+    const delta = after.body.map((b: { succeeded: number; failed: number }, i: number) => [
+      b.succeeded - before.body[i].succeeded,
+      b.failed - before.body[i].failed,
+    ]);
+    assert.deepEqual(delta.slice(0, 3), [
+      [0, 0],
+      [1, 2],
+      [0, 0],
+    ]);
     const days = await fx.request('/admin/analytics/logins?bucket=day', bearer(admin));
     assert.equal(days.body.length, 31);
-    assertError(await fx.request(`/admin/analytics/logins?bucket=hour&since=${new Date(Date.now() - 40 * 86_400_000).toISOString()}`, bearer(admin)), 400, 'invalid_request', 'too many buckets');
+    assertError(
+      await fx.request(`/admin/analytics/logins?bucket=hour&since=${new Date(Date.now() - 40 * 86_400_000).toISOString()}`, bearer(admin)),
+      400,
+      'invalid_request',
+      'too many buckets',
+    );
     assertError(await fx.request('/admin/analytics/logins?bucket=week', bearer(admin)), 400, 'invalid_request', 'bad bucket');
   });
 
@@ -226,7 +276,14 @@ describe('account API: audit trail and analytics over HTTP (RabbitMQ, PostgreSQL
 
   test('the OpenAPI document lists the audit routes', async () => {
     const doc = await fx.request('/docs/json');
-    for (const path of ['/auth/events', '/events', '/admin/events', '/admin/analytics/top-events', '/admin/analytics/logins', '/admin/analytics/users/{userId}']) {
+    for (const path of [
+      '/auth/events',
+      '/events',
+      '/admin/events',
+      '/admin/analytics/top-events',
+      '/admin/analytics/logins',
+      '/admin/analytics/users/{userId}',
+    ]) {
       assert.ok(doc.body.paths[path], `${path} in OpenAPI`);
     }
   });

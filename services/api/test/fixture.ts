@@ -43,10 +43,19 @@ export class ApiFixture {
     const database = await createTestDatabase(label);
     const data = tempDir(label);
     const namespace = uniqueNamespace(label);
-    const config = loadConfig({
-      NODE_ENV: 'test', HOST: '127.0.0.1', API_PORT: '0', DATA_DIR: data.dir,
-      DATABASE_URL: database.url, REDIS_URL, NAMESPACE: namespace, ...env,
-    }, 'api');
+    const config = loadConfig(
+      {
+        NODE_ENV: 'test',
+        HOST: '127.0.0.1',
+        API_PORT: '0',
+        DATA_DIR: data.dir,
+        DATABASE_URL: database.url,
+        REDIS_URL,
+        NAMESPACE: namespace,
+        ...env,
+      },
+      'api',
+    );
     const log = createLogger({ level: 'silent', name: 'api-test' });
     const drivers = await composeDrivers(config, 'api', log);
     const api = await startApi(config, { ...drivers.api(), ...deps, log }, { listen: true });
@@ -76,7 +85,6 @@ export class ApiFixture {
   token(options: TokenOptions = {}): Promise<string> {
     return signTestToken(this.signing, this.config, options);
   }
-
 
   /** A request over HTTP; every answer is checked for password hashes and stack traces on the way. */
   async request(path: string, init: RequestInit = {}): Promise<Answer> {

@@ -8,7 +8,11 @@ import { ApiFixture, bearer } from './fixture.ts';
 describe('account API: forwarded requests (all-in-one)', () => {
   let fx: ApiFixture;
   const request = (overrides: Partial<ForwardedRequest>): ForwardedRequest => ({
-    method: 'GET', url: '/health', headers: { host: 'localhost:8080' }, remoteAddress: '192.0.2.1', ...overrides,
+    method: 'GET',
+    url: '/health',
+    headers: { host: 'localhost:8080' },
+    remoteAddress: '192.0.2.1',
+    ...overrides,
   });
   const json = (body: Buffer) => JSON.parse(body.toString('utf8'));
 
@@ -44,7 +48,14 @@ describe('account API: forwarded requests (all-in-one)', () => {
   });
 
   test('a body is forwarded and bounded; request framing headers are not passed on', async () => {
-    const small = await fx.api.forward(request({ method: 'POST', url: '/nope', body: Buffer.from('{}'), headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'content-length': '999' } }));
+    const small = await fx.api.forward(
+      request({
+        method: 'POST',
+        url: '/nope',
+        body: Buffer.from('{}'),
+        headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'content-length': '999' },
+      }),
+    );
     assert.equal(small.status, 404);
     assert.equal(json(small.body).error.code, 'not_found');
     const big = await fx.api.forward(request({ method: 'POST', url: '/nope', body: Buffer.alloc(4096, 'x'), headers: { 'content-type': 'application/json' } }));

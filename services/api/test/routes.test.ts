@@ -13,7 +13,14 @@ const from = (ip: string, headers: Record<string, string> = {}) => ({ headers: {
 
 /** helmet's headers, on successes and errors alike. */
 function assertSecurityHeaders(answer: Answer, what: string): void {
-  for (const name of ['content-security-policy', 'strict-transport-security', 'x-content-type-options', 'x-frame-options', 'referrer-policy', 'cross-origin-opener-policy']) {
+  for (const name of [
+    'content-security-policy',
+    'strict-transport-security',
+    'x-content-type-options',
+    'x-frame-options',
+    'referrer-policy',
+    'cross-origin-opener-policy',
+  ]) {
     assert.ok(answer.headers.get(name), `${what}: ${name} missing`);
   }
   assert.equal(answer.headers.get('x-content-type-options'), 'nosniff', what);
@@ -23,7 +30,11 @@ describe('account API: check-email, errors, headers, CORS, docs', () => {
   let fx: ApiFixture;
 
   before(async () => {
-    fx = await ApiFixture.start('api-routes', { CORS_ORIGINS: `${ALLOWED_ORIGIN},http://localhost:5173`, CHECK_EMAIL_PER_MINUTE: String(LIMIT), TRUSTED_PROXIES: '127.0.0.1' });
+    fx = await ApiFixture.start('api-routes', {
+      CORS_ORIGINS: `${ALLOWED_ORIGIN},http://localhost:5173`,
+      CHECK_EMAIL_PER_MINUTE: String(LIMIT),
+      TRUSTED_PROXIES: '127.0.0.1',
+    });
   });
 
   after(async () => {
@@ -44,7 +55,11 @@ describe('account API: check-email, errors, headers, CORS, docs', () => {
     for (const query of ['', '?email=', '?email=not-an-email', '?email=a%40b.co&email=c%40d.co', `?email=${'a'.repeat(250)}%40example.test`]) {
       const answer = await fx.request(`/users/check-email${query}`, from(newClientIp()));
       assertError(answer, 400, 'invalid_request', `query ${JSON.stringify(query.slice(0, 40))}`);
-      assert.deepEqual(answer.body.error.details.map((d: { path: string }) => d.path), ['email'], answer.text);
+      assert.deepEqual(
+        answer.body.error.details.map((d: { path: string }) => d.path),
+        ['email'],
+        answer.text,
+      );
     }
   });
 
@@ -81,14 +96,24 @@ describe('account API: check-email, errors, headers, CORS, docs', () => {
   });
 
   test('an unknown route is 404 not_found in the error shape, for any method', async () => {
-    for (const [method, path] of [['GET', '/nope'], ['POST', '/users/check-email'], ['DELETE', '/auth/me'], ['GET', '/users/by-email'], ['GET', '/']] as const) {
+    for (const [method, path] of [
+      ['GET', '/nope'],
+      ['POST', '/users/check-email'],
+      ['DELETE', '/auth/me'],
+      ['GET', '/users/by-email'],
+      ['GET', '/'],
+    ] as const) {
       assertError(await fx.request(path, { method }), 404, 'not_found', `${method} ${path}`);
     }
   });
 
   test('a malformed URL is 400 invalid_request; a body over the limit is 413 payload_too_large', async () => {
     assertError(await fx.request('/users/%zz'), 400, 'invalid_request', 'bad percent-encoding');
-    const big = await fx.request('/users/check-email', { method: 'POST', body: JSON.stringify({ pad: 'x'.repeat(4096) }), headers: { 'content-type': 'application/json' } });
+    const big = await fx.request('/users/check-email', {
+      method: 'POST',
+      body: JSON.stringify({ pad: 'x'.repeat(4096) }),
+      headers: { 'content-type': 'application/json' },
+    });
     assertError(big, 413, 'payload_too_large', 'large body');
   });
 
@@ -102,7 +127,10 @@ describe('account API: check-email, errors, headers, CORS, docs', () => {
   test('CORS: an allowlisted origin is allowed, any other origin gets no CORS header', async () => {
     const allowed = await fx.request('/health', { headers: { origin: ALLOWED_ORIGIN } });
     assert.equal(allowed.headers.get('access-control-allow-origin'), ALLOWED_ORIGIN);
-    const preflight = await fx.request('/auth/me', { method: 'OPTIONS', headers: { origin: ALLOWED_ORIGIN, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+    const preflight = await fx.request('/auth/me', {
+      method: 'OPTIONS',
+      headers: { origin: ALLOWED_ORIGIN, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    });
     assert.equal(preflight.status, 204, preflight.text);
     assert.equal(preflight.headers.get('access-control-allow-origin'), ALLOWED_ORIGIN);
     assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /authorization/i);
@@ -145,7 +173,10 @@ describe('account API: check-email, errors, headers, CORS, docs', () => {
     for (const path of ['/users/check-email', '/auth/me', '/users/by-email/{email}', '/health', '/ready']) assert.ok(paths[path]?.get, `${path} documented`);
     assert.ok(!Object.keys(paths).some((p) => p.startsWith('/docs')), 'the docs routes themselves are hidden');
     const checkEmail = paths['/users/check-email']!.get;
-    assert.deepEqual(checkEmail.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`), ['query:email']);
+    assert.deepEqual(
+      checkEmail.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`),
+      ['query:email'],
+    );
     assert.deepEqual(Object.keys(checkEmail.responses).sort(), ['200', '400', '429', '503']);
     const user = paths['/auth/me']!.get.responses['200'].content['application/json'].schema;
     assert.deepEqual(Object.keys(user.properties).sort(), ['createdAt', 'email', 'id']);

@@ -72,7 +72,10 @@ export async function startAuditWriter(config: AuditWriterConfig, deps: { events
     }
   };
   const consumer: EventConsumer = await deps.events.consume(write, { maxBatchSize: config.AUDIT_BATCH_SIZE, maxWaitMs: config.AUDIT_BATCH_WAIT_MS });
-  log.info({ batchSize: config.AUDIT_BATCH_SIZE, batchWaitMs: config.AUDIT_BATCH_WAIT_MS, retentionDays: config.AUDIT_RETENTION_DAYS }, 'audit writer consuming');
+  log.info(
+    { batchSize: config.AUDIT_BATCH_SIZE, batchWaitMs: config.AUDIT_BATCH_WAIT_MS, retentionDays: config.AUDIT_RETENTION_DAYS },
+    'audit writer consuming',
+  );
 
   return {
     stats,

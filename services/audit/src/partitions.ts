@@ -20,6 +20,7 @@ const NAME = /^audit_events_(\d{4})_(\d{2})$/;
  * Creates the month's partition unless it exists. Two writers racing on the same month: one of them
  * meets a catalog conflict, finds the partition there, and goes on.
  */
+// biome-ignore lint/suspicious/noExplicitAny: these statements are raw SQL over tables outside the typed schema
 export async function ensurePartition(db: Kysely<any>, month: Date): Promise<void> {
   const name = partitionName(month);
   const from = month.toISOString();
@@ -31,12 +32,14 @@ export async function ensurePartition(db: Kysely<any>, month: Date): Promise<voi
   }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: these statements are raw SQL over tables outside the typed schema
 async function partitionExists(db: Kysely<any>, name: string): Promise<boolean> {
   const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_class WHERE relname = ${name} AND relkind = 'r'`.execute(db);
   return (rows[0]?.n ?? 0) > 0;
 }
 
 /** The month partitions of audit_events, oldest first. */
+// biome-ignore lint/suspicious/noExplicitAny: these statements are raw SQL over tables outside the typed schema
 export async function listPartitions(db: Kysely<any>): Promise<Array<{ name: string; month: Date }>> {
   const { rows } = await sql<{ name: string }>`
     SELECT c.relname AS name FROM pg_inherits i
@@ -56,6 +59,7 @@ export async function listPartitions(db: Kysely<any>): Promise<Array<{ name: str
  * months only (a DROP is instant and leaves no dead rows, unlike a DELETE), so an event is kept at
  * least retentionDays and at most a month longer. Returns the partitions dropped.
  */
+// biome-ignore lint/suspicious/noExplicitAny: these statements are raw SQL over tables outside the typed schema
 export async function dropExpiredPartitions(db: Kysely<any>, retentionDays: number, now = new Date()): Promise<string[]> {
   const horizon = now.getTime() - retentionDays * 86_400_000;
   const dropped: string[] = [];

@@ -14,6 +14,7 @@ export class AuditStore {
   /** Months known to have a partition (by their first instant's epoch ms). */
   private readonly months = new Set<number>();
 
+  // biome-ignore lint/suspicious/noExplicitAny: these statements are raw SQL over tables outside the typed schema
   constructor(private readonly db: Kysely<any>) {}
 
   async ensureMonth(month: Date): Promise<void> {

@@ -32,7 +32,9 @@ async function readyInQueue(namespace: string): Promise<number> {
 }
 
 async function countRows(t: TestDb): Promise<{ rows: number; distinct: number }> {
-  const { rows } = await sql<{ rows: number; distinct: number }>`SELECT count(*)::int AS rows, count(DISTINCT id)::int AS distinct FROM audit_events`.execute(t.db);
+  const { rows } = await sql<{ rows: number; distinct: number }>`SELECT count(*)::int AS rows, count(DISTINCT id)::int AS distinct FROM audit_events`.execute(
+    t.db,
+  );
   return rows[0]!;
 }
 
@@ -100,11 +102,14 @@ describe('audit writer durability: RabbitMQ and PostgreSQL, nothing lost, nothin
     const emitted = batchOf(30);
     for (const e of emitted) await bus.publish(e);
     let attempts = 0;
-    const dying = await bus.consume(async (batch) => {
-      attempts++;
-      await store.insert(batch.map((d) => d.event));
-      throw new Error('died after the commit, before the ack');
-    }, { maxBatchSize: 30, maxWaitMs: 20, retryDelayMs: 10 });
+    const dying = await bus.consume(
+      async (batch) => {
+        attempts++;
+        await store.insert(batch.map((d) => d.event));
+        throw new Error('died after the commit, before the ack');
+      },
+      { maxBatchSize: 30, maxWaitMs: 20, retryDelayMs: 10 },
+    );
     await waitFor('the first write', () => attempts >= 1);
     await dying.stop();
     const writer = await startAuditWriter({ AUDIT_BATCH_SIZE: 30, AUDIT_BATCH_WAIT_MS: 20, AUDIT_RETENTION_DAYS: 365 }, { events: bus, db: t.db, log });
@@ -131,7 +136,7 @@ describe('audit writer durability: RabbitMQ and PostgreSQL, nothing lost, nothin
     assert.deepEqual(await countRows(t), { rows: 100, distinct: 100 });
   });
 
-  test('the writer\'s PostgreSQL connections cut (pg_terminate_backend) while it writes: every event stored once', async () => {
+  test("the writer's PostgreSQL connections cut (pg_terminate_backend) while it writes: every event stored once", async () => {
     await sql`TRUNCATE audit_events`.execute(t.db);
     const writer = await startAuditWriter({ AUDIT_BATCH_SIZE: 20, AUDIT_BATCH_WAIT_MS: 10, AUDIT_RETENTION_DAYS: 365 }, { events: bus, db: t.db, log });
     const emitted = batchOf(2000);
@@ -142,7 +147,9 @@ describe('audit writer durability: RabbitMQ and PostgreSQL, nothing lost, nothin
       for (const [i, e] of emitted.entries()) {
         await bus.publish(e);
         if (i % 400 === 399) {
-          const { rowCount } = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+          const { rowCount } = await admin.query(
+            'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+          );
           cuts += rowCount ?? 0;
         }
       }

@@ -29,12 +29,27 @@ export async function openTestDb(kind: TestDb['kind'], label: string): Promise<T
     const database = await createTestDatabase(label);
     const db = openPostgres({ url: database.url, poolSize: 10, log });
     await migrateToLatest(db);
-    return { kind, db, url: database.url, close: async () => { await db.destroy(); await database.drop(); } };
+    return {
+      kind,
+      db,
+      url: database.url,
+      close: async () => {
+        await db.destroy();
+        await database.drop();
+      },
+    };
   }
   const dir = tempDir(label);
   const db = openPglite(dir.dir);
   await migrateToLatest(db);
-  return { kind, db, close: async () => { await db.destroy(); dir.remove(); } };
+  return {
+    kind,
+    db,
+    close: async () => {
+      await db.destroy();
+      dir.remove();
+    },
+  };
 }
 
 export async function storedIds(db: Db): Promise<string[]> {

@@ -36,7 +36,17 @@ for (const kind of ['postgres', 'pglite'] as const) {
       const userId = randomUUID();
       const sent: AuditEvent[] = [];
       for (let i = 0; i < 120; i++) {
-        sent.push(newAuditEvent({ type: i % 2 ? 'login.succeeded' : 'login.failed', userId, sessionId: randomUUID(), deviceId: 'dev-1', ip: '192.0.2.7', userAgent: 'test/1', data: { i } }));
+        sent.push(
+          newAuditEvent({
+            type: i % 2 ? 'login.succeeded' : 'login.failed',
+            userId,
+            sessionId: randomUUID(),
+            deviceId: 'dev-1',
+            ip: '192.0.2.7',
+            userAgent: 'test/1',
+            data: { i },
+          }),
+        );
       }
       for (const e of sent) await bus.publish(e);
       for (const e of sent.slice(0, 30)) await bus.publish(e);
@@ -48,7 +58,10 @@ for (const kind of ['postgres', 'pglite'] as const) {
       assert.equal(rows.length, 1);
       const row = rows[0];
       assert.equal(new Date(row.at).toISOString(), sent[5]!.at);
-      assert.deepEqual([row.type, row.user_id, row.session_id, row.device_id, row.ip, row.user_agent, row.data], ['login.succeeded', userId, sent[5]!.sessionId, 'dev-1', '192.0.2.7', 'test/1', { i: 5 }]);
+      assert.deepEqual(
+        [row.type, row.user_id, row.session_id, row.device_id, row.ip, row.user_agent, row.data],
+        ['login.succeeded', userId, sent[5]!.sessionId, 'dev-1', '192.0.2.7', 'test/1', { i: 5 }],
+      );
     });
 
     test('an event of a month without a partition gets one on demand; retention drops months past AUDIT_RETENTION_DAYS whole', async () => {

@@ -46,7 +46,10 @@ export interface EdgeObservability {
   tracing?: Tracing | undefined;
 }
 
-export async function startEdge(config: Config, deps: EdgeDrivers & EdgeObservability & { log: Logger; fallback?: HttpFallback | undefined }): Promise<EdgeHandle> {
+export async function startEdge(
+  config: Config,
+  deps: EdgeDrivers & EdgeObservability & { log: Logger; fallback?: HttpFallback | undefined },
+): Promise<EdgeHandle> {
   const uWS = loadNativeUws();
   const log = deps.log.child({ role: 'edge' });
   const metrics = deps.metrics ? new EdgeMetrics(deps.metrics) : undefined;
@@ -92,22 +95,38 @@ export async function startEdge(config: Config, deps: EdgeDrivers & EdgeObservab
 
   lifecycle.draining = false;
   const app = uWS.App();
-  registerWebSocket(app, { relay, connections, accounts, activity, verifier, admission, metrics, tracing }, {
-    nodeId: config.NODE_ID,
-    maxPayloadBytes: config.WS_MAX_PAYLOAD_BYTES,
-    idleTimeoutS: config.WS_IDLE_TIMEOUT_S,
-    maxBackpressureBytes: config.WS_MAX_BACKPRESSURE_BYTES,
-    maxFramesPer10s: config.WS_MAX_MESSAGES_PER_10S,
-    maxInFlightPerConnection: config.WS_MAX_IN_FLIGHT,
-    maxClientIdLength: config.CLIENT_ID_MAX_LENGTH,
-    trustedProxies,
-    cors,
-    log,
-  });
-  registerRoutes(withCors(app, cors), {
-    relay, admission, verifier, activity, results: deps.results, log, fallback: deps.fallback, metrics, tracing,
-    ready: async () => (await deps.queue.ready()) && (await deps.results.ready()) && (await deps.revocations.ready()) && (await deps.live.ready()),
-  }, { maxBodyBytes: config.MAX_BODY_BYTES, trustedProxies });
+  registerWebSocket(
+    app,
+    { relay, connections, accounts, activity, verifier, admission, metrics, tracing },
+    {
+      nodeId: config.NODE_ID,
+      maxPayloadBytes: config.WS_MAX_PAYLOAD_BYTES,
+      idleTimeoutS: config.WS_IDLE_TIMEOUT_S,
+      maxBackpressureBytes: config.WS_MAX_BACKPRESSURE_BYTES,
+      maxFramesPer10s: config.WS_MAX_MESSAGES_PER_10S,
+      maxInFlightPerConnection: config.WS_MAX_IN_FLIGHT,
+      maxClientIdLength: config.CLIENT_ID_MAX_LENGTH,
+      trustedProxies,
+      cors,
+      log,
+    },
+  );
+  registerRoutes(
+    withCors(app, cors),
+    {
+      relay,
+      admission,
+      verifier,
+      activity,
+      results: deps.results,
+      log,
+      fallback: deps.fallback,
+      metrics,
+      tracing,
+      ready: async () => (await deps.queue.ready()) && (await deps.results.ready()) && (await deps.revocations.ready()) && (await deps.live.ready()),
+    },
+    { maxBodyBytes: config.MAX_BODY_BYTES, trustedProxies },
+  );
 
   const listenSocket = await new Promise<unknown>((resolve, reject) => {
     app.listen(config.HOST, config.PORT, (socket) => (socket ? resolve(socket) : reject(new Error(`edge cannot listen on ${config.HOST}:${config.PORT}`))));

@@ -69,18 +69,30 @@ export class Relay {
     const deadline = this.pending.add(requestId, target);
     if (admitted.holdsUnit) this.holdingUnits.add(requestId);
     const replyTo: ReplyTo = target.connection ? { nodeId: this.nodeId, ...target.connection } : { nodeId: this.nodeId };
-    this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline, meta: metaOf(admitted), resultSecret: this.options.sealing.secretFor(requestId), sentAt: Date.now() }).then(
-      () => this.stats.published++,
-      (err: unknown) => {
-        // The broker may hold it: its result answers it, or the sweep does at its deadline.
-        if (err instanceof UnconfirmedCommand) return;
-        this.notRun(admitted);
-        const waiting = this.pending.take(requestId);
-        if (!waiting) return; // answered meanwhile: its deadline passed
-        this.holdingUnits.delete(requestId);
-        this.target(waiting, failure(requestId, this.nodeId, toAppError(err)));
-      },
-    );
+    this.queue
+      .publish({
+        v: 1,
+        requestId,
+        kind,
+        body,
+        replyTo,
+        deadline,
+        meta: metaOf(admitted),
+        resultSecret: this.options.sealing.secretFor(requestId),
+        sentAt: Date.now(),
+      })
+      .then(
+        () => this.stats.published++,
+        (err: unknown) => {
+          // The broker may hold it: its result answers it, or the sweep does at its deadline.
+          if (err instanceof UnconfirmedCommand) return;
+          this.notRun(admitted);
+          const waiting = this.pending.take(requestId);
+          if (!waiting) return; // answered meanwhile: its deadline passed
+          this.holdingUnits.delete(requestId);
+          this.target(waiting, failure(requestId, this.nodeId, toAppError(err)));
+        },
+      );
   }
 
   /**
@@ -91,9 +103,22 @@ export class Relay {
     const { kind, body, requestId } = admitted;
     try {
       const owner = nodeOfConnection(connectionId);
-      if (!owner) throw new AppError('invalid_request', 'X-Connection-Id is not a valid connection id', { details: [{ path: 'X-Connection-Id', message: 'must be a connectionId from a welcome message' }] });
+      if (!owner)
+        throw new AppError('invalid_request', 'X-Connection-Id is not a valid connection id', {
+          details: [{ path: 'X-Connection-Id', message: 'must be a connectionId from a welcome message' }],
+        });
       const replyTo: ReplyTo = { nodeId: owner, connectionId, clientId: requestId, deferred: true };
-      await this.queue.publish({ v: 1, requestId, kind, body, replyTo, deadline: Date.now() + this.options.timeoutMs, meta: metaOf(admitted), resultSecret: this.options.sealing.secretFor(requestId), sentAt: Date.now() });
+      await this.queue.publish({
+        v: 1,
+        requestId,
+        kind,
+        body,
+        replyTo,
+        deadline: Date.now() + this.options.timeoutMs,
+        meta: metaOf(admitted),
+        resultSecret: this.options.sealing.secretFor(requestId),
+        sentAt: Date.now(),
+      });
       this.stats.published++;
     } catch (err) {
       // The broker may hold it: the 202 lets the client collect a result, if one comes, as for any other.

@@ -31,10 +31,7 @@ describe('TokenVerifier', () => {
   let keys: VerificationKeys;
   let verifier: TokenVerifier;
 
-
-
   const sign = (options: TokenOptions = {}) => signTestToken(signing, config, options);
-
 
   const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const decodePayload = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;

@@ -64,7 +64,10 @@ export function createDeliveryHandler(options: DeliveryOptions): MailHandler {
       }
       try {
         const sent = await options.sender.send({ job, message });
-        options.log.info({ ...ids, attempt, redelivered: delivery.redelivered, ...sent }, sent.via === 'outbox' ? `mail written to outbox file ${sent.file}` : 'mail sent');
+        options.log.info(
+          { ...ids, attempt, redelivered: delivery.redelivered, ...sent },
+          sent.via === 'outbox' ? `mail written to outbox file ${sent.file}` : 'mail sent',
+        );
         return { outcome: 'sent' };
       } catch (err) {
         const failure = classifySendFailure(err);

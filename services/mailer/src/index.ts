@@ -61,7 +61,10 @@ export async function startMailer(config: MailerConfig, deps: MailerDeps): Promi
     },
     { prefetch: config.MAIL_PREFETCH, onSetAside: deps.onSetAside },
   );
-  log.info({ mode, prefetch: config.MAIL_PREFETCH, publicUrl: config.PUBLIC_URL }, mode === 'smtp' ? 'mailer consuming' : 'mailer consuming: no SMTP_URL, mails go to DATA_DIR/outbox');
+  log.info(
+    { mode, prefetch: config.MAIL_PREFETCH, publicUrl: config.PUBLIC_URL },
+    mode === 'smtp' ? 'mailer consuming' : 'mailer consuming: no SMTP_URL, mails go to DATA_DIR/outbox',
+  );
   return {
     mode,
     ready: () => deps.mail.ready(),

@@ -21,11 +21,17 @@ test('backoff doubles from the base, stays within [half, all] of it, and never p
       assert.ok(delay >= ceiling / 2 && delay <= ceiling, `attempt ${attempt}: ${delay}`);
     }
   }
-  assert.equal(retryDelayMs(1, 100, 10_000, () => 0), 50);
-  assert.equal(retryDelayMs(4, 100, 10_000, () => 0.999_999), 800);
+  assert.equal(
+    retryDelayMs(1, 100, 10_000, () => 0),
+    50,
+  );
+  assert.equal(
+    retryDelayMs(4, 100, 10_000, () => 0.999_999),
+    800,
+  );
 });
 
-test('a job held past MAX_HOLD_MS by retries goes back to the lane (before the broker\'s consumer timeout would take it)', async () => {
+test("a job held past MAX_HOLD_MS by retries goes back to the lane (before the broker's consumer timeout would take it)", async () => {
   const { createDeliveryHandler, MAX_HOLD_MS } = await import('../src/deliver.ts');
   const { capturedLogger, makeJob } = await import('./support.ts');
   let clock = 0;

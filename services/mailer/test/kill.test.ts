@@ -59,13 +59,19 @@ test('a mailer killed with SIGKILL while jobs are in flight loses none: the next
   const lane = new AmqpMailQueue({ url: AMQP_URL, namespace, maxLength: 100_000, publishTimeoutMs: 2_000, log });
   cleanups.push(() => lane.close());
   const captured = capturedLogger();
-  const second: MailerHandle = await startMailer(mailerConfig({ SMTP_URL: smtp.url, PUBLIC_URL: 'https://auth.example.com' }), { mail: lane, log: captured.log });
+  const second: MailerHandle = await startMailer(mailerConfig({ SMTP_URL: smtp.url, PUBLIC_URL: 'https://auth.example.com' }), {
+    mail: lane,
+    log: captured.log,
+  });
   cleanups.push(() => second.stop());
   await waitFor('every job delivered', () => jobs.every((job) => smtp.copiesOf(job.id).length >= 1), 30_000);
   await sleep(500);
   // None lost; and since the server never finished a hung message, none came twice either.
   for (const job of jobs) assert.equal(smtp.copiesOf(job.id).length, 1, `${job.kind} ${job.id}`);
   assert.equal(smtp.received.length, 20);
-  assertNoSecretsLogged(first.lines.map((line) => JSON.stringify(line)), jobs);
+  assertNoSecretsLogged(
+    first.lines.map((line) => JSON.stringify(line)),
+    jobs,
+  );
   assertNoSecretsLogged(captured.lines, jobs);
 });

@@ -28,7 +28,11 @@ test('without SMTP_URL each mail is an .eml file in DATA_DIR/outbox (0700), and 
       }
     });
     assert.equal(statSync(outbox).mode & 0o777, 0o700, 'only the owner may enter the outbox');
-    assert.deepEqual(readdirSync(outbox).filter((f) => !f.endsWith('.eml')), [], 'no temporary file left');
+    assert.deepEqual(
+      readdirSync(outbox).filter((f) => !f.endsWith('.eml')),
+      [],
+      'no temporary file left',
+    );
     for (const job of jobs) {
       const name = files().find((f) => f.includes(job.id));
       assert.ok(name, `a file for ${job.kind}`);

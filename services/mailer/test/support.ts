@@ -40,7 +40,11 @@ export function assertNoSecretsLogged(lines: string[], jobs: MailJob[]): void {
     const leaked = lines.find((line) => line.includes(secret));
     assert.equal(leaked, undefined, 'a log line holds a link, token or code');
   }
-  assert.equal(lines.find((line) => /verify-email|reset-password/.test(line)), undefined, 'a log line holds a link');
+  assert.equal(
+    lines.find((line) => /verify-email|reset-password/.test(line)),
+    undefined,
+    'a log line holds a link',
+  );
 }
 
 const origin = () => ({ ip: '203.0.113.7', userAgent: 'Firefox/128 <script>alert(1)</script> "quoted" & more', at: '2026-01-31T14:05:00.000Z' });

@@ -47,7 +47,10 @@ export class AuditLog {
   /** Events written, by action (read by the metrics). */
   readonly counts = new Map<AuditAction, number>();
 
-  constructor(private readonly log: Logger, private readonly events?: EventBus) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly events?: EventBus,
+  ) {}
 
   emit(event: AuditEvent): void {
     this.log.info({ audit: event }, event.action);

@@ -76,7 +76,18 @@ export function createCommandConsumer(ctx: WorkerContext, results: ResultBus, st
     else if (delivered) stats.handled++;
     else stats.duplicates++;
     // What was asked and answered, never with what: bodies and results carry passwords and tokens.
-    ctx.log.debug({ requestId: command.requestId, kind: command.kind, ip: command.meta.ip, status: result.status, ms: Date.now() - started, delivered, attempt: delivery.attempt }, 'command handled');
+    ctx.log.debug(
+      {
+        requestId: command.requestId,
+        kind: command.kind,
+        ip: command.meta.ip,
+        status: result.status,
+        ms: Date.now() - started,
+        delivered,
+        attempt: delivery.attempt,
+      },
+      'command handled',
+    );
   };
 }
 

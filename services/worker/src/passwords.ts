@@ -11,7 +11,11 @@ export interface BcryptObserver {
  * the worker (UV_THREADPOOL_SIZE), so the event loop stays free for queue and Redis traffic.
  */
 export class PasswordHasher {
-  private constructor(readonly cost: number, private readonly dummyHash: string, private readonly observer: BcryptObserver | undefined) {}
+  private constructor(
+    readonly cost: number,
+    private readonly dummyHash: string,
+    private readonly observer: BcryptObserver | undefined,
+  ) {}
 
   /** The dummy hash has the configured cost, so checking an unknown email costs what a real check does. */
   static async create(cost: number, observer?: BcryptObserver): Promise<PasswordHasher> {

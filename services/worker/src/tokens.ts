@@ -10,7 +10,10 @@ export interface AccessTokenSettings {
 
 /** Signs RS256 access tokens with the KeyObject parsed once at start-up; `kid` names the key. */
 export class AccessTokenSigner {
-  constructor(private readonly key: SigningKey, private readonly settings: AccessTokenSettings) {}
+  constructor(
+    private readonly key: SigningKey,
+    private readonly settings: AccessTokenSettings,
+  ) {}
 
   get ttlSeconds(): number {
     return this.settings.ttlSeconds;

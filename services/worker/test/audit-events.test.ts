@@ -49,7 +49,15 @@ describe('worker: each auth action is one audit event on the bus, without a cred
   };
 
   async function run(kind: CommandKind, body: Record<string, unknown>): Promise<{ result: Result; command: Command }> {
-    const command: Command = { v: 1, requestId: randomUUID(), kind, body, replyTo: { nodeId: NODE_ID }, deadline: Date.now() + 10_000, meta: { ip: '198.51.100.9' } };
+    const command: Command = {
+      v: 1,
+      requestId: randomUUID(),
+      kind,
+      body,
+      replyTo: { nodeId: NODE_ID },
+      deadline: Date.now() + 10_000,
+      meta: { ip: '198.51.100.9' },
+    };
     await drivers.worker().queue.publish(command);
     const end = Date.now() + 10_000;
     while (!received.has(command.requestId)) {
@@ -72,7 +80,10 @@ describe('worker: each auth action is one audit event on the bus, without a cred
     const email = `u-${randomBytes(5).toString('hex')}@example.test`;
     const reg = await run('register', { email, password: PASSWORD });
     const userId = dataOf<{ userId: string }>(reg.result).userId;
-    assert.deepEqual((await eventsOf(reg.command.requestId)).map((e) => [e.type, e.userId, e.ip]), [['register', userId, '198.51.100.9']]);
+    assert.deepEqual(
+      (await eventsOf(reg.command.requestId)).map((e) => [e.type, e.userId, e.ip]),
+      [['register', userId, '198.51.100.9']],
+    );
 
     const login = await run('login', { email, password: PASSWORD, deviceId: 'laptop-1' });
     const pair = dataOf<TokenPair>(login.result);
@@ -80,7 +91,10 @@ describe('worker: each auth action is one audit event on the bus, without a cred
     assert.deepEqual([ok?.type, ok?.userId, ok?.sessionId, ok?.deviceId], ['login.succeeded', userId, pair.sessionId, 'laptop-1']);
 
     const wrong = await run('login', { email, password: 'wrong password here' });
-    assert.deepEqual((await eventsOf(wrong.command.requestId)).map((e) => [e.type, e.userId]), [['login.failed', userId]]);
+    assert.deepEqual(
+      (await eventsOf(wrong.command.requestId)).map((e) => [e.type, e.userId]),
+      [['login.failed', userId]],
+    );
     const unknown = await run('login', { email: `nobody-${randomBytes(4).toString('hex')}@example.test`, password: PASSWORD });
     const [anon] = await eventsOf(unknown.command.requestId);
     assert.equal(anon?.type, 'login.failed');
@@ -92,16 +106,23 @@ describe('worker: each auth action is one audit event on the bus, without a cred
     assert.deepEqual(await eventsOf(refreshed.command.requestId), []);
     const reuse = await run('refresh', { refreshToken: pair.refreshToken });
     assert.equal(reuse.result.status, 401);
-    assert.deepEqual((await eventsOf(reuse.command.requestId)).map((e) => [e.type, e.userId, e.sessionId]), [['refresh.reuse_detected', userId, pair.sessionId]]);
+    assert.deepEqual(
+      (await eventsOf(reuse.command.requestId)).map((e) => [e.type, e.userId, e.sessionId]),
+      [['refresh.reuse_detected', userId, pair.sessionId]],
+    );
 
     const second = dataOf<TokenPair>((await run('login', { email, password: PASSWORD })).result);
     const logout = await run('logout', { refreshToken: second.refreshToken });
     assert.equal(logout.result.status, 204);
-    assert.deepEqual((await eventsOf(logout.command.requestId)).map((e) => [e.type, e.userId, e.sessionId]), [['logout', userId, second.sessionId]]);
+    assert.deepEqual(
+      (await eventsOf(logout.command.requestId)).map((e) => [e.type, e.userId, e.sessionId]),
+      [['logout', userId, second.sessionId]],
+    );
 
     // No password, token or hash in any event.
     const text = JSON.stringify(published);
-    for (const secret of [PASSWORD, pair.refreshToken, pair.accessToken, second.refreshToken, '$2b$']) assert.ok(!text.includes(secret), 'a credential in an event');
+    for (const secret of [PASSWORD, pair.refreshToken, pair.accessToken, second.refreshToken, '$2b$'])
+      assert.ok(!text.includes(secret), 'a credential in an event');
     for (const e of published) assert.ok(e.id && e.at, 'id and at set');
   });
 });

@@ -109,7 +109,11 @@ describe('command consumer with a real worker context', () => {
       signer: new AccessTokenSigner(signingKey, { issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 900 }),
       refreshTtlMs: 60_000,
       refreshGraceMs: 0,
-      loginLimiter: new LoginLimiter({ store: new LimiterStore(undefined), namespace: `consumer-${randomBytes(4).toString('hex')}`, limits: { accountMaxFailures: 1000, accountWindowS: 60, freeFailures: 1000, backoffBaseS: 1, backoffMaxS: 1 } }),
+      loginLimiter: new LoginLimiter({
+        store: new LimiterStore(undefined),
+        namespace: `consumer-${randomBytes(4).toString('hex')}`,
+        limits: { accountMaxFailures: 1000, accountWindowS: 60, freeFailures: 1000, backoffBaseS: 1, backoffMaxS: 1 },
+      }),
       revocations: new MemoryRevocations(60_000),
       directory: new MemorySessionDirectory(),
       live: new MemoryLiveEvents(),
@@ -280,7 +284,7 @@ describe('command consumer with a real worker context', () => {
     assert.equal(await usersWithEmail(email), 0);
 
     // 72 bytes is the most bcrypt reads: still accepted.
-    assert.equal((await register(newEmail(), 'pq'.repeat(35) + 'rs')).status, 201);
+    assert.equal((await register(newEmail(), `${'pq'.repeat(35)}rs`)).status, 201);
   });
 
   test('an invalid body gives 400 invalid_request with details', async () => {
@@ -288,7 +292,10 @@ describe('command consumer with a real worker context', () => {
     assert.equal(result.status, 400);
     const error = errorOf(result);
     assert.equal(error.code, 'invalid_request');
-    assert.ok(error.details?.some((d) => d.path === 'email'), JSON.stringify(error.details));
+    assert.ok(
+      error.details?.some((d) => d.path === 'email'),
+      JSON.stringify(error.details),
+    );
   });
 
   test('login issues a verifiable token pair', async () => {

@@ -130,18 +130,23 @@ function sessionContract(driver: StoreDriver): void {
       assert.equal(await store.peek(session.sid), undefined);
     });
 
-    test('grace: the session\'s own device presenting the token replaced last, while its successor is unused, gets the kept successor; the session lives on', async () => {
+    test("grace: the session's own device presenting the token replaced last, while its successor is unused, gets the kept successor; the session lives on", async () => {
       const session = { ...newSession(), deviceId: DEVICE };
       await store.create(session, TTL_MS);
       const second = randomHash();
       assert.equal((await rotate(session.sid, session.refreshHash, second, { deviceId: DEVICE, successor: GRACE })).status, 'rotated');
       for (let i = 0; i < 3; i++) {
-        assert.deepEqual(await rotate(session.sid, session.refreshHash, randomHash(), { deviceId: DEVICE }), { status: 'grace', userId: session.userId, email: session.email, sealed: GRACE.sealed });
+        assert.deepEqual(await rotate(session.sid, session.refreshHash, randomHash(), { deviceId: DEVICE }), {
+          status: 'grace',
+          userId: session.userId,
+          email: session.email,
+          sealed: GRACE.sealed,
+        });
       }
       assert.equal((await rotate(session.sid, second, randomHash(), { deviceId: DEVICE })).status, 'rotated', 'the successor is still current');
     });
 
-    test('attack: a→b, b→c, then a within the grace window, from the session\'s own device: reused (the successor b was used), and the family is gone', async () => {
+    test("attack: a→b, b→c, then a within the grace window, from the session's own device: reused (the successor b was used), and the family is gone", async () => {
       const session = { ...newSession(), deviceId: DEVICE };
       await store.create(session, TTL_MS);
       const b = randomHash();
@@ -159,7 +164,11 @@ function sessionContract(driver: StoreDriver): void {
         await store.create(session, TTL_MS);
         const second = randomHash();
         assert.equal((await rotate(session.sid, session.refreshHash, second, { deviceId: DEVICE, successor: GRACE })).status, 'rotated');
-        assert.deepEqual(await rotate(session.sid, session.refreshHash, randomHash(), { deviceId: thief }), { status: 'reused', userId: session.userId }, `device ${thief}`);
+        assert.deepEqual(
+          await rotate(session.sid, session.refreshHash, randomHash(), { deviceId: thief }),
+          { status: 'reused', userId: session.userId },
+          `device ${thief}`,
+        );
         assert.deepEqual(await rotate(session.sid, second, randomHash(), { deviceId: DEVICE }), { status: 'unknown' });
       }
     });
@@ -181,7 +190,7 @@ function sessionContract(driver: StoreDriver): void {
       assert.deepEqual(await rotate(session.sid, second, randomHash()), { status: 'unknown' });
     });
 
-    test('with no grace window, an immediate replay by the session\'s device is a reuse', async () => {
+    test("with no grace window, an immediate replay by the session's device is a reuse", async () => {
       const session = { ...newSession(), deviceId: DEVICE };
       await store.create(session, TTL_MS);
       await rotate(session.sid, session.refreshHash, randomHash(), { deviceId: DEVICE, successor: { sealed: 'sealed', graceMs: 0 } });

@@ -25,7 +25,10 @@ export type RequestType = 'register' | 'login' | 'refresh' | 'logout' | 'verify'
 
 /** Why `requestWithin` got no result: none within its time, or the connection closed first. */
 export class SocketRequestError extends Error {
-  constructor(readonly reason: 'timeout' | 'closed', message: string) {
+  constructor(
+    readonly reason: 'timeout' | 'closed',
+    message: string,
+  ) {
     super(message);
     this.name = 'SocketRequestError';
   }
@@ -64,7 +67,10 @@ export class AuthgateSocket {
   private readonly failOnClose = new Set<() => void>();
   private nextId = 0;
 
-  private constructor(private readonly socket: MinimalWebSocket, connectionId: string) {
+  private constructor(
+    private readonly socket: MinimalWebSocket,
+    connectionId: string,
+  ) {
     this.connectionId = connectionId;
     socket.addEventListener('message', (event) => this.dispatch(String(event.data)));
     socket.addEventListener('close', (event) => {

@@ -62,6 +62,7 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+// biome-ignore lint/suspicious/noExplicitAny: these statements are raw SQL over tables outside the typed schema
 export async function migrateToLatest(db: Kysely<any>): Promise<void> {
   const migrator = new Migrator({ db, provider, migrationTableName: 'authgate_migrations', migrationLockTableName: 'authgate_migrations_lock' });
   const { error, results } = await migrator.migrateToLatest();

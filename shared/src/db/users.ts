@@ -12,7 +12,14 @@ export interface UserRecord {
 
 export type CreateOutcome = { created: true; id: string } | { created: false; existing: { id: string; registrationRequestId: string } };
 
-function toRecord(row: { id: string; email: string; password_hash: string; created_at: Date; registration_request_id: string; disabled_at: Date | null }): UserRecord {
+function toRecord(row: {
+  id: string;
+  email: string;
+  password_hash: string;
+  created_at: Date;
+  registration_request_id: string;
+  disabled_at: Date | null;
+}): UserRecord {
   return {
     id: row.id,
     email: row.email,

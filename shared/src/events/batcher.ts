@@ -30,10 +30,11 @@ export class Batcher<T> {
     }
     this.pending.push(item);
     if (this.pending.length >= this.options.maxBatchSize) this.kick();
-    else this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.kick();
-    }, this.options.maxWaitMs);
+    else
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.kick();
+      }, this.options.maxWaitMs);
   }
 
   private kick(): void {

@@ -36,11 +36,16 @@ export class MemoryEventBus implements EventBus {
       inHand: 0,
       limit: options.maxBatchSize * 2,
       stopped: false,
-      batcher: new Batcher(handle, (batch, acknowledged) => {
-        consumer.inHand -= batch.length;
-        if (!acknowledged) this.queue.unshift(...batch.map((d) => ({ event: d.event, redelivered: true })));
-        this.pump();
-      }, options, this.options.log),
+      batcher: new Batcher(
+        handle,
+        (batch, acknowledged) => {
+          consumer.inHand -= batch.length;
+          if (!acknowledged) this.queue.unshift(...batch.map((d) => ({ event: d.event, redelivered: true })));
+          this.pump();
+        },
+        options,
+        this.options.log,
+      ),
     };
     this.consumers.push(consumer);
     queueMicrotask(() => this.pump());

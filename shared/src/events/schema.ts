@@ -64,15 +64,13 @@ export function secretPathIn(value: unknown, path = 'data', depth = 0): string |
   return undefined;
 }
 
-export const eventDataSchema = z
-  .record(z.string(), z.json())
-  .superRefine((data, ctx) => {
-    const bytes = Buffer.byteLength(JSON.stringify(data));
-    if (bytes > MAX_EVENT_DATA_BYTES) ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_EVENT_DATA_BYTES} bytes of JSON (got ${bytes})` });
-    const secret = secretPathIn(data);
-    // The check: no password, token, code or secret is ever kept in an event (by name or by shape).
-    if (secret) ctx.addIssue({ code: 'custom', message: `${secret} looks like a credential; events never hold one` });
-  });
+export const eventDataSchema = z.record(z.string(), z.json()).superRefine((data, ctx) => {
+  const bytes = Buffer.byteLength(JSON.stringify(data));
+  if (bytes > MAX_EVENT_DATA_BYTES) ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_EVENT_DATA_BYTES} bytes of JSON (got ${bytes})` });
+  const secret = secretPathIn(data);
+  // The check: no password, token, code or secret is ever kept in an event (by name or by shape).
+  if (secret) ctx.addIssue({ code: 'custom', message: `${secret} looks like a credential; events never hold one` });
+});
 
 export const auditEventSchema = z.object({
   id: z.uuid(),

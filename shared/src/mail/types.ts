@@ -12,7 +12,10 @@ export interface MailDelivery {
  * - `requeue`: put back untouched for this or another mailer (the handler is stopping).
  * A handler that throws has its job put back once; a second failure sets it aside (`delivery_limit`).
  */
-export type MailOutcome = { outcome: 'sent' } | { outcome: 'set_aside'; reason: SetAsideReason; attempts: number; responseCode?: number } | { outcome: 'requeue' };
+export type MailOutcome =
+  | { outcome: 'sent' }
+  | { outcome: 'set_aside'; reason: SetAsideReason; attempts: number; responseCode?: number }
+  | { outcome: 'requeue' };
 
 export type MailHandler = (job: MailJob, delivery: MailDelivery) => Promise<MailOutcome>;
 

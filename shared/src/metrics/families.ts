@@ -40,7 +40,11 @@ export class CounterFamily<L extends string> implements Family {
   /** Totals kept elsewhere (plain fields of a stats object), read at scrape time. */
   private readonly readers: Array<{ labels: Record<string, string>; read: () => number }> = [];
 
-  constructor(readonly name: string, readonly help: string, readonly labelNames: readonly L[] = []) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly L[] = [],
+  ) {}
 
   /** The child for these labels: bind it once, outside the hot path. */
   cell(labels: Labels<L>): CounterCell {
@@ -77,7 +81,10 @@ export class HistogramCell {
   readonly counts: Float64Array;
   sum = 0;
   count = 0;
-  constructor(readonly labels: Record<string, string>, private readonly bounds: readonly number[]) {
+  constructor(
+    readonly labels: Record<string, string>,
+    private readonly bounds: readonly number[],
+  ) {
     this.counts = new Float64Array(bounds.length + 1);
   }
 
@@ -118,7 +125,10 @@ export class SampledLatency {
   private n = 0;
   private readonly mask: number;
 
-  constructor(readonly cell: HistogramCell, shift = 3) {
+  constructor(
+    readonly cell: HistogramCell,
+    shift = 3,
+  ) {
     this.mask = (1 << shift) - 1;
   }
 

@@ -24,10 +24,7 @@ export function observeQueue(registry: Registry, queue: CommandQueue, log: Logge
   const depthOnce = async (): Promise<LaneDepth[] | undefined> => {
     let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([
-        queue.depth(),
-        new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), DEPTH_TIMEOUT_MS))),
-      ]);
+      return await Promise.race([queue.depth(), new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), DEPTH_TIMEOUT_MS)))]);
     } catch (err) {
       log.debug({ err }, 'queue depth not read');
       return undefined;

@@ -42,9 +42,10 @@ export async function startMetricsServer(registry: Registry, host: string, port:
   log.info({ metricsPort: bound }, 'metrics listening');
   return {
     port: bound,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

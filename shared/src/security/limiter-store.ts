@@ -15,9 +15,7 @@ export class LimiterStore {
 
   limiter(keyPrefix: string, points: number, durationS: number): RateLimiterAbstract {
     const memory = this.memoryLimiter(keyPrefix, points, durationS);
-    return this.redis
-      ? new RateLimiterRedis({ storeClient: this.redis, keyPrefix, points, duration: durationS, insuranceLimiter: memory })
-      : memory;
+    return this.redis ? new RateLimiterRedis({ storeClient: this.redis, keyPrefix, points, duration: durationS, insuranceLimiter: memory }) : memory;
   }
 
   private memoryLimiter(keyPrefix: string, points: number, durationS: number): RateLimiterMemory {

@@ -83,11 +83,11 @@ export class LoginLimiter {
     this.limits = limits;
     this.trustedTtlS = limits.trustedDeviceTtlS ?? DEFAULT_TRUSTED_DEVICE_TTL_S;
     const prefix = `${options.namespace}:rl:login`;
-    this.account = options.store.limiter( `${prefix}:account`, limits.accountMaxFailures, limits.accountWindowS);
+    this.account = options.store.limiter(`${prefix}:account`, limits.accountMaxFailures, limits.accountWindowS);
     this.device = options.store.limiter(`${prefix}:device`, limits.accountMaxFailures, limits.accountWindowS);
     this.trusted = options.store.limiter(`${prefix}:trusted`, 1, this.trustedTtlS);
-    this.pair = options.store.limiter( `${prefix}:pair`, limits.freeFailures, PAIR_MEMORY_S);
-    this.lockouts = options.store.limiter( `${prefix}:lockouts`, Number.MAX_SAFE_INTEGER, PAIR_MEMORY_S);
+    this.pair = options.store.limiter(`${prefix}:pair`, limits.freeFailures, PAIR_MEMORY_S);
+    this.lockouts = options.store.limiter(`${prefix}:lockouts`, Number.MAX_SAFE_INTEGER, PAIR_MEMORY_S);
   }
 
   /** Counts one login attempt, or rejects with `rate_limited` and the seconds to wait. */

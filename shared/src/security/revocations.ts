@@ -100,9 +100,16 @@ export class RedisRevocations implements SessionRevocations {
     this.following = true;
     // Subscribe first, then load: a revocation lands in one or the other, never in between. After a
     // reconnect the same order: what was published in the gap is in the set.
-    this.subscriber = await createSubscriber(this.url, this.log, `${this.channel}-sub`, [this.channel], (_channel, message) => this.onMessage(message), () => {
-      this.load().catch((err: unknown) => this.log.warn({ err }, 'revocations reload failed'));
-    });
+    this.subscriber = await createSubscriber(
+      this.url,
+      this.log,
+      `${this.channel}-sub`,
+      [this.channel],
+      (_channel, message) => this.onMessage(message),
+      () => {
+        this.load().catch((err: unknown) => this.log.warn({ err }, 'revocations reload failed'));
+      },
+    );
     await this.load();
   }
 

@@ -35,7 +35,12 @@ export class MemorySessionStore implements SessionStore {
 
   async create(session: NewSession, ttlMs: number): Promise<void> {
     this.sessions.set(session.sid, {
-      userId: session.userId, email: session.email, device: session.deviceId ?? '', current: session.refreshHash, replaced: new Map(), expiresAt: Date.now() + ttlMs,
+      userId: session.userId,
+      email: session.email,
+      device: session.deviceId ?? '',
+      current: session.refreshHash,
+      replaced: new Map(),
+      expiresAt: Date.now() + ttlMs,
     });
   }
 
@@ -55,9 +60,10 @@ export class MemorySessionStore implements SessionStore {
       entry.expiresAt = now + ttlMs;
       // A grace successor only for a session bound to a device; the previous one is gone either way,
       // since its successor has now been used.
-      entry.grace = successor && successor.graceMs > 0 && entry.device !== ''
-        ? { replacedHash: presentedHash, sealed: successor.sealed, until: now + successor.graceMs }
-        : undefined;
+      entry.grace =
+        successor && successor.graceMs > 0 && entry.device !== ''
+          ? { replacedHash: presentedHash, sealed: successor.sealed, until: now + successor.graceMs }
+          : undefined;
       return { status: 'rotated', userId: entry.userId, email: entry.email };
     }
     const grace = entry.grace;

@@ -59,7 +59,11 @@ export class RedisSessionStore implements SessionStore {
   private readonly rotateScript: Script;
   private readonly revokeScript: Script;
 
-  constructor(private readonly redis: Redis, private readonly namespace: string, private readonly replacedKept = REPLACED_HASHES_KEPT) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly namespace: string,
+    private readonly replacedKept = REPLACED_HASHES_KEPT,
+  ) {
     redis.defineCommand('authgateRotateV2', { numberOfKeys: 2, lua: ROTATE });
     redis.defineCommand('authgateRevokeV2', { numberOfKeys: 2, lua: REVOKE });
     const commands = redis as unknown as { authgateRotateV2: Script; authgateRevokeV2: Script };
@@ -89,7 +93,15 @@ export class RedisSessionStore implements SessionStore {
   async rotate(request: RotateRequest): Promise<RotateOutcome> {
     const { sid, presentedHash, nextHash, ttlMs, deviceId, successor } = request;
     const [status, a, b, c] = (await this.rotateScript(
-      ...this.keys(sid), presentedHash, nextHash, ttlMs, Date.now(), this.replacedKept, successor?.sealed ?? '', successor?.graceMs ?? 0, deviceId ?? '',
+      ...this.keys(sid),
+      presentedHash,
+      nextHash,
+      ttlMs,
+      Date.now(),
+      this.replacedKept,
+      successor?.sealed ?? '',
+      successor?.graceMs ?? 0,
+      deviceId ?? '',
     )) as string[];
     if (status === 'rotated') return { status, userId: a!, email: b! };
     if (status === 'grace') return { status, userId: a!, email: b!, sealed: c! };

@@ -1,4 +1,15 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Span,
+  type SpanOptions,
+  type Tracer,
+} from '@opentelemetry/api';
 
 export { SpanKind, type Context, type Span };
 
@@ -47,7 +58,7 @@ export class Tracing {
 
 /** Marks a span failed, with the error's code (an AppError's) and never its message beyond the class. */
 export function failed(span: Span, err: unknown): void {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : (err as Error)?.name ?? 'error';
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : ((err as Error)?.name ?? 'error');
   span.setStatus({ code: SpanStatusCode.ERROR, message: code });
   span.setAttribute('authgate.error', code);
 }

@@ -3,7 +3,18 @@ import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Command } from '../protocol.ts';
-import { deadLetterOf, laneOf, LANES, UnconfirmedCommand, type CommandQueue, type DeadLetter, type Delivery, type Lane, type LaneDepth, type PoisonHandler } from './types.ts';
+import {
+  deadLetterOf,
+  laneOf,
+  LANES,
+  UnconfirmedCommand,
+  type CommandQueue,
+  type DeadLetter,
+  type Delivery,
+  type Lane,
+  type LaneDepth,
+  type PoisonHandler,
+} from './types.ts';
 
 export type QueueType = 'classic' | 'quorum';
 
@@ -238,7 +249,8 @@ export class AmqpCommandQueue implements CommandQueue {
     } catch (err) {
       this.options.log.error({ err, requestId: letter.requestId }, 'dead letter not kept (it is in this log line)');
     }
-    if (command && onPoison) await onPoison(command).catch((err: unknown) => this.options.log.error({ err, requestId: letter.requestId }, 'poison command not answered'));
+    if (command && onPoison)
+      await onPoison(command).catch((err: unknown) => this.options.log.error({ err, requestId: letter.requestId }, 'poison command not answered'));
     settle(channel, (c) => c.ack(message));
   }
 

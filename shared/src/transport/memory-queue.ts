@@ -21,7 +21,10 @@ class LocalLane {
   prefetch = 0;
   handler: Handler | undefined;
 
-  constructor(readonly maxLength: number, readonly onPoison: (command: Command, deliveries: number) => void) {}
+  constructor(
+    readonly maxLength: number,
+    readonly onPoison: (command: Command, deliveries: number) => void,
+  ) {}
 
   push(entry: Entry): void {
     this.items.push(entry);

@@ -19,10 +19,14 @@ let sent = 0;
 function login(): Promise<number> {
   const body = JSON.stringify({ email: `flood-${process.pid}-${sent++}@example.test`, password: 'correct horse battery' });
   return new Promise((resolve) => {
-    const req = http.request(`${url}/auth/login`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-forwarded-for': address } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      `${url}/auth/login`,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-forwarded-for': address } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', () => resolve(0));
     req.end(body);
   });

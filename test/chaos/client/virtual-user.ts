@@ -44,7 +44,10 @@ export class VirtualUser {
   private nextId = 0;
   private readonly tag = randomBytes(3).toString('hex');
 
-  constructor(private readonly index: number, private readonly settings: ClientSettings) {
+  constructor(
+    private readonly index: number,
+    private readonly settings: ClientSettings,
+  ) {
     this.account = this.newAccount();
   }
 
@@ -142,7 +145,6 @@ export class VirtualUser {
       ledger.inFlight--;
     }
   }
-
 }
 
 function classify(op: OpRecord, frame: ResultFrame, mayBeOwnRegistration: boolean): void {

@@ -8,7 +8,9 @@ import { runChecked, waitUntil } from './daemon.ts';
 export function postgresBinDir(): string | undefined {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
-  const majors = readdirSync(root).filter((v) => existsSync(path.join(root, v, 'bin', 'pg_ctl'))).sort((a, b) => Number(b) - Number(a));
+  const majors = readdirSync(root)
+    .filter((v) => existsSync(path.join(root, v, 'bin', 'pg_ctl')))
+    .sort((a, b) => Number(b) - Number(a));
   return majors[0] && path.join(root, majors[0], 'bin');
 }
 
@@ -24,7 +26,10 @@ export class PrivatePostgres {
   private started = false;
   private readonly stopOnExit = () => this.stopNow();
 
-  constructor(readonly port: number, private readonly dir: string) {
+  constructor(
+    readonly port: number,
+    private readonly dir: string,
+  ) {
     const bin = postgresBinDir();
     if (!bin) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql/*/bin');
     this.bin = bin;
@@ -53,7 +58,9 @@ export class PrivatePostgres {
 
   async start(): Promise<void> {
     const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
-    await runChecked(...this.command('pg_ctl', ['-D', this.data, '-l', path.join(this.dir, 'postgres.log'), '-w', '-t', '60', '-o', options, 'start']), { timeoutMs: 90_000 });
+    await runChecked(...this.command('pg_ctl', ['-D', this.data, '-l', path.join(this.dir, 'postgres.log'), '-w', '-t', '60', '-o', options, 'start']), {
+      timeoutMs: 90_000,
+    });
     if (!this.started) process.once('exit', this.stopOnExit);
     this.started = true;
     await waitUntil(`postgres on ${this.port}`, () => this.accepts(), 30_000);

@@ -16,7 +16,11 @@ export class PrivateRabbitMQ {
   readonly nodeName = `chaos-${randomBytes(4).toString('hex')}@localhost`;
   private daemon: Daemon | undefined;
 
-  constructor(readonly port: number, private readonly distPort: number, private readonly dir: string) {
+  constructor(
+    readonly port: number,
+    private readonly distPort: number,
+    private readonly dir: string,
+  ) {
     for (const sub of ['mnesia', 'log', 'home']) mkdirSync(path.join(dir, sub), { recursive: true });
     writeFileSync(path.join(dir, 'enabled_plugins'), '');
     writeFileSync(path.join(dir, 'rabbitmq-env.conf'), '');
@@ -58,7 +62,12 @@ export class PrivateRabbitMQ {
     this.daemon = daemon;
     try {
       // The AMQP listener opens last in the boot: a connection that opens means the broker is ready.
-      await waitUntil(`rabbitmq ${this.nodeName}`, () => this.accepts(), timeoutMs, () => daemon.running);
+      await waitUntil(
+        `rabbitmq ${this.nodeName}`,
+        () => this.accepts(),
+        timeoutMs,
+        () => daemon.running,
+      );
     } catch (err) {
       daemon.signalGroup('SIGKILL');
       throw err;

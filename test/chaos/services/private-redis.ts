@@ -10,17 +10,40 @@ import { Daemon, waitUntil } from './daemon.ts';
 export class PrivateRedis {
   private daemon: Daemon | undefined;
 
-  constructor(readonly port: number, private readonly dir: string) {}
+  constructor(
+    readonly port: number,
+    private readonly dir: string,
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--dbfilename', 'dump.rdb', '--daemonize', 'no'];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      this.dir,
+      '--dbfilename',
+      'dump.rdb',
+      '--daemonize',
+      'no',
+    ];
     const daemon = new Daemon('redis-server', args, { env: { PATH: process.env.PATH ?? '' }, logFile: path.join(this.dir, 'redis.log') });
     this.daemon = daemon;
-    await waitUntil(`redis on ${this.port}`, () => this.ping(), 20_000, () => daemon.running);
+    await waitUntil(
+      `redis on ${this.port}`,
+      () => this.ping(),
+      20_000,
+      () => daemon.running,
+    );
   }
 
   /** SHUTDOWN SAVE: the snapshot is written even though no save points are configured. */

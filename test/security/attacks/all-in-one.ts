@@ -16,14 +16,18 @@ export function allInOneAttacks(): void {
     const data = tempDir('sec-aio');
     let proc: RunningProcess;
     before(async () => {
-      proc = await startProcess('all', {
-        DATA_DIR: data.dir,
-        BCRYPT_COST: '4',
-        LOG_LEVEL: 'debug',
-        TRUSTED_PROXIES: '127.0.0.1',
-        LOGIN_FREE_FAILURES: '2',
-        LOGIN_BACKOFF_BASE_S: '30',
-      }, 60_000);
+      proc = await startProcess(
+        'all',
+        {
+          DATA_DIR: data.dir,
+          BCRYPT_COST: '4',
+          LOG_LEVEL: 'debug',
+          TRUSTED_PROXIES: '127.0.0.1',
+          LOGIN_FREE_FAILURES: '2',
+          LOGIN_BACKOFF_BASE_S: '30',
+        },
+        60_000,
+      );
       const captured = { name: 'all-in-one', process: proc, stderr: [] as string[] };
       proc.child.stderr!.on('data', (chunk: Buffer) => captured.stderr.push(chunk.toString()));
       everyProcess.push(captured);
@@ -33,7 +37,7 @@ export function allInOneAttacks(): void {
       data.remove();
     });
 
-    attack('all-in-one: failures counted by the edge are reset by the worker\'s success, and the pair locks after the free failures', async () => {
+    attack("all-in-one: failures counted by the edge are reset by the worker's success, and the pair locks after the free failures", async () => {
       const email = newEmail('aio');
       const password = newPassword();
       await register(proc.url, email, password, newIp());
@@ -48,7 +52,7 @@ export function allInOneAttacks(): void {
       assert.equal(locked.body.error.retryAfter, 30);
     });
 
-    attack('all-in-one: after logout the session\'s access token is refused at once', async () => {
+    attack("all-in-one: after logout the session's access token is refused at once", async () => {
       const email = newEmail('aio-logout');
       const password = newPassword();
       await register(proc.url, email, password, newIp());

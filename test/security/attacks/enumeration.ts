@@ -39,12 +39,16 @@ export function enumerationAttacks(): void {
       }
     });
 
-    attack(`unknown email and wrong password take the same time: medians over ${TRIES} tries each (printed, not asserted)`, async () => {
-      const timing = await measureLoginTiming([d.a.url, d.b.url], TRIES);
-      assert.equal(timing.unknownEmail.length, TRIES);
-      assert.equal(timing.wrongPassword.length, TRIES);
-      assert.equal(timing.answers.size, 1, `every answer alike: ${[...timing.answers].join(' | ')}`);
-      console.log(describeTiming(timing, 4));
-    }, { timeout: 300_000 });
+    attack(
+      `unknown email and wrong password take the same time: medians over ${TRIES} tries each (printed, not asserted)`,
+      async () => {
+        const timing = await measureLoginTiming([d.a.url, d.b.url], TRIES);
+        assert.equal(timing.unknownEmail.length, TRIES);
+        assert.equal(timing.wrongPassword.length, TRIES);
+        assert.equal(timing.answers.size, 1, `every answer alike: ${[...timing.answers].join(' | ')}`);
+        console.log(describeTiming(timing, 4));
+      },
+      { timeout: 300_000 },
+    );
   });
 }

@@ -42,19 +42,36 @@ export function hostileInputAttacks(): void {
     };
 
     attack('bodies over MAX_BODY_BYTES get 413 payload_too_large, whether the length is declared or the body is chunked', async () => {
-      const declared = await rest(d.a.url, 'POST', '/auth/login', { raw: JSON.stringify({ email: newEmail(), password: 'x'.repeat(MAX_BODY) }), headers: { 'content-type': 'application/json' } });
+      const declared = await rest(d.a.url, 'POST', '/auth/login', {
+        raw: JSON.stringify({ email: newEmail(), password: 'x'.repeat(MAX_BODY) }),
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(declared.status, 413);
       assert.equal(declared.body.error.code, 'payload_too_large');
       const chunk = 'x'.repeat(1000);
       const chunks = Array.from({ length: 6 }, () => `${chunk.length.toString(16)}\r\n${chunk}\r\n`).join('');
-      const chunked = await rawHttp(d.b.port!, `POST /auth/register HTTP/1.1\r\nHost: edge\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunks}`, { giveUpMs: 10_000 });
+      const chunked = await rawHttp(
+        d.b.port!,
+        `POST /auth/register HTTP/1.1\r\nHost: edge\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunks}`,
+        { giveUpMs: 10_000 },
+      );
       assert.match(chunked.response, /^HTTP\/1\.1 413 /, chunked.response.slice(0, 80));
       assert.match(chunked.response, /"payload_too_large"/);
       await stillServing();
     });
 
     attack('malformed JSON, non-objects, empty bodies and wrong types get 400 invalid_request with details', async () => {
-      for (const raw of ['{"email": "a@b.c", "password": ', '{"a":1}{"b":2}', 'null', '[]', '"text"', '42', '', '{"email":"a@b.c","password":"x",}', '\u0000\u0001']) {
+      for (const raw of [
+        '{"email": "a@b.c", "password": ',
+        '{"a":1}{"b":2}',
+        'null',
+        '[]',
+        '"text"',
+        '42',
+        '',
+        '{"email":"a@b.c","password":"x",}',
+        '\u0000\u0001',
+      ]) {
         invalid(await rest(d.a.url, 'POST', '/auth/login', { raw, headers: { 'content-type': 'application/json' } }), `body ${JSON.stringify(raw)}`);
       }
       const wrongTypes = await postJson(d.b.url, '/auth/register', { email: ['a@b.c'], password: { $gt: '' } });
@@ -64,15 +81,27 @@ export function hostileInputAttacks(): void {
       invalid(await postJson(d.b.url, '/auth/refresh', { refreshToken: 7 }), 'refresh token of the wrong type');
       invalid(await postJson(d.a.url, '/auth/login', { email: 'not an email', password: 'whatever it is' }), 'not an email');
       // A prototype-pollution attempt is just an unknown field: validated, then dropped.
-      invalid(await rest(d.a.url, 'POST', '/auth/login', { raw: '{"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}}}', headers: { 'content-type': 'application/json' } }), '__proto__ body');
+      invalid(
+        await rest(d.a.url, 'POST', '/auth/login', {
+          raw: '{"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}}}',
+          headers: { 'content-type': 'application/json' },
+        }),
+        '__proto__ body',
+      );
       await stillServing();
     });
 
     attack('deeply nested JSON, as deep as the size limits allow, is refused with 400 on REST and an error frame on WebSocket', async () => {
       const depth = MAX_BODY / 2 - 40;
       const nested = `${'['.repeat(depth)}${']'.repeat(depth)}`;
-      invalid(await rest(d.a.url, 'POST', '/auth/login', { raw: `{"email":${nested},"password":"x"}`, headers: { 'content-type': 'application/json' } }), 'nested email');
-      invalid(await rest(d.a.url, 'POST', '/auth/login', { raw: `${'{"a":'.repeat(600)}1${'}'.repeat(600)}`, headers: { 'content-type': 'application/json' } }), 'nested objects');
+      invalid(
+        await rest(d.a.url, 'POST', '/auth/login', { raw: `{"email":${nested},"password":"x"}`, headers: { 'content-type': 'application/json' } }),
+        'nested email',
+      );
+      invalid(
+        await rest(d.a.url, 'POST', '/auth/login', { raw: `${'{"a":'.repeat(600)}1${'}'.repeat(600)}`, headers: { 'content-type': 'application/json' } }),
+        'nested objects',
+      );
       const raw = await openRaw(d.b.wsUrl);
       raw.ws.send(`{"type":"login","id":"n1","email":${nested},"password":"x"}`);
       const frame = await nextFrame(raw, 2);
@@ -107,12 +136,16 @@ export function hostileInputAttacks(): void {
       ['body', `POST /auth/login HTTP/1.1\r\nHost: edge\r\nContent-Type: application/json\r\nContent-Length: 2000\r\n\r\n{"email":`, ' '],
       ['header block', 'POST /auth/login HTTP/1.1\r\nHost: edge\r\n', 'X-Slow: 1\r\n'],
     ] as const) {
-      attack(`a slow-loris ${name} (a byte or a header every 500 ms) is cut off by the edge, not held forever`, async () => {
-        const outcome = await rawHttp(d.b.port!, first, { drip, intervalMs: 500, giveUpMs: SLOW_CLIENT_GIVE_UP_MS });
-        assert.equal(outcome.closedByServer, true, `still open after ${SLOW_CLIENT_GIVE_UP_MS} ms`);
-        console.log(`slow-loris ${name}: the edge closed the connection after ${(outcome.elapsedMs / 1000).toFixed(1)} s`);
-        await stillServing();
-      }, { timeout: SLOW_CLIENT_GIVE_UP_MS + 30_000 });
+      attack(
+        `a slow-loris ${name} (a byte or a header every 500 ms) is cut off by the edge, not held forever`,
+        async () => {
+          const outcome = await rawHttp(d.b.port!, first, { drip, intervalMs: 500, giveUpMs: SLOW_CLIENT_GIVE_UP_MS });
+          assert.equal(outcome.closedByServer, true, `still open after ${SLOW_CLIENT_GIVE_UP_MS} ms`);
+          console.log(`slow-loris ${name}: the edge closed the connection after ${(outcome.elapsedMs / 1000).toFixed(1)} s`);
+          await stillServing();
+        },
+        { timeout: SLOW_CLIENT_GIVE_UP_MS + 30_000 },
+      );
     }
 
     attack('WebSocket: a binary frame, invalid JSON, an unknown type and wrong field types each get an error and the connection stays open', async () => {
@@ -153,23 +186,27 @@ export function hostileInputAttacks(): void {
       assert.equal((await raw.closed).code, 1008);
     });
 
-    attack('WebSocket: an idle client that answers no ping is closed after about WS_IDLE_TIMEOUT_S; one that answers pings stays', async () => {
-      const started = Date.now();
-      const silent = new WebSocket(d.a.wsUrl, { autoPong: false });
-      const alive = await openSocketFrom(d.a.wsUrl);
-      const closed = await new Promise<number>((resolve) => silent.on('close', (code) => resolve(code)));
-      const seconds = (Date.now() - started) / 1000;
-      console.log(`idle WebSocket (WS_IDLE_TIMEOUT_S=${IDLE_S}) closed by the edge after ${seconds.toFixed(1)} s (client saw ${closed})`);
-      // uWebSockets.js counts timeouts in 4-second ticks, so a timeout of 8 s fires after 4 to 8 s; the
-      // bound here only tells an idle close from an immediate refusal (the live client below is the control).
-      assert.ok(seconds >= 2, `closed at once (${seconds} s), not for being idle`);
-      await sleep(IDLE_S * 1000);
-      assert.equal(alive.closed, undefined, 'a connection that answers pings is not idle');
-      assert.equal((await wsRequest(alive, 'verify', { accessToken: 'e'.repeat(40) })).status, 401, 'and is served');
-      alive.close();
-    }, { timeout: IDLE_S * 4000 + 30_000 });
+    attack(
+      'WebSocket: an idle client that answers no ping is closed after about WS_IDLE_TIMEOUT_S; one that answers pings stays',
+      async () => {
+        const started = Date.now();
+        const silent = new WebSocket(d.a.wsUrl, { autoPong: false });
+        const alive = await openSocketFrom(d.a.wsUrl);
+        const closed = await new Promise<number>((resolve) => silent.on('close', (code) => resolve(code)));
+        const seconds = (Date.now() - started) / 1000;
+        console.log(`idle WebSocket (WS_IDLE_TIMEOUT_S=${IDLE_S}) closed by the edge after ${seconds.toFixed(1)} s (client saw ${closed})`);
+        // uWebSockets.js counts timeouts in 4-second ticks, so a timeout of 8 s fires after 4 to 8 s; the
+        // bound here only tells an idle close from an immediate refusal (the live client below is the control).
+        assert.ok(seconds >= 2, `closed at once (${seconds} s), not for being idle`);
+        await sleep(IDLE_S * 1000);
+        assert.equal(alive.closed, undefined, 'a connection that answers pings is not idle');
+        assert.equal((await wsRequest(alive, 'verify', { accessToken: 'e'.repeat(40) })).status, 401, 'and is served');
+        alive.close();
+      },
+      { timeout: IDLE_S * 4000 + 30_000 },
+    );
 
-    attack('security headers: every kind of edge answer carries helmet\'s default set (two headers stricter)', async () => {
+    attack("security headers: every kind of edge answer carries helmet's default set (two headers stricter)", async () => {
       const answers = {
         'GET /health 200': await rest(d.a.url, 'GET', '/health'),
         'GET /.well-known/jwks.json 200': await rest(d.a.url, 'GET', '/.well-known/jwks.json'),
@@ -179,8 +216,12 @@ export function hostileInputAttacks(): void {
         'POST /auth/login 413': await rest(d.b.url, 'POST', '/auth/login', { raw: 'x'.repeat(MAX_BODY + 1), headers: { 'content-type': 'application/json' } }),
         'POST /auth/login 415': await rest(d.b.url, 'POST', '/auth/login', { raw: '{}', headers: { 'content-type': 'text/plain' } }),
         'GET /nowhere 404': await rest(d.a.url, 'GET', '/nowhere'),
-        'OPTIONS preflight 204': await rest(d.a.url, 'OPTIONS', '/auth/login', { headers: { origin: ALLOWED_ORIGIN, 'access-control-request-method': 'POST' } }),
-        'OPTIONS preflight 403': await rest(d.a.url, 'OPTIONS', '/auth/login', { headers: { origin: FOREIGN_ORIGIN, 'access-control-request-method': 'POST' } }),
+        'OPTIONS preflight 204': await rest(d.a.url, 'OPTIONS', '/auth/login', {
+          headers: { origin: ALLOWED_ORIGIN, 'access-control-request-method': 'POST' },
+        }),
+        'OPTIONS preflight 403': await rest(d.a.url, 'OPTIONS', '/auth/login', {
+          headers: { origin: FOREIGN_ORIGIN, 'access-control-request-method': 'POST' },
+        }),
       };
       for (const [what, answer] of Object.entries(answers)) {
         assert.equal(String(answer.status), what.split(' ').pop(), what);
@@ -188,29 +229,34 @@ export function hostileInputAttacks(): void {
       }
     });
 
-    attack('CORS: a preflight from an allowed origin gets 204 with the allowlist headers; from any other origin, or with no origin, 403 without them', async () => {
-      for (const edge of [d.a, d.b]) {
-        const ok = await rest(edge.url, 'OPTIONS', '/auth/login', { headers: { origin: ALLOWED_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
-        assert.equal(ok.status, 204);
-        assert.equal(ok.headers.get('access-control-allow-origin'), ALLOWED_ORIGIN);
-        assert.match(ok.headers.get('access-control-allow-methods') ?? '', /POST/);
-        assert.match(ok.headers.get('access-control-allow-headers') ?? '', /Content-Type/i);
-        assert.equal(ok.headers.get('vary'), 'Origin');
-        for (const headers of <Record<string, string>[]>[
-          { origin: FOREIGN_ORIGIN, 'access-control-request-method': 'POST' },
-          { origin: `${ALLOWED_ORIGIN}.evil.example`, 'access-control-request-method': 'POST' },
-          { origin: 'null', 'access-control-request-method': 'POST' },
-          { origin: ALLOWED_ORIGIN, 'access-control-request-method': 'DELETE' },
-          { 'access-control-request-method': 'POST' },
-        ]) {
-          const refused = await rest(edge.url, 'OPTIONS', '/auth/verify', { headers });
-          assert.equal(refused.status, 403, JSON.stringify(headers));
-          assert.equal(refused.body.error.code, 'forbidden');
-          assert.equal(refused.headers.get('access-control-allow-origin'), null);
-          assert.equal(refused.headers.get('access-control-allow-methods'), null);
+    attack(
+      'CORS: a preflight from an allowed origin gets 204 with the allowlist headers; from any other origin, or with no origin, 403 without them',
+      async () => {
+        for (const edge of [d.a, d.b]) {
+          const ok = await rest(edge.url, 'OPTIONS', '/auth/login', {
+            headers: { origin: ALLOWED_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+          });
+          assert.equal(ok.status, 204);
+          assert.equal(ok.headers.get('access-control-allow-origin'), ALLOWED_ORIGIN);
+          assert.match(ok.headers.get('access-control-allow-methods') ?? '', /POST/);
+          assert.match(ok.headers.get('access-control-allow-headers') ?? '', /Content-Type/i);
+          assert.equal(ok.headers.get('vary'), 'Origin');
+          for (const headers of <Record<string, string>[]>[
+            { origin: FOREIGN_ORIGIN, 'access-control-request-method': 'POST' },
+            { origin: `${ALLOWED_ORIGIN}.evil.example`, 'access-control-request-method': 'POST' },
+            { origin: 'null', 'access-control-request-method': 'POST' },
+            { origin: ALLOWED_ORIGIN, 'access-control-request-method': 'DELETE' },
+            { 'access-control-request-method': 'POST' },
+          ]) {
+            const refused = await rest(edge.url, 'OPTIONS', '/auth/verify', { headers });
+            assert.equal(refused.status, 403, JSON.stringify(headers));
+            assert.equal(refused.body.error.code, 'forbidden');
+            assert.equal(refused.headers.get('access-control-allow-origin'), null);
+            assert.equal(refused.headers.get('access-control-allow-methods'), null);
+          }
         }
-      }
-    });
+      },
+    );
 
     attack('CORS: answers name an allowed origin only, and always vary by Origin', async () => {
       const allowed = await postJson(d.a.url, '/auth/login', { email: newEmail(), password: 'not a real one' }, newIp(), { origin: ALLOWED_ORIGIN });
@@ -226,19 +272,22 @@ export function hostileInputAttacks(): void {
       }
     });
 
-    attack('CORS: a WebSocket upgrade from a page of another origin is refused; from the allowed origin, or with no Origin (no browser), accepted', async () => {
-      const refused = await new Promise<number>((resolve) => {
-        const ws = new WebSocket(d.a.wsUrl, { headers: { origin: FOREIGN_ORIGIN } });
-        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-        ws.on('open', () => resolve(101));
-        ws.on('error', () => {});
-      });
-      assert.equal(refused, 403);
-      const allowed = await openSocketFrom(d.a.wsUrl, undefined, { origin: ALLOWED_ORIGIN });
-      const noOrigin = await openSocketFrom(d.b.wsUrl);
-      assert.ok(allowed.connectionId && noOrigin.connectionId);
-      allowed.close();
-      noOrigin.close();
-    });
+    attack(
+      'CORS: a WebSocket upgrade from a page of another origin is refused; from the allowed origin, or with no Origin (no browser), accepted',
+      async () => {
+        const refused = await new Promise<number>((resolve) => {
+          const ws = new WebSocket(d.a.wsUrl, { headers: { origin: FOREIGN_ORIGIN } });
+          ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+          ws.on('open', () => resolve(101));
+          ws.on('error', () => {});
+        });
+        assert.equal(refused, 403);
+        const allowed = await openSocketFrom(d.a.wsUrl, undefined, { origin: ALLOWED_ORIGIN });
+        const noOrigin = await openSocketFrom(d.b.wsUrl);
+        assert.ok(allowed.connectionId && noOrigin.connectionId);
+        allowed.close();
+        noOrigin.close();
+      },
+    );
   });
 }

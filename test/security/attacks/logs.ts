@@ -37,23 +37,29 @@ export function logAttacks(): void {
       log.child({ apiKey: plain }).info({ newPassword: plain, x: { y: { z: { w: { passwordHash: hash } } } } }, 'child');
       const text = lines.join('');
       assert.equal(lines.length, 4, text);
-      for (const secret of [jwt, refresh, hash, plain, 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC', 'guest:guest']) assert.ok(!text.includes(secret), `${secret.slice(0, 12)} leaked: ${text}`);
+      for (const secret of [jwt, refresh, hash, plain, 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC', 'guest:guest'])
+        assert.ok(!text.includes(secret), `${secret.slice(0, 12)} leaked: ${text}`);
       assert.match(text, /\[redacted\]/);
       assert.match(text, /rabbit:5672/, 'what is not secret stays readable');
     });
 
-    attack('no password, refresh token, access token, bcrypt hash or private key used by the suite appears in any line its processes printed at LOG_LEVEL=debug', () => {
-      const texts = capturedTexts();
-      const secrets = allSecrets();
-      const debugLines = everyProcess.flatMap((p) => p.process.lines).filter((l) => l.level === 20).length;
-      console.log(`log scan: ${secrets.length} secrets looked for in ${texts.length} lines and chunks of ${everyProcess.length} processes (${debugLines} at debug level)`);
-      assert.ok(everyProcess.length >= 10, 'every deployment of the suite was captured');
-      assert.ok(debugLines > 0, 'the processes ran at LOG_LEVEL=debug');
-      assert.ok(secrets.length > 100, 'the suite recorded the secrets it used');
-      // The scan itself can fail: a planted secret is found.
-      assert.equal(findLeaks([{ where: 'planted', text: `{"msg":"x ${secrets[0]} y"}` }]).length, 1);
-      const leaks = findLeaks(texts, secrets);
-      assert.deepEqual(leaks, [], `secrets in logs: ${JSON.stringify(leaks.slice(0, 10))}`);
-    });
+    attack(
+      'no password, refresh token, access token, bcrypt hash or private key used by the suite appears in any line its processes printed at LOG_LEVEL=debug',
+      () => {
+        const texts = capturedTexts();
+        const secrets = allSecrets();
+        const debugLines = everyProcess.flatMap((p) => p.process.lines).filter((l) => l.level === 20).length;
+        console.log(
+          `log scan: ${secrets.length} secrets looked for in ${texts.length} lines and chunks of ${everyProcess.length} processes (${debugLines} at debug level)`,
+        );
+        assert.ok(everyProcess.length >= 10, 'every deployment of the suite was captured');
+        assert.ok(debugLines > 0, 'the processes ran at LOG_LEVEL=debug');
+        assert.ok(secrets.length > 100, 'the suite recorded the secrets it used');
+        // The scan itself can fail: a planted secret is found.
+        assert.equal(findLeaks([{ where: 'planted', text: `{"msg":"x ${secrets[0]} y"}` }]).length, 1);
+        const leaks = findLeaks(texts, secrets);
+        assert.deepEqual(leaks, [], `secrets in logs: ${JSON.stringify(leaks.slice(0, 10))}`);
+      },
+    );
   });
 }

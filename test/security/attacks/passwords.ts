@@ -7,7 +7,11 @@ import { startDeployment, type Deployment } from '../support/deployment.ts';
 import { recordSecret } from '../support/secrets.ts';
 
 /** Registration over REST on one edge and over a WebSocket on the other: the policy holds on both. */
-async function registerBoth(d: Deployment, email: string, password: string): Promise<{ rest: { status: number; code?: string }; ws: { status: number; code?: string } }> {
+async function registerBoth(
+  d: Deployment,
+  email: string,
+  password: string,
+): Promise<{ rest: { status: number; code?: string }; ws: { status: number; code?: string } }> {
   const restAnswer = await postJson(d.a.url, '/auth/register', { email, password }, newIp());
   const socket = await openSocketFrom(d.b.wsUrl, newIp());
   const frame = await wsRequest(socket, 'register', { email: `ws-${email}`, password });
@@ -66,15 +70,33 @@ export function passwordAttacks(): void {
       for (const longer of [`${base}X`, `${base} and anything after`]) {
         recordSecret(longer);
         assert.equal((await postJson(d.a.url, '/auth/login', { email, password: longer }, newIp())).status, 401, 'longer password at login');
-        assert.equal((await postJson(d.b.url, '/auth/register', { email: newEmail('trunc2'), password: longer })).status, 400, 'longer password at registration');
+        assert.equal(
+          (await postJson(d.b.url, '/auth/register', { email: newEmail('trunc2'), password: longer })).status,
+          400,
+          'longer password at registration',
+        );
       }
       assert.equal((await postJson(d.b.url, '/auth/login', { email, password: base }, newIp())).status, 200, 'the 72-byte password itself');
     });
 
     attack('common passwords are refused with weak_password, as given and in their usual disguises (case, digits, years, symbols, leetspeak)', async () => {
       const common = [
-        'password', 'Password1', 'PASSWORD123', 'qwertyuiop', 'iloveyou123', '1q2w3e4r5t', 'P@ssw0rd', 'P@ssw0rd2024!',
-        'Summer2024!', 'football1997', 'monkey!!!!!!', '123456789', 'letmein123', 'Sh@d0w99', 'welcome1!', 'Dragon2023',
+        'password',
+        'Password1',
+        'PASSWORD123',
+        'qwertyuiop',
+        'iloveyou123',
+        '1q2w3e4r5t',
+        'P@ssw0rd',
+        'P@ssw0rd2024!',
+        'Summer2024!',
+        'football1997',
+        'monkey!!!!!!',
+        '123456789',
+        'letmein123',
+        'Sh@d0w99',
+        'welcome1!',
+        'Dragon2023',
       ];
       for (const password of common) {
         const { rest, ws } = await registerBoth(d, newEmail('common'), password);
@@ -83,7 +105,7 @@ export function passwordAttacks(): void {
       }
     });
 
-    attack('passwords made of the account\'s own address, or of repeated or sequential characters, are refused', async () => {
+    attack("passwords made of the account's own address, or of repeated or sequential characters, are refused", async () => {
       const email = newEmail('mallory.smith');
       const local = email.split('@')[0]!;
       for (const password of [email, local, `${local}2024!`, 'aaaaaaaaaaaa', 'abababababab', 'xyzxyzxyzxyz', '98765432', 'abcdefghij', 'authgate2024']) {
@@ -120,7 +142,10 @@ export function passwordAttacks(): void {
       assert.match(after, /^\$2[aby]\$05\$/, 'stored at the new cost');
       assert.notEqual(after, before);
       assert.equal((await postJson(d.a.url, '/auth/login', { email, password }, newIp())).status, 200, 'the new hash verifies');
-      assert.ok(d.worker.lines.some((l) => l.msg === 'password re-hashed at the configured cost' && l.userId === userId), 'the re-hash is logged, without the hash');
+      assert.ok(
+        d.worker.lines.some((l) => l.msg === 'password re-hashed at the configured cost' && l.userId === userId),
+        'the re-hash is logged, without the hash',
+      );
     });
   });
 }

@@ -64,26 +64,37 @@ export function tokenAttacks(): void {
     }
 
     /** Valid in every respect (signed with the current key): the baseline each forgery departs from. */
-    const current = (claims: Claims = {}, header: Record<string, unknown> = {}) => forge({ kid: d.key.kid, ...header }, validClaims(claims), { alg: 'RS256', key: d.key.privateKey });
+    const current = (claims: Claims = {}, header: Record<string, unknown> = {}) =>
+      forge({ kid: d.key.kid, ...header }, validClaims(claims), { alg: 'RS256', key: d.key.privateKey });
 
-    attack('key rotation: the JWKS lists the current and the previous key; tokens of the previous key verify until they expire; workers sign with the current kid', async () => {
-      for (const edge of [d.a, d.b]) {
-        const jwks = await rest(edge.url, 'GET', '/.well-known/jwks.json');
-        assert.deepEqual(jwks.body.keys.map((k: any) => k.kid), [d.key.kid, previous.kid], 'current first, then previous');
-        for (const key of jwks.body.keys) assert.deepEqual(Object.keys(key).sort(), ['alg', 'e', 'kid', 'kty', 'n', 'use'], 'public members only');
-      }
-      const before = await loginNew();
-      assert.equal(decodePart(before.accessToken, 0).kid, previous.kid, 'the worker not yet rotated signs with the previous key');
-      await accepted(before.accessToken, 'previous-key token before the rotation');
-      await d.restartWorker();
-      await accepted(before.accessToken, 'previous-key token after the workers rotated');
-      const afterRotation = await loginNew();
-      assert.equal(decodePart(afterRotation.accessToken, 0).kid, d.key.kid, 'rotated workers sign with the current kid');
-      await accepted(afterRotation.accessToken, 'current-key token');
-      const refreshed = await postJson(d.a.url, '/auth/refresh', { refreshToken: before.refreshToken });
-      assert.equal(decodePart(refreshed.body.accessToken, 0).kid, d.key.kid, 'a session from before the rotation refreshes onto the current key');
-      await refused(forge({ kid: previous.kid }, validClaims({ exp: now() - 5, iat: now() - 900 }), { alg: 'RS256', key: previous.privateKey }), 'an expired previous-key token');
-    });
+    attack(
+      'key rotation: the JWKS lists the current and the previous key; tokens of the previous key verify until they expire; workers sign with the current kid',
+      async () => {
+        for (const edge of [d.a, d.b]) {
+          const jwks = await rest(edge.url, 'GET', '/.well-known/jwks.json');
+          assert.deepEqual(
+            jwks.body.keys.map((k: any) => k.kid),
+            [d.key.kid, previous.kid],
+            'current first, then previous',
+          );
+          for (const key of jwks.body.keys) assert.deepEqual(Object.keys(key).sort(), ['alg', 'e', 'kid', 'kty', 'n', 'use'], 'public members only');
+        }
+        const before = await loginNew();
+        assert.equal(decodePart(before.accessToken, 0).kid, previous.kid, 'the worker not yet rotated signs with the previous key');
+        await accepted(before.accessToken, 'previous-key token before the rotation');
+        await d.restartWorker();
+        await accepted(before.accessToken, 'previous-key token after the workers rotated');
+        const afterRotation = await loginNew();
+        assert.equal(decodePart(afterRotation.accessToken, 0).kid, d.key.kid, 'rotated workers sign with the current kid');
+        await accepted(afterRotation.accessToken, 'current-key token');
+        const refreshed = await postJson(d.a.url, '/auth/refresh', { refreshToken: before.refreshToken });
+        assert.equal(decodePart(refreshed.body.accessToken, 0).kid, d.key.kid, 'a session from before the rotation refreshes onto the current key');
+        await refused(
+          forge({ kid: previous.kid }, validClaims({ exp: now() - 5, iat: now() - 900 }), { alg: 'RS256', key: previous.privateKey }),
+          'an expired previous-key token',
+        );
+      },
+    );
 
     attack('control: a token signed with the current key and valid claims verifies everywhere (the forgeries below differ in one point)', async () => {
       await accepted(current(), 'valid token');
@@ -94,30 +105,59 @@ export function tokenAttacks(): void {
       ['alg none, unsigned', () => forge({ kid: d.key.kid }, validClaims(), { alg: 'none' })],
       ['alg None', () => forge({ kid: d.key.kid }, validClaims(), { alg: 'None' })],
       ['alg NONE with a copied signature', () => `${forge({ kid: d.key.kid }, validClaims(), { alg: 'NONE' })}${current().split('.')[2]}`],
-      ['HS256 signed with the public key PEM as the HMAC secret', () =>
-        forge({ kid: d.key.kid }, validClaims(), { alg: 'HS256', secret: new Uint8Array(Buffer.from(createPublicKey(d.key.privateKey).export({ type: 'spki', format: 'pem' }))) })],
-      ['HS256 signed with the public key DER as the HMAC secret', () =>
-        forge({ kid: d.key.kid }, validClaims(), { alg: 'HS256', secret: new Uint8Array(createPublicKey(d.key.privateKey).export({ type: 'spki', format: 'der' })) })],
-      ['RS512 signed with the real private key (not on the allowlist)', () => forge({ kid: d.key.kid }, validClaims(), { alg: 'RS512', key: d.key.privateKey })],
-      ['PS256 signed with the real private key (not on the allowlist)', () => forge({ kid: d.key.kid }, validClaims(), { alg: 'PS256', key: d.key.privateKey })],
+      [
+        'HS256 signed with the public key PEM as the HMAC secret',
+        () =>
+          forge({ kid: d.key.kid }, validClaims(), {
+            alg: 'HS256',
+            secret: new Uint8Array(Buffer.from(createPublicKey(d.key.privateKey).export({ type: 'spki', format: 'pem' }))),
+          }),
+      ],
+      [
+        'HS256 signed with the public key DER as the HMAC secret',
+        () =>
+          forge({ kid: d.key.kid }, validClaims(), {
+            alg: 'HS256',
+            secret: new Uint8Array(createPublicKey(d.key.privateKey).export({ type: 'spki', format: 'der' })),
+          }),
+      ],
+      [
+        'RS512 signed with the real private key (not on the allowlist)',
+        () => forge({ kid: d.key.kid }, validClaims(), { alg: 'RS512', key: d.key.privateKey }),
+      ],
+      [
+        'PS256 signed with the real private key (not on the allowlist)',
+        () => forge({ kid: d.key.kid }, validClaims(), { alg: 'PS256', key: d.key.privateKey }),
+      ],
       ['wrong issuer', () => current({ iss: 'https://evil.example' })],
       ['wrong audience', () => current({ aud: 'another-service' })],
       ['expired', () => current({ exp: now() - 5, iat: now() - 900 })],
       ['not yet valid (nbf ahead)', () => current({ nbf: now() + 600 })],
-      ['payload tampered after signing (sub changed)', () => {
-        const [h, , s] = current().split('.');
-        return `${h}.${Buffer.from(JSON.stringify(validClaims())).toString('base64url')}.${s}`;
-      }],
+      [
+        'payload tampered after signing (sub changed)',
+        () => {
+          const [h, , s] = current().split('.');
+          return `${h}.${Buffer.from(JSON.stringify(validClaims())).toString('base64url')}.${s}`;
+        },
+      ],
       ['payload byte flipped', () => flipCharacter(current(), 1)],
       ['signature byte flipped', () => flipCharacter(current(), 2)],
       ['signature stripped', () => `${current().split('.').slice(0, 2).join('.')}.`],
       ['unknown kid (signed by a key never published)', () => forge({ kid: stranger.kid }, validClaims(), { alg: 'RS256', key: stranger.privateKey })],
       ['a published kid, signed by another key', () => forge({ kid: d.key.kid }, validClaims(), { alg: 'RS256', key: stranger.privateKey })],
       ['no kid', () => forge({}, validClaims(), { alg: 'RS256', key: d.key.privateKey })],
-      ['the attacker\'s key embedded in the header (jwk)', async () =>
-        forge({ jwk: await exportJWK(createPublicKey(stranger.privateKey)) }, validClaims(), { alg: 'RS256', key: stranger.privateKey })],
-      ['the attacker\'s key by URL (jku, x5u)', () =>
-        forge({ kid: stranger.kid, jku: 'https://evil.example/jwks.json', x5u: 'https://evil.example/cert.pem' }, validClaims(), { alg: 'RS256', key: stranger.privateKey })],
+      [
+        "the attacker's key embedded in the header (jwk)",
+        async () => forge({ jwk: await exportJWK(createPublicKey(stranger.privateKey)) }, validClaims(), { alg: 'RS256', key: stranger.privateKey }),
+      ],
+      [
+        "the attacker's key by URL (jku, x5u)",
+        () =>
+          forge({ kid: stranger.kid, jku: 'https://evil.example/jwks.json', x5u: 'https://evil.example/cert.pem' }, validClaims(), {
+            alg: 'RS256',
+            key: stranger.privateKey,
+          }),
+      ],
       ['an unknown critical header', () => current({}, { crit: ['x-authgate-unknown'], 'x-authgate-unknown': true })],
       ['no sid claim', () => current({ sid: undefined })],
       ['no jti claim', () => current({ jti: undefined })],
@@ -142,21 +182,30 @@ export function tokenAttacks(): void {
       assert.notEqual(third.body.refreshToken, second.body.refreshToken);
     });
 
-    attack('concurrent refreshes of one token by the session\'s device, across both edges and both surfaces, all get the same successor; the session lives on', async () => {
-      const pair = await loginNew();
-      const refreshToken = pair.refreshToken;
-      const answers = await Promise.all([
-        ...Array.from({ length: 6 }, (_, i) => postJson(i % 2 ? d.a.url : d.b.url, '/auth/refresh', { refreshToken, deviceId: DEVICE }).then((a) => ({ status: a.status, data: a.body }))),
-        ...sockets.map((s) => wsRequest(s, 'refresh', { refreshToken, deviceId: DEVICE }).then((f) => ({ status: f.status, data: f.data as any }))),
-      ]);
-      assert.deepEqual(answers.map((a) => a.status), Array(8).fill(200), JSON.stringify(answers.map((a) => a.data?.error ?? 'ok')));
-      assert.equal(new Set(answers.map((a) => a.data.refreshToken)).size, 1, 'one successor refresh token');
-      // The access token of a grace answer is signed afresh (the store keeps only the sealed refresh token).
-      for (const answer of answers) await accepted(answer.data.accessToken, 'each successor access token');
-      const successor = answers[0]!.data as TokenPairData;
-      const next = await postJson(d.b.url, '/auth/refresh', { refreshToken: successor.refreshToken });
-      assert.equal(next.status, 200, 'the successor refreshes: no spurious logout');
-    });
+    attack(
+      "concurrent refreshes of one token by the session's device, across both edges and both surfaces, all get the same successor; the session lives on",
+      async () => {
+        const pair = await loginNew();
+        const refreshToken = pair.refreshToken;
+        const answers = await Promise.all([
+          ...Array.from({ length: 6 }, (_, i) =>
+            postJson(i % 2 ? d.a.url : d.b.url, '/auth/refresh', { refreshToken, deviceId: DEVICE }).then((a) => ({ status: a.status, data: a.body })),
+          ),
+          ...sockets.map((s) => wsRequest(s, 'refresh', { refreshToken, deviceId: DEVICE }).then((f) => ({ status: f.status, data: f.data as any }))),
+        ]);
+        assert.deepEqual(
+          answers.map((a) => a.status),
+          Array(8).fill(200),
+          JSON.stringify(answers.map((a) => a.data?.error ?? 'ok')),
+        );
+        assert.equal(new Set(answers.map((a) => a.data.refreshToken)).size, 1, 'one successor refresh token');
+        // The access token of a grace answer is signed afresh (the store keeps only the sealed refresh token).
+        for (const answer of answers) await accepted(answer.data.accessToken, 'each successor access token');
+        const successor = answers[0]!.data as TokenPairData;
+        const next = await postJson(d.b.url, '/auth/refresh', { refreshToken: successor.refreshToken });
+        assert.equal(next.status, 200, 'the successor refreshes: no spurious logout');
+      },
+    );
 
     attack('the successor is kept sealed: Redis holds neither successor token in clear, and only the replaced token opens it', async () => {
       const pair = await loginNew();
@@ -168,7 +217,13 @@ export function tokenAttacks(): void {
       assert.ok(sealed, 'the successor is kept for the grace window');
       const secretPart = (token: string) => token.split('.')[2]!;
       for (const text of [...Object.keys(session), ...Object.values(session), ...replaced]) {
-        for (const secret of [refreshed.body.refreshToken, secretPart(refreshed.body.refreshToken), refreshed.body.accessToken, pair.refreshToken, secretPart(pair.refreshToken)]) {
+        for (const secret of [
+          refreshed.body.refreshToken,
+          secretPart(refreshed.body.refreshToken),
+          refreshed.body.accessToken,
+          pair.refreshToken,
+          secretPart(pair.refreshToken),
+        ]) {
           assert.ok(!text.includes(secret), 'no token in clear in Redis');
         }
       }
@@ -177,21 +232,28 @@ export function tokenAttacks(): void {
       assert.equal(openSuccessor(pair.refreshToken, pair.sessionId, flipCharacter(`x.x.${sealed}`, 2).slice(4)), undefined, 'an altered one does not open');
     });
 
-    attack('a replaced token presented after the grace window revokes the whole family, is an audit event, and its access tokens stop verifying on every edge', async () => {
-      const first = await loginNew();
-      const second = (await postJson(d.a.url, '/auth/refresh', { refreshToken: first.refreshToken })).body as TokenPairData;
-      await accepted(second.accessToken, 'before the reuse (now cached on every edge)');
-      await sleep(GRACE_MS + 300);
-      const reuse = await postJson(d.b.url, '/auth/refresh', { refreshToken: first.refreshToken });
-      assert.equal(reuse.status, 401);
-      assert.equal(reuse.body.error.code, 'invalid_token');
-      assert.equal((await postJson(d.a.url, '/auth/refresh', { refreshToken: second.refreshToken })).status, 401, 'the newest token of the family is revoked too');
-      await refusedWithin(second.accessToken, 'access token of the revoked family');
-      await refusedWithin(first.accessToken, 'older access token of the revoked family');
-      const audit = d.worker.lines.find((l: any) => l.audit?.action === 'refresh.reuse_detected' && l.audit.sessionId === first.sessionId) as any;
-      assert.ok(audit, 'refresh.reuse_detected audit event');
-      assert.equal(audit.audit.userId, first.user.id);
-    });
+    attack(
+      'a replaced token presented after the grace window revokes the whole family, is an audit event, and its access tokens stop verifying on every edge',
+      async () => {
+        const first = await loginNew();
+        const second = (await postJson(d.a.url, '/auth/refresh', { refreshToken: first.refreshToken })).body as TokenPairData;
+        await accepted(second.accessToken, 'before the reuse (now cached on every edge)');
+        await sleep(GRACE_MS + 300);
+        const reuse = await postJson(d.b.url, '/auth/refresh', { refreshToken: first.refreshToken });
+        assert.equal(reuse.status, 401);
+        assert.equal(reuse.body.error.code, 'invalid_token');
+        assert.equal(
+          (await postJson(d.a.url, '/auth/refresh', { refreshToken: second.refreshToken })).status,
+          401,
+          'the newest token of the family is revoked too',
+        );
+        await refusedWithin(second.accessToken, 'access token of the revoked family');
+        await refusedWithin(first.accessToken, 'older access token of the revoked family');
+        const audit = d.worker.lines.find((l: any) => l.audit?.action === 'refresh.reuse_detected' && l.audit.sessionId === first.sessionId) as any;
+        assert.ok(audit, 'refresh.reuse_detected audit event');
+        assert.equal(audit.audit.userId, first.user.id);
+      },
+    );
 
     /** Polls all four surfaces until each refuses the token; returns after how many checks and ms each did. */
     async function refusedWithin(token: string, what: string): Promise<{ ms: number[]; checks: number }> {
@@ -206,20 +268,31 @@ export function tokenAttacks(): void {
         });
         if (latency.some((l) => l === undefined)) await sleep(10);
       }
-      assert.ok(latency.every((l) => l !== undefined), `${what}: still accepted after ${REVOCATION_DEADLINE_MS} ms on ${latency.map((l, i) => (l === undefined ? ['REST A', 'REST B', 'WS A', 'WS B'][i] : '')).filter(Boolean).join(', ')}`);
+      assert.ok(
+        latency.every((l) => l !== undefined),
+        `${what}: still accepted after ${REVOCATION_DEADLINE_MS} ms on ${latency
+          .map((l, i) => (l === undefined ? ['REST A', 'REST B', 'WS A', 'WS B'][i] : ''))
+          .filter(Boolean)
+          .join(', ')}`,
+      );
       return { ms: latency as number[], checks };
     }
 
-    attack(`logout reaches every edge at once: the session's access tokens (cached or not) are refused over REST and WebSocket on both edges, long before exp`, async () => {
-      const pair = await loginNew();
-      const other = await loginNew();
-      await accepted(pair.accessToken, 'before logout (now cached on every edge)');
-      const logout = await postJson(d.a.url, '/auth/logout', { refreshToken: pair.refreshToken });
-      assert.equal(logout.status, 204);
-      const { ms, checks } = await refusedWithin(pair.accessToken, 'after logout');
-      console.log(`revocation after logout: refused on every edge and surface by check ${checks} (${ms.map((t, i) => `${['REST A', 'REST B', 'WS A', 'WS B'][i]} ${t} ms`).join(', ')} after the logout answer; exp was ${pair.expiresIn} s away)`);
-      await accepted(other.accessToken, 'another session is untouched');
-    });
+    attack(
+      `logout reaches every edge at once: the session's access tokens (cached or not) are refused over REST and WebSocket on both edges, long before exp`,
+      async () => {
+        const pair = await loginNew();
+        const other = await loginNew();
+        await accepted(pair.accessToken, 'before logout (now cached on every edge)');
+        const logout = await postJson(d.a.url, '/auth/logout', { refreshToken: pair.refreshToken });
+        assert.equal(logout.status, 204);
+        const { ms, checks } = await refusedWithin(pair.accessToken, 'after logout');
+        console.log(
+          `revocation after logout: refused on every edge and surface by check ${checks} (${ms.map((t, i) => `${['REST A', 'REST B', 'WS A', 'WS B'][i]} ${t} ms`).join(', ')} after the logout answer; exp was ${pair.expiresIn} s away)`,
+        );
+        await accepted(other.accessToken, 'another session is untouched');
+      },
+    );
 
     attack('an edge that starts after a logout (it missed the broadcast) refuses the revoked session from its first request', async () => {
       const pair = await loginNew();

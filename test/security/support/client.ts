@@ -7,7 +7,7 @@ import { recordSecret, recordSecretsIn } from './secrets.ts';
 /** A client address of its own: edges trust X-Forwarded-For from 127.0.0.1 (TRUSTED_PROXIES) in the suite. */
 export function newIp(): string {
   const b = randomBytes(3);
-  return `10.${b[0]}.${b[1]}.${b[2]! % 250 + 1}`;
+  return `10.${b[0]}.${b[1]}.${(b[2]! % 250) + 1}`;
 }
 
 export function newEmail(label = 'user'): string {
@@ -54,7 +54,11 @@ export function openSocketFrom(wsUrl: string, ip?: string, headers: Record<strin
 }
 
 /** One WebSocket request, its secrets recorded like those of `rest`. */
-export async function wsRequest<T = any>(socket: AuthgateSocket, type: 'register' | 'login' | 'refresh' | 'logout' | 'verify', fields: Record<string, unknown>): Promise<ResultFrame<T>> {
+export async function wsRequest<T = any>(
+  socket: AuthgateSocket,
+  type: 'register' | 'login' | 'refresh' | 'logout' | 'verify',
+  fields: Record<string, unknown>,
+): Promise<ResultFrame<T>> {
   recordSecretsIn(fields);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

@@ -25,10 +25,7 @@ export function validClaims(overrides: Claims = {}): Claims {
   return { iss: 'authgate', aud: 'authgate', sub: randomUUID(), sid: randomUUID(), iat: now(), exp: now() + 600, jti: randomUUID(), ...overrides };
 }
 
-export type Signer =
-  | { alg: 'RS256' | 'RS512' | 'PS256'; key: KeyObject }
-  | { alg: 'HS256'; secret: Uint8Array }
-  | { alg: 'none' | 'None' | 'NONE' };
+export type Signer = { alg: 'RS256' | 'RS512' | 'PS256'; key: KeyObject } | { alg: 'HS256'; secret: Uint8Array } | { alg: 'none' | 'None' | 'NONE' };
 
 export function forge(header: Record<string, unknown>, claims: Claims, signer: Signer): string {
   const fullHeader = { typ: 'JWT', ...header, alg: signer.alg };
@@ -37,7 +34,8 @@ export function forge(header: Record<string, unknown>, claims: Claims, signer: S
   if (signer.alg === 'HS256') signature = createHmac('sha256', signer.secret).update(input).digest('base64url');
   else if (signer.alg === 'RS256') signature = sign('sha256', Buffer.from(input), signer.key).toString('base64url');
   else if (signer.alg === 'RS512') signature = sign('sha512', Buffer.from(input), signer.key).toString('base64url');
-  else if (signer.alg === 'PS256') signature = sign('sha256', Buffer.from(input), { key: signer.key, padding: constants.RSA_PKCS1_PSS_PADDING }).toString('base64url');
+  else if (signer.alg === 'PS256')
+    signature = sign('sha256', Buffer.from(input), { key: signer.key, padding: constants.RSA_PKCS1_PSS_PADDING }).toString('base64url');
   const token = `${input}.${signature}`;
   recordSecret(token);
   return token;

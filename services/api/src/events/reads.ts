@@ -26,7 +26,10 @@ export type Bucket = 'hour' | 'day';
 
 /** The account API's reads of the audit trail; a database that does not answer is 503 `overloaded`. */
 export class AuditReads {
-  constructor(private readonly db: Db, private readonly log: Logger) {}
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+  ) {}
 
   async page(filter: EventFilter): Promise<EventPage> {
     const { rows } = await this.read(() => eventsQuery(filter).execute(this.db));
@@ -54,8 +57,13 @@ export class AuditReads {
     return out;
   }
 
-  async userSummary(userId: string, sessionsSince: Date): Promise<{ userId: string; counts: Record<string, number>; lastSeenAt: string | null; sessions: number }> {
-    const [counts, open] = await this.read(() => Promise.all([userCountsQuery(userId).execute(this.db), openSessionsQuery(userId, sessionsSince).execute(this.db)]));
+  async userSummary(
+    userId: string,
+    sessionsSince: Date,
+  ): Promise<{ userId: string; counts: Record<string, number>; lastSeenAt: string | null; sessions: number }> {
+    const [counts, open] = await this.read(() =>
+      Promise.all([userCountsQuery(userId).execute(this.db), openSessionsQuery(userId, sessionsSince).execute(this.db)]),
+    );
     let last: number | undefined;
     const byType: Record<string, number> = {};
     for (const row of counts.rows) {

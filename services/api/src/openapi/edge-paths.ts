@@ -27,7 +27,8 @@ const connectionIdHeader = {
   name: 'X-Connection-Id',
   in: 'header',
   required: false,
-  description: 'Deferred delivery: the `connectionId` of a WebSocket `welcome`. The answer is then 202 `{requestId}` and the result is pushed to that connection (docs/deferred-delivery.md).',
+  description:
+    'Deferred delivery: the `connectionId` of a WebSocket `welcome`. The answer is then 202 `{requestId}` and the result is pushed to that connection (docs/deferred-delivery.md).',
   schema: { type: 'string', maxLength: 128 },
 };
 
@@ -68,7 +69,7 @@ const COMMANDS: ReadonlyArray<{ kind: CommandKind; summary: string; success: Rec
   {
     kind: 'logout',
     summary: 'End the session of a refresh token',
-    success: { 204: { description: 'Logged out; the session\'s access tokens stop verifying on every edge' } },
+    success: { 204: { description: "Logged out; the session's access tokens stop verifying on every edge" } },
     errors: { 401: error('`invalid_token`: unknown or expired refresh token') },
   },
 ];
@@ -78,7 +79,7 @@ function commandPath(command: (typeof COMMANDS)[number]): Schema {
     post: {
       tags: ['auth'],
       summary: command.summary,
-      description: 'Served by the edge. Answered when the worker\'s result arrives, or at once with 202 when X-Connection-Id is given.',
+      description: "Served by the edge. Answered when the worker's result arrives, or at once with 202 when X-Connection-Id is given.",
       operationId: `edge_${command.kind}`,
       parameters: [connectionIdHeader],
       requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(bodySchemas[command.kind], 'input') } } },
@@ -100,7 +101,7 @@ export function edgePaths(): Record<string, Schema> {
       get: {
         tags: ['auth'],
         summary: 'Check an access token',
-        description: 'Served by the edge, with public keys only; a revoked session\'s token is refused.',
+        description: "Served by the edge, with public keys only; a revoked session's token is refused.",
         operationId: 'edge_verify',
         security: bearer,
         responses: {
@@ -129,10 +130,13 @@ export function edgePaths(): Record<string, Schema> {
       delete: {
         tags: ['sessions'],
         summary: "End one of the account's sessions",
-        description: 'Served by the edge, answered by a worker. Its refresh token stops working, its access tokens stop verifying on every edge, the account\'s sockets receive `session.revoked` and that session\'s sockets are closed with 4001.',
+        description:
+          "Served by the edge, answered by a worker. Its refresh token stops working, its access tokens stop verifying on every edge, the account's sockets receive `session.revoked` and that session's sockets are closed with 4001.",
         operationId: 'edge_session_revoke',
         security: bearer,
-        parameters: [{ name: 'id', in: 'path', required: true, description: 'A session id from GET /auth/sessions', schema: { type: 'string', format: 'uuid' } }],
+        parameters: [
+          { name: 'id', in: 'path', required: true, description: 'A session id from GET /auth/sessions', schema: { type: 'string', format: 'uuid' } },
+        ],
         responses: {
           204: { description: 'Revoked' },
           400: error('`invalid_request`: not a session id'),
@@ -164,10 +168,17 @@ export function edgePaths(): Record<string, Schema> {
       get: {
         tags: ['auth'],
         summary: 'Collect a kept result',
-        description: 'Served by the edge. Results are kept 60 s and shown only to the connection they were addressed to: a deferred request\'s by its `requestId`, a WebSocket request\'s by the `id` the client gave it.',
+        description:
+          "Served by the edge. Results are kept 60 s and shown only to the connection they were addressed to: a deferred request's by its `requestId`, a WebSocket request's by the `id` the client gave it.",
         operationId: 'edge_results',
         parameters: [
-          { name: 'requestId', in: 'path', required: true, description: 'A `requestId` from a 202, or the `id` of a WebSocket request', schema: { type: 'string', maxLength: 64 } },
+          {
+            name: 'requestId',
+            in: 'path',
+            required: true,
+            description: 'A `requestId` from a 202, or the `id` of a WebSocket request',
+            schema: { type: 'string', maxLength: 64 },
+          },
           { ...connectionIdHeader, required: true, description: 'The connection the result was addressed to' },
         ],
         responses: {
@@ -191,7 +202,8 @@ export function edgePaths(): Record<string, Schema> {
       get: {
         tags: ['websocket'],
         summary: 'WebSocket: the same commands as messages, results pushed',
-        description: 'Served by the edge: an HTTP upgrade, then JSON text frames (docs/websocket.md). The first frame is `{"type":"welcome","connectionId"}`. `x-client-messages` is the schema of the frames a client sends.',
+        description:
+          'Served by the edge: an HTTP upgrade, then JSON text frames (docs/websocket.md). The first frame is `{"type":"welcome","connectionId"}`. `x-client-messages` is the schema of the frames a client sends.',
         operationId: 'edge_websocket',
         responses: {
           101: { description: 'Switching Protocols' },

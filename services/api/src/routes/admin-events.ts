@@ -5,7 +5,14 @@ import type { AccessTokenAuth } from '../auth.ts';
 import { decodeCursor } from '../events/cursor.ts';
 import type { AuditReads } from '../events/reads.ts';
 import {
-  adminEventsAnswer, adminEventsQuery, loginsAnswer, loginsQueryString, topEventsAnswer, topEventsQueryString, userAnalyticsAnswer, userIdParams,
+  adminEventsAnswer,
+  adminEventsQuery,
+  loginsAnswer,
+  loginsQueryString,
+  topEventsAnswer,
+  topEventsQueryString,
+  userAnalyticsAnswer,
+  userIdParams,
 } from '../events/schemas.ts';
 import { errorAnswer } from '../schemas.ts';
 
@@ -19,48 +26,77 @@ export function registerAdminEventRoutes(app: FastifyInstance, deps: { auth: Acc
   const typed = app.withTypeProvider<ZodTypeProvider>();
   const admin = { tags: ['admin'], security: [{ bearerAuth: [] }] };
 
-  typed.get('/admin/events', {
-    schema: { ...admin, summary: 'Audit events of every user, newest first, filtered', querystring: adminEventsQuery, response: { 200: adminEventsAnswer, ...adminErrors } },
-    onRequest: deps.auth.requireAdmin,
-  }, async (request) => {
-    const q = request.query;
-    return deps.reads.page({
-      type: q.type,
-      userId: q.userId,
-      since: q.since ? new Date(q.since) : undefined,
-      until: q.until ? new Date(q.until) : undefined,
-      limit: q.limit,
-      before: decodeCursor(q.before),
-    });
-  });
-
-  typed.get('/admin/analytics/top-events', {
-    schema: { ...admin, summary: 'Event types by count since a time', querystring: topEventsQueryString, response: { 200: topEventsAnswer, ...adminErrors } },
-    onRequest: deps.auth.requireAdmin,
-  }, async (request) => deps.reads.topEvents(request.query.since ? new Date(request.query.since) : new Date(Date.now() - 7 * DAY_MS), request.query.limit));
-
-  typed.get('/admin/analytics/logins', {
-    schema: { ...admin, summary: 'Succeeded and failed logins per hour or day (UTC)', querystring: loginsQueryString, response: { 200: loginsAnswer, ...adminErrors } },
-    onRequest: deps.auth.requireAdmin,
-  }, async (request) => {
-    const { bucket } = request.query;
-    const now = new Date();
-    const since = request.query.since ? new Date(request.query.since) : new Date(now.getTime() - (bucket === 'hour' ? DAY_MS : 30 * DAY_MS));
-    const step = bucket === 'hour' ? 3_600_000 : DAY_MS;
-    if ((now.getTime() - since.getTime()) / step > MAX_BUCKETS[bucket]) {
-      throw new AppError('invalid_request', 'request querystring is invalid', { details: [{ path: 'since', message: `at most ${MAX_BUCKETS[bucket]} ${bucket} buckets` }] });
-    }
-    return deps.reads.logins(since, bucket, now);
-  });
-
-  typed.get('/admin/analytics/users/:userId', {
-    schema: {
-      ...admin,
-      summary: "A user's events by type, last seen, open sessions",
-      description: 'sessions: what the audit trail shows open (signed in within the refresh-token lifetime, not logged out or revoked since); the session store itself is the workers\'.',
-      params: userIdParams,
-      response: { 200: userAnalyticsAnswer, ...adminErrors },
+  typed.get(
+    '/admin/events',
+    {
+      schema: {
+        ...admin,
+        summary: 'Audit events of every user, newest first, filtered',
+        querystring: adminEventsQuery,
+        response: { 200: adminEventsAnswer, ...adminErrors },
+      },
+      onRequest: deps.auth.requireAdmin,
     },
-    onRequest: deps.auth.requireAdmin,
-  }, async (request) => deps.reads.userSummary(request.params.userId, new Date(Date.now() - deps.sessionLifetimeMs)));
+    async (request) => {
+      const q = request.query;
+      return deps.reads.page({
+        type: q.type,
+        userId: q.userId,
+        since: q.since ? new Date(q.since) : undefined,
+        until: q.until ? new Date(q.until) : undefined,
+        limit: q.limit,
+        before: decodeCursor(q.before),
+      });
+    },
+  );
+
+  typed.get(
+    '/admin/analytics/top-events',
+    {
+      schema: { ...admin, summary: 'Event types by count since a time', querystring: topEventsQueryString, response: { 200: topEventsAnswer, ...adminErrors } },
+      onRequest: deps.auth.requireAdmin,
+    },
+    async (request) => deps.reads.topEvents(request.query.since ? new Date(request.query.since) : new Date(Date.now() - 7 * DAY_MS), request.query.limit),
+  );
+
+  typed.get(
+    '/admin/analytics/logins',
+    {
+      schema: {
+        ...admin,
+        summary: 'Succeeded and failed logins per hour or day (UTC)',
+        querystring: loginsQueryString,
+        response: { 200: loginsAnswer, ...adminErrors },
+      },
+      onRequest: deps.auth.requireAdmin,
+    },
+    async (request) => {
+      const { bucket } = request.query;
+      const now = new Date();
+      const since = request.query.since ? new Date(request.query.since) : new Date(now.getTime() - (bucket === 'hour' ? DAY_MS : 30 * DAY_MS));
+      const step = bucket === 'hour' ? 3_600_000 : DAY_MS;
+      if ((now.getTime() - since.getTime()) / step > MAX_BUCKETS[bucket]) {
+        throw new AppError('invalid_request', 'request querystring is invalid', {
+          details: [{ path: 'since', message: `at most ${MAX_BUCKETS[bucket]} ${bucket} buckets` }],
+        });
+      }
+      return deps.reads.logins(since, bucket, now);
+    },
+  );
+
+  typed.get(
+    '/admin/analytics/users/:userId',
+    {
+      schema: {
+        ...admin,
+        summary: "A user's events by type, last seen, open sessions",
+        description:
+          "sessions: what the audit trail shows open (signed in within the refresh-token lifetime, not logged out or revoked since); the session store itself is the workers'.",
+        params: userIdParams,
+        response: { 200: userAnalyticsAnswer, ...adminErrors },
+      },
+      onRequest: deps.auth.requireAdmin,
+    },
+    async (request) => deps.reads.userSummary(request.params.userId, new Date(Date.now() - deps.sessionLifetimeMs)),
+  );
 }

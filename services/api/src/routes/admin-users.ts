@@ -34,31 +34,49 @@ export function registerAdminUserRoutes(app: FastifyInstance, deps: AdminUserDep
     for (const session of await deps.sessionEnding.directory.list(userId)) await endSession(deps.sessionEnding, userId, session.id, reason);
   };
 
-  typed.post('/admin/users/:id/disable', {
-    schema: schema('Disable an account', 'Login answers 403 account_disabled from now on; every session of the account is revoked and its sockets closed (4001).'),
-    onRequest: deps.auth.requireAdmin,
-  }, async (request, reply) => {
-    if (!(await deps.users.setDisabled(request.params.id, new Date()))) throw new AppError('not_found', 'no such user');
-    await endAll(request.params.id, 'account_disabled');
-    request.log.info({ userId: request.params.id, by: request.accessToken!.sub }, 'account disabled');
-    return reply.status(204).send(null);
-  });
+  typed.post(
+    '/admin/users/:id/disable',
+    {
+      schema: schema(
+        'Disable an account',
+        'Login answers 403 account_disabled from now on; every session of the account is revoked and its sockets closed (4001).',
+      ),
+      onRequest: deps.auth.requireAdmin,
+    },
+    async (request, reply) => {
+      if (!(await deps.users.setDisabled(request.params.id, new Date()))) throw new AppError('not_found', 'no such user');
+      await endAll(request.params.id, 'account_disabled');
+      request.log.info({ userId: request.params.id, by: request.accessToken!.sub }, 'account disabled');
+      return reply.status(204).send(null);
+    },
+  );
 
-  typed.post('/admin/users/:id/enable', {
-    schema: schema('Enable an account', 'The account can sign in again.'),
-    onRequest: deps.auth.requireAdmin,
-  }, async (request, reply) => {
-    if (!(await deps.users.setDisabled(request.params.id, null))) throw new AppError('not_found', 'no such user');
-    request.log.info({ userId: request.params.id, by: request.accessToken!.sub }, 'account enabled');
-    return reply.status(204).send(null);
-  });
+  typed.post(
+    '/admin/users/:id/enable',
+    {
+      schema: schema('Enable an account', 'The account can sign in again.'),
+      onRequest: deps.auth.requireAdmin,
+    },
+    async (request, reply) => {
+      if (!(await deps.users.setDisabled(request.params.id, null))) throw new AppError('not_found', 'no such user');
+      request.log.info({ userId: request.params.id, by: request.accessToken!.sub }, 'account enabled');
+      return reply.status(204).send(null);
+    },
+  );
 
-  typed.post('/admin/users/:id/sessions/revoke', {
-    schema: schema("Revoke every session of an account", 'Every session of the account is revoked and its sockets closed (4001); the account may sign in again.'),
-    onRequest: deps.auth.requireAdmin,
-  }, async (request, reply) => {
-    if (!(await deps.users.findById(request.params.id))) throw new AppError('not_found', 'no such user');
-    await endAll(request.params.id, 'revoked_by_admin');
-    return reply.status(204).send(null);
-  });
+  typed.post(
+    '/admin/users/:id/sessions/revoke',
+    {
+      schema: schema(
+        'Revoke every session of an account',
+        'Every session of the account is revoked and its sockets closed (4001); the account may sign in again.',
+      ),
+      onRequest: deps.auth.requireAdmin,
+    },
+    async (request, reply) => {
+      if (!(await deps.users.findById(request.params.id))) throw new AppError('not_found', 'no such user');
+      await endAll(request.params.id, 'revoked_by_admin');
+      return reply.status(204).send(null);
+    },
+  );
 }

@@ -8,19 +8,27 @@ const SERVED_BY = 'The edge answers on the public origin; the account API answer
 export function registerHealthRoutes(app: FastifyInstance, ready: () => Promise<boolean>): void {
   const typed = app.withTypeProvider<ZodTypeProvider>();
 
-  typed.get('/health', {
-    schema: { tags: ['operations'], summary: 'The process is alive', description: SERVED_BY, response: { 200: healthAnswer } },
-  }, async () => ({ status: 'ok' as const }));
-
-  typed.get('/ready', {
-    schema: {
-      tags: ['operations'],
-      summary: 'The process\'s dependencies answer',
-      description: `${SERVED_BY} The edge is ready when its queue, result bus and revocation feed answer; the API when PostgreSQL (and Redis when configured) do.`,
-      response: { 200: readyAnswer, 503: readyAnswer },
+  typed.get(
+    '/health',
+    {
+      schema: { tags: ['operations'], summary: 'The process is alive', description: SERVED_BY, response: { 200: healthAnswer } },
     },
-  }, async (_request, reply) => {
-    const ok = await ready().catch(() => false);
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unavailable' });
-  });
+    async () => ({ status: 'ok' as const }),
+  );
+
+  typed.get(
+    '/ready',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: "The process's dependencies answer",
+        description: `${SERVED_BY} The edge is ready when its queue, result bus and revocation feed answer; the API when PostgreSQL (and Redis when configured) do.`,
+        response: { 200: readyAnswer, 503: readyAnswer },
+      },
+    },
+    async (_request, reply) => {
+      const ok = await ready().catch(() => false);
+      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unavailable' });
+    },
+  );
 }

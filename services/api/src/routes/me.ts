@@ -7,18 +7,22 @@ import { toPublicUser } from '../public-user.ts';
 import { errorAnswer, publicUser } from '../schemas.ts';
 
 export function registerMeRoute(app: FastifyInstance, deps: { users: Accounts; auth: AccessTokenAuth }): void {
-  app.withTypeProvider<ZodTypeProvider>().get('/auth/me', {
-    schema: {
-      tags: ['account'],
-      summary: 'The user of the presented access token',
-      security: [{ bearerAuth: [] }],
-      response: { 200: publicUser, 401: errorAnswer, 503: errorAnswer },
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/auth/me',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'The user of the presented access token',
+        security: [{ bearerAuth: [] }],
+        response: { 200: publicUser, 401: errorAnswer, 503: errorAnswer },
+      },
+      onRequest: deps.auth.requireUser,
     },
-    onRequest: deps.auth.requireUser,
-  }, async (request) => {
-    const user = await deps.users.findById(request.accessToken!.sub);
-    // A valid signature for a user that no longer exists is still not a usable token.
-    if (!user) throw new AppError('invalid_token', 'access token is invalid or expired');
-    return toPublicUser(user);
-  });
+    async (request) => {
+      const user = await deps.users.findById(request.accessToken!.sub);
+      // A valid signature for a user that no longer exists is still not a usable token.
+      if (!user) throw new AppError('invalid_token', 'access token is invalid or expired');
+      return toPublicUser(user);
+    },
+  );
 }

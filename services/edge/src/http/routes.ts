@@ -218,7 +218,13 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     const id = decodedParameter(req.getParameter(0) ?? '');
     const connectionId = req.getHeader('x-connection-id');
     if (!connectionId) {
-      send(res, appErrorReply(new AppError('invalid_request', 'X-Connection-Id header is required', { details: [{ path: 'X-Connection-Id', message: 'is required' }] }), newRequestId()));
+      send(
+        res,
+        appErrorReply(
+          new AppError('invalid_request', 'X-Connection-Id header is required', { details: [{ path: 'X-Connection-Id', message: 'is required' }] }),
+          newRequestId(),
+        ),
+      );
       return;
     }
     const notFound = () => appErrorReply(new AppError('not_found', 'no result for this request (not yet, expired, or collected)'), newRequestId());

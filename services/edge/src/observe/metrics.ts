@@ -9,16 +9,30 @@ import type { Connections } from '../ws/connections.ts';
 
 /** The route label: the route's own pattern, never the path a client sent (bounded). */
 export type RouteName =
-  | '/auth/register' | '/auth/login' | '/auth/refresh' | '/auth/logout' | '/auth/verify'
-  | '/auth/results/:requestId' | '/.well-known/jwks.json' | '/health' | '/ready' | 'fallback'
-  | '/auth/sessions' | '/auth/sessions/:id' | '/auth/sessions/revoke-others';
+  | '/auth/register'
+  | '/auth/login'
+  | '/auth/refresh'
+  | '/auth/logout'
+  | '/auth/verify'
+  | '/auth/results/:requestId'
+  | '/.well-known/jwks.json'
+  | '/health'
+  | '/ready'
+  | 'fallback'
+  | '/auth/sessions'
+  | '/auth/sessions/:id'
+  | '/auth/sessions/revoke-others';
 
 /** One route's children, bound once: an answer costs a Map lookup (by status) and two additions. */
 export class RouteMeter {
   private readonly byStatus = new Map<number, CounterCell>();
   readonly latency: HistogramCell;
 
-  constructor(private readonly route: RouteName, private readonly requests: CounterFamily<'route' | 'status'>, latency: HistogramFamily<'route'>) {
+  constructor(
+    private readonly route: RouteName,
+    private readonly requests: CounterFamily<'route' | 'status'>,
+    latency: HistogramFamily<'route'>,
+  ) {
     this.latency = latency.cell({ route });
   }
 
@@ -39,7 +53,11 @@ export class MessageMeter {
   private readonly byOutcome = new Map<string, CounterCell>();
   readonly latency: HistogramCell;
 
-  constructor(private readonly type: string, private readonly messages: CounterFamily<'type' | 'outcome'>, latency: HistogramFamily<'type'>) {
+  constructor(
+    private readonly type: string,
+    private readonly messages: CounterFamily<'type' | 'outcome'>,
+    latency: HistogramFamily<'type'>,
+  ) {
     this.latency = latency.cell({ type });
   }
 
@@ -50,7 +68,6 @@ export class MessageMeter {
     this.latency.since(startMs);
   }
 }
-
 
 /**
  * The edge's metrics. Counters that the edge keeps anyway (Relay.stats, the verifier's cache hits) are
@@ -67,10 +84,22 @@ export class EdgeMetrics {
   readonly verifyHit: { ok: CounterCell; latency: SampledLatency };
 
   constructor(private readonly registry: Registry) {
-    this.requests = register(registry, new CounterFamily('authgate_http_requests_total', 'HTTP requests answered by the edge, by route and status.', ['route', 'status']));
-    this.latency = register(registry, new HistogramFamily('authgate_http_request_duration_seconds', 'Time from an HTTP request to its answer at the edge, by route.', ['route']));
-    this.messages = register(registry, new CounterFamily('authgate_ws_messages_total', 'WebSocket requests answered, by message type and outcome (ok or the error code).', ['type', 'outcome']));
-    this.messageLatency = register(registry, new HistogramFamily('authgate_ws_message_duration_seconds', 'Time from a WebSocket request to its answer, by message type.', ['type']));
+    this.requests = register(
+      registry,
+      new CounterFamily('authgate_http_requests_total', 'HTTP requests answered by the edge, by route and status.', ['route', 'status']),
+    );
+    this.latency = register(
+      registry,
+      new HistogramFamily('authgate_http_request_duration_seconds', 'Time from an HTTP request to its answer at the edge, by route.', ['route']),
+    );
+    this.messages = register(
+      registry,
+      new CounterFamily('authgate_ws_messages_total', 'WebSocket requests answered, by message type and outcome (ok or the error code).', ['type', 'outcome']),
+    );
+    this.messageLatency = register(
+      registry,
+      new HistogramFamily('authgate_ws_message_duration_seconds', 'Time from a WebSocket request to its answer, by message type.', ['type']),
+    );
     const verify = this.route('/auth/verify');
     this.verifyHit = { ok: verify.status(200), latency: new SampledLatency(verify.latency) };
   }
@@ -88,26 +117,84 @@ export class EdgeMetrics {
   }
 
   /** Everything the edge's parts count by themselves, read at scrape time. */
-  observe(parts: { relay: Relay; connections: Connections; verifier: TokenVerifier; admission: Admission; resync: { resyncs: number; collected: number } }): void {
+  observe(parts: {
+    relay: Relay;
+    connections: Connections;
+    verifier: TokenVerifier;
+    admission: Admission;
+    resync: { resyncs: number; collected: number };
+  }): void {
     const { relay, connections, verifier, admission, resync } = parts;
     const registry = this.registry;
-    new Gauge({ name: 'authgate_edge_pending_requests', help: 'Requests this edge accepted and still owes an answer (bounded by MAX_PENDING).', registers: [registry], collect() { this.set(relay.pending.size); } });
-    new Gauge({ name: 'authgate_ws_connections', help: 'WebSocket connections this edge holds.', registers: [registry], collect() { this.set(connections.size); } });
-    register(registry, new CounterFamily('authgate_ws_backpressure_closes_total', 'WebSockets closed because a message was dropped over WS_MAX_BACKPRESSURE_BYTES.').read({}, () => connections.stats.backpressureCloses));
-    register(registry, new CounterFamily('authgate_edge_commands_published_total', 'Commands the broker confirmed holding.').read({}, () => relay.stats.published));
-    register(registry, new CounterFamily('authgate_edge_results_total', 'Requests ended at this edge: answered (result or error), timed_out (deadline passed), unrouted (a result nobody here waited for).', ['outcome'])
-      .read({ outcome: 'answered' }, () => relay.stats.answered)
-      .read({ outcome: 'timed_out' }, () => relay.stats.timedOut)
-      .read({ outcome: 'unrouted' }, () => relay.stats.unrouted));
-    register(registry, new CounterFamily('authgate_edge_result_resyncs_total', 'Times the result channel was subscribed again after a gap and kept results collected.').read({}, () => resync.resyncs));
-    register(registry, new CounterFamily('authgate_edge_results_collected_on_resync_total', 'Results collected from the store after a gap in the subscription.').read({}, () => resync.collected));
-    register(registry, new CounterFamily('authgate_verify_cache_lookups_total', 'Access-token verifications by cache result (hit: answered from the cache).', ['result'])
-      .read({ result: 'hit' }, () => verifier.stats.hits)
-      .read({ result: 'miss' }, () => verifier.stats.misses));
-    register(registry, new CounterFamily('authgate_limiter_refusals_total', 'Requests refused with rate_limited, by limiter (ip: per-IP requests; login: per-account brute-force budget).', ['limiter'])
-      .read({ limiter: 'ip' }, () => admission.refusals.ip)
-      .read({ limiter: 'login' }, () => admission.refusals.login)
-      .read({ limiter: 'password_work' }, () => admission.refusals.passwordWork));
+    new Gauge({
+      name: 'authgate_edge_pending_requests',
+      help: 'Requests this edge accepted and still owes an answer (bounded by MAX_PENDING).',
+      registers: [registry],
+      collect() {
+        this.set(relay.pending.size);
+      },
+    });
+    new Gauge({
+      name: 'authgate_ws_connections',
+      help: 'WebSocket connections this edge holds.',
+      registers: [registry],
+      collect() {
+        this.set(connections.size);
+      },
+    });
+    register(
+      registry,
+      new CounterFamily('authgate_ws_backpressure_closes_total', 'WebSockets closed because a message was dropped over WS_MAX_BACKPRESSURE_BYTES.').read(
+        {},
+        () => connections.stats.backpressureCloses,
+      ),
+    );
+    register(
+      registry,
+      new CounterFamily('authgate_edge_commands_published_total', 'Commands the broker confirmed holding.').read({}, () => relay.stats.published),
+    );
+    register(
+      registry,
+      new CounterFamily(
+        'authgate_edge_results_total',
+        'Requests ended at this edge: answered (result or error), timed_out (deadline passed), unrouted (a result nobody here waited for).',
+        ['outcome'],
+      )
+        .read({ outcome: 'answered' }, () => relay.stats.answered)
+        .read({ outcome: 'timed_out' }, () => relay.stats.timedOut)
+        .read({ outcome: 'unrouted' }, () => relay.stats.unrouted),
+    );
+    register(
+      registry,
+      new CounterFamily('authgate_edge_result_resyncs_total', 'Times the result channel was subscribed again after a gap and kept results collected.').read(
+        {},
+        () => resync.resyncs,
+      ),
+    );
+    register(
+      registry,
+      new CounterFamily('authgate_edge_results_collected_on_resync_total', 'Results collected from the store after a gap in the subscription.').read(
+        {},
+        () => resync.collected,
+      ),
+    );
+    register(
+      registry,
+      new CounterFamily('authgate_verify_cache_lookups_total', 'Access-token verifications by cache result (hit: answered from the cache).', ['result'])
+        .read({ result: 'hit' }, () => verifier.stats.hits)
+        .read({ result: 'miss' }, () => verifier.stats.misses),
+    );
+    register(
+      registry,
+      new CounterFamily(
+        'authgate_limiter_refusals_total',
+        'Requests refused with rate_limited, by limiter (ip: per-IP requests; login: per-account brute-force budget).',
+        ['limiter'],
+      )
+        .read({ limiter: 'ip' }, () => admission.refusals.ip)
+        .read({ limiter: 'login' }, () => admission.refusals.login)
+        .read({ limiter: 'password_work' }, () => admission.refusals.passwordWork),
+    );
   }
 }
 

@@ -36,7 +36,11 @@ export class CorsPolicy {
   /** What an answer to a request from `origin` carries; for a foreign origin, nothing a browser would honour. */
   answerHeaders(origin: string): ReadonlyArray<readonly [string, string]> {
     return origin && this.allows(origin)
-      ? [['Access-Control-Allow-Origin', origin], ['Access-Control-Expose-Headers', EXPOSED_HEADERS], ['Vary', 'Origin']]
+      ? [
+          ['Access-Control-Allow-Origin', origin],
+          ['Access-Control-Expose-Headers', EXPOSED_HEADERS],
+          ['Vary', 'Origin'],
+        ]
       : VARY_ONLY;
   }
 }

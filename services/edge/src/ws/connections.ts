@@ -72,8 +72,7 @@ export class Connections {
   }
 
   /** Deferred delivery: a result pushed to a connection this node holds, under the id the client was given. */
-  pushResult = (connectionId: string, clientId: string, result: Result): boolean =>
-    this.send(connectionId, JSON.stringify(resultFrame(clientId, result)));
+  pushResult = (connectionId: string, clientId: string, result: Result): boolean => this.send(connectionId, JSON.stringify(resultFrame(clientId, result)));
 
   /**
    * The node is stopping: every socket is closed with 1001 (going away) as soon as it has no request in

@@ -196,7 +196,12 @@ export function registerWebSocket(
       }
       const { type, id, ...body } = envelope.data;
       if (id.length > options.maxClientIdLength) {
-        sendError(ws, new AppError('invalid_request', 'frame is not a valid message', { details: [{ path: 'id', message: `must be at most ${options.maxClientIdLength} characters` }] }));
+        sendError(
+          ws,
+          new AppError('invalid_request', 'frame is not a valid message', {
+            details: [{ path: 'id', message: `must be at most ${options.maxClientIdLength} characters` }],
+          }),
+        );
         return;
       }
       if (data.inFlight.has(id)) {
@@ -221,7 +226,8 @@ export function registerWebSocket(
 
   /** The session a SESSION_KINDS message acts for: the one the connection is authenticated as, still standing. */
   function authenticated(data: SocketData): { sub: string; sid: string } {
-    if (!data.auth || verifier.isRevoked(data.auth.sid)) throw new AppError('invalid_token', 'this connection is not authenticated: send `authenticate` with an access token first');
+    if (!data.auth || verifier.isRevoked(data.auth.sid))
+      throw new AppError('invalid_token', 'this connection is not authenticated: send `authenticate` with an access token first');
     deps.activity.seen(data.auth.sub, data.auth.sid);
     return data.auth;
   }

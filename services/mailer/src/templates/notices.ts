@@ -39,6 +39,6 @@ export const newSignIn: Template<'new_sign_in'> = notice(
 
 export const refreshReuse: Template<'refresh_reuse'> = notice(
   (product) => `A session of your ${product} account was signed out`,
-  'A sign-in token of your account was used twice, which happens when a copy of it is in someone else\'s hands, so that session was signed out.',
+  "A sign-in token of your account was used twice, which happens when a copy of it is in someone else's hands, so that session was signed out.",
   'Sign in again on your devices. If this repeats, change your password.',
 );

@@ -40,7 +40,11 @@ export const login: CommandHandler = async (command, ctx) => {
   await ctx.directory.add(user.id, { id: sid, deviceId, userAgent, ip, createdAt: now, lastUsedAt: now, expiresAt: now + ctx.refreshTtlMs });
   // The account's other open sockets learn of the new sign-in; a failure here must not fail the login.
   await ctx.live
-    .publish({ userId: user.id, event: 'security.new_sign_in', data: { sessionId: sid, ip, userAgent: userAgent ?? null, deviceId: deviceId ?? null, at: new Date(now).toISOString() } })
+    .publish({
+      userId: user.id,
+      event: 'security.new_sign_in',
+      data: { sessionId: sid, ip, userAgent: userAgent ?? null, deviceId: deviceId ?? null, at: new Date(now).toISOString() },
+    })
     .catch((err: unknown) => ctx.log.warn({ err, requestId: command.requestId }, 'new sign-in event not published'));
   ctx.audit.emit({ action: 'login.succeeded', requestId: command.requestId, ip: command.meta.ip, userId: user.id, sessionId: sid, deviceId });
   return { status: 200, data: await tokenPair(ctx, user, sid, refresh.token) };

@@ -22,17 +22,48 @@ export class WorkerMetrics implements CommandObserver, BcryptObserver {
   private readonly bcrypt: Record<'hash' | 'compare', HistogramCell>;
   private bcryptInFlight = 0;
 
-  constructor(private readonly registry: Registry, threadpoolSize: number) {
-    this.commands = register(registry, new CounterFamily('authgate_worker_commands_total', 'Commands a worker ran, by kind and outcome (ok or the error code).', ['kind', 'outcome']));
-    const duration = register(registry, new HistogramFamily('authgate_worker_command_duration_seconds', 'Time a worker spent on a command: handler and result delivery, by kind.', ['kind']));
+  constructor(
+    private readonly registry: Registry,
+    threadpoolSize: number,
+  ) {
+    this.commands = register(
+      registry,
+      new CounterFamily('authgate_worker_commands_total', 'Commands a worker ran, by kind and outcome (ok or the error code).', ['kind', 'outcome']),
+    );
+    const duration = register(
+      registry,
+      new HistogramFamily('authgate_worker_command_duration_seconds', 'Time a worker spent on a command: handler and result delivery, by kind.', ['kind']),
+    );
     for (const kind of COMMAND_KINDS) this.duration.set(kind, duration.cell({ kind }));
-    const wait = register(registry, new HistogramFamily('authgate_worker_queue_wait_seconds', 'Time a command waited between its publish at the edge and its start at a worker, by lane.', ['lane'], LATENCY_BUCKETS));
+    const wait = register(
+      registry,
+      new HistogramFamily(
+        'authgate_worker_queue_wait_seconds',
+        'Time a command waited between its publish at the edge and its start at a worker, by lane.',
+        ['lane'],
+        LATENCY_BUCKETS,
+      ),
+    );
     for (const lane of LANES) this.queueWait.set(lane, wait.cell({ lane }));
-    const bcrypt = register(registry, new HistogramFamily('authgate_bcrypt_duration_seconds', 'Time of one bcrypt job, thread-pool wait included, by operation.', ['op'], BCRYPT_BUCKETS));
+    const bcrypt = register(
+      registry,
+      new HistogramFamily('authgate_bcrypt_duration_seconds', 'Time of one bcrypt job, thread-pool wait included, by operation.', ['op'], BCRYPT_BUCKETS),
+    );
     this.bcrypt = { hash: bcrypt.cell({ op: 'hash' }), compare: bcrypt.cell({ op: 'compare' }) };
     const self = this;
-    new Gauge({ name: 'authgate_bcrypt_jobs_in_flight', help: 'bcrypt jobs handed to the thread pool and not done; above authgate_threadpool_size they queue for a thread.', registers: [registry], collect() { this.set(self.bcryptInFlight); } });
-    new Gauge({ name: 'authgate_threadpool_size', help: "libuv's thread pool size (UV_THREADPOOL_SIZE): the bcrypt jobs that can run at once.", registers: [registry] }).set(threadpoolSize);
+    new Gauge({
+      name: 'authgate_bcrypt_jobs_in_flight',
+      help: 'bcrypt jobs handed to the thread pool and not done; above authgate_threadpool_size they queue for a thread.',
+      registers: [registry],
+      collect() {
+        this.set(self.bcryptInFlight);
+      },
+    });
+    new Gauge({
+      name: 'authgate_threadpool_size',
+      help: "libuv's thread pool size (UV_THREADPOOL_SIZE): the bcrypt jobs that can run at once.",
+      registers: [registry],
+    }).set(threadpoolSize);
   }
 
   async around(command: Parameters<CommandObserver['around']>[0], work: (traceparent?: string) => Promise<Handled>): Promise<Handled> {
@@ -60,12 +91,23 @@ export class WorkerMetrics implements CommandObserver, BcryptObserver {
 
   /** What the consumer and the audit log count by themselves, read at scrape time. */
   observe(stats: ConsumerStats, audit: AuditLog): void {
-    register(this.registry, new CounterFamily('authgate_worker_results_total', 'Commands by what became of their result: delivered (published once), duplicate (already answered), expired (deadline passed), malformed (dropped).', ['outcome'])
-      .read({ outcome: 'delivered' }, () => stats.handled)
-      .read({ outcome: 'duplicate' }, () => stats.duplicates)
-      .read({ outcome: 'expired' }, () => stats.expired)
-      .read({ outcome: 'malformed' }, () => stats.malformed));
-    register(this.registry, new CounterFamily('authgate_audit_events_total', 'Audit events written, by action.', ['action'])
-      .readMany(() => [...audit.counts].map(([action, n]) => [{ action }, n] as [{ action: string }, number])));
+    register(
+      this.registry,
+      new CounterFamily(
+        'authgate_worker_results_total',
+        'Commands by what became of their result: delivered (published once), duplicate (already answered), expired (deadline passed), malformed (dropped).',
+        ['outcome'],
+      )
+        .read({ outcome: 'delivered' }, () => stats.handled)
+        .read({ outcome: 'duplicate' }, () => stats.duplicates)
+        .read({ outcome: 'expired' }, () => stats.expired)
+        .read({ outcome: 'malformed' }, () => stats.malformed),
+    );
+    register(
+      this.registry,
+      new CounterFamily('authgate_audit_events_total', 'Audit events written, by action.', ['action']).readMany(() =>
+        [...audit.counts].map(([action, n]) => [{ action }, n] as [{ action: string }, number]),
+      ),
+    );
   }
 }

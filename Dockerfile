@@ -12,6 +12,7 @@ COPY services/edge/package.json services/edge/
 COPY services/worker/package.json services/worker/
 COPY services/api/package.json services/api/
 COPY services/mailer/package.json services/mailer/
+COPY services/audit/package.json services/audit/
 RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim

@@ -44,10 +44,10 @@ const tracer = await startTracing(config, `authgate-${target}`);
 const observability = { metrics, tracing: tracer?.tracing };
 
 const worker = runs('worker') ? await (await import('@authgate/worker')).startWorker(config, { ...drivers.worker(), ...observability, log }) : undefined;
-// The audit writer runs beside the worker: it needs the database (the all-in-one's is the embedded one).
-const auditWriter = runs('worker')
-  ? await (await import('@authgate/audit')).startAuditWriter(config, { events: drivers.worker().events, db: drivers.worker().db, log })
-  : undefined;
+// The audit writer runs beside each worker (it needs the database; the all-in-one's is the embedded
+// one), or alone as --target=audit. Several writers are safe: a row is keyed by its event's id and time.
+const auditWriter =
+  runs('worker') || target === 'audit' ? await (await import('@authgate/audit')).startAuditWriter(config, { ...drivers.audit(), log }) : undefined;
 // All-in-one: one origin (docs/README.md), so the edge hands the account API's routes to it in-process.
 const api = runs('api') ? await (await import('@authgate/api')).startApi(config, { ...drivers.api(), log }, { listen: target === 'api' }) : undefined;
 const edge = runs('edge')

@@ -79,22 +79,30 @@ export async function runWebSocketUsers(options: WebSocketRunOptions): Promise<W
     const url = options.urls[index % options.urls.length]!;
     if (Date.now() >= options.deadline) return doneDialling();
     await slots.take();
+    const connect = async (): Promise<AuthgateSocket | undefined> => {
+      const started = performance.now();
+      try {
+        const opened = await AuthgateSocket.connect(url, NodeWebSocket, options.connectTimeoutMs);
+        recorder.record(`${label} connect`, { ok: true }, performance.now() - started);
+        opened.onUnsolicited = () => {
+          stats.unsolicitedFrames++;
+        };
+        return opened;
+      } catch {
+        recorder.record(`${label} connect`, { ok: false, code: CLIENT_CODES.connect }, undefined);
+        return undefined;
+      }
+    };
     let socket: AuthgateSocket;
-    const started = performance.now();
     try {
-      socket = await AuthgateSocket.connect(url, NodeWebSocket, options.connectTimeoutMs);
-      recorder.record(`${label} connect`, { ok: true }, performance.now() - started);
-    } catch {
-      recorder.record(`${label} connect`, { ok: false, code: CLIENT_CODES.connect }, undefined);
-      return doneDialling();
+      const opened = await connect();
+      if (!opened) return doneDialling();
+      socket = opened;
     } finally {
       slots.give();
     }
     open++;
     stats.peakOpenConnections = Math.max(stats.peakOpenConnections, open);
-    socket.onUnsolicited = () => {
-      stats.unsolicitedFrames++;
-    };
     doneDialling();
     try {
       if (options.startTogether) await Promise.race([everyoneDialled, untilDeadline]);
@@ -111,6 +119,15 @@ export async function runWebSocketUsers(options: WebSocketRunOptions): Promise<W
           const { outcome, answer } = frameOutcome(step.op, frame);
           recorder.record(`${label} ${step.op}`, outcome, performance.now() - sent);
           journey.answer(step, answer);
+          // A socket signed in over itself is bound to its session: logging that session out closes it
+          // (4001, after the answer; docs/websocket.md). The next user of the journey dials again.
+          if (step.op === 'logout' && outcome.ok) {
+            await Promise.race([socket.waitForClose(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+            socket.close();
+            const reopened = await connect();
+            if (!reopened) break;
+            socket = reopened;
+          }
         } catch (err) {
           if (!(err instanceof SocketRequestError)) throw err;
           recorder.record(`${label} ${step.op}`, { ok: false, code: err.reason === 'timeout' ? CLIENT_CODES.timeout : CLIENT_CODES.closed }, undefined);

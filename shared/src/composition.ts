@@ -57,11 +57,18 @@ export interface MailerDrivers {
   mail: MailQueue;
 }
 
+/** The audit writer: events from the bus into the database (beside each worker, or alone as --target=audit). */
+export interface AuditDrivers {
+  events: EventBus;
+  db: Db;
+}
+
 export interface Drivers {
   edge(): EdgeDrivers;
   worker(): WorkerDrivers;
   api(): ApiDrivers;
   mailer(): MailerDrivers;
+  audit(): AuditDrivers;
   /** Closes every driver it built, after the roles have stopped. */
   close(): Promise<void>;
 }
@@ -74,6 +81,7 @@ const NEEDS: Record<Target, readonly Concern[]> = {
   worker: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db', 'events'],
   api: ['db', 'revocations', 'limits', 'live', 'directory', 'sessions', 'events'],
   mailer: ['mail'],
+  audit: ['events', 'db'],
   all: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'passwordWork', 'sessions', 'db', 'mail', 'events'],
 };
 
@@ -249,6 +257,7 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
     worker: () => pick('worker', NEEDS.worker as Array<keyof WorkerDrivers>),
     api: () => pick('api', NEEDS.api as Array<keyof ApiDrivers>),
     mailer: () => pick('mailer', NEEDS.mailer as Array<keyof MailerDrivers>),
+    audit: () => pick('audit', NEEDS.audit as Array<keyof AuditDrivers>),
     async close() {
       // In the reverse order of building: the database last, after the stores that may still write.
       for (const close of closers.reverse()) await Promise.resolve(close()).catch((err: unknown) => log.warn({ err }, 'driver close failed'));

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { newNodeId, isValidNodeId } from './ids.ts';
 
 /** The roles one process can play; `all` runs every role in one process with embedded defaults. */
-export const TARGETS = ['all', 'edge', 'worker', 'api', 'mailer'] as const;
+export const TARGETS = ['all', 'edge', 'worker', 'api', 'mailer', 'audit'] as const;
 export type Target = (typeof TARGETS)[number];
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -207,7 +207,7 @@ export type Config = Omit<z.infer<typeof configSchema>, 'API_DOCS' | 'METRICS_PO
 };
 
 /** Where each role's metrics listen by default: one machine may run an edge, a worker and the api side by side. */
-export const DEFAULT_METRICS_PORTS: Record<Target, number> = { all: 9464, edge: 9464, worker: 9465, api: 9466, mailer: 9467 };
+export const DEFAULT_METRICS_PORTS: Record<Target, number> = { all: 9464, edge: 9464, worker: 9465, api: 9466, mailer: 9467, audit: 9468 };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -264,7 +264,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, target: Target, readFile: (pa
   if (config.NODE_ENV === 'production') {
     if ((target === 'all' || target === 'worker') && !config.JWT_PRIVATE_KEY)
       problems.push('JWT_PRIVATE_KEY: required in production (PKCS#8 PEM, or JWT_PRIVATE_KEY_FILE)');
-    if (target !== 'worker' && target !== 'mailer' && !config.JWT_PUBLIC_JWKS)
+    if (target !== 'worker' && target !== 'mailer' && target !== 'audit' && !config.JWT_PUBLIC_JWKS)
       problems.push('JWT_PUBLIC_JWKS: required in production (JWKS JSON, or JWT_PUBLIC_JWKS_FILE)');
     if ((target === 'all' || target === 'edge') && !config.RESULT_SEALING_SECRET)
       problems.push(
@@ -272,7 +272,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, target: Target, readFile: (pa
       );
     if (target !== 'all') {
       const brokers =
-        target === 'api' ? (['REDIS_URL'] as const) : target === 'mailer' ? (['AMQP_URL', 'SMTP_URL'] as const) : (['AMQP_URL', 'REDIS_URL'] as const);
+        target === 'api'
+          ? (['REDIS_URL'] as const)
+          : target === 'mailer'
+            ? (['AMQP_URL', 'SMTP_URL'] as const)
+            : target === 'audit'
+              ? (['AMQP_URL', 'DATABASE_URL'] as const)
+              : (['AMQP_URL', 'REDIS_URL'] as const);
       for (const name of brokers) if (!config[name]) problems.push(`${name}: required in production for the ${target} role`);
       if (target === 'worker' && !config.DATABASE_URL) problems.push('DATABASE_URL: required in production for the worker role');
     }

@@ -246,7 +246,8 @@ describe('deployment files', () => {
       }
       assert.equal(config.deploy.startCommand, `node --require ./bin/threadpool.cjs --import tsx bin/authgate.ts --target=${name}`);
       assert.ok((TARGETS as readonly string[]).includes(name));
-      if (name === 'worker' || name === 'mailer' || name === 'audit') assert.equal(config.deploy.healthcheckPath, undefined, `a ${name} has no HTTP port to check`);
+      if (name === 'worker' || name === 'mailer' || name === 'audit')
+        assert.equal(config.deploy.healthcheckPath, undefined, `a ${name} has no HTTP port to check`);
       else assert.ok(['/health', '/ready'].includes(config.deploy.healthcheckPath), `${name} health check path`);
     }
     assert.ok(existsSync(path.join(ROOT, 'nginx/upstreams/railway.conf')));

@@ -1,6 +1,7 @@
 import type { Logger } from '@authgate/shared/logger';
 import { newAuditEvent, type AuthEventType } from '@authgate/shared/events/schema';
 import type { EventBus } from '@authgate/shared/events/types';
+import type { Command } from '@authgate/shared/protocol';
 
 export type AuditAction =
   | 'register.succeeded'
@@ -16,10 +17,19 @@ export type AuditAction =
   | 'logout.rejected'
   | 'session.revoked';
 
-export interface AuditEvent {
-  action: AuditAction;
+/** Who asked: the request, the client's address and user agent, as the edge saw them. */
+export interface AuditOrigin {
   requestId: string;
   ip: string;
+  userAgent?: string | undefined;
+}
+
+export function originOf(command: Command): AuditOrigin {
+  return { requestId: command.requestId, ip: command.meta.ip, userAgent: command.meta.userAgent };
+}
+
+export interface AuditEvent extends AuditOrigin {
+  action: AuditAction;
   userId?: string;
   sessionId?: string;
   deviceId?: string;
@@ -63,6 +73,7 @@ export class AuditLog {
       sessionId: event.sessionId,
       deviceId: event.deviceId,
       ip: event.ip,
+      userAgent: event.userAgent,
       data: { requestId: event.requestId, ...(event.reason ? { reason: event.reason } : {}) },
     });
     // Not awaited by the command: the answer does not wait for the audit trail. Retried with the same

@@ -4,6 +4,7 @@ import { loginBody } from '@authgate/shared/protocol';
 import type { CommandHandler } from '../context.ts';
 import { newRefreshToken } from '../tokens.ts';
 import { tokenPair } from './token-pair.ts';
+import { originOf } from '../audit.ts';
 
 export const login: CommandHandler = async (command, ctx) => {
   const { email, password, deviceId } = loginBody.parse(command.body);
@@ -15,12 +16,12 @@ export const login: CommandHandler = async (command, ctx) => {
   // Unknown email and wrong password take the same path: one bcrypt compare, one answer. The edge
   // counted this attempt against the brute-force limits before publishing it; only a success is told.
   if (!(await ctx.hasher.verify(password, user?.passwordHash)) || !user) {
-    ctx.audit.emit({ action: 'login.failed', requestId: command.requestId, ip: command.meta.ip, deviceId, ...(user ? { userId: user.id } : {}) });
+    ctx.audit.emit({ action: 'login.failed', ...originOf(command), deviceId, ...(user ? { userId: user.id } : {}) });
     throw new AppError('invalid_credentials', 'email or password is incorrect');
   }
   // Told only after the right password, so that a disabled account is not revealed to guessers.
   if (user.disabledAt) {
-    ctx.audit.emit({ action: 'login.failed', requestId: command.requestId, ip: command.meta.ip, userId: user.id, reason: 'account_disabled' });
+    ctx.audit.emit({ action: 'login.failed', ...originOf(command), userId: user.id, reason: 'account_disabled' });
     throw new AppError('account_disabled', 'this account is disabled');
   }
   // The device (if named) is trusted from now on: its attempts get their own budget (finding 4).
@@ -46,6 +47,6 @@ export const login: CommandHandler = async (command, ctx) => {
       data: { sessionId: sid, ip, userAgent: userAgent ?? null, deviceId: deviceId ?? null, at: new Date(now).toISOString() },
     })
     .catch((err: unknown) => ctx.log.warn({ err, requestId: command.requestId }, 'new sign-in event not published'));
-  ctx.audit.emit({ action: 'login.succeeded', requestId: command.requestId, ip: command.meta.ip, userId: user.id, sessionId: sid, deviceId });
+  ctx.audit.emit({ action: 'login.succeeded', ...originOf(command), userId: user.id, sessionId: sid, deviceId });
   return { status: 200, data: await tokenPair(ctx, user, sid, refresh.token) };
 };

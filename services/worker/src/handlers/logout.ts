@@ -4,13 +4,14 @@ import { endSession } from '@authgate/shared/sessions/end-session';
 import type { CommandHandler } from '../context.ts';
 import { parseRefreshToken } from '../tokens.ts';
 import { revokeFamily } from './revoke-family.ts';
+import { originOf } from '../audit.ts';
 
 const invalid = () => new AppError('invalid_token', 'refresh token is invalid or expired');
 
 export const logout: CommandHandler = async (command, ctx) => {
   const { refreshToken } = logoutBody.parse(command.body);
   const presented = parseRefreshToken(refreshToken);
-  const audit = { requestId: command.requestId, ip: command.meta.ip };
+  const audit = originOf(command);
   const outcome = presented ? await ctx.sessions.revoke(presented.sid, presented.hash) : { status: 'unknown' as const };
   if (outcome.status === 'reused') {
     // A replaced token used to log out is a replay like any other: the family is gone, and it is told.

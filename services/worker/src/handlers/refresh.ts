@@ -5,6 +5,7 @@ import type { CommandHandler } from '../context.ts';
 import { newRefreshToken, parseRefreshToken } from '../tokens.ts';
 import { revokeFamily } from './revoke-family.ts';
 import { tokenPair } from './token-pair.ts';
+import { originOf } from '../audit.ts';
 
 const invalid = () => new AppError('invalid_token', 'refresh token is invalid or expired');
 
@@ -17,7 +18,7 @@ const invalid = () => new AppError('invalid_token', 'refresh token is invalid or
 export const refresh: CommandHandler = async (command, ctx) => {
   const { refreshToken, deviceId } = refreshBody.parse(command.body);
   const presented = parseRefreshToken(refreshToken);
-  const audit = { requestId: command.requestId, ip: command.meta.ip };
+  const audit = originOf(command);
   if (!presented) {
     ctx.audit.emit({ ...audit, action: 'refresh.rejected', reason: 'malformed' });
     throw invalid();

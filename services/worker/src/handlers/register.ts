@@ -3,6 +3,7 @@ import { AppError } from '@authgate/shared/errors';
 import { checkNewPassword } from '@authgate/shared/password-policy';
 import { registerBody, type Command } from '@authgate/shared/protocol';
 import type { CommandHandler } from '../context.ts';
+import { originOf } from '../audit.ts';
 
 export const register: CommandHandler = async (command: Command, ctx) => {
   const { email, password } = registerBody.parse(command.body);
@@ -22,6 +23,6 @@ export const register: CommandHandler = async (command: Command, ctx) => {
   // A redelivered command finds the user it created itself and answers as the first delivery did.
   const userId = outcome.created ? outcome.id : outcome.existing.registrationRequestId === command.requestId ? outcome.existing.id : undefined;
   if (!userId) throw new AppError('email_taken', 'an account with this email already exists');
-  ctx.audit.emit({ action: 'register.succeeded', requestId: command.requestId, ip: command.meta.ip, userId });
+  ctx.audit.emit({ action: 'register.succeeded', ...originOf(command), userId });
   return { status: 201, data: { userId } };
 };

@@ -3,6 +3,7 @@ import type { Command } from '@authgate/shared/protocol';
 import { sessionRevokeBody } from '@authgate/shared/protocol';
 import { endSession } from '@authgate/shared/sessions/end-session';
 import type { CommandHandler } from '../context.ts';
+import { originOf } from '../audit.ts';
 
 /** The session a command acts for, put there by the edge after verifying its access token. */
 function authOf(command: Command): { sub: string; sid: string } {
@@ -34,7 +35,7 @@ export const sessionRevoke: CommandHandler = async (command, ctx) => {
   const own = (await ctx.directory.list(auth.sub)).some((s) => s.id === sessionId);
   if (!own) throw new AppError('not_found', 'no such session');
   await endSession(ctx, auth.sub, sessionId, 'revoked');
-  ctx.audit.emit({ action: 'session.revoked', requestId: command.requestId, ip: command.meta.ip, userId: auth.sub, sessionId });
+  ctx.audit.emit({ action: 'session.revoked', ...originOf(command), userId: auth.sub, sessionId });
   return { status: 204 };
 };
 
@@ -43,7 +44,7 @@ export const sessionsRevokeOthers: CommandHandler = async (command, ctx) => {
   const others = (await ctx.directory.list(auth.sub)).filter((s) => s.id !== auth.sid);
   for (const session of others) {
     await endSession(ctx, auth.sub, session.id, 'revoked');
-    ctx.audit.emit({ action: 'session.revoked', requestId: command.requestId, ip: command.meta.ip, userId: auth.sub, sessionId: session.id });
+    ctx.audit.emit({ action: 'session.revoked', ...originOf(command), userId: auth.sub, sessionId: session.id });
   }
   return { status: 204 };
 };

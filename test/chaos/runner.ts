@@ -80,6 +80,10 @@ export async function runChaos(options: ChaosOptions): Promise<PhaseReport[]> {
         RATE_LIMIT_IP_PER_MINUTE: '10000000',
         PASSWORD_WORK_PER_SOURCE: '10000',
         LOGIN_ACCOUNT_MAX_FAILURES: '1000000',
+        // A client that got no answer to a refresh (timeout, a dropped connection) sends it again with the
+        // same token: the grace hands the same successor back to the session's own device while it is
+        // unused (docs/rest.md, token pair). The window covers a whole request deadline and the retry.
+        REFRESH_GRACE_MS: String(Math.min(60_000, options.requestTimeoutMs * 2)),
         ...options.env,
       },
     });

@@ -43,6 +43,8 @@ export class VirtualUser {
   private accounts = 0;
   private nextId = 0;
   private readonly tag = randomBytes(3).toString('hex');
+  /** Stable for this client, as a browser's or an app install's: the refresh grace answers only its own device. */
+  private readonly deviceId = `chaos-${randomBytes(8).toString('hex')}`;
 
   constructor(
     private readonly index: number,
@@ -97,11 +99,11 @@ export class VirtualUser {
       return;
     }
     if (!account.refreshToken) {
-      const { op, data } = await this.request('login', { email: account.email, password: PASSWORD }, account);
+      const { op, data } = await this.request('login', { email: account.email, password: PASSWORD, deviceId: this.deviceId }, account);
       if (op.outcome === 'ok') account.refreshToken = data?.refreshToken;
       return;
     }
-    const { op, data } = await this.request('refresh', { refreshToken: account.refreshToken }, account);
+    const { op, data } = await this.request('refresh', { refreshToken: account.refreshToken, deviceId: this.deviceId }, account);
     if (op.outcome === 'ok') {
       account.refreshToken = data?.refreshToken;
       if (++account.refreshes >= REFRESHES_PER_ACCOUNT) this.account = this.newAccount();

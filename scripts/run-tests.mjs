@@ -23,6 +23,9 @@ const result = spawnSync(
     '--import',
     'tsx',
     '--test',
+    // A file whose tests have all finished ends even if a handle (a client a test forgot to close)
+    // would keep its process alive; an unfinished test still fails on its own.
+    '--test-force-exit',
     '--test-reporter=spec',
     `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
     ...files,

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Cursor } from './cursor.ts';
+import type { AuditEventsTable } from '@authgate/shared/db/database';
 
 /**
  * Every read of audit_events, as SQL builders so the EXPLAIN test checks the very statements the
@@ -12,17 +13,8 @@ import type { Cursor } from './cursor.ts';
 
 export const EVENT_COLUMNS = sql`id, at, type, user_id, session_id, device_id, ip, user_agent, data`;
 
-export interface EventRow {
-  id: string;
-  at: Date;
-  type: string;
-  user_id: string | null;
-  session_id: string | null;
-  device_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  data: Record<string, unknown>;
-}
+/** A row of the table the migration made, with `data` as the JSON object it always holds. */
+export type EventRow = Omit<AuditEventsTable, 'data'> & { data: Record<string, unknown> };
 
 export interface EventFilter {
   type?: string;

@@ -40,6 +40,8 @@ export interface WorkerDrivers extends CommonDrivers {
   db: Db;
   /** Audit events: published by the worker, written to the database by the audit writer beside it. */
   events: EventBus;
+  /** Mail jobs (verification links, reset links, device codes, security notices) for the mailer. */
+  mail: MailQueue;
 }
 
 export interface ApiDrivers {
@@ -78,7 +80,7 @@ type Concern = keyof AllDrivers;
 
 const NEEDS: Record<Target, readonly Concern[]> = {
   edge: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'passwordWork'],
-  worker: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db', 'events'],
+  worker: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db', 'events', 'mail'],
   api: ['db', 'revocations', 'limits', 'live', 'directory', 'sessions', 'events'],
   mailer: ['mail'],
   audit: ['events', 'db'],

@@ -4,10 +4,15 @@ export const ERROR_STATUS = {
   weak_password: 400,
   invalid_credentials: 401,
   invalid_token: 401,
+  invalid_code: 401,
   forbidden: 403,
   account_disabled: 403,
+  mfa_required: 403,
+  device_verification_required: 403,
+  device_denied: 403,
   not_found: 404,
   email_taken: 409,
+  device_verification_pending: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
@@ -29,20 +34,30 @@ export interface ErrorPayload {
   requestId?: string;
   details?: FieldIssue[];
   retryAfter?: number;
+  /** The fields a challenge adds to its error object (`mfaToken`, `methods`, `verificationId`, `expiresIn`). */
+  [challengeField: string]: unknown;
 }
+
+/**
+ * What a sign-in challenge (`mfa_required`, `device_verification_required`) hands the client to go on
+ * with. It may hold a secret (an mfaToken): workers seal an error that carries one, like a token pair.
+ */
+export type Challenge = Record<string, string | number | readonly string[]>;
 
 /** An error meant for the client: its message must never carry a secret or a stack. */
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly details?: FieldIssue[];
   readonly retryAfter?: number;
+  readonly challenge?: Challenge;
 
-  constructor(code: ErrorCode, message: string, extra: { details?: FieldIssue[]; retryAfter?: number } = {}) {
+  constructor(code: ErrorCode, message: string, extra: { details?: FieldIssue[]; retryAfter?: number; challenge?: Challenge } = {}) {
     super(message);
     this.name = 'AppError';
     this.code = code;
     if (extra.details) this.details = extra.details;
     if (extra.retryAfter !== undefined) this.retryAfter = extra.retryAfter;
+    if (extra.challenge) this.challenge = extra.challenge;
   }
 
   get status(): number {
@@ -50,7 +65,7 @@ export class AppError extends Error {
   }
 
   toPayload(requestId?: string): ErrorPayload {
-    const payload: ErrorPayload = { code: this.code, message: this.message };
+    const payload: ErrorPayload = { ...this.challenge, code: this.code, message: this.message };
     if (requestId) payload.requestId = requestId;
     if (this.details) payload.details = this.details;
     if (this.retryAfter !== undefined) payload.retryAfter = this.retryAfter;

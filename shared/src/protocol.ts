@@ -133,7 +133,8 @@ export const commandSchema = z.object({
 });
 export type Command = z.infer<typeof commandSchema>;
 
-const errorShape = z.object({
+/** Loose: a sign-in challenge adds its own fields (`mfaToken`, `verificationId`, ...; docs/errors.md). */
+const errorShape = z.looseObject({
   code: z.string(),
   message: z.string(),
   details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
@@ -157,6 +158,8 @@ export const resultSchema = z.discriminatedUnion('ok', [
     ok: z.literal(false),
     status: z.number().int(),
     error: errorShape,
+    /** A challenge's whole error object, sealed like a success body (security/result-seal.ts). */
+    sealed: z.string().optional(),
     traceparent: z.string().max(128).optional(),
   }),
 ]);

@@ -52,6 +52,23 @@ describe('result sealing (issue 10, finding 2)', () => {
     assert.throws(() => new ResultSealing('short'));
   });
 
+  test("a challenge's error (mfa_required with its mfaToken) is sealed whole and opens to the same error", () => {
+    const requestId = randomUUID();
+    const sealing = new ResultSealing(SECRET);
+    const challenge: Result = {
+      requestId,
+      replyTo: { nodeId: 'n1' },
+      ok: false,
+      status: 403,
+      error: { code: 'mfa_required', message: 'a second factor is required', mfaToken: 'the-mfa-token-secret', methods: ['totp', 'recovery'] },
+    };
+    const sealed = sealResult(challenge, sealing.secretFor(requestId));
+    assert.ok(!JSON.stringify(sealed).includes('the-mfa-token-secret'));
+    assert.deepEqual(!sealed.ok && sealed.error, { code: 'mfa_required', message: 'a second factor is required' }, 'routing and counting still read the code');
+    assert.deepEqual(sealing.open(sealed), challenge);
+    assert.throws(() => new ResultSealing('t'.repeat(43)).open(sealed), SealError);
+  });
+
   test('development: the secret is generated once into DATA_DIR (0600) and kept', () => {
     const data = tempDir('seal');
     try {

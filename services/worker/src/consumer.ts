@@ -141,7 +141,8 @@ async function run(command: Command, ctx: WorkerContext, traceparent: string | u
   } catch (err) {
     const error = toClientError(err);
     if (error.code === 'overloaded') ctx.log.error({ err, requestId: command.requestId, kind: command.kind }, 'command failed on a dependency');
-    return { ...base, ok: false, status: error.status, error: error.toPayload() };
+    // A challenge (mfa_required, device_verification_required) carries what the client goes on with: sealed.
+    return sealResult({ ...base, ok: false, status: error.status, error: error.toPayload() }, command.resultSecret);
   }
 }
 

@@ -9,6 +9,7 @@ import type { SessionDirectory } from '@authgate/shared/sessions/directory';
 import type { SessionStore } from '@authgate/shared/sessions/types';
 import type { AccessTokenSigner } from './tokens.ts';
 import type { AuditLog } from './audit.ts';
+import type { MailQueue } from '@authgate/shared/mail/types';
 
 export interface WorkerContext {
   users: UserRepository;
@@ -27,6 +28,8 @@ export interface WorkerContext {
   /** Live events to the account's open WebSockets, on whichever edges hold them. */
   live: LiveEvents;
   audit: AuditLog;
+  /** Mail jobs to the mailer: published (confirmed) before the command's answer says a mail is on its way. */
+  mail: MailQueue;
   log: Logger;
 }
 

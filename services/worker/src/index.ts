@@ -51,6 +51,7 @@ export async function startWorker(config: Config, deps: WorkerDrivers & WorkerOb
     live: deps.live,
     // Each auth action is a log line and one audit event on the bus.
     audit: new AuditLog(log.child({ component: 'audit' }), deps.events),
+    mail: deps.mail,
     log,
   };
   const ctx = tracing ? tracing.context(untraced) : untraced;

@@ -1,3 +1,4 @@
+import { MemoryMailQueue } from '@authgate/shared/mail/memory-queue';
 import { createPublicKey, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -118,6 +119,7 @@ describe('command consumer with a real worker context', () => {
       directory: new MemorySessionDirectory(),
       live: new MemoryLiveEvents(),
       audit: new AuditLog(log),
+      mail: new MemoryMailQueue(100),
       log,
     };
     bus = new MemoryResultBus();

@@ -56,24 +56,42 @@ export class ResultSealing {
 
   /** The result as the worker made it. Throws SealError if it was sealed under another key or altered. */
   open(result: Result): Result {
-    if (!result.ok || result.sealed === undefined) return result;
+    if (result.sealed === undefined) return result;
     const { sealed, ...rest } = result;
-    const data = openBody(sealed, Buffer.from(this.secretFor(result.requestId), 'base64url'), associatedData(result));
-    return data === undefined ? rest : { ...rest, data };
+    const body = openBody(sealed, Buffer.from(this.secretFor(result.requestId), 'base64url'), associatedData(result));
+    if (!rest.ok) return { ...rest, error: body as Extract<Result, { ok: false }>['error'] };
+    return body === undefined ? rest : { ...rest, data: body };
   }
 }
 
 /** The worker's side: a successful result's body sealed under the key its command carried. */
 export function sealResult(result: Result, resultSecret: string | undefined): Result {
-  if (!result.ok || resultSecret === undefined || result.data === undefined) return result;
+  if (resultSecret === undefined) return result;
+  if (result.ok) {
+    if (result.data === undefined) return result;
+    const { data, ...rest } = result;
+    return { ...rest, sealed: seal(data, resultSecret, result) };
+  }
+  // A challenge's error (mfa_required with its mfaToken) is sealed whole; the readable copy keeps
+  // only what routing and counting need.
+  if (!hasChallenge(result.error)) return result;
+  const { code, message } = result.error;
+  return { ...result, error: { code, message }, sealed: seal(result.error, resultSecret, result) };
+}
+
+const PLAIN_ERROR_FIELDS = new Set(['code', 'message', 'details', 'retryAfter', 'requestId']);
+function hasChallenge(error: Record<string, unknown>): boolean {
+  return Object.keys(error).some((key) => !PLAIN_ERROR_FIELDS.has(key));
+}
+
+function seal(body: unknown, resultSecret: string, result: Result): string {
   const key = Buffer.from(resultSecret, 'base64url');
   if (key.length !== KEY_BYTES) throw new SealError();
-  const { data, ...rest } = result;
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(associatedData(result));
-  const body = Buffer.concat([cipher.update(JSON.stringify(data), 'utf8'), cipher.final()]);
-  return { ...rest, sealed: `${VERSION}.${Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')}` };
+  const sealed = Buffer.concat([cipher.update(JSON.stringify(body), 'utf8'), cipher.final()]);
+  return `${VERSION}.${Buffer.concat([iv, sealed, cipher.getAuthTag()]).toString('base64url')}`;
 }
 
 function openBody(sealed: string, key: Buffer, aad: Buffer): unknown {

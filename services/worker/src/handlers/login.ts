@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { AppError } from '@authgate/shared/errors';
 import { loginBody } from '@authgate/shared/protocol';
 import type { CommandHandler } from '../context.ts';
-import { newRefreshToken } from '../tokens.ts';
-import { tokenPair } from './token-pair.ts';
+import { signIn } from './sign-in.ts';
 import { originOf } from '../audit.ts';
 
 export const login: CommandHandler = async (command, ctx) => {
@@ -33,20 +31,5 @@ export const login: CommandHandler = async (command, ctx) => {
     await ctx.users.updatePasswordHash(user.id, await ctx.hasher.hash(password));
     ctx.log.info({ userId: user.id, cost: ctx.hasher.cost }, 'password re-hashed at the configured cost');
   }
-  const sid = randomUUID();
-  const refresh = newRefreshToken(sid);
-  await ctx.sessions.create({ sid, userId: user.id, email: user.email, deviceId, refreshHash: refresh.hash }, ctx.refreshTtlMs);
-  const now = Date.now();
-  const { ip, userAgent } = command.meta;
-  await ctx.directory.add(user.id, { id: sid, deviceId, userAgent, ip, createdAt: now, lastUsedAt: now, expiresAt: now + ctx.refreshTtlMs });
-  // The account's other open sockets learn of the new sign-in; a failure here must not fail the login.
-  await ctx.live
-    .publish({
-      userId: user.id,
-      event: 'security.new_sign_in',
-      data: { sessionId: sid, ip, userAgent: userAgent ?? null, deviceId: deviceId ?? null, at: new Date(now).toISOString() },
-    })
-    .catch((err: unknown) => ctx.log.warn({ err, requestId: command.requestId }, 'new sign-in event not published'));
-  ctx.audit.emit({ action: 'login.succeeded', ...originOf(command), userId: user.id, sessionId: sid, deviceId });
-  return { status: 200, data: await tokenPair(ctx, user, sid, refresh.token) };
+  return signIn({ command, user, deviceId }, ctx);
 };

@@ -1,0 +1,23 @@
+import type { WorkerContext } from '../context.ts';
+import type { SignInAttempt } from './sign-in.ts';
+
+/** The steps a sign-in may be stopped at, in the order they are asked. */
+export type SignInStep = 'verified_email' | 'second_factor' | 'new_device';
+
+/**
+ * One step between a right password and a session. `check` returns to let the sign-in through, or
+ * throws the AppError that stops it: a refusal (`account_disabled`-like) or a challenge the client
+ * answers to resume (`mfa_required`, `device_verification_required`), which then calls signIn with
+ * `after` set to this step.
+ */
+export interface SignInGate {
+  readonly step: SignInStep;
+  check(attempt: SignInAttempt, ctx: WorkerContext): Promise<void>;
+}
+
+/**
+ * In order: an unverified email first (nothing else is worth asking if the account may not sign in
+ * yet), then the second factor (it proves the person), then the new device (approved by a person the
+ * second factor has already proven). Each flow adds its gate here.
+ */
+export const SIGN_IN_GATES: readonly SignInGate[] = [];

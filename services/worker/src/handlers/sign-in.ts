@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import type { UserRecord } from '@authgate/shared/db/users';
+import type { Command } from '@authgate/shared/protocol';
+import { originOf } from '../audit.ts';
+import type { HandlerOutcome, WorkerContext } from '../context.ts';
+import { newRefreshToken } from '../tokens.ts';
+import { SIGN_IN_GATES, type SignInStep } from './sign-in-gates.ts';
+import { tokenPair } from './token-pair.ts';
+
+/** A sign-in whose password was right: who, from which device, and the command that asked. */
+export interface SignInAttempt {
+  command: Command;
+  user: UserRecord;
+  deviceId: string | undefined;
+}
+
+/**
+ * The steps between a right password and a session, in order (sign-in-gates.ts). A flow that resumes
+ * a stopped sign-in (the second factor's verify, a device's approval) passes the step it has just
+ * cleared as `after`, so the steps before it are not asked again and the ones after it still are.
+ */
+export async function signIn(attempt: SignInAttempt, ctx: WorkerContext, options: { after?: SignInStep } = {}): Promise<HandlerOutcome> {
+  const from = options.after === undefined ? 0 : SIGN_IN_GATES.findIndex((gate) => gate.step === options.after) + 1;
+  for (const gate of SIGN_IN_GATES.slice(from)) await gate.check(attempt, ctx);
+  return openSession(attempt, ctx);
+}
+
+/** Every gate passed: a new session, known to the directory and the account's sockets, and its token pair. */
+async function openSession({ command, user, deviceId }: SignInAttempt, ctx: WorkerContext): Promise<HandlerOutcome> {
+  const sid = randomUUID();
+  const refresh = newRefreshToken(sid);
+  await ctx.sessions.create({ sid, userId: user.id, email: user.email, deviceId, refreshHash: refresh.hash }, ctx.refreshTtlMs);
+  const now = Date.now();
+  const { ip, userAgent } = command.meta;
+  await ctx.directory.add(user.id, { id: sid, deviceId, userAgent, ip, createdAt: now, lastUsedAt: now, expiresAt: now + ctx.refreshTtlMs });
+  // The account's other open sockets learn of the new sign-in; a failure here must not fail the login.
+  await ctx.live
+    .publish({
+      userId: user.id,
+      event: 'security.new_sign_in',
+      data: { sessionId: sid, ip, userAgent: userAgent ?? null, deviceId: deviceId ?? null, at: new Date(now).toISOString() },
+    })
+    .catch((err: unknown) => ctx.log.warn({ err, requestId: command.requestId }, 'new sign-in event not published'));
+  ctx.audit.emit({ action: 'login.succeeded', ...originOf(command), userId: user.id, sessionId: sid, deviceId });
+  return { status: 200, data: await tokenPair(ctx, user, sid, refresh.token) };
+}

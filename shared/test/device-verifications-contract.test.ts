@@ -50,13 +50,14 @@ function contract(name: string, open: () => DeviceVerifications, stored?: () => 
     test('the code: right once; the fifth wrong one ends the verification', async () => {
       const { id, code, signIn } = pending();
       await store.open(id, signIn, code, OPTIONS);
-      for (let left = 4; left >= 0; left--) assert.deepEqual(await store.verifyCode(id, '000000', 'r'), { outcome: 'wrong', triesLeft: left });
+      for (let left = 4; left >= 0; left--)
+        assert.deepEqual(await store.verifyCode(id, '000000', 'r'), { outcome: 'wrong', triesLeft: left, userId: signIn.userId });
       assert.deepEqual(await store.verifyCode(id, code, 'r'), { outcome: 'missing' }, 'the right code after five wrong ones');
       assert.deepEqual(await store.complete(id, 'r'), { outcome: 'missing' });
 
       const other = pending();
       await store.open(other.id, other.signIn, other.code, OPTIONS);
-      assert.deepEqual(await store.verifyCode(other.id, '999999', 'a'), { outcome: 'wrong', triesLeft: 4 });
+      assert.deepEqual(await store.verifyCode(other.id, '999999', 'a'), { outcome: 'wrong', triesLeft: 4, userId: other.signIn.userId });
       assert.deepEqual(await store.verifyCode(other.id, other.code, 'b'), { outcome: 'verified', signIn: other.signIn });
       assert.deepEqual(await store.verifyCode(other.id, other.code, 'b'), { outcome: 'verified', signIn: other.signIn }, 'its retry');
       assert.deepEqual(await store.verifyCode(other.id, other.code, 'c'), { outcome: 'missing' }, 'spent');

@@ -72,7 +72,7 @@ export class MemoryDeviceVerifications implements DeviceVerifications {
     }
     entry.triesLeft--;
     if (entry.triesLeft <= 0) this.entries.delete(verificationKey(verificationId));
-    return { outcome: 'wrong', triesLeft: Math.max(0, entry.triesLeft) };
+    return { outcome: 'wrong', triesLeft: Math.max(0, entry.triesLeft), userId: entry.signIn.userId };
   }
 
   private live(verificationId: string): Entry | undefined {

@@ -43,7 +43,7 @@ return {s[1]}`;
 // ARGV: 1 the presented code's digest, 2 requestId. Digests are HMACs under a key the client holds
 // (its own verificationId): a timing difference in this comparison tells nothing a try does not cost.
 const VERIFY = `
-local s = redis.call('HMGET', KEYS[1], 'state', 'code', 'rec', 'by')
+local s = redis.call('HMGET', KEYS[1], 'state', 'code', 'rec', 'by', 'uid')
 if not s[1] then return {'missing'} end
 if s[1] == 'completed' then
   if s[4] == ARGV[2] then return {'verified', s[3]} end
@@ -56,7 +56,7 @@ if s[2] == ARGV[1] then
 end
 local left = redis.call('HINCRBY', KEYS[1], 'tries', -1)
 if left <= 0 then redis.call('DEL', KEYS[1]) end
-return {'wrong', tostring(left)}`;
+return {'wrong', tostring(left), s[5]}`;
 
 type Script = (key: string, ...args: string[]) => Promise<string[]>;
 
@@ -111,9 +111,9 @@ export class RedisDeviceVerifications implements DeviceVerifications {
   }
 
   async verifyCode(verificationId: string, code: string, requestId: string): Promise<CodeOutcome> {
-    const [outcome, value] = await this.scripts.verify(this.key(verificationId), codeDigest(verificationId, code), requestId);
+    const [outcome, value, userId] = await this.scripts.verify(this.key(verificationId), codeDigest(verificationId, code), requestId);
     if (outcome === 'verified') return { outcome, signIn: parse(value) };
-    if (outcome === 'wrong') return { outcome, triesLeft: Math.max(0, Number(value)) };
+    if (outcome === 'wrong') return { outcome, triesLeft: Math.max(0, Number(value)), userId: userId ?? '' };
     return { outcome: outcome === 'denied' ? 'denied' : 'missing' };
   }
 

@@ -24,7 +24,7 @@ export type CompleteOutcome = { outcome: 'approved'; signIn: PendingSignIn } | {
 /** `wrong` with no tries left has removed the verification. */
 export type CodeOutcome =
   | { outcome: 'verified'; signIn: PendingSignIn }
-  | { outcome: 'wrong'; triesLeft: number }
+  | { outcome: 'wrong'; triesLeft: number; userId: string }
   | { outcome: 'denied' }
   | { outcome: 'missing' };
 

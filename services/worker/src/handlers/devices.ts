@@ -49,7 +49,7 @@ export const deviceVerify: CommandHandler = async (command, ctx) => {
   if (verified.outcome === 'denied') throw new AppError('device_denied', 'this sign-in was denied by the account');
   if (verified.outcome === 'missing') throw noSuchVerification();
   if (verified.outcome === 'wrong') {
-    ctx.audit.emit({ action: 'device.code_rejected', ...originOf(command), reason: 'invalid_device_code' });
+    ctx.audit.emit({ action: 'device.code_rejected', ...originOf(command), userId: verified.userId, reason: 'invalid_device_code' });
     const left = verified.triesLeft;
     throw new AppError(
       'invalid_code',

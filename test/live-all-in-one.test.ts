@@ -24,6 +24,8 @@ describe('live account events and sessions: all-in-one', () => {
       LOGIN_FREE_FAILURES: '1000',
       PASSWORD_WORK_PER_SOURCE: '1000',
       WS_MAX_MESSAGES_PER_10S: '1000',
+      // These scenarios sign one account in from several devices; new-device approval has its own tests (devices-*.test.ts).
+      DEVICE_VERIFICATION: 'off',
     });
     const signing = await loadSigningKey(loadConfig({ NODE_ENV: 'test', DATA_DIR: data.dir }, 'worker'));
     const edge = { url: all.url, wsUrl: all.wsUrl, nodeId: all.nodeId };

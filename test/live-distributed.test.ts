@@ -35,6 +35,8 @@ describe('live account events and sessions: two edges, a worker and the account 
       LOGIN_FREE_FAILURES: '1000',
       PASSWORD_WORK_PER_SOURCE: '1000',
       WS_MAX_MESSAGES_PER_10S: '1000',
+      // These scenarios sign one account in from several devices; new-device approval has its own tests (devices-*.test.ts).
+      DEVICE_VERIFICATION: 'off',
     };
     processes.push(await startProcess('worker', { ...common, DATABASE_URL: database.url }));
     const [a, b, api] = await Promise.all([

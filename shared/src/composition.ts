@@ -5,6 +5,7 @@ import type { Logger } from './logger.ts';
 import { LimiterStore } from './security/limiter-store.ts';
 import type { PasswordWorkBudget } from './security/password-work.ts';
 import { revocationTtlMs, type SessionRevocations } from './security/revocations.ts';
+import type { DeviceVerifications } from './devices/types.ts';
 import type { EventBus } from './events/types.ts';
 import type { LiveEvents } from './live/types.ts';
 import type { MailQueue } from './mail/types.ts';
@@ -42,6 +43,8 @@ export interface WorkerDrivers extends CommonDrivers {
   events: EventBus;
   /** Mail jobs (verification links, reset links, device codes, security notices) for the mailer. */
   mail: MailQueue;
+  /** Sign-ins waiting for a new device's approval, shared by every worker. */
+  deviceVerifications: DeviceVerifications;
 }
 
 export interface ApiDrivers {
@@ -80,11 +83,11 @@ type Concern = keyof AllDrivers;
 
 const NEEDS: Record<Target, readonly Concern[]> = {
   edge: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'passwordWork'],
-  worker: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db', 'events', 'mail'],
+  worker: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db', 'events', 'mail', 'deviceVerifications'],
   api: ['db', 'revocations', 'limits', 'live', 'directory', 'sessions', 'events'],
   mailer: ['mail'],
   audit: ['events', 'db'],
-  all: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'passwordWork', 'sessions', 'db', 'mail', 'events'],
+  all: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'passwordWork', 'sessions', 'db', 'mail', 'events', 'deviceVerifications'],
 };
 
 export async function composeDrivers(config: Config, target: Target, log: Logger): Promise<Drivers> {
@@ -196,6 +199,19 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
     }
     const directory = built.directory;
     closers.push(() => directory.close());
+  }
+
+  if (needs.has('deviceVerifications')) {
+    if (config.REDIS_URL) {
+      const { createRedis } = await import('./redis.ts');
+      const { RedisDeviceVerifications } = await import('./devices/redis-verifications.ts');
+      built.deviceVerifications = new RedisDeviceVerifications(createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-devices`), config.NAMESPACE);
+    } else {
+      const { MemoryDeviceVerifications } = await import('./devices/memory-verifications.ts');
+      built.deviceVerifications = new MemoryDeviceVerifications();
+    }
+    const deviceVerifications = built.deviceVerifications;
+    closers.push(() => deviceVerifications.close());
   }
 
   if (needs.has('events')) {

@@ -102,6 +102,12 @@ export const configSchema = z.object({
   LOGIN_BACKOFF_BASE_S: int(1, 3600).default(5),
   LOGIN_BACKOFF_MAX_S: int(1, 86_400).default(900),
   VERIFY_CACHE_SIZE: int(0, 10_000_000).default(100_000),
+  /**
+   * New-device approval: `on`, a sign-in to an account that has signed in before, from a deviceId it
+   * never completed one from, waits for an approval from another session or the emailed code; `off`
+   * lets it through (devices are still recorded).
+   */
+  DEVICE_VERIFICATION: z.enum(['on', 'off']).default('on'),
 
   JWT_ISSUER: z.string().min(1).default('authgate'),
   JWT_AUDIENCE: z.string().min(1).default('authgate'),

@@ -10,12 +10,25 @@ import pino, { type DestinationStream, type Logger } from 'pino';
  *   bcrypt hash, a PEM private key, credentials in a URL) is censored wherever it appears: in any
  *   field, in the message, in an error's message. No library does this for pino, hence the walk.
  */
-const SECRET_FIELDS = ['password', 'refreshToken', 'accessToken', 'token', 'hash', 'passwordHash', 'privateKey', 'authorization', 'cookie', 'secret', 'code'];
+const SECRET_FIELDS = [
+  'password',
+  'refreshToken',
+  'accessToken',
+  'token',
+  'hash',
+  'passwordHash',
+  'privateKey',
+  'authorization',
+  'cookie',
+  'secret',
+  'code',
+  'verificationId',
+];
 export const REDACT_PATHS = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]);
 export const REDACTED = '[redacted]';
 
-/** Field names that hold secrets: exact `code`, or ending in one of these words (passwordHash, x-api-key...). */
-const SECRET_NAME = /(?:^code$|password|passwd|secret|token|hash|authorization|cookie|pepper|private_?key|api_?key|sealed|successor)$/i;
+/** Field names that hold secrets: exact `code`, or ending in one of these words (passwordHash, x-api-key, verificationId...). */
+const SECRET_NAME = /(?:^code$|verificationid|password|passwd|secret|token|hash|authorization|cookie|pepper|private_?key|api_?key|sealed|successor)$/i;
 
 const SECRET_SHAPES: ReadonlyArray<RegExp> = [
   /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, // PEM private keys

@@ -46,20 +46,42 @@ export const sessionRevokeBody = z.object({ sessionId: z.uuid({ message: 'must b
 export const sessionsRevokeOthersBody = z.object({});
 export const authenticateBody = z.object({ accessToken: tokenSchema });
 
+/**
+ * The handle of a sign-in waiting for its new device's approval (docs/rest.md, "New devices"). Any
+ * string within bounds: one that names no waiting sign-in is `not_found`, like an expired one.
+ */
+const verificationIdSchema = z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
+export const deviceDecisionBody = z.object({ verificationId: verificationIdSchema });
+/** The emailed code: any string within bounds, so that a malformed one costs a try like a wrong one. */
+export const deviceVerifyBody = z.object({ verificationId: verificationIdSchema, code: z.string().max(32, 'must be at most 32 characters') });
+export const deviceCompleteBody = z.object({ verificationId: verificationIdSchema });
+
 export type RegisterBody = z.infer<typeof registerBody>;
 export type LoginBody = z.infer<typeof loginBody>;
 export type RefreshBody = z.infer<typeof refreshBody>;
 export type LogoutBody = z.infer<typeof logoutBody>;
 
 /** Commands that go through the queue to a worker. `verify` never does: edges check tokens themselves. */
-export const COMMAND_KINDS = ['register', 'login', 'refresh', 'logout', 'sessions_list', 'session_revoke', 'sessions_revoke_others'] as const;
+export const COMMAND_KINDS = [
+  'register',
+  'login',
+  'refresh',
+  'logout',
+  'sessions_list',
+  'session_revoke',
+  'sessions_revoke_others',
+  'device_approve',
+  'device_deny',
+  'device_verify',
+  'device_complete',
+] as const;
 export type CommandKind = (typeof COMMAND_KINDS)[number];
 
 /**
  * Commands on behalf of a signed-in session: the edge verifies the access token (REST Bearer, or the
  * session a WebSocket is authenticated as) and puts its subject and session in the command's `auth`.
  */
-export const SESSION_KINDS: ReadonlySet<CommandKind> = new Set(['sessions_list', 'session_revoke', 'sessions_revoke_others']);
+export const SESSION_KINDS: ReadonlySet<CommandKind> = new Set(['sessions_list', 'session_revoke', 'sessions_revoke_others', 'device_approve', 'device_deny']);
 
 export const bodySchemas = {
   register: registerBody,
@@ -69,6 +91,10 @@ export const bodySchemas = {
   sessions_list: sessionsListBody,
   session_revoke: sessionRevokeBody,
   sessions_revoke_others: sessionsRevokeOthersBody,
+  device_approve: deviceDecisionBody,
+  device_deny: deviceDecisionBody,
+  device_verify: deviceVerifyBody,
+  device_complete: deviceCompleteBody,
 } as const;
 
 /** Commands that cost a bcrypt hash go to their own queue so cheap ones never wait behind them. */
@@ -88,6 +114,10 @@ export const clientFrame = z.discriminatedUnion('type', [
   sessionsListBody.extend({ type: z.literal('sessions_list'), id: clientId }),
   sessionRevokeBody.extend({ type: z.literal('session_revoke'), id: clientId }),
   sessionsRevokeOthersBody.extend({ type: z.literal('sessions_revoke_others'), id: clientId }),
+  deviceDecisionBody.extend({ type: z.literal('device_approve'), id: clientId }),
+  deviceDecisionBody.extend({ type: z.literal('device_deny'), id: clientId }),
+  deviceVerifyBody.extend({ type: z.literal('device_verify'), id: clientId }),
+  deviceCompleteBody.extend({ type: z.literal('device_complete'), id: clientId }),
 ]);
 export type ClientFrame = z.infer<typeof clientFrame>;
 

@@ -19,9 +19,9 @@ export class LiveSocket {
     });
   }
 
-  static open(wsUrl: string): Promise<LiveSocket> {
+  static open(wsUrl: string, headers?: Record<string, string>): Promise<LiveSocket> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(wsUrl);
+      const ws = new WebSocket(wsUrl, headers ? { headers } : undefined);
       ws.once('message', (raw) => {
         const frame = JSON.parse(raw.toString());
         resolve(new LiveSocket(ws, frame.connectionId));

@@ -15,7 +15,14 @@ export type AuditAction =
   | 'refresh.reuse_detected'
   | 'logout.succeeded'
   | 'logout.rejected'
-  | 'session.revoked';
+  | 'session.revoked'
+  | 'device.approval_requested'
+  | 'device.approved'
+  | 'device.denied'
+  /** The emailed code of a new device was right: published as `device.approved`, reason `emailed_code`. */
+  | 'device.code_verified'
+  /** A wrong emailed code: published as `login.failed`, reason `invalid_device_code`. */
+  | 'device.code_rejected';
 
 /** Who asked: the request, the client's address and user agent, as the edge saw them. */
 export interface AuditOrigin {
@@ -46,6 +53,11 @@ const PUBLISHED: Partial<Record<AuditAction, AuthEventType>> = {
   'login.failed': 'login.failed',
   'refresh.reuse_detected': 'refresh.reuse_detected',
   'logout.succeeded': 'logout',
+  'device.approval_requested': 'device.approval_requested',
+  'device.approved': 'device.approved',
+  'device.denied': 'device.denied',
+  'device.code_verified': 'device.approved',
+  'device.code_rejected': 'login.failed',
 };
 
 const PUBLISH_ATTEMPTS = 3;

@@ -10,6 +10,8 @@ import type { SessionStore } from '@authgate/shared/sessions/types';
 import type { AccessTokenSigner } from './tokens.ts';
 import type { AuditLog } from './audit.ts';
 import type { MailQueue } from '@authgate/shared/mail/types';
+import type { KnownDevices } from '@authgate/shared/db/devices';
+import type { DeviceVerifications } from '@authgate/shared/devices/types';
 
 export interface WorkerContext {
   users: UserRepository;
@@ -30,6 +32,12 @@ export interface WorkerContext {
   audit: AuditLog;
   /** Mail jobs to the mailer: published (confirmed) before the command's answer says a mail is on its way. */
   mail: MailQueue;
+  /** The devices each account has completed a sign-in from (hashed, first and last seen). */
+  devices: KnownDevices;
+  /** Sign-ins waiting for a new device's approval (or its emailed code). */
+  deviceVerifications: DeviceVerifications;
+  /** DEVICE_VERIFICATION=on: a sign-in from a new device of an account waits for an approval. */
+  deviceVerification: boolean;
   log: Logger;
 }
 

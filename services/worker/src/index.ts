@@ -1,5 +1,6 @@
 import type { Config } from '@authgate/shared/config';
 import type { WorkerDrivers } from '@authgate/shared/composition';
+import { KnownDevices } from '@authgate/shared/db/devices';
 import { UserRepository } from '@authgate/shared/db/users';
 import { loadSigningKey } from '@authgate/shared/keys';
 import type { Logger } from '@authgate/shared/logger';
@@ -52,6 +53,9 @@ export async function startWorker(config: Config, deps: WorkerDrivers & WorkerOb
     // Each auth action is a log line and one audit event on the bus.
     audit: new AuditLog(log.child({ component: 'audit' }), deps.events),
     mail: deps.mail,
+    devices: new KnownDevices(deps.db),
+    deviceVerifications: deps.deviceVerifications,
+    deviceVerification: config.DEVICE_VERIFICATION === 'on',
     log,
   };
   const ctx = tracing ? tracing.context(untraced) : untraced;

@@ -16,6 +16,8 @@ import { createCommandConsumer, type ConsumerStats } from '../src/consumer.ts';
 import type { WorkerContext } from '../src/context.ts';
 import type { Db } from '@authgate/shared/db/database';
 import { migrateToLatest } from '@authgate/shared/db/migrations';
+import { KnownDevices } from '@authgate/shared/db/devices';
+import { MemoryDeviceVerifications } from '@authgate/shared/devices/memory-verifications';
 import { UserRepository } from '@authgate/shared/db/users';
 import { PasswordHasher } from '../src/passwords.ts';
 import { MemorySessionStore } from '@authgate/shared/sessions/memory-sessions';
@@ -120,6 +122,9 @@ describe('command consumer with a real worker context', () => {
       live: new MemoryLiveEvents(),
       audit: new AuditLog(log),
       mail: new MemoryMailQueue(100),
+      devices: new KnownDevices(db),
+      deviceVerifications: new MemoryDeviceVerifications(),
+      deviceVerification: true,
       log,
     };
     bus = new MemoryResultBus();

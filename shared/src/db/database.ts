@@ -30,9 +30,18 @@ export interface AuditEventsTable {
   data: unknown;
 }
 
+/** The devices each account has completed a sign-in from (migration 0006), by hash (db/devices.ts). */
+export interface KnownDevicesTable {
+  user_id: string;
+  device_hash: string;
+  first_seen_at: Generated<Date>;
+  last_seen_at: Generated<Date>;
+}
+
 export interface Database {
   users: UsersTable;
   audit_events: AuditEventsTable;
+  known_devices: KnownDevicesTable;
 }
 
 export type Db = Kysely<Database>;

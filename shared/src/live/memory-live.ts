@@ -48,6 +48,11 @@ export class MemoryLiveEvents implements LiveEvents {
     return published;
   }
 
+  async publishToConnection(nodeId: string, connectionId: string, event: Omit<AccountEvent, 'connectionId' | 'sessionId' | 'closeSession'>): Promise<void> {
+    const handler = this.handlers.get(nodeId);
+    if (handler) setImmediate(handler, structuredClone({ ...event, connectionId }));
+  }
+
   async follow(nodeId: string, handler: AccountEventHandler): Promise<void> {
     this.handlers.set(nodeId, handler);
   }

@@ -65,6 +65,10 @@ export class RedisLiveEvents implements LiveEvents {
     return this.publishScript(this.presenceKey(event.userId), Date.now(), this.channelPrefix, JSON.stringify(event));
   }
 
+  async publishToConnection(nodeId: string, connectionId: string, event: Omit<AccountEvent, 'connectionId' | 'sessionId' | 'closeSession'>): Promise<void> {
+    await this.commands.publish(`${this.channelPrefix}${nodeId}`, JSON.stringify({ ...event, connectionId }));
+  }
+
   async follow(nodeId: string, handler: AccountEventHandler): Promise<void> {
     const onMessage = (_channel: string, message: string) => {
       let parsed: unknown;

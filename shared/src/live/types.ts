@@ -19,6 +19,7 @@ export const SESSION_REVOKED_CLOSE = 4001;
 /**
  * One event for one account, as it crosses the bus. `sessionId` set: only that session's connections
  * receive it. `closeSession` set: after sending, the connections of that session are closed with 4001.
+ * `connectionId` set (publishToConnection): only that connection receives it, authenticated or not.
  */
 export const accountEventSchema = z.object({
   userId: z.string().min(1).max(64),
@@ -26,6 +27,7 @@ export const accountEventSchema = z.object({
   data: z.record(z.string(), z.unknown()),
   sessionId: z.string().min(1).max(64).optional(),
   closeSession: z.string().min(1).max(64).optional(),
+  connectionId: z.string().min(1).max(128).optional(),
 });
 export type AccountEvent = z.infer<typeof accountEventSchema>;
 
@@ -44,6 +46,13 @@ export interface LiveEvents {
   absent(nodeId: string, userId: string): Promise<void>;
   /** Publishes once per edge holding the account; resolves with how many edges that was. */
   publish(event: AccountEvent): Promise<number>;
+  /**
+   * Publishes to one connection, on the channel of the node that holds it (no presence is asked): a
+   * connection that is not authenticated yet, such as a sign-in waiting for its device's approval.
+   * Only workers call it, with the connection named in the command they answer, the one its result
+   * would reach: a client can no more address another connection this way than with a result.
+   */
+  publishToConnection(nodeId: string, connectionId: string, event: Omit<AccountEvent, 'connectionId' | 'sessionId' | 'closeSession'>): Promise<void>;
   /** Listens on this node's own live channel. */
   follow(nodeId: string, handler: AccountEventHandler): Promise<void>;
   ready(): Promise<boolean>;

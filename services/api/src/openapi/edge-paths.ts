@@ -41,7 +41,8 @@ const COMMON_POST_ERRORS = {
   504: error('`timeout`: no result within REQUEST_TIMEOUT_MS'),
 };
 
-const COMMANDS: ReadonlyArray<{ kind: CommandKind; summary: string; success: Record<number, unknown>; errors: Record<number, unknown> }> = [
+/** The REST commands of COMMAND_ROUTES; `path` when it is not /auth/<kind>. */
+const COMMANDS: ReadonlyArray<{ kind: CommandKind; path?: string; summary: string; success: Record<number, unknown>; errors: Record<number, unknown> }> = [
   {
     kind: 'register',
     summary: 'Create an account',
@@ -57,6 +58,9 @@ const COMMANDS: ReadonlyArray<{ kind: CommandKind; summary: string; success: Rec
     success: { 200: json(tokenPairAnswer, 'Logged in') },
     errors: {
       401: error('`invalid_credentials`: alike for an unknown email and a wrong password'),
+      403: error(
+        '`device_verification_required`: a new device of an account that has signed in before; the error also holds `verificationId` and `expiresIn` (docs/rest.md, New devices)',
+      ),
       429: error('`rate_limited`: this IP, this account, or this (account, IP) pair is over its limit; `Retry-After`'),
     },
   },
@@ -72,7 +76,56 @@ const COMMANDS: ReadonlyArray<{ kind: CommandKind; summary: string; success: Rec
     success: { 204: { description: "Logged out; the session's access tokens stop verifying on every edge" } },
     errors: { 401: error('`invalid_token`: unknown or expired refresh token') },
   },
+  {
+    kind: 'device_verify',
+    path: '/auth/devices/verify',
+    summary: "A new device's sign-in, with the emailed code: a token pair",
+    success: { 200: json(tokenPairAnswer, 'Signed in; the device is known from now on') },
+    errors: {
+      401: error('`invalid_code`: a wrong code; the fifth ends the verification'),
+      403: error('`device_denied`: a session of the account denied this sign-in; or `account_disabled`'),
+      404: error('`not_found`: unknown, expired, ended or already completed'),
+    },
+  },
+  {
+    kind: 'device_complete',
+    path: '/auth/devices/complete',
+    summary: "A new device's sign-in, after its approval: a token pair, once",
+    success: { 200: json(tokenPairAnswer, 'Signed in; the device is known from now on') },
+    errors: {
+      403: error('`device_denied`: a session of the account denied this sign-in; or `account_disabled`'),
+      404: error('`not_found`: unknown, expired or already completed'),
+      409: error('`device_verification_pending`: not approved yet'),
+    },
+  },
 ];
+
+/** Approve or deny a new device's sign-in: Bearer, any session of the account. */
+function decisionPath(decision: 'approve' | 'deny'): Schema {
+  return {
+    post: {
+      tags: ['sessions'],
+      summary: decision === 'approve' ? "Approve a new device's sign-in" : "Deny a new device's sign-in",
+      description:
+        'Served by the edge, answered by a worker. The waiting connection receives `device.' +
+        (decision === 'approve' ? 'approved' : 'denied') +
+        '` live. The same decision again is 204 and changes nothing.',
+      operationId: `edge_device_${decision}`,
+      security: bearer,
+      requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(bodySchemas[`device_${decision}`], 'input') } } },
+      responses: {
+        204: { description: decision === 'approve' ? 'Approved' : 'Denied' },
+        400: error('`invalid_request`'),
+        401: error('`invalid_token`'),
+        404: error("`not_found`: unknown, expired, already decided, or another account's"),
+        415: error('`unsupported_media_type`: the body is not application/json'),
+        429: error('`rate_limited`'),
+        503: error('`overloaded`'),
+        504: error('`timeout`'),
+      },
+    },
+  };
+}
 
 function commandPath(command: (typeof COMMANDS)[number]): Schema {
   return {
@@ -96,7 +149,9 @@ function commandPath(command: (typeof COMMANDS)[number]): Schema {
 /** A fresh object each time: @fastify/swagger adds the API's routes into the `paths` it is given. */
 export function edgePaths(): Record<string, Schema> {
   return {
-    ...Object.fromEntries(COMMANDS.map((command) => [`/auth/${command.kind}`, commandPath(command)])),
+    ...Object.fromEntries(COMMANDS.map((command) => [command.path ?? `/auth/${command.kind}`, commandPath(command)])),
+    '/auth/devices/approve': decisionPath('approve'),
+    '/auth/devices/deny': decisionPath('deny'),
     '/auth/verify': {
       get: {
         tags: ['auth'],

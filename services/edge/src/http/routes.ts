@@ -49,6 +49,8 @@ export const COMMAND_ROUTES: ReadonlyArray<readonly [string, CommandKind]> = [
   ['/auth/login', 'login'],
   ['/auth/refresh', 'refresh'],
   ['/auth/logout', 'logout'],
+  ['/auth/devices/verify', 'device_verify'],
+  ['/auth/devices/complete', 'device_complete'],
 ];
 
 /** The longest User-Agent a command carries (it is shown in the sessions list). */
@@ -132,15 +134,23 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
   /**
    * A command on behalf of the session whose access token the request bears: the token is verified
    * here (with public keys only), and its subject and session go into the command for the worker.
+   * `readsBody`: `false`, no body is read; `ignored`, one is read but not used; `json`, the JSON body
+   * is the command's body (then a JSON media type is required, as on every command route).
    */
-  const sessionCommand = (kind: CommandKind, res: HttpResponse, req: HttpRequest, bodyOf: () => Record<string, unknown>, readsBody: boolean) => {
+  const sessionCommand = (
+    kind: CommandKind,
+    res: HttpResponse,
+    req: HttpRequest,
+    bodyOf: () => Record<string, unknown>,
+    readsBody: false | 'ignored' | 'json',
+  ) => {
     const state = watchAbort(res);
     const token = bearerToken(req.getHeader('authorization'));
     const ip = clientIp(res, req, options.trustedProxies);
     const userAgent = req.getHeader('user-agent').slice(0, MAX_USER_AGENT);
-    const body = bodyOf();
-    // A body is not read but must still be JSON if one is sent: a cross-site form gets 415 here too.
-    if (readsBody && Number(req.getHeader('content-length') || 0) > 0) {
+    const fixedBody = bodyOf();
+    // An ignored body must still be JSON if one is sent: a cross-site form gets 415 here too.
+    if (readsBody === 'json' || (readsBody === 'ignored' && Number(req.getHeader('content-length') || 0) > 0)) {
       try {
         requireJsonBody(req.getHeader('content-type'));
       } catch (err) {
@@ -151,11 +161,12 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     const rest = readsBody ? readBody(res, req.getHeader('content-length'), options.maxBodyBytes) : Promise.resolve(Buffer.alloc(0));
     const taken = lifecycle.accept();
     (async () => {
-      await rest;
+      const raw = await rest;
       if (!token) throw new AppError('invalid_token', 'missing or malformed Bearer token');
       const claims = verifier.cached(token) ?? (await verifier.verify(token));
       deps.activity.seen(claims.sub, claims.sid);
-      const admitted = { ...(await admission.admit(kind, () => body, ip)), userAgent, auth: { sub: claims.sub, sid: claims.sid } };
+      const body = () => (readsBody === 'json' ? parseJsonObject(raw) : fixedBody);
+      const admitted = { ...(await admission.admit(kind, body, ip)), userAgent, auth: { sub: claims.sub, sid: claims.sid } };
       if (!state.aborted) relay.submit(admitted, new HttpTarget(res, state));
       else await admission.notRun(admitted);
     })()
@@ -177,8 +188,18 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
   const revokeOthersMeter = metered('/auth/sessions/revoke-others');
   app.post('/auth/sessions/revoke-others', (res, req) => {
     revokeOthersMeter(res);
-    sessionCommand('sessions_revoke_others', res, req, () => ({}), true);
+    sessionCommand('sessions_revoke_others', res, req, () => ({}), 'ignored');
   });
+  for (const [path, kind] of [
+    ['/auth/devices/approve', 'device_approve'],
+    ['/auth/devices/deny', 'device_deny'],
+  ] as const) {
+    const meter = metered(path);
+    app.post(path, (res, req) => {
+      meter(res);
+      sessionCommand(kind, res, req, () => ({}), 'json');
+    });
+  }
 
   const verifyMeter = metered('/auth/verify');
   const verifyHit = metrics?.verifyHit;

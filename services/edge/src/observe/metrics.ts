@@ -21,7 +21,11 @@ export type RouteName =
   | 'fallback'
   | '/auth/sessions'
   | '/auth/sessions/:id'
-  | '/auth/sessions/revoke-others';
+  | '/auth/sessions/revoke-others'
+  | '/auth/devices/approve'
+  | '/auth/devices/deny'
+  | '/auth/devices/verify'
+  | '/auth/devices/complete';
 
 /** One route's children, bound once: an answer costs a Map lookup (by status) and two additions. */
 export class RouteMeter {

@@ -55,6 +55,11 @@ export class AccountSockets {
   }
 
   private deliver(event: AccountEvent): void {
+    if (event.connectionId) {
+      // Addressed by a worker to the connection a command of it came from (LiveEvents.publishToConnection).
+      this.connections.send(event.connectionId, JSON.stringify({ type: 'event', event: event.event, data: event.data }));
+      return;
+    }
     const targets = event.sessionId ? this.bySession.get(event.sessionId) : this.byUser.get(event.userId);
     const frame = JSON.stringify({ type: 'event', event: event.event, data: event.data });
     for (const ws of this.connections.open(targets ?? [])) {

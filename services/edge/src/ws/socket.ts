@@ -33,6 +33,8 @@ export interface SocketOptions {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** The messages whose success is a session's token pair: the connection is bound to that session. */
+const BINDING_KINDS: ReadonlySet<CommandKind> = new Set(['login', 'refresh', 'device_complete', 'device_verify']);
 const FLOOD_WINDOW_MS = 10_000;
 const OVERSIZE_HARD_CAP_FACTOR = 16;
 
@@ -91,9 +93,9 @@ export function registerWebSocket(
     }
   };
 
-  /** A successful login or refresh over the socket binds it to the session it started or continued. */
+  /** A successful sign-in or refresh over the socket binds it to the session it started or continued. */
   const bindOnSuccess = (ws: WebSocket<SocketData>, kind: CommandKind) =>
-    kind === 'login' || kind === 'refresh'
+    BINDING_KINDS.has(kind)
       ? (result: Result) => {
           const pair = (result.ok ? result.data : undefined) as Partial<TokenPair> | undefined;
           if (!pair?.sessionId || !pair.user?.id || ws.getUserData().closed) return;

@@ -1,5 +1,6 @@
 import type { CommandKind } from '@authgate/shared/protocol';
 import type { CommandHandler } from '../context.ts';
+import { deviceApprove, deviceComplete, deviceDeny, deviceVerify } from './devices.ts';
 import { login } from './login.ts';
 import { logout } from './logout.ts';
 import { refresh } from './refresh.ts';
@@ -14,4 +15,8 @@ export const handlers: Record<CommandKind, CommandHandler> = {
   sessions_list: sessionsList,
   session_revoke: sessionRevoke,
   sessions_revoke_others: sessionsRevokeOthers,
+  device_approve: deviceApprove,
+  device_deny: deviceDeny,
+  device_verify: deviceVerify,
+  device_complete: deviceComplete,
 };

@@ -30,6 +30,8 @@ async function openSession({ command, user, deviceId }: SignInAttempt, ctx: Work
   const sid = randomUUID();
   const refresh = newRefreshToken(sid);
   await ctx.sessions.create({ sid, userId: user.id, email: user.email, deviceId, refreshHash: refresh.hash }, ctx.refreshTtlMs);
+  // The device has now completed a sign-in: known from here on (the new-device gate).
+  await ctx.devices.record(user.id, deviceId);
   const now = Date.now();
   const { ip, userAgent } = command.meta;
   await ctx.directory.add(user.id, { id: sid, deviceId, userAgent, ip, createdAt: now, lastUsedAt: now, expiresAt: now + ctx.refreshTtlMs });

@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Db } from './database.ts';
+
+/**
+ * Where an account stands with a device at sign-in: `first` (it has never completed a sign-in at all),
+ * `known` (it has completed one from this device) or `new`.
+ */
+export type DeviceStanding = 'first' | 'known' | 'new';
+
+/**
+ * The devices each account has completed a sign-in from (migration 0006_devices), with when each was
+ * first and last seen. A sign-in that names no deviceId is kept under the empty device id (no client
+ * can send one: deviceIds have at least one character), so that it counts as "has signed in before".
+ *
+ * Device ids are kept as SHA-256(userId ‖ deviceId), not in clear: the table is not a list of the ids
+ * that would let a password thief skip the approval. Not an HMAC: a deviceId is no secret kept from
+ * the operator (the audit trail and the sessions list show it), so a key would add its management and
+ * protect nothing more. The userId in the hash keeps one device's rows unlinkable across accounts.
+ */
+export class KnownDevices {
+  constructor(private readonly db: Db) {}
+
+  async standing(userId: string, deviceId: string): Promise<DeviceStanding> {
+    const row = await this.db
+      .selectFrom('known_devices')
+      .select([sql<boolean>`coalesce(bool_or(device_hash = ${deviceHash(userId, deviceId)}), false)`.as('known'), sql<string>`count(*)`.as('devices')])
+      .where('user_id', '=', userId)
+      .executeTakeFirstOrThrow();
+    if (row.known) return 'known';
+    return Number(row.devices) === 0 ? 'first' : 'new';
+  }
+
+  /** A completed sign-in from this device (or from none): first seen now if new, last seen now in any case. */
+  async record(userId: string, deviceId: string | undefined): Promise<void> {
+    await this.db
+      .insertInto('known_devices')
+      .values({ user_id: userId, device_hash: deviceHash(userId, deviceId ?? '') })
+      .onConflict((c) => c.columns(['user_id', 'device_hash']).doUpdateSet({ last_seen_at: sql`now()` }))
+      .execute();
+  }
+
+  /** First and last seen of one device of the account, or undefined if it never completed a sign-in. */
+  async seen(userId: string, deviceId: string): Promise<{ firstSeenAt: Date; lastSeenAt: Date } | undefined> {
+    const row = await this.db
+      .selectFrom('known_devices')
+      .select(['first_seen_at', 'last_seen_at'])
+      .where('user_id', '=', userId)
+      .where('device_hash', '=', deviceHash(userId, deviceId))
+      .executeTakeFirst();
+    return row && { firstSeenAt: row.first_seen_at, lastSeenAt: row.last_seen_at };
+  }
+}
+
+/** userId is a fixed-length UUID, so the concatenation is unambiguous. */
+export function deviceHash(userId: string, deviceId: string): string {
+  return createHash('sha256').update(userId).update(deviceId).digest('base64url');
+}

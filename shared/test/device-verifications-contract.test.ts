@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { after, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { MemoryDeviceVerifications } from '@authgate/shared/devices/memory-verifications';
+import { RedisDeviceVerifications } from '@authgate/shared/devices/redis-verifications';
+import { codeDigest, verificationKey, type DeviceVerifications, type PendingSignIn } from '@authgate/shared/devices/types';
+import { cleanupNamespace, REDIS_URL, uniqueNamespace } from '../../test/helpers/services.ts';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const OPTIONS = { ttlMs: 60_000, tries: 5 };
+
+function pending(): { id: string; code: string; signIn: PendingSignIn } {
+  return {
+    id: randomBytes(24).toString('base64url'),
+    code: '042917',
+    signIn: { userId: randomUUID(), deviceId: 'new-phone', ip: '203.0.113.9', userAgent: 'contract/1.0', waiting: { nodeId: 'n1', connectionId: 'n1.abc' } },
+  };
+}
+
+/** The pending new-device sign-ins: one suite for the in-process and the Redis driver. */
+function contract(name: string, open: () => DeviceVerifications, stored?: () => Promise<string>) {
+  describe(`device verifications contract: ${name}`, () => {
+    const store = open();
+    after(() => store.close());
+
+    test('approved by its account, completed once by one request; another request finds nothing', async () => {
+      const { id, code, signIn } = pending();
+      await store.open(id, signIn, code, OPTIONS);
+      assert.deepEqual(await store.complete(id, 'req-1'), { outcome: 'pending' });
+      assert.deepEqual(await store.decide(id, randomUUID(), 'approved'), { outcome: 'missing' }, 'another account cannot approve it');
+      assert.deepEqual(await store.decide(id, signIn.userId, 'approved'), { outcome: 'decided', signIn });
+      assert.deepEqual(await store.decide(id, signIn.userId, 'approved'), { outcome: 'unchanged' }, 'the same decision again changes nothing');
+      assert.deepEqual(await store.decide(id, signIn.userId, 'denied'), { outcome: 'missing' }, 'a decision is made once');
+      assert.deepEqual(await store.complete(id, 'req-2'), { outcome: 'approved', signIn });
+      assert.deepEqual(await store.complete(id, 'req-2'), { outcome: 'approved', signIn }, 'the same request retried gets it again');
+      assert.deepEqual(await store.complete(id, 'req-3'), { outcome: 'missing' }, 'no other request does');
+      assert.deepEqual(await store.verifyCode(id, code, 'req-4'), { outcome: 'missing' }, 'nor the code');
+    });
+
+    test('denied: never completed, not even with the right code', async () => {
+      const { id, code, signIn } = pending();
+      await store.open(id, signIn, code, OPTIONS);
+      assert.equal((await store.decide(id, signIn.userId, 'denied')).outcome, 'decided');
+      assert.deepEqual(await store.complete(id, 'r'), { outcome: 'denied' });
+      assert.deepEqual(await store.verifyCode(id, code, 'r'), { outcome: 'denied' });
+      assert.deepEqual(await store.decide(id, signIn.userId, 'approved'), { outcome: 'missing' });
+    });
+
+    test('the code: right once; the fifth wrong one ends the verification', async () => {
+      const { id, code, signIn } = pending();
+      await store.open(id, signIn, code, OPTIONS);
+      for (let left = 4; left >= 0; left--)
+        assert.deepEqual(await store.verifyCode(id, '000000', 'r'), { outcome: 'wrong', triesLeft: left, userId: signIn.userId });
+      assert.deepEqual(await store.verifyCode(id, code, 'r'), { outcome: 'missing' }, 'the right code after five wrong ones');
+      assert.deepEqual(await store.complete(id, 'r'), { outcome: 'missing' });
+
+      const other = pending();
+      await store.open(other.id, other.signIn, other.code, OPTIONS);
+      assert.deepEqual(await store.verifyCode(other.id, '999999', 'a'), { outcome: 'wrong', triesLeft: 4, userId: other.signIn.userId });
+      assert.deepEqual(await store.verifyCode(other.id, other.code, 'b'), { outcome: 'verified', signIn: other.signIn });
+      assert.deepEqual(await store.verifyCode(other.id, other.code, 'b'), { outcome: 'verified', signIn: other.signIn }, 'its retry');
+      assert.deepEqual(await store.verifyCode(other.id, other.code, 'c'), { outcome: 'missing' }, 'spent');
+    });
+
+    test('concurrent codes spend each try once: of 20 wrong guesses at once, 5 are counted and the rest find nothing', async () => {
+      const { id, code, signIn } = pending();
+      await store.open(id, signIn, code, OPTIONS);
+      const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => store.verifyCode(id, String(100000 + i), `r${i}`)));
+      assert.equal(outcomes.filter((o) => o.outcome === 'wrong').length, 5);
+      assert.equal(outcomes.filter((o) => o.outcome === 'missing').length, 15);
+    });
+
+    test('concurrent completions of one approval: exactly one request gets the sign-in', async () => {
+      const { id, code, signIn } = pending();
+      await store.open(id, signIn, code, OPTIONS);
+      await store.decide(id, signIn.userId, 'approved');
+      const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => store.complete(id, `r${i}`)));
+      assert.equal(outcomes.filter((o) => o.outcome === 'approved').length, 1);
+    });
+
+    test('expires after its lifetime', async () => {
+      const { id, code, signIn } = pending();
+      await store.open(id, signIn, code, { ttlMs: 50, tries: 5 });
+      await sleep(120);
+      assert.deepEqual(await store.complete(id, 'r'), { outcome: 'missing' });
+      assert.deepEqual(await store.decide(id, signIn.userId, 'approved'), { outcome: 'missing' });
+    });
+
+    test('an unknown id is missing everywhere', async () => {
+      const id = randomBytes(24).toString('base64url');
+      assert.deepEqual(await store.complete(id, 'r'), { outcome: 'missing' });
+      assert.deepEqual(await store.verifyCode(id, '123456', 'r'), { outcome: 'missing' });
+      assert.deepEqual(await store.decide(id, randomUUID(), 'denied'), { outcome: 'missing' });
+    });
+
+    if (stored) {
+      test('neither the verificationId nor the code is stored: only its SHA-256 and the code HMAC keyed with the id', async () => {
+        const { id, code, signIn } = pending();
+        await store.open(id, signIn, code, OPTIONS);
+        const dump = await stored();
+        assert.ok(!dump.includes(id), 'the verificationId is not stored');
+        assert.ok(!dump.includes(code), 'the code is not stored');
+        assert.ok(dump.includes(verificationKey(id)));
+        assert.ok(dump.includes(codeDigest(id, code)));
+      });
+    }
+  });
+}
+
+contract('memory', () => new MemoryDeviceVerifications());
+
+const namespace = uniqueNamespace('devices');
+const inspector = new Redis(REDIS_URL);
+after(async () => {
+  inspector.disconnect();
+  await cleanupNamespace(namespace);
+});
+contract(
+  'redis',
+  () => new RedisDeviceVerifications(new Redis(REDIS_URL), namespace),
+  async () => {
+    const keys = await inspector.keys(`${namespace}:*`);
+    const parts: string[] = [];
+    for (const key of keys) parts.push(key, JSON.stringify(await inspector.hgetall(key)));
+    return parts.join('\n');
+  },
+);

@@ -1,0 +1,58 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe } from 'node:test';
+import { simpleParser } from 'mailparser';
+import { deviceScenarios, type DeviceDeployment } from './helpers/device-scenarios.ts';
+import { startProcess, type RunningProcess } from './helpers/processes.ts';
+import { tempDir } from './helpers/services.ts';
+
+/** The same new-device scenarios in the all-in-one shape: in-process drivers, mail as .eml files in DATA_DIR/outbox. */
+describe('new-device approval: all-in-one', () => {
+  const data = tempDir('devices-aio');
+  const offData = tempDir('devices-aio-off');
+  const processes: RunningProcess[] = [];
+  let deployment: DeviceDeployment;
+
+  before(async () => {
+    const common = {
+      BCRYPT_COST: '4',
+      LOG_LEVEL: 'debug',
+      RATE_LIMIT_IP_PER_MINUTE: '100000',
+      LOGIN_FREE_FAILURES: '1000',
+      PASSWORD_WORK_PER_SOURCE: '1000',
+      WS_MAX_MESSAGES_PER_10S: '1000',
+    };
+    const [all, off] = await Promise.all([
+      startProcess('all', { ...common, DATA_DIR: data.dir }),
+      startProcess('all', { ...common, DATA_DIR: offData.dir, DEVICE_VERIFICATION: 'off' }),
+    ]);
+    processes.push(all!, off!);
+    const edge = { url: all!.url, wsUrl: all!.wsUrl };
+    const outbox = path.join(data.dir, 'outbox');
+    deployment = {
+      a: edge,
+      b: edge,
+      apiUrl: all!.url,
+      off: { url: off!.url, wsUrl: off!.wsUrl },
+      codeMails: async (email) => {
+        let files: string[];
+        try {
+          files = readdirSync(outbox).filter((f) => f.endsWith('.eml') && f.includes('-device_code-'));
+        } catch {
+          return []; // the outbox is made with the first mail
+        }
+        const mails = await Promise.all(files.map(async (f) => simpleParser(readFileSync(path.join(outbox, f)))));
+        return mails.filter((mail) => !Array.isArray(mail.to) && mail.to?.value.some((to) => to.address === email)).map((mail) => mail.text ?? '');
+      },
+      logLines: () => processes.flatMap((p) => p.lines.map((line) => JSON.stringify(line))),
+    };
+  });
+
+  after(async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+    data.remove();
+    offData.remove();
+  });
+
+  deviceScenarios(() => deployment);
+});

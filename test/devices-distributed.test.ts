@@ -1,0 +1,78 @@
+import { after, before, describe } from 'node:test';
+import pg from 'pg';
+import { deviceScenarios, type DeviceDeployment } from './helpers/device-scenarios.ts';
+import { startProcess, type RunningProcess } from './helpers/processes.ts';
+import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from './helpers/services.ts';
+import { TestSmtpServer } from '../services/mailer/test/smtp.ts';
+
+/**
+ * New-device approval in the distributed shape: two edges, a worker, the account API and a mailer over
+ * the machine's RabbitMQ, Redis and PostgreSQL; the mailer sends to a real SMTP server in this process.
+ * Beside it, an edge and a worker of their own namespace run with DEVICE_VERIFICATION=off.
+ */
+describe('new-device approval: two edges, a worker, the account API and a mailer', () => {
+  const processes: RunningProcess[] = [];
+  const data = tempDir('devices');
+  const namespace = uniqueNamespace('devices');
+  const offNamespace = uniqueNamespace('devices-off');
+  const smtp = new TestSmtpServer();
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let reader: pg.Client;
+  let deployment: DeviceDeployment;
+
+  before(async () => {
+    database = await createTestDatabase('devices');
+    await smtp.start();
+    const common = {
+      AMQP_URL,
+      REDIS_URL,
+      DATA_DIR: data.dir,
+      BCRYPT_COST: '4',
+      LOG_LEVEL: 'debug',
+      RATE_LIMIT_IP_PER_MINUTE: '100000',
+      LOGIN_FREE_FAILURES: '1000',
+      PASSWORD_WORK_PER_SOURCE: '1000',
+      WS_MAX_MESSAGES_PER_10S: '1000',
+    };
+    const on = { ...common, NAMESPACE: namespace };
+    const off = { ...common, NAMESPACE: offNamespace, DEVICE_VERIFICATION: 'off' };
+    processes.push(await startProcess('worker', { ...on, DATABASE_URL: database.url }));
+    processes.push(await startProcess('worker', { ...off, DATABASE_URL: database.url }));
+    const started = await Promise.all([
+      startProcess('edge', on),
+      startProcess('edge', on),
+      startProcess('api', { ...on, DATABASE_URL: database.url }),
+      startProcess('mailer', { ...on, SMTP_URL: smtp.url }),
+      startProcess('edge', off),
+    ]);
+    processes.push(...started);
+    const [a, b, api, , offEdge] = started;
+    reader = new pg.Client({ connectionString: database.url });
+    await reader.connect();
+    deployment = {
+      a: { url: a!.url, wsUrl: a!.wsUrl },
+      b: { url: b!.url, wsUrl: b!.wsUrl },
+      apiUrl: api!.url,
+      off: { url: offEdge!.url, wsUrl: offEdge!.wsUrl },
+      codeMails: async (email) =>
+        smtp.received
+          .filter((mail) => mail.subject?.includes('sign-in code') && !Array.isArray(mail.to) && mail.to?.value.some((to) => to.address === email))
+          .map((mail) => mail.text ?? ''),
+      logLines: () => processes.flatMap((p) => p.lines.map((line) => JSON.stringify(line))),
+      knownDevices: async (userId) =>
+        (await reader.query('SELECT device_hash, first_seen_at, last_seen_at FROM known_devices WHERE user_id = $1', [userId])).rows,
+    };
+  });
+
+  after(async () => {
+    await reader?.end();
+    await Promise.all(processes.map((p) => p.stop()));
+    await smtp.stop();
+    await database?.drop();
+    await cleanupNamespace(namespace);
+    await cleanupNamespace(offNamespace);
+    data.remove();
+  });
+
+  deviceScenarios(() => deployment);
+});

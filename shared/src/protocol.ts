@@ -46,20 +46,53 @@ export const sessionRevokeBody = z.object({ sessionId: z.uuid({ message: 'must b
 export const sessionsRevokeOthersBody = z.object({});
 export const authenticateBody = z.object({ accessToken: tokenSchema });
 
+/** Email and password flows (docs/rest.md): the tokens are the ones mailed by the worker. */
+export const emailVerifyBody = z.object({ token: tokenSchema });
+export const emailResendBody = z.object({});
+export const passwordForgotBody = z.object({ email: emailSchema });
+export const passwordResetBody = z.object({ token: tokenSchema, password: passwordSchema });
+export const passwordChangeBody = z.object({ currentPassword: passwordSchema, newPassword: passwordSchema });
+
 export type RegisterBody = z.infer<typeof registerBody>;
 export type LoginBody = z.infer<typeof loginBody>;
 export type RefreshBody = z.infer<typeof refreshBody>;
 export type LogoutBody = z.infer<typeof logoutBody>;
 
 /** Commands that go through the queue to a worker. `verify` never does: edges check tokens themselves. */
-export const COMMAND_KINDS = ['register', 'login', 'refresh', 'logout', 'sessions_list', 'session_revoke', 'sessions_revoke_others'] as const;
+export const COMMAND_KINDS = [
+  'register',
+  'login',
+  'refresh',
+  'logout',
+  'sessions_list',
+  'session_revoke',
+  'sessions_revoke_others',
+  'email_verify',
+  'email_resend',
+  'password_forgot',
+  'password_reset',
+  'password_change',
+] as const;
 export type CommandKind = (typeof COMMAND_KINDS)[number];
 
 /**
  * Commands on behalf of a signed-in session: the edge verifies the access token (REST Bearer, or the
  * session a WebSocket is authenticated as) and puts its subject and session in the command's `auth`.
  */
-export const SESSION_KINDS: ReadonlySet<CommandKind> = new Set(['sessions_list', 'session_revoke', 'sessions_revoke_others']);
+export const SESSION_KINDS: ReadonlySet<CommandKind> = new Set([
+  'sessions_list',
+  'session_revoke',
+  'sessions_revoke_others',
+  'email_resend',
+  'password_change',
+]);
+
+/**
+ * Commands the edge answers itself (202) once the queue holds them, without waiting for the worker:
+ * `password_forgot`, whose answer must not tell whether the address has an account, in body, status or
+ * time. Whatever the worker then does (look the address up, queue a mail or not) happens after the answer.
+ */
+export const ACCEPTED_AT_EDGE: ReadonlySet<CommandKind> = new Set(['password_forgot']);
 
 export const bodySchemas = {
   register: registerBody,
@@ -69,10 +102,15 @@ export const bodySchemas = {
   sessions_list: sessionsListBody,
   session_revoke: sessionRevokeBody,
   sessions_revoke_others: sessionsRevokeOthersBody,
+  email_verify: emailVerifyBody,
+  email_resend: emailResendBody,
+  password_forgot: passwordForgotBody,
+  password_reset: passwordResetBody,
+  password_change: passwordChangeBody,
 } as const;
 
 /** Commands that cost a bcrypt hash go to their own queue so cheap ones never wait behind them. */
-export const PASSWORD_KINDS: ReadonlySet<CommandKind> = new Set(['register', 'login']);
+export const PASSWORD_KINDS: ReadonlySet<CommandKind> = new Set(['register', 'login', 'password_reset', 'password_change']);
 
 /** The hard cap of a client's request id; CLIENT_ID_MAX_LENGTH (at most this) is checked at the edge. */
 export const CLIENT_ID_HARD_MAX = 128;
@@ -88,6 +126,11 @@ export const clientFrame = z.discriminatedUnion('type', [
   sessionsListBody.extend({ type: z.literal('sessions_list'), id: clientId }),
   sessionRevokeBody.extend({ type: z.literal('session_revoke'), id: clientId }),
   sessionsRevokeOthersBody.extend({ type: z.literal('sessions_revoke_others'), id: clientId }),
+  emailVerifyBody.extend({ type: z.literal('email_verify'), id: clientId }),
+  emailResendBody.extend({ type: z.literal('email_resend'), id: clientId }),
+  passwordForgotBody.extend({ type: z.literal('password_forgot'), id: clientId }),
+  passwordResetBody.extend({ type: z.literal('password_reset'), id: clientId }),
+  passwordChangeBody.extend({ type: z.literal('password_change'), id: clientId }),
 ]);
 export type ClientFrame = z.infer<typeof clientFrame>;
 

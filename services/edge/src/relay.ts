@@ -96,6 +96,41 @@ export class Relay {
   }
 
   /**
+   * A command the edge answers itself (ACCEPTED_AT_EDGE): resolves once the queue holds it. Its
+   * worker's result, whenever it comes, is taken by a target that answers no one, so the client's
+   * answer and its time are the broker's alone, whatever the worker finds. Rejects when the queue
+   * refuses the command (`overloaded`) or too many requests wait here.
+   */
+  async submitAccepted(admitted: Admitted): Promise<void> {
+    const { kind, body, requestId } = admitted;
+    if (this.pending.full) {
+      this.notRun(admitted);
+      throw new AppError('overloaded', 'too many requests in flight, retry later');
+    }
+    const deadline = this.pending.add(requestId, { deliver: () => {} });
+    try {
+      await this.queue.publish({
+        v: 1,
+        requestId,
+        kind,
+        body,
+        replyTo: { nodeId: this.nodeId },
+        deadline,
+        meta: metaOf(admitted),
+        resultSecret: this.options.sealing.secretFor(requestId),
+        sentAt: Date.now(),
+      });
+      this.stats.published++;
+    } catch (err) {
+      // The broker may hold it: accepted, as a deferred request would be.
+      if (err instanceof UnconfirmedCommand) return;
+      this.pending.take(requestId);
+      this.notRun(admitted);
+      throw err;
+    }
+  }
+
+  /**
    * Deferred delivery: the result is pushed to `connectionId`, wherever it lives, and kept for
    * collection. Resolves with the requestId once the queue holds the command.
    */

@@ -15,7 +15,14 @@ export type AuditAction =
   | 'refresh.reuse_detected'
   | 'logout.succeeded'
   | 'logout.rejected'
-  | 'session.revoked';
+  | 'session.revoked'
+  | 'email.verification_sent'
+  | 'email.verified'
+  | 'password.reset_requested'
+  | 'password.reset'
+  | 'password.changed'
+  /** A password change with a wrong current password. */
+  | 'password.change_rejected';
 
 /** Who asked: the request, the client's address and user agent, as the edge saw them. */
 export interface AuditOrigin {
@@ -46,6 +53,10 @@ const PUBLISHED: Partial<Record<AuditAction, AuthEventType>> = {
   'login.failed': 'login.failed',
   'refresh.reuse_detected': 'refresh.reuse_detected',
   'logout.succeeded': 'logout',
+  'email.verified': 'email.verified',
+  'password.reset_requested': 'password.reset_requested',
+  'password.reset': 'password.reset',
+  'password.changed': 'password.changed',
 };
 
 const PUBLISH_ATTEMPTS = 3;

@@ -10,6 +10,8 @@ import type { SessionStore } from '@authgate/shared/sessions/types';
 import type { AccessTokenSigner } from './tokens.ts';
 import type { AuditLog } from './audit.ts';
 import type { MailQueue } from '@authgate/shared/mail/types';
+import type { EmailTokenRepository } from '@authgate/shared/db/email-tokens';
+import type { AccountMailLimits } from './email/mail-limits.ts';
 
 export interface WorkerContext {
   users: UserRepository;
@@ -30,6 +32,12 @@ export interface WorkerContext {
   audit: AuditLog;
   /** Mail jobs to the mailer: published (confirmed) before the command's answer says a mail is on its way. */
   mail: MailQueue;
+  /** Email verification and password reset tokens, kept as hashes. */
+  emailTokens: EmailTokenRepository;
+  /** Mails per account per hour (verification, reset). */
+  mailLimits: AccountMailLimits;
+  /** REQUIRE_VERIFIED_EMAIL: an unverified account may not sign in. */
+  requireVerifiedEmail: boolean;
   log: Logger;
 }
 

@@ -1,5 +1,6 @@
 import type { Config } from '@authgate/shared/config';
 import type { WorkerDrivers } from '@authgate/shared/composition';
+import { EmailTokenRepository } from '@authgate/shared/db/email-tokens';
 import { UserRepository } from '@authgate/shared/db/users';
 import { loadSigningKey } from '@authgate/shared/keys';
 import type { Logger } from '@authgate/shared/logger';
@@ -7,6 +8,7 @@ import { LoginLimiter, loginLimitsOf } from '@authgate/shared/security/login-lim
 import type { Tracing } from '@authgate/shared/tracing/tracing';
 import type { Registry } from 'prom-client';
 import { AuditLog } from './audit.ts';
+import { AccountMailLimits } from './email/mail-limits.ts';
 import { createCommandConsumer, createPoisonAnswer, type ConsumerStats } from './consumer.ts';
 import type { WorkerContext } from './context.ts';
 import { WorkerMetrics } from './observe/metrics.ts';
@@ -52,6 +54,12 @@ export async function startWorker(config: Config, deps: WorkerDrivers & WorkerOb
     // Each auth action is a log line and one audit event on the bus.
     audit: new AuditLog(log.child({ component: 'audit' }), deps.events),
     mail: deps.mail,
+    emailTokens: new EmailTokenRepository(deps.db),
+    mailLimits: new AccountMailLimits(deps.limits, config.NAMESPACE, {
+      verification: config.EMAIL_RESEND_PER_HOUR,
+      reset: config.PASSWORD_RESET_MAILS_PER_HOUR,
+    }),
+    requireVerifiedEmail: config.REQUIRE_VERIFIED_EMAIL,
     log,
   };
   const ctx = tracing ? tracing.context(untraced) : untraced;

@@ -2,7 +2,7 @@ import { bearerToken } from '@authgate/shared/access-token';
 import { AppError, toAppError } from '@authgate/shared/errors';
 import { isValidRequestId, newRequestId } from '@authgate/shared/ids';
 import type { Logger } from '@authgate/shared/logger';
-import { resultFrame, type CommandKind } from '@authgate/shared/protocol';
+import { ACCEPTED_AT_EDGE, resultFrame, type CommandKind } from '@authgate/shared/protocol';
 import type { ResultBus } from '@authgate/shared/transport/types';
 import type { Admission } from '../admission.ts';
 import { lifecycle } from '../lifecycle.ts';
@@ -49,6 +49,9 @@ export const COMMAND_ROUTES: ReadonlyArray<readonly [string, CommandKind]> = [
   ['/auth/login', 'login'],
   ['/auth/refresh', 'refresh'],
   ['/auth/logout', 'logout'],
+  ['/auth/email/verify', 'email_verify'],
+  ['/auth/password/forgot', 'password_forgot'],
+  ['/auth/password/reset', 'password_reset'],
 ];
 
 /** The longest User-Agent a command carries (it is shown in the sessions list). */
@@ -105,7 +108,12 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
         const raw = await body;
         const admit = () => admission.admit(kind, () => parseJsonObject(raw), ip);
         const admitted = { ...(traced ? await traced.admission(admit) : await admit()), userAgent };
-        if (connectionId) {
+        if (ACCEPTED_AT_EDGE.has(kind)) {
+          // Answered here once the queue holds it, never by the worker's result (a forgot request).
+          await relay.submitAccepted(admitted);
+          traced?.end(202);
+          replyLater(res, state, { status: 202 });
+        } else if (connectionId) {
           const requestId = await relay.submitDeferred(admitted, connectionId);
           traced?.end(202);
           replyLater(res, state, json(202, { requestId }));
@@ -133,12 +141,11 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
    * A command on behalf of the session whose access token the request bears: the token is verified
    * here (with public keys only), and its subject and session go into the command for the worker.
    */
-  const sessionCommand = (kind: CommandKind, res: HttpResponse, req: HttpRequest, bodyOf: () => Record<string, unknown>, readsBody: boolean) => {
+  const sessionCommand = (kind: CommandKind, res: HttpResponse, req: HttpRequest, bodyOf: (raw: Buffer) => Record<string, unknown>, readsBody: boolean) => {
     const state = watchAbort(res);
     const token = bearerToken(req.getHeader('authorization'));
     const ip = clientIp(res, req, options.trustedProxies);
     const userAgent = req.getHeader('user-agent').slice(0, MAX_USER_AGENT);
-    const body = bodyOf();
     // A body is not read but must still be JSON if one is sent: a cross-site form gets 415 here too.
     if (readsBody && Number(req.getHeader('content-length') || 0) > 0) {
       try {
@@ -151,11 +158,11 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     const rest = readsBody ? readBody(res, req.getHeader('content-length'), options.maxBodyBytes) : Promise.resolve(Buffer.alloc(0));
     const taken = lifecycle.accept();
     (async () => {
-      await rest;
+      const raw = await rest;
       if (!token) throw new AppError('invalid_token', 'missing or malformed Bearer token');
       const claims = verifier.cached(token) ?? (await verifier.verify(token));
       deps.activity.seen(claims.sub, claims.sid);
-      const admitted = { ...(await admission.admit(kind, () => body, ip)), userAgent, auth: { sub: claims.sub, sid: claims.sid } };
+      const admitted = { ...(await admission.admit(kind, () => bodyOf(raw), ip)), userAgent, auth: { sub: claims.sub, sid: claims.sid } };
       if (!state.aborted) relay.submit(admitted, new HttpTarget(res, state));
       else await admission.notRun(admitted);
     })()
@@ -178,6 +185,16 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
   app.post('/auth/sessions/revoke-others', (res, req) => {
     revokeOthersMeter(res);
     sessionCommand('sessions_revoke_others', res, req, () => ({}), true);
+  });
+  const resendMeter = metered('/auth/email/resend');
+  app.post('/auth/email/resend', (res, req) => {
+    resendMeter(res);
+    sessionCommand('email_resend', res, req, () => ({}), true);
+  });
+  const changeMeter = metered('/auth/password/change');
+  app.post('/auth/password/change', (res, req) => {
+    changeMeter(res);
+    sessionCommand('password_change', res, req, parseJsonObject, true);
   });
 
   const verifyMeter = metered('/auth/verify');

@@ -21,7 +21,12 @@ export type RouteName =
   | 'fallback'
   | '/auth/sessions'
   | '/auth/sessions/:id'
-  | '/auth/sessions/revoke-others';
+  | '/auth/sessions/revoke-others'
+  | '/auth/email/verify'
+  | '/auth/email/resend'
+  | '/auth/password/forgot'
+  | '/auth/password/reset'
+  | '/auth/password/change';
 
 /** One route's children, bound once: an answer costs a Map lookup (by status) and two additions. */
 export class RouteMeter {

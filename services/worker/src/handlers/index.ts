@@ -5,6 +5,11 @@ import { logout } from './logout.ts';
 import { refresh } from './refresh.ts';
 import { register } from './register.ts';
 import { sessionRevoke, sessionsList, sessionsRevokeOthers } from './sessions.ts';
+import { emailResend } from './email-resend.ts';
+import { emailVerify } from './email-verify.ts';
+import { passwordChange } from './password-change.ts';
+import { passwordForgot } from './password-forgot.ts';
+import { passwordReset } from './password-reset.ts';
 
 export const handlers: Record<CommandKind, CommandHandler> = {
   register,
@@ -14,4 +19,9 @@ export const handlers: Record<CommandKind, CommandHandler> = {
   sessions_list: sessionsList,
   session_revoke: sessionRevoke,
   sessions_revoke_others: sessionsRevokeOthers,
+  email_verify: emailVerify,
+  email_resend: emailResend,
+  password_forgot: passwordForgot,
+  password_reset: passwordReset,
+  password_change: passwordChange,
 };

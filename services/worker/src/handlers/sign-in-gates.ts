@@ -1,5 +1,6 @@
 import type { WorkerContext } from '../context.ts';
 import type { SignInAttempt } from './sign-in.ts';
+import { verifiedEmailGate } from './verified-email-gate.ts';
 
 /** The steps a sign-in may be stopped at, in the order they are asked. */
 export type SignInStep = 'verified_email' | 'second_factor' | 'new_device';
@@ -20,4 +21,4 @@ export interface SignInGate {
  * yet), then the second factor (it proves the person), then the new device (approved by a person the
  * second factor has already proven). Each flow adds its gate here.
  */
-export const SIGN_IN_GATES: readonly SignInGate[] = [];
+export const SIGN_IN_GATES: readonly SignInGate[] = [verifiedEmailGate];

@@ -88,9 +88,10 @@ export const SESSION_KINDS: ReadonlySet<CommandKind> = new Set([
 ]);
 
 /**
- * Commands the edge answers itself (202) once the queue holds them, without waiting for the worker:
- * `password_forgot`, whose answer must not tell whether the address has an account, in body, status or
- * time. Whatever the worker then does (look the address up, queue a mail or not) happens after the answer.
+ * Commands the edge answers itself (202) as soon as they pass admission, without waiting for the
+ * queue or the worker: `password_forgot`, whose answer must not tell whether the address has an
+ * account, in body, status or time. Whatever the worker then does (look the address up, queue a mail
+ * or not) happens after the answer has gone.
  */
 export const ACCEPTED_AT_EDGE: ReadonlySet<CommandKind> = new Set(['password_forgot']);
 

@@ -109,8 +109,8 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
         const admit = () => admission.admit(kind, () => parseJsonObject(raw), ip);
         const admitted = { ...(traced ? await traced.admission(admit) : await admit()), userAgent };
         if (ACCEPTED_AT_EDGE.has(kind)) {
-          // Answered here once the queue holds it, never by the worker's result (a forgot request).
-          await relay.submitAccepted(admitted);
+          // Answered here, at once, never by the worker's result (a forgot request: Relay.submitAccepted).
+          relay.submitAccepted(admitted);
           traced?.end(202);
           replyLater(res, state, { status: 202 });
         } else if (connectionId) {

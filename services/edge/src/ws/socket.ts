@@ -118,8 +118,8 @@ export function registerWebSocket(
           return;
         }
         if (ACCEPTED_AT_EDGE.has(kind)) {
-          // Answered here once the queue holds it, never by the worker's result (a forgot request).
-          await relay.submitAccepted(admitted);
+          // Answered here, at once, never by the worker's result (a forgot request: Relay.submitAccepted).
+          relay.submitAccepted(admitted);
           data.inFlight.delete(id);
           sendOutside(ws, { type: 'result', id, ok: true, status: 202 });
           meter?.answered('ok', started);

@@ -107,4 +107,17 @@ describe('email flows: separate edge, worker, api and mailer processes', () => {
     const mailerLog = processes.find((p) => p.target === 'mailer')!.lines;
     assert.ok(!JSON.stringify(mailerLog).includes('#token='), 'no link in the mailer log');
   });
+
+  test('no token of any mail sent appears in a log line of any process', () => {
+    const tokens = mailbox.mails.flatMap((mail) => [...(mail.text ?? '').matchAll(/#token=([A-Za-z0-9_-]{43})/g)].map((m) => m[1]!));
+    assert.ok(tokens.length >= 10, `tokens mailed: ${tokens.length}`);
+    for (const p of processes) {
+      const text = JSON.stringify(p.lines);
+      assert.equal(
+        tokens.find((token) => text.includes(token)),
+        undefined,
+        `a token in the ${p.target} log`,
+      );
+    }
+  });
 });

@@ -62,8 +62,6 @@ const mailer = runs('mailer')
   ? await (await import('@authgate/mailer')).startMailer(config, {
       ...drivers.mailer(),
       log,
-      // Until the audit pipeline takes it: a mail refused for good is reported, without its contents.
-      onSetAside: (info) => log.warn({ audit: { action: 'mail.set_aside', ...info } }, 'mail.set_aside'),
     })
   : undefined;
 const metricsServer = metrics ? await startMetricsServer(metrics, config.METRICS_HOST, config.METRICS_PORT as number, log) : undefined;

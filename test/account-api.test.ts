@@ -131,7 +131,7 @@ describe('account API process beside an edge and a worker', () => {
   test('GET /auth/me with a token from login: 200 {id, email, createdAt}; a refreshed token works too', async () => {
     const me = await get(api.url, '/auth/me', auth(member.accessToken));
     assert.equal(me.status, 200, JSON.stringify(me.body));
-    assert.deepEqual(Object.keys(me.body).sort(), ['createdAt', 'email', 'id']);
+    assert.deepEqual(Object.keys(me.body).sort(), ['createdAt', 'email', 'emailVerified', 'id', 'mfaEnabled']);
     assert.equal(me.body.id, member.id);
     assert.equal(me.body.email, memberEmail);
     assert.ok(Math.abs(Date.parse(me.body.createdAt) - Date.now()) < 10 * 60_000, me.body.createdAt);
@@ -180,7 +180,7 @@ describe('account API process beside an edge and a worker', () => {
     const path = `/users/by-email/${encodeURIComponent(memberEmail)}`;
     const found = await get(api.url, path, auth(admin.accessToken));
     assert.equal(found.status, 200, JSON.stringify(found.body));
-    assert.deepEqual(Object.keys(found.body).sort(), ['createdAt', 'email', 'id']);
+    assert.deepEqual(Object.keys(found.body).sort(), ['createdAt', 'email', 'emailVerified', 'id', 'mfaEnabled']);
     assert.equal(found.body.id, member.id);
     assertError(await get(api.url, path, auth(member.accessToken)), 403, 'forbidden', 'member');
     assertError(await get(api.url, path), 401, 'invalid_token', 'no token');

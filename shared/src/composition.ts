@@ -60,6 +60,8 @@ export interface ApiDrivers {
 
 export interface MailerDrivers {
   mail: MailQueue;
+  /** Mails set aside for good become `mail.set_aside` audit events. */
+  events: EventBus;
 }
 
 /** The audit writer: events from the bus into the database (beside each worker, or alone as --target=audit). */
@@ -85,7 +87,7 @@ const NEEDS: Record<Target, readonly Concern[]> = {
   edge: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'passwordWork'],
   worker: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db', 'events', 'mail', 'deviceVerifications'],
   api: ['db', 'revocations', 'limits', 'live', 'directory', 'sessions', 'events'],
-  mailer: ['mail'],
+  mailer: ['mail', 'events'],
   audit: ['events', 'db'],
   all: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'passwordWork', 'sessions', 'db', 'mail', 'events', 'deviceVerifications'],
 };

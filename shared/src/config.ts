@@ -186,6 +186,18 @@ export const configSchema = z.object({
     )
     .transform((v) => v.replace(/\/+$/, ''))
     .default('http://localhost:8080'),
+  /**
+   * `on`: login of an account whose email address is not verified answers 403 `email_not_verified`
+   * (after the right password) and mails a new verification link. Default `off`.
+   */
+  REQUIRE_VERIFIED_EMAIL: z
+    .enum(['on', 'off', 'true', 'false'])
+    .default('off')
+    .transform((v) => v === 'on' || v === 'true'),
+  /** Verification mails one account may ask for per hour (POST /auth/email/resend, or a refused login); past it 429. */
+  EMAIL_RESEND_PER_HOUR: int(1, 1000).default(3),
+  /** Reset mails sent per account per hour; forgot requests past it still answer 202 but send nothing. */
+  PASSWORD_RESET_MAILS_PER_HOUR: int(1, 1000).default(3),
   /** Mail jobs one mailer holds at once (sending, or waiting to retry). */
   MAIL_PREFETCH: int(1, 1000).default(16),
   /** SMTP connections in the mailer's pool. */

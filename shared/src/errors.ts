@@ -7,6 +7,7 @@ export const ERROR_STATUS = {
   invalid_code: 401,
   forbidden: 403,
   account_disabled: 403,
+  email_not_verified: 403,
   mfa_required: 403,
   device_verification_required: 403,
   device_denied: 403,

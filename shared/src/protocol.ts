@@ -55,6 +55,12 @@ export const deviceDecisionBody = z.object({ verificationId: verificationIdSchem
 /** The emailed code: any string within bounds, so that a malformed one costs a try like a wrong one. */
 export const deviceVerifyBody = z.object({ verificationId: verificationIdSchema, code: z.string().max(32, 'must be at most 32 characters') });
 export const deviceCompleteBody = z.object({ verificationId: verificationIdSchema });
+/** Email and password flows (docs/rest.md): the tokens are the ones mailed by the worker. */
+export const emailVerifyBody = z.object({ token: tokenSchema });
+export const emailResendBody = z.object({});
+export const passwordForgotBody = z.object({ email: emailSchema });
+export const passwordResetBody = z.object({ token: tokenSchema, password: passwordSchema });
+export const passwordChangeBody = z.object({ currentPassword: passwordSchema, newPassword: passwordSchema });
 
 export type RegisterBody = z.infer<typeof registerBody>;
 export type LoginBody = z.infer<typeof loginBody>;
@@ -74,6 +80,11 @@ export const COMMAND_KINDS = [
   'device_deny',
   'device_verify',
   'device_complete',
+  'email_verify',
+  'email_resend',
+  'password_forgot',
+  'password_reset',
+  'password_change',
 ] as const;
 export type CommandKind = (typeof COMMAND_KINDS)[number];
 
@@ -81,7 +92,23 @@ export type CommandKind = (typeof COMMAND_KINDS)[number];
  * Commands on behalf of a signed-in session: the edge verifies the access token (REST Bearer, or the
  * session a WebSocket is authenticated as) and puts its subject and session in the command's `auth`.
  */
-export const SESSION_KINDS: ReadonlySet<CommandKind> = new Set(['sessions_list', 'session_revoke', 'sessions_revoke_others', 'device_approve', 'device_deny']);
+export const SESSION_KINDS: ReadonlySet<CommandKind> = new Set([
+  'sessions_list',
+  'session_revoke',
+  'sessions_revoke_others',
+  'device_approve',
+  'device_deny',
+  'email_resend',
+  'password_change',
+]);
+
+/**
+ * Commands the edge answers itself (202) as soon as they pass admission, without waiting for the
+ * queue or the worker: `password_forgot`, whose answer must not tell whether the address has an
+ * account, in body, status or time. Whatever the worker then does (look the address up, queue a mail
+ * or not) happens after the answer has gone.
+ */
+export const ACCEPTED_AT_EDGE: ReadonlySet<CommandKind> = new Set(['password_forgot']);
 
 export const bodySchemas = {
   register: registerBody,
@@ -95,10 +122,15 @@ export const bodySchemas = {
   device_deny: deviceDecisionBody,
   device_verify: deviceVerifyBody,
   device_complete: deviceCompleteBody,
+  email_verify: emailVerifyBody,
+  email_resend: emailResendBody,
+  password_forgot: passwordForgotBody,
+  password_reset: passwordResetBody,
+  password_change: passwordChangeBody,
 } as const;
 
 /** Commands that cost a bcrypt hash go to their own queue so cheap ones never wait behind them. */
-export const PASSWORD_KINDS: ReadonlySet<CommandKind> = new Set(['register', 'login']);
+export const PASSWORD_KINDS: ReadonlySet<CommandKind> = new Set(['register', 'login', 'password_reset', 'password_change']);
 
 /** The hard cap of a client's request id; CLIENT_ID_MAX_LENGTH (at most this) is checked at the edge. */
 export const CLIENT_ID_HARD_MAX = 128;
@@ -118,6 +150,11 @@ export const clientFrame = z.discriminatedUnion('type', [
   deviceDecisionBody.extend({ type: z.literal('device_deny'), id: clientId }),
   deviceVerifyBody.extend({ type: z.literal('device_verify'), id: clientId }),
   deviceCompleteBody.extend({ type: z.literal('device_complete'), id: clientId }),
+  emailVerifyBody.extend({ type: z.literal('email_verify'), id: clientId }),
+  emailResendBody.extend({ type: z.literal('email_resend'), id: clientId }),
+  passwordForgotBody.extend({ type: z.literal('password_forgot'), id: clientId }),
+  passwordResetBody.extend({ type: z.literal('password_reset'), id: clientId }),
+  passwordChangeBody.extend({ type: z.literal('password_change'), id: clientId }),
 ]);
 export type ClientFrame = z.infer<typeof clientFrame>;
 

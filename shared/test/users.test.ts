@@ -6,6 +6,7 @@ import { createLogger } from '@authgate/shared/logger';
 import type { Db } from '@authgate/shared/db/database';
 import { migrateToLatest } from '@authgate/shared/db/migrations';
 import { UserRepository } from '@authgate/shared/db/users';
+import { EmailTokenRepository } from '@authgate/shared/db/email-tokens';
 import { createTestDatabase, tempDir } from '../../test/helpers/services.ts';
 import { openPglite, openPostgres } from '@authgate/shared/db/database';
 
@@ -44,7 +45,7 @@ function usersContract(driver: DatabaseDriver): void {
 
     test('migrations ran once: the users table exists and each migration is recorded once', async () => {
       const recorded = await sql<{ name: string }>`select name from authgate_migrations`.execute(db);
-      assert.deepEqual(recorded.rows.map((r) => r.name).sort(), ['0001_users', '0002_audit_events', '0003_users_disabled']);
+      assert.deepEqual(recorded.rows.map((r) => r.name).sort(), ['0001_users', '0002_audit_events', '0003_users_disabled', '0004_email_tokens']);
       assert.equal(await users.ping(), true);
     });
 
@@ -117,6 +118,43 @@ function usersContract(driver: DatabaseDriver): void {
       await users.updatePasswordHash(a.id, '$2b$12$new-hash');
       assert.equal((await users.findByEmail(a.email))?.passwordHash, '$2b$12$new-hash');
       assert.equal((await users.findByEmail(b.email))?.passwordHash, b.passwordHash);
+    });
+
+    test('email tokens: only the SHA-256 is stored; one use; the purpose must match; a command issues one token', async () => {
+      const tokens = new EmailTokenRepository(db);
+      const user = newUser();
+      await users.create(user);
+      const requestId = randomUUID();
+      const issued = await tokens.issue({ purpose: 'verify_email', userId: user.id, requestId });
+      assert.ok(issued);
+      assert.match(issued.token, /^[A-Za-z0-9_-]{43}$/);
+      assert.equal(await tokens.issue({ purpose: 'verify_email', userId: user.id, requestId }), undefined, 'the same command again: no second token');
+      const rows = await sql<{ token_hash: Uint8Array }>`select token_hash from email_tokens where user_id = ${user.id}`.execute(db);
+      assert.equal(rows.rows.length, 1);
+      assert.equal(Buffer.from(rows.rows[0]!.token_hash).length, 32);
+      assert.ok(!Buffer.from(rows.rows[0]!.token_hash).toString('latin1').includes(issued.token));
+      assert.equal(await tokens.peek(issued.token, 'password_reset'), undefined, 'another purpose');
+      assert.equal(await tokens.peek(issued.token, 'verify_email'), user.id);
+      const used = await tokens.use(issued.token, 'verify_email', (trx, owner) => users.markEmailVerified(owner, trx));
+      assert.equal(used, user.id);
+      assert.ok((await users.findById(user.id))?.emailVerifiedAt instanceof Date);
+      assert.equal(await tokens.use(issued.token, 'verify_email', async () => {}), undefined, 'single use');
+      assert.equal(await tokens.use('not a token', 'verify_email', async () => {}), undefined);
+    });
+
+    test('email tokens: an expired token is refused; a failing follow-up leaves the token unspent', async () => {
+      const tokens = new EmailTokenRepository(db);
+      const user = newUser();
+      await users.create(user);
+      const old = await tokens.issue({ purpose: 'password_reset', userId: user.id, requestId: randomUUID(), now: new Date(Date.now() - 31 * 60_000) });
+      assert.equal(await tokens.peek(old!.token, 'password_reset'), undefined, '30 minutes passed');
+      const fresh = await tokens.issue({ purpose: 'password_reset', userId: user.id, requestId: randomUUID() });
+      await assert.rejects(
+        tokens.use(fresh!.token, 'password_reset', async () => {
+          throw new Error('the password could not be stored');
+        }),
+      );
+      assert.equal(await tokens.peek(fresh!.token, 'password_reset'), user.id, 'rolled back with what it was for');
     });
   });
 }

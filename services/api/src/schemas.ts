@@ -24,6 +24,8 @@ export const checkEmailAnswer = z.object({ exists: z.boolean() });
 export const publicUser = z.object({
   id: z.uuid(),
   email: z.string(),
+  emailVerified: z.boolean().describe('The owner followed a verification (or reset) link sent to this address'),
+  mfaEnabled: z.boolean().describe('A second factor is on (always false until TOTP is available)'),
   createdAt: z.iso.datetime({ offset: true }).describe('ISO 8601'),
 });
 export type PublicUser = z.infer<typeof publicUser>;

@@ -34,7 +34,7 @@ describe('account API: GET /auth/me and the admin route', () => {
   test('a valid token answers 200 with exactly id, email and createdAt of its user', async () => {
     const answer = await fx.request('/auth/me', bearer(await fx.token({ sub: member.id })));
     assert.equal(answer.status, 200, answer.text);
-    assert.deepEqual(Object.keys(answer.body).sort(), ['createdAt', 'email', 'id']);
+    assert.deepEqual(Object.keys(answer.body).sort(), ['createdAt', 'email', 'emailVerified', 'id', 'mfaEnabled']);
     assert.equal(answer.body.id, member.id);
     assert.equal(answer.body.email, member.email);
     assert.equal(answer.body.createdAt, member.createdAt.toISOString());
@@ -120,7 +120,7 @@ describe('account API: GET /auth/me and the admin route', () => {
   test('GET /users/by-email/:email answers an admin with the user, looked up case-insensitively', async () => {
     const answer = await fx.request(`/users/by-email/${encodeURIComponent(member.email.toUpperCase())}`, bearer(await fx.token({ sub: admin.id })));
     assert.equal(answer.status, 200, answer.text);
-    assert.deepEqual(answer.body, { id: member.id, email: member.email, createdAt: member.createdAt.toISOString() });
+    assert.deepEqual(answer.body, { id: member.id, email: member.email, emailVerified: false, mfaEnabled: false, createdAt: member.createdAt.toISOString() });
   });
 
   test('by-email: a valid token of a user not in ADMIN_USER_IDS gets 403 forbidden', async () => {

@@ -29,7 +29,7 @@ describe('account API: forwarded requests (all-in-one)', () => {
     const token = await fx.token({ sub: user.id });
     const reply = await fx.api.forward(request({ url: '/auth/me', headers: { host: 'localhost:8080', ...bearer(token).headers } }));
     assert.equal(reply.status, 200);
-    assert.deepEqual(json(reply.body), { id: user.id, email: user.email, createdAt: user.createdAt.toISOString() });
+    assert.deepEqual(json(reply.body), { id: user.id, email: user.email, emailVerified: false, mfaEnabled: false, createdAt: user.createdAt.toISOString() });
     assert.equal(reply.headers['x-content-type-options'], 'nosniff');
     for (const framing of ['content-length', 'transfer-encoding', 'connection', 'keep-alive']) assert.equal(reply.headers[framing], undefined, framing);
     const denied = await fx.api.forward(request({ url: '/auth/me' }));

@@ -52,8 +52,11 @@ export class Admission {
     await this.ipLimiter.consume(ip).catch((err: unknown) => this.refused('ip', err));
     const parsed = bodySchemas[kind].safeParse(read());
     if (!parsed.success) throw new AppError('invalid_request', 'request body is invalid', { details: fieldIssues(parsed.error) });
-    const data = parsed.data as Record<string, unknown> & { email?: string; password?: string; deviceId?: string };
+    const data = parsed.data as Record<string, unknown> & { email?: string; password?: string; newPassword?: string; deviceId?: string };
     if (kind === 'register') checkNewPassword(data.password!, data.email);
+    // The account's address is not known here: the worker checks these again with it.
+    if (kind === 'password_reset') checkNewPassword(data.password!);
+    if (kind === 'password_change') checkNewPassword(data.newPassword!);
     const requestId = newRequestId();
     const holdsUnit = PASSWORD_KINDS.has(kind);
     if (holdsUnit && !(await this.passwordWork.acquire(sourceOf(ip), requestId, Date.now() + this.timeoutMs))) {

@@ -96,6 +96,50 @@ export class Relay {
   }
 
   /**
+   * A command the edge answers itself (ACCEPTED_AT_EDGE), at once: the answer is sent before the
+   * command is published, so neither it nor its time can depend on anything the address leads
+   * to (a worker's database work, a mail queued on the same broker whose confirm the answer would
+   * otherwise wait behind). The worker's result, whenever it comes, is taken by a target that answers
+   * no one. A publish that fails is logged: the client, told 202, asks again if no mail comes.
+   * Throws `overloaded` only when too many requests wait here (the same for every address).
+   */
+  submitAccepted(admitted: Admitted): void {
+    if (this.pending.full) {
+      this.notRun(admitted);
+      throw new AppError('overloaded', 'too many requests in flight, retry later');
+    }
+    const deadline = this.pending.add(admitted.requestId, { deliver: () => {} });
+    // uWebSockets.js sends a corked answer when the event loop turns: published on the next turn, the
+    // command cannot start a worker beside this edge (the all-in-one) before the answer is out.
+    setTimeout(() => this.publishAccepted(admitted, deadline), 0);
+  }
+
+  private publishAccepted(admitted: Admitted, deadline: number): void {
+    const { kind, body, requestId } = admitted;
+    this.queue
+      .publish({
+        v: 1,
+        requestId,
+        kind,
+        body,
+        replyTo: { nodeId: this.nodeId },
+        deadline,
+        meta: metaOf(admitted),
+        resultSecret: this.options.sealing.secretFor(requestId),
+        sentAt: Date.now(),
+      })
+      .then(
+        () => this.stats.published++,
+        (err: unknown) => {
+          if (err instanceof UnconfirmedCommand) return; // the broker may hold it
+          this.pending.take(requestId);
+          this.notRun(admitted);
+          this.options.log.warn({ err, requestId, kind }, 'an accepted command was not queued');
+        },
+      );
+  }
+
+  /**
    * Deferred delivery: the result is pushed to `connectionId`, wherever it lives, and kept for
    * collection. Resolves with the requestId once the queue holds the command.
    */

@@ -1,7 +1,9 @@
 import type { Config } from '@authgate/shared/config';
 import type { Logger } from '@authgate/shared/logger';
 import type { DeadMail } from '@authgate/shared/mail/job';
+import type { EventBus } from '@authgate/shared/events/types';
 import type { MailQueue, MailOutcome } from '@authgate/shared/mail/types';
+import { auditSetAside } from './set-aside-audit.ts';
 import { createDeliveryHandler } from './deliver.ts';
 import { outboxSender, smtpSender, type Sender } from './sender.ts';
 
@@ -13,6 +15,8 @@ export type MailerConfig = Pick<
 export interface MailerDeps {
   mail: MailQueue;
   log: Logger;
+  /** Where each mail set aside becomes a `mail.set_aside` audit event (absent: only the log line). */
+  events?: EventBus | undefined;
   /** Told of each job set aside (refused by SMTP, expired, invalid): the redacted copy, no link or code. */
   onSetAside?: (info: DeadMail) => void;
 }
@@ -52,6 +56,7 @@ export async function startMailer(config: MailerConfig, deps: MailerDeps): Promi
     log,
     stopping: stopping.signal,
   });
+  const audit = auditSetAside(deps.events, log);
   const inHand = new Set<Promise<MailOutcome>>();
   await deps.mail.consume(
     (job, delivery) => {
@@ -59,7 +64,13 @@ export async function startMailer(config: MailerConfig, deps: MailerDeps): Promi
       inHand.add(work);
       return work.finally(() => inHand.delete(work));
     },
-    { prefetch: config.MAIL_PREFETCH, onSetAside: deps.onSetAside },
+    {
+      prefetch: config.MAIL_PREFETCH,
+      onSetAside: (dead) => {
+        audit(dead);
+        deps.onSetAside?.(dead);
+      },
+    },
   );
   log.info(
     { mode, prefetch: config.MAIL_PREFETCH, publicUrl: config.PUBLIC_URL },

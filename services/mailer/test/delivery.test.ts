@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MAIL_KINDS, type DeadMail, type MailJob } from '@authgate/shared/mail/job';
 import { MemoryMailQueue } from '@authgate/shared/mail/memory-queue';
+import { MemoryEventBus } from '@authgate/shared/events/memory-bus';
+import type { AuditEvent } from '@authgate/shared/events/schema';
 import { startMailer, type MailerHandle } from '../src/index.ts';
 import { TestSmtpServer } from './smtp.ts';
 import { assertNoSecretsLogged, capturedLogger, mailerConfig, makeJob, sleep, waitFor } from './support.ts';
@@ -14,13 +16,23 @@ async function setup(overrides: Parameters<typeof mailerConfig>[0] = {}) {
   const { log, lines } = capturedLogger();
   const setAside: DeadMail[] = [];
   const config = mailerConfig({ SMTP_URL: smtp.url, ...overrides });
-  const mailer = await startMailer(config, { mail, log, onSetAside: (info) => setAside.push(info) });
+  // The audit bus as the all-in-one composes it: what the mailer publishes is read back here.
+  const events = new MemoryEventBus({ maxLength: 1_000, log });
+  const audited: AuditEvent[] = [];
+  const auditReader = await events.consume(
+    async (batch) => {
+      audited.push(...batch.map((delivery) => delivery.event));
+    },
+    { maxBatchSize: 10, maxWaitMs: 10 },
+  );
+  const mailer = await startMailer(config, { mail, log, events, onSetAside: (info) => setAside.push(info) });
   const jobs: MailJob[] = [];
   return {
     smtp,
     mail,
     lines,
     setAside,
+    audited,
     jobs,
     mailer,
     async publish(job: MailJob) {
@@ -29,6 +41,8 @@ async function setup(overrides: Parameters<typeof mailerConfig>[0] = {}) {
     },
     async close() {
       await mailer.stop();
+      await auditReader.stop();
+      await events.close();
       await mail.close();
       await smtp.stop();
     },
@@ -126,7 +140,7 @@ describe('mailer over SMTP', () => {
     }
   });
 
-  test('550: the job is set aside at once, reported, never retried; the lane goes on', async () => {
+  test('550: the job is set aside at once, reported and audited (redacted), never retried; the lane goes on', async () => {
     const s = await setup({ MAIL_RETRY_BASE_MS: 50, MAIL_RETRY_MAX_MS: 100 });
     try {
       s.smtp.behaviour = { mode: 'refuse', code: 550 };
@@ -141,6 +155,11 @@ describe('mailer over SMTP', () => {
       assert.equal(dead!.responseCode, 550);
       assert.equal(dead!.attempts, 1);
       assert.deepEqual(s.mail.dead, [dead]);
+      await waitFor('the mail.set_aside audit event', () => s.audited.length === 1);
+      const [event] = s.audited;
+      assert.equal(event!.type, 'mail.set_aside');
+      assert.deepEqual(event!.data, { mailId: job.id, kind: 'password_reset', reason: 'smtp_rejected', attempts: 1, responseCode: 550 });
+      assert.ok(!JSON.stringify(event).includes('nobody@example.com'), 'the event names no recipient');
       await sleep(1_000); // twenty backoff periods: a retry would have come
       assert.equal(s.smtp.rcptCount, 1, 'asked once, never again');
       // The lane is not stuck behind it.

@@ -22,7 +22,14 @@ export type AuditAction =
   /** The emailed code of a new device was right: published as `device.approved`, reason `emailed_code`. */
   | 'device.code_verified'
   /** A wrong emailed code: published as `login.failed`, reason `invalid_device_code`. */
-  | 'device.code_rejected';
+  | 'device.code_rejected'
+  | 'email.verification_sent'
+  | 'email.verified'
+  | 'password.reset_requested'
+  | 'password.reset'
+  | 'password.changed'
+  /** A password change with a wrong current password. */
+  | 'password.change_rejected';
 
 /** Who asked: the request, the client's address and user agent, as the edge saw them. */
 export interface AuditOrigin {
@@ -58,6 +65,10 @@ const PUBLISHED: Partial<Record<AuditAction, AuthEventType>> = {
   'device.denied': 'device.denied',
   'device.code_verified': 'device.approved',
   'device.code_rejected': 'login.failed',
+  'email.verified': 'email.verified',
+  'password.reset_requested': 'password.reset_requested',
+  'password.reset': 'password.reset',
+  'password.changed': 'password.changed',
 };
 
 const PUBLISH_ATTEMPTS = 3;

@@ -12,6 +12,8 @@ import type { AuditLog } from './audit.ts';
 import type { MailQueue } from '@authgate/shared/mail/types';
 import type { KnownDevices } from '@authgate/shared/db/devices';
 import type { DeviceVerifications } from '@authgate/shared/devices/types';
+import type { EmailTokenRepository } from '@authgate/shared/db/email-tokens';
+import type { AccountMailLimits } from './email/mail-limits.ts';
 
 export interface WorkerContext {
   users: UserRepository;
@@ -38,6 +40,12 @@ export interface WorkerContext {
   deviceVerifications: DeviceVerifications;
   /** DEVICE_VERIFICATION=on: a sign-in from a new device of an account waits for an approval. */
   deviceVerification: boolean;
+  /** Email verification and password reset tokens, kept as hashes. */
+  emailTokens: EmailTokenRepository;
+  /** Mails per account per hour (verification, reset). */
+  mailLimits: AccountMailLimits;
+  /** REQUIRE_VERIFIED_EMAIL: an unverified account may not sign in. */
+  requireVerifiedEmail: boolean;
   log: Logger;
 }
 

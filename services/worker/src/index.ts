@@ -1,6 +1,7 @@
 import type { Config } from '@authgate/shared/config';
 import type { WorkerDrivers } from '@authgate/shared/composition';
 import { KnownDevices } from '@authgate/shared/db/devices';
+import { EmailTokenRepository } from '@authgate/shared/db/email-tokens';
 import { UserRepository } from '@authgate/shared/db/users';
 import { loadSigningKey } from '@authgate/shared/keys';
 import type { Logger } from '@authgate/shared/logger';
@@ -8,6 +9,7 @@ import { LoginLimiter, loginLimitsOf } from '@authgate/shared/security/login-lim
 import type { Tracing } from '@authgate/shared/tracing/tracing';
 import type { Registry } from 'prom-client';
 import { AuditLog } from './audit.ts';
+import { AccountMailLimits } from './email/mail-limits.ts';
 import { createCommandConsumer, createPoisonAnswer, type ConsumerStats } from './consumer.ts';
 import type { WorkerContext } from './context.ts';
 import { WorkerMetrics } from './observe/metrics.ts';
@@ -56,6 +58,12 @@ export async function startWorker(config: Config, deps: WorkerDrivers & WorkerOb
     devices: new KnownDevices(deps.db),
     deviceVerifications: deps.deviceVerifications,
     deviceVerification: config.DEVICE_VERIFICATION === 'on',
+    emailTokens: new EmailTokenRepository(deps.db),
+    mailLimits: new AccountMailLimits(deps.limits, config.NAMESPACE, {
+      verification: config.EMAIL_RESEND_PER_HOUR,
+      reset: config.PASSWORD_RESET_MAILS_PER_HOUR,
+    }),
+    requireVerifiedEmail: config.REQUIRE_VERIFIED_EMAIL,
     log,
   };
   const ctx = tracing ? tracing.context(untraced) : untraced;

@@ -1,4 +1,7 @@
 import { MemoryMailQueue } from '@authgate/shared/mail/memory-queue';
+import type { MailJob } from '@authgate/shared/mail/job';
+import { EmailTokenRepository } from '@authgate/shared/db/email-tokens';
+import { AccountMailLimits } from '../src/email/mail-limits.ts';
 import { createPublicKey, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -52,6 +55,8 @@ describe('command consumer with a real worker context', () => {
   const received: Result[] = [];
   let ctx: WorkerContext;
   const ctxForFlaky = () => ctx;
+  /** Every mail job the worker queued, as the mailer would take them. */
+  const mails: MailJob[] = [];
 
   /** Runs one command through the consumer; returns the results published for it. */
   async function run(command: Command): Promise<Result[]> {
@@ -125,8 +130,18 @@ describe('command consumer with a real worker context', () => {
       devices: new KnownDevices(db),
       deviceVerifications: new MemoryDeviceVerifications(),
       deviceVerification: true,
+      emailTokens: new EmailTokenRepository(db),
+      mailLimits: new AccountMailLimits(new LimiterStore(undefined), `consumer-${randomBytes(4).toString('hex')}`, { verification: 100, reset: 100 }),
+      requireVerifiedEmail: false,
       log,
     };
+    await ctx.mail.consume(
+      async (job) => {
+        mails.push(job);
+        return { outcome: 'sent' };
+      },
+      { prefetch: 100 },
+    );
     bus = new MemoryResultBus();
     await bus.subscribe(NODE_ID, (result) => received.push(result));
     consume = createCommandConsumer(ctx, bus, stats);
@@ -210,6 +225,26 @@ describe('command consumer with a real worker context', () => {
     assert.equal(results.length, 1);
     assert.equal(results[0]!.status, 201);
     assert.equal(await usersWithEmail(email), 1);
+    // The first delivery queued the verification mail: the redelivered one queues none.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(mails.filter((m) => m.to === email && m.kind === 'verify_email').length, 1);
+  });
+
+  test('a register redelivered after a first run that stopped before its mail queues the mail once', async () => {
+    // The first delivery created the user and died before it issued the verification token.
+    const email = newEmail();
+    const command = makeCommand('register', { email, password: PASSWORD });
+    const created = await ctx.users.create({
+      id: randomUUID(),
+      email,
+      passwordHash: await ctx.hasher.hash(PASSWORD),
+      registrationRequestId: command.requestId,
+    });
+    assert.ok(created.created);
+    await consume(structuredClone(command), { attempt: 2 });
+    await consume(structuredClone(command), { attempt: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(mails.filter((m) => m.to === email && m.kind === 'verify_email').length, 1);
   });
 
   test('a redelivered command whose result is kept already is not run again', async () => {

@@ -15,6 +15,19 @@ export interface UsersTable {
   registration_request_id: string;
   /** Set while an administrator has disabled the account: login answers `account_disabled`. */
   disabled_at: Date | null;
+  /** Set when the owner followed a verification link (or a reset link: both prove the mailbox). */
+  email_verified_at: Date | null;
+}
+
+/** Email verification and password reset tokens (migration 0004), by the SHA-256 of the token. */
+export interface EmailTokensTable {
+  token_hash: Buffer;
+  purpose: 'verify_email' | 'password_reset';
+  user_id: string;
+  request_id: string;
+  created_at: Generated<Date>;
+  expires_at: Date;
+  used_at: Date | null;
 }
 
 /** Audit events (migration 0002), partitioned by month on `at`; written by the audit writer only. */
@@ -42,6 +55,7 @@ export interface Database {
   users: UsersTable;
   audit_events: AuditEventsTable;
   known_devices: KnownDevicesTable;
+  email_tokens: EmailTokensTable;
 }
 
 export type Db = Kysely<Database>;

@@ -1,5 +1,8 @@
-import { sql } from 'kysely';
-import type { Db } from './database.ts';
+import { sql, type Transaction } from 'kysely';
+import type { Database, Db } from './database.ts';
+
+/** The database, or a transaction on it: a write that must happen together with another. */
+type Executor = Db | Transaction<Database>;
 
 export interface UserRecord {
   id: string;
@@ -8,6 +11,8 @@ export interface UserRecord {
   createdAt: Date;
   registrationRequestId: string;
   disabledAt: Date | null;
+  /** When the owner proved the address (a verification or reset link); null until then. */
+  emailVerifiedAt: Date | null;
 }
 
 export type CreateOutcome = { created: true; id: string } | { created: false; existing: { id: string; registrationRequestId: string } };
@@ -19,6 +24,7 @@ function toRecord(row: {
   created_at: Date;
   registration_request_id: string;
   disabled_at: Date | null;
+  email_verified_at: Date | null;
 }): UserRecord {
   return {
     id: row.id,
@@ -27,6 +33,7 @@ function toRecord(row: {
     createdAt: row.created_at,
     registrationRequestId: row.registration_request_id,
     disabledAt: row.disabled_at,
+    emailVerifiedAt: row.email_verified_at,
   };
 }
 
@@ -36,7 +43,7 @@ export class UserRepository {
   async findByEmail(email: string): Promise<UserRecord | undefined> {
     const row = await this.db
       .selectFrom('users')
-      .select(['id', 'email', 'password_hash', 'created_at', 'registration_request_id', 'disabled_at'])
+      .select(['id', 'email', 'password_hash', 'created_at', 'registration_request_id', 'disabled_at', 'email_verified_at'])
       .where(sql<string>`lower(email)`, '=', email.toLowerCase())
       .executeTakeFirst();
     return row && toRecord(row);
@@ -45,7 +52,7 @@ export class UserRepository {
   async findById(id: string): Promise<UserRecord | undefined> {
     const row = await this.db
       .selectFrom('users')
-      .select(['id', 'email', 'password_hash', 'created_at', 'registration_request_id', 'disabled_at'])
+      .select(['id', 'email', 'password_hash', 'created_at', 'registration_request_id', 'disabled_at', 'email_verified_at'])
       .where('id', '=', id)
       .executeTakeFirst();
     return row && toRecord(row);
@@ -79,8 +86,13 @@ export class UserRepository {
     return updated.numUpdatedRows > 0n;
   }
 
-  async updatePasswordHash(id: string, passwordHash: string): Promise<void> {
-    await this.db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', id).execute();
+  async updatePasswordHash(id: string, passwordHash: string, db: Executor = this.db): Promise<void> {
+    await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', id).execute();
+  }
+
+  /** The owner proved the address: the first proof's time is kept. */
+  async markEmailVerified(id: string, db: Executor = this.db): Promise<void> {
+    await db.updateTable('users').set({ email_verified_at: sql<Date>`now()` }).where('id', '=', id).where('email_verified_at', 'is', null).execute();
   }
 
   async ping(): Promise<boolean> {

@@ -146,12 +146,77 @@ function commandPath(command: (typeof COMMANDS)[number]): Schema {
   };
 }
 
+const requestBody = (kind: CommandKind) => ({ required: true, content: { 'application/json': { schema: jsonSchema(bodySchemas[kind], 'input') } } });
+const COMMON_ERRORS = { 413: COMMON_POST_ERRORS[413], 429: COMMON_POST_ERRORS[429], 503: COMMON_POST_ERRORS[503], 504: COMMON_POST_ERRORS[504] };
+
+/** The email and password routes (docs/rest.md): commands like login, on paths of their own. */
+function emailPaths(): Record<string, Schema> {
+  const post = (kind: CommandKind, summary: string, description: string, responses: Record<number, unknown>, bearerAuth = false) => ({
+    post: {
+      tags: ['auth'],
+      summary,
+      description,
+      operationId: `edge_${kind}`,
+      ...(bearerAuth ? { security: bearer } : {}),
+      ...(kind === 'email_resend' ? {} : { requestBody: requestBody(kind) }),
+      responses: { ...COMMON_ERRORS, 400: COMMON_POST_ERRORS[400], ...responses },
+    },
+  });
+  return {
+    '/auth/email/verify': post(
+      'email_verify',
+      'Verify the account email with the token of a verification mail',
+      'Served by the edge, answered by a worker. The token (from `<PUBLIC_URL>/verify-email#token=...`) works once, for 24 hours.',
+      { 204: { description: 'The address is verified' }, 401: error('`invalid_token`: unknown, expired, used or malformed') },
+    ),
+    '/auth/email/resend': post(
+      'email_resend',
+      'Mail a new verification link',
+      'Served by the edge, answered by a worker. At most EMAIL_RESEND_PER_HOUR per account per hour. An address already verified gets no mail.',
+      {
+        202: { description: 'A mail is queued (or the address is verified already)' },
+        401: error('`invalid_token`'),
+        429: error('`rate_limited`: this account asked too often (or this IP); `Retry-After`'),
+      },
+      true,
+    ),
+    '/auth/password/forgot': post(
+      'password_forgot',
+      'Ask for a password reset mail',
+      'Served by the edge, which answers 202 (no body) at once, before the command is published: alike for known and unknown addresses in status, body and time. A worker then mails a reset link (30 minutes, single use) to a known address.',
+      { 202: { description: 'Accepted (whether or not the address has an account)' } },
+    ),
+    '/auth/password/reset': post(
+      'password_reset',
+      'Set a new password with the token of a reset mail',
+      "Served by the edge, answered by a worker. The registration's password policy applies. Every session of the account is revoked; its sockets receive `session.revoked` and are closed with 4001.",
+      {
+        204: { description: 'The password is changed; every session ended' },
+        400: error('`invalid_request` or `weak_password`'),
+        401: error('`invalid_token`: unknown, expired, used or malformed'),
+      },
+    ),
+    '/auth/password/change': post(
+      'password_change',
+      'Change the password with the current one',
+      "Served by the edge, answered by a worker. Every other session of the account is revoked; the account's sockets receive `password.changed`; a notice is mailed.",
+      {
+        204: { description: 'The password is changed; every other session ended' },
+        400: error('`invalid_request` or `weak_password`'),
+        401: error('`invalid_credentials` (wrong current password) or `invalid_token`'),
+      },
+      true,
+    ),
+  };
+}
+
 /** A fresh object each time: @fastify/swagger adds the API's routes into the `paths` it is given. */
 export function edgePaths(): Record<string, Schema> {
   return {
     ...Object.fromEntries(COMMANDS.map((command) => [command.path ?? `/auth/${command.kind}`, commandPath(command)])),
     '/auth/devices/approve': decisionPath('approve'),
     '/auth/devices/deny': decisionPath('deny'),
+    ...emailPaths(),
     '/auth/verify': {
       get: {
         tags: ['auth'],

@@ -2,7 +2,7 @@ import { bearerToken } from '@authgate/shared/access-token';
 import { AppError, toAppError } from '@authgate/shared/errors';
 import { isValidRequestId, newRequestId } from '@authgate/shared/ids';
 import type { Logger } from '@authgate/shared/logger';
-import { resultFrame, type CommandKind } from '@authgate/shared/protocol';
+import { ACCEPTED_AT_EDGE, resultFrame, type CommandKind } from '@authgate/shared/protocol';
 import type { ResultBus } from '@authgate/shared/transport/types';
 import type { Admission } from '../admission.ts';
 import { lifecycle } from '../lifecycle.ts';
@@ -51,6 +51,9 @@ export const COMMAND_ROUTES: ReadonlyArray<readonly [string, CommandKind]> = [
   ['/auth/logout', 'logout'],
   ['/auth/devices/verify', 'device_verify'],
   ['/auth/devices/complete', 'device_complete'],
+  ['/auth/email/verify', 'email_verify'],
+  ['/auth/password/forgot', 'password_forgot'],
+  ['/auth/password/reset', 'password_reset'],
 ];
 
 /** The longest User-Agent a command carries (it is shown in the sessions list). */
@@ -107,7 +110,12 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
         const raw = await body;
         const admit = () => admission.admit(kind, () => parseJsonObject(raw), ip);
         const admitted = { ...(traced ? await traced.admission(admit) : await admit()), userAgent };
-        if (connectionId) {
+        if (ACCEPTED_AT_EDGE.has(kind)) {
+          // Answered here, at once, never by the worker's result (a forgot request: Relay.submitAccepted).
+          relay.submitAccepted(admitted);
+          traced?.end(202);
+          replyLater(res, state, { status: 202 });
+        } else if (connectionId) {
           const requestId = await relay.submitDeferred(admitted, connectionId);
           traced?.end(202);
           replyLater(res, state, json(202, { requestId }));
@@ -200,6 +208,16 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       sessionCommand(kind, res, req, () => ({}), 'json');
     });
   }
+  const resendMeter = metered('/auth/email/resend');
+  app.post('/auth/email/resend', (res, req) => {
+    resendMeter(res);
+    sessionCommand('email_resend', res, req, () => ({}), 'ignored');
+  });
+  const changeMeter = metered('/auth/password/change');
+  app.post('/auth/password/change', (res, req) => {
+    changeMeter(res);
+    sessionCommand('password_change', res, req, () => ({}), 'json');
+  });
 
   const verifyMeter = metered('/auth/verify');
   const verifyHit = metrics?.verifyHit;

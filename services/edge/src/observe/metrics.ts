@@ -25,7 +25,12 @@ export type RouteName =
   | '/auth/devices/approve'
   | '/auth/devices/deny'
   | '/auth/devices/verify'
-  | '/auth/devices/complete';
+  | '/auth/devices/complete'
+  | '/auth/email/verify'
+  | '/auth/email/resend'
+  | '/auth/password/forgot'
+  | '/auth/password/reset'
+  | '/auth/password/change';
 
 /** One route's children, bound once: an answer costs a Map lookup (by status) and two additions. */
 export class RouteMeter {

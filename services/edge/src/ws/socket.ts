@@ -2,7 +2,7 @@ import { TextDecoder } from 'node:util';
 import { AppError, toAppError } from '@authgate/shared/errors';
 import { newConnectionId, newRequestId } from '@authgate/shared/ids';
 import type { Logger } from '@authgate/shared/logger';
-import { fieldIssues, frameEnvelope, SESSION_KINDS, type CommandKind, type Result, type TokenPair } from '@authgate/shared/protocol';
+import { ACCEPTED_AT_EDGE, fieldIssues, frameEnvelope, SESSION_KINDS, type CommandKind, type Result, type TokenPair } from '@authgate/shared/protocol';
 import { outcomeLabel } from '@authgate/shared/metrics/outcome';
 import type { Admission } from '../admission.ts';
 import { clientIp } from '../http/client-ip.ts';
@@ -117,6 +117,15 @@ export function registerWebSocket(
         if (data.closed) {
           await admission.notRun(admitted);
           traced?.end(499, 'client_gone');
+          return;
+        }
+        if (ACCEPTED_AT_EDGE.has(kind)) {
+          // Answered here, at once, never by the worker's result (a forgot request: Relay.submitAccepted).
+          relay.submitAccepted(admitted);
+          data.inFlight.delete(id);
+          sendOutside(ws, { type: 'result', id, ok: true, status: 202 });
+          meter?.answered('ok', started);
+          traced?.end(202);
           return;
         }
         let target: ResultTarget = new WsRequestTarget(connections, data.connectionId, id, bindOnSuccess(ws, kind));

@@ -6,6 +6,11 @@ import { logout } from './logout.ts';
 import { refresh } from './refresh.ts';
 import { register } from './register.ts';
 import { sessionRevoke, sessionsList, sessionsRevokeOthers } from './sessions.ts';
+import { emailResend } from './email-resend.ts';
+import { emailVerify } from './email-verify.ts';
+import { passwordChange } from './password-change.ts';
+import { passwordForgot } from './password-forgot.ts';
+import { passwordReset } from './password-reset.ts';
 
 export const handlers: Record<CommandKind, CommandHandler> = {
   register,
@@ -19,4 +24,9 @@ export const handlers: Record<CommandKind, CommandHandler> = {
   device_deny: deviceDeny,
   device_verify: deviceVerify,
   device_complete: deviceComplete,
+  email_verify: emailVerify,
+  email_resend: emailResend,
+  password_forgot: passwordForgot,
+  password_reset: passwordReset,
+  password_change: passwordChange,
 };

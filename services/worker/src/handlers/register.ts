@@ -4,6 +4,7 @@ import { checkNewPassword } from '@authgate/shared/password-policy';
 import { registerBody, type Command } from '@authgate/shared/protocol';
 import type { CommandHandler } from '../context.ts';
 import { originOf } from '../audit.ts';
+import { mailVerification } from './verification-mail.ts';
 
 export const register: CommandHandler = async (command: Command, ctx) => {
   const { email, password } = registerBody.parse(command.body);
@@ -11,7 +12,11 @@ export const register: CommandHandler = async (command: Command, ctx) => {
   // Cheap check first: no bcrypt work for an address that is already taken, unless this very command
   // took it on an earlier delivery whose result was lost: then it answers as that delivery would have.
   const holder = await ctx.users.findByEmail(email);
-  if (holder?.registrationRequestId === command.requestId) return { status: 201, data: { userId: holder.id } };
+  if (holder?.registrationRequestId === command.requestId) {
+    // The first delivery may have stopped before its verification mail: this queues it unless it did.
+    await mailVerification(ctx, command, holder);
+    return { status: 201, data: { userId: holder.id } };
+  }
   if (holder) throw new AppError('email_taken', 'an account with this email already exists');
 
   const outcome = await ctx.users.create({
@@ -24,5 +29,6 @@ export const register: CommandHandler = async (command: Command, ctx) => {
   const userId = outcome.created ? outcome.id : outcome.existing.registrationRequestId === command.requestId ? outcome.existing.id : undefined;
   if (!userId) throw new AppError('email_taken', 'an account with this email already exists');
   ctx.audit.emit({ action: 'register.succeeded', ...originOf(command), userId });
+  await mailVerification(ctx, command, { id: userId, email });
   return { status: 201, data: { userId } };
 };

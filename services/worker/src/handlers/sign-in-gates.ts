@@ -1,6 +1,7 @@
 import type { WorkerContext } from '../context.ts';
 import { newDeviceGate } from './new-device-gate.ts';
 import type { SignInAttempt } from './sign-in.ts';
+import { verifiedEmailGate } from './verified-email-gate.ts';
 
 /** The steps a sign-in may be stopped at, in the order they are asked. */
 export type SignInStep = 'verified_email' | 'second_factor' | 'new_device';
@@ -21,4 +22,4 @@ export interface SignInGate {
  * yet), then the second factor (it proves the person), then the new device (approved by a person the
  * second factor has already proven). Each flow adds its gate here.
  */
-export const SIGN_IN_GATES: readonly SignInGate[] = [newDeviceGate];
+export const SIGN_IN_GATES: readonly SignInGate[] = [verifiedEmailGate, newDeviceGate];

@@ -46,6 +46,8 @@ describe('email flows: separate edge, worker, api and mailer processes', () => {
       WS_MAX_MESSAGES_PER_10S: '1000',
       EMAIL_RESEND_PER_HOUR: String(RESEND_PER_HOUR),
       PASSWORD_RESET_MAILS_PER_HOUR: '1000',
+      // One account signs in from several devices here; new-device approval has its own tests.
+      DEVICE_VERIFICATION: 'off',
     });
     const mailer = { SMTP_URL: mailbox.url, PUBLIC_URL, MAIL_RETRY_BASE_MS: '100', MAIL_RETRY_MAX_MS: '500' };
     const [first, second] = namespaces.map(common) as [ReturnType<typeof common>, ReturnType<typeof common>];

@@ -46,20 +46,55 @@ export const sessionRevokeBody = z.object({ sessionId: z.uuid({ message: 'must b
 export const sessionsRevokeOthersBody = z.object({});
 export const authenticateBody = z.object({ accessToken: tokenSchema });
 
+/**
+ * A second-factor code as sent: any short string. Its form (six digits, or a recovery code) is the
+ * worker's check, so that a malformed code is `invalid_code` like any other wrong one.
+ */
+const codeSchema = z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters');
+export const mfaTotpSetupBody = z.object({});
+export const mfaTotpConfirmBody = z.object({ code: codeSchema });
+/** `code`: a TOTP code or a recovery code. */
+export const mfaTotpDisableBody = z.object({ password: passwordSchema, code: codeSchema });
+const mfaVerifyFields = z.object({ mfaToken: tokenSchema, code: codeSchema.optional(), recoveryCode: codeSchema.optional() });
+/** `{mfaToken, code}` or `{mfaToken, recoveryCode}`: exactly one of the two answers. */
+export const mfaVerifyBody = mfaVerifyFields.refine((body) => (body.code === undefined) !== (body.recoveryCode === undefined), {
+  message: 'give exactly one of code and recoveryCode',
+  path: ['code'],
+});
+
 export type RegisterBody = z.infer<typeof registerBody>;
 export type LoginBody = z.infer<typeof loginBody>;
 export type RefreshBody = z.infer<typeof refreshBody>;
 export type LogoutBody = z.infer<typeof logoutBody>;
 
 /** Commands that go through the queue to a worker. `verify` never does: edges check tokens themselves. */
-export const COMMAND_KINDS = ['register', 'login', 'refresh', 'logout', 'sessions_list', 'session_revoke', 'sessions_revoke_others'] as const;
+export const COMMAND_KINDS = [
+  'register',
+  'login',
+  'refresh',
+  'logout',
+  'sessions_list',
+  'session_revoke',
+  'sessions_revoke_others',
+  'mfa_totp_setup',
+  'mfa_totp_confirm',
+  'mfa_totp_disable',
+  'mfa_verify',
+] as const;
 export type CommandKind = (typeof COMMAND_KINDS)[number];
 
 /**
  * Commands on behalf of a signed-in session: the edge verifies the access token (REST Bearer, or the
  * session a WebSocket is authenticated as) and puts its subject and session in the command's `auth`.
  */
-export const SESSION_KINDS: ReadonlySet<CommandKind> = new Set(['sessions_list', 'session_revoke', 'sessions_revoke_others']);
+export const SESSION_KINDS: ReadonlySet<CommandKind> = new Set([
+  'sessions_list',
+  'session_revoke',
+  'sessions_revoke_others',
+  'mfa_totp_setup',
+  'mfa_totp_confirm',
+  'mfa_totp_disable',
+]);
 
 export const bodySchemas = {
   register: registerBody,
@@ -69,10 +104,14 @@ export const bodySchemas = {
   sessions_list: sessionsListBody,
   session_revoke: sessionRevokeBody,
   sessions_revoke_others: sessionsRevokeOthersBody,
+  mfa_totp_setup: mfaTotpSetupBody,
+  mfa_totp_confirm: mfaTotpConfirmBody,
+  mfa_totp_disable: mfaTotpDisableBody,
+  mfa_verify: mfaVerifyBody,
 } as const;
 
 /** Commands that cost a bcrypt hash go to their own queue so cheap ones never wait behind them. */
-export const PASSWORD_KINDS: ReadonlySet<CommandKind> = new Set(['register', 'login']);
+export const PASSWORD_KINDS: ReadonlySet<CommandKind> = new Set(['register', 'login', 'mfa_totp_disable']);
 
 /** The hard cap of a client's request id; CLIENT_ID_MAX_LENGTH (at most this) is checked at the edge. */
 export const CLIENT_ID_HARD_MAX = 128;
@@ -88,6 +127,10 @@ export const clientFrame = z.discriminatedUnion('type', [
   sessionsListBody.extend({ type: z.literal('sessions_list'), id: clientId }),
   sessionRevokeBody.extend({ type: z.literal('session_revoke'), id: clientId }),
   sessionsRevokeOthersBody.extend({ type: z.literal('sessions_revoke_others'), id: clientId }),
+  mfaTotpSetupBody.extend({ type: z.literal('mfa_totp_setup'), id: clientId }),
+  mfaTotpConfirmBody.extend({ type: z.literal('mfa_totp_confirm'), id: clientId }),
+  mfaTotpDisableBody.extend({ type: z.literal('mfa_totp_disable'), id: clientId }),
+  mfaVerifyFields.extend({ type: z.literal('mfa_verify'), id: clientId }),
 ]);
 export type ClientFrame = z.infer<typeof clientFrame>;
 

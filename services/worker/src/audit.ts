@@ -15,7 +15,11 @@ export type AuditAction =
   | 'refresh.reuse_detected'
   | 'logout.succeeded'
   | 'logout.rejected'
-  | 'session.revoked';
+  | 'session.revoked'
+  | 'login.mfa_required'
+  | 'mfa.enabled'
+  | 'mfa.disabled'
+  | 'mfa.failed';
 
 /** Who asked: the request, the client's address and user agent, as the edge saw them. */
 export interface AuditOrigin {
@@ -46,6 +50,10 @@ const PUBLISHED: Partial<Record<AuditAction, AuthEventType>> = {
   'login.failed': 'login.failed',
   'refresh.reuse_detected': 'refresh.reuse_detected',
   'logout.succeeded': 'logout',
+  'login.mfa_required': 'login.mfa_required',
+  'mfa.enabled': 'mfa.enabled',
+  'mfa.disabled': 'mfa.disabled',
+  'mfa.failed': 'mfa.failed',
 };
 
 const PUBLISH_ATTEMPTS = 3;

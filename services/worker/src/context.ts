@@ -10,6 +10,7 @@ import type { SessionStore } from '@authgate/shared/sessions/types';
 import type { AccessTokenSigner } from './tokens.ts';
 import type { AuditLog } from './audit.ts';
 import type { MailQueue } from '@authgate/shared/mail/types';
+import type { SecondFactorContext } from './mfa/second-factor.ts';
 
 export interface WorkerContext {
   users: UserRepository;
@@ -30,6 +31,8 @@ export interface WorkerContext {
   audit: AuditLog;
   /** Mail jobs to the mailer: published (confirmed) before the command's answer says a mail is on its way. */
   mail: MailQueue;
+  /** TOTP enrolments, pending mfa_required challenges, and the limits on codes. */
+  mfa: SecondFactorContext;
   log: Logger;
 }
 

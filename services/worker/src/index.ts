@@ -1,5 +1,6 @@
 import type { Config } from '@authgate/shared/config';
 import type { WorkerDrivers } from '@authgate/shared/composition';
+import { TotpRepository } from '@authgate/shared/db/totp';
 import { UserRepository } from '@authgate/shared/db/users';
 import { loadSigningKey } from '@authgate/shared/keys';
 import type { Logger } from '@authgate/shared/logger';
@@ -11,6 +12,8 @@ import { createCommandConsumer, createPoisonAnswer, type ConsumerStats } from '.
 import type { WorkerContext } from './context.ts';
 import { WorkerMetrics } from './observe/metrics.ts';
 import { bothObservers, WorkerTracing } from './observe/tracing.ts';
+import { CodeLimiter, codeLimitsOf } from './mfa/code-limiter.ts';
+import { loadMfaEncryptionKey, TotpSecretBox } from './mfa/secret-box.ts';
 import { PasswordHasher } from './passwords.ts';
 import { AccessTokenSigner } from './tokens.ts';
 
@@ -52,6 +55,13 @@ export async function startWorker(config: Config, deps: WorkerDrivers & WorkerOb
     // Each auth action is a log line and one audit event on the bus.
     audit: new AuditLog(log.child({ component: 'audit' }), deps.events),
     mail: deps.mail,
+    mfa: {
+      totp: new TotpRepository(deps.db),
+      box: new TotpSecretBox(loadMfaEncryptionKey(config)),
+      challenges: deps.mfaChallenges,
+      limiter: new CodeLimiter({ store: deps.limits, namespace: config.NAMESPACE, limits: codeLimitsOf(config) }),
+      now: Date.now,
+    },
     log,
   };
   const ctx = tracing ? tracing.context(untraced) : untraced;

@@ -49,6 +49,7 @@ export const COMMAND_ROUTES: ReadonlyArray<readonly [string, CommandKind]> = [
   ['/auth/login', 'login'],
   ['/auth/refresh', 'refresh'],
   ['/auth/logout', 'logout'],
+  ['/auth/mfa/verify', 'mfa_verify'],
 ];
 
 /** The longest User-Agent a command carries (it is shown in the sessions list). */
@@ -133,12 +134,12 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
    * A command on behalf of the session whose access token the request bears: the token is verified
    * here (with public keys only), and its subject and session go into the command for the worker.
    */
-  const sessionCommand = (kind: CommandKind, res: HttpResponse, req: HttpRequest, bodyOf: () => Record<string, unknown>, readsBody: boolean) => {
+  /** `bodyOf` makes the command's body from the request's (empty when `readsBody` is false), after the IP limit. */
+  const sessionCommand = (kind: CommandKind, res: HttpResponse, req: HttpRequest, bodyOf: (raw: Buffer) => Record<string, unknown>, readsBody: boolean) => {
     const state = watchAbort(res);
     const token = bearerToken(req.getHeader('authorization'));
     const ip = clientIp(res, req, options.trustedProxies);
     const userAgent = req.getHeader('user-agent').slice(0, MAX_USER_AGENT);
-    const body = bodyOf();
     // A body is not read but must still be JSON if one is sent: a cross-site form gets 415 here too.
     if (readsBody && Number(req.getHeader('content-length') || 0) > 0) {
       try {
@@ -151,11 +152,11 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     const rest = readsBody ? readBody(res, req.getHeader('content-length'), options.maxBodyBytes) : Promise.resolve(Buffer.alloc(0));
     const taken = lifecycle.accept();
     (async () => {
-      await rest;
+      const raw = await rest;
       if (!token) throw new AppError('invalid_token', 'missing or malformed Bearer token');
       const claims = verifier.cached(token) ?? (await verifier.verify(token));
       deps.activity.seen(claims.sub, claims.sid);
-      const admitted = { ...(await admission.admit(kind, () => body, ip)), userAgent, auth: { sub: claims.sub, sid: claims.sid } };
+      const admitted = { ...(await admission.admit(kind, () => bodyOf(raw), ip)), userAgent, auth: { sub: claims.sub, sid: claims.sid } };
       if (!state.aborted) relay.submit(admitted, new HttpTarget(res, state));
       else await admission.notRun(admitted);
     })()
@@ -179,6 +180,21 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     revokeOthersMeter(res);
     sessionCommand('sessions_revoke_others', res, req, () => ({}), true);
   });
+
+  /** A JSON body, or none at all (`{}`): POST /auth/mfa/totp/setup needs nothing but the token. */
+  const jsonOrEmpty = (raw: Buffer) => (raw.length === 0 ? {} : parseJsonObject(raw));
+  const totpRoutes: ReadonlyArray<readonly [RouteName, CommandKind]> = [
+    ['/auth/mfa/totp/setup', 'mfa_totp_setup'],
+    ['/auth/mfa/totp/confirm', 'mfa_totp_confirm'],
+    ['/auth/mfa/totp/disable', 'mfa_totp_disable'],
+  ];
+  for (const [path, kind] of totpRoutes) {
+    const meter = metered(path);
+    app.post(path, (res, req) => {
+      meter(res);
+      sessionCommand(kind, res, req, jsonOrEmpty, true);
+    });
+  }
 
   const verifyMeter = metered('/auth/verify');
   const verifyHit = metrics?.verifyHit;

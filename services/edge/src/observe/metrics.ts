@@ -21,6 +21,10 @@ export type RouteName =
   | 'fallback'
   | '/auth/sessions'
   | '/auth/sessions/:id'
+  | '/auth/mfa/verify'
+  | '/auth/mfa/totp/setup'
+  | '/auth/mfa/totp/confirm'
+  | '/auth/mfa/totp/disable'
   | '/auth/sessions/revoke-others';
 
 /** One route's children, bound once: an answer costs a Map lookup (by status) and two additions. */

@@ -91,9 +91,9 @@ export function registerWebSocket(
     }
   };
 
-  /** A successful login or refresh over the socket binds it to the session it started or continued. */
+  /** A successful login, mfa_verify or refresh over the socket binds it to the session it started or continued. */
   const bindOnSuccess = (ws: WebSocket<SocketData>, kind: CommandKind) =>
-    kind === 'login' || kind === 'refresh'
+    kind === 'login' || kind === 'refresh' || kind === 'mfa_verify'
       ? (result: Result) => {
           const pair = (result.ok ? result.data : undefined) as Partial<TokenPair> | undefined;
           if (!pair?.sessionId || !pair.user?.id || ws.getUserData().closed) return;

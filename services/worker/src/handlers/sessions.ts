@@ -6,7 +6,7 @@ import type { CommandHandler } from '../context.ts';
 import { originOf } from '../audit.ts';
 
 /** The session a command acts for, put there by the edge after verifying its access token. */
-function authOf(command: Command): { sub: string; sid: string } {
+export function authOf(command: Command): { sub: string; sid: string } {
   if (!command.meta.auth) throw new AppError('invalid_token', 'this request needs an access token');
   return command.meta.auth;
 }

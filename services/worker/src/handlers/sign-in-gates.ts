@@ -1,4 +1,5 @@
 import type { WorkerContext } from '../context.ts';
+import { secondFactorGate } from './second-factor-gate.ts';
 import type { SignInAttempt } from './sign-in.ts';
 
 /** The steps a sign-in may be stopped at, in the order they are asked. */
@@ -20,4 +21,4 @@ export interface SignInGate {
  * yet), then the second factor (it proves the person), then the new device (approved by a person the
  * second factor has already proven). Each flow adds its gate here.
  */
-export const SIGN_IN_GATES: readonly SignInGate[] = [];
+export const SIGN_IN_GATES: readonly SignInGate[] = [secondFactorGate];

@@ -30,5 +30,5 @@ describe('second factor (TOTP): all-in-one process', () => {
     data.remove();
   });
 
-  mfaScenarios(() => deployment);
+  mfaScenarios(() => deployment, { readsStores: false });
 });

@@ -1,4 +1,6 @@
 import { after, before, describe } from 'node:test';
+import { Redis } from 'ioredis';
+import pg from 'pg';
 import { mfaScenarios, type MfaDeployment } from './helpers/mfa-scenarios.ts';
 import { startProcess, type RunningProcess } from './helpers/processes.ts';
 import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from './helpers/services.ts';
@@ -45,6 +47,42 @@ describe('second factor (TOTP): edge, two workers and the account API over Rabbi
       apiUrl: api!.url,
       limits: { account: 10, ip: 1000 },
       logLines: () => processes.flatMap((p) => p.lines),
+      storedValues: async () => {
+        const redis = new Redis(REDIS_URL);
+        const db = new pg.Client({ connectionString: database.url });
+        try {
+          const values: string[] = [];
+          let cursor = '0';
+          do {
+            const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000);
+            cursor = next;
+            for (const key of keys) {
+              const type = await redis.type(key);
+              const value =
+                type === 'string'
+                  ? await redis.get(key)
+                  : type === 'hash'
+                    ? await redis.hgetall(key)
+                    : type === 'zset'
+                      ? await redis.zrange(key, 0, -1, 'WITHSCORES')
+                      : type === 'set'
+                        ? await redis.smembers(key)
+                        : type === 'list'
+                          ? await redis.lrange(key, 0, -1)
+                          : null;
+              values.push(`${key} ${JSON.stringify(value)}`);
+            }
+          } while (cursor !== '0');
+          await db.connect();
+          for (const table of ['totp_enrolments', 'totp_recovery_codes']) {
+            for (const row of (await db.query(`SELECT * FROM ${table}`)).rows) values.push(...Object.values(row).map(String));
+          }
+          return values;
+        } finally {
+          redis.disconnect();
+          await db.end();
+        }
+      },
     };
   });
 
@@ -55,5 +93,5 @@ describe('second factor (TOTP): edge, two workers and the account API over Rabbi
     data.remove();
   });
 
-  mfaScenarios(() => deployment);
+  mfaScenarios(() => deployment, { readsStores: true });
 });

@@ -13,6 +13,8 @@ export interface MfaDeployment {
   /** Wrong codes allowed per account and per address in its configuration (MFA_*_MAX_FAILURES). */
   limits: { account: number; ip: number };
   logLines(): Record<string, unknown>[];
+  /** Every value the deployment's stores hold (Redis, the TOTP tables), where it has stores to read. */
+  storedValues?: () => Promise<string[]>;
 }
 
 const STEP_MS = 30_000;
@@ -93,8 +95,20 @@ async function eventTypes(d: MfaDeployment, access: string, types: string[]): Pr
   }
 }
 
+/** Which of the secrets these flows were handed appear in `texts`. */
+function leaksIn(texts: string[]): string[] {
+  const leaks: string[] = [];
+  for (const secret of secrets) {
+    // A 6-digit code is looked for as a number of its own, not inside a longer one (a timestamp).
+    const pattern = /^\d{6}$/.test(secret) ? new RegExp(`(?<![0-9])${secret}(?![0-9])`) : undefined;
+    const hit = texts.find((text) => (pattern ? pattern.test(text) : text.includes(secret)));
+    if (hit) leaks.push(`${secret.slice(0, 4)}… in ${hit.slice(0, 200)}`);
+  }
+  return leaks;
+}
+
 /** The TOTP flows of issue 12, end to end through whichever deployment `get` returns. */
-export function mfaScenarios(get: () => MfaDeployment): void {
+export function mfaScenarios(get: () => MfaDeployment, options: { readsStores: boolean }): void {
   test('enrol → confirm → logout → login answers mfa_required → verify with a code → tokens; /auth/me says mfaEnabled', async () => {
     const d = get();
     await freshStep();
@@ -356,19 +370,24 @@ export function mfaScenarios(get: () => MfaDeployment): void {
     if (d.limits.account <= 20) assert.ok(pDay < 1.5e-3, `one account, one day at the limit: ${pDay}`);
   });
 
+  // Only where the stores are outside the process (the all-in-one's are in its memory and PGlite).
+  if (options.readsStores)
+    test('no TOTP secret, code, recovery code or token in clear in Redis or the database', async () => {
+      const d = get();
+      assert.ok(d.storedValues, 'the deployment names its stores');
+      const values = await d.storedValues();
+      assert.ok(
+        values.some((v) => v.startsWith('v1.')),
+        'the sealed TOTP secrets were read',
+      );
+      assert.deepEqual(leaksIn(values), []);
+    });
+
   test('no secret, code, recovery code or token in any log line of the processes', () => {
     const d = get();
     const lines = d.logLines();
     assert.ok(lines.length > 50, `the processes logged (${lines.length} lines)`);
     assert.ok(secrets.size > 40, `the flows handed out secrets to look for (${secrets.size})`);
-    const text = lines.map((line) => JSON.stringify(line));
-    const leaks: string[] = [];
-    for (const secret of secrets) {
-      // A 6-digit code is looked for as a number of its own, not inside a longer one (a timestamp).
-      const pattern = /^\d{6}$/.test(secret) ? new RegExp(`(?<![0-9])${secret}(?![0-9])`) : undefined;
-      const hit = text.find((line) => (pattern ? pattern.test(line) : line.includes(secret)));
-      if (hit) leaks.push(`${secret.slice(0, 4)}… in ${hit.slice(0, 200)}`);
-    }
-    assert.deepEqual(leaks, []);
+    assert.deepEqual(leaksIn(lines.map((line) => JSON.stringify(line))), []);
   });
 }

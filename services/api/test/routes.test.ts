@@ -179,7 +179,7 @@ describe('account API: check-email, errors, headers, CORS, docs', () => {
     );
     assert.deepEqual(Object.keys(checkEmail.responses).sort(), ['200', '400', '429', '503']);
     const user = paths['/auth/me']!.get.responses['200'].content['application/json'].schema;
-    assert.deepEqual(Object.keys(user.properties).sort(), ['createdAt', 'email', 'id']);
+    assert.deepEqual(Object.keys(user.properties).sort(), ['createdAt', 'email', 'id', 'mfaEnabled']);
     assert.deepEqual(paths['/users/by-email/{email}']!.get.security, [{ bearerAuth: [] }]);
     assert.equal(spec.body.components.securitySchemes.bearerAuth.scheme, 'bearer');
   });

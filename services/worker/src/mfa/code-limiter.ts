@@ -2,11 +2,12 @@ import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { Config } from '@authgate/shared/config';
 import { AppError } from '@authgate/shared/errors';
 import type { LimiterStore } from '@authgate/shared/security/limiter-store';
+import { sourceOf } from '@authgate/shared/security/password-work';
 
 export interface CodeLimits {
   /** Wrong codes per account, from anywhere, in `windowS`. */
   accountMaxFailures: number;
-  /** Wrong codes per client IP, for any account, in `windowS`. */
+  /** Wrong codes per client address (an IPv4 address, an IPv6 /64), for any account, in `windowS`. */
   ipMaxFailures: number;
   windowS: number;
 }
@@ -17,7 +18,7 @@ export function codeLimitsOf(config: Config): CodeLimits {
 
 /**
  * Second-factor guesses per account and per address (rate-limiter-flexible, Redis-shared through the
- * LimiterStore), on the login limiter's pattern: each attempt is counted before its code is checked,
+ * LimiterStore; an IPv6 client counts by its /64, which it could otherwise rotate through), on the login limiter's pattern: each attempt is counted before its code is checked,
  * so concurrent guesses cannot slip past the count, and a right code gives its points back. What is
  * not given back was a wrong code. Every block ends with its window: an attacker who has the password
  * can delay the owner's second factor for at most `windowS`, never lock it for good.
@@ -40,7 +41,7 @@ export class CodeLimiter {
       throw refused(rejection);
     }
     try {
-      await this.ip.consume(ip);
+      await this.ip.consume(sourceOf(ip));
     } catch (rejection) {
       // The attempt does not happen: the account's point comes back.
       await this.account.reward(userId).catch(() => {});
@@ -50,7 +51,7 @@ export class CodeLimiter {
 
   /** A right code: its points come back. */
   async succeeded(userId: string, ip: string): Promise<void> {
-    await Promise.all([this.account.reward(userId), this.ip.reward(ip)]);
+    await Promise.all([this.account.reward(userId), this.ip.reward(sourceOf(ip))]);
   }
 }
 

@@ -128,10 +128,11 @@ describe('account API process beside an edge and a worker', () => {
     assert.equal(limited.body.error.retryAfter, retryAfter);
   });
 
-  test('GET /auth/me with a token from login: 200 {id, email, createdAt}; a refreshed token works too', async () => {
+  test('GET /auth/me with a token from login: 200 {id, email, createdAt, mfaEnabled}; a refreshed token works too', async () => {
     const me = await get(api.url, '/auth/me', auth(member.accessToken));
     assert.equal(me.status, 200, JSON.stringify(me.body));
     assert.deepEqual(Object.keys(me.body).sort(), ['createdAt', 'email', 'emailVerified', 'id', 'mfaEnabled']);
+    assert.equal(me.body.mfaEnabled, false);
     assert.equal(me.body.id, member.id);
     assert.equal(me.body.email, memberEmail);
     assert.ok(Math.abs(Date.parse(me.body.createdAt) - Date.now()) < 10 * 60_000, me.body.createdAt);

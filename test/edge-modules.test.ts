@@ -20,7 +20,7 @@ await new Promise((resolve) => setTimeout(resolve, 200));
 console.log(JSON.stringify([...globalThis.loadedModules]));
 `;
 
-test('an edge process loads no database layer (pg, PGlite, Kysely) and no client SDK', () => {
+test('an edge process loads no database layer (pg, PGlite, Kysely), no client SDK and no TOTP library', () => {
   const data = tempDir('edge-modules');
   try {
     const child = spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/helpers/module-recorder.mjs', '--input-type=module', '-e', CHILD], {
@@ -45,6 +45,8 @@ test('an edge process loads no database layer (pg, PGlite, Kysely) and no client
       /\/node_modules\/kysely/,
       /\/shared\/src\/db\//,
       /\/shared\/src\/client\//,
+      // TOTP secrets are the workers' business: no edge loads the library that reads them.
+      /\/node_modules\/otpauth\//,
     ];
     const offending = modules.filter((url) => forbidden.some((pattern) => pattern.test(url)));
     assert.deepEqual(offending, [], 'an edge process loaded modules of the database layer or the client');

@@ -9,6 +9,7 @@ import type { DeviceVerifications } from './devices/types.ts';
 import type { EventBus } from './events/types.ts';
 import type { LiveEvents } from './live/types.ts';
 import type { MailQueue } from './mail/types.ts';
+import type { MfaChallengeStore } from './mfa/challenges.ts';
 import type { SessionDirectory } from './sessions/directory.ts';
 import type { SessionStore } from './sessions/types.ts';
 import type { CommandQueue, ResultBus } from './transport/types.ts';
@@ -45,6 +46,8 @@ export interface WorkerDrivers extends CommonDrivers {
   mail: MailQueue;
   /** Sign-ins waiting for a new device's approval, shared by every worker. */
   deviceVerifications: DeviceVerifications;
+  /** Pending second-factor challenges (mfaToken digests): made by the worker that checked the password, answered by any. */
+  mfaChallenges: MfaChallengeStore;
 }
 
 export interface ApiDrivers {
@@ -85,11 +88,25 @@ type Concern = keyof AllDrivers;
 
 const NEEDS: Record<Target, readonly Concern[]> = {
   edge: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'passwordWork'],
-  worker: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db', 'events', 'mail', 'deviceVerifications'],
+  worker: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db', 'events', 'mail', 'deviceVerifications', 'mfaChallenges'],
   api: ['db', 'revocations', 'limits', 'live', 'directory', 'sessions', 'events'],
   mailer: ['mail', 'events'],
   audit: ['events', 'db'],
-  all: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'passwordWork', 'sessions', 'db', 'mail', 'events', 'deviceVerifications'],
+  all: [
+    'queue',
+    'results',
+    'revocations',
+    'limits',
+    'live',
+    'directory',
+    'passwordWork',
+    'sessions',
+    'db',
+    'mail',
+    'events',
+    'deviceVerifications',
+    'mfaChallenges',
+  ],
 };
 
 export async function composeDrivers(config: Config, target: Target, log: Logger): Promise<Drivers> {
@@ -176,6 +193,19 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
     }
     const sessions = built.sessions;
     closers.push(() => sessions.close());
+  }
+
+  if (needs.has('mfaChallenges')) {
+    if (config.REDIS_URL) {
+      const { createRedis } = await import('./redis.ts');
+      const { RedisMfaChallengeStore } = await import('./mfa/redis-challenges.ts');
+      built.mfaChallenges = new RedisMfaChallengeStore(createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-mfa`), config.NAMESPACE);
+    } else {
+      const { MemoryMfaChallengeStore } = await import('./mfa/challenges.ts');
+      built.mfaChallenges = new MemoryMfaChallengeStore();
+    }
+    const mfaChallenges = built.mfaChallenges;
+    closers.push(() => mfaChallenges.close());
   }
 
   if (needs.has('live')) {

@@ -135,6 +135,19 @@ export const configSchema = z.object({
   RESULT_SEALING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
 
   /**
+   * Workers only: the key TOTP secrets are sealed with at rest (AES-256-GCM, its key derived by HKDF),
+   * the same on every worker. At least 32 characters. Generated into DATA_DIR in development.
+   */
+  MFA_ENCRYPTION_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  /**
+   * Wrong second-factor codes (TOTP or recovery, at login, confirm or disable) per account, and per
+   * client IP, in MFA_FAILURE_WINDOW_S; past either, 429 until the window ends (README: Second factor).
+   */
+  MFA_ACCOUNT_MAX_FAILURES: int(1, 1_000_000).default(10),
+  MFA_IP_MAX_FAILURES: int(1, 1_000_000).default(30),
+  MFA_FAILURE_WINDOW_S: int(60, 86_400).default(3600),
+
+  /**
    * The small HTTP listener of this process's Prometheus metrics (GET /metrics), never the public port.
    * Default by role: 9464 (all, edge), 9465 (worker), 9466 (api); 0 picks a free port; `off` turns
    * metrics off (nothing is counted then).
@@ -242,6 +255,7 @@ function readFileVariables(env: NodeJS.ProcessEnv, readFile: (path: string) => s
     'JWT_PUBLIC_JWKS',
     'JWT_PREVIOUS_PUBLIC_JWKS',
     'RESULT_SEALING_SECRET',
+    'MFA_ENCRYPTION_KEY',
     'DATABASE_URL',
     'AMQP_URL',
     'REDIS_URL',
@@ -287,6 +301,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, target: Target, readFile: (pa
     if ((target === 'all' || target === 'edge') && !config.RESULT_SEALING_SECRET)
       problems.push(
         'RESULT_SEALING_SECRET: required in production for edges (at least 32 random characters, the same on every edge, or RESULT_SEALING_SECRET_FILE)',
+      );
+    if ((target === 'all' || target === 'worker') && !config.MFA_ENCRYPTION_KEY)
+      problems.push(
+        'MFA_ENCRYPTION_KEY: required in production for workers (at least 32 random characters, the same on every worker, or MFA_ENCRYPTION_KEY_FILE)',
       );
     if (target !== 'all') {
       const brokers =

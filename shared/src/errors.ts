@@ -14,6 +14,7 @@ export const ERROR_STATUS = {
   not_found: 404,
   email_taken: 409,
   device_verification_pending: 409,
+  mfa_already_enabled: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

@@ -61,6 +61,21 @@ export const emailResendBody = z.object({});
 export const passwordForgotBody = z.object({ email: emailSchema });
 export const passwordResetBody = z.object({ token: tokenSchema, password: passwordSchema });
 export const passwordChangeBody = z.object({ currentPassword: passwordSchema, newPassword: passwordSchema });
+/**
+ * A second-factor code as sent: any short string. Its form (six digits, or a recovery code) is the
+ * worker's check, so that a malformed code is `invalid_code` like any other wrong one.
+ */
+const codeSchema = z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters');
+export const mfaTotpSetupBody = z.object({});
+export const mfaTotpConfirmBody = z.object({ code: codeSchema });
+/** `code`: a TOTP code or a recovery code. */
+export const mfaTotpDisableBody = z.object({ password: passwordSchema, code: codeSchema });
+const mfaVerifyFields = z.object({ mfaToken: tokenSchema, code: codeSchema.optional(), recoveryCode: codeSchema.optional() });
+/** `{mfaToken, code}` or `{mfaToken, recoveryCode}`: exactly one of the two answers. */
+export const mfaVerifyBody = mfaVerifyFields.refine((body) => (body.code === undefined) !== (body.recoveryCode === undefined), {
+  message: 'give exactly one of code and recoveryCode',
+  path: ['code'],
+});
 
 export type RegisterBody = z.infer<typeof registerBody>;
 export type LoginBody = z.infer<typeof loginBody>;
@@ -85,6 +100,10 @@ export const COMMAND_KINDS = [
   'password_forgot',
   'password_reset',
   'password_change',
+  'mfa_totp_setup',
+  'mfa_totp_confirm',
+  'mfa_totp_disable',
+  'mfa_verify',
 ] as const;
 export type CommandKind = (typeof COMMAND_KINDS)[number];
 
@@ -100,6 +119,9 @@ export const SESSION_KINDS: ReadonlySet<CommandKind> = new Set([
   'device_deny',
   'email_resend',
   'password_change',
+  'mfa_totp_setup',
+  'mfa_totp_confirm',
+  'mfa_totp_disable',
 ]);
 
 /**
@@ -127,10 +149,14 @@ export const bodySchemas = {
   password_forgot: passwordForgotBody,
   password_reset: passwordResetBody,
   password_change: passwordChangeBody,
+  mfa_totp_setup: mfaTotpSetupBody,
+  mfa_totp_confirm: mfaTotpConfirmBody,
+  mfa_totp_disable: mfaTotpDisableBody,
+  mfa_verify: mfaVerifyBody,
 } as const;
 
 /** Commands that cost a bcrypt hash go to their own queue so cheap ones never wait behind them. */
-export const PASSWORD_KINDS: ReadonlySet<CommandKind> = new Set(['register', 'login', 'password_reset', 'password_change']);
+export const PASSWORD_KINDS: ReadonlySet<CommandKind> = new Set(['register', 'login', 'password_reset', 'password_change', 'mfa_totp_disable']);
 
 /** The hard cap of a client's request id; CLIENT_ID_MAX_LENGTH (at most this) is checked at the edge. */
 export const CLIENT_ID_HARD_MAX = 128;
@@ -155,6 +181,10 @@ export const clientFrame = z.discriminatedUnion('type', [
   passwordForgotBody.extend({ type: z.literal('password_forgot'), id: clientId }),
   passwordResetBody.extend({ type: z.literal('password_reset'), id: clientId }),
   passwordChangeBody.extend({ type: z.literal('password_change'), id: clientId }),
+  mfaTotpSetupBody.extend({ type: z.literal('mfa_totp_setup'), id: clientId }),
+  mfaTotpConfirmBody.extend({ type: z.literal('mfa_totp_confirm'), id: clientId }),
+  mfaTotpDisableBody.extend({ type: z.literal('mfa_totp_disable'), id: clientId }),
+  mfaVerifyFields.extend({ type: z.literal('mfa_verify'), id: clientId }),
 ]);
 export type ClientFrame = z.infer<typeof clientFrame>;
 

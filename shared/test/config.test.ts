@@ -27,6 +27,7 @@ const PRODUCTION: Record<string, string> = {
   JWT_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----',
   JWT_PUBLIC_JWKS: '{"keys":[]}',
   RESULT_SEALING_SECRET: 'k'.repeat(43),
+  MFA_ENCRYPTION_KEY: 'm'.repeat(43),
   BCRYPT_COST: '12',
 };
 
@@ -187,6 +188,23 @@ describe('loadConfig', () => {
     const short = configErrorOf(() => loadConfig({ ...PRODUCTION, RESULT_SEALING_SECRET: 'too-short-secret' }, 'edge', noFiles));
     assert.ok(
       short.problems.some((p) => p.startsWith('RESULT_SEALING_SECRET:') && p.includes('value hidden') && !p.includes('too-short-secret')),
+      short.problems.join('; '),
+    );
+  });
+
+  test('production without MFA_ENCRYPTION_KEY: refused for the worker, not for the edge; its value is never shown', () => {
+    const env = without(PRODUCTION, 'MFA_ENCRYPTION_KEY');
+    for (const target of ['worker', 'all'] as Target[]) {
+      const error = configErrorOf(() => loadConfig(env, target, noFiles));
+      assert.ok(
+        error.problems.some((p) => p.startsWith('MFA_ENCRYPTION_KEY:')),
+        error.problems.join('; '),
+      );
+    }
+    assert.doesNotThrow(() => loadConfig(env, 'edge', noFiles));
+    const short = configErrorOf(() => loadConfig({ ...PRODUCTION, MFA_ENCRYPTION_KEY: 'too-short-key' }, 'worker', noFiles));
+    assert.ok(
+      short.problems.some((p) => p.startsWith('MFA_ENCRYPTION_KEY:') && p.includes('value hidden') && !p.includes('too-short-key')),
       short.problems.join('; '),
     );
   });

@@ -184,7 +184,7 @@ describe('deployment files', () => {
       'AOF kept on a volume',
     );
     // Secrets: the signing key reaches the workers only; edges and api get the public JWKS.
-    assert.deepEqual(prod.services.worker.secrets, ['jwt_private_key']);
+    assert.deepEqual(prod.services.worker.secrets, ['jwt_private_key', 'mfa_encryption_key']);
     assert.deepEqual(prod.services.edge.secrets, ['jwt_public_jwks', 'result_sealing_secret']);
     assert.deepEqual(prod.services.api.secrets, ['jwt_public_jwks']);
     for (const name of APP_SERVICES) assert.deepEqual(prod.services[name].volumes, [], `no development key volume on ${name} in production`);
@@ -200,6 +200,10 @@ describe('deployment files', () => {
     assert.throws(
       () => loadConfig({ ...environmentOf(prod.services.edge), RESULT_SEALING_SECRET_FILE: '' }, 'edge', (file) => `stand-in for ${file}`),
       /RESULT_SEALING_SECRET/,
+    );
+    assert.throws(
+      () => loadConfig({ ...environmentOf(prod.services.worker), MFA_ENCRYPTION_KEY_FILE: '' }, 'worker', (file) => `stand-in for ${file}`),
+      /MFA_ENCRYPTION_KEY/,
     );
   });
 

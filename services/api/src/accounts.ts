@@ -1,3 +1,4 @@
+import type { TotpRepository } from '@authgate/shared/db/totp';
 import type { UserRecord, UserRepository } from '@authgate/shared/db/users';
 import { AppError } from '@authgate/shared/errors';
 import type { Logger } from '@authgate/shared/logger';
@@ -10,6 +11,7 @@ export class Accounts {
   constructor(
     private readonly users: UserRepository,
     private readonly log: Logger,
+    private readonly totp: TotpRepository,
   ) {}
 
   emailExists(email: string): Promise<boolean> {
@@ -22,6 +24,11 @@ export class Accounts {
 
   findById(id: string): Promise<UserRecord | undefined> {
     return this.read(() => this.users.findById(id));
+  }
+
+  /** TOTP is on (confirmed): read from the row, without the key that opens its secret. */
+  mfaEnabled(id: string): Promise<boolean> {
+    return this.read(() => this.totp.isEnabled(id));
   }
 
   setDisabled(id: string, at: Date | null): Promise<boolean> {

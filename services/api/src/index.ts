@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { ApiDrivers } from '@authgate/shared/composition';
 import type { Config } from '@authgate/shared/config';
+import { TotpRepository } from '@authgate/shared/db/totp';
 import { UserRepository } from '@authgate/shared/db/users';
 import { loadVerificationKeys } from '@authgate/shared/keys';
 import type { Logger } from '@authgate/shared/logger';
@@ -32,7 +33,7 @@ export interface ApiHandle {
  */
 export async function startApi(config: Config, deps: ApiDrivers & { log: Logger }, options: { listen: boolean }): Promise<ApiHandle> {
   const log = apiLogger(deps.log);
-  const users = new Accounts(new UserRepository(deps.db), log);
+  const users = new Accounts(new UserRepository(deps.db), log, new TotpRepository(deps.db));
   // Logouts and reuse revocations from every worker, followed before the first token is checked.
   await deps.revocations.follow();
   const auth = new AccessTokenAuth(

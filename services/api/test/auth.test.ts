@@ -31,10 +31,11 @@ describe('account API: GET /auth/me and the admin route', () => {
     await fx?.close();
   });
 
-  test('a valid token answers 200 with exactly id, email and createdAt of its user', async () => {
+  test('a valid token answers 200 with exactly id, email, createdAt and mfaEnabled of its user', async () => {
     const answer = await fx.request('/auth/me', bearer(await fx.token({ sub: member.id })));
     assert.equal(answer.status, 200, answer.text);
     assert.deepEqual(Object.keys(answer.body).sort(), ['createdAt', 'email', 'emailVerified', 'id', 'mfaEnabled']);
+    assert.equal(answer.body.mfaEnabled, false);
     assert.equal(answer.body.id, member.id);
     assert.equal(answer.body.email, member.email);
     assert.equal(answer.body.createdAt, member.createdAt.toISOString());

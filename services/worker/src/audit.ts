@@ -29,7 +29,11 @@ export type AuditAction =
   | 'password.reset'
   | 'password.changed'
   /** A password change with a wrong current password. */
-  | 'password.change_rejected';
+  | 'password.change_rejected'
+  | 'login.mfa_required'
+  | 'mfa.enabled'
+  | 'mfa.disabled'
+  | 'mfa.failed';
 
 /** Who asked: the request, the client's address and user agent, as the edge saw them. */
 export interface AuditOrigin {
@@ -69,6 +73,10 @@ const PUBLISHED: Partial<Record<AuditAction, AuthEventType>> = {
   'password.reset_requested': 'password.reset_requested',
   'password.reset': 'password.reset',
   'password.changed': 'password.changed',
+  'login.mfa_required': 'login.mfa_required',
+  'mfa.enabled': 'mfa.enabled',
+  'mfa.disabled': 'mfa.disabled',
+  'mfa.failed': 'mfa.failed',
 };
 
 const PUBLISH_ATTEMPTS = 3;

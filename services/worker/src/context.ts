@@ -14,6 +14,7 @@ import type { KnownDevices } from '@authgate/shared/db/devices';
 import type { DeviceVerifications } from '@authgate/shared/devices/types';
 import type { EmailTokenRepository } from '@authgate/shared/db/email-tokens';
 import type { AccountMailLimits } from './email/mail-limits.ts';
+import type { SecondFactorContext } from './mfa/second-factor.ts';
 
 export interface WorkerContext {
   users: UserRepository;
@@ -46,6 +47,8 @@ export interface WorkerContext {
   mailLimits: AccountMailLimits;
   /** REQUIRE_VERIFIED_EMAIL: an unverified account may not sign in. */
   requireVerifiedEmail: boolean;
+  /** TOTP enrolments, pending mfa_required challenges, and the limits on codes. */
+  mfa: SecondFactorContext;
   log: Logger;
 }
 

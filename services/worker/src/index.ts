@@ -2,6 +2,7 @@ import type { Config } from '@authgate/shared/config';
 import type { WorkerDrivers } from '@authgate/shared/composition';
 import { KnownDevices } from '@authgate/shared/db/devices';
 import { EmailTokenRepository } from '@authgate/shared/db/email-tokens';
+import { TotpRepository } from '@authgate/shared/db/totp';
 import { UserRepository } from '@authgate/shared/db/users';
 import { loadSigningKey } from '@authgate/shared/keys';
 import type { Logger } from '@authgate/shared/logger';
@@ -14,6 +15,8 @@ import { createCommandConsumer, createPoisonAnswer, type ConsumerStats } from '.
 import type { WorkerContext } from './context.ts';
 import { WorkerMetrics } from './observe/metrics.ts';
 import { bothObservers, WorkerTracing } from './observe/tracing.ts';
+import { CodeLimiter, codeLimitsOf } from './mfa/code-limiter.ts';
+import { loadMfaEncryptionKey, TotpSecretBox } from './mfa/secret-box.ts';
 import { PasswordHasher } from './passwords.ts';
 import { AccessTokenSigner } from './tokens.ts';
 
@@ -64,6 +67,13 @@ export async function startWorker(config: Config, deps: WorkerDrivers & WorkerOb
       reset: config.PASSWORD_RESET_MAILS_PER_HOUR,
     }),
     requireVerifiedEmail: config.REQUIRE_VERIFIED_EMAIL,
+    mfa: {
+      totp: new TotpRepository(deps.db),
+      box: new TotpSecretBox(loadMfaEncryptionKey(config)),
+      challenges: deps.mfaChallenges,
+      limiter: new CodeLimiter({ store: deps.limits, namespace: config.NAMESPACE, limits: codeLimitsOf(config) }),
+      now: Date.now,
+    },
     log,
   };
   const ctx = tracing ? tracing.context(untraced) : untraced;

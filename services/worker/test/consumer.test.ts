@@ -17,6 +17,10 @@ import { MemoryResultBus } from '@authgate/shared/transport/memory-results';
 import { AuditLog } from '../src/audit.ts';
 import { createCommandConsumer, type ConsumerStats } from '../src/consumer.ts';
 import type { WorkerContext } from '../src/context.ts';
+import { CodeLimiter } from '../src/mfa/code-limiter.ts';
+import { TotpSecretBox } from '../src/mfa/secret-box.ts';
+import { TotpRepository } from '@authgate/shared/db/totp';
+import { MemoryMfaChallengeStore } from '@authgate/shared/mfa/challenges';
 import type { Db } from '@authgate/shared/db/database';
 import { migrateToLatest } from '@authgate/shared/db/migrations';
 import { KnownDevices } from '@authgate/shared/db/devices';
@@ -133,6 +137,17 @@ describe('command consumer with a real worker context', () => {
       emailTokens: new EmailTokenRepository(db),
       mailLimits: new AccountMailLimits(new LimiterStore(undefined), `consumer-${randomBytes(4).toString('hex')}`, { verification: 100, reset: 100 }),
       requireVerifiedEmail: false,
+      mfa: {
+        totp: new TotpRepository(db),
+        box: new TotpSecretBox(randomBytes(32).toString('base64url')),
+        challenges: new MemoryMfaChallengeStore(),
+        limiter: new CodeLimiter({
+          store: new LimiterStore(undefined),
+          namespace: `consumer-${randomBytes(4).toString('hex')}`,
+          limits: { accountMaxFailures: 1000, ipMaxFailures: 1000, windowS: 60 },
+        }),
+        now: Date.now,
+      },
       log,
     };
     await ctx.mail.consume(

@@ -51,11 +51,32 @@ export interface KnownDevicesTable {
   last_seen_at: Generated<Date>;
 }
 
+/** A user's TOTP secret (migration 0005): pending until confirmed with a code, on once `confirmed_at` is set. */
+export interface TotpEnrolmentsTable {
+  user_id: string;
+  /** The secret sealed with MFA_ENCRYPTION_KEY (AES-256-GCM); never stored in clear. */
+  secret_sealed: string;
+  created_at: Generated<Date>;
+  confirmed_at: Date | null;
+  /** The last 30 s step whose code was accepted: a code of this step or an earlier one is a replay. */
+  last_used_step: string | null;
+}
+
+/** The recovery codes of a confirmed TOTP, as SHA-256 digests; `used_at` set once one is spent. */
+export interface TotpRecoveryCodesTable {
+  user_id: string;
+  code_hash: string;
+  created_at: Generated<Date>;
+  used_at: Date | null;
+}
+
 export interface Database {
   users: UsersTable;
   audit_events: AuditEventsTable;
   known_devices: KnownDevicesTable;
   email_tokens: EmailTokensTable;
+  totp_enrolments: TotpEnrolmentsTable;
+  totp_recovery_codes: TotpRecoveryCodesTable;
 }
 
 export type Db = Kysely<Database>;

@@ -1,7 +1,17 @@
 import { z } from 'zod';
 import { bodySchemas, clientFrame, type CommandKind } from '@authgate/shared/protocol';
 import { errorAnswer } from '../schemas.ts';
-import { deferredAnswer, jwksAnswer, registeredAnswer, resultFrameAnswer, sessionsAnswer, tokenPairAnswer, verifiedAnswer } from './edge-schemas.ts';
+import {
+  deferredAnswer,
+  jwksAnswer,
+  recoveryCodesAnswer,
+  registeredAnswer,
+  resultFrameAnswer,
+  sessionsAnswer,
+  tokenPairAnswer,
+  totpSetupAnswer,
+  verifiedAnswer,
+} from './edge-schemas.ts';
 
 /**
  * The edge's routes (services/edge/src/http/routes.ts and ws/socket.ts) as OpenAPI path items. The
@@ -41,8 +51,14 @@ const COMMON_POST_ERRORS = {
   504: error('`timeout`: no result within REQUEST_TIMEOUT_MS'),
 };
 
-/** The REST commands of COMMAND_ROUTES; `path` when it is not /auth/<kind>. */
-const COMMANDS: ReadonlyArray<{ kind: CommandKind; path?: string; summary: string; success: Record<number, unknown>; errors: Record<number, unknown> }> = [
+const COMMANDS: ReadonlyArray<{
+  kind: CommandKind;
+  /** Default `/auth/<kind>`. */
+  path?: string;
+  summary: string;
+  success: Record<number, unknown>;
+  errors: Record<number, unknown>;
+}> = [
   {
     kind: 'register',
     summary: 'Create an account',
@@ -59,9 +75,22 @@ const COMMANDS: ReadonlyArray<{ kind: CommandKind; path?: string; summary: strin
     errors: {
       401: error('`invalid_credentials`: alike for an unknown email and a wrong password'),
       403: error(
-        '`device_verification_required`: a new device of an account that has signed in before; the error also holds `verificationId` and `expiresIn` (docs/rest.md, New devices)',
+        '`mfa_required`: the password was right and the account has TOTP on; the error also holds `mfaToken` (5 minutes, 5 codes, once), `methods` ["totp","recovery"], `expiresIn` and `maxAttempts`: go on with POST /auth/mfa/verify; or `device_verification_required`: a new device of an account that has signed in before, the error also holds `verificationId` and `expiresIn` (docs/rest.md, New devices); or `account_disabled`',
       ),
       429: error('`rate_limited`: this IP, this account, or this (account, IP) pair is over its limit; `Retry-After`'),
+    },
+  },
+  {
+    kind: 'mfa_verify',
+    path: '/auth/mfa/verify',
+    summary: 'Second step of a login with TOTP: a token pair',
+    success: { 200: json(tokenPairAnswer, 'Logged in') },
+    errors: {
+      401: error(
+        '`invalid_code`: wrong, outside ±1 step, already used, or a spent recovery code; `invalid_token`: the mfaToken is unknown, expired, used, or had its 5 codes',
+      ),
+      403: error('`account_disabled`, or a later step of the sign-in (`device_verification_required`)'),
+      429: error('`rate_limited`: too many wrong codes for this account or from this IP (MFA_*_MAX_FAILURES); `Retry-After`'),
     },
   },
   {
@@ -210,6 +239,54 @@ function emailPaths(): Record<string, Schema> {
   };
 }
 
+/** The Bearer routes that turn TOTP on and off (services/worker/src/handlers/mfa-totp.ts). */
+function totpPaths(): Record<string, Schema> {
+  const common = { 401: error('`invalid_token`'), 429: error('`rate_limited`'), 503: error('`overloaded`'), 504: error('`timeout`') };
+  const route = (kind: CommandKind, summary: string, description: string, responses: Record<number, unknown>, body: boolean) => ({
+    post: {
+      tags: ['second factor'],
+      summary,
+      description: `Served by the edge, answered by a worker. ${description}`,
+      operationId: `edge_${kind}`,
+      security: bearer,
+      ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(bodySchemas[kind], 'input') } } } } : {}),
+      responses: { ...common, 400: error('`invalid_request`'), ...responses },
+    },
+  });
+  return {
+    '/auth/mfa/totp/setup': route(
+      'mfa_totp_setup',
+      'Start TOTP enrolment: a new secret',
+      'The secret is pending (TOTP is not on) until POST /auth/mfa/totp/confirm; a second setup replaces a pending secret. No body needed.',
+      { 200: json(totpSetupAnswer, 'The pending secret'), 409: error('`mfa_already_enabled`: TOTP is already on') },
+      false,
+    ),
+    '/auth/mfa/totp/confirm': route(
+      'mfa_totp_confirm',
+      'Turn TOTP on with a code from the app: ten recovery codes',
+      'The code (±1 step) proves the app holds the secret; the account gets `mfa.enabled` live and as an audit event.',
+      {
+        200: json(recoveryCodesAnswer, 'TOTP is on'),
+        401: error('`invalid_code`: wrong or outside ±1 step; or `invalid_token`'),
+        404: error('`not_found`: no pending setup'),
+        409: error('`mfa_already_enabled`'),
+      },
+      true,
+    ),
+    '/auth/mfa/totp/disable': route(
+      'mfa_totp_disable',
+      'Turn TOTP off: password and a code',
+      '`code` is a TOTP code or an unused recovery code. The secret and every recovery code are deleted.',
+      {
+        204: { description: 'TOTP is off' },
+        401: error('`invalid_credentials`: wrong password; `invalid_code`: wrong, replayed or spent code; or `invalid_token`'),
+        404: error('`not_found`: TOTP is not on'),
+      },
+      true,
+    ),
+  };
+}
+
 /** A fresh object each time: @fastify/swagger adds the API's routes into the `paths` it is given. */
 export function edgePaths(): Record<string, Schema> {
   return {
@@ -217,6 +294,7 @@ export function edgePaths(): Record<string, Schema> {
     '/auth/devices/approve': decisionPath('approve'),
     '/auth/devices/deny': decisionPath('deny'),
     ...emailPaths(),
+    ...totpPaths(),
     '/auth/verify': {
       get: {
         tags: ['auth'],

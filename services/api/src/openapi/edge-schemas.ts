@@ -58,3 +58,14 @@ export const sessionsAnswer = z.array(
     lastUsedAt: z.iso.datetime(),
   }),
 );
+
+/** POST /auth/mfa/totp/setup (services/worker/src/handlers/mfa-totp.ts). */
+export const totpSetupAnswer = z.object({
+  secret: z.string().describe('Base32 TOTP secret (SHA-1, 6 digits, 30 s): for an authenticator app; shown this once'),
+  otpauthUrl: z.string().describe('otpauth://totp/... URI of the same secret, to show as a QR code'),
+});
+
+/** POST /auth/mfa/totp/confirm. */
+export const recoveryCodesAnswer = z.object({
+  recoveryCodes: z.array(z.string()).length(10).describe('Ten single-use codes (xxxx-xxxx-xxxx-xxxx), shown this once; stored only as digests'),
+});

@@ -54,6 +54,7 @@ export const COMMAND_ROUTES: ReadonlyArray<readonly [string, CommandKind]> = [
   ['/auth/email/verify', 'email_verify'],
   ['/auth/password/forgot', 'password_forgot'],
   ['/auth/password/reset', 'password_reset'],
+  ['/auth/mfa/verify', 'mfa_verify'],
 ];
 
 /** The longest User-Agent a command carries (it is shown in the sessions list). */
@@ -218,6 +219,20 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     changeMeter(res);
     sessionCommand('password_change', res, req, () => ({}), 'json');
   });
+
+  // Setup needs nothing but the token (a body, if sent, must be JSON); confirm and disable take JSON.
+  const totpRoutes: ReadonlyArray<readonly [RouteName, CommandKind, 'ignored' | 'json']> = [
+    ['/auth/mfa/totp/setup', 'mfa_totp_setup', 'ignored'],
+    ['/auth/mfa/totp/confirm', 'mfa_totp_confirm', 'json'],
+    ['/auth/mfa/totp/disable', 'mfa_totp_disable', 'json'],
+  ];
+  for (const [path, kind, readsBody] of totpRoutes) {
+    const meter = metered(path);
+    app.post(path, (res, req) => {
+      meter(res);
+      sessionCommand(kind, res, req, () => ({}), readsBody);
+    });
+  }
 
   const verifyMeter = metered('/auth/verify');
   const verifyHit = metrics?.verifyHit;

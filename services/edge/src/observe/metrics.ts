@@ -30,7 +30,11 @@ export type RouteName =
   | '/auth/email/resend'
   | '/auth/password/forgot'
   | '/auth/password/reset'
-  | '/auth/password/change';
+  | '/auth/password/change'
+  | '/auth/mfa/verify'
+  | '/auth/mfa/totp/setup'
+  | '/auth/mfa/totp/confirm'
+  | '/auth/mfa/totp/disable';
 
 /** One route's children, bound once: an answer costs a Map lookup (by status) and two additions. */
 export class RouteMeter {

@@ -34,7 +34,7 @@ export interface SocketOptions {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** The messages whose success is a session's token pair: the connection is bound to that session. */
-const BINDING_KINDS: ReadonlySet<CommandKind> = new Set(['login', 'refresh', 'device_complete', 'device_verify']);
+const BINDING_KINDS: ReadonlySet<CommandKind> = new Set(['login', 'refresh', 'mfa_verify', 'device_complete', 'device_verify']);
 const FLOOD_WINDOW_MS = 10_000;
 const OVERSIZE_HARD_CAP_FACTOR = 16;
 

@@ -3,6 +3,8 @@ import type { CommandHandler } from '../context.ts';
 import { deviceApprove, deviceComplete, deviceDeny, deviceVerify } from './devices.ts';
 import { login } from './login.ts';
 import { logout } from './logout.ts';
+import { mfaTotpConfirm, mfaTotpDisable, mfaTotpSetup } from './mfa-totp.ts';
+import { mfaVerify } from './mfa-verify.ts';
 import { refresh } from './refresh.ts';
 import { register } from './register.ts';
 import { sessionRevoke, sessionsList, sessionsRevokeOthers } from './sessions.ts';
@@ -29,4 +31,8 @@ export const handlers: Record<CommandKind, CommandHandler> = {
   password_forgot: passwordForgot,
   password_reset: passwordReset,
   password_change: passwordChange,
+  mfa_totp_setup: mfaTotpSetup,
+  mfa_totp_confirm: mfaTotpConfirm,
+  mfa_totp_disable: mfaTotpDisable,
+  mfa_verify: mfaVerify,
 };

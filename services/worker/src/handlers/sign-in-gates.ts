@@ -1,5 +1,6 @@
 import type { WorkerContext } from '../context.ts';
 import { newDeviceGate } from './new-device-gate.ts';
+import { secondFactorGate } from './second-factor-gate.ts';
 import type { SignInAttempt } from './sign-in.ts';
 import { verifiedEmailGate } from './verified-email-gate.ts';
 
@@ -22,4 +23,4 @@ export interface SignInGate {
  * yet), then the second factor (it proves the person), then the new device (approved by a person the
  * second factor has already proven). Each flow adds its gate here.
  */
-export const SIGN_IN_GATES: readonly SignInGate[] = [verifiedEmailGate, newDeviceGate];
+export const SIGN_IN_GATES: readonly SignInGate[] = [verifiedEmailGate, secondFactorGate, newDeviceGate];

@@ -1,0 +1,66 @@
+import { AppError } from '@authgate/shared/errors';
+import { mfaTotpConfirmBody, mfaTotpDisableBody, type Command } from '@authgate/shared/protocol';
+import { originOf } from '../audit.ts';
+import type { CommandHandler, WorkerContext } from '../context.ts';
+import { newRecoveryCodes } from '../mfa/recovery-codes.ts';
+import { answerOfCode, checkSecondFactor } from '../mfa/second-factor.ts';
+import { matchingStep, newTotpSecret, otpauthUrl } from '../mfa/totp.ts';
+import { authOf } from './sessions.ts';
+
+/** The signed-in user a TOTP command is for: a valid token of a user since deleted is no token. */
+async function userOf(command: Command, ctx: WorkerContext) {
+  const user = await ctx.users.findById(authOf(command).sub);
+  if (!user) throw new AppError('invalid_token', 'access token is invalid or expired');
+  return user;
+}
+
+const alreadyOn = () => new AppError('mfa_already_enabled', 'TOTP is already on for this account: disable it first');
+
+/** A new secret, pending until a code from it confirms it. The answer is sealed like every result body. */
+export const mfaTotpSetup: CommandHandler = async (command, ctx) => {
+  const user = await userOf(command, ctx);
+  const secret = newTotpSecret();
+  if (!(await ctx.mfa.totp.savePending(user.id, ctx.mfa.box.seal(secret, user.id)))) throw alreadyOn();
+  return { status: 200, data: { secret, otpauthUrl: otpauthUrl(secret, user.email) } };
+};
+
+/**
+ * The first code from the app proves the secret arrived: TOTP goes on, with the code's step already
+ * used (it cannot log in afterwards), and 10 recovery codes, shown this once and kept only as digests.
+ */
+export const mfaTotpConfirm: CommandHandler = async (command, ctx) => {
+  const { code } = mfaTotpConfirmBody.parse(command.body);
+  const user = await userOf(command, ctx);
+  const enrolment = await ctx.mfa.totp.find(user.id);
+  if (!enrolment) throw new AppError('not_found', 'no TOTP setup to confirm: call POST /auth/mfa/totp/setup first');
+  if (enrolment.confirmedAt) throw alreadyOn();
+  await ctx.mfa.limiter.admit(user.id, command.meta.ip);
+  const step = matchingStep(ctx.mfa.box.open(enrolment.secretSealed, user.id), code, ctx.mfa.now());
+  if (step === undefined) {
+    ctx.audit.emit({ action: 'mfa.failed', ...originOf(command), userId: user.id, reason: 'confirm' });
+    throw new AppError('invalid_code', 'the code is wrong or expired');
+  }
+  const recovery = newRecoveryCodes();
+  if (!(await ctx.mfa.totp.confirm(user.id, step, recovery.digests))) throw alreadyOn();
+  await ctx.mfa.limiter
+    .succeeded(user.id, command.meta.ip)
+    .catch((err: unknown) => ctx.log.warn({ err, requestId: command.requestId }, 'code limiter not rewarded'));
+  ctx.audit.emit({ action: 'mfa.enabled', ...originOf(command), userId: user.id, sessionId: authOf(command).sid });
+  // The account's other sockets learn of it; a failure here must not undo what is done.
+  await ctx.live
+    .publish({ userId: user.id, event: 'mfa.enabled', data: { method: 'totp', at: new Date().toISOString() } })
+    .catch((err: unknown) => ctx.log.warn({ err, requestId: command.requestId }, 'mfa.enabled event not published'));
+  return { status: 200, data: { recoveryCodes: recovery.codes } };
+};
+
+/** TOTP off takes both factors: the password (bcrypt, on the password lane) and a code or recovery code. */
+export const mfaTotpDisable: CommandHandler = async (command, ctx) => {
+  const { password, code } = mfaTotpDisableBody.parse(command.body);
+  const user = await userOf(command, ctx);
+  if (!(await ctx.mfa.totp.isEnabled(user.id))) throw new AppError('not_found', 'TOTP is not on for this account');
+  if (!(await ctx.hasher.verify(password, user.passwordHash))) throw new AppError('invalid_credentials', 'the password is incorrect');
+  await checkSecondFactor(ctx, command, user.id, answerOfCode(code));
+  await ctx.mfa.totp.remove(user.id);
+  ctx.audit.emit({ action: 'mfa.disabled', ...originOf(command), userId: user.id, sessionId: authOf(command).sid });
+  return { status: 204 };
+};

@@ -1,0 +1,23 @@
+import { AppError } from '@authgate/shared/errors';
+import { MFA_TOKEN_MAX_ATTEMPTS, MFA_TOKEN_TTL_MS, newMfaToken } from '@authgate/shared/mfa/challenges';
+import { originOf } from '../audit.ts';
+import type { SignInGate } from './sign-in-gates.ts';
+
+/**
+ * An account with TOTP on signs in in two steps: the right password earns an mfaToken (256 random
+ * bits, stored as its SHA-256 digest, 5 minutes, at most 5 codes, once), and `mfa_verify` with a code
+ * resumes the sign-in after this step (handlers/mfa-verify.ts). The token is an error field that the
+ * worker seals like a token pair (security/result-seal.ts): Redis never holds it in clear.
+ */
+export const secondFactorGate: SignInGate = {
+  step: 'second_factor',
+  async check({ command, user, deviceId }, ctx) {
+    if (!(await ctx.mfa.totp.isEnabled(user.id))) return;
+    const { token, digest } = newMfaToken();
+    await ctx.mfa.challenges.create(digest, { userId: user.id, deviceId }, MFA_TOKEN_TTL_MS);
+    ctx.audit.emit({ action: 'login.mfa_required', ...originOf(command), userId: user.id, deviceId });
+    throw new AppError('mfa_required', 'this account has a second factor: send a code with the mfaToken to /auth/mfa/verify', {
+      challenge: { mfaToken: token, methods: ['totp', 'recovery'], expiresIn: MFA_TOKEN_TTL_MS / 1000, maxAttempts: MFA_TOKEN_MAX_ATTEMPTS },
+    });
+  },
+};

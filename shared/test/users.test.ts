@@ -45,7 +45,14 @@ function usersContract(driver: DatabaseDriver): void {
 
     test('migrations ran once: the users table exists and each migration is recorded once', async () => {
       const recorded = await sql<{ name: string }>`select name from authgate_migrations`.execute(db);
-      assert.deepEqual(recorded.rows.map((r) => r.name).sort(), ['0001_users', '0002_audit_events', '0003_users_disabled', '0004_email_tokens']);
+      assert.deepEqual(recorded.rows.map((r) => r.name).sort(), [
+        '0001_users',
+        '0002_audit_events',
+        '0003_users_disabled',
+        '0004_email_tokens',
+        '0005_totp',
+        '0006_devices',
+      ]);
       assert.equal(await users.ping(), true);
     });
 

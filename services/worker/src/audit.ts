@@ -46,6 +46,8 @@ const PUBLISHED: Partial<Record<AuditAction, AuthEventType>> = {
   'login.failed': 'login.failed',
   'refresh.reuse_detected': 'refresh.reuse_detected',
   'logout.succeeded': 'logout',
+  // Every session end is in the trail: the admin analytics count sessions open from it.
+  'session.revoked': 'session.revoked',
 };
 
 const PUBLISH_ATTEMPTS = 3;

@@ -60,7 +60,7 @@ export function userCountsQuery(userId: string): RawBuilder<{ type: string; coun
 
 /** Events that end one session (theirs, by session_id). Every way a session ends emits one of them. */
 export const SESSION_END_TYPES = ['logout', 'session.revoked', 'refresh.reuse_detected'] as const;
-/** Events that end every session of the account signed in before them (API.md: disable, password reset). */
+/** Events that end every session of the account signed in before them (docs/rest.md: an admin's disable, a password reset). */
 export const ACCOUNT_END_TYPES = ['account.disabled', 'password.reset'] as const;
 
 /**

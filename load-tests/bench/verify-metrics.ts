@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { startProcess } from '../../test/helpers/processes.ts';
 import { tempDir } from '../../test/helpers/services.ts';
 import { OPEN_LIMITS, registerAndLogin, round } from './deployment.ts';
@@ -9,6 +10,11 @@ import { wrk, type WrkResult } from './wrk.ts';
  * pairs of runs, each pair one run of each, their order alternated (off-on, on-off, ...) so that a
  * neighbour's burst or a warming machine favours neither. The figure is the median of the pairs'
  * ratios (on ÷ off); every run is reported. Goal: ≥ 0.97.
+ *
+ * On a machine shared with other work, throughput is mostly a measure of how much CPU the scheduler
+ * gave the process. So each run also reads the process's own CPU time (utime + stime, /proc) and
+ * divides it by the requests answered: `cpuRatio` = CPU per request off ÷ on (medians), the
+ * throughput ratio the process would show on cores of its own.
  */
 export async function benchVerifyMetrics(seconds: number, pairs = 6): Promise<Record<string, unknown>> {
   const onData = tempDir('bench-metrics-on');
@@ -19,11 +25,19 @@ export async function benchVerifyMetrics(seconds: number, pairs = 6): Promise<Re
     if (off.metricsPort !== undefined || on.metricsPort === undefined) throw new Error('metrics were not on in one process and off in the other');
     const tokens = { on: (await registerAndLogin(on.url, 'metrics-on')).accessToken, off: (await registerAndLogin(off.url, 'metrics-off')).accessToken };
     const connections = 64;
-    const load = (which: 'on' | 'off', runSeconds: number) =>
-      wrk(`${(which === 'on' ? on : off).url}/auth/verify`, { seconds: runSeconds, connections, headers: { Authorization: `Bearer ${tokens[which]}` } });
+    const cpuUs: Record<'on' | 'off', number[]> = { on: [], off: [] };
+    const load = async (which: 'on' | 'off', runSeconds: number) => {
+      const target = which === 'on' ? on : off;
+      const before = cpuTicks(target.child.pid!);
+      const result = await wrk(`${target.url}/auth/verify`, { seconds: runSeconds, connections, headers: { Authorization: `Bearer ${tokens[which]}` } });
+      cpuUs[which].push(((cpuTicks(target.child.pid!) - before) * TICK_US) / result.requests);
+      return result;
+    };
     // Warm: JIT, caches, the verify cache entry, before anything is kept.
     await load('off', 2);
     await load('on', 2);
+    cpuUs.on.length = 0;
+    cpuUs.off.length = 0;
     const runs: Record<'on' | 'off', WrkResult[]> = { on: [], off: [] };
     for (let i = 0; i < pairs; i++) {
       for (const which of i % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) runs[which].push(await load(which, seconds));
@@ -46,6 +60,9 @@ export async function benchVerifyMetrics(seconds: number, pairs = 6): Promise<Re
       pairRatios,
       ratioOfMedians: round(median(rps(runs.on)) / median(rps(runs.off))),
       ratioOfBest: round(best(runs.on) / best(runs.off)),
+      cpuRatio: round(median(cpuUs.off) / median(cpuUs.on)),
+      cpuUsPerRequestOn: cpuUs.on.map((v) => Number(v.toFixed(2))),
+      cpuUsPerRequestOff: cpuUs.off.map((v) => Number(v.toFixed(2))),
       runsOnRps: rps(runs.on),
       runsOffRps: rps(runs.off),
       verifiesCountedWithMetricsOn: counted,
@@ -60,4 +77,15 @@ export async function benchVerifyMetrics(seconds: number, pairs = 6): Promise<Re
     onData.remove();
     offData.remove();
   }
+}
+
+/** Linux's USER_HZ: /proc times are in 1/100 s. */
+const TICK_US = 10_000;
+
+/** User + system CPU time of a process so far, in clock ticks (/proc/<pid>/stat fields 14 and 15). */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
 }

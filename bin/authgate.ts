@@ -36,7 +36,7 @@ const drivers = await composeDrivers(config, target, log);
 // Observability: one metrics registry for every role of this process (METRICS_PORT=off: none, and
 // nothing is counted), and tracing only when an OTLP endpoint is set (the SDK is not loaded otherwise).
 const metrics = config.METRICS_PORT === 'off' ? undefined : (await import('@authgate/shared/metrics/registry')).createMetricsRegistry();
-if (metrics && target !== 'api' && target !== 'mailer') {
+if (metrics && target !== 'api' && target !== 'mailer' && target !== 'audit') {
   const { observeQueue } = await import('@authgate/shared/metrics/registry');
   observeQueue(metrics, (target === 'worker' ? drivers.worker() : drivers.edge()).queue, log);
 }
@@ -47,9 +47,9 @@ const worker = runs('worker') ? await (await import('@authgate/worker')).startWo
 // The audit writer runs beside each worker (it needs the database; the all-in-one's is the embedded
 // one), or alone as --target=audit. Several writers are safe: a row is keyed by its event's id and time.
 const auditWriter =
-  runs('worker') || target === 'audit' ? await (await import('@authgate/audit')).startAuditWriter(config, { ...drivers.audit(), log }) : undefined;
+  runs('worker') || target === 'audit' ? await (await import('@authgate/audit')).startAuditWriter(config, { ...drivers.audit(), log, metrics }) : undefined;
 // All-in-one: one origin (docs/README.md), so the edge hands the account API's routes to it in-process.
-const api = runs('api') ? await (await import('@authgate/api')).startApi(config, { ...drivers.api(), log }, { listen: target === 'api' }) : undefined;
+const api = runs('api') ? await (await import('@authgate/api')).startApi(config, { ...drivers.api(), log, metrics }, { listen: target === 'api' }) : undefined;
 const edge = runs('edge')
   ? await (await import('@authgate/edge')).startEdge(config, {
       ...drivers.edge(),
@@ -62,6 +62,7 @@ const mailer = runs('mailer')
   ? await (await import('@authgate/mailer')).startMailer(config, {
       ...drivers.mailer(),
       log,
+      metrics,
     })
   : undefined;
 const metricsServer = metrics ? await startMetricsServer(metrics, config.METRICS_HOST, config.METRICS_PORT as number, log) : undefined;

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchAudit } from './audit.ts';
+import { benchAudit10m } from './audit-10m.ts';
 import { benchConnections } from './connections.ts';
 import { benchFanout } from './fanout.ts';
 import { benchLogins } from './logins.ts';
@@ -14,7 +15,9 @@ import { benchVerifyUnderLoad } from './verify-under-load.ts';
 /**
  * npm run bench: ratios measured within one run on this machine, each against a baseline taken in the
  * same run, never absolute figures from different runs. Loopback only; every phase is bounded.
- *   BENCH_ONLY=a,b,c,d,e,f,g,h which benches (default all); (a) also measures metrics on ÷ off
+ *   BENCH_ONLY=a,b,c,d,e,f,g,h which benches (default all); (a) also measures metrics on ÷ off; `am`
+ *                            runs that one alone; `g10m` (never by default: minutes) the audit trail at 10 M events
+ *   BENCH_METRICS_PAIRS=6    on/off pairs of (a')
  *   BENCH_SECONDS=8          length of each timed phase
  *   BENCH_BCRYPT_COST=12     bcrypt cost of (b), (d) and (h)
  *   BENCH_MFA_SAMPLES=60     plain and TOTP logins each of (h)
@@ -33,7 +36,9 @@ const step = async (name: string, fn: () => Promise<Record<string, unknown> | Re
   const out = await fn();
   results.push(...(Array.isArray(out) ? out : [out]));
 };
-await step('a', async () => [await benchVerify(SECONDS), await benchVerifyMetrics(SECONDS)]);
+const PAIRS = Number(process.env.BENCH_METRICS_PAIRS ?? 6);
+await step('a', async () => [await benchVerify(SECONDS), await benchVerifyMetrics(SECONDS, PAIRS)]);
+await step('am', () => benchVerifyMetrics(SECONDS, PAIRS));
 await step('b', () => benchLogins(SECONDS, COST));
 await step('c', () => benchRefresh(SECONDS));
 await step('d', () => benchVerifyUnderLoad(SECONDS, COST));
@@ -48,6 +53,16 @@ await step('g', () =>
   }),
 );
 await step('h', () => benchMfaLogins(COST, Number(process.env.BENCH_MFA_SAMPLES ?? 60)));
+await step('g10m', () =>
+  benchAudit10m({
+    events: Number(process.env.AUDIT_10M_EVENTS ?? 10_000_000),
+    runs: Number(process.env.AUDIT_10M_RUNS ?? 50),
+    maxQuerySeconds: Number(process.env.AUDIT_10M_QUERY_S ?? 30),
+    writes: Number(process.env.AUDIT_10M_WRITES ?? 100_000),
+    batchSize: Number(process.env.AUDIT_10M_BATCH ?? 500),
+    log: (line) => process.stderr.write(`  ${line}\n`),
+  }),
+);
 
 for (const row of results) {
   console.log(`\n${row.bench}`);

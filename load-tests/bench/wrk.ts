@@ -5,6 +5,8 @@ const run = promisify(execFile);
 
 export interface WrkResult {
   requestsPerSecond: number;
+  /** Requests completed in the run. */
+  requests: number;
   p50Ms: number;
   p99Ms: number;
   non2xx: number;
@@ -20,6 +22,7 @@ export async function wrk(url: string, options: { seconds: number; connections: 
   if (!rps) throw new Error(`cannot read wrk output:\n${stdout}`);
   return {
     requestsPerSecond: Number(rps[1]),
+    requests: Number(/(\d+) requests in/.exec(stdout)?.[1] ?? Number.NaN),
     p50Ms: latency(stdout, '50%'),
     p99Ms: latency(stdout, '99%'),
     non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0),

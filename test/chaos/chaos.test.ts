@@ -33,6 +33,10 @@ test('under a worker SIGKILL, a Redis restart and a PostgreSQL restart no reques
     // Every request ended in its success or an explicit error of docs/errors.md.
     const errors = Object.values(report.errors).reduce((a, b) => a + b, 0);
     assert.equal(report.succeeded + report.dupSafe + errors, report.sent);
+    // Every audit event the broker accepted is stored once, through the kill and the restarts.
+    assert.ok(report.audit.emitted > 0, `${report.fault}: no audit events emitted`);
+    assert.equal(report.audit.missing, 0, `${report.fault}: ${report.audit.missing} of ${report.audit.emitted} audit events not stored`);
+    assert.equal(report.audit.duplicateRows, 0, `${report.fault}: audit events stored twice`);
     for (const code of Object.keys(report.errors)) assert.ok(['overloaded', 'timeout'].includes(code), `${report.fault}: unexpected error ${code}`);
   }
 });

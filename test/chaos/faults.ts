@@ -1,4 +1,5 @@
 import type { Cluster } from '../../scripts/cluster/index.ts';
+import type { AuditTap } from './audit-tap.ts';
 import type { Backends } from './services/index.ts';
 
 export interface FaultContext {
@@ -6,6 +7,8 @@ export interface FaultContext {
   backends: Backends;
   /** How long a restarted dependency stays down between its stop and its start. */
   downMs: number;
+  /** Counts the audit events the broker accepted, to check them against the rows stored. */
+  tap: AuditTap;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,7 +1,8 @@
 // npm run test:chaos: the whole chaos run against the local cluster on private Redis, RabbitMQ and
 // PostgreSQL instances that it starts itself (the machine's own services are never touched). For each
 // fault in turn (worker SIGKILL, RabbitMQ restart, Redis restart, edge SIGKILL, PostgreSQL restart)
-// it prints what happened to the requests sent around it; exits 1 if any was lost or duplicated.
+// it prints what happened to the requests sent around it and to the audit events they emitted (emitted
+// = accepted by the broker, against rows stored); exits 1 if any request or event was lost or duplicated.
 //   CHAOS_USERS (default 24)  CHAOS_THINK_MS (150)  CHAOS_MIN_REQUESTS (600)  CHAOS_DOWN_MS (3000: how
 //   long a restarted dependency stays down)  CHAOS_FAULTS (all; a comma list of: worker, rabbitmq,
 //   redis, edge, postgres)  CHAOS_BCRYPT_COST (8: enough work in hand for a killed worker to matter)
@@ -60,9 +61,12 @@ const reports = await runChaos({
 console.log(`\n${formatTable(reports)}\n`);
 console.log('outage: from the fault until the process was killed or the dependency accepted connections again;');
 console.log('recovery: from the fault until every request sent from then on succeeded; after back: of that, after the outage.');
-const failed = reports.filter((r) => r.lost > 0 || r.duplicated > 0 || r.crashed.length > 0);
+console.log(
+  'audit: events the broker accepted during the phase (a tap queue bound beside the audit queue) / of them stored in audit_events / missing / rows beyond one per event id.',
+);
+const failed = reports.filter((r) => r.lost > 0 || r.duplicated > 0 || r.crashed.length > 0 || r.audit.missing > 0 || r.audit.duplicateRows > 0);
 if (failed.length > 0) {
-  console.error(`lost or duplicated requests, or crashed processes, under: ${failed.map((r) => r.fault).join(', ')}`);
+  console.error(`lost or duplicated requests or audit events, or crashed processes, under: ${failed.map((r) => r.fault).join(', ')}`);
   process.exit(1);
 }
 const slow = reports.filter((r) => r.recoveryAfterBackS >= 10);

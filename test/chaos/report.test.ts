@@ -38,10 +38,19 @@ test('a phase summary counts outcomes by kind and code, and recovery from the fa
   assert.equal(report.recoveryAfterBackS, 1.2);
   assert.equal(report.slowestMs, 15_000);
 
-  const table = formatTable([{ ...report, crashed: ['worker-2'] }]);
+  const audit = {
+    emitted: 40,
+    published: 41,
+    stored: 39,
+    missing: 1,
+    duplicateRows: 0,
+    settleS: 2.5,
+    writers: { failedBatches: 0, redelivered: 0, duplicatesSkipped: 0 },
+  };
+  const table = formatTable([{ ...report, crashed: ['worker-2'], audit }]);
   assert.match(
     table,
-    /\| test fault \| 7 \| 3 \| 1 \| overloaded 2 \| 1 \(no_answer 1\) \| 3 \(answers 1, rows 2\) \| 3\.0 \| 4\.2 \| 1\.2 \| 15\.0 \| 1 \/ 2 \| 1 \| worker-2 \|/,
+    /\| test fault \| 7 \| 3 \| 1 \| overloaded 2 \| 1 \(no_answer 1\) \| 3 \(answers 1, rows 2\) \| 3\.0 \| 4\.2 \| 1\.2 \| 15\.0 \| 1 \/ 2 \| 1 \| worker-2 \| 40 \/ 39 \/ 1 \/ 0 \|/,
   );
 });
 

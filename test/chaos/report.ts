@@ -1,3 +1,4 @@
+import type { AuditReport } from './audit-tap.ts';
 import type { Ledger } from './client/ledger.ts';
 
 /** What one fault did to the requests sent around it. */
@@ -31,6 +32,8 @@ export interface PhaseReport {
   slowestMs: number;
   /** Cluster processes that exited by themselves during the phase (not the one the fault killed). */
   crashed: string[];
+  /** Audit events the broker accepted during the phase against the rows the writers stored. */
+  audit: AuditReport;
 }
 
 export function summarize(
@@ -39,7 +42,7 @@ export function summarize(
   faultAt: number,
   backAt: number,
   rows: { duplicateRows: number; rowsWithoutAnswer: number },
-): Omit<PhaseReport, 'crashed'> {
+): Omit<PhaseReport, 'crashed' | 'audit'> {
   const ops = ledger.ops;
   const count = (pick: (code: string) => boolean, of: 'error' | 'lost') => {
     const out: Record<string, number> = {};
@@ -98,6 +101,7 @@ export function formatTable(reports: PhaseReport[]): string {
     'collected / re-sent',
     'rows w/o answer',
     'crashed',
+    'audit emitted / stored / missing / dup rows',
   ];
   const rows = reports.map((r) => [
     r.fault,
@@ -114,6 +118,7 @@ export function formatTable(reports: PhaseReport[]): string {
     `${r.collected} / ${r.resent}`,
     String(r.rowsWithoutAnswer),
     r.crashed.join(', ') || '-',
+    `${r.audit.emitted} / ${r.audit.stored} / ${r.audit.missing} / ${r.audit.duplicateRows}`,
   ]);
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
 import { startCluster, type Cluster } from '../../scripts/cluster/index.ts';
+import { AuditTap } from './audit-tap.ts';
 import { Ledger } from './client/ledger.ts';
 import { VirtualUser } from './client/virtual-user.ts';
 import type { Fault, FaultContext } from './faults.ts';
@@ -56,7 +57,10 @@ export async function runChaos(options: ChaosOptions): Promise<PhaseReport[]> {
   );
   const backends = await startBackends(options.backends, namespace);
   let cluster: Cluster | undefined;
+  // Every audit event the broker accepts, counted beside the audit writers (before the first one).
+  const tap = new AuditTap(backends.amqpUrl, namespace);
   try {
+    await tap.attach();
     log('starting the cluster ...');
     cluster = await startCluster({
       edges: options.edges ?? 2,
@@ -87,17 +91,22 @@ export async function runChaos(options: ChaosOptions): Promise<PhaseReport[]> {
         ...options.env,
       },
     });
-    const ctx: FaultContext = { cluster, backends, downMs: options.downMs };
+    const ctx: FaultContext = { cluster, backends, downMs: options.downMs, tap };
     const reports: PhaseReport[] = [];
     for (const [i, fault] of options.faults.entries()) {
       log(`${fault.name}: load, then the fault ...`);
       const report = await runPhase(ctx, fault, `${runId}-${i}`, options);
       reports.push(report);
       log(`${fault.name}: sent ${report.sent}, lost ${report.lost}, duplicated ${report.duplicated}, recovery ${report.recoveryS.toFixed(1)} s`);
+      const a = report.audit;
+      log(
+        `${fault.name}: audit events emitted ${a.emitted} (published ${a.published}), stored ${a.stored}, missing ${a.missing}, duplicate rows ${a.duplicateRows}, stored all within ${a.settleS.toFixed(1)} s; the live writers since their start: failed batches ${a.writers.failedBatches}, redelivered ${a.writers.redelivered}, duplicates skipped ${a.writers.duplicatesSkipped}`,
+      );
     }
     return reports;
   } finally {
     await cluster?.stop().catch((err: unknown) => log(`cluster stop: ${(err as Error).message}`));
+    await tap.remove().catch((err: unknown) => log(`audit tap: ${(err as Error).message}`));
     await backends.cleanup();
   }
 }
@@ -135,7 +144,12 @@ async function runPhase(ctx: FaultContext, fault: Fault, label: string, options:
     .map((m) => m.name);
   for (const name of crashed) await ctx.cluster.restart(name);
   const rows = await checkRows(ctx.backends, ledger, label);
-  return { ...summarize(fault.name, ledger, faultAt, backAt, rows), crashed };
+  const writers = ctx.cluster
+    .members()
+    .filter((m) => m.role === 'worker' && m.metricsUrl)
+    .map((m) => m.metricsUrl!);
+  const audit = await ctx.tap.check(ctx.backends.databaseUrl, writers, Date.now());
+  return { ...summarize(fault.name, ledger, faultAt, backAt, rows), crashed, audit };
 }
 
 /** Straight from the users table: more than one row for an email, or a row nobody was told of. */

@@ -173,6 +173,48 @@ export function liveScenarios(get: () => LiveDeployment): void {
     for (const { socket } of sockets) socket.close();
   });
 
+  test("admin analytics: a user's `sessions` is what the audit trail shows open, as GET /auth/sessions lists them", async () => {
+    const d = get();
+    const { email, userId } = await account(d, 'trail-sessions');
+    const admin = bearer(await d.adminToken());
+    /** The trail is written behind the answers (audit writer batches): wait until it shows `expected`. */
+    const trailShows = async (expected: number, listedWith?: string) => {
+      const end = Date.now() + 10_000;
+      let sessions: number | undefined;
+      while (Date.now() < end) {
+        const summary = await call(d.apiUrl, 'GET', `/admin/analytics/users/${userId}`, { headers: admin });
+        assert.equal(summary.status, 200, JSON.stringify(summary.body));
+        sessions = summary.body.sessions;
+        if (sessions === expected) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(sessions, expected, 'sessions the trail shows open');
+      if (listedWith) assert.equal((await call(d.a.url, 'GET', '/auth/sessions', { headers: bearer(listedWith) })).body.length, expected);
+    };
+    const [s1, s2, s3, s4] = [
+      await restLogin(d.a.url, email),
+      await restLogin(d.b.url, email),
+      await restLogin(d.a.url, email),
+      await restLogin(d.b.url, email),
+    ];
+    await trailShows(4, s4.accessToken);
+    assert.equal((await post(d.b.url, '/auth/logout', { refreshToken: s1.refreshToken })).status, 204);
+    await trailShows(3, s4.accessToken);
+    assert.equal((await call(d.a.url, 'DELETE', `/auth/sessions/${s2.sessionId}`, { headers: bearer(s4.accessToken) })).status, 204);
+    await trailShows(2, s4.accessToken);
+    assert.equal((await call(d.a.url, 'POST', '/auth/sessions/revoke-others', { headers: bearer(s4.accessToken), body: {} })).status, 204);
+    assert.equal((await call(d.a.url, 'GET', '/auth/verify', { headers: bearer(s3.accessToken) })).status, 401);
+    await trailShows(1, s4.accessToken);
+    assert.equal((await call(d.apiUrl, 'POST', `/admin/users/${userId}/sessions/revoke`, { headers: admin })).status, 204);
+    await trailShows(0);
+    const s5 = await restLogin(d.b.url, email);
+    await trailShows(1, s5.accessToken);
+    assert.equal((await call(d.apiUrl, 'POST', `/admin/users/${userId}/disable`, { headers: admin })).status, 204);
+    await trailShows(0);
+    const trail = await call(d.apiUrl, 'GET', `/admin/events?userId=${userId}&type=session.revoked`, { headers: admin });
+    assert.deepEqual(trail.body.events.map((e: any) => e.data.reason).sort(), ['account_disabled', 'revoked', 'revoked', 'revoked_by_admin']);
+  });
+
   test('admin: disable kicks every socket of the account and login answers account_disabled; enable lets it back in', async () => {
     const d = get();
     const { email, userId } = await account(d, 'disabled');

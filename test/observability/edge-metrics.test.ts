@@ -53,6 +53,24 @@ describe('metrics of the all-in-one process: limiter refusals, WebSocket, the li
     }
   });
 
+  test("the account API's routes in the all-in-one (answered through the edge's fallback) and the audit writer are counted", async () => {
+    assert.equal((await fetch(`${proc.url}/auth/me`)).status, 401);
+    assert.equal((await fetch(`${proc.url}/admin/analytics/users/${crypto.randomUUID()}`)).status, 401);
+    let text = await scrape();
+    assert.equal(sample(text, 'authgate_api_requests_total{route="/auth/me",method="GET",status="401"}'), 1);
+    assert.equal(sample(text, 'authgate_api_requests_total{route="/admin/analytics/users/:userId",method="GET",status="401"}'), 1);
+    // The first test's three failed logins were audit events: the in-process writer stored them (in batches).
+    const until = Date.now() + 10_000;
+    while ((sample(text, 'authgate_audit_rows_written_total') ?? 0) < 3 && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      text = await scrape();
+    }
+    assert.ok(sample(text, 'authgate_audit_rows_written_total')! >= 3, 'audit rows written');
+    assert.equal(sample(text, 'authgate_audit_write_duration_seconds_count'), sample(text, 'authgate_audit_batches_total{outcome="written"}'));
+    // The mailer's families are there from the start, every kind at 0 (no mail asked for here).
+    assert.equal(sample(text, 'authgate_mail_jobs_total{kind="verify_email",outcome="sent"}'), 0);
+  });
+
   test('the listener answers only GET /metrics; the public port has no /metrics; METRICS_PORT=off has no listener', async () => {
     assert.equal((await fetch(`http://127.0.0.1:${proc.metricsPort}/`)).status, 404);
     assert.equal((await fetch(`http://127.0.0.1:${proc.metricsPort}/metrics`, { method: 'POST' })).status, 404);

@@ -17,6 +17,8 @@ import { registerHealthRoutes } from './routes/health.ts';
 import { registerMeRoute } from './routes/me.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { registerSecurity } from './security.ts';
+import { registerRouteMetrics } from './metrics.ts';
+import type { Registry } from 'prom-client';
 
 /** Routes read a query or a path; POST /events sets its own larger limit. Any other body past this is refused. */
 const BODY_LIMIT_BYTES = 1024;
@@ -32,6 +34,8 @@ export interface AppDeps {
   log: Logger;
   /** The audit trail's reads, and the bus POST /events publishes to. */
   audit: { reads: AuditReads; events: EventBus; appEventLimiter: RouteRateLimiter; sessionLifetimeMs: number };
+  /** The process's metrics registry (METRICS_PORT not off): requests and latency per route. */
+  metrics?: Registry | undefined;
 }
 
 export interface AppOptions {
@@ -58,6 +62,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
     },
   });
   app.decorateRequest('accessToken', null);
+  // First: the hooks see every request, those refused by an earlier hook (401, 429) included.
+  if (deps.metrics) registerRouteMetrics(app, deps.metrics);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandlers(app);
@@ -73,7 +79,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
   registerHealthRoutes(app, deps.ready);
   registerMeRoute(app, deps);
   registerUserRoutes(app, deps);
-  registerAdminUserRoutes(app, deps);
+  registerAdminUserRoutes(app, { ...deps, events: deps.audit.events });
   registerEventRoutes(app, { auth: deps.auth, ...deps.audit });
   registerAdminEventRoutes(app, { auth: deps.auth, ...deps.audit });
   return app;

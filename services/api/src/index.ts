@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { ApiDrivers } from '@authgate/shared/composition';
 import type { Config } from '@authgate/shared/config';
 import { TotpRepository } from '@authgate/shared/db/totp';
@@ -31,7 +32,11 @@ export interface ApiHandle {
  * The account API: reads users (PostgreSQL), verifies access tokens with the public keys only.
  * `listen: false` builds it without a port, for the all-in-one shape where the edge forwards to it.
  */
-export async function startApi(config: Config, deps: ApiDrivers & { log: Logger }, options: { listen: boolean }): Promise<ApiHandle> {
+export async function startApi(
+  config: Config,
+  deps: ApiDrivers & { log: Logger; metrics?: Registry | undefined },
+  options: { listen: boolean },
+): Promise<ApiHandle> {
   const log = apiLogger(deps.log);
   const users = new Accounts(new UserRepository(deps.db), log, new TotpRepository(deps.db));
   // Logouts and reuse revocations from every worker, followed before the first token is checked.
@@ -55,7 +60,7 @@ export async function startApi(config: Config, deps: ApiDrivers & { log: Logger 
 
   const sessionEnding = { sessions: deps.sessions, revocations: deps.revocations, directory: deps.directory, live: deps.live };
   const app = await buildApp(
-    { users, auth, checkEmailLimiter, sessionEnding, ready, log, audit },
+    { users, auth, checkEmailLimiter, sessionEnding, ready, log, audit, metrics: deps.metrics },
     {
       version: VERSION,
       corsOrigins: config.CORS_ORIGINS,

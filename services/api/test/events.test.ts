@@ -274,6 +274,42 @@ describe('account API: audit trail and analytics over HTTP (RabbitMQ, PostgreSQL
     assertError(await fx.request('/admin/analytics/users/not-a-uuid', bearer(admin)), 400, 'invalid_request', 'bad id');
   });
 
+  test('sessions from the trail: session.revoked ends one; account.disabled and password.reset end those opened before; older than the refresh lifetime: expired', async () => {
+    const admin = await fx.token({ sub: ADMIN });
+    const sessionsOf = async (userId: string) => {
+      const answer = await fx.request(`/admin/analytics/users/${userId}`, bearer(admin));
+      assert.equal(answer.status, 200, answer.text);
+      return answer.body.sessions as number;
+    };
+    const userId = randomUUID();
+    const [s1, s2, s3, s4, s5] = [randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    const lifetimeMinutes = fx.config.REFRESH_TOKEN_TTL_S / 60;
+    await stored([
+      newAuditEvent({ type: 'login.succeeded', userId, sessionId: s1, at: minutesAgo(lifetimeMinutes + 5) }),
+      newAuditEvent({ type: 'login.succeeded', userId, sessionId: s2, at: minutesAgo(50) }),
+      newAuditEvent({ type: 'login.succeeded', userId, sessionId: s3, at: minutesAgo(45) }),
+      newAuditEvent({ type: 'session.revoked', userId, sessionId: s2, at: minutesAgo(40), data: { reason: 'revoked' } }),
+    ]);
+    assert.equal(await sessionsOf(userId), 1, 's1 expired, s2 revoked, s3 open');
+    await stored([
+      newAuditEvent({ type: 'password.reset', userId, at: minutesAgo(30) }),
+      newAuditEvent({ type: 'login.succeeded', userId, sessionId: s4, at: minutesAgo(20) }),
+      newAuditEvent({ type: 'login.succeeded', userId, sessionId: s5, at: minutesAgo(10) }),
+    ]);
+    assert.equal(await sessionsOf(userId), 2, 'the reset ended s3; s4 and s5 came after it');
+
+    // An admin's disable is in the trail (account.disabled, by the admin) and ends what was open.
+    const user = await fx.createUser(undefined, userId);
+    const before = writer.stats.stored;
+    assert.equal((await fx.request(`/admin/users/${user.id}/disable`, { method: 'POST', ...bearer(admin) })).status, 204);
+    const end = Date.now() + 10_000;
+    while (writer.stats.stored === before && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20));
+    const trail = await fx.request(`/admin/events?userId=${userId}&type=account.disabled`, bearer(admin));
+    assert.equal(trail.body.events.length, 1, trail.text);
+    assert.equal(trail.body.events[0].data.by, ADMIN);
+    assert.equal(await sessionsOf(userId), 0);
+  });
+
   test('the OpenAPI document lists the audit routes', async () => {
     const doc = await fx.request('/docs/json');
     for (const path of [

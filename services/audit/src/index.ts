@@ -1,8 +1,10 @@
+import type { Registry } from 'prom-client';
 import type { Config } from '@authgate/shared/config';
 import type { Db } from '@authgate/shared/db/database';
 import type { Logger } from '@authgate/shared/logger';
 import type { EventBus, EventConsumer, EventDelivery } from '@authgate/shared/events/types';
 import { dropExpiredPartitions, monthStart, nextMonth } from './partitions.ts';
+import { auditWriterMetrics } from './metrics.ts';
 import { AuditStore } from './store.ts';
 
 export { AuditStore } from './store.ts';
@@ -15,6 +17,8 @@ export interface AuditWriterStats {
   /** Events delivered again that were stored already (redelivery, a publish repeated). */
   duplicates: number;
   failedBatches: number;
+  /** Events the bus handed out again (an earlier delivery was not acknowledged). */
+  redelivered: number;
 }
 
 export interface AuditWriterHandle {
@@ -38,10 +42,14 @@ const RETENTION_EVERY_MS = 3_600_000;
  * written but not acknowledged (the writer killed between the two) is stored once on its redelivery.
  * The database (migrated by its owner) is handed in.
  */
-export async function startAuditWriter(config: AuditWriterConfig, deps: { events: EventBus; db: Db; log: Logger }): Promise<AuditWriterHandle> {
+export async function startAuditWriter(
+  config: AuditWriterConfig,
+  deps: { events: EventBus; db: Db; log: Logger; metrics?: Registry | undefined },
+): Promise<AuditWriterHandle> {
   const log = deps.log.child({ role: 'audit' });
   const store = new AuditStore(deps.db);
-  const stats: AuditWriterStats = { batches: 0, stored: 0, duplicates: 0, failedBatches: 0 };
+  const stats: AuditWriterStats = { batches: 0, stored: 0, duplicates: 0, failedBatches: 0, redelivered: 0 };
+  const metrics = deps.metrics ? auditWriterMetrics(deps.metrics, stats) : undefined;
   const now = new Date();
   await store.ensureMonth(monthStart(now));
   await store.ensureMonth(nextMonth(monthStart(now)));
@@ -61,6 +69,8 @@ export async function startAuditWriter(config: AuditWriterConfig, deps: { events
   retention.unref();
 
   const write = async (batch: EventDelivery[]) => {
+    const started = performance.now();
+    for (const delivery of batch) if (delivery.redelivered) stats.redelivered++;
     try {
       const stored = await store.insert(batch.map((d) => d.event));
       stats.batches++;
@@ -69,6 +79,8 @@ export async function startAuditWriter(config: AuditWriterConfig, deps: { events
     } catch (err) {
       stats.failedBatches++;
       throw err;
+    } finally {
+      metrics?.written.since(started);
     }
   };
   const consumer: EventConsumer = await deps.events.consume(write, { maxBatchSize: config.AUDIT_BATCH_SIZE, maxWaitMs: config.AUDIT_BATCH_WAIT_MS });

@@ -25,6 +25,8 @@ export interface DeliveryOptions {
   /** Aborted when the mailer stops: jobs waiting to retry go back to the lane. */
   stopping: AbortSignal;
   now?: () => number;
+  /** Told of each send that will be tried again (the metrics count retries by kind). */
+  onRetry?: (job: MailJob) => void;
 }
 
 /**
@@ -81,6 +83,7 @@ export function createDeliveryHandler(options: DeliveryOptions): MailHandler {
           return { outcome: 'requeue' };
         }
         options.log.warn({ ...ids, attempt, reason: failure.reason, retryInMs: delayMs, err }, 'mail not sent: will retry');
+        options.onRetry?.(job);
         if (!(await pause(delayMs, options.stopping))) return { outcome: 'requeue' };
       }
     }

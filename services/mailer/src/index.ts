@@ -4,7 +4,9 @@ import type { DeadMail } from '@authgate/shared/mail/job';
 import type { EventBus } from '@authgate/shared/events/types';
 import type { MailQueue, MailOutcome } from '@authgate/shared/mail/types';
 import { auditSetAside } from './set-aside-audit.ts';
+import type { Registry } from 'prom-client';
 import { createDeliveryHandler } from './deliver.ts';
+import { MailerMetrics } from './metrics.ts';
 import { outboxSender, smtpSender, type Sender } from './sender.ts';
 
 export type MailerConfig = Pick<
@@ -19,6 +21,8 @@ export interface MailerDeps {
   events?: EventBus | undefined;
   /** Told of each job set aside (refused by SMTP, expired, invalid): the redacted copy, no link or code. */
   onSetAside?: (info: DeadMail) => void;
+  /** The process's metrics registry (METRICS_PORT not off): jobs by kind and outcome, retries, set aside. */
+  metrics?: Registry | undefined;
 }
 
 export interface MailerHandle {
@@ -46,6 +50,7 @@ export async function startMailer(config: MailerConfig, deps: MailerDeps): Promi
   const mode = config.SMTP_URL ? 'smtp' : 'outbox';
   const identity = identityOf(config.MAIL_FROM);
   const stopping = new AbortController();
+  const metrics = deps.metrics ? new MailerMetrics(deps.metrics) : undefined;
   const handle = createDeliveryHandler({
     from: config.MAIL_FROM,
     messageIdDomain: identity.domain,
@@ -55,12 +60,17 @@ export async function startMailer(config: MailerConfig, deps: MailerDeps): Promi
     sender,
     log,
     stopping: stopping.signal,
+    onRetry: metrics && ((job) => metrics.retried(job.kind)),
   });
   const audit = auditSetAside(deps.events, log);
   const inHand = new Set<Promise<MailOutcome>>();
   await deps.mail.consume(
     (job, delivery) => {
-      const work = handle(job, delivery);
+      const started = performance.now();
+      const work = handle(job, delivery).then((outcome) => {
+        metrics?.finished(job.kind, outcome, started);
+        return outcome;
+      });
       inHand.add(work);
       return work.finally(() => inHand.delete(work));
     },
@@ -68,6 +78,7 @@ export async function startMailer(config: MailerConfig, deps: MailerDeps): Promi
       prefetch: config.MAIL_PREFETCH,
       onSetAside: (dead) => {
         audit(dead);
+        metrics?.setAsideOf(dead);
         deps.onSetAside?.(dead);
       },
     },

@@ -77,6 +77,8 @@ const PUBLISHED: Partial<Record<AuditAction, AuthEventType>> = {
   'mfa.enabled': 'mfa.enabled',
   'mfa.disabled': 'mfa.disabled',
   'mfa.failed': 'mfa.failed',
+  // Every session end is in the trail: the admin analytics count sessions open from it.
+  'session.revoked': 'session.revoked',
 };
 
 const PUBLISH_ATTEMPTS = 3;

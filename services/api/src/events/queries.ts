@@ -58,18 +58,30 @@ export function userCountsQuery(userId: string): RawBuilder<{ type: string; coun
   return sql`SELECT type, count(*) AS count, max(at) AS last FROM audit_events WHERE user_id = ${userId} GROUP BY type`;
 }
 
+/** Events that end one session (theirs, by session_id). Every way a session ends emits one of them. */
+export const SESSION_END_TYPES = ['logout', 'session.revoked', 'refresh.reuse_detected'] as const;
+/** Events that end every session of the account signed in before them (docs/rest.md: an admin's disable, a password reset). */
+export const ACCOUNT_END_TYPES = ['account.disabled', 'password.reset'] as const;
+
 /**
- * Sessions the events show open: signed in since `since` (the refresh-token lifetime), and neither
- * logged out nor revoked (reuse detection, a revoke) afterwards. An end always follows its sign-in, so
- * one range of the user's events holds both: one index-only scan of audit_events_user_at, grouped.
+ * Sessions the events show open: signed in (login.succeeded) since `since` (the refresh-token
+ * lifetime: an older session has expired), with no end event of its own since, and signed in after the
+ * account's latest account-wide end. An end always follows its sign-in, so one range of the user's
+ * events holds them all: one index-only scan of audit_events_user_at (type and session_id are in its
+ * INCLUDE), read once (the CTE), grouped by session.
  */
 export function openSessionsQuery(userId: string, since: Date): RawBuilder<{ sessions: string }> {
+  const types = ['login.succeeded', ...SESSION_END_TYPES, ...ACCOUNT_END_TYPES];
   return sql`
+    WITH ev AS MATERIALIZED (
+      SELECT session_id, type, at FROM audit_events
+      WHERE user_id = ${userId} AND at >= ${since} AND type IN (${sql.join(types)})
+    )
     SELECT count(*) AS sessions FROM (
-      SELECT session_id FROM audit_events
-      WHERE user_id = ${userId} AND at >= ${since} AND session_id IS NOT NULL
-        AND type IN ('login.succeeded', 'logout', 'session.revoked', 'refresh.reuse_detected')
+      SELECT min(at) AS opened FROM ev
+      WHERE session_id IS NOT NULL AND type NOT IN (${sql.join([...ACCOUNT_END_TYPES])})
       GROUP BY session_id
       HAVING bool_or(type = 'login.succeeded') AND NOT bool_or(type <> 'login.succeeded')
-    ) open`;
+    ) open
+    WHERE opened > coalesce((SELECT max(at) FROM ev WHERE type IN (${sql.join([...ACCOUNT_END_TYPES])})), '-infinity')`;
 }

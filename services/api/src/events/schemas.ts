@@ -55,5 +55,10 @@ export const userAnalyticsAnswer = z.object({
   userId: z.uuid(),
   counts: z.record(z.string(), z.number().int()),
   lastSeenAt: isoInstant.nullable(),
-  sessions: z.number().int().describe('sessions the audit trail shows open: signed in within the refresh-token lifetime, not logged out or revoked since'),
+  sessions: z
+    .number()
+    .int()
+    .describe(
+      'sessions the audit trail shows open: signed in within the refresh-token lifetime, not ended since by a logout, session.revoked or refresh.reuse_detected of their own, nor by a later account.disabled or password.reset',
+    ),
 });

@@ -1,7 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '@authgate/shared/errors';
+import { newAuditEvent, type AuthEventType } from '@authgate/shared/events/schema';
+import type { EventBus } from '@authgate/shared/events/types';
 import type { SessionDirectory } from '@authgate/shared/sessions/directory';
 import { endSession, type RevokeReason, type SessionEnding } from '@authgate/shared/sessions/end-session';
 import type { Accounts } from '../accounts.ts';
@@ -15,7 +17,11 @@ export interface AdminUserDeps {
   users: Accounts;
   auth: AccessTokenAuth;
   sessionEnding: SessionEnding & { directory: SessionDirectory };
+  /** Where the admin's actions go into the audit trail (each ended session, a disabled account). */
+  events: EventBus;
 }
+
+const MAX_USER_AGENT = 512;
 
 /** Administrators disable and enable accounts and end their sessions (ADMIN_USER_IDS). */
 export function registerAdminUserRoutes(app: FastifyInstance, deps: AdminUserDeps): void {
@@ -29,9 +35,28 @@ export function registerAdminUserRoutes(app: FastifyInstance, deps: AdminUserDep
     response: { 204: noContent, 400: errorAnswer, 401: errorAnswer, 403: errorAnswer, 404: errorAnswer, 503: errorAnswer },
   });
 
+  /**
+   * One audit event of an admin's action, as the worker's are: who (the admin's id in `data.by`),
+   * from where. Not refused when the bus is away: the action happened, so it is logged instead.
+   */
+  const trail = async (request: FastifyRequest, type: AuthEventType, userId: string, fields: { sessionId?: string; reason?: RevokeReason }) => {
+    const event = newAuditEvent({
+      type,
+      userId,
+      sessionId: fields.sessionId,
+      ip: request.ip,
+      userAgent: request.headers['user-agent']?.slice(0, MAX_USER_AGENT),
+      data: { requestId: request.id, by: request.accessToken!.sub, ...(fields.reason ? { reason: fields.reason } : {}) },
+    });
+    await deps.events.publish(event).catch((err: unknown) => request.log.error({ err, eventId: event.id, type, userId }, 'audit event not published'));
+  };
+
   /** Every session of the account ends now: refresh tokens, access tokens on every edge, live sockets (4001). */
-  const endAll = async (userId: string, reason: RevokeReason) => {
-    for (const session of await deps.sessionEnding.directory.list(userId)) await endSession(deps.sessionEnding, userId, session.id, reason);
+  const endAll = async (request: FastifyRequest, userId: string, reason: RevokeReason) => {
+    for (const session of await deps.sessionEnding.directory.list(userId)) {
+      await endSession(deps.sessionEnding, userId, session.id, reason);
+      await trail(request, 'session.revoked', userId, { sessionId: session.id, reason });
+    }
   };
 
   typed.post(
@@ -45,7 +70,8 @@ export function registerAdminUserRoutes(app: FastifyInstance, deps: AdminUserDep
     },
     async (request, reply) => {
       if (!(await deps.users.setDisabled(request.params.id, new Date()))) throw new AppError('not_found', 'no such user');
-      await endAll(request.params.id, 'account_disabled');
+      await trail(request, 'account.disabled', request.params.id, {});
+      await endAll(request, request.params.id, 'account_disabled');
       request.log.info({ userId: request.params.id, by: request.accessToken!.sub }, 'account disabled');
       return reply.status(204).send(null);
     },
@@ -75,7 +101,7 @@ export function registerAdminUserRoutes(app: FastifyInstance, deps: AdminUserDep
     },
     async (request, reply) => {
       if (!(await deps.users.findById(request.params.id))) throw new AppError('not_found', 'no such user');
-      await endAll(request.params.id, 'revoked_by_admin');
+      await endAll(request, request.params.id, 'revoked_by_admin');
       return reply.status(204).send(null);
     },
   );

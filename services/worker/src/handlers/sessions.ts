@@ -35,7 +35,7 @@ export const sessionRevoke: CommandHandler = async (command, ctx) => {
   const own = (await ctx.directory.list(auth.sub)).some((s) => s.id === sessionId);
   if (!own) throw new AppError('not_found', 'no such session');
   await endSession(ctx, auth.sub, sessionId, 'revoked');
-  ctx.audit.emit({ action: 'session.revoked', ...originOf(command), userId: auth.sub, sessionId });
+  ctx.audit.emit({ action: 'session.revoked', ...originOf(command), userId: auth.sub, sessionId, reason: 'revoked' });
   return { status: 204 };
 };
 
@@ -44,7 +44,7 @@ export const sessionsRevokeOthers: CommandHandler = async (command, ctx) => {
   const others = (await ctx.directory.list(auth.sub)).filter((s) => s.id !== auth.sid);
   for (const session of others) {
     await endSession(ctx, auth.sub, session.id, 'revoked');
-    ctx.audit.emit({ action: 'session.revoked', ...originOf(command), userId: auth.sub, sessionId: session.id });
+    ctx.audit.emit({ action: 'session.revoked', ...originOf(command), userId: auth.sub, sessionId: session.id, reason: 'revoked' });
   }
   return { status: 204 };
 };

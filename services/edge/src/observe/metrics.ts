@@ -21,7 +21,8 @@ export type RouteName =
   | 'fallback'
   | '/auth/sessions'
   | '/auth/sessions/:id'
-  | '/auth/sessions/revoke-others';
+  | '/auth/sessions/revoke-others'
+  | 'page';
 
 /** One route's children, bound once: an answer costs a Map lookup (by status) and two additions. */
 export class RouteMeter {

@@ -291,10 +291,14 @@ export class AuthgateClient extends Emitter<EventMap> {
     this.socket?.stop();
   }
 
-  /** Connects the WebSocket now (it connects by itself on first need) and resolves when it is ready. */
-  connect(): Promise<void> {
-    if (!this.socket) return Promise.resolve();
-    return this.socket.ready();
+  /**
+   * Connects the WebSocket now (it connects by itself on first need) and resolves once it is ready:
+   * authenticated as the session when signed in, so that live events reach it from then on.
+   */
+  async connect(): Promise<void> {
+    if (!this.socket) return;
+    await this.socket.ready();
+    await this.authenticateSocket();
   }
 
   // --- inside --------------------------------------------------------------------------------------

@@ -186,6 +186,13 @@ export class LiveSocket {
         waiter.reject(AuthgateError.network(`connection closed (code ${code}) before the result`));
       }
     }
+    // Deferred results not pushed yet will not be: the server keeps them, collected by id at once.
+    for (const [id, waiter] of [...this.deferred]) {
+      this.deferred.delete(id);
+      clearTimeout(waiter.timer);
+      if (lostOn) this.hooks.recover(id, lostOn).then(waiter.resolve, waiter.reject);
+      else waiter.reject(AuthgateError.network('connection lost before the result'));
+    }
     if (this.wanted) this.scheduleReconnect();
     else {
       this.hooks.state('closed', 0);

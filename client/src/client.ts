@@ -58,6 +58,7 @@ export class AuthgateClient extends Emitter<EventMap> {
   private readonly requestTimeoutMs: number;
   /** The session the current WebSocket is authenticated as. */
   private socketSession: string | undefined;
+  private authenticating: Promise<void> | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly unwatch: (() => void) | undefined;
   /** Counts requests sent, by command: what tests and dashboards read to see single flight at work. */
@@ -472,58 +473,51 @@ export class AuthgateClient extends Emitter<EventMap> {
     }
   }
 
-  /** Binds the WebSocket to the current session (for live events and session commands over it). */
-  private async authenticateSocket(): Promise<void> {
+  /** Binds the WebSocket to the current session (for live events and session commands over it); one at a time. */
+  private authenticateSocket(now = false): Promise<void> {
     const session = this.session;
-    if (!this.socket || !session) return;
-    if (this.socketSession === session.sessionId && this.socket.isOpen) return;
-    const accessToken = await this.accessToken();
-    this.sent.authenticate = (this.sent.authenticate ?? 0) + 1;
-    const frame = await this.socket.request('authenticate', { accessToken }, false);
-    if (frame.ok) {
-      this.socketSession = session.sessionId;
-      return;
+    if (!this.socket || !session) return Promise.resolve();
+    if (this.socketSession === session.sessionId && this.socket.isOpen) return Promise.resolve();
+    // The hook never waits for another caller's authenticate: that one waits for the hook (socket.ready).
+    if (this.authenticating && !now) return this.authenticating;
+    this.authenticating = this.bindSocket(session, now).finally(() => {
+      this.authenticating = undefined;
+    });
+    return this.authenticating;
+  }
+
+  /** `now`: from the socket's `opened` hook, which requests may not wait for (it is what they wait for). */
+  private async bindSocket(session: Session, now: boolean): Promise<void> {
+    const socket = this.socket as LiveSocket;
+    const ask = (accessToken: string) => {
+      this.sent.authenticate = (this.sent.authenticate ?? 0) + 1;
+      return now ? socket.requestNow('authenticate', { accessToken }) : socket.request('authenticate', { accessToken }, false);
+    };
+    // An access token about to expire is refreshed first (over HTTP from the hook: the socket is not ready).
+    let accessToken = session.expiresAt - Date.now() < 5_000 ? (await this.refresh()).accessToken : session.accessToken;
+    let frame = await ask(accessToken);
+    if (!frame.ok && frame.error?.code === 'invalid_token' && this.session) {
+      // Refused: expired while away, or revoked. One refresh tells which (and signs out if revoked).
+      accessToken = (await this.refresh()).accessToken;
+      frame = await ask(accessToken);
     }
-    const err = new AuthgateError(frame.error ?? { code: 'internal', message: 'authenticate failed' }, frame.status);
-    if (err.code === 'invalid_token') {
-      // The access token was refused: one refresh decides whether the session still lives.
-      const fresh = await this.refresh();
-      const again = await this.socket.request('authenticate', { accessToken: fresh.accessToken }, false);
-      if (again.ok) {
-        this.socketSession = fresh.sessionId;
-        return;
-      }
-      throw new AuthgateError(again.error ?? { code: 'internal', message: 'authenticate failed' }, again.status);
-    }
-    throw err;
+    if (!frame.ok) throw new AuthgateError(frame.error ?? { code: 'internal', message: 'authenticate failed' }, frame.status);
+    this.socketSession = this.session?.sessionId;
   }
 
   /** The socket's `opened` hook: after a reconnect, the new connection becomes the session's again. */
   private async reauthenticate(): Promise<void> {
     this.socketSession = undefined;
-    const session = this.session;
-    if (!session || !this.socket) return;
-    let accessToken = session.accessToken;
-    if (session.expiresAt - Date.now() < 5_000) accessToken = (await this.refresh()).accessToken;
-    this.sent.authenticate = (this.sent.authenticate ?? 0) + 1;
-    const frame = await this.socket.requestNow('authenticate', { accessToken });
-    if (frame.ok) this.socketSession = session.sessionId;
-    else if (frame.error?.code === 'invalid_token') {
-      // Expired while we were away, or revoked: a refresh (over HTTP, the socket is not ready) tells which.
-      try {
-        const fresh = await this.refresh();
-        const again = await this.socket.requestNow('authenticate', { accessToken: fresh.accessToken });
-        if (again.ok) this.socketSession = fresh.sessionId;
-      } catch {
-        // refresh() signed the session out if it was refused.
-      }
-    }
+    await this.authenticateSocket(true).catch(() => {
+      // A refused refresh signed the session out; anything else: the next request authenticates again.
+    });
   }
 
   private onLiveEvent(name: string, data: Record<string, unknown>): void {
     if (name === 'session.revoked' && data.sessionId === this.session?.sessionId) {
-      this.emit('session.revoked', data as EventMap['session.revoked']);
+      // Signed out first: listeners of session.revoked then see a client with no session to use.
       this.endSession(String(data.reason ?? 'revoked'));
+      this.emit('session.revoked', data as EventMap['session.revoked']);
       return;
     }
     this.emit(name as keyof EventMap, data as never);

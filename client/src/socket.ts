@@ -51,6 +51,9 @@ export interface SocketOptions {
   backoff: { initialMs: number; maxMs: number };
 }
 
+/** WebSocket.OPEN (the constant is not on every implementation's instances). */
+const OPEN = 1;
+
 /** How long a pushed result nobody asked for yet is kept (a deferred 202 may arrive after it). */
 const EARLY_RESULT_MS = 60_000;
 
@@ -215,14 +218,21 @@ export class LiveSocket {
 
   /** Sends one request; resolves with its result frame (an error result too), rejects on `network`/`timeout`. */
   async request(type: string, fields: Record<string, unknown>, recoverable: boolean): Promise<ResultFrame> {
-    await this.ready();
-    return this.requestNow(type, fields, recoverable);
+    const until = Date.now() + this.options.requestTimeoutMs;
+    for (;;) {
+      await this.ready();
+      // A connection the server is closing (after a logout: 4001) is still the current one until its
+      // close event: wait for that and the next connection rather than send into it.
+      if (this.socket?.readyState === OPEN) return this.requestNow(type, fields, recoverable);
+      if (Date.now() > until) throw AuthgateError.network('not connected');
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   /** Like `request`, without waiting for the `opened` hook: for the hook itself. */
   requestNow(type: string, fields: Record<string, unknown>, recoverable = false): Promise<ResultFrame> {
     const socket = this.socket;
-    if (!socket) return Promise.reject(AuthgateError.network('not connected'));
+    if (!socket || socket.readyState !== OPEN) return Promise.reject(AuthgateError.network('not connected'));
     // A UUID: the form GET /auth/results/:id takes, should the connection drop before the result.
     const id = randomUuid();
     return new Promise((resolve, reject) => {

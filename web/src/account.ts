@@ -23,7 +23,11 @@ export function accountScreen(client: AuthgateClient, announce: (words: string) 
     }
   };
   const sessionItem = (s: SessionInfo) => {
-    const revoke = h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke the session on ${s.deviceId ?? 'an unknown device'}` }, 'Revoke');
+    const revoke = h(
+      'button',
+      { type: 'button', class: 'danger', 'aria-label': `Revoke the session of device ${s.deviceId ? s.deviceId.slice(0, 8) : 'unknown'}` },
+      'Revoke',
+    );
     revoke.addEventListener('click', () => {
       revoke.disabled = true;
       client.revokeSession(s.id).then(loadSessions, (err: unknown) => {
@@ -34,7 +38,7 @@ export function accountScreen(client: AuthgateClient, announce: (words: string) 
     return h(
       'li',
       { 'data-session': s.id, class: s.current ? 'current' : '' },
-      h('strong', {}, s.current ? 'This device' : (s.deviceId ?? 'Unknown device')),
+      h('strong', {}, s.current ? 'This device' : `Device ${s.deviceId ? s.deviceId.slice(0, 8) : 'unknown'}`),
       h('span', {}, ` · ${s.ip ?? '?'} · ${shortAgent(s.userAgent)}`),
       h('small', {}, `Signed in ${when(s.createdAt)} · last used ${when(s.lastUsedAt)}`),
       s.current ? null : revoke,
@@ -79,9 +83,15 @@ export function accountScreen(client: AuthgateClient, announce: (words: string) 
   };
 
   const onApproval = (data: LiveEventMap['device.approval_requested']) => approvals.prepend(approvalPrompt(client, data, announce));
+  // The trail is written in batches (AUDIT_BATCH_WAIT_MS): what just happened shows a moment later.
+  const trailSoon = () => {
+    const timer = setTimeout(() => void loadEvents(true), 1_000);
+    timers.push(timer);
+  };
+  const timers: ReturnType<typeof setTimeout>[] = [];
   const refreshLists = () => {
     void loadSessions();
-    void loadEvents(true);
+    trailSoon();
   };
   const offs = [
     client.on('device.approval_requested', onApproval),
@@ -102,8 +112,12 @@ export function accountScreen(client: AuthgateClient, announce: (words: string) 
   const signOut = h('button', { type: 'button', id: 'sign-out' }, 'Sign out');
   signOut.addEventListener('click', () => void client.logout().catch(() => {}));
 
+  const reload = h('button', { type: 'button', id: 'events-refresh', class: 'quiet' }, 'Refresh');
+  reload.addEventListener('click', () => void loadEvents(true));
+
   void loadSessions();
   void loadEvents(true);
+  trailSoon();
   void showMfa();
   const el = h(
     'div',
@@ -119,12 +133,20 @@ export function accountScreen(client: AuthgateClient, announce: (words: string) 
       sessionsList,
       revokeOthers,
     ),
-    h('section', { id: 'events', 'aria-labelledby': 'events-title' }, h('h2', { id: 'events-title' }, 'Account activity'), eventsError, eventsList, more),
+    h(
+      'section',
+      { id: 'events', 'aria-labelledby': 'events-title' },
+      h('div', { class: 'heading' }, h('h2', { id: 'events-title' }, 'Account activity'), reload),
+      eventsError,
+      eventsList,
+      more,
+    ),
   );
   return {
     el,
     dispose: () => {
       for (const off of offs) off();
+      for (const timer of timers) clearTimeout(timer);
     },
   };
 }

@@ -46,6 +46,7 @@ const PUBLISHED: Partial<Record<AuditAction, AuthEventType>> = {
   'login.failed': 'login.failed',
   'refresh.reuse_detected': 'refresh.reuse_detected',
   'logout.succeeded': 'logout',
+  'session.revoked': 'session.revoked',
 };
 
 const PUBLISH_ATTEMPTS = 3;

@@ -52,7 +52,7 @@ export function pageScenarios(ctx: () => { browser: Browser; url: string }, labe
 
       await page.locator('#sign-out').click();
       await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-      assert.match(await page.locator('#signed-out-notice').innerText(), /You signed out/);
+      assert.match((await page.locator('#signed-out-notice').textContent()) ?? '', /You signed out/);
 
       await submit(page, 'sign-in', email, 'not the password at all');
       const alert = page.locator('#sign-in [role="alert"]');

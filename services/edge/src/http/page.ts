@@ -2,10 +2,12 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { SECURITY_HEADER_TEXT } from './respond.ts';
-import { endHead, getAndHead } from './head.ts';
+import { AppError } from '@authgate/shared/errors';
+import { newRequestId } from '@authgate/shared/ids';
+import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.ts';
+import { endHead, getAndHead, markIfHead } from './head.ts';
 import { countAnswer } from './metered.ts';
-import type { HttpResponse, TemplatedApp } from '../uws.ts';
+import { appErrorReply, SECURITY_HEADER_TEXT, send } from './respond.ts';
 
 /** The page's build (`npm run build:web`, web/dist) and the SDK's (`npm run build:client`, client/dist). */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -92,13 +94,21 @@ export function registerPage(app: TemplatedApp, onRequest: (res: HttpResponse) =
     files.set(url, load(full, url.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'));
   }
   if (existsSync(SDK_FILE)) files.set('/sdk/authgate-client.js', load(SDK_FILE, 'public, max-age=300', true));
-  files.set('/', files.get('/index.html') as StaticFile);
-  // Exact routes, one per file: any other path goes on to the fallback, as before.
-  for (const [url, file] of files) {
-    getAndHead(app, url, (res, req) => {
+  // Routes by pattern (docs/rest.md): `/`, the page's own files of stable names (favicon.svg), the
+  // hashed assets under one parameter, the SDK file. A name not in the build is 404.
+  const page = files.get('/index.html') as StaticFile;
+  const route = (pattern: string, pick: (req: HttpRequest) => StaticFile | undefined) =>
+    getAndHead(app, pattern, (res, req) => {
       onRequest(res);
-      sendFile(res, file, req.getHeader('accept-encoding'), req.getMethod() === 'head');
+      const file = pick(req);
+      if (file) sendFile(res, file, req.getHeader('accept-encoding'), req.getMethod() === 'head');
+      else {
+        markIfHead(res, req);
+        send(res, appErrorReply(new AppError('not_found', 'no such file'), newRequestId()));
+      }
     });
-  }
+  route('/', () => page);
+  for (const [url, file] of files) if (url !== '/index.html' && !url.startsWith('/assets/')) route(url, () => file);
+  route('/assets/:file', (req) => files.get(`/assets/${req.getParameter(0) ?? ''}`));
   return true;
 }

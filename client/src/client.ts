@@ -421,15 +421,16 @@ export class AuthgateClient extends Emitter<EventMap> {
       payload = JSON.stringify(fields);
     }
     if (bearer && spec.bearer) headers.authorization = `Bearer ${bearer}`;
-    const deferred = this.deferred && spec.deferrable && this.socket;
-    if (deferred && this.socket) {
+    let connectionId: string | undefined;
+    if (this.deferred && spec.deferrable && this.socket) {
       await this.socket.ready();
-      if (this.socket.connectionId) headers['x-connection-id'] = this.socket.connectionId;
+      connectionId = this.socket.connectionId;
+      if (connectionId) headers['x-connection-id'] = connectionId;
     }
     const answer = await this.fetchJson(`${origin}${spec.path(body)}`, { method: spec.method, headers, ...(payload === undefined ? {} : { body: payload }) });
-    if (answer.status === 202 && deferred && this.socket) {
+    if (answer.status === 202 && connectionId && this.socket) {
       const requestId = (answer.data as { requestId: string }).requestId;
-      return resultOf(await this.socket.awaitDeferred(requestId));
+      return resultOf(await this.socket.awaitDeferred(requestId, connectionId));
     }
     return answer;
   }

@@ -245,20 +245,21 @@ export class LiveSocket {
     });
   }
 
-  /** The pushed result of a deferred REST request (its 202 named `requestId`). */
-  awaitDeferred(requestId: string): Promise<ResultFrame> {
+  /** The pushed result of a deferred REST request (its 202 named `requestId`) sent with `connectionId`. */
+  awaitDeferred(requestId: string, connectionId: string): Promise<ResultFrame> {
     const early = this.early.get(requestId);
     if (early) {
       this.early.delete(requestId);
       return Promise.resolve(early);
     }
-    const lostOn = this.connectionId;
+    // That connection dropped before the 202 came (a logout closes it with 4001): the server keeps the
+    // result for 60 s under the connection it was addressed to.
+    if (this.connectionId !== connectionId) return this.hooks.recover(requestId, connectionId);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.deferred.delete(requestId);
         // Perhaps pushed while the connection was down: the server keeps it for 60 s.
-        if (lostOn) this.hooks.recover(requestId, lostOn).then(resolve, reject);
-        else reject(new AuthgateError({ code: 'timeout', message: 'no result in time' }, 504));
+        this.hooks.recover(requestId, connectionId).then(resolve, reject);
       }, this.options.requestTimeoutMs);
       this.deferred.set(requestId, { resolve, reject, timer, recoverable: true });
     });

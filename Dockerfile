@@ -13,13 +13,29 @@ COPY services/worker/package.json services/worker/
 COPY services/api/package.json services/api/
 COPY services/mailer/package.json services/mailer/
 COPY services/audit/package.json services/audit/
+COPY client/package.json client/
+COPY web/package.json web/
 RUN npm ci --omit=dev --no-audit --no-fund
+
+# The page the edges serve at / (web/dist) and the SDK's browser build (client/dist): built with Vite,
+# a development dependency, in a stage of their own; only the built files reach the image.
+FROM node:20-bookworm-slim AS web
+WORKDIR /app
+COPY --from=deps /app/package.json /app/package-lock.json ./
+COPY --from=deps /app/shared ./shared
+COPY --from=deps /app/services ./services
+COPY tsconfig.json ./
+COPY client client
+COPY web web
+RUN npm ci --no-audit --no-fund && npm run build
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
+COPY --from=web /app/web/dist ./web/dist
+COPY --from=web /app/client/dist ./client/dist
 # DATA_DIR (.data) is written only by the all-in-one role (embedded PGlite) and by development keys;
 # a volume mounted on .data/keys takes this ownership when it is created.
 RUN mkdir -p .data/keys .data/outbox && chmod 700 .data/outbox && chown -R node:node .data

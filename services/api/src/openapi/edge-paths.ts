@@ -396,6 +396,46 @@ export function edgePaths(): Record<string, Schema> {
         responses: { 200: json(jwksAnswer, 'JWKS (public members only)') },
       },
     },
+    '/': {
+      get: {
+        tags: ['page'],
+        summary: 'The page: sign up, sign in, second factor, device approval, sessions, the event trail',
+        description:
+          "Served by the edge from memory (web/dist, built with `npm run build:web`) under a Content-Security-Policy of 'self' only; 404 when the page is not built.",
+        operationId: 'edge_page',
+        responses: { 200: { description: 'HTML', content: { 'text/html': {} } } },
+      },
+    },
+    '/favicon.svg': {
+      get: {
+        tags: ['page'],
+        summary: "The page's icon",
+        operationId: 'edge_page_icon',
+        responses: { 200: { description: 'SVG', content: { 'image/svg+xml': {} } } },
+      },
+    },
+    '/assets/{file}': {
+      get: {
+        tags: ['page'],
+        summary: "The page's scripts and styles",
+        description: 'Names carry a hash of their content: cacheable for a year (immutable).',
+        operationId: 'edge_page_asset',
+        parameters: [{ name: 'file', in: 'path', required: true, description: 'A file name of the build', schema: { type: 'string' } }],
+        responses: {
+          200: { description: 'JavaScript or CSS', content: { 'text/javascript': {}, 'text/css': {} } },
+          404: error('`not_found`: no such file in the build'),
+        },
+      },
+    },
+    '/sdk/authgate-client.js': {
+      get: {
+        tags: ['page'],
+        summary: 'The client SDK as one ES module, for pages without a bundler',
+        description: 'The browser build of @authgate/client (client/dist); importable from pages of any origin (CORS `*`).',
+        operationId: 'edge_sdk',
+        responses: { 200: { description: 'JavaScript (ES module)', content: { 'text/javascript': {} } } },
+      },
+    },
     '/ws': {
       get: {
         tags: ['websocket'],

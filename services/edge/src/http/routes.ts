@@ -19,6 +19,7 @@ import { requireJsonBody } from './media-type.ts';
 import { HttpTarget, type AbortState } from './http-target.ts';
 import { meterResponse } from './metered.ts';
 import { getAndHead, markIfHead } from './head.ts';
+import { registerPage } from './page.ts';
 import { appErrorReply, json, send, type Reply } from './respond.ts';
 
 export interface RouteDeps {
@@ -318,6 +319,9 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       () => replyLater(res, state, json(503, { status: 'unavailable' })),
     );
   });
+
+  // The page (web/dist) at `/`, when it is built; every other path falls through as before.
+  if (!registerPage(app, metered('page'))) log.warn('the page is not built (npm run build:web): / answers 404');
 
   const fallbackMeter = metered('fallback');
   app.any('/*', (res, req) => {

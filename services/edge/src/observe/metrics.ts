@@ -37,7 +37,8 @@ export type RouteName =
   | '/auth/mfa/verify'
   | '/auth/mfa/totp/setup'
   | '/auth/mfa/totp/confirm'
-  | '/auth/mfa/totp/disable';
+  | '/auth/mfa/totp/disable'
+  | 'page';
 
 /** One route's children, bound once: an answer costs a Map lookup (by status) and two additions. */
 export class RouteMeter {

@@ -1,0 +1,29 @@
+/**
+ * Runs `work` at most once at a time: in this realm by sharing the promise in flight, and across the
+ * tabs of a browser by the Web Locks API where there is one (navigator.locks: secure contexts only).
+ * A tab that waited for the lock re-reads the shared store first, so it adopts the pair the other tab
+ * got instead of spending the refresh token that tab already spent.
+ */
+export class SingleFlight<T> {
+  private inFlight: Promise<T> | undefined;
+
+  constructor(private readonly lockName: string) {}
+
+  run(work: () => Promise<T>): Promise<T> {
+    if (this.inFlight) return this.inFlight;
+    const locks = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
+    const guarded = locks ? locks.request(this.lockName, work) : work();
+    this.inFlight = guarded.finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  get busy(): boolean {
+    return this.inFlight !== undefined;
+  }
+}
+
+interface LockManagerLike {
+  request<R>(name: string, callback: () => Promise<R>): Promise<R>;
+}

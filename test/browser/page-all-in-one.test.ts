@@ -1,0 +1,36 @@
+import { after, before, describe } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { startProcess, type RunningProcess } from '../helpers/processes.ts';
+import { tempDir } from '../helpers/services.ts';
+import { pageScenarios } from './scenarios.ts';
+import { launchChromium } from './support.ts';
+
+/** The page at `/` of the all-in-one gateway, in Debian's chromium driven by playwright-core. */
+describe('the page in a browser: all-in-one', () => {
+  const data = tempDir('page-aio');
+  let all: RunningProcess;
+  let browser: Browser;
+  let closeBrowser: () => Promise<void>;
+
+  before(async () => {
+    [all, { browser, close: closeBrowser }] = await Promise.all([
+      startProcess('all', {
+        DATA_DIR: data.dir,
+        BCRYPT_COST: '4',
+        REFRESH_GRACE_MS: '0',
+        RATE_LIMIT_IP_PER_MINUTE: '100000',
+        LOGIN_FREE_FAILURES: '1000',
+        PASSWORD_WORK_PER_SOURCE: '1000',
+      }),
+      launchChromium(),
+    ]);
+  });
+
+  after(async () => {
+    await closeBrowser?.();
+    await all?.stop();
+    data.remove();
+  });
+
+  pageScenarios(() => ({ browser, url: all.url }), 'aio');
+});

@@ -1,0 +1,85 @@
+import { type AuthgateClient, createClient, type LoginOutcome } from '@authgate/client';
+import { accountScreen } from './account.ts';
+import { deviceScreen, mfaScreen } from './challenge.ts';
+import { h } from './dom.ts';
+import { signedOutWords } from './messages.ts';
+import { signedOutScreen } from './signed-out.ts';
+
+/**
+ * The page: one client over the WebSocket (REST where there is none), its session in localStorage so
+ * that the tabs of this browser share it (and one refresh among them).
+ */
+const client: AuthgateClient = createClient({ baseUrl: location.origin, transport: 'ws', store: 'local' });
+// For the browser tests and the curious: the page's own client.
+(globalThis as { authgate?: AuthgateClient }).authgate = client;
+
+const app = document.getElementById('app') as HTMLElement;
+const who = document.getElementById('who') as HTMLElement;
+const link = document.getElementById('link') as HTMLElement;
+const notices = document.getElementById('notices') as HTMLElement;
+let dispose = () => {};
+
+function show(el: HTMLElement, cleanup = () => {}): void {
+  dispose();
+  dispose = cleanup;
+  app.replaceChildren(el);
+  const heading = el.querySelector('h2');
+  heading?.setAttribute('tabindex', '-1');
+}
+
+function announce(words: string): void {
+  const note = h('p', {}, words);
+  notices.append(note);
+  setTimeout(() => note.remove(), 10_000);
+}
+
+function signedOut(notice?: string): void {
+  who.textContent = '';
+  show(signedOutScreen(client, notice, outcome));
+}
+
+function signedIn(): void {
+  const session = client.current;
+  if (!session) {
+    signedOut();
+    return;
+  }
+  who.textContent = `Signed in as ${session.user.email}`;
+  document.body.dataset.state = 'signed-in';
+  const { el, dispose: off } = accountScreen(client, announce);
+  show(el, off);
+}
+
+function outcome(result: LoginOutcome): void {
+  // signed_in: the client's `signed_in` event shows the account.
+  if (result.kind === 'signed_in') return;
+  if (result.kind === 'mfa_required') {
+    show(mfaScreen(client, result.mfaToken, outcome));
+    return;
+  }
+  show(
+    deviceScreen(
+      client,
+      result.verificationId,
+      result.expiresIn,
+      () => {},
+      (message) => signedOut(message),
+    ),
+  );
+}
+
+client.on('signed_in', () => signedIn());
+client.on('signed_out', ({ reason }) => {
+  document.body.dataset.state = 'signed-out';
+  signedOut(signedOutWords(reason));
+});
+client.on('connection', ({ state, attempt }) => {
+  link.dataset.state = state;
+  link.textContent = state === 'open' ? 'Live' : state === 'reconnecting' ? `Reconnecting${attempt > 1 ? ` (try ${attempt})` : ''}…` : '';
+});
+
+if (client.current) signedIn();
+else {
+  document.body.dataset.state = 'signed-out';
+  signedOut();
+}

@@ -7,7 +7,8 @@ import { deadMailOf, mailJobSchema, type DeadMail, type MailJob } from './job.ts
 import { MAIL_DELIVERY_LIMIT, MAIL_REQUEUE_DELAY_MS, type MailHandler, type MailOutcome, type MailQueue, type SetAsideListener } from './types.ts';
 
 export interface AmqpMailQueueOptions {
-  url: string;
+  /** One broker, or every node of a RabbitMQ cluster (the connection manager tries them in turn). */
+  url: string | readonly string[];
   namespace: string;
   maxLength: number;
   /** How long a publish may wait for the broker (reconnecting, or not confirming) before `overloaded`. */
@@ -49,7 +50,7 @@ export class AmqpMailQueue implements MailQueue {
     this.laneName = `${options.namespace}.mail`;
     this.deadName = `${options.namespace}.mail.dead`;
     this.connected = new Promise((resolve) => (this.onConnected = resolve));
-    this.connection = amqp.connect([options.url], {
+    this.connection = amqp.connect(typeof options.url === 'string' ? [options.url] : [...options.url], {
       heartbeatIntervalInSeconds: 5,
       reconnectTimeInSeconds: 1,
       // Without TCP_NODELAY, Nagle's algorithm and the broker's delayed ACKs hold small frames ~40 ms.

@@ -19,7 +19,8 @@ import {
 export type QueueType = 'classic' | 'quorum';
 
 export interface AmqpQueueOptions {
-  url: string;
+  /** One broker, or every node of a RabbitMQ cluster (the connection manager tries them in turn). */
+  url: string | readonly string[];
   namespace: string;
   maxLength: number;
   /** How long a publish may wait for the broker (reconnecting, or not confirming) before `overloaded`. */
@@ -82,7 +83,7 @@ export class AmqpCommandQueue implements CommandQueue {
     this.deliveryLimit = options.deliveryLimit ?? 2;
     if (this.queueType === 'classic' && this.deliveryLimit > 2) throw new Error('a delivery limit above 2 needs quorum queues');
     this.connected = new Promise((resolve) => (this.onConnected = resolve));
-    this.connection = amqp.connect([options.url], {
+    this.connection = amqp.connect(typeof options.url === 'string' ? [options.url] : [...options.url], {
       heartbeatIntervalInSeconds: 5,
       reconnectTimeInSeconds: 1,
       // Without TCP_NODELAY, Nagle's algorithm and the broker's delayed ACKs hold small frames ~40 ms.

@@ -124,8 +124,10 @@ export class RedisCluster implements RedisConnector {
     const cluster = new Cluster([...this.nodes], {
       redisOptions: { connectionName: name, maxRetriesPerRequest: 1 },
       enableOfflineQueue: offlineQueue,
-      // Scripts, pipelines of one slot and single-key commands only: auto-pipelining groups them per node.
-      enableAutoPipelining: true,
+      // No auto-pipelining: it would send a MULTI ahead of single commands issued before it (presence
+      // withdrawn and given again must reach Redis in that order). Commands sent together still go
+      // out without waiting for each other's answers.
+      enableAutoPipelining: false,
       // A failover is noticed by the periodic refresh too, not only by a failed command.
       slotsRefreshInterval: 1_000,
       clusterRetryStrategy: (times) => Math.min(100 * times, 2_000),
@@ -137,7 +139,6 @@ export class RedisCluster implements RedisConnector {
       wasReady = true;
     });
     cluster.on('error', (err) => this.log.warn({ err, name }, 'redis cluster error'));
-    cluster.on('+node', () => this.log.debug({ name }, 'redis cluster node added'));
     return cluster;
   }
 

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchAudit } from './audit.ts';
+import { benchClusterBus } from './cluster-bus.ts';
 import { benchConnections } from './connections.ts';
 import { benchFanout } from './fanout.ts';
 import { benchLogins } from './logins.ts';
@@ -13,16 +14,17 @@ import { benchVerifyUnderLoad } from './verify-under-load.ts';
 /**
  * npm run bench: ratios measured within one run on this machine, each against a baseline taken in the
  * same run, never absolute figures from different runs. Loopback only; every phase is bounded.
- *   BENCH_ONLY=a,b,c,d,e,f,g which benches (default all); (a) also measures metrics on ÷ off
+ *   BENCH_ONLY=a,b,c,d,e,f,g,h which benches (default all); (a) also measures metrics on ÷ off
  *   BENCH_SECONDS=8          length of each timed phase
  *   BENCH_BCRYPT_COST=12     bcrypt cost of (b) and (d)
  *   BENCH_CONNECTIONS=19000  WebSockets (e) tries to hold
  *   AUDIT_BENCH_EVENTS=1000000, AUDIT_BENCH_WRITES=50000  generated / written audit events of (g)
+ *   BENCH_CLUSTER_RESULTS=2000  results (h) delivers in each pub/sub mode on its private Redis Cluster
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 19_000);
-const only = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,f,g').split(','));
+const only = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,f,g,h').split(','));
 
 const results: Record<string, unknown>[] = [];
 const step = async (name: string, fn: () => Promise<Record<string, unknown> | Record<string, unknown>[]>) => {
@@ -45,6 +47,7 @@ await step('g', () =>
     runs: Number(process.env.AUDIT_BENCH_RUNS ?? 40),
   }),
 );
+await step('h', () => benchClusterBus(Number(process.env.BENCH_CLUSTER_RESULTS ?? 2_000)));
 
 for (const row of results) {
   console.log(`\n${row.bench}`);

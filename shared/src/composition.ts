@@ -97,7 +97,12 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
   let redis: RedisConnector | undefined;
   if (config.REDIS_CLUSTER_NODES.length > 0) {
     const { RedisCluster, parseClusterNodes } = await import('./redis.ts');
-    redis = new RedisCluster(parseClusterNodes(config.REDIS_CLUSTER_NODES), log.child({ component: 'redis-cluster' }));
+    redis = new RedisCluster(
+      parseClusterNodes(config.REDIS_CLUSTER_NODES),
+      log.child({ component: 'redis-cluster' }),
+      'sharded',
+      config.REDIS_CLUSTER_PASSWORD,
+    );
   } else if (config.REDIS_URL) {
     const { SingleRedis } = await import('./redis.ts');
     redis = new SingleRedis(config.REDIS_URL, log);

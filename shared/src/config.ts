@@ -67,6 +67,8 @@ export const configSchema = z.object({
    * are discovered). Every Redis use moves to the cluster; node channels use sharded pub/sub. Not
    * together with REDIS_URL.
    */
+  /** The password of every Redis Cluster node (AUTH), if the cluster asks for one; a secret. */
+  REDIS_CLUSTER_PASSWORD: z.string().min(1).optional(),
   REDIS_CLUSTER_NODES: commaList(z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must list host:port entries')),
 
   BCRYPT_COST: int(4, 15).default(12),
@@ -251,6 +253,7 @@ function readFileVariables(env: NodeJS.ProcessEnv, readFile: (path: string) => s
     'DATABASE_URL',
     'AMQP_URL',
     'REDIS_URL',
+    'REDIS_CLUSTER_PASSWORD',
     'SMTP_URL',
   ]) {
     const file = env[`${name}_FILE`];

@@ -115,6 +115,7 @@ export class RedisCluster implements RedisConnector {
     private readonly nodes: readonly ClusterNodeAddress[],
     private readonly log: Logger,
     private readonly pubsub: ClusterPubSub = 'sharded',
+    private readonly password?: string,
   ) {
     this.publishCommand = pubsub === 'sharded' ? 'SPUBLISH' : 'PUBLISH';
   }
@@ -122,7 +123,7 @@ export class RedisCluster implements RedisConnector {
   client(name: string, options: { enableOfflineQueue?: boolean } = {}, extra: { shardedSubscribers?: boolean } = {}): Cluster {
     const offlineQueue = options.enableOfflineQueue ?? true;
     const cluster = new Cluster([...this.nodes], {
-      redisOptions: { connectionName: name, maxRetriesPerRequest: 1 },
+      redisOptions: { connectionName: name, maxRetriesPerRequest: 1, ...(this.password ? { password: this.password } : {}) },
       enableOfflineQueue: offlineQueue,
       // No auto-pipelining: it would send a MULTI ahead of single commands issued before it (presence
       // withdrawn and given again must reach Redis in that order). Commands sent together still go

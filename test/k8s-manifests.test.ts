@@ -17,7 +17,7 @@ import { configSchema, loadConfig, type Target } from '@authgate/shared/config';
  */
 const DIR = path.resolve(import.meta.dirname, '../deploy/k8s');
 
-// biome-ignore lint/suspicious/noExplicitAny: manifests are read as plain YAML objects
+// Manifests are read as plain YAML objects.
 type Manifest = { apiVersion: string; kind: string; metadata: { name: string }; [key: string]: any };
 
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {

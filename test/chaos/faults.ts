@@ -21,7 +21,7 @@ async function restart(ctx: FaultContext, service: { stop(): Promise<void>; star
 export interface Fault {
   name: string;
   /** The private dependency it needs, if any. */
-  needs?: 'redis' | 'redisCluster' | 'rabbitmq' | 'postgres';
+  needs?: 'redis' | 'redisCluster' | 'rabbitmq' | 'rabbitmqCluster' | 'postgres';
   inject(ctx: FaultContext): Promise<void>;
   /** After the phase, outside its figures: brings back what the fault took away for good. */
   heal?(ctx: FaultContext): Promise<void>;
@@ -81,6 +81,17 @@ export const killRedisMaster: Fault = {
     await redis.killMaster(`${ctx.cluster.topology().namespace}:node:{${edge.nodeId}}`);
     await redis.waitUntilHealthy(60_000);
   },
+};
+
+/**
+ * SIGKILL of the first RabbitMQ node of a three-node cluster: the node every process connected to
+ * first (AMQP_URL lists it first). Connections move to the next node; the quorum queues (QUEUE_TYPE=
+ * quorum) elect new leaders among the two left. The node stays down for the rest of the run.
+ */
+export const killRabbitMQNode: Fault = {
+  name: 'RabbitMQ node SIGKILL (of 3)',
+  needs: 'rabbitmqCluster',
+  inject: (ctx) => ctx.backends.rabbitmqCluster!.nodes[0]!.kill(),
 };
 
 /** The issue's order: worker, RabbitMQ, Redis, edge, PostgreSQL. */

@@ -3,13 +3,14 @@
 // fault in turn (worker SIGKILL, RabbitMQ restart, Redis restart, edge SIGKILL, PostgreSQL restart)
 // it prints what happened to the requests sent around it; exits 1 if any was lost or duplicated. Then
 // the Redis Cluster fault (a master SIGKILL, its replica takes over) on a second cluster whose Redis
-// is a private Redis Cluster of 3 masters and 3 replicas.
+// is a private Redis Cluster of 3 masters and 3 replicas, and the RabbitMQ cluster fault (a node of
+// three SIGKILLed) on a third whose RabbitMQ is three private nodes with quorum queues.
 //   CHAOS_USERS (default 24)  CHAOS_THINK_MS (150)  CHAOS_MIN_REQUESTS (600)  CHAOS_DOWN_MS (3000: how
 //   long a restarted dependency stays down)  CHAOS_FAULTS (all; a comma list of: worker, rabbitmq,
-//   redis, edge, postgres, redis-master)  CHAOS_BCRYPT_COST (8: enough work in hand for a killed worker to matter)
+//   redis, edge, postgres, redis-master, rabbitmq-node)  CHAOS_BCRYPT_COST (8: enough work in hand for a killed worker to matter)
 //   KEEP_CHAOS_DIR=1 keeps the logs.
 // Every other variable (QUEUE_TYPE=quorum, ...) reaches the authgate processes.
-import { ALL_FAULTS, killEdge, killRedisMaster, killWorker, restartPostgres, restartRabbitMQ, restartRedis, type Fault } from './faults.ts';
+import { ALL_FAULTS, killEdge, killRabbitMQNode, killRedisMaster, killWorker, restartPostgres, restartRabbitMQ, restartRedis, type Fault } from './faults.ts';
 import { formatTable } from './report.ts';
 import { runChaos } from './runner.ts';
 import { PrivateRabbitMQ } from './services/index.ts';
@@ -23,6 +24,7 @@ const BY_NAME: Record<string, Fault> = {
   edge: killEdge,
   postgres: restartPostgres,
   'redis-master': killRedisMaster,
+  'rabbitmq-node': killRabbitMQNode,
 };
 
 const faults = process.env.CHAOS_FAULTS
@@ -34,8 +36,8 @@ const faults = process.env.CHAOS_FAULTS
       }
       return fault;
     })
-  : [...ALL_FAULTS, killRedisMaster];
-if (faults.some((f) => f.needs === 'rabbitmq') && !PrivateRabbitMQ.available()) {
+  : [...ALL_FAULTS, killRedisMaster, killRabbitMQNode];
+if (faults.some((f) => f.needs === 'rabbitmq' || f.needs === 'rabbitmqCluster') && !PrivateRabbitMQ.available()) {
   console.error('rabbitmq-server is not installed (/usr/lib/rabbitmq/bin): the RabbitMQ fault cannot run');
   process.exit(2);
 }

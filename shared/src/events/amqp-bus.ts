@@ -56,6 +56,8 @@ export class AmqpEventBus implements EventBus {
       publishTimeout: options.publishTimeoutMs,
       setup: (channel: ConfirmChannel) => this.assertTopology(channel),
     });
+    // A setup that fails (a queue's node away) is tried again when the channel reopens: logged, not fatal.
+    this.publisher.on('error', (err) => options.log.warn({ err }, 'amqp (events) publisher channel setup failed'));
   }
 
   private async assertTopology(channel: Channel): Promise<void> {
@@ -133,6 +135,7 @@ export class AmqpEventBus implements EventBus {
         current = { channel, tag: consumerTag };
       },
     });
+    consumer.on('error', (err) => this.options.log.warn({ err }, 'amqp (events) consumer channel setup failed'));
     await consumer.waitForConnect();
     return {
       stop: async () => {

@@ -71,16 +71,17 @@ export class AmqpMailQueue implements MailQueue {
       publishTimeout: options.publishTimeoutMs,
       setup: (channel: ConfirmChannel) => this.assertQueues(channel),
     });
+    // A setup that fails (a queue's node away) is tried again when the channel reopens: logged, not fatal.
+    this.publisher.on('error', (err) => options.log.warn({ err }, 'amqp (mail) publisher channel setup failed'));
   }
 
   private async assertQueues(channel: Channel): Promise<void> {
     const bounded = { 'x-max-length': this.options.maxLength, 'x-overflow': 'reject-publish' };
     const args = this.options.queueType === 'quorum' ? { ...bounded, 'x-queue-type': 'quorum' } : bounded;
     await channel.assertQueue(this.laneName, { durable: true, arguments: args });
-    await channel.assertQueue(this.deadName, {
-      durable: true,
-      arguments: { 'x-max-length': DEAD_MAX_LENGTH, 'x-overflow': 'drop-head', 'x-message-ttl': DEAD_TTL_MS },
-    });
+    const dead = { 'x-max-length': DEAD_MAX_LENGTH, 'x-overflow': 'drop-head', 'x-message-ttl': DEAD_TTL_MS };
+    // Quorum too on a RabbitMQ cluster: a classic queue whose node is down cannot even be declared.
+    await channel.assertQueue(this.deadName, { durable: true, arguments: this.options.queueType === 'quorum' ? { ...dead, 'x-queue-type': 'quorum' } : dead });
   }
 
   async publish(job: MailJob): Promise<void> {
@@ -168,6 +169,7 @@ export class AmqpMailQueue implements MailQueue {
         this.consuming = { channel, tag: consumerTag };
       },
     });
+    consumer.on('error', (err) => this.options.log.warn({ err }, 'amqp (mail) consumer channel setup failed'));
     this.consumer = consumer;
     await consumer.waitForConnect();
   }

@@ -104,6 +104,8 @@ export class AmqpCommandQueue implements CommandQueue {
       publishTimeout: options.publishTimeoutMs,
       setup: (channel: ConfirmChannel) => this.assertQueues(channel),
     });
+    // A setup that fails (a queue's node away) is tried again when the channel reopens: logged, not fatal.
+    this.publisher.on('error', (err) => options.log.warn({ err }, 'amqp publisher channel setup failed'));
   }
 
   private laneArguments(): Record<string, unknown> {
@@ -119,10 +121,10 @@ export class AmqpCommandQueue implements CommandQueue {
   }
 
   private async assertDeadQueue(channel: Pick<Channel, 'assertQueue'> | ChannelWrapper): Promise<void> {
-    await channel.assertQueue(this.deadQueue, {
-      durable: true,
-      arguments: { 'x-max-length': DEAD_LETTER_MAX_LENGTH, 'x-overflow': 'drop-head', 'x-message-ttl': DEAD_LETTER_TTL_MS },
-    });
+    const bounded = { 'x-max-length': DEAD_LETTER_MAX_LENGTH, 'x-overflow': 'drop-head', 'x-message-ttl': DEAD_LETTER_TTL_MS };
+    // Quorum too on a RabbitMQ cluster: a classic queue lives on one node, and while that node is down
+    // declaring it fails (404 home node down) and takes the channel's whole setup with it.
+    await channel.assertQueue(this.deadQueue, { durable: true, arguments: this.queueType === 'quorum' ? { ...bounded, 'x-queue-type': 'quorum' } : bounded });
   }
 
   async publish(command: Command): Promise<void> {
@@ -232,6 +234,7 @@ export class AmqpCommandQueue implements CommandQueue {
         this.consuming = { channel, tags };
       },
     });
+    consumer.on('error', (err) => this.options.log.warn({ err }, 'amqp consumer channel setup failed'));
     this.consumer = consumer;
     await consumer.waitForConnect();
   }

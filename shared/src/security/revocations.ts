@@ -88,8 +88,8 @@ export class RedisRevocations implements SessionRevocations {
     this.channel = `${namespace}:revocations:{${this.key}}`;
     this.redis = connectorOf(source, log);
     this.commands = this.redis.client(`${namespace}-revocations`);
-    this.commands.defineCommand('authgateRevokeV2', { numberOfKeys: 2, lua: revokeScript(this.redis.publishCommand) });
-    this.revokeScript = (this.commands as unknown as { authgateRevokeV2: RevokeFn }).authgateRevokeV2.bind(this.commands);
+    this.commands.defineCommand('authgateBroadcastRevocation', { numberOfKeys: 2, lua: revokeScript(this.redis.publishCommand) });
+    this.revokeScript = (this.commands as unknown as { authgateBroadcastRevocation: RevokeFn }).authgateBroadcastRevocation.bind(this.commands);
   }
 
   async revoke(sid: string): Promise<void> {

@@ -65,13 +65,22 @@ const common = {
   env: { BCRYPT_COST: String(wholeNumber('CHAOS_BCRYPT_COST', 8, 4, 15)) },
   log: (line: string) => console.log(`[chaos ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`),
 };
-// Faults of one Redis and of a Redis Cluster need two deployments: one run each, one after the other.
-const onCluster = faults.filter((f) => f.needs === 'redisCluster');
-const onSingle = faults.filter((f) => f.needs !== 'redisCluster');
+// Faults of single servers and of clusters need their own deployments: one run each, in turn.
+const onRedisCluster = faults.filter((f) => f.needs === 'redisCluster');
+const onRabbitCluster = faults.filter((f) => f.needs === 'rabbitmqCluster');
+const onSingle = faults.filter((f) => f.needs !== 'redisCluster' && f.needs !== 'rabbitmqCluster');
 const reports = [
   ...(onSingle.length > 0 ? await runChaos({ ...common, faults: onSingle, backends: { redis: true, rabbitmq: true, postgres: true } }) : []),
-  ...(onCluster.length > 0
-    ? await runChaos({ ...common, faults: onCluster, backends: { redis: false, redisCluster: true, rabbitmq: true, postgres: true } })
+  ...(onRedisCluster.length > 0
+    ? await runChaos({ ...common, faults: onRedisCluster, backends: { redis: false, redisCluster: true, rabbitmq: true, postgres: true } })
+    : []),
+  ...(onRabbitCluster.length > 0
+    ? await runChaos({
+        ...common,
+        faults: onRabbitCluster,
+        backends: { redis: true, rabbitmq: false, rabbitmqCluster: true, postgres: true },
+        env: { ...common.env, QUEUE_TYPE: 'quorum', QUEUE_DELIVERY_LIMIT: '3' },
+      })
     : []),
 ];
 

@@ -3,6 +3,7 @@ import { after, before, describe } from 'node:test';
 import { Redis } from 'ioredis';
 import { loadConfig } from '@authgate/shared/config';
 import { loadSigningKey } from '@authgate/shared/keys';
+import { liveChannelOf } from '@authgate/shared/live/redis-live';
 import { liveScenarios, type LiveDeployment } from './helpers/live-scenarios.ts';
 import { startProcess, type RunningProcess } from './helpers/processes.ts';
 import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from './helpers/services.ts';
@@ -48,10 +49,10 @@ describe('live account events and sessions: two edges, a worker and the account 
     const signing = await loadSigningKey(loadConfig({ NODE_ENV: 'test', DATA_DIR: data.dir }, 'worker'));
     const counts = new Map<string, Map<string, number>>();
     counter = new Redis(REDIS_URL);
-    const channels = [a!, b!].map((edge) => `${namespace}:live:${edge.nodeId}`);
+    const channels = [a!, b!].map((edge) => liveChannelOf(namespace, edge.nodeId));
     await counter.subscribe(...channels);
     counter.on('message', (channel: string, message: string) => {
-      const nodeId = channel.slice(`${namespace}:live:`.length);
+      const nodeId = [a!, b!].find((edge) => liveChannelOf(namespace, edge.nodeId) === channel)!.nodeId;
       const userId = (JSON.parse(message) as { userId: string }).userId;
       const perUser = counts.get(nodeId) ?? new Map<string, number>();
       perUser.set(userId, (perUser.get(userId) ?? 0) + 1);

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchAudit } from './audit.ts';
 import { benchAudit10m } from './audit-10m.ts';
+import { benchClusterBus } from './cluster-bus.ts';
 import { benchConnections } from './connections.ts';
 import { benchFanout } from './fanout.ts';
 import { benchLogins } from './logins.ts';
@@ -15,7 +16,7 @@ import { benchVerifyUnderLoad } from './verify-under-load.ts';
 /**
  * npm run bench: ratios measured within one run on this machine, each against a baseline taken in the
  * same run, never absolute figures from different runs. Loopback only; every phase is bounded.
- *   BENCH_ONLY=a,b,c,d,e,f,g,h which benches (default all); (a) also measures metrics on ÷ off; `am`
+ *   BENCH_ONLY=a,b,c,d,e,f,g,h,i which benches (default all); (a) also measures metrics on ÷ off; `am`
  *                            runs that one alone; `g10m` (never by default: minutes) the audit trail at 10 M events
  *   BENCH_METRICS_PAIRS=6    on/off pairs of (a')
  *   BENCH_SECONDS=8          length of each timed phase
@@ -23,6 +24,7 @@ import { benchVerifyUnderLoad } from './verify-under-load.ts';
  *   BENCH_MFA_SAMPLES=60     plain and TOTP logins each of (h)
  *   BENCH_CONNECTIONS=19000  WebSockets (e) tries to hold
  *   AUDIT_BENCH_EVENTS=1000000, AUDIT_BENCH_WRITES=50000  generated / written audit events of (g)
+ *   BENCH_CLUSTER_RESULTS=2000  results (h) delivers in each pub/sub mode on its private Redis Cluster
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
@@ -63,6 +65,7 @@ await step('g10m', () =>
     log: (line) => process.stderr.write(`  ${line}\n`),
   }),
 );
+await step('i', () => benchClusterBus(Number(process.env.BENCH_CLUSTER_RESULTS ?? 2_000)));
 
 for (const row of results) {
   console.log(`\n${row.bench}`);

@@ -32,6 +32,8 @@ export interface ClusterOptions {
   metricsBasePort?: number | 'off';
   namespace?: string;
   redisUrl?: string;
+  /** A Redis Cluster (REDIS_CLUSTER_NODES, `host:port,...`) for every process instead of redisUrl. */
+  redisClusterNodes?: string;
   amqpUrl?: string;
   /** PostgreSQL database for workers and api; created when missing. */
   databaseUrl?: string;
@@ -136,6 +138,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     HOST: o.host,
     ...(o.env ?? {}),
   };
+  if (o.redisClusterNodes) {
+    delete common.REDIS_URL;
+    common.REDIS_CLUSTER_NODES = o.redisClusterNodes;
+  }
   const chosen = new Set<number>();
   const pickPort = async () => {
     let port;

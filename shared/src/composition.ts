@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { Config, Target } from './config.ts';
 import type { Db } from './db/database.ts';
 import type { Logger } from './logger.ts';
+import type { RedisClient, RedisConnector } from './redis.ts';
 import { LimiterStore } from './security/limiter-store.ts';
 import type { PasswordWorkBudget } from './security/password-work.ts';
 import { revocationTtlMs, type SessionRevocations } from './security/revocations.ts';
@@ -114,19 +114,33 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
   const closers: Array<() => Promise<void> | void> = [];
   const built: Partial<AllDrivers> = {};
 
+  // One Redis (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES): every Redis driver below gets its
+  // clients and subscriptions from this connector and never reads either setting.
+  let redis: RedisConnector | undefined;
+  if (config.REDIS_CLUSTER_NODES.length > 0) {
+    const { RedisCluster, parseClusterNodes } = await import('./redis.ts');
+    redis = new RedisCluster(
+      parseClusterNodes(config.REDIS_CLUSTER_NODES),
+      log.child({ component: 'redis-cluster' }),
+      'sharded',
+      config.REDIS_CLUSTER_PASSWORD,
+    );
+  } else if (config.REDIS_URL) {
+    const { SingleRedis } = await import('./redis.ts');
+    redis = new SingleRedis(config.REDIS_URL, log);
+  }
+  // Every node of a RabbitMQ cluster: the connection manager moves to the next when one goes away.
+  const amqpUrls = config.AMQP_URL?.split(',').map((url) => url.trim());
+
   // The limiters' client fails at once while Redis is away (offline queue off), so the in-memory
   // insurance limiter answers instead of requests waiting on a reconnect.
-  const limiterRedis = async (): Promise<Redis | undefined> => {
-    if (!config.REDIS_URL) return undefined;
-    const { createRedis } = await import('./redis.ts');
-    return createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-ratelimit`, { enableOfflineQueue: false });
-  };
+  const limiterRedis = (): RedisClient | undefined => redis?.client(`${config.NAMESPACE}-ratelimit`, { enableOfflineQueue: false });
 
   if (needs.has('queue')) {
-    if (config.AMQP_URL) {
+    if (amqpUrls) {
       const { AmqpCommandQueue } = await import('./transport/amqp-queue.ts');
       built.queue = new AmqpCommandQueue({
-        url: config.AMQP_URL,
+        url: amqpUrls,
         namespace: config.NAMESPACE,
         maxLength: config.QUEUE_MAX_LENGTH,
         publishTimeoutMs: Math.min(config.REQUEST_TIMEOUT_MS, 3_000),
@@ -143,9 +157,9 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
   }
 
   if (needs.has('results')) {
-    if (config.REDIS_URL) {
+    if (redis) {
       const { RedisResultBus } = await import('./transport/redis-results.ts');
-      built.results = new RedisResultBus(config.REDIS_URL, config.NAMESPACE, log.child({ component: 'results' }));
+      built.results = new RedisResultBus(redis, config.NAMESPACE, log.child({ component: 'results' }));
     } else {
       const { MemoryResultBus } = await import('./transport/memory-results.ts');
       built.results = new MemoryResultBus();
@@ -157,23 +171,23 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
   if (needs.has('revocations')) {
     const ttlMs = revocationTtlMs(config);
     const { MemoryRevocations, RedisRevocations } = await import('./security/revocations.ts');
-    const revocations = config.REDIS_URL ? new RedisRevocations(config.REDIS_URL, config.NAMESPACE, ttlMs, log) : new MemoryRevocations(ttlMs);
+    const revocations = redis ? new RedisRevocations(redis, config.NAMESPACE, ttlMs, log) : new MemoryRevocations(ttlMs);
     built.revocations = revocations;
     closers.push(() => revocations.close());
   }
 
   if (needs.has('limits')) {
-    const limits = new LimiterStore(await limiterRedis());
+    const limits = new LimiterStore(limiterRedis());
     built.limits = limits;
     closers.push(() => limits.close());
   }
 
   if (needs.has('passwordWork')) {
-    const redis = await limiterRedis();
-    if (redis) {
+    const client = limiterRedis();
+    if (client) {
       const { RedisPasswordWork } = await import('./security/redis-password-work.ts');
-      built.passwordWork = new RedisPasswordWork(redis, config.NAMESPACE, config.PASSWORD_WORK_PER_SOURCE);
-      closers.push(() => redis.disconnect());
+      built.passwordWork = new RedisPasswordWork(client, config.NAMESPACE, config.PASSWORD_WORK_PER_SOURCE);
+      closers.push(() => client.disconnect());
     } else {
       const { MemoryPasswordWork } = await import('./security/password-work.ts');
       built.passwordWork = new MemoryPasswordWork(config.PASSWORD_WORK_PER_SOURCE);
@@ -183,10 +197,9 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
   }
 
   if (needs.has('sessions')) {
-    if (config.REDIS_URL) {
-      const { createRedis } = await import('./redis.ts');
+    if (redis) {
       const { RedisSessionStore } = await import('./sessions/redis-sessions.ts');
-      built.sessions = new RedisSessionStore(createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-sessions`), config.NAMESPACE);
+      built.sessions = new RedisSessionStore(redis.client(`${config.NAMESPACE}-sessions`), config.NAMESPACE);
     } else {
       const { MemorySessionStore } = await import('./sessions/memory-sessions.ts');
       built.sessions = new MemorySessionStore();
@@ -196,10 +209,9 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
   }
 
   if (needs.has('mfaChallenges')) {
-    if (config.REDIS_URL) {
-      const { createRedis } = await import('./redis.ts');
+    if (redis) {
       const { RedisMfaChallengeStore } = await import('./mfa/redis-challenges.ts');
-      built.mfaChallenges = new RedisMfaChallengeStore(createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-mfa`), config.NAMESPACE);
+      built.mfaChallenges = new RedisMfaChallengeStore(redis.client(`${config.NAMESPACE}-mfa`), config.NAMESPACE);
     } else {
       const { MemoryMfaChallengeStore } = await import('./mfa/challenges.ts');
       built.mfaChallenges = new MemoryMfaChallengeStore();
@@ -209,9 +221,9 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
   }
 
   if (needs.has('live')) {
-    if (config.REDIS_URL) {
+    if (redis) {
       const { RedisLiveEvents } = await import('./live/redis-live.ts');
-      built.live = new RedisLiveEvents(config.REDIS_URL, config.NAMESPACE, log.child({ component: 'live' }));
+      built.live = new RedisLiveEvents(redis, config.NAMESPACE, log.child({ component: 'live' }));
     } else {
       const { MemoryLiveEvents } = await import('./live/memory-live.ts');
       built.live = new MemoryLiveEvents();
@@ -221,10 +233,9 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
   }
 
   if (needs.has('directory')) {
-    if (config.REDIS_URL) {
-      const { createRedis } = await import('./redis.ts');
+    if (redis) {
       const { RedisSessionDirectory } = await import('./sessions/redis-directory.ts');
-      built.directory = new RedisSessionDirectory(createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-directory`), config.NAMESPACE);
+      built.directory = new RedisSessionDirectory(redis.client(`${config.NAMESPACE}-directory`), config.NAMESPACE);
     } else {
       const { MemorySessionDirectory } = await import('./sessions/memory-directory.ts');
       built.directory = new MemorySessionDirectory();
@@ -234,10 +245,9 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
   }
 
   if (needs.has('deviceVerifications')) {
-    if (config.REDIS_URL) {
-      const { createRedis } = await import('./redis.ts');
+    if (redis) {
       const { RedisDeviceVerifications } = await import('./devices/redis-verifications.ts');
-      built.deviceVerifications = new RedisDeviceVerifications(createRedis(config.REDIS_URL, log, `${config.NAMESPACE}-devices`), config.NAMESPACE);
+      built.deviceVerifications = new RedisDeviceVerifications(redis.client(`${config.NAMESPACE}-devices`), config.NAMESPACE);
     } else {
       const { MemoryDeviceVerifications } = await import('./devices/memory-verifications.ts');
       built.deviceVerifications = new MemoryDeviceVerifications();
@@ -247,10 +257,11 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
   }
 
   if (needs.has('events')) {
-    if (config.AMQP_URL) {
+    if (amqpUrls) {
       const { AmqpEventBus } = await import('./events/amqp-bus.ts');
       built.events = new AmqpEventBus({
-        url: config.AMQP_URL,
+        url: amqpUrls,
+        queueType: config.QUEUE_TYPE,
         namespace: config.NAMESPACE,
         maxLength: config.EVENTS_QUEUE_MAX_LENGTH,
         publishTimeoutMs: 5_000,
@@ -265,10 +276,10 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
   }
 
   if (needs.has('mail')) {
-    if (config.AMQP_URL) {
+    if (amqpUrls) {
       const { AmqpMailQueue } = await import('./mail/amqp-queue.ts');
       built.mail = new AmqpMailQueue({
-        url: config.AMQP_URL,
+        url: amqpUrls,
         namespace: config.NAMESPACE,
         maxLength: config.QUEUE_MAX_LENGTH,
         publishTimeoutMs: 3_000,

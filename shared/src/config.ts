@@ -14,6 +14,20 @@ const optionalUrl = (protocols: string[]) =>
     .refine((v) => URL.canParse(v) && protocols.includes(new URL(v).protocol), `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`)
     .optional();
 
+/** A comma-separated list of URLs (every node of a broker cluster), kept as the string it was given. */
+const optionalUrlList = (protocols: string[]) =>
+  z
+    .string()
+    .refine(
+      (v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .every((u) => URL.canParse(u) && protocols.includes(new URL(u).protocol)),
+      `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}, or a comma-separated list of them`,
+    )
+    .optional();
+
 const commaList = (item: z.ZodType<string, string>) =>
   z
     .string()
@@ -42,8 +56,20 @@ export const configSchema = z.object({
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   /** Connections each process keeps to PostgreSQL (DATABASE_URL). */
   DATABASE_POOL_SIZE: int(1, 1000).default(10),
-  AMQP_URL: optionalUrl(['amqp:', 'amqps:']),
+  /**
+   * RabbitMQ: one URL, or every node of a RabbitMQ cluster comma-separated (the connection manager
+   * moves to the next one when a node goes away).
+   */
+  AMQP_URL: optionalUrlList(['amqp:', 'amqps:']),
   REDIS_URL: optionalUrl(['redis:', 'rediss:']),
+  /**
+   * A Redis Cluster instead of one Redis: some of its nodes as `host:port`, comma-separated (the rest
+   * are discovered). Every Redis use moves to the cluster; node channels use sharded pub/sub. Not
+   * together with REDIS_URL.
+   */
+  /** The password of every Redis Cluster node (AUTH), if the cluster asks for one; a secret. */
+  REDIS_CLUSTER_PASSWORD: z.string().min(1).optional(),
+  REDIS_CLUSTER_NODES: commaList(z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must list host:port entries')),
 
   BCRYPT_COST: int(4, 15).default(12),
   UV_THREADPOOL_SIZE: int(1, 128).default(os.availableParallelism()),
@@ -259,6 +285,7 @@ function readFileVariables(env: NodeJS.ProcessEnv, readFile: (path: string) => s
     'DATABASE_URL',
     'AMQP_URL',
     'REDIS_URL',
+    'REDIS_CLUSTER_PASSWORD',
     'SMTP_URL',
   ]) {
     const file = env[`${name}_FILE`];
@@ -315,7 +342,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, target: Target, readFile: (pa
             : target === 'audit'
               ? (['AMQP_URL', 'DATABASE_URL'] as const)
               : (['AMQP_URL', 'REDIS_URL'] as const);
-      for (const name of brokers) if (!config[name]) problems.push(`${name}: required in production for the ${target} role`);
+      for (const name of brokers) {
+        if (name === 'REDIS_URL' && config.REDIS_CLUSTER_NODES.length > 0) continue;
+        if (!config[name]) problems.push(`${name}: required in production for the ${target} role${name === 'REDIS_URL' ? ' (or REDIS_CLUSTER_NODES)' : ''}`);
+      }
       if (target === 'worker' && !config.DATABASE_URL) problems.push('DATABASE_URL: required in production for the worker role');
     }
     // Links to localhost in a production mail lead nowhere: the public address must be said.
@@ -330,6 +360,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, target: Target, readFile: (pa
       `QUEUE_DELIVERY_LIMIT: above 2 needs QUEUE_TYPE=quorum; classic queues only tell a first delivery from a redelivery (got ${config.QUEUE_DELIVERY_LIMIT})`,
     );
   }
+  if (config.REDIS_URL && config.REDIS_CLUSTER_NODES.length > 0)
+    problems.push('REDIS_CLUSTER_NODES: set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
   // An embedded database of its own would hold none of the users the workers write.
   if (target === 'api' && !config.DATABASE_URL) problems.push('DATABASE_URL: required for the api role (PostgreSQL shared with the workers)');
   if (config.MAIL_RETRY_MAX_MS < config.MAIL_RETRY_BASE_MS)

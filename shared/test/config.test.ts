@@ -256,6 +256,32 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ BCRYPT_COST: '4' }, 'worker', noFiles).BCRYPT_COST, 4);
   });
 
+  test('a Redis Cluster: REDIS_CLUSTER_NODES as host:port entries stands in for REDIS_URL in production, never beside it', () => {
+    const { REDIS_URL: _single, ...clustered } = PRODUCTION;
+    const config = loadConfig({ ...clustered, REDIS_CLUSTER_NODES: 'redis-0:6379, redis-1.redis:6380,[::1]:7000' }, 'edge', noFiles);
+    assert.deepEqual(config.REDIS_CLUSTER_NODES, ['redis-0:6379', 'redis-1.redis:6380', '[::1]:7000']);
+    assert.match(
+      configErrorOf(() => loadConfig({ ...clustered }, 'edge', noFiles)).message,
+      /REDIS_URL: required in production for the edge role \(or REDIS_CLUSTER_NODES\)/,
+    );
+    assert.match(
+      configErrorOf(() => loadConfig({ ...PRODUCTION, REDIS_CLUSTER_NODES: 'redis-0:6379' }, 'edge', noFiles)).message,
+      /REDIS_CLUSTER_NODES: set either REDIS_URL/,
+    );
+    assert.match(
+      configErrorOf(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis-0' }, 'edge', noFiles)).message,
+      /REDIS_CLUSTER_NODES: must list host:port entries/,
+    );
+  });
+
+  test('AMQP_URL takes every node of a RabbitMQ cluster, comma-separated; each must be an amqp URL', () => {
+    const config = loadConfig({ AMQP_URL: 'amqp://u:p@rabbit-0:5672,amqp://u:p@rabbit-1:5672' }, 'edge', noFiles);
+    assert.equal(config.AMQP_URL, 'amqp://u:p@rabbit-0:5672,amqp://u:p@rabbit-1:5672');
+    const error = configErrorOf(() => loadConfig({ AMQP_URL: 'amqp://u:secret@rabbit-0:5672,http://rabbit-1' }, 'edge', noFiles)).message;
+    assert.match(error, /AMQP_URL: must be a URL starting with amqp:\/\/ or amqps:\/\/, or a comma-separated list of them \(value hidden\)/);
+    assert.doesNotMatch(error, /secret/);
+  });
+
   test('JWT_PRIVATE_KEY_FILE is read through the readFile argument', () => {
     const reads: string[] = [];
     const pem = '-----BEGIN PRIVATE KEY-----\nfrom-the-file\n-----END PRIVATE KEY-----';

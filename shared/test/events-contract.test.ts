@@ -33,13 +33,14 @@ function memoryDriver(): Driver {
   return { name: 'memory', bus: async () => new MemoryEventBus({ maxLength: 10_000, log }), cleanup: async () => {} };
 }
 
-function amqpDriver(): Driver {
+/** `quorum`: the queue of a RabbitMQ cluster (QUEUE_TYPE=quorum), here on the machine's single node. */
+function amqpDriver(queueType: 'classic' | 'quorum'): Driver {
   const opened: Array<{ bus: AmqpEventBus; namespace: string }> = [];
   return {
-    name: 'amqp',
+    name: `amqp (${queueType})`,
     async bus() {
       const namespace = uniqueNamespace('events');
-      const bus = new AmqpEventBus({ url: AMQP_URL, namespace, maxLength: 10_000, publishTimeoutMs: 5_000, log });
+      const bus = new AmqpEventBus({ url: AMQP_URL, namespace, maxLength: 10_000, publishTimeoutMs: 5_000, queueType, log });
       await bus.waitForConnect();
       opened.push({ bus, namespace });
       return bus;
@@ -57,7 +58,7 @@ function amqpDriver(): Driver {
   };
 }
 
-for (const driver of [memoryDriver(), amqpDriver()]) {
+for (const driver of [memoryDriver(), amqpDriver('classic'), amqpDriver('quorum')]) {
   describe(`EventBus contract: ${driver.name}`, () => {
     after(() => driver.cleanup());
 
@@ -186,6 +187,32 @@ test('in-process bus: a backlog of 50,000 drains whole, each event once, a faile
   assert.equal(failures, 1);
   assert.equal(ids.length, 50_000, 'each once');
   assert.deepEqual(new Set(ids), new Set(sent.map((e) => e.id)), 'every event');
+});
+
+test('QUEUE_TYPE=quorum declares the audit queue as a quorum queue', async () => {
+  const namespace = uniqueNamespace('events-q');
+  const bus = new AmqpEventBus({ url: AMQP_URL, namespace, maxLength: 10_000, publishTimeoutMs: 5_000, queueType: 'quorum', log });
+  await bus.waitForConnect();
+  await bus.publish(event(1));
+  const connection = await amqplib.connect(AMQP_URL);
+  try {
+    // Declaring the same queue as a classic one is refused: the broker holds it as quorum.
+    const channel = await connection.createChannel();
+    channel.on('error', () => {});
+    await assert.rejects(
+      channel.assertQueue(`${namespace}.audit`, {
+        durable: true,
+        arguments: { 'x-max-length': 10_000, 'x-overflow': 'reject-publish', 'x-queue-type': 'classic' },
+      }),
+      /PRECONDITION_FAILED.*x-queue-type/,
+    );
+    const cleanup = await connection.createChannel();
+    await cleanup.deleteQueue(`${namespace}.audit`);
+    await cleanup.deleteExchange(`${namespace}.events`);
+  } finally {
+    await bus.close();
+    await connection.close();
+  }
 });
 
 describe('audit event schema', () => {

@@ -27,7 +27,7 @@ describe('result sealing (issue 10, finding 2)', () => {
     const bus = new MemoryResultBus();
     const requestId = randomUUID();
     await bus.deliver(sealResult(resultOf(requestId), new ResultSealing(SECRET).secretFor(requestId)));
-    const [kept] = await bus.collect([requestId]);
+    const [kept] = await bus.collect(resultOf(requestId).replyTo.nodeId, [requestId]);
     assert.ok(!JSON.stringify(kept).includes('the-refresh-secret'));
     await bus.close();
   });

@@ -262,14 +262,14 @@ function transportContract(driver: TransportDriver): void {
       assert.equal(await bus.deliver(second), true);
 
       const unknown = randomUUID();
-      const found = await bus.collect([first.requestId, unknown, second.requestId]);
+      const found = await bus.collect(nodeId, [first.requestId, unknown, second.requestId]);
       assert.equal(found.length, 2);
       assert.deepEqual(
         [...found].sort((a, b) => a.requestId.localeCompare(b.requestId)),
         [first, second].sort((a, b) => a.requestId.localeCompare(b.requestId)),
       );
-      assert.deepEqual(await bus.collect([unknown]), []);
-      assert.deepEqual(await bus.collect([]), []);
+      assert.deepEqual(await bus.collect(nodeId, [unknown]), []);
+      assert.deepEqual(await bus.collect(nodeId, []), []);
     });
 
     test('take hands a result out once, only to the connection it was addressed to; a redelivery keeps no second one', async () => {
@@ -281,10 +281,10 @@ function transportContract(driver: TransportDriver): void {
       const taken = await Promise.all([bus.take(result.requestId, connectionId), bus.take(result.requestId, connectionId)]);
       assert.deepEqual(taken.filter(Boolean), [result], 'exactly one of two concurrent collectors gets it');
       assert.equal(await bus.take(result.requestId, connectionId), undefined);
-      assert.deepEqual(await bus.collect([result.requestId]), []);
-      assert.equal(await bus.answered(result.requestId), true, 'still known as answered');
+      assert.deepEqual(await bus.collect(nodeId, [result.requestId]), []);
+      assert.equal(await bus.answered(nodeId, result.requestId), true, 'still known as answered');
       assert.equal(await bus.deliver(result), false, 'a redelivered command cannot keep a second result');
-      assert.equal(await bus.answered(randomUUID()), false);
+      assert.equal(await bus.answered(nodeId, randomUUID()), false);
     });
 
     test('the bus reports ready', async () => {

@@ -24,7 +24,7 @@ async function restart(ctx: FaultContext, service: { stop(): Promise<void>; star
 export interface Fault {
   name: string;
   /** The private dependency it needs, if any. */
-  needs?: 'redis' | 'rabbitmq' | 'postgres';
+  needs?: 'redis' | 'redisCluster' | 'rabbitmq' | 'rabbitmqCluster' | 'postgres';
   inject(ctx: FaultContext): Promise<void>;
   /** After the phase, outside its figures: brings back what the fault took away for good. */
   heal?(ctx: FaultContext): Promise<void>;
@@ -68,6 +68,33 @@ export const restartPostgres: Fault = {
   name: 'PostgreSQL restart',
   needs: 'postgres',
   inject: (ctx) => restart(ctx, ctx.backends.postgres!),
+};
+
+/**
+ * SIGKILL of the Redis Cluster master that owns edge-1's node channel (and so the results it waits
+ * for, kept in that slot): its replica takes over after cluster-node-timeout. Over once every slot is
+ * served again. The killed node stays down (the shard has no replica for the rest of the run).
+ */
+export const killRedisMaster: Fault = {
+  name: 'Redis Cluster master SIGKILL',
+  needs: 'redisCluster',
+  inject: async (ctx) => {
+    const redis = ctx.backends.redisCluster!;
+    const edge = ctx.cluster.member('edge-1');
+    await redis.killMaster(`${ctx.cluster.topology().namespace}:node:{${edge.nodeId}}`);
+    await redis.waitUntilHealthy(60_000);
+  },
+};
+
+/**
+ * SIGKILL of the first RabbitMQ node of a three-node cluster: the node every process connected to
+ * first (AMQP_URL lists it first). Connections move to the next node; the quorum queues (QUEUE_TYPE=
+ * quorum) elect new leaders among the two left. The node stays down for the rest of the run.
+ */
+export const killRabbitMQNode: Fault = {
+  name: 'RabbitMQ node SIGKILL (of 3)',
+  needs: 'rabbitmqCluster',
+  inject: (ctx) => ctx.backends.rabbitmqCluster!.nodes[0]!.kill(),
 };
 
 /** The issue's order: worker, RabbitMQ, Redis, edge, PostgreSQL. */

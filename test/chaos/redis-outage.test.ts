@@ -68,7 +68,7 @@ describe('clients of a Redis that restarts', () => {
       (r) => received.push(r),
       () => {
         resyncs++;
-        void node.collect([...pending]).then((found) => collected.push(...found));
+        void node.collect(nodeId, [...pending]).then((found) => collected.push(...found));
       },
     );
     const worker = new RedisResultBus(redis.url, namespace, log);

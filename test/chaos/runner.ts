@@ -70,6 +70,7 @@ export async function runChaos(options: ChaosOptions): Promise<PhaseReport[]> {
       edgeBasePort: 0,
       namespace,
       redisUrl: backends.redisUrl,
+      redisClusterNodes: backends.redisCluster?.nodesSetting,
       amqpUrl: backends.amqpUrl,
       databaseUrl: backends.databaseUrl,
       dir: path.join(backends.dir, 'cluster'),

@@ -56,7 +56,7 @@ export function createCommandConsumer(ctx: WorkerContext, results: ResultBus, st
     // before a lost connection, so it may come twice even on a first delivery, and a second rotation
     // after the grace window would revoke the session the first one answered with.
     if (delivery.attempt > 1 || command.kind === 'refresh') {
-      const answered = await untilDeadline(command, ctx.log, 'result lookup', () => results.answered(command.requestId));
+      const answered = await untilDeadline(command, ctx.log, 'result lookup', () => results.answered(command.replyTo.nodeId, command.requestId));
       if (answered === undefined) {
         stats.expired++;
         return;

@@ -290,7 +290,7 @@ describe('command consumer with a real worker context', () => {
     assert.deepEqual(results, []);
     assert.equal(stats.expired, expiredBefore + 1);
     assert.equal(await usersWithEmail(email), 0);
-    assert.deepEqual(await bus.collect([command.requestId]), []);
+    assert.deepEqual(await bus.collect(command.replyTo.nodeId, [command.requestId]), []);
   });
 
   test('a malformed command is dropped and counted', async () => {

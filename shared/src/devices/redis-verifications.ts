@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import {
   codeDigest,
   verificationKey,
@@ -65,7 +65,7 @@ export class RedisDeviceVerifications implements DeviceVerifications {
   private readonly scripts: { decide: Script; complete: Script; verify: Script };
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly namespace: string,
   ) {
     redis.defineCommand('authgateDeviceDecide', { numberOfKeys: 1, lua: DECIDE });

@@ -7,7 +7,10 @@ import { auditEventSchema, type AuditEvent } from './schema.ts';
 import type { BatchHandler, BatchOptions, EventBus, EventConsumer, EventDelivery } from './types.ts';
 
 export interface AmqpEventBusOptions {
-  url: string;
+  /** `quorum`: replicated over a RabbitMQ cluster (QUEUE_TYPE); the type a queue was declared with stays. */
+  queueType?: 'classic' | 'quorum';
+  /** One broker, or every node of a RabbitMQ cluster (the connection manager tries them in turn). */
+  url: string | readonly string[];
   namespace: string;
   /** Events the audit queue may hold while its writer is away; past it a publish is refused (nack). */
   maxLength: number;
@@ -40,7 +43,7 @@ export class AmqpEventBus implements EventBus {
   constructor(private readonly options: AmqpEventBusOptions) {
     this.exchange = `${options.namespace}.events`;
     this.queue = `${options.namespace}.audit`;
-    this.connection = amqp.connect([options.url], {
+    this.connection = amqp.connect(typeof options.url === 'string' ? [options.url] : [...options.url], {
       heartbeatIntervalInSeconds: 5,
       reconnectTimeInSeconds: 1,
       // Without TCP_NODELAY, Nagle's algorithm and the broker's delayed ACKs hold small frames ~40 ms.
@@ -53,11 +56,15 @@ export class AmqpEventBus implements EventBus {
       publishTimeout: options.publishTimeoutMs,
       setup: (channel: ConfirmChannel) => this.assertTopology(channel),
     });
+    // A setup that fails (a queue's node away) is tried again when the channel reopens: logged, not fatal.
+    this.publisher.on('error', (err) => options.log.warn({ err }, 'amqp (events) publisher channel setup failed'));
   }
 
   private async assertTopology(channel: Channel): Promise<void> {
     await channel.assertExchange(this.exchange, 'topic', { durable: true });
-    await channel.assertQueue(this.queue, { durable: true, arguments: { 'x-max-length': this.options.maxLength, 'x-overflow': 'reject-publish' } });
+    const bounded = { 'x-max-length': this.options.maxLength, 'x-overflow': 'reject-publish' };
+    const args = this.options.queueType === 'quorum' ? { ...bounded, 'x-queue-type': 'quorum' } : bounded;
+    await channel.assertQueue(this.queue, { durable: true, arguments: args });
     await channel.bindQueue(this.queue, this.exchange, '#');
   }
 
@@ -128,6 +135,7 @@ export class AmqpEventBus implements EventBus {
         current = { channel, tag: consumerTag };
       },
     });
+    consumer.on('error', (err) => this.options.log.warn({ err }, 'amqp (events) consumer channel setup failed'));
     await consumer.waitForConnect();
     return {
       stop: async () => {

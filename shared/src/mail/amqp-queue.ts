@@ -7,7 +7,8 @@ import { deadMailOf, mailJobSchema, type DeadMail, type MailJob } from './job.ts
 import { MAIL_DELIVERY_LIMIT, MAIL_REQUEUE_DELAY_MS, type MailHandler, type MailOutcome, type MailQueue, type SetAsideListener } from './types.ts';
 
 export interface AmqpMailQueueOptions {
-  url: string;
+  /** One broker, or every node of a RabbitMQ cluster (the connection manager tries them in turn). */
+  url: string | readonly string[];
   namespace: string;
   maxLength: number;
   /** How long a publish may wait for the broker (reconnecting, or not confirming) before `overloaded`. */
@@ -49,7 +50,7 @@ export class AmqpMailQueue implements MailQueue {
     this.laneName = `${options.namespace}.mail`;
     this.deadName = `${options.namespace}.mail.dead`;
     this.connected = new Promise((resolve) => (this.onConnected = resolve));
-    this.connection = amqp.connect([options.url], {
+    this.connection = amqp.connect(typeof options.url === 'string' ? [options.url] : [...options.url], {
       heartbeatIntervalInSeconds: 5,
       reconnectTimeInSeconds: 1,
       // Without TCP_NODELAY, Nagle's algorithm and the broker's delayed ACKs hold small frames ~40 ms.
@@ -70,16 +71,17 @@ export class AmqpMailQueue implements MailQueue {
       publishTimeout: options.publishTimeoutMs,
       setup: (channel: ConfirmChannel) => this.assertQueues(channel),
     });
+    // A setup that fails (a queue's node away) is tried again when the channel reopens: logged, not fatal.
+    this.publisher.on('error', (err) => options.log.warn({ err }, 'amqp (mail) publisher channel setup failed'));
   }
 
   private async assertQueues(channel: Channel): Promise<void> {
     const bounded = { 'x-max-length': this.options.maxLength, 'x-overflow': 'reject-publish' };
     const args = this.options.queueType === 'quorum' ? { ...bounded, 'x-queue-type': 'quorum' } : bounded;
     await channel.assertQueue(this.laneName, { durable: true, arguments: args });
-    await channel.assertQueue(this.deadName, {
-      durable: true,
-      arguments: { 'x-max-length': DEAD_MAX_LENGTH, 'x-overflow': 'drop-head', 'x-message-ttl': DEAD_TTL_MS },
-    });
+    const dead = { 'x-max-length': DEAD_MAX_LENGTH, 'x-overflow': 'drop-head', 'x-message-ttl': DEAD_TTL_MS };
+    // Quorum too on a RabbitMQ cluster: a classic queue whose node is down cannot even be declared.
+    await channel.assertQueue(this.deadName, { durable: true, arguments: this.options.queueType === 'quorum' ? { ...dead, 'x-queue-type': 'quorum' } : dead });
   }
 
   async publish(job: MailJob): Promise<void> {
@@ -167,6 +169,7 @@ export class AmqpMailQueue implements MailQueue {
         this.consuming = { channel, tag: consumerTag };
       },
     });
+    consumer.on('error', (err) => this.options.log.warn({ err }, 'amqp (mail) consumer channel setup failed'));
     this.consumer = consumer;
     await consumer.waitForConnect();
   }

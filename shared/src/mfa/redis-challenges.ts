@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import type { MfaChallenge, MfaChallengeAttempt, MfaChallengeStore } from './challenges.ts';
 
 // One script counts an attempt and decides it, so concurrent guesses at one token each get their own
@@ -20,7 +20,7 @@ export class RedisMfaChallengeStore implements MfaChallengeStore {
   private readonly attemptScript: Script;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly namespace: string,
   ) {
     redis.defineCommand('authgateMfaAttemptV1', { numberOfKeys: 1, lua: ATTEMPT });

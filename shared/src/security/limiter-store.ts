@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /**
@@ -11,7 +11,7 @@ export class LimiterStore {
   private readonly memory = new Map<string, RateLimiterMemory>();
 
   /** `redis` is a client with its offline queue off: a limiter fails over at once instead of waiting. */
-  constructor(private readonly redis: Redis | undefined) {}
+  constructor(private readonly redis: RedisClient | undefined) {}
 
   limiter(keyPrefix: string, points: number, durationS: number): RateLimiterAbstract {
     const memory = this.memoryLimiter(keyPrefix, points, durationS);

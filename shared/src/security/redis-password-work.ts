@@ -1,32 +1,22 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import { MemoryPasswordWork, type PasswordWorkBudget } from './password-work.ts';
 
 /**
  * A source's units are a sorted set, requestId → deadline; expired members are dropped before each
- * count, and the set itself expires after the latest deadline. A lease key names the set a requestId
- * counts in, so that any edge can release it knowing the requestId only.
+ * count, and the set itself expires after the latest deadline. The check and the take are one script
+ * on that one key (one Redis Cluster slot).
  */
 const ACQUIRE = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
-redis.call('SET', KEYS[2], KEYS[1], 'PX', ARGV[5])
-return 1`;
-
-const RELEASE = `
-local source = redis.call('GET', KEYS[1])
-if source then
-  redis.call('ZREM', source, ARGV[1])
-  redis.call('DEL', KEYS[1])
-end
 return 1`;
 
 /** Some slack past the deadline, so that clocks a little apart never drop a unit early. */
 const EXPIRY_SLACK_MS = 1_000;
 
-type AcquireFn = (source: string, lease: string, now: number, deadline: number, limit: number, requestId: string, ttlMs: number) => Promise<number>;
-type ReleaseFn = (lease: string, requestId: string) => Promise<number>;
+type AcquireFn = (source: string, now: number, deadline: number, limit: number, requestId: string, ttlMs: number) => Promise<number>;
 
 /**
  * Redis driver: one budget per source for every edge of the deployment. While Redis is away, an
@@ -37,19 +27,15 @@ type ReleaseFn = (lease: string, requestId: string) => Promise<number>;
 export class RedisPasswordWork implements PasswordWorkBudget {
   private readonly insurance: MemoryPasswordWork;
   private readonly acquireScript: AcquireFn;
-  private readonly releaseScript: ReleaseFn;
 
   constructor(
-    redis: Redis,
+    private readonly redis: RedisClient,
     private readonly namespace: string,
     private readonly perSource: number,
   ) {
     this.insurance = new MemoryPasswordWork(perSource);
-    redis.defineCommand('authgatePasswordWorkAcquire', { lua: ACQUIRE, numberOfKeys: 2 });
-    redis.defineCommand('authgatePasswordWorkRelease', { lua: RELEASE, numberOfKeys: 1 });
-    const scripts = redis as unknown as { authgatePasswordWorkAcquire: AcquireFn; authgatePasswordWorkRelease: ReleaseFn };
-    this.acquireScript = scripts.authgatePasswordWorkAcquire.bind(redis);
-    this.releaseScript = scripts.authgatePasswordWorkRelease.bind(redis);
+    redis.defineCommand('authgatePasswordWorkAcquireV2', { lua: ACQUIRE, numberOfKeys: 1 });
+    this.acquireScript = (redis as unknown as { authgatePasswordWorkAcquireV2: AcquireFn }).authgatePasswordWorkAcquireV2.bind(redis);
   }
 
   private sourceKey(source: string): string {
@@ -63,17 +49,29 @@ export class RedisPasswordWork implements PasswordWorkBudget {
   async acquire(source: string, requestId: string, deadline: number): Promise<boolean> {
     const now = Date.now();
     const ttlMs = Math.max(deadline - now, 0) + EXPIRY_SLACK_MS;
+    let taken: boolean;
     try {
-      return (await this.acquireScript(this.sourceKey(source), this.leaseKey(requestId), now, deadline, this.perSource, requestId, ttlMs)) === 1;
+      taken = (await this.acquireScript(this.sourceKey(source), now, deadline, this.perSource, requestId, ttlMs)) === 1;
     } catch {
       return this.insurance.acquireNow(source, requestId, deadline);
     }
+    // The lease (requestId → its source's set) lies in another slot than the set, so it is a second
+    // command, not part of the script: a lease that is not written leaves the unit to expire at its
+    // deadline, as a unit that cannot be given back does.
+    if (taken) await this.redis.set(this.leaseKey(requestId), this.sourceKey(source), 'PX', ttlMs).catch(() => {});
+    return taken;
   }
 
   async release(requestId: string): Promise<void> {
     this.insurance.releaseNow(requestId);
-    // A unit that cannot be given back now expires at its deadline.
-    await this.releaseScript(this.leaseKey(requestId), requestId).catch(() => {});
+    // Two single-key steps (the lease, then its set): each in its own slot. A unit that cannot be
+    // given back now expires at its deadline.
+    try {
+      const source = await this.redis.getdel(this.leaseKey(requestId));
+      if (source) await this.redis.zrem(source, requestId);
+    } catch {
+      /* expires at its deadline */
+    }
   }
 
   close(): void {

@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { createRedis, createSubscriber } from '../redis.ts';
+import { connectorOf, type RedisClient, type RedisConnector, type RedisSource, type RedisSubscription } from '../redis.ts';
 
 /**
  * Sessions whose access tokens must stop verifying before their `exp`: logged out, or revoked because
@@ -54,22 +53,25 @@ class RevokedSet {
 
 /**
  * Keep and broadcast in one atomic step: the sorted set `<ns>:revoked` (score = expiry) lets an edge
- * that starts later, or missed messages while reconnecting, load what is still in force; the PUBLISH
- * on `<ns>:revocations` reaches every edge at once. One channel for all edges on purpose: unlike a
- * result, a revocation concerns every node that may hold the session's tokens.
+ * that starts later, or missed messages while reconnecting, load what is still in force; the message
+ * on `<ns>:revocations:{<ns>:revoked}` reaches every edge at once. One channel for all edges on
+ * purpose: unlike a result, a revocation concerns every node that may hold the session's tokens. The
+ * channel's hash tag is the set's own name, so in a Redis Cluster both lie in one slot: the script
+ * touches one shard, and SPUBLISH there reaches every edge, each subscribed on that shard.
  */
-const REVOKE_SCRIPT = `
+const revokeScript = (publish: string) => `
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('PUBLISH', ARGV[5], ARGV[1] .. ' ' .. ARGV[2])
+redis.call('${publish}', KEYS[2], ARGV[1] .. ' ' .. ARGV[2])
 return 1`;
 
-type RevokeFn = (key: string, sid: string, expiresAt: number, now: number, ttlMs: number, channel: string) => Promise<number>;
+type RevokeFn = (key: string, channel: string, sid: string, expiresAt: number, now: number, ttlMs: number) => Promise<number>;
 
 export class RedisRevocations implements SessionRevocations {
-  private readonly commands: Redis;
-  private subscriber: Redis | undefined;
+  private readonly redis: RedisConnector;
+  private readonly commands: RedisClient;
+  private subscription: RedisSubscription | undefined;
   private following = false;
   private readonly revoked = new RevokedSet();
   private readonly revokeScript: RevokeFn;
@@ -77,21 +79,22 @@ export class RedisRevocations implements SessionRevocations {
   private readonly channel: string;
 
   constructor(
-    private readonly url: string,
+    source: RedisSource,
     namespace: string,
     private readonly ttlMs: number,
     private readonly log: Logger,
   ) {
     this.key = `${namespace}:revoked`;
-    this.channel = `${namespace}:revocations`;
-    this.commands = createRedis(url, log, `${namespace}-revocations`);
-    this.commands.defineCommand('authgateRevoke', { numberOfKeys: 1, lua: REVOKE_SCRIPT });
-    this.revokeScript = (this.commands as unknown as { authgateRevoke: RevokeFn }).authgateRevoke.bind(this.commands);
+    this.channel = `${namespace}:revocations:{${this.key}}`;
+    this.redis = connectorOf(source, log);
+    this.commands = this.redis.client(`${namespace}-revocations`);
+    this.commands.defineCommand('authgateBroadcastRevocation', { numberOfKeys: 2, lua: revokeScript(this.redis.publishCommand) });
+    this.revokeScript = (this.commands as unknown as { authgateBroadcastRevocation: RevokeFn }).authgateBroadcastRevocation.bind(this.commands);
   }
 
   async revoke(sid: string): Promise<void> {
     const now = Date.now();
-    await this.revokeScript(this.key, sid, now + this.ttlMs, now, this.ttlMs, this.channel);
+    await this.revokeScript(this.key, this.channel, sid, now + this.ttlMs, now, this.ttlMs);
     this.revoked.add(sid, now + this.ttlMs);
   }
 
@@ -100,10 +103,8 @@ export class RedisRevocations implements SessionRevocations {
     this.following = true;
     // Subscribe first, then load: a revocation lands in one or the other, never in between. After a
     // reconnect the same order: what was published in the gap is in the set.
-    this.subscriber = await createSubscriber(
-      this.url,
-      this.log,
-      `${this.channel}-sub`,
+    this.subscription = await this.redis.subscribe(
+      `${this.key}-sub`,
       [this.channel],
       (_channel, message) => this.onMessage(message),
       () => {
@@ -129,7 +130,7 @@ export class RedisRevocations implements SessionRevocations {
 
   async ready(): Promise<boolean> {
     try {
-      return (await this.commands.ping()) === 'PONG' && (!this.subscriber || this.subscriber.status === 'ready');
+      return (await this.commands.ping()) === 'PONG' && (!this.subscription || this.subscription.ready());
     } catch {
       return false;
     }
@@ -137,7 +138,7 @@ export class RedisRevocations implements SessionRevocations {
 
   async close(): Promise<void> {
     this.revoked.close();
-    this.subscriber?.disconnect();
+    this.subscription?.close();
     await this.commands.quit().catch(() => this.commands.disconnect());
   }
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import { newestFirst, type SessionDirectory, type SessionInfo, type SessionSeen } from './directory.ts';
 
 /**
@@ -13,7 +13,7 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
 end
 return 1`;
 
-type Touchable = { authgateTouchSessions(key: string, sid: string, at: number): unknown };
+type Touchable = { authgateTouchSessions(key: string, sid: string, at: number): Promise<unknown> };
 
 /**
  * Redis driver of SessionDirectory: one hash per account, `<ns>:sessions-of:{<userId>}`, with a field per
@@ -22,7 +22,7 @@ type Touchable = { authgateTouchSessions(key: string, sid: string, at: number): 
  */
 export class RedisSessionDirectory implements SessionDirectory {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly namespace: string,
   ) {
     redis.defineCommand('authgateTouchSessions', { numberOfKeys: 1, lua: TOUCH_SCRIPT });
@@ -65,10 +65,10 @@ export class RedisSessionDirectory implements SessionDirectory {
 
   async touch(seen: readonly SessionSeen[]): Promise<void> {
     if (seen.length === 0) return;
-    // One script per account key (each touches one Redis Cluster slot), all in one round trip.
-    const pipeline = this.redis.pipeline();
-    for (const { userId, sid, at } of seen) (pipeline as unknown as Touchable).authgateTouchSessions(this.key(userId), sid, at);
-    await pipeline.exec();
+    // One script per account key (each touches one Redis Cluster slot), all sent at once: a pipeline
+    // could not span a cluster's nodes, a cluster client groups these per node by itself.
+    const touchable = this.redis as unknown as Touchable;
+    await Promise.all(seen.map(({ userId, sid, at }) => touchable.authgateTouchSessions(this.key(userId), sid, at)));
   }
 
   async extend(userId: string, sid: string, expiresAt: number, at: number): Promise<void> {

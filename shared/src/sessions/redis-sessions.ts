@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import type { NewSession, RevokeOutcome, RotateOutcome, RotateRequest, SessionStore } from './types.ts';
 import { REPLACED_HASHES_KEPT } from './types.ts';
 
@@ -60,7 +60,7 @@ export class RedisSessionStore implements SessionStore {
   private readonly revokeScript: Script;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly namespace: string,
     private readonly replacedKept = REPLACED_HASHES_KEPT,
   ) {

@@ -19,7 +19,8 @@ import {
 export type QueueType = 'classic' | 'quorum';
 
 export interface AmqpQueueOptions {
-  url: string;
+  /** One broker, or every node of a RabbitMQ cluster (the connection manager tries them in turn). */
+  url: string | readonly string[];
   namespace: string;
   maxLength: number;
   /** How long a publish may wait for the broker (reconnecting, or not confirming) before `overloaded`. */
@@ -82,7 +83,7 @@ export class AmqpCommandQueue implements CommandQueue {
     this.deliveryLimit = options.deliveryLimit ?? 2;
     if (this.queueType === 'classic' && this.deliveryLimit > 2) throw new Error('a delivery limit above 2 needs quorum queues');
     this.connected = new Promise((resolve) => (this.onConnected = resolve));
-    this.connection = amqp.connect([options.url], {
+    this.connection = amqp.connect(typeof options.url === 'string' ? [options.url] : [...options.url], {
       heartbeatIntervalInSeconds: 5,
       reconnectTimeInSeconds: 1,
       // Without TCP_NODELAY, Nagle's algorithm and the broker's delayed ACKs hold small frames ~40 ms.
@@ -103,6 +104,8 @@ export class AmqpCommandQueue implements CommandQueue {
       publishTimeout: options.publishTimeoutMs,
       setup: (channel: ConfirmChannel) => this.assertQueues(channel),
     });
+    // A setup that fails (a queue's node away) is tried again when the channel reopens: logged, not fatal.
+    this.publisher.on('error', (err) => options.log.warn({ err }, 'amqp publisher channel setup failed'));
   }
 
   private laneArguments(): Record<string, unknown> {
@@ -118,10 +121,10 @@ export class AmqpCommandQueue implements CommandQueue {
   }
 
   private async assertDeadQueue(channel: Pick<Channel, 'assertQueue'> | ChannelWrapper): Promise<void> {
-    await channel.assertQueue(this.deadQueue, {
-      durable: true,
-      arguments: { 'x-max-length': DEAD_LETTER_MAX_LENGTH, 'x-overflow': 'drop-head', 'x-message-ttl': DEAD_LETTER_TTL_MS },
-    });
+    const bounded = { 'x-max-length': DEAD_LETTER_MAX_LENGTH, 'x-overflow': 'drop-head', 'x-message-ttl': DEAD_LETTER_TTL_MS };
+    // Quorum too on a RabbitMQ cluster: a classic queue lives on one node, and while that node is down
+    // declaring it fails (404 home node down) and takes the channel's whole setup with it.
+    await channel.assertQueue(this.deadQueue, { durable: true, arguments: this.queueType === 'quorum' ? { ...bounded, 'x-queue-type': 'quorum' } : bounded });
   }
 
   async publish(command: Command): Promise<void> {
@@ -231,6 +234,7 @@ export class AmqpCommandQueue implements CommandQueue {
         this.consuming = { channel, tags };
       },
     });
+    consumer.on('error', (err) => this.options.log.warn({ err }, 'amqp consumer channel setup failed'));
     this.consumer = consumer;
     await consumer.waitForConnect();
   }

@@ -40,7 +40,7 @@ export class MemoryResultBus implements ResultBus {
     this.handlers.set(nodeId, onResult);
   }
 
-  async collect(requestIds: string[]): Promise<Result[]> {
+  async collect(_nodeId: string, requestIds: string[]): Promise<Result[]> {
     const now = Date.now();
     const found: Result[] = [];
     for (const id of requestIds) {
@@ -50,7 +50,7 @@ export class MemoryResultBus implements ResultBus {
     return found;
   }
 
-  async answered(requestId: string): Promise<boolean> {
+  async answered(_nodeId: string, requestId: string): Promise<boolean> {
     const entry = this.kept.get(requestId);
     return entry !== undefined && entry.expiresAt > Date.now();
   }

@@ -22,7 +22,7 @@ export async function followNodeChannel(
 ): Promise<void> {
   const resync = async (attempt = 1): Promise<void> => {
     try {
-      const missed = await bus.collect(options.waiting());
+      const missed = await bus.collect(nodeId, options.waiting());
       if (options.stats) {
         options.stats.resyncs++;
         options.stats.collected += missed.length;

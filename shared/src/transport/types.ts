@@ -93,16 +93,19 @@ export interface ResultBus {
    * results published meanwhile were missed and are to be collected with `collect`.
    */
   subscribe(nodeId: string, onResult: ResultHandler, onResync?: () => void): Promise<void>;
-  /** Results still kept for the given requests (60 s after delivery). */
-  collect(requestIds: string[]): Promise<Result[]>;
+  /**
+   * Results still kept for the given requests of node `nodeId` (60 s after delivery). A result is kept
+   * beside its node's channel (in a Redis Cluster: in the same slot), so the node is part of its address.
+   */
+  collect(nodeId: string, requestIds: string[]): Promise<Result[]>;
   /**
    * Hands out, once, the kept result of `requestId` if it was addressed to `connectionId`, and removes
    * it in the same atomic step: two collectors never both get it, and a copy of the handles
    * (requestId and connectionId) is worth nothing afterwards. Another connection's try removes nothing.
    */
   take(requestId: string, connectionId: string): Promise<Result | undefined>;
-  /** Whether a result of this request was delivered in the last 60 s, whether or not it was taken since. */
-  answered(requestId: string): Promise<boolean>;
+  /** Whether a result of this request (for node `nodeId`) was delivered in the last 60 s, whether or not it was taken since. */
+  answered(nodeId: string, requestId: string): Promise<boolean>;
   ready(): Promise<boolean>;
   close(): Promise<void>;
 }

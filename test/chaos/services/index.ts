@@ -4,15 +4,20 @@ import path from 'node:path';
 import { freePort } from '../../../scripts/cluster/ports.ts';
 import { AMQP_URL, cleanupNamespace, createTestDatabase } from '../../helpers/services.ts';
 import { PrivatePostgres } from './private-postgres.ts';
-import { PrivateRabbitMQ } from './private-rabbitmq.ts';
+import { PrivateRabbitMQ, PrivateRabbitMQCluster } from './private-rabbitmq.ts';
 import { PrivateRedis } from './private-redis.ts';
+import { PrivateRedisCluster } from '../../../scripts/lib/redis-cluster.ts';
 
-export { PrivatePostgres, PrivateRabbitMQ, PrivateRedis };
+export { PrivatePostgres, PrivateRabbitMQ, PrivateRabbitMQCluster, PrivateRedis };
 
 /** Which dependencies the harness runs itself (to inject faults into); the others are the machine's. */
 export interface BackendChoice {
   redis: boolean;
+  /** A private Redis Cluster (3 masters, 3 replicas) instead of any single Redis. */
+  redisCluster?: boolean;
   rabbitmq: boolean;
+  /** Three private RabbitMQ nodes in one cluster instead of any single RabbitMQ (run with QUEUE_TYPE=quorum). */
+  rabbitmqCluster?: boolean;
   postgres: boolean;
 }
 
@@ -22,7 +27,9 @@ export interface Backends {
   /** The database the cluster uses (created by the cluster on a private server, by us on the machine's). */
   databaseUrl: string;
   redis: PrivateRedis | undefined;
+  redisCluster: PrivateRedisCluster | undefined;
   rabbitmq: PrivateRabbitMQ | undefined;
+  rabbitmqCluster: PrivateRabbitMQCluster | undefined;
   postgres: PrivatePostgres | undefined;
   dir: string;
   /** Stops what was started and removes what was left on the machine's services. Safe to call twice. */
@@ -49,12 +56,18 @@ export async function startBackends(choice: BackendChoice, namespace: string): P
     })());
   try {
     let redis: PrivateRedis | undefined;
+    let redisCluster: PrivateRedisCluster | undefined;
     let rabbitmq: PrivateRabbitMQ | undefined;
+    let rabbitmqCluster: PrivateRabbitMQCluster | undefined;
     let postgres: PrivatePostgres | undefined;
     if (choice.redis) {
       redis = new PrivateRedis(await freePort(), sub('redis'));
       undo.push(() => redis!.destroy());
       await redis.start();
+    }
+    if (choice.redisCluster) {
+      redisCluster = await PrivateRedisCluster.start({ masters: 3, replicas: 1, dir: sub('redis-cluster') });
+      undo.push(() => redisCluster!.stop());
     }
     if (choice.postgres) {
       postgres = new PrivatePostgres(await freePort(), sub('postgres'));
@@ -67,6 +80,10 @@ export async function startBackends(choice: BackendChoice, namespace: string): P
       undo.push(() => rabbitmq!.destroy());
       await rabbitmq.start();
     }
+    if (choice.rabbitmqCluster) {
+      rabbitmqCluster = await PrivateRabbitMQCluster.start(sub('rabbitmq-cluster'), () => freePort());
+      undo.push(() => rabbitmqCluster!.destroy());
+    }
     let databaseUrl: string;
     if (postgres) databaseUrl = postgres.url('authgate');
     else {
@@ -75,13 +92,15 @@ export async function startBackends(choice: BackendChoice, namespace: string): P
       databaseUrl = database.url;
     }
     // The machine's RabbitMQ or Redis keep this run's queues and keys until they are removed.
-    if (!choice.rabbitmq || !choice.redis) undo.push(() => cleanupNamespace(namespace));
+    if (!(choice.rabbitmq || choice.rabbitmqCluster) || !(choice.redis || choice.redisCluster)) undo.push(() => cleanupNamespace(namespace));
     return {
       redisUrl: redis?.url ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
-      amqpUrl: rabbitmq?.url ?? AMQP_URL,
+      amqpUrl: rabbitmqCluster?.url ?? rabbitmq?.url ?? AMQP_URL,
       databaseUrl,
       redis,
+      redisCluster,
       rabbitmq,
+      rabbitmqCluster,
       postgres,
       dir,
       cleanup,

@@ -20,6 +20,8 @@ export class PrivateRabbitMQ {
     readonly port: number,
     private readonly distPort: number,
     private readonly dir: string,
+    /** The HOME (and so the Erlang cookie) of this node: shared by the nodes of one cluster. */
+    private readonly home = path.join(dir, 'home'),
   ) {
     for (const sub of ['mnesia', 'log', 'home']) mkdirSync(path.join(dir, sub), { recursive: true });
     writeFileSync(path.join(dir, 'enabled_plugins'), '');
@@ -35,7 +37,7 @@ export class PrivateRabbitMQ {
     const d = this.dir;
     return {
       PATH: process.env.PATH ?? '',
-      HOME: path.join(d, 'home'),
+      HOME: this.home,
       LANG: 'C.UTF-8',
       // Our own (empty) env file: the machine's /etc/rabbitmq/rabbitmq-env.conf names its own node.
       RABBITMQ_CONF_ENV_FILE: path.join(d, 'rabbitmq-env.conf'),
@@ -85,6 +87,22 @@ export class PrivateRabbitMQ {
     await daemon.waitOrKill(30_000);
   }
 
+  /** Joins the cluster of `leader` (same cookie): stop_app, join_cluster, start_app. */
+  async join(leader: PrivateRabbitMQ): Promise<void> {
+    const ctl = (...args: string[]) =>
+      runChecked(path.join(RABBIT_BIN, 'rabbitmqctl'), ['-n', this.nodeName, ...args], { env: this.env(), timeoutMs: 120_000 });
+    await ctl('stop_app');
+    await ctl('join_cluster', leader.nodeName);
+    await ctl('start_app');
+    await waitUntil(`rabbitmq ${this.nodeName} after joining`, () => this.accepts(), 120_000);
+  }
+
+  /** SIGKILL: a node that dies without a word to its peers. */
+  async kill(): Promise<void> {
+    this.daemon?.signalGroup('SIGKILL');
+    await this.daemon?.exited;
+  }
+
   async restart(): Promise<void> {
     await this.stop();
     await this.start();
@@ -98,5 +116,43 @@ export class PrivateRabbitMQ {
     const connection = await amqplib.connect(this.url, { timeout: 2_000 });
     await connection.close();
     return true;
+  }
+}
+
+/**
+ * Three (or more) private RabbitMQ nodes clustered together: one Erlang cookie in a shared HOME, each
+ * node on its own ports, node name and folders; every node after the first joins the first.
+ */
+export class PrivateRabbitMQCluster {
+  private constructor(readonly nodes: PrivateRabbitMQ[]) {}
+
+  static async start(dir: string, ports: () => Promise<number>, size = 3): Promise<PrivateRabbitMQCluster> {
+    const home = path.join(dir, 'home');
+    mkdirSync(home, { recursive: true });
+    writeFileSync(path.join(home, '.erlang.cookie'), randomBytes(20).toString('hex').toUpperCase(), { mode: 0o400 });
+    const nodes: PrivateRabbitMQ[] = [];
+    for (let i = 0; i < size; i++) {
+      const sub = path.join(dir, `node-${i + 1}`);
+      mkdirSync(sub, { recursive: true });
+      nodes.push(new PrivateRabbitMQ(await ports(), await ports(), sub, home));
+    }
+    const cluster = new PrivateRabbitMQCluster(nodes);
+    try {
+      await Promise.all(nodes.map((node) => node.start(240_000)));
+      for (const node of nodes.slice(1)) await node.join(nodes[0]!);
+      return cluster;
+    } catch (err) {
+      await cluster.destroy();
+      throw err;
+    }
+  }
+
+  /** The AMQP_URL of the cluster: every node, comma-separated. */
+  get url(): string {
+    return this.nodes.map((node) => node.url).join(',');
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.destroy()));
   }
 }

@@ -64,6 +64,12 @@ export const configSchema = z.object({
 
   REQUEST_TIMEOUT_MS: int(100, 120_000).default(10_000),
   MAX_PENDING: int(1, 1_000_000).default(20_000),
+  /**
+   * Share of REQUEST_TIMEOUT_MS a register/login may be expected to wait on the password lane (its
+   * commands in flight from this edge ÷ the rate they are answered); past it the edge answers
+   * `503 overloaded` with Retry-After at once instead of a 504 at the deadline. 0 turns the check off.
+   */
+  OVERLOAD_ADMIT_SHARE: z.coerce.number().min(0).max(1).default(0.75),
   MAX_BODY_BYTES: int(256, 1_048_576).default(16_384),
   WS_MAX_PAYLOAD_BYTES: int(256, 1_048_576).default(16_384),
   WS_IDLE_TIMEOUT_S: int(8, 960).default(120),

@@ -14,6 +14,7 @@ import { registerRoutes } from './http/routes.ts';
 import { lifecycle } from './lifecycle.ts';
 import { EdgeMetrics } from './observe/metrics.ts';
 import { EdgeTracing } from './observe/tracing.ts';
+import { LaneThroughput } from './lane-throughput.ts';
 import { Relay } from './relay.ts';
 import { CorsPolicy, withCors } from './security/cors.ts';
 import { loadNativeUws } from './uws.ts';
@@ -63,11 +64,13 @@ export async function startEdge(
     cacheSize: config.VERIFY_CACHE_SIZE,
     revocations: deps.revocations,
   });
+  const passwordLane = new LaneThroughput();
   const admission = new Admission(
     new PerMinuteLimiter(deps.limits, `${config.NAMESPACE}:rl:ip`, config.RATE_LIMIT_IP_PER_MINUTE),
     new LoginLimiter({ store: deps.limits, namespace: config.NAMESPACE, limits: loginLimitsOf(config) }),
     deps.passwordWork,
     config.REQUEST_TIMEOUT_MS,
+    { throughput: passwordLane, admitShare: config.OVERLOAD_ADMIT_SHARE },
   );
   const connections = new Connections();
   const accounts = new AccountSockets(config.NODE_ID, connections, deps.live, log);
@@ -80,6 +83,7 @@ export async function startEdge(
     sealing: new ResultSealing(loadResultSealingSecret(config)),
     notRun: (admitted) => admission.notRun(admitted),
     answered: (requestId) => admission.answered(requestId),
+    passwordLane,
   });
   const resync: ResyncStats = { resyncs: 0, collected: 0 };
   await followNodeChannel(deps.results, config.NODE_ID, {

@@ -147,6 +147,14 @@ export const configSchema = z.object({
   /** service.name of the exported spans; default authgate-<target>. */
   OTEL_SERVICE_NAME: z.string().min(1).max(100).optional(),
 
+  /**
+   * The edge's Strict-Transport-Security value, on every answer; `off` for none. Keep it where this
+   * deployment's TLS ends at a proxy that does not add it (browsers ignore it over plain HTTP).
+   */
+  STRICT_TRANSPORT_SECURITY: z
+    .string()
+    .regex(/^(off|max-age=\d+(; ?includeSubDomains)?(; ?preload)?)$/, 'must be off or max-age=N[; includeSubDomains][; preload]')
+    .default('max-age=31536000; includeSubDomains'),
   /** Account API (--target=api) only. In the all-in-one mode the edge's port answers its routes. */
   API_PORT: int(0, 65535).default(3001),
   /** Origins allowed to call the account API from a browser; none set means no CORS headers at all. */

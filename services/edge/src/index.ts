@@ -10,6 +10,7 @@ import type { Tracing } from '@authgate/shared/tracing/tracing';
 import type { Registry } from 'prom-client';
 import { Admission } from './admission.ts';
 import type { HttpFallback } from './http/fallback.ts';
+import { useStrictTransportSecurity } from './http/respond.ts';
 import { registerRoutes } from './http/routes.ts';
 import { lifecycle } from './lifecycle.ts';
 import { EdgeMetrics } from './observe/metrics.ts';
@@ -98,6 +99,7 @@ export async function startEdge(
   const cors = new CorsPolicy(config.CORS_ORIGINS);
 
   lifecycle.draining = false;
+  useStrictTransportSecurity(config.STRICT_TRANSPORT_SECURITY === 'off' ? undefined : config.STRICT_TRANSPORT_SECURITY);
   const app = uWS.App();
   registerWebSocket(
     app,

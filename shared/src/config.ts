@@ -47,6 +47,11 @@ export const configSchema = z.object({
 
   BCRYPT_COST: int(4, 15).default(12),
   UV_THREADPOOL_SIZE: int(1, 128).default(os.availableParallelism()),
+  /**
+   * Nice value of the threads bcrypt runs on (worker and all-in-one; set by bin/threadpool.cjs before
+   * they start, Linux only): a login storm takes the CPU edges leave, not theirs. 0 leaves them as they are.
+   */
+  BCRYPT_NICE: int(0, 19).default(10),
   PASSWORD_PREFETCH: int(1, 1000).optional(),
   SESSION_PREFETCH: int(1, 5000).default(200),
   QUEUE_MAX_LENGTH: int(1, 10_000_000).default(100_000),

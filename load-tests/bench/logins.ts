@@ -5,18 +5,21 @@ import { post, PASSWORD, round, startPipeline } from './deployment.ts';
 
 const run = promisify(execFile);
 
+/** bcrypt compares per second on `threads` libuv threads at `cost`, in a bare process. */
+export async function bcryptComparesPerSecond(cost: number, seconds: number, threads: number): Promise<number> {
+  const { stdout } = await run(process.execPath, ['--require', './bin/threadpool.cjs', '--import', 'tsx', 'load-tests/bench/bcrypt-rate.ts'], {
+    env: { ...process.env, BCRYPT_COST: String(cost), SECONDS: String(seconds), UV_THREADPOOL_SIZE: String(threads) },
+  });
+  return (JSON.parse(stdout) as { comparesPerSecond: number }).comparesPerSecond;
+}
+
 /**
  * (b) Logins per second through edge → RabbitMQ → worker → Redis → edge ÷ bcrypt compares per second
  * on the same number of threads at the same cost, measured just before in a bare process.
  */
 export async function benchLogins(seconds: number, cost: number): Promise<Record<string, unknown>> {
   const threads = os.availableParallelism();
-  const bcryptRate = async () => {
-    const { stdout } = await run(process.execPath, ['--require', './bin/threadpool.cjs', '--import', 'tsx', 'load-tests/bench/bcrypt-rate.ts'], {
-      env: { ...process.env, BCRYPT_COST: String(cost), SECONDS: String(seconds), UV_THREADPOOL_SIZE: String(threads) },
-    });
-    return (JSON.parse(stdout) as { comparesPerSecond: number }).comparesPerSecond;
-  };
+  const bcryptRate = () => bcryptComparesPerSecond(cost, seconds, threads);
   // The baseline is taken before and after the pipeline run: the mean of the two is compared, and a
   // large gap between them says the machine's load changed during the run.
   const before = await bcryptRate();

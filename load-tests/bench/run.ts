@@ -8,6 +8,7 @@ import { benchConnections } from './connections.ts';
 import { benchFanout } from './fanout.ts';
 import { benchLogins } from './logins.ts';
 import { benchMfaLogins } from './mfa-logins.ts';
+import { benchOverload } from './overload.ts';
 import { benchRefresh } from './refresh.ts';
 import { benchVerify } from './verify.ts';
 import { benchVerifyMetrics } from './verify-metrics.ts';
@@ -16,19 +17,21 @@ import { benchVerifyUnderLoad } from './verify-under-load.ts';
 /**
  * npm run bench: ratios measured within one run on this machine, each against a baseline taken in the
  * same run, never absolute figures from different runs. Loopback only; every phase is bounded.
- *   BENCH_ONLY=a,b,c,d,e,f,g,h,i which benches (default all); (a) also measures metrics on ÷ off; `am`
+ *   BENCH_ONLY=a,b,c,d,e,f,g,h,i,j which benches (default all); (a) also measures metrics on ÷ off; `am`
  *                            runs that one alone; `g10m` (never by default: minutes) the audit trail at 10 M events
  *   BENCH_METRICS_PAIRS=6    on/off pairs of (a')
  *   BENCH_SECONDS=8          length of each timed phase
  *   BENCH_BCRYPT_COST=12     bcrypt cost of (b), (d) and (h)
  *   BENCH_MFA_SAMPLES=60     plain and TOTP logins each of (h)
  *   BENCH_CONNECTIONS=19000  WebSockets (e) tries to hold
+ *   BENCH_OVERLOAD_SECONDS=30 length of (h)'s storm at 3x bcrypt's rate (run with the lane check off, then on)
  *   AUDIT_BENCH_EVENTS=1000000, AUDIT_BENCH_WRITES=50000  generated / written audit events of (g)
  *   BENCH_CLUSTER_RESULTS=2000  results (h) delivers in each pub/sub mode on its private Redis Cluster
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 19_000);
+const OVERLOAD_SECONDS = Number(process.env.BENCH_OVERLOAD_SECONDS ?? 30);
 const only = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,f,g,h').split(','));
 
 const results: Record<string, unknown>[] = [];
@@ -46,6 +49,7 @@ await step('c', () => benchRefresh(SECONDS));
 await step('d', () => benchVerifyUnderLoad(SECONDS, COST));
 await step('e', () => benchConnections(CONNECTIONS));
 await step('f', () => benchFanout(200));
+await step('j', () => benchOverload(OVERLOAD_SECONDS, COST));
 await step('g', () =>
   benchAudit({
     writes: Number(process.env.AUDIT_BENCH_WRITES ?? 50_000),

@@ -73,6 +73,11 @@ export const configSchema = z.object({
 
   BCRYPT_COST: int(4, 15).default(12),
   UV_THREADPOOL_SIZE: int(1, 128).default(os.availableParallelism()),
+  /**
+   * Nice value of the threads bcrypt runs on (worker and all-in-one; set by bin/threadpool.cjs before
+   * they start, Linux only): a login storm takes the CPU edges leave, not theirs. 0 leaves them as they are.
+   */
+  BCRYPT_NICE: int(0, 19).default(10),
   PASSWORD_PREFETCH: int(1, 1000).optional(),
   SESSION_PREFETCH: int(1, 5000).default(200),
   QUEUE_MAX_LENGTH: int(1, 10_000_000).default(100_000),
@@ -90,6 +95,12 @@ export const configSchema = z.object({
 
   REQUEST_TIMEOUT_MS: int(100, 120_000).default(10_000),
   MAX_PENDING: int(1, 1_000_000).default(20_000),
+  /**
+   * Share of REQUEST_TIMEOUT_MS a register/login may be expected to wait on the password lane (its
+   * commands in flight from this edge ÷ the rate they are answered); past it the edge answers
+   * `503 overloaded` with Retry-After at once instead of a 504 at the deadline. 0 turns the check off.
+   */
+  OVERLOAD_ADMIT_SHARE: z.coerce.number().min(0).max(1).default(0.75),
   MAX_BODY_BYTES: int(256, 1_048_576).default(16_384),
   WS_MAX_PAYLOAD_BYTES: int(256, 1_048_576).default(16_384),
   WS_IDLE_TIMEOUT_S: int(8, 960).default(120),
@@ -186,6 +197,14 @@ export const configSchema = z.object({
   /** service.name of the exported spans; default authgate-<target>. */
   OTEL_SERVICE_NAME: z.string().min(1).max(100).optional(),
 
+  /**
+   * The edge's Strict-Transport-Security value, on every answer; `off` for none. Keep it where this
+   * deployment's TLS ends at a proxy that does not add it (browsers ignore it over plain HTTP).
+   */
+  STRICT_TRANSPORT_SECURITY: z
+    .string()
+    .regex(/^(off|max-age=\d+(; ?includeSubDomains)?(; ?preload)?)$/, 'must be off or max-age=N[; includeSubDomains][; preload]')
+    .default('max-age=31536000; includeSubDomains'),
   /** Account API (--target=api) only. In the all-in-one mode the edge's port answers its routes. */
   API_PORT: int(0, 65535).default(3001),
   /** Origins allowed to call the account API from a browser; none set means no CORS headers at all. */

@@ -1,4 +1,4 @@
-import { after, before, describe } from 'node:test';
+import { after, describe } from 'node:test';
 import { allInOneAttacks } from './attacks/all-in-one.ts';
 import { bruteForceAttacks } from './attacks/brute-force.ts';
 import { enumerationAttacks } from './attacks/enumeration.ts';
@@ -7,7 +7,6 @@ import { logAttacks } from './attacks/logs.ts';
 import { passwordAttacks } from './attacks/passwords.ts';
 import { tokenAttacks } from './attacks/tokens.ts';
 import { caseCounts } from './support/cases.ts';
-import { loadHelmetDefaults } from './support/headers.ts';
 
 /**
  * The attack suite (issue 4): every defence attacked against the running system, two edges and a
@@ -15,7 +14,6 @@ import { loadHelmetDefaults } from './support/headers.ts';
  * deployment of its own with the settings it attacks; the last part reads everything they printed.
  */
 describe('security: attacks against two edges and a worker', () => {
-  before(() => loadHelmetDefaults());
   after(() => {
     const { registered, passed } = caseCounts();
     console.log(`security cases: ${registered} (${passed} passed)`);

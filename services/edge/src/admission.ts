@@ -5,6 +5,7 @@ import { bodySchemas, fieldIssues, PASSWORD_KINDS, type CommandKind } from '@aut
 import type { LoginLimiter } from '@authgate/shared/security/login-limiter';
 import { passwordWorkRefused, sourceOf, type PasswordWorkBudget } from '@authgate/shared/security/password-work';
 import type { PerMinuteLimiter } from '@authgate/shared/security/per-minute-limiter';
+import type { LaneThroughput } from './lane-throughput.ts';
 
 /** A command that passed admission: its body, ready to publish, and the requestId it will carry. */
 export interface Admitted {
@@ -28,9 +29,13 @@ export interface Admitted {
  * 1. the per-IP limit: every attempt costs, well-formed or not;
  * 2. the body schema (invalid_request with the failing fields);
  * 3. the password policy of new passwords (weak_password);
- * 4. the budget of concurrent password work of the client's source (register, login), taken for this
+ * 4. the password lane's deadline (register, login): when the commands this edge has in flight on the
+ *    lane ÷ the rate their answers come back says a new one would not be answered within
+ *    OVERLOAD_ADMIT_SHARE of REQUEST_TIMEOUT_MS, `503 overloaded` with Retry-After at once, rather
+ *    than a 504 after the whole deadline (LaneThroughput);
+ * 5. the budget of concurrent password work of the client's source (register, login), taken for this
  *    requestId and given back when its answer comes (Relay), so one address cannot fill the lane;
- * 5. the login brute-force limits (per account, or per trusted device, and per account and IP),
+ * 6. the login brute-force limits (per account, or per trusted device, and per account and IP),
  *    counted before publishing.
  *
  * What passes is ready to publish. Whatever takes an Admitted must end it in an answer (the relay) or
@@ -39,12 +44,15 @@ export interface Admitted {
 export class Admission {
   /** Requests refused `rate_limited`, by limiter (read by the metrics). */
   readonly refusals = { ip: 0, login: 0, passwordWork: 0 };
+  /** Password commands answered `overloaded` because the lane could not meet their deadline. */
+  laneRefusals = 0;
 
   constructor(
     private readonly ipLimiter: PerMinuteLimiter,
     private readonly loginLimiter: LoginLimiter,
     private readonly passwordWork: PasswordWorkBudget,
     private readonly timeoutMs: number,
+    private readonly passwordLane?: { throughput: LaneThroughput; admitShare: number },
   ) {}
 
   /** `read` parses the request's body: after the per-IP limit, so that a malformed body costs its request too. */
@@ -59,18 +67,48 @@ export class Admission {
     if (kind === 'password_change') checkNewPassword(data.newPassword!);
     const requestId = newRequestId();
     const holdsUnit = PASSWORD_KINDS.has(kind);
-    if (holdsUnit && !(await this.passwordWork.acquire(sourceOf(ip), requestId, Date.now() + this.timeoutMs))) {
-      this.refused('passwordWork', passwordWorkRefused());
+    if (!holdsUnit) return { kind, body: data, ip, requestId, holdsUnit };
+    // Checked and counted in one step: commands admitted together each see the ones before them.
+    this.enterLane();
+    try {
+      if (!(await this.passwordWork.acquire(sourceOf(ip), requestId, Date.now() + this.timeoutMs))) {
+        this.refused('passwordWork', passwordWorkRefused());
+      }
+    } catch (err) {
+      this.passwordLane?.throughput.left(false);
+      throw err;
     }
     if (kind === 'login') {
       try {
         await this.loginLimiter.admit(data.email!, ip, data.deviceId).catch((err: unknown) => this.refused('login', err));
       } catch (err) {
+        this.passwordLane?.throughput.left(false);
         await this.passwordWork.release(requestId);
         throw err;
       }
     }
     return { kind, body: data, ip, requestId, holdsUnit };
+  }
+
+  /**
+   * Refuses a password command the lane would not answer within its share of the deadline; counts it
+   * on the lane otherwise (until the relay has its answer, or notRun).
+   */
+  private enterLane(): void {
+    if (!this.passwordLane) return;
+    const { throughput, admitShare } = this.passwordLane;
+    const budgetMs = this.timeoutMs * admitShare;
+    const waitMs = admitShare > 0 ? throughput.expectedWaitMs() : undefined;
+    if (waitMs === undefined || waitMs <= budgetMs) {
+      throughput.entered();
+      return;
+    }
+    this.laneRefusals++;
+    // Retry-After: about when the queue ahead will have drained to what a deadline allows.
+    const retryAfter = Number.isFinite(waitMs)
+      ? Math.min(60, Math.max(1, Math.ceil((waitMs - budgetMs) / 1000)))
+      : Math.max(1, Math.ceil(this.timeoutMs / 1000));
+    throw new AppError('overloaded', 'the password lane is full and would not answer within the deadline, retry later', { retryAfter });
   }
 
   private refused(limiter: 'ip' | 'login' | 'passwordWork', err: unknown): never {
@@ -81,7 +119,10 @@ export class Admission {
   /** A command that surely never reached a worker: its password unit and its counted login attempt are given back. */
   async notRun(admitted: Admitted): Promise<void> {
     const { kind, body, ip, requestId, holdsUnit } = admitted;
-    if (holdsUnit) await this.passwordWork.release(requestId);
+    if (holdsUnit) {
+      this.passwordLane?.throughput.left(false);
+      await this.passwordWork.release(requestId);
+    }
     if (kind === 'login' && typeof body.email === 'string') {
       await this.loginLimiter.refund(body.email, ip, typeof body.deviceId === 'string' ? body.deviceId : undefined);
     }

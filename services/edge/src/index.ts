@@ -10,10 +10,12 @@ import type { Tracing } from '@authgate/shared/tracing/tracing';
 import type { Registry } from 'prom-client';
 import { Admission } from './admission.ts';
 import type { HttpFallback } from './http/fallback.ts';
+import { useStrictTransportSecurity } from './http/respond.ts';
 import { registerRoutes } from './http/routes.ts';
 import { lifecycle } from './lifecycle.ts';
 import { EdgeMetrics } from './observe/metrics.ts';
 import { EdgeTracing } from './observe/tracing.ts';
+import { LaneThroughput } from './lane-throughput.ts';
 import { Relay } from './relay.ts';
 import { CorsPolicy, withCors } from './security/cors.ts';
 import { loadNativeUws } from './uws.ts';
@@ -63,11 +65,13 @@ export async function startEdge(
     cacheSize: config.VERIFY_CACHE_SIZE,
     revocations: deps.revocations,
   });
+  const passwordLane = new LaneThroughput();
   const admission = new Admission(
     new PerMinuteLimiter(deps.limits, `${config.NAMESPACE}:rl:ip`, config.RATE_LIMIT_IP_PER_MINUTE),
     new LoginLimiter({ store: deps.limits, namespace: config.NAMESPACE, limits: loginLimitsOf(config) }),
     deps.passwordWork,
     config.REQUEST_TIMEOUT_MS,
+    { throughput: passwordLane, admitShare: config.OVERLOAD_ADMIT_SHARE },
   );
   const connections = new Connections();
   const accounts = new AccountSockets(config.NODE_ID, connections, deps.live, log);
@@ -80,6 +84,7 @@ export async function startEdge(
     sealing: new ResultSealing(loadResultSealingSecret(config)),
     notRun: (admitted) => admission.notRun(admitted),
     answered: (requestId) => admission.answered(requestId),
+    passwordLane,
   });
   const resync: ResyncStats = { resyncs: 0, collected: 0 };
   await followNodeChannel(deps.results, config.NODE_ID, {
@@ -94,6 +99,7 @@ export async function startEdge(
   const cors = new CorsPolicy(config.CORS_ORIGINS);
 
   lifecycle.draining = false;
+  useStrictTransportSecurity(config.STRICT_TRANSPORT_SECURITY === 'off' ? undefined : config.STRICT_TRANSPORT_SECURITY);
   const app = uWS.App();
   registerWebSocket(
     app,

@@ -5,6 +5,7 @@ import type { Command, ReplyTo, Result } from '@authgate/shared/protocol';
 import type { ResultSealing } from '@authgate/shared/security/result-seal';
 import { UnconfirmedCommand, type CommandQueue } from '@authgate/shared/transport/types';
 import type { Admitted } from './admission.ts';
+import type { LaneThroughput } from './lane-throughput.ts';
 import { PendingRequests } from './pending.ts';
 
 /** Whoever waits on this node for a result: it writes its own answer (an HTTP response, a WebSocket request). */
@@ -50,6 +51,8 @@ export class Relay {
       notRun: (admitted: Admitted) => Promise<void>;
       /** The answer of a request has come, wherever it goes (Admission.answered: its password unit is free). */
       answered: (requestId: string) => Promise<void>;
+      /** The password lane's wait as this edge sees it (Admission counts a command in; it is counted out here when answered). */
+      passwordLane?: LaneThroughput | undefined;
     },
   ) {
     this.pending = new PendingRequests(options.maxPending, options.timeoutMs, (requestId, target) => {
@@ -164,6 +167,8 @@ export class Relay {
         sentAt: Date.now(),
       });
       this.stats.published++;
+      // Its result may come to another edge: this one stops counting it on the lane once it is queued.
+      if (admitted.holdsUnit) this.options.passwordLane?.left(false);
     } catch (err) {
       // The broker may hold it: the 202 lets the client collect a result, if one comes, as for any other.
       if (err instanceof UnconfirmedCommand) return requestId;
@@ -186,7 +191,7 @@ export class Relay {
     const result = this.opened(sealed);
     const waiting = this.pending.take(result.requestId);
     if (waiting) {
-      this.answer(waiting, result);
+      this.answer(waiting, result, true);
       return;
     }
     const { connectionId, clientId, deferred } = result.replyTo;
@@ -211,8 +216,11 @@ export class Relay {
   }
 
   /** Every answer of a request waiting on this node ends here: its result, its timeout or its failure. */
-  private answer(target: ResultTarget, result: Result): void {
-    if (this.holdingUnits.delete(result.requestId)) this.answered(result.requestId);
+  private answer(target: ResultTarget, result: Result, fromWorker = false): void {
+    if (this.holdingUnits.delete(result.requestId)) {
+      this.options.passwordLane?.left(fromWorker);
+      this.answered(result.requestId);
+    }
     this.target(target, result);
   }
 

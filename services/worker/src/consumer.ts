@@ -4,6 +4,7 @@ import type { Logger } from '@authgate/shared/logger';
 import { commandSchema, fieldIssues, type Command, type Result } from '@authgate/shared/protocol';
 import { sealResult } from '@authgate/shared/security/result-seal';
 import type { Delivery, ResultBus } from '@authgate/shared/transport/types';
+import { AlreadyAnswered } from './already-answered.ts';
 import type { WorkerContext } from './context.ts';
 import { handlers } from './handlers/index.ts';
 
@@ -18,7 +19,8 @@ const FIRST_DELIVERY: Delivery = { attempt: 1 };
 
 /** What a command's handling came to: its result, and whether it was delivered (undefined: deadline passed). */
 export interface Handled {
-  result: Result;
+  /** Undefined when the command had been run already and nothing was delivered. */
+  result: Result | undefined;
   delivered: boolean | undefined;
 }
 
@@ -52,10 +54,10 @@ export function createCommandConsumer(ctx: WorkerContext, results: ResultBus, st
       return;
     }
     // Run at most once. A redelivered command: its worker died or lost the broker after answering,
-    // before the acknowledgement. A refresh: a publisher re-sends what the broker did not confirm
-    // before a lost connection, so it may come twice even on a first delivery, and a second rotation
-    // after the grace window would revoke the session the first one answered with.
-    if (delivery.attempt > 1 || command.kind === 'refresh') {
+    // before the acknowledgement. A refresh may also come twice on a first delivery (a publisher
+    // re-sends what the broker did not confirm before a lost connection): its rotation step knows the
+    // requestIds that rotated the session and says so (AlreadyAnswered), without a round trip here.
+    if (delivery.attempt > 1) {
       const answered = await untilDeadline(command, ctx.log, 'result lookup', () => results.answered(command.replyTo.nodeId, command.requestId));
       if (answered === undefined) {
         stats.expired++;
@@ -69,6 +71,7 @@ export function createCommandConsumer(ctx: WorkerContext, results: ResultBus, st
     const started = Date.now();
     const work = async (traceparent?: string): Promise<Handled> => {
       const result = await run(command, ctx, traceparent);
+      if (result === ALREADY_ANSWERED) return { result: undefined, delivered: false };
       return { result, delivered: await untilDeadline(command, ctx.log, 'result delivery', () => results.deliver(result)) };
     };
     const { result, delivered } = observer ? await observer.around(command, work) : await work();
@@ -81,7 +84,7 @@ export function createCommandConsumer(ctx: WorkerContext, results: ResultBus, st
         requestId: command.requestId,
         kind: command.kind,
         ip: command.meta.ip,
-        status: result.status,
+        status: result?.status,
         ms: Date.now() - started,
         delivered,
         attempt: delivery.attempt,
@@ -132,13 +135,16 @@ async function untilDeadline<T>(command: Command, log: Logger, what: string, att
   }
 }
 
-async function run(command: Command, ctx: WorkerContext, traceparent: string | undefined): Promise<Result> {
+const ALREADY_ANSWERED = Symbol('already answered');
+
+async function run(command: Command, ctx: WorkerContext, traceparent: string | undefined): Promise<Result | typeof ALREADY_ANSWERED> {
   const base = { requestId: command.requestId, replyTo: command.replyTo, ...(traceparent ? { traceparent } : {}) };
   try {
     const outcome = await handlers[command.kind](command, ctx);
     // Sealed before it leaves this process: the result store must not hold tokens in clear (finding 2).
     return sealResult({ ...base, ok: true, status: outcome.status, ...(outcome.data === undefined ? {} : { data: outcome.data }) }, command.resultSecret);
   } catch (err) {
+    if (err instanceof AlreadyAnswered) return ALREADY_ANSWERED;
     const error = toClientError(err);
     if (error.code === 'overloaded') ctx.log.error({ err, requestId: command.requestId, kind: command.kind }, 'command failed on a dependency');
     // A challenge (mfa_required, device_verification_required) carries what the client goes on with: sealed.

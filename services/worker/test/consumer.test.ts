@@ -392,6 +392,23 @@ describe('command consumer with a real worker context', () => {
     assert.equal(errorOf(afterReuse).code, 'invalid_token');
   });
 
+  test('a refresh command that comes twice on a first delivery (a publisher re-send) rotates once, answers once, and the session lives on', async () => {
+    const email = newEmail();
+    assert.equal((await register(email)).status, 201);
+    const first = pairOf(await login(email));
+    const command = makeCommand('refresh', { refreshToken: first.refreshToken });
+    const duplicatesBefore = stats.duplicates;
+    const results = await run(command);
+    assert.equal(results.length, 1);
+    const second = pairOf(results[0]!);
+    const again = await run(structuredClone(command));
+    assert.equal(again.length, 1, 'no second result');
+    assert.equal(stats.duplicates, duplicatesBefore + 1);
+    // Not taken for a reuse: the successor it answered with is still current.
+    const third = pairOf(await one(makeCommand('refresh', { refreshToken: second.refreshToken })));
+    assert.equal(third.sessionId, first.sessionId);
+  });
+
   test('logout ends the session: the refresh token is then refused', async () => {
     const email = newEmail();
     assert.equal((await register(email)).status, 201);

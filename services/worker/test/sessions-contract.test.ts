@@ -216,6 +216,53 @@ function sessionContract(driver: StoreDriver): void {
       assert.equal(await store.peek(session.sid), undefined);
     });
 
+    test('the same command run again (its requestId) is a duplicate, not a reuse: the session lives on, with or without a device', async () => {
+      const session = newSession();
+      await store.create(session, TTL_MS);
+      const requestId = randomUUID();
+      const second = randomHash();
+      assert.equal((await rotate(session.sid, session.refreshHash, second, { requestId })).status, 'rotated');
+      assert.deepEqual(await rotate(session.sid, session.refreshHash, randomHash(), { requestId }), { status: 'duplicate' });
+      assert.equal((await rotate(session.sid, second, randomHash(), { requestId: randomUUID() })).status, 'rotated', 'the successor is still current');
+      // Still known after the session moved on (a late re-send), and never a reuse.
+      assert.deepEqual(await rotate(session.sid, session.refreshHash, randomHash(), { requestId }), { status: 'duplicate' });
+      assert.ok(await store.peek(session.sid));
+      // Another command with the same replaced token is a reuse as before.
+      assert.deepEqual(await rotate(session.sid, session.refreshHash, randomHash(), { requestId: randomUUID() }), { status: 'reused', userId: session.userId });
+    });
+
+    test('the same command run again on a device-bound session gets the successor it rotated to, outside the grace window too', async () => {
+      const session = { ...newSession(), deviceId: DEVICE };
+      await store.create(session, TTL_MS);
+      const requestId = randomUUID();
+      assert.equal(
+        (await rotate(session.sid, session.refreshHash, randomHash(), { deviceId: DEVICE, successor: { sealed: 's1', graceMs: 1 }, requestId })).status,
+        'rotated',
+      );
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(await rotate(session.sid, session.refreshHash, randomHash(), { deviceId: DEVICE, requestId }), {
+        status: 'grace',
+        userId: session.userId,
+        email: session.email,
+        sealed: 's1',
+      });
+    });
+
+    test('a session remembers the requestIds of its last 16 rotations', async () => {
+      const session = newSession();
+      await store.create(session, TTL_MS);
+      const ids = Array.from({ length: 17 }, () => randomUUID());
+      const hashes = [session.refreshHash];
+      for (const requestId of ids) {
+        const next = randomHash();
+        assert.equal((await rotate(session.sid, hashes.at(-1)!, next, { requestId })).status, 'rotated');
+        hashes.push(next);
+      }
+      assert.deepEqual(await rotate(session.sid, hashes[1]!, randomHash(), { requestId: ids[1] }), { status: 'duplicate' });
+      // The oldest one is forgotten: its token is a replaced one like any other.
+      assert.deepEqual(await rotate(session.sid, hashes[0]!, randomHash(), { requestId: ids[0] }), { status: 'reused', userId: session.userId });
+    });
+
     test('attack: the first token of a long chain (200 rotations) is still recognised as reuse', async () => {
       const session = newSession();
       await store.create(session, TTL_MS);

@@ -1,5 +1,5 @@
 import type { NewSession, RevokeOutcome, RotateOutcome, RotateRequest, SessionStore } from './types.ts';
-import { REPLACED_HASHES_KEPT } from './types.ts';
+import { REPLACED_HASHES_KEPT, ROTATIONS_REMEMBERED } from './types.ts';
 
 interface Entry {
   userId: string;
@@ -11,6 +11,8 @@ interface Entry {
   replaced: Map<string, number>;
   /** The successor of the token replaced last, while it is unused (it is dropped when `current` moves on). */
   grace?: { replacedHash: string; sealed: string; until: number } | undefined;
+  /** The requestIds of the last ROTATIONS_REMEMBERED rotations, newest first. */
+  rotatedBy: string[];
   expiresAt: number;
 }
 
@@ -40,6 +42,7 @@ export class MemorySessionStore implements SessionStore {
       device: session.deviceId ?? '',
       current: session.refreshHash,
       replaced: new Map(),
+      rotatedBy: [],
       expiresAt: Date.now() + ttlMs,
     });
   }
@@ -50,11 +53,19 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async rotate(request: RotateRequest): Promise<RotateOutcome> {
-    const { sid, presentedHash, nextHash, ttlMs, deviceId, successor } = request;
+    const { sid, presentedHash, nextHash, ttlMs, deviceId, successor, requestId } = request;
     const entry = this.live(sid);
     if (!entry) return { status: 'unknown' };
     const now = Date.now();
+    // The command that rotated it, run again: its successor if kept, else nothing to answer.
+    if (requestId && entry.rotatedBy.includes(requestId)) {
+      const grace = entry.grace;
+      return grace && grace.replacedHash === presentedHash
+        ? { status: 'grace', userId: entry.userId, email: entry.email, sealed: grace.sealed }
+        : { status: 'duplicate' };
+    }
     if (entry.current === presentedHash) {
+      if (requestId) entry.rotatedBy = [requestId, ...entry.rotatedBy].slice(0, ROTATIONS_REMEMBERED);
       this.remember(entry, presentedHash, now, ttlMs);
       entry.current = nextHash;
       entry.expiresAt = now + ttlMs;

@@ -13,7 +13,26 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
 end
 return 1`;
 
-type Touchable = { authgateTouchSessions(key: string, sid: string, at: number): Promise<unknown> };
+/**
+ * A refresh moves the session's end and its last use, in one round trip (it was HGET, PTTL, MULTI).
+ * The description is the JSON that `add` wrote with JSON.stringify (no spaces): its expiresAt is
+ * replaced in place rather than re-encoded by cjson, which would reformat the other fields.
+ * ARGV: 1 sid, 2 expiresAt (epoch ms), 3 used at (epoch ms), 4 now (epoch ms).
+ */
+const EXTEND_SCRIPT = `
+local described = redis.call('HGET', KEYS[1], ARGV[1])
+if not described then return 0 end
+local moved, found = string.gsub(described, '"expiresAt":%d+', '"expiresAt":' .. ARGV[2], 1)
+if found == 0 then return 0 end
+local was = tonumber(redis.call('HGET', KEYS[1], 'used:' .. ARGV[1]) or '0')
+redis.call('HSET', KEYS[1], ARGV[1], moved)
+if tonumber(ARGV[3]) > was then redis.call('HSET', KEYS[1], 'used:' .. ARGV[1], ARGV[3]) end
+local wanted = tonumber(ARGV[2]) - tonumber(ARGV[4])
+if wanted > redis.call('PTTL', KEYS[1]) then redis.call('PEXPIRE', KEYS[1], wanted) end
+return 1`;
+
+type Touchable = { authgateTouchSessions(key: string, sid: string, at: number): unknown };
+type Extend = (key: string, sid: string, expiresAt: number, at: number, now: number) => Promise<number>;
 
 /**
  * Redis driver of SessionDirectory: one hash per account, `<ns>:sessions-of:{<userId>}`, with a field per
@@ -21,11 +40,15 @@ type Touchable = { authgateTouchSessions(key: string, sid: string, at: number): 
  * lives as long as the account's longest session.
  */
 export class RedisSessionDirectory implements SessionDirectory {
+  private readonly extendScript: Extend;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly namespace: string,
   ) {
     redis.defineCommand('authgateTouchSessions', { numberOfKeys: 1, lua: TOUCH_SCRIPT });
+    redis.defineCommand('authgateExtendSession', { numberOfKeys: 1, lua: EXTEND_SCRIPT });
+    this.extendScript = (redis as unknown as { authgateExtendSession: Extend }).authgateExtendSession.bind(redis);
   }
 
   private key(userId: string): string {
@@ -72,16 +95,7 @@ export class RedisSessionDirectory implements SessionDirectory {
   }
 
   async extend(userId: string, sid: string, expiresAt: number, at: number): Promise<void> {
-    const key = this.key(userId);
-    const value = await this.redis.hget(key, sid);
-    if (!value) return;
-    const described = { ...(JSON.parse(value) as Omit<SessionInfo, 'lastUsedAt'>), expiresAt };
-    const ttl = await this.redis.pttl(key);
-    await this.redis
-      .multi()
-      .hset(key, sid, JSON.stringify(described), `used:${sid}`, at)
-      .pexpire(key, Math.max(ttl, expiresAt - Date.now()))
-      .exec();
+    await this.extendScript(this.key(userId), sid, expiresAt, at, Date.now());
   }
 
   async ready(): Promise<boolean> {

@@ -1,21 +1,39 @@
 import type { RedisClient } from '../redis.ts';
 import type { NewSession, RevokeOutcome, RotateOutcome, RotateRequest, SessionStore } from './types.ts';
-import { REPLACED_HASHES_KEPT } from './types.ts';
+import { REPLACED_HASHES_KEPT, ROTATIONS_REMEMBERED } from './types.ts';
 
 // The keys of a session share the `{sid}` hash tag, so each script touches one Redis Cluster slot:
 // KEYS[1] the session hash (uid, email, device, cur, and the grace successor: gprev = the hash it
 // replaced, guntil, gsealed), KEYS[2] the sorted set of replaced hashes scored by when each was replaced.
 // One script decides a whole refresh, so two refreshes of one family can never interleave.
 //
+// The hash also keeps `rq`: the requestIds of its last ROTATIONS_REMEMBERED rotations, space-separated,
+// so that the command that rotated it, run again, is known here, in the same step (issue 17: this
+// replaced the worker's own round trip to the result store before each refresh).
+//
 // ARGV: 1 presented hash, 2 next hash, 3 ttl ms, 4 now ms, 5 replaced hashes kept, 6 sealed successor,
-// 7 grace ms, 8 the presenting device ('' for none).
+// 7 grace ms, 8 the presenting device ('' for none), 9 the command's requestId ('' for none),
+// 10 rotations remembered.
 const ROTATE = `
-local s = redis.call('HMGET', KEYS[1], 'cur', 'uid', 'email', 'device', 'gprev', 'guntil', 'gsealed')
+local s = redis.call('HMGET', KEYS[1], 'cur', 'uid', 'email', 'device', 'gprev', 'guntil', 'gsealed', 'rq')
 local cur, device = s[1], s[4] or ''
 if not cur then return {'unknown'} end
 local now = tonumber(ARGV[4])
+local rq = s[8] or ''
+if ARGV[9] ~= '' and string.find(' ' .. rq .. ' ', ' ' .. ARGV[9] .. ' ', 1, true) then
+  if s[5] == ARGV[1] and s[7] then return {'grace', s[2], s[3], s[7]} end
+  return {'duplicate'}
+end
 if cur == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'cur', ARGV[2], 'rotatedAt', ARGV[4])
+  if ARGV[9] ~= '' then
+    local kept = {ARGV[9]}
+    for id in string.gmatch(rq, '%S+') do
+      if #kept >= tonumber(ARGV[10]) then break end
+      kept[#kept + 1] = id
+    end
+    rq = table.concat(kept, ' ')
+  end
+  redis.call('HSET', KEYS[1], 'cur', ARGV[2], 'rotatedAt', ARGV[4], 'rq', rq)
   local grace = tonumber(ARGV[7])
   if grace > 0 and device ~= '' and ARGV[6] ~= '' then
     redis.call('HSET', KEYS[1], 'gprev', ARGV[1], 'guntil', now + grace, 'gsealed', ARGV[6])
@@ -64,10 +82,10 @@ export class RedisSessionStore implements SessionStore {
     private readonly namespace: string,
     private readonly replacedKept = REPLACED_HASHES_KEPT,
   ) {
-    redis.defineCommand('authgateRotateV2', { numberOfKeys: 2, lua: ROTATE });
+    redis.defineCommand('authgateRotateV3', { numberOfKeys: 2, lua: ROTATE });
     redis.defineCommand('authgateRevokeV2', { numberOfKeys: 2, lua: REVOKE });
-    const commands = redis as unknown as { authgateRotateV2: Script; authgateRevokeV2: Script };
-    this.rotateScript = commands.authgateRotateV2.bind(redis);
+    const commands = redis as unknown as { authgateRotateV3: Script; authgateRevokeV2: Script };
+    this.rotateScript = commands.authgateRotateV3.bind(redis);
     this.revokeScript = commands.authgateRevokeV2.bind(redis);
   }
 
@@ -91,7 +109,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async rotate(request: RotateRequest): Promise<RotateOutcome> {
-    const { sid, presentedHash, nextHash, ttlMs, deviceId, successor } = request;
+    const { sid, presentedHash, nextHash, ttlMs, deviceId, successor, requestId } = request;
     const [status, a, b, c] = (await this.rotateScript(
       ...this.keys(sid),
       presentedHash,
@@ -102,10 +120,13 @@ export class RedisSessionStore implements SessionStore {
       successor?.sealed ?? '',
       successor?.graceMs ?? 0,
       deviceId ?? '',
+      requestId ?? '',
+      ROTATIONS_REMEMBERED,
     )) as string[];
     if (status === 'rotated') return { status, userId: a!, email: b! };
     if (status === 'grace') return { status, userId: a!, email: b!, sealed: c! };
     if (status === 'reused') return { status, userId: a! };
+    if (status === 'duplicate') return { status };
     return { status: 'unknown' };
   }
 

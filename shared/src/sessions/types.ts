@@ -17,6 +17,12 @@ export interface RotateRequest {
   deviceId?: string | undefined;
   /** The successor refresh token sealed under the presented one (successor.ts), kept for the grace window. */
   successor?: GraceSuccessor | undefined;
+  /**
+   * The command's requestId. The session remembers those of its last ROTATIONS_REMEMBERED rotations:
+   * the same command run again (a publisher's re-send, a redelivery) is told `duplicate`, or gets the
+   * successor it rotated to, and never counts as a reuse of its own token.
+   */
+  requestId?: string | undefined;
 }
 
 export interface GraceSuccessor {
@@ -33,6 +39,8 @@ export type RotateOutcome =
   | { status: 'grace'; userId: string; email: string; sealed: string }
   /** A refresh token that was already replaced came back: the whole family is now revoked. */
   | { status: 'reused'; userId: string }
+  /** This very command (its requestId) rotated the session already and its successor is not kept: nothing to answer again. */
+  | { status: 'duplicate' }
   | { status: 'unknown' };
 
 export type RevokeOutcome =
@@ -68,3 +76,6 @@ export interface SessionStore {
  * 30 days (2880 rotations, the default lifetimes) and bounds one session's history to about 400 KB.
  */
 export const REPLACED_HASHES_KEPT = 4096;
+
+/** The requestIds of a session's last rotations it remembers, to tell a command run twice from a reuse. */
+export const ROTATIONS_REMEMBERED = 16;

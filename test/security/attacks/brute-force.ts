@@ -8,7 +8,7 @@ import { attack } from '../support/cases.ts';
 import { newEmail, newIp, newPassword, openSocketFrom, postJson, register, rest, sleep, wsRequest } from '../support/client.ts';
 import { startDeployment, type Deployment } from '../support/deployment.ts';
 import type { HttpAnswer } from '../../helpers/http.ts';
-import { assertHelmetHeaders } from '../support/headers.ts';
+import { assertApiSecurityHeaders } from '../support/headers.ts';
 import { LimiterStore } from '@authgate/shared/security/limiter-store';
 
 const FREE = 3;
@@ -60,7 +60,7 @@ export function bruteForceAttacks(): void {
           for (let i = 0; i < FREE; i++) assert.equal((await login(i, email, `wrong ${round} ${i} guess`, attacker)).status, 401, `round ${round}, try ${i}`);
           const limited = await login(round, email, 'one more wrong guess', attacker);
           assert.equal(assertRateLimited(limited, `round ${round}`), lockout, `lockout ${round + 1} lasts ${lockout} s`);
-          assertHelmetHeaders(limited.headers, '429 answer');
+          assertApiSecurityHeaders(limited.headers, '429 answer');
           if (round === 0) {
             // A soft lockout: it holds even for the right password from that IP, but not for the owner elsewhere.
             assertRateLimited(await login(1, email, password, attacker), 'right password from the locked IP');

@@ -7,7 +7,7 @@ import { newRequestId } from '@authgate/shared/ids';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.ts';
 import { endHead, getAndHead, markIfHead } from './head.ts';
 import { countAnswer } from './metered.ts';
-import { appErrorReply, SECURITY_HEADER_TEXT, send } from './respond.ts';
+import { appErrorReply, securityHeaderText, send } from './respond.ts';
 
 /** The page's build (`npm run build:web`, web/dist) and the SDK's (`npm run build:client`, client/dist). */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -40,14 +40,24 @@ interface StaticFile {
   headers: ReadonlyArray<readonly [string, string]>;
 }
 
-/** The headers every answer carries (respond.ts), with the page's CSP in place of the API's `default-src 'none'`. */
+/**
+ * The API's headers (respond.ts: nosniff, framing refused, HSTS where configured) with the page's CSP
+ * in place of the API's, and what a page needs that a JSON answer does not (helmet's page set, in
+ * part): no referrer to other sites, its own browsing context group, its files for itself only.
+ */
 function headersFor(contentType: string, cacheControl: string, crossOrigin: boolean): (readonly [string, string])[] {
-  const headers: (readonly [string, string])[] = SECURITY_HEADER_TEXT.filter(
-    ([name]) => name !== 'Content-Security-Policy' && !(crossOrigin && name === 'Cross-Origin-Resource-Policy'),
-  ).map(([name, value]) => [name, value] as const);
-  headers.push(['Content-Security-Policy', PAGE_CSP], ['Content-Type', contentType], ['Cache-Control', cacheControl], ['Vary', 'Accept-Encoding']);
+  const headers: (readonly [string, string])[] = securityHeaderText().filter(([name]) => name !== 'Content-Security-Policy');
+  headers.push(
+    ['Content-Security-Policy', PAGE_CSP],
+    ['Referrer-Policy', 'no-referrer'],
+    ['Cross-Origin-Opener-Policy', 'same-origin'],
+    ['Content-Type', contentType],
+    ['Cache-Control', cacheControl],
+    ['Vary', 'Accept-Encoding'],
+  );
   // The SDK file is for pages of other origins to import (a module script is fetched with CORS).
   if (crossOrigin) headers.push(['Cross-Origin-Resource-Policy', 'cross-origin'], ['Access-Control-Allow-Origin', '*']);
+  else headers.push(['Cross-Origin-Resource-Policy', 'same-origin']);
   return headers;
 }
 

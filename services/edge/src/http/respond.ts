@@ -23,31 +23,37 @@ const STATUS_LINES: Record<number, string> = {
 };
 
 /**
- * Every header helmet sets by default (the account API's set, @fastify/helmet), with the same values
- * except two made stricter for a JSON API that no page should frame or load anything from: the CSP
- * allows nothing at all, and X-Frame-Options is DENY rather than SAMEORIGIN.
+ * The headers OWASP's REST Security Cheat Sheet lists for every API answer ("Security Headers"), not
+ * helmet's page-oriented set: a JSON API renders no page, so what a CSP or the cross-origin and
+ * prefetch headers govern never happens. Framing is refused twice (CSP frame-ancestors for today's
+ * browsers, X-Frame-Options for old ones), sniffing once, and HSTS is sent only where it is configured
+ * (STRICT_TRANSPORT_SECURITY: where this deployment's TLS ends, the answer must carry it).
+ * Cache-Control (no-store unless a reply says otherwise) and Content-Type are written by `send`.
  */
-export const SECURITY_HEADER_TEXT: ReadonlyArray<readonly [string, string]> = [
-  ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"],
-  ['Cross-Origin-Opener-Policy', 'same-origin'],
-  ['Cross-Origin-Resource-Policy', 'same-origin'],
-  ['Origin-Agent-Cluster', '?1'],
-  ['Referrer-Policy', 'no-referrer'],
-  ['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'],
+export const API_SECURITY_HEADER_TEXT: ReadonlyArray<readonly [string, string]> = [
+  ['Content-Security-Policy', "frame-ancestors 'none'"],
   ['X-Content-Type-Options', 'nosniff'],
-  ['X-DNS-Prefetch-Control', 'off'],
-  ['X-Download-Options', 'noopen'],
   ['X-Frame-Options', 'DENY'],
-  ['X-Permitted-Cross-Domain-Policies', 'none'],
-  ['X-XSS-Protection', '0'],
 ];
+export const DEFAULT_HSTS = 'max-age=31536000; includeSubDomains';
+
 // Encoded once: uWS copies bytes from a Buffer without converting a JS string on every answer.
 const encode = (headers: ReadonlyArray<readonly [string, string]>) => headers.map(([n, v]) => [Buffer.from(n), Buffer.from(v)] as const);
-const SECURITY_HEADERS = encode(SECURITY_HEADER_TEXT);
+let securityHeaders = encode([...API_SECURITY_HEADER_TEXT, ['Strict-Transport-Security', DEFAULT_HSTS]]);
 const CACHE_CONTROL = Buffer.from('Cache-Control');
 const NO_STORE = Buffer.from('no-store');
 const CONTENT_TYPE = Buffer.from('Content-Type');
 const JSON_TYPE = Buffer.from('application/json; charset=utf-8');
+
+/** Set once at the edge's start: the Strict-Transport-Security value, or undefined for none. */
+export function useStrictTransportSecurity(value: string | undefined): void {
+  securityHeaders = encode([...API_SECURITY_HEADER_TEXT, ...(value ? [['Strict-Transport-Security', value] as const] : [])]);
+}
+
+/** The security headers every edge answer carries, as written (for tests and the bench's bare baseline). */
+export function securityHeaderText(): ReadonlyArray<readonly [string, string]> {
+  return securityHeaders.map(([n, v]) => [n.toString(), v.toString()] as const);
+}
 
 export interface Reply {
   status: number;
@@ -72,7 +78,7 @@ export function answerWith(res: HttpResponse, headers: ReadonlyArray<readonly [s
 export function send(res: HttpResponse, reply: Reply): void {
   countAnswer(res, reply.status);
   res.writeStatus(STATUS_LINES[reply.status] ?? `${reply.status} Unknown`);
-  for (const [name, value] of SECURITY_HEADERS) res.writeHeader(name, value);
+  for (const [name, value] of securityHeaders) res.writeHeader(name, value);
   const perRequest = requestHeaders.get(res);
   if (perRequest) for (const [name, value] of perRequest) res.writeHeader(name, value);
   res.writeHeader(CACHE_CONTROL, reply.cacheControl ?? NO_STORE);

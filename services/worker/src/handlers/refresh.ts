@@ -1,6 +1,7 @@
 import { AppError } from '@authgate/shared/errors';
 import { refreshBody } from '@authgate/shared/protocol';
 import { openSuccessor, sealSuccessor } from '@authgate/shared/sessions/successor';
+import { AlreadyAnswered } from '../already-answered.ts';
 import type { CommandHandler } from '../context.ts';
 import { newRefreshToken, parseRefreshToken } from '../tokens.ts';
 import { revokeFamily } from './revoke-family.ts';
@@ -26,13 +27,25 @@ export const refresh: CommandHandler = async (command, ctx) => {
   const { sid } = presented;
   const next = newRefreshToken(sid);
   const successor = ctx.refreshGraceMs > 0 ? { sealed: sealSuccessor(refreshToken, sid, next.token), graceMs: ctx.refreshGraceMs } : undefined;
-  const outcome = await ctx.sessions.rotate({ sid, presentedHash: presented.hash, nextHash: next.hash, ttlMs: ctx.refreshTtlMs, deviceId, successor });
+  const outcome = await ctx.sessions.rotate({
+    sid,
+    presentedHash: presented.hash,
+    nextHash: next.hash,
+    ttlMs: ctx.refreshTtlMs,
+    deviceId,
+    successor,
+    requestId: command.requestId,
+  });
   switch (outcome.status) {
     case 'rotated': {
       const now = Date.now();
-      await ctx.directory.extend(outcome.userId, sid, now + ctx.refreshTtlMs, now);
       ctx.audit.emit({ ...audit, action: 'refresh.succeeded', userId: outcome.userId, sessionId: sid });
-      return { status: 200, data: await tokenPair(ctx, { id: outcome.userId, email: outcome.email }, sid, next.token) };
+      // The sessions list's round trip runs while the access token is signed (the CPU part), not after it.
+      const [, pair] = await Promise.all([
+        ctx.directory.extend(outcome.userId, sid, now + ctx.refreshTtlMs, now),
+        tokenPair(ctx, { id: outcome.userId, email: outcome.email }, sid, next.token),
+      ]);
+      return { status: 200, data: pair };
     }
     case 'grace': {
       const same = openSuccessor(refreshToken, sid, outcome.sealed);
@@ -40,6 +53,8 @@ export const refresh: CommandHandler = async (command, ctx) => {
       ctx.audit.emit({ ...audit, action: 'refresh.concurrent', userId: outcome.userId, sessionId: sid });
       return { status: 200, data: await tokenPair(ctx, { id: outcome.userId, email: outcome.email }, sid, same) };
     }
+    case 'duplicate':
+      throw new AlreadyAnswered();
     case 'reused':
       await revokeFamily(ctx, sid, outcome.userId, audit);
       throw invalid();

@@ -72,6 +72,7 @@ export class WorkerMetrics implements CommandObserver, BcryptObserver {
     const started = performance.now();
     const handled = await work();
     this.duration.get(command.kind)!.since(started);
+    if (!handled.result) return handled; // run already: counted once, where it was answered
     const outcome = outcomeLabel(handled.result.ok ? undefined : handled.result.error.code);
     const key = `${command.kind} ${outcome}`;
     let cell = this.byOutcome.get(key);

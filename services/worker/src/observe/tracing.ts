@@ -24,7 +24,8 @@ export class WorkerTracing implements CommandObserver {
     const ctx = trace.setSpan(parent, span);
     try {
       const handled = await context.with(ctx, () => work(this.tracing.traceparentOf(ctx)));
-      endWithOutcome(span, handled.result.status, handled.result.ok ? undefined : handled.result.error.code);
+      if (handled.result) endWithOutcome(span, handled.result.status, handled.result.ok ? undefined : handled.result.error.code);
+      else span.end();
       return handled;
     } catch (err) {
       failed(span, err);

@@ -1,8 +1,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Config } from '../config.ts';
 import type { Result } from '../protocol.ts';
+import { keptSecret } from './kept-secret.ts';
 
 /**
  * Results are sealed (issue 10, finding 2). A result waits 60 s in the result store (Redis, written to
@@ -121,22 +120,5 @@ function associatedData(result: Result): Buffer {
  * is. Production requires it for every role that runs an edge (config.ts).
  */
 export function loadResultSealingSecret(config: Pick<Config, 'RESULT_SEALING_SECRET' | 'DATA_DIR'>): string {
-  if (config.RESULT_SEALING_SECRET) return config.RESULT_SEALING_SECRET;
-  const dir = path.resolve(config.DATA_DIR, 'keys');
-  const file = path.join(dir, 'result-sealing-secret');
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, randomBytes(KEY_BYTES).toString('base64url'), { mode: 0o600 });
-    try {
-      linkSync(tmp, file); // fails if another process won the race; then its secret is used
-    } catch {
-      /* keep the winner's secret */
-    } finally {
-      unlinkSync(tmp);
-    }
-    return readFileSync(file, 'utf8').trim();
-  }
+  return config.RESULT_SEALING_SECRET || keptSecret(config.DATA_DIR, 'result-sealing-secret', KEY_BYTES);
 }

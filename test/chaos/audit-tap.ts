@@ -58,6 +58,10 @@ export class AuditTap {
   private readonly queue: string;
   private readonly exchange: string;
 
+  /**
+   * `amqpUrl`: one broker, or every node of a RabbitMQ cluster (comma-separated, as AMQP_URL takes
+   * them); on a cluster the tap is a quorum queue, so a node killed by a fault takes no count with it.
+   */
   constructor(
     private readonly amqpUrl: string,
     namespace: string,
@@ -70,7 +74,8 @@ export class AuditTap {
   async attach(): Promise<void> {
     await this.withChannel(async (channel) => {
       await channel.assertExchange(this.exchange, 'topic', { durable: true });
-      await channel.assertQueue(this.queue, { durable: true });
+      const quorum = this.nodes().length > 1;
+      await channel.assertQueue(this.queue, { durable: true, ...(quorum ? { arguments: { 'x-queue-type': 'quorum' } } : {}) });
       await channel.bindQueue(this.queue, this.exchange, '#');
     });
   }
@@ -134,8 +139,28 @@ export class AuditTap {
     }
   }
 
+  private nodes(): string[] {
+    return this.amqpUrl
+      .split(',')
+      .map((url) => url.trim())
+      .filter(Boolean);
+  }
+
+  /** The first node that answers: after a fault, the killed one may be first in the list. */
+  private async connect(): Promise<amqplib.ChannelModel> {
+    let last: unknown;
+    for (const url of this.nodes()) {
+      try {
+        return await amqplib.connect(url);
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last;
+  }
+
   private async withChannel<T>(work: (channel: amqplib.Channel) => Promise<T>): Promise<T> {
-    const connection = await amqplib.connect(this.amqpUrl);
+    const connection = await this.connect();
     try {
       const channel = await connection.createChannel();
       return await work(channel);

@@ -250,9 +250,13 @@ export class AuthgateClient extends Emitter<EventMap> {
   async logout(): Promise<void> {
     const session = this.session;
     if (!session) return;
+    // The server closes the connections of the session it ends (4001): a request sent into this one
+    // before its close arrived would be lost, so the next ones wait for a new connection.
+    const bound = this.socketSession === session.sessionId;
     try {
       await this.send('logout', { refreshToken: session.refreshToken });
     } finally {
+      if (bound) this.socket?.retire();
       this.endSession('logout');
     }
   }
@@ -332,7 +336,8 @@ export class AuthgateClient extends Emitter<EventMap> {
     };
     this.session = session;
     this.store.save(session);
-    if (this.transport === 'ws' && via !== 'device_verify' && via !== 'device_complete' && this.socket?.isOpen) this.socketSession = session.sessionId;
+    // A login, mfa_verify, refresh, device_complete or device_verify over the socket binds it to the session.
+    if (this.transport === 'ws' && COMMANDS[via].wsType !== undefined && this.socket?.isOpen) this.socketSession = session.sessionId;
     if (previous?.sessionId === session.sessionId) {
       this.scheduleRefresh();
       this.emit('tokens', { session });

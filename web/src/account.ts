@@ -16,7 +16,9 @@ export function accountScreen(client: AuthgateClient, announce: (words: string) 
   const loadSessions = async () => {
     try {
       const sessions = await client.sessions();
-      sessionsList.replaceChildren(...sessions.map((s) => sessionItem(s)));
+      // This device first, then the others as the server orders them (newest first).
+      const ordered = [...sessions.filter((s) => s.current), ...sessions.filter((s) => !s.current)];
+      sessionsList.replaceChildren(...ordered.map((s) => sessionItem(s)));
       sessionsError.textContent = '';
     } catch (err) {
       sessionsError.textContent = describe(err);

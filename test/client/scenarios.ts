@@ -193,7 +193,7 @@ export function sdkScenarios(deployment: () => SdkDeployment): void {
 
     test(`${variant.name}: a new device waits for device_verification_required; another client approves or denies it`, async () => {
       const { client: laptop } = make();
-      const { client: phone } = make();
+      const { client: phone, wire: phoneWire } = make();
       const { client: tablet } = make();
       try {
         const email = uniqueEmail('sdk-device');
@@ -222,7 +222,9 @@ export function sdkScenarios(deployment: () => SdkDeployment): void {
         assert.ok(Date.now() - start < 10_000);
         assert.equal((await began).session.sessionId, session.sessionId);
         assert.equal((await phone.verify()).sid, session.sessionId);
-        assert.equal((await laptop.sessions()).length, 2);
+        assert.equal((await phone.sessions()).length, 2);
+        // Over the WebSocket, device_complete bound the connection to the new session: no authenticate.
+        if (variant.options.transport === 'ws') assert.equal(phoneWire.count('authenticate'), 0);
         // The device is known now: its next sign-in goes straight through.
         await phone.logout();
         await signIn(phone, email);
@@ -245,7 +247,7 @@ export function sdkScenarios(deployment: () => SdkDeployment): void {
 
     test(`${variant.name}: a new device signs in with the emailed code (verifyDevice)`, async () => {
       const { client: laptop } = make();
-      const { client: phone } = make();
+      const { client: phone, wire } = make();
       try {
         const email = uniqueEmail('sdk-devcode');
         await laptop.register(email, PASSWORD);
@@ -259,10 +261,11 @@ export function sdkScenarios(deployment: () => SdkDeployment): void {
         assert.equal(phone.current?.sessionId, session.sessionId);
         assert.equal((await phone.verify()).sid, session.sessionId);
         await phone.connect();
-        // Over the WebSocket the connection is the new session's: session commands go without an authenticate.
         const sessions = await phone.sessions();
         assert.equal(sessions.find((s) => s.current)?.id, session.sessionId);
         assert.equal(sessions.length, 2);
+        // Over the WebSocket, device_verify bound the connection to the new session: no authenticate was needed.
+        if (variant.options.transport === 'ws') assert.equal(wire.count('authenticate'), 0);
       } finally {
         laptop.close();
         phone.close();

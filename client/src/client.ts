@@ -38,6 +38,9 @@ interface Sent {
   data: unknown;
 }
 
+/** How long a tab that waited for another's refresh looks for that tab's new pair in the shared store. */
+const STORE_SYNC_WAIT_MS = 1_000;
+
 /** How long after a drop the results of requests in flight are looked for (the server keeps them 60 s). */
 const RECOVER_POLL_MS = 250;
 
@@ -217,9 +220,13 @@ export class AuthgateClient extends Emitter<EventMap> {
    */
   refresh(): Promise<Session> {
     const spent = this.session?.refreshToken;
-    return this.refreshes.run(async () => {
+    return this.refreshes.run(async (waited) => {
       // Another tab may have refreshed while this one waited for the lock: its pair is in the store.
-      const stored = this.store.load();
+      let stored = this.store.load();
+      // ... or about to be: Chromium hands a write to localStorage to the other tabs' processes a
+      // moment after it happened, and the lock may come first. Spending the token now would spend it
+      // twice (with no grace window, a reuse that ends the session): look again for a short while.
+      if (waited && spent !== undefined && stored?.refreshToken === spent) stored = await this.storedOtherThan(spent, STORE_SYNC_WAIT_MS);
       if (stored && stored.refreshToken !== spent && stored.expiresAt - Date.now() > this.skewMs) {
         this.session = stored;
         this.scheduleRefresh();
@@ -238,6 +245,16 @@ export class AuthgateClient extends Emitter<EventMap> {
     });
   }
 
+  /** The stored session once its refresh token is not `spent` (another tab's write arrived), or as it is after `ms`. */
+  private async storedOtherThan(spent: string, ms: number): Promise<Session | null> {
+    const until = Date.now() + ms;
+    for (;;) {
+      const stored = this.store.load();
+      if (stored?.refreshToken !== spent || Date.now() > until) return stored;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   /** A valid access token, refreshed first when it expires within the skew. */
   async accessToken(): Promise<string> {
     const session = this.session;
@@ -250,9 +267,13 @@ export class AuthgateClient extends Emitter<EventMap> {
   async logout(): Promise<void> {
     const session = this.session;
     if (!session) return;
+    // The server closes the connections of the session it ends (4001): a request sent into this one
+    // before its close arrived would be lost, so the next ones wait for a new connection.
+    const bound = this.socketSession === session.sessionId;
     try {
       await this.send('logout', { refreshToken: session.refreshToken });
     } finally {
+      if (bound) this.socket?.retire();
       this.endSession('logout');
     }
   }
@@ -332,7 +353,8 @@ export class AuthgateClient extends Emitter<EventMap> {
     };
     this.session = session;
     this.store.save(session);
-    if (this.transport === 'ws' && via !== 'device_verify' && via !== 'device_complete' && this.socket?.isOpen) this.socketSession = session.sessionId;
+    // A login, mfa_verify, refresh, device_complete or device_verify over the socket binds it to the session.
+    if (this.transport === 'ws' && COMMANDS[via].wsType !== undefined && this.socket?.isOpen) this.socketSession = session.sessionId;
     if (previous?.sessionId === session.sessionId) {
       this.scheduleRefresh();
       this.emit('tokens', { session });

@@ -9,14 +9,21 @@ export class SingleFlight<T> {
 
   constructor(private readonly lockName: string) {}
 
-  run(work: () => Promise<T>): Promise<T> {
+  /** `work(waited)`: `waited` is true when another tab held the lock first (it may have just refreshed). */
+  run(work: (waited: boolean) => Promise<T>): Promise<T> {
     if (this.inFlight) return this.inFlight;
     const locks = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
-    const guarded = locks ? locks.request(this.lockName, work) : work();
+    const guarded = locks ? this.underLock(locks, work) : work(false);
     this.inFlight = guarded.finally(() => {
       this.inFlight = undefined;
     });
     return this.inFlight;
+  }
+
+  private async underLock(locks: LockManagerLike, work: (waited: boolean) => Promise<T>): Promise<T> {
+    const taken = await locks.request(this.lockName, { ifAvailable: true }, (lock) => (lock ? work(false).then((value) => ({ value })) : null));
+    if (taken) return taken.value;
+    return locks.request(this.lockName, {}, () => work(true));
   }
 
   get busy(): boolean {
@@ -25,5 +32,5 @@ export class SingleFlight<T> {
 }
 
 interface LockManagerLike {
-  request<R>(name: string, callback: () => Promise<R>): Promise<R>;
+  request<R>(name: string, options: { ifAvailable?: boolean }, callback: (lock: unknown) => Promise<R> | R): Promise<R>;
 }

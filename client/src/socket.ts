@@ -57,6 +57,9 @@ const OPEN = 1;
 /** How long a pushed result nobody asked for yet is kept (a deferred 202 may arrive after it). */
 const EARLY_RESULT_MS = 60_000;
 
+/** How long a retired connection may take to be closed by the server before the client closes it. */
+const RETIRE_GRACE_MS = 1_000;
+
 /**
  * One WebSocket to the gateway, kept open while wanted: reconnects after a drop with exponential
  * backoff and jitter, answers each request by its id, hands live events and deferred results on.
@@ -80,7 +83,24 @@ export class LiveSocket {
   ) {}
 
   get isOpen(): boolean {
-    return this.socket !== undefined && this.connectionId !== undefined;
+    return this.socket !== undefined && this.connectionId !== undefined && this.socket !== this.retired;
+  }
+
+  /** A connection the server is ending (its session logged out: it closes with 4001): nothing more goes into it. */
+  private retired: WebSocketLike | undefined;
+
+  /**
+   * The current connection is being closed by the server: requests wait for the next one instead of
+   * going into it and being lost. Should the server's close not come, the client closes it itself.
+   */
+  retire(): void {
+    const socket = this.socket;
+    if (!socket) return;
+    this.retired = socket;
+    const timer = setTimeout(() => {
+      if (this.socket === socket) socket.close(1000, 'retired');
+    }, RETIRE_GRACE_MS);
+    (timer as { unref?: () => void }).unref?.();
   }
 
   /** Open, and its `opened` hook (re-authentication) has run: requests may go. */
@@ -223,7 +243,7 @@ export class LiveSocket {
       await this.ready();
       // A connection the server is closing (after a logout: 4001) is still the current one until its
       // close event: wait for that and the next connection rather than send into it.
-      if (this.socket?.readyState === OPEN) return this.requestNow(type, fields, recoverable);
+      if (this.socket?.readyState === OPEN && this.socket !== this.retired) return this.requestNow(type, fields, recoverable);
       if (Date.now() > until) throw AuthgateError.network('not connected');
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -232,7 +252,7 @@ export class LiveSocket {
   /** Like `request`, without waiting for the `opened` hook: for the hook itself. */
   requestNow(type: string, fields: Record<string, unknown>, recoverable = false): Promise<ResultFrame> {
     const socket = this.socket;
-    if (!socket || socket.readyState !== OPEN) return Promise.reject(AuthgateError.network('not connected'));
+    if (!socket || socket.readyState !== OPEN || socket === this.retired) return Promise.reject(AuthgateError.network('not connected'));
     // A UUID: the form GET /auth/results/:id takes, should the connection drop before the result.
     const id = randomUuid();
     return new Promise((resolve, reject) => {

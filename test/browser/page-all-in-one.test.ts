@@ -1,5 +1,7 @@
 import { after, before, describe } from 'node:test';
 import type { Browser } from 'playwright-core';
+import path from 'node:path';
+import { OutboxMailbox } from '../helpers/mailbox.ts';
 import { startProcess, type RunningProcess } from '../helpers/processes.ts';
 import { tempDir } from '../helpers/services.ts';
 import { pageScenarios } from './scenarios.ts';
@@ -32,5 +34,7 @@ describe('the page in a browser: all-in-one', () => {
     data.remove();
   });
 
-  pageScenarios(() => ({ browser, url: all.url }), 'aio');
+  // No SMTP_URL: the mailer writes each mail (the new-device codes) as an .eml file here.
+  const mailbox = new OutboxMailbox(path.join(data.dir, 'outbox'));
+  pageScenarios(() => ({ browser, url: all.url, mailbox }), 'aio');
 });

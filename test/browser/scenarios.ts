@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { Secret, TOTP } from 'otpauth';
 import type { Browser, Page } from 'playwright-core';
-import { ARTIFACTS, device, shot, watch } from './support.ts';
+import type { Mailbox } from '../helpers/mailbox.ts';
+import { ARTIFACTS, device, type InPage, shot, watch } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -35,12 +37,14 @@ async function signedIn(page: Page, email: string): Promise<void> {
 }
 
 /** The page's scenarios against a gateway at `url()`; `label` prefixes the screenshots. */
-export function pageScenarios(ctx: () => { browser: Browser; url: string }, label: string): void {
+export function pageScenarios(ctx: () => { browser: Browser; url: string; mailbox: Mailbox }, label: string): void {
   const email = `page-${label}-${Date.now().toString(36)}@example.com`;
+  // The laptop: the account's first device (signed up there), a context of its own in each test.
+  const laptopId = `laptop-${label}-${Date.now().toString(36)}`;
 
   test('sign up, sign out, sign in again; a wrong password is told in words', async () => {
     const { browser, url } = ctx();
-    const { context, page, problems } = await device(browser);
+    const { context, page, problems } = await device(browser, laptopId);
     try {
       await page.goto(url);
       await page.getByRole('heading', { name: 'Create an account' }).waitFor();
@@ -67,9 +71,9 @@ export function pageScenarios(ctx: () => { browser: Browser; url: string }, labe
     }
   });
 
-  test('two devices: a new sign-in appears live in the sessions list; revoking it signs that device out live', async () => {
+  test('a new device waits; the signed-in device is asked live and approves it; revoking it then signs it out live', async () => {
     const { browser, url } = ctx();
-    const laptop = await device(browser);
+    const laptop = await device(browser, laptopId);
     const phone = await device(browser);
     try {
       await laptop.page.goto(url);
@@ -80,7 +84,32 @@ export function pageScenarios(ctx: () => { browser: Browser; url: string }, labe
 
       await phone.page.goto(url);
       await submit(phone.page, 'sign-in', email);
+      // The phone is a device this account never used: it waits, and the laptop is asked, live.
+      const waiting = phone.page.locator('#device-wait');
+      await waiting.waitFor();
+      const verificationId = await waiting.getAttribute('data-verification');
+      assert.ok(verificationId);
+      const prompt = laptop.page.locator(`.approval[data-verification="${verificationId}"]`);
+      await prompt.waitFor({ timeout: 10_000 });
+      assert.match((await prompt.textContent()) ?? '', /A new device is signing in/);
+      await shot(phone.page, `${label}-04-device-waiting`);
+      await shot(laptop.page, `${label}-05-approval-prompt`);
+      assert.equal(
+        await phone.page.evaluate(() => (globalThis as unknown as InPage).localStorage.getItem('authgate.session')),
+        null,
+        'no session while waiting',
+      );
+
+      // Approving on the laptop signs the phone in, without a reload: the marker set now survives.
+      await phone.page.evaluate(() => {
+        (globalThis as { sameDocument?: boolean }).sameDocument = true;
+      });
+      await prompt.getByRole('button', { name: 'Yes, it is me' }).click();
       await signedIn(phone.page, email);
+      assert.equal(await phone.page.evaluate(() => (globalThis as { sameDocument?: boolean }).sameDocument), true, 'signed in without a reload');
+      await prompt.waitFor({ state: 'detached' });
+      await laptop.page.locator('#notices').filter({ hasText: 'The new device was approved.' }).waitFor();
+
       // The laptop's list grows by the phone's session without a reload (security.new_sign_in).
       await laptop.page.locator('#sessions li').nth(before).waitFor();
       const phoneSession = await phone.page.evaluate(
@@ -88,17 +117,18 @@ export function pageScenarios(ctx: () => { browser: Browser; url: string }, labe
       );
       const row = laptop.page.locator(`#sessions li[data-session="${phoneSession}"]`);
       await row.waitFor();
-      await shot(laptop.page, `${label}-04-sessions-two-devices`);
+      await shot(phone.page, `${label}-06-device-approved`);
+      await shot(laptop.page, `${label}-07-sessions-two-devices`);
       await phone.page.locator('#link[data-state="open"]').waitFor();
 
       await row.getByRole('button', { name: /Revoke/ }).click();
       // The phone is told at once, over its socket, without a reload or a request of its own.
       const notice = phone.page.locator('#signed-out-notice');
       await notice.filter({ hasText: 'ended from another of your devices' }).waitFor({ timeout: 10_000 });
-      await shot(phone.page, `${label}-05-revoked-live`);
+      await shot(phone.page, `${label}-08-revoked-live`);
       await row.waitFor({ state: 'detached' });
       await inTrail(laptop.page, 'session.revoked');
-      await shot(laptop.page, `${label}-06-after-revoke`);
+      await shot(laptop.page, `${label}-09-after-revoke`);
       assert.deepEqual([...laptop.problems, ...phone.problems], [], 'no script error and no CSP violation');
     } finally {
       await laptop.context.close();
@@ -106,9 +136,134 @@ export function pageScenarios(ctx: () => { browser: Browser; url: string }, labe
     }
   });
 
-  test('the event trail lists the account activity, newest first', async () => {
+  test('a new device denied from the signed-in one is told so in words and gets no session', async () => {
+    const { browser, url } = ctx();
+    const laptop = await device(browser, laptopId);
+    const tablet = await device(browser);
+    try {
+      await laptop.page.goto(url);
+      await submit(laptop.page, 'sign-in', email);
+      await signedIn(laptop.page, email);
+      await laptop.page.locator('#link[data-state="open"]').waitFor();
+      await tablet.page.goto(url);
+      await submit(tablet.page, 'sign-in', email);
+      const waiting = tablet.page.locator('#device-wait');
+      await waiting.waitFor();
+      const verificationId = await waiting.getAttribute('data-verification');
+      const prompt = laptop.page.locator(`.approval[data-verification="${verificationId}"]`);
+      await prompt.waitFor({ timeout: 10_000 });
+      await prompt.getByRole('button', { name: 'No, deny it' }).click();
+
+      const notice = tablet.page.locator('#signed-out-notice');
+      await notice.filter({ hasText: 'This sign-in was denied from one of your devices.' }).waitFor({ timeout: 10_000 });
+      await tablet.page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      await shot(tablet.page, `${label}-10-device-denied`);
+      const held = await tablet.page.evaluate(() => ({
+        client: (globalThis as unknown as { authgate: { current: unknown } }).authgate.current,
+        stored: (globalThis as unknown as InPage).localStorage.getItem('authgate.session'),
+      }));
+      assert.deepEqual(held, { client: null, stored: null }, 'the denied device holds no session');
+      await laptop.page.locator('#notices').filter({ hasText: 'The new device was denied.' }).waitFor();
+      await prompt.waitFor({ state: 'detached' });
+      assert.deepEqual([...laptop.problems, ...tablet.problems], [], 'no script error and no CSP violation');
+    } finally {
+      await laptop.context.close();
+      await tablet.context.close();
+    }
+  });
+
+  test('a new device signs in with the code mailed to the account', async () => {
+    const { browser, url, mailbox } = ctx();
+    const first = await device(browser);
+    const second = await device(browser);
+    try {
+      const mailEmail = `code-${email}`;
+      await first.page.goto(url);
+      await submit(first.page, 'sign-up', mailEmail);
+      await signedIn(first.page, mailEmail);
+
+      await second.page.goto(url);
+      await submit(second.page, 'sign-in', mailEmail);
+      await second.page.locator('#device-wait').waitFor();
+      const mail = await mailbox.take(mailEmail, (m) => /sign-in code/i.test(m.subject ?? ''));
+      const code = /^\s+(\d{6})\s*$/m.exec(mail.text ?? '')?.[1];
+      assert.ok(code, 'a six-digit code in the mail');
+      const form = second.page.locator('#device-code');
+      await form.getByLabel('Code from the email').fill(code);
+      await shot(second.page, `${label}-11-device-code`);
+      await form.getByRole('button', { name: 'Verify this device' }).click();
+      await signedIn(second.page, mailEmail);
+      assert.equal(await second.page.locator('#sessions li').count(), 2, 'both devices signed in');
+      assert.deepEqual([...first.problems, ...second.problems], [], 'no script error and no CSP violation');
+    } finally {
+      await first.context.close();
+      await second.context.close();
+    }
+  });
+
+  test('second factor: enrol with the QR code, confirm, recovery codes; then sign in with a code', async () => {
     const { browser, url } = ctx();
     const { context, page, problems } = await device(browser);
+    try {
+      const mfaEmail = `totp-${email}`;
+      await page.goto(url);
+      await submit(page, 'sign-up', mfaEmail);
+      await signedIn(page, mfaEmail);
+      await page.locator('#mfa-state').filter({ hasText: 'Off' }).waitFor();
+      await page.locator('#mfa-start').click();
+      const qr = page.locator('#mfa-qr');
+      await qr.waitFor();
+      const drawn = await qr.evaluate((img) => {
+        const drawn = img as unknown as { complete: boolean; naturalWidth: number };
+        return drawn.complete && drawn.naturalWidth;
+      });
+      assert.ok(Number(drawn) >= 100, `the QR image is drawn (${drawn} px wide)`);
+      const secret = ((await page.locator('#mfa-secret').textContent()) ?? '').trim();
+      assert.match(secret, /^[A-Z2-7]{16,}$/, 'a base32 key to type');
+      await shot(page, `${label}-12-totp-enrol`);
+
+      const totp = new TOTP({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 });
+      // Start with at least 8 s left in the step, so the page and the worker agree on the step.
+      const left = 30_000 - (Date.now() % 30_000);
+      if (left < 8_000) await new Promise((r) => setTimeout(r, left + 100));
+      await page.evaluate(() => {
+        const g = globalThis as unknown as { authgate: { on(name: string, listener: () => void): void }; mfaEnabledHeard?: boolean };
+        g.authgate.on('mfa.enabled', () => {
+          g.mfaEnabledHeard = true;
+        });
+      });
+      const confirm = page.locator('#mfa-confirm');
+      await confirm.getByLabel('Code from your authenticator app').fill(totp.generate());
+      await confirm.getByRole('button').click();
+      const codes = page.locator('#recovery-codes li');
+      await codes.first().waitFor();
+      assert.equal(await codes.count(), 10, 'ten recovery codes');
+      await page.locator('#mfa-state').filter({ hasText: 'On' }).waitFor();
+      // The live mfa.enabled reaches this session too: the codes, shown once, stay on the screen.
+      await page.waitForFunction(() => (globalThis as { mfaEnabledHeard?: boolean }).mfaEnabledHeard === true);
+      assert.equal(await codes.count(), 10, 'the recovery codes are still shown after mfa.enabled');
+      await shot(page, `${label}-13-totp-on`);
+
+      await page.locator('#sign-out').click();
+      await submit(page, 'sign-in', mfaEmail);
+      const codeForm = page.locator('#mfa-code');
+      await codeForm.waitFor();
+      await shot(page, `${label}-14-totp-code-prompt`);
+      // A code is accepted once per step: the confirm spent this step's, the next step's is within drift.
+      await codeForm.getByLabel('Code from your authenticator app').fill(totp.generate({ timestamp: Date.now() + 30_000 }));
+      await codeForm.getByRole('button', { name: 'Verify' }).click();
+      await signedIn(page, mfaEmail);
+      await page.locator('#mfa-state').filter({ hasText: 'On' }).waitFor();
+      await inTrail(page, 'login.mfa_required');
+      assert.deepEqual(problems, [], 'no script error and no CSP violation');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('the event trail lists the account activity, newest first', async () => {
+    const { browser, url } = ctx();
+    const { context, page, problems } = await device(browser, laptopId);
     try {
       await page.goto(url);
       await submit(page, 'sign-in', email);
@@ -123,8 +278,9 @@ export function pageScenarios(ctx: () => { browser: Browser; url: string }, labe
       const types = await typesNow();
       assert.equal(types[0], 'login.succeeded', 'newest first');
       assert.equal(types.at(-1), 'register', 'oldest last');
-      for (const type of ['logout', 'login.failed', 'session.revoked']) assert.ok(types.includes(type), `${type} in ${types.join(', ')}`);
-      await page.locator('#events').screenshot({ path: path.join(ARTIFACTS, `${label}-07-event-trail.png`) });
+      for (const type of ['logout', 'login.failed', 'session.revoked', 'device.approval_requested', 'device.approved', 'device.denied'])
+        assert.ok(types.includes(type), `${type} in ${types.join(', ')}`);
+      await page.locator('#events').screenshot({ path: path.join(ARTIFACTS, `${label}-15-event-trail.png`) });
       assert.deepEqual(problems, []);
     } finally {
       await context.close();

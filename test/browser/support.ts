@@ -2,6 +2,11 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
+/** What the tests read in the page (the Node typings have no DOM). */
+export interface InPage {
+  localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
+}
+
 /** Screenshots of each step (git-ignored); the main ones are copied to docs/screenshots/ for README. */
 export const ARTIFACTS = path.resolve('test-artifacts/browser');
 
@@ -24,9 +29,19 @@ export async function launchChromium(): Promise<{ browser: Browser; close: () =>
   };
 }
 
-/** A browser context (one "device": its own storage) whose page errors and CSP violations are kept. */
-export async function device(browser: Browser): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+/**
+ * A browser context (one "device": its own storage) whose page errors and CSP violations are kept.
+ * `deviceId`: the id the page's client keeps in localStorage, set before the page's first script, so
+ * that two contexts can be the same device (a known one, which signs in without an approval).
+ */
+export async function device(browser: Browser, deviceId?: string): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  if (deviceId) {
+    await context.addInitScript((id) => {
+      if (!(globalThis as unknown as InPage).localStorage.getItem('authgate.deviceId'))
+        (globalThis as unknown as InPage).localStorage.setItem('authgate.deviceId', id);
+    }, deviceId);
+  }
   const page = await context.newPage();
   const problems = watch(page);
   return { context, page, problems };

@@ -1,11 +1,32 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AuthgateError, type AuthgateClient } from '@authgate/client';
+import { AuthgateError, type AuthgateClient, type LoginOutcome } from '@authgate/client';
+import { Secret, TOTP } from 'otpauth';
+import type { Mailbox } from '../helpers/mailbox.ts';
 import { PASSWORD, nextEvent, uniqueEmail, wiredClient } from './support.ts';
 
 export interface SdkDeployment {
   /** The public origin (nginx in the cluster, the process in the all-in-one). */
   url: string;
+  /** Where the deployment's mails arrive (the new-device codes). */
+  mailbox: Mailbox;
+}
+
+/** The six-digit code of a new-device mail (its own line of the text part). */
+function deviceCodeOf(text: string | undefined): string {
+  const code = /^\s+(\d{6})\s*$/m.exec(text ?? '')?.[1];
+  return code ?? assert.fail(`no code in the mail: ${text}`);
+}
+
+/** Waits until at least `ms` are left in the current 30 s TOTP step, so test and worker agree on it. */
+async function roomInStep(ms = 8_000): Promise<void> {
+  const left = 30_000 - (Date.now() % 30_000);
+  if (left < ms) await new Promise((r) => setTimeout(r, left + 100));
+}
+
+function expectOutcome<K extends LoginOutcome['kind']>(outcome: LoginOutcome, kind: K): Extract<LoginOutcome, { kind: K }> {
+  assert.equal(outcome.kind, kind, JSON.stringify(outcome));
+  return outcome as Extract<LoginOutcome, { kind: K }>;
 }
 
 export const VARIANTS = [
@@ -133,6 +154,124 @@ export function sdkScenarios(deployment: () => SdkDeployment): void {
       }
     });
 
+    test(`${variant.name}: second factor: enrol, then login answers mfa_required and verifyMfa signs in`, async () => {
+      const { client } = make();
+      try {
+        const email = uniqueEmail('sdk-mfa');
+        await client.register(email, PASSWORD);
+        await signIn(client, email);
+        const setup = await client.setupTotp();
+        assert.match(setup.secret, /^[A-Z2-7]{16,}$/);
+        assert.ok(setup.otpauthUrl.startsWith('otpauth://totp/'), setup.otpauthUrl);
+        const totp = new TOTP({ secret: Secret.fromBase32(setup.secret), algorithm: 'SHA1', digits: 6, period: 30 });
+        await roomInStep();
+        const { recoveryCodes } = await client.confirmTotp(totp.generate());
+        assert.equal(recoveryCodes.length, 10);
+        await rejectsWith(client.setupTotp(), 'mfa_already_enabled', 409);
+        assert.equal((await client.me()).mfaEnabled, true);
+        await client.logout();
+
+        const challenge = expectOutcome(await client.login(email, PASSWORD), 'mfa_required');
+        assert.equal(typeof challenge.mfaToken, 'string');
+        assert.ok(challenge.mfaToken.length >= 32, 'the mfaToken of the error object');
+        assert.deepEqual([...challenge.methods].sort(), ['recovery', 'totp']);
+        assert.equal(client.current, null, 'no session before the second factor');
+        await rejectsWith(client.verifyMfa(challenge.mfaToken, { code: '000000' }), 'invalid_code', 401);
+        // The confirm spent this step's code; the next step's is within the allowed drift.
+        const signedIn = expectOutcome(await client.verifyMfa(challenge.mfaToken, { code: totp.generate({ timestamp: Date.now() + 30_000 }) }), 'signed_in');
+        assert.equal((await client.verify()).sid, signedIn.session.sessionId);
+        await client.logout();
+
+        // A recovery code instead of the app's code.
+        const again = expectOutcome(await client.login(email, PASSWORD), 'mfa_required');
+        const byRecovery = expectOutcome(await client.verifyMfa(again.mfaToken, { recoveryCode: recoveryCodes[0] as string }), 'signed_in');
+        assert.equal((await client.sessions()).find((s) => s.current)?.id, byRecovery.session.sessionId);
+      } finally {
+        client.close();
+      }
+    });
+
+    test(`${variant.name}: a new device waits for device_verification_required; another client approves or denies it`, async () => {
+      const { client: laptop } = make();
+      const { client: phone, wire: phoneWire } = make();
+      const { client: tablet } = make();
+      try {
+        const email = uniqueEmail('sdk-device');
+        await laptop.register(email, PASSWORD);
+        await signIn(laptop, email);
+        await laptop.connect();
+
+        const asked = nextEvent(laptop, 'device.approval_requested');
+        const waiting = expectOutcome(await phone.login(email, PASSWORD), 'device_verification_required');
+        assert.equal(typeof waiting.verificationId, 'string');
+        assert.equal(waiting.expiresIn, 600);
+        assert.equal(phone.current, null);
+        assert.equal((await asked).verificationId, waiting.verificationId, 'the signed-in client is asked, live');
+        await rejectsWith(phone.completeDevice(waiting.verificationId), 'device_verification_pending', 409);
+
+        // Over a socket the waiting connection hears device.approved: no polling needed (one poll a minute).
+        // Plain REST has no waiting connection: the client asks every 300 ms.
+        const live = variant.options.transport === 'ws' || variant.options.deferred === true;
+        const approvedHeard = live ? nextEvent(phone, 'device.approved') : undefined;
+        const began = nextEvent(phone, 'signed_in');
+        const approved = phone.waitForDeviceApproval(waiting.verificationId, { pollMs: live ? 60_000 : 300 });
+        const start = Date.now();
+        await laptop.approveDevice(waiting.verificationId);
+        const session = await approved;
+        if (approvedHeard) assert.equal((await approvedHeard).verificationId, waiting.verificationId);
+        assert.ok(Date.now() - start < 10_000);
+        assert.equal((await began).session.sessionId, session.sessionId);
+        assert.equal((await phone.verify()).sid, session.sessionId);
+        assert.equal((await phone.sessions()).length, 2);
+        // Over the WebSocket, device_complete bound the connection to the new session: no authenticate.
+        if (variant.options.transport === 'ws') assert.equal(phoneWire.count('authenticate'), 0);
+        // The device is known now: its next sign-in goes straight through.
+        await phone.logout();
+        await signIn(phone, email);
+
+        // Denied: the waiting client is told device_denied and never holds a session.
+        const askedAgain = nextEvent(laptop, 'device.approval_requested');
+        const denied = expectOutcome(await tablet.login(email, PASSWORD), 'device_verification_required');
+        assert.equal((await askedAgain).verificationId, denied.verificationId);
+        const refused = rejectsWith(tablet.waitForDeviceApproval(denied.verificationId, { pollMs: live ? 60_000 : 300 }), 'device_denied', 403);
+        await laptop.denyDevice(denied.verificationId);
+        await refused;
+        await rejectsWith(tablet.completeDevice(denied.verificationId), 'device_denied', 403);
+        assert.equal(tablet.current, null);
+      } finally {
+        laptop.close();
+        phone.close();
+        tablet.close();
+      }
+    });
+
+    test(`${variant.name}: a new device signs in with the emailed code (verifyDevice)`, async () => {
+      const { client: laptop } = make();
+      const { client: phone, wire } = make();
+      try {
+        const email = uniqueEmail('sdk-devcode');
+        await laptop.register(email, PASSWORD);
+        await signIn(laptop, email);
+        const waiting = expectOutcome(await phone.login(email, PASSWORD), 'device_verification_required');
+        const mail = await deployment().mailbox.take(email, (m) => /sign-in code/i.test(m.subject ?? ''));
+        const code = deviceCodeOf(mail.text);
+        const wrong = code === '000000' ? '111111' : '000000';
+        await rejectsWith(phone.verifyDevice(waiting.verificationId, wrong), 'invalid_code', 401);
+        const session = await phone.verifyDevice(waiting.verificationId, code);
+        assert.equal(phone.current?.sessionId, session.sessionId);
+        assert.equal((await phone.verify()).sid, session.sessionId);
+        await phone.connect();
+        const sessions = await phone.sessions();
+        assert.equal(sessions.find((s) => s.current)?.id, session.sessionId);
+        assert.equal(sessions.length, 2);
+        // Over the WebSocket, device_verify bound the connection to the new session: no authenticate was needed.
+        if (variant.options.transport === 'ws') assert.equal(wire.count('authenticate'), 0);
+      } finally {
+        laptop.close();
+        phone.close();
+      }
+    });
+
     test(`${variant.name}: a new sign-in is announced live, and revoking a session signs it out live`, async () => {
       const { client: laptop } = make();
       const { client: phone } = make();
@@ -142,7 +281,12 @@ export function sdkScenarios(deployment: () => SdkDeployment): void {
         await signIn(laptop, email);
         await laptop.connect();
         const announced = nextEvent(laptop, 'security.new_sign_in');
-        const phoneSession = await signIn(phone, email);
+        // The phone is a new device: the laptop approves it (as the page does when its person says yes).
+        const asked = nextEvent(laptop, 'device.approval_requested');
+        const waiting = expectOutcome(await phone.login(email, PASSWORD), 'device_verification_required');
+        const approved = phone.waitForDeviceApproval(waiting.verificationId, { pollMs: 300 });
+        await laptop.approveDevice((await asked).verificationId);
+        const phoneSession = await approved;
         assert.equal((await announced).sessionId, phoneSession.sessionId);
 
         await phone.connect();

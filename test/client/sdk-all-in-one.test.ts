@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import path from 'node:path';
+import { OutboxMailbox } from '../helpers/mailbox.ts';
 import { startProcess, type RunningProcess } from '../helpers/processes.ts';
 import { tempDir } from '../helpers/services.ts';
 import { type SdkDeployment, sdkScenarios } from './scenarios.ts';
@@ -23,7 +25,8 @@ describe('client SDK: all-in-one', () => {
       PASSWORD_WORK_PER_SOURCE: '1000',
       WS_MAX_MESSAGES_PER_10S: '1000',
     });
-    deployment = { url: all.url };
+    // No SMTP_URL: each mail (the new-device codes) is an .eml file in DATA_DIR/outbox.
+    deployment = { url: all.url, mailbox: new OutboxMailbox(path.join(data.dir, 'outbox')) };
   });
 
   after(async () => {

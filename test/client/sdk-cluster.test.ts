@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Cluster } from '../../scripts/cluster/index.ts';
 import { startTestCluster } from '../cluster/support.ts';
+import { SmtpMailbox } from '../helpers/mailbox.ts';
+import { type RunningProcess, startProcess } from '../helpers/processes.ts';
+import { AMQP_URL } from '../helpers/services.ts';
 import { type SdkDeployment, sdkScenarios } from './scenarios.ts';
 import { nextEvent, PASSWORD, uniqueEmail, wiredClient } from './support.ts';
 
@@ -14,12 +17,22 @@ describe('client SDK: cluster (nginx, edge, worker, account API)', () => {
   let cleanup: () => Promise<void>;
   let deployment: SdkDeployment;
 
+  let mailbox: SmtpMailbox;
+  let mailer: RunningProcess;
+
   before(async () => {
-    ({ cluster, cleanup } = await startTestCluster('sdk', { edges: 1, workers: 1, env: { REFRESH_GRACE_MS: '0', WS_MAX_MESSAGES_PER_10S: '1000' } }));
-    deployment = { url: cluster.url };
+    [{ cluster, cleanup }, mailbox] = await Promise.all([
+      startTestCluster('sdk', { edges: 1, workers: 1, env: { REFRESH_GRACE_MS: '0', WS_MAX_MESSAGES_PER_10S: '1000' } }),
+      SmtpMailbox.start(),
+    ]);
+    // A mailer on the cluster's lanes, sending the new-device codes to a real SMTP server in this process.
+    mailer = await startProcess('mailer', { AMQP_URL, NAMESPACE: cluster.namespace, SMTP_URL: mailbox.url });
+    deployment = { url: cluster.url, mailbox };
   });
 
   after(async () => {
+    await mailer?.stop();
+    await mailbox?.close();
     await cleanup?.();
   });
 
@@ -27,7 +40,8 @@ describe('client SDK: cluster (nginx, edge, worker, account API)', () => {
 
   test('the edge drops the socket: the client reconnects with backoff, authenticates again and gets live events', async () => {
     const { client, wire } = wiredClient({ baseUrl: cluster.url, transport: 'ws' });
-    const { client: other } = wiredClient({ baseUrl: cluster.url, transport: 'rest', live: false });
+    // The same device as `client` (a second session of it): no new-device approval in this scenario.
+    const { client: other } = wiredClient({ baseUrl: cluster.url, transport: 'rest', live: false, deviceId: client.deviceId });
     try {
       const email = uniqueEmail('sdk-reconnect');
       await client.register(email, PASSWORD);

@@ -16,7 +16,9 @@ export function accountScreen(client: AuthgateClient, announce: (words: string) 
   const loadSessions = async () => {
     try {
       const sessions = await client.sessions();
-      sessionsList.replaceChildren(...sessions.map((s) => sessionItem(s)));
+      // This device first, then the others as the server orders them (newest first).
+      const ordered = [...sessions.filter((s) => s.current), ...sessions.filter((s) => !s.current)];
+      sessionsList.replaceChildren(...ordered.map((s) => sessionItem(s)));
       sessionsError.textContent = '';
     } catch (err) {
       sessionsError.textContent = describe(err);
@@ -38,9 +40,13 @@ export function accountScreen(client: AuthgateClient, announce: (words: string) 
     return h(
       'li',
       { 'data-session': s.id, class: s.current ? 'current' : '' },
-      h('strong', {}, s.current ? 'This device' : `Device ${s.deviceId ? s.deviceId.slice(0, 8) : 'unknown'}`),
-      h('span', {}, ` · ${s.ip ?? '?'} · ${shortAgent(s.userAgent)}`),
-      h('small', {}, `Signed in ${when(s.createdAt)} · last used ${when(s.lastUsedAt)}`),
+      h(
+        'div',
+        { class: 'session-text' },
+        h('strong', {}, s.current ? 'This device' : `Device ${s.deviceId ? s.deviceId.slice(0, 8) : 'unknown'}`),
+        h('span', {}, ` · ${s.ip ?? '?'} · ${shortAgent(s.userAgent)}`),
+        h('small', {}, `Signed in ${when(s.createdAt)} · last used ${when(s.lastUsedAt)}`),
+      ),
       s.current ? null : revoke,
     );
   };
@@ -59,10 +65,13 @@ export function accountScreen(client: AuthgateClient, announce: (words: string) 
   };
   more.addEventListener('click', () => void loadEvents(false));
 
+  // While this page enrols (the QR code, then the recovery codes, shown once), the section is its own.
+  const enrolment = { active: false };
   const showMfa = async () => {
     const title = mfa.firstElementChild as HTMLElement;
     try {
       const me = await client.me();
+      if (enrolment.active) return;
       if (me.mfaEnabled) {
         mfa.replaceChildren(title, h('p', { id: 'mfa-state' }, 'On: signing in asks for a code from your authenticator app.'));
         return;
@@ -71,7 +80,9 @@ export function accountScreen(client: AuthgateClient, announce: (words: string) 
       const error = h('p', { class: 'error', role: 'alert' });
       start.addEventListener('click', () => {
         start.disabled = true;
+        enrolment.active = true;
         enrol(client, mfa, title, announce).catch((err: unknown) => {
+          enrolment.active = false;
           start.disabled = false;
           error.textContent = describe(err);
         });
@@ -100,7 +111,10 @@ export function accountScreen(client: AuthgateClient, announce: (words: string) 
       refreshLists();
     }),
     client.on('session.revoked', refreshLists),
-    client.on('mfa.enabled', () => void showMfa()),
+    // Turned on from another session: say so. Not while this page enrols: its recovery codes are shown once.
+    client.on('mfa.enabled', () => {
+      if (!enrolment.active) void showMfa();
+    }),
   ];
 
   const revokeOthers = h('button', { type: 'button', class: 'danger', id: 'revoke-others' }, 'Sign out all other sessions');

@@ -26,7 +26,7 @@ export function mfaScreen(client: AuthgateClient, mfaToken: string, next: (outco
     describe,
   );
   withRecovery.id = 'mfa-recovery';
-  return h('div', { class: 'screen' }, withCode, h('details', {}, h('summary', {}, 'Use a recovery code instead'), withRecovery));
+  return h('section', { class: 'screen', id: 'mfa-step' }, withCode, h('details', {}, h('summary', {}, 'Use a recovery code instead'), withRecovery));
 }
 
 /**
@@ -60,7 +60,7 @@ export function deviceScreen(
   const minutes = Math.max(1, Math.round(expiresIn / 60));
   return h(
     'section',
-    { class: 'screen', id: 'device-wait', 'aria-labelledby': 'device-wait-title' },
+    { class: 'screen', id: 'device-wait', 'aria-labelledby': 'device-wait-title', 'data-verification': verificationId },
     h('h2', { id: 'device-wait-title' }, 'Approve this new device'),
     h(
       'p',

@@ -71,6 +71,8 @@ function outcome(result: LoginOutcome): void {
 client.on('signed_in', () => signedIn());
 client.on('signed_out', ({ reason }) => {
   document.body.dataset.state = 'signed-out';
+  // Notices of the session that ended ("Two-factor authentication is on.") do not belong to the next screen.
+  notices.replaceChildren();
   signedOut(signedOutWords(reason));
 });
 client.on('connection', ({ state, attempt }) => {

@@ -1,9 +1,10 @@
 // npm run cluster: the whole topology on this machine against the local Redis, RabbitMQ and PostgreSQL.
 //   nginx on :8080 (PORT), EDGES edge nodes (default 2) on 127.0.0.1:9001, 9002, ..., WORKERS workers
-//   (default 2), the account API on :3001 (API_PORT). Metrics (GET /metrics) of edge-i on 9100+i,
-//   worker-i on 9200+i, the api on 9300 (METRICS_BASE_PORT=9100; 0: free ports; off: none). Writes .cluster/topology.json; logs go to
-//   .cluster/logs/<name>.log. Ctrl-C or SIGTERM stops everything: edges and api first (they drain),
-//   then workers, then nginx.
+//   (default 2), the account API on :3001 (API_PORT), a mailer (SMTP_URL, or .eml files under
+//   DATA_DIR/outbox). Metrics (GET /metrics) of edge-i on 9100+i, worker-i on 9200+i, the api on 9300,
+//   the mailer on 9400 (METRICS_BASE_PORT=9100; 0: free ports; off: none). Writes .cluster/topology.json;
+//   logs go to .cluster/logs/<name>.log. Ctrl-C or SIGTERM stops everything: edges and api first (they
+//   drain), then workers, then the mailer, then nginx.
 // Every other variable (BCRYPT_COST, LOG_LEVEL, NAMESPACE, ...) is passed on to the authgate processes.
 //   --redis-cluster N: a private Redis Cluster of N masters and N replicas (redis-server processes on
 //   free loopback ports, in a temporary folder) instead of REDIS_URL; stopped with the rest.

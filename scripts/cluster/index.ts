@@ -18,6 +18,11 @@ export interface ClusterOptions {
   workers?: number;
   /** Start the account API (default true). Without it nginx answers its routes with a JSON 503. */
   api?: boolean;
+  /**
+   * Start the mailer (default true): it sends the workers' mail jobs (verification and reset links,
+   * device codes, notices) over SMTP_URL from `env`, or writes them under DATA_DIR/outbox without it.
+   */
+  mailer?: boolean;
   host?: string;
   /** nginx's port (default 8080); 0 picks a free one. */
   port?: number;
@@ -26,8 +31,8 @@ export interface ClusterOptions {
   /** The account API's port (default 3001); 0 picks a free one. */
   apiPort?: number;
   /**
-   * Metrics ports (GET /metrics): edge-i at base+i, worker-i at base+100+i, api at base+200 (default
-   * base 9100); 0 picks a free port for each process; `off` turns metrics off.
+   * Metrics ports (GET /metrics): edge-i at base+i, worker-i at base+100+i, api at base+200, mailer at
+   * base+300 (default base 9100); 0 picks a free port for each process; `off` turns metrics off.
    */
   metricsBasePort?: number | 'off';
   namespace?: string;
@@ -120,7 +125,7 @@ interface MemberSpec {
  * Resolves once every process answers (its `authgate started` line, then /health for HTTP roles).
  */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
-  const o = { ...DEFAULTS, api: true, dir: path.join(ROOT, '.cluster'), startTimeoutMs: 60_000, ...stripUndefined(options) };
+  const o = { ...DEFAULTS, api: true, mailer: true, dir: path.join(ROOT, '.cluster'), startTimeoutMs: 60_000, ...stripUndefined(options) };
   // Edges on free ports (tests): metrics on free ports too, unless asked otherwise.
   if (options.metricsBasePort === undefined && o.edgeBasePort === 0) o.metricsBasePort = 0;
   const dir = path.resolve(o.dir);
@@ -167,11 +172,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       metricsPort: metricsPort(200),
       env: { DATABASE_URL: o.databaseUrl, TRUSTED_PROXIES: '127.0.0.1' },
     });
+  if (o.mailer) specs.push({ name: 'mailer', role: 'mailer', port: undefined, metricsPort: metricsPort(300), env: {} });
 
   const members = new Map<string, ClusterMember>();
   const byName = new Map(specs.map((s) => [s.name, s]));
-  // In a fixed order (nginx, edges by number, workers, api), however the starts interleaved.
-  const ORDER: Role[] = ['nginx', 'edge', 'worker', 'api'];
+  // In a fixed order (nginx, edges by number, workers, api, mailer), however the starts interleaved.
+  const ORDER: Role[] = ['nginx', 'edge', 'worker', 'api', 'mailer'];
   const names = ['nginx', ...specs.map((s) => s.name)];
   const ordered = () => [...members.values()].sort((a, b) => ORDER.indexOf(a.role) - ORDER.indexOf(b.role) || names.indexOf(a.name) - names.indexOf(b.name));
   const startedAt = new Date().toISOString();
@@ -201,7 +207,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         spec.metricsPort = started.metricsPort;
         member.metricsUrl = `http://${o.host}:${started.metricsPort}/metrics`;
       }
-      if (spec.role !== 'worker') {
+      // Workers and the mailer serve no HTTP of their own (only metrics).
+      if (spec.role !== 'worker' && spec.role !== 'mailer') {
         spec.port = started.port as number;
         member.port = spec.port;
         member.url = `http://${o.host}:${spec.port}`;
@@ -274,6 +281,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       const group = (roles: Role[]) => all.filter((m) => roles.includes(m.role));
       await Promise.all(group(['edge', 'api']).map((m) => m.process.stop('SIGTERM', 30_000)));
       await Promise.all(group(['worker']).map((m) => m.process.stop('SIGTERM', 30_000)));
+      // The mailer last of the authgate processes: it sends what the workers queued until they stopped.
+      await Promise.all(group(['mailer']).map((m) => m.process.stop('SIGTERM', 30_000)));
       // SIGQUIT: nginx's graceful stop (finish what it holds, bounded by worker_shutdown_timeout).
       await Promise.all(group(['nginx']).map((m) => m.process.stop('SIGQUIT', 10_000)));
       process.off('exit', killLeftovers);

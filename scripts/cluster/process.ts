@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 
-export type Role = 'nginx' | 'edge' | 'worker' | 'api';
+export type Role = 'nginx' | 'edge' | 'worker' | 'api' | 'mailer';
 
 export interface Exit {
   code: number | null;

@@ -39,8 +39,9 @@ describe('metrics through a real Prometheus: a two-edge cluster under a short lo
   const processes: RunningProcess[] = [];
   let edges: RunningProcess[];
   let worker: RunningProcess;
+  let api: RunningProcess;
   let prometheus: PrometheusServer | undefined;
-  const sent = { verify: 0, loginOk: 0, loginWrong: 0, register: 0 };
+  const sent = { verify: 0, loginOk: 0, loginWrong: 0, register: 0, me: 0 };
 
   before(async () => {
     database = await createTestDatabase('prom');
@@ -59,9 +60,17 @@ describe('metrics through a real Prometheus: a two-edge cluster under a short lo
     processes.push(worker);
     edges = await Promise.all([startProcess('edge', env), startProcess('edge', env)]);
     processes.push(...edges);
+    // The account API and the mailer too (each registration queues a verification mail; without
+    // SMTP_URL the mailer writes it under DATA_DIR/outbox): the dashboard has panels of theirs.
+    api = await startProcess('api', { ...env, DATABASE_URL: database.url });
+    processes.push(api, await startProcess('mailer', env));
     for (const p of processes) assert.ok(p.metricsPort, `${p.target} reports its metrics port`);
     const config = renderPrometheusConfig(
-      processes.map((p, i) => ({ name: `${p.target}-${i}`, role: p.target as 'edge' | 'worker', metricsUrl: `http://127.0.0.1:${p.metricsPort}/metrics` })),
+      processes.map((p, i) => ({
+        name: `${p.target}-${i}`,
+        role: p.target as 'edge' | 'worker' | 'api' | 'mailer',
+        metricsUrl: `http://127.0.0.1:${p.metricsPort}/metrics`,
+      })),
       { rulesFile: ALERTS, scrapeInterval: '1s' },
     );
     prometheus = await startPrometheus(config, data.dir);
@@ -84,6 +93,10 @@ describe('metrics through a real Prometheus: a two-edge cluster under a short lo
           const login = await post(edge.url, '/auth/login', { email, password: PASSWORD });
           assert.equal(login.status, 200);
           sent.loginOk++;
+          const me = await fetch(`${api.url}/auth/me`, { headers: { authorization: `Bearer ${login.body.accessToken}` } });
+          assert.equal(me.status, 200);
+          await me.arrayBuffer();
+          sent.me++;
           assert.equal((await post(edge.url, '/auth/login', { email, password: 'wrong password here' })).status, 401);
           sent.loginWrong++;
           for (let i = 0; i < 25; i++) {
@@ -116,7 +129,7 @@ describe('metrics through a real Prometheus: a two-edge cluster under a short lo
 
   test('every process is a healthy target of its role', async () => {
     const up = await prometheus!.query('up');
-    assert.deepEqual(up.map((s) => s.metric.job).sort(), ['authgate-edge', 'authgate-edge', 'authgate-worker']);
+    assert.deepEqual(up.map((s) => s.metric.job).sort(), ['authgate-api', 'authgate-edge', 'authgate-edge', 'authgate-mailer', 'authgate-worker']);
     for (const s of up) assert.equal(s.value[1], '1', `${s.metric.instance} is up`);
   });
 
@@ -172,6 +185,16 @@ describe('metrics through a real Prometheus: a two-edge cluster under a short lo
       sent.verify + sent.register + sent.loginOk + sent.loginWrong,
     );
     assert.ok((await value('sum(authgate_worker_queue_wait_seconds_count{lane="password"})')) === sent.register + sent.loginOk + sent.loginWrong);
+  });
+
+  test('the account API counts its requests by route template; the mailer sent each verification mail once', async () => {
+    assert.equal(await value('sum(authgate_api_requests_total{route="/auth/me",method="GET",status="200"})'), sent.me);
+    const p99 = await value(
+      'histogram_quantile(0.99, sum by (le) (rate(authgate_api_request_duration_seconds_bucket{job="authgate-api",route="/auth/me"}[30s])))',
+    );
+    assert.ok(Number.isFinite(p99) && p99 > 0, `api p99 = ${p99}`);
+    assert.equal(await value('sum(authgate_mail_jobs_total{kind="verify_email",outcome="sent"})'), sent.register);
+    assert.equal(await value('sum(authgate_audit_rows_written_total) > 0'), await value('sum(authgate_audit_rows_written_total)'));
   });
 
   test('queue gauges: both lanes drained, one consumer each, no publish left unconfirmed', async () => {

@@ -125,6 +125,7 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       'jwt-private-key': 'PEM',
       'jwt-public-jwks': '{"keys":[]}',
       'result-sealing-secret': 's'.repeat(43),
+      'mfa-encryption-key': 'm'.repeat(43),
       'smtp-url': 'smtps://u:p@smtp.example.com:465',
     };
     for (const role of ROLES) {

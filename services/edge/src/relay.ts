@@ -31,6 +31,9 @@ export interface RelayStats {
  * arrives on this node's channel to whoever waits for it, exactly once: a target waiting on this node,
  * or, for deferred delivery, the connection named in the command.
  */
+/** The longest an answer waits for its password unit to be given back (see `answer`). */
+const RELEASE_WAIT_MS = 100;
+
 export class Relay {
   readonly pending: PendingRequests<ResultTarget>;
   readonly stats: RelayStats = { published: 0, answered: 0, timedOut: 0, unrouted: 0 };
@@ -217,11 +220,27 @@ export class Relay {
 
   /** Every answer of a request waiting on this node ends here: its result, its timeout or its failure. */
   private answer(target: ResultTarget, result: Result, fromWorker = false): void {
-    if (this.holdingUnits.delete(result.requestId)) {
-      this.options.passwordLane?.left(fromWorker);
-      this.answered(result.requestId);
+    if (!this.holdingUnits.delete(result.requestId)) {
+      this.target(target, result);
+      return;
     }
-    this.target(target, result);
+    this.options.passwordLane?.left(fromWorker);
+    // The unit is given back before the client hears the answer: a client that sends its next login
+    // the moment it has this one's answer must not find its own unit still held (with
+    // PASSWORD_WORK_PER_SOURCE=1 it would get 429). A slow store holds the answer back no longer than
+    // RELEASE_WAIT_MS; the unit then frees itself at its deadline at the latest.
+    let sent = false;
+    const send = () => {
+      if (sent) return;
+      sent = true;
+      clearTimeout(timer);
+      this.target(target, result);
+    };
+    const timer = setTimeout(send, RELEASE_WAIT_MS);
+    this.options
+      .answered(result.requestId)
+      .catch((err: unknown) => this.options.log.warn({ err }, 'password work unit not given back'))
+      .finally(send);
   }
 
   private target(target: ResultTarget, result: Result): void {

@@ -65,6 +65,17 @@ describe('LaneThroughput: the password lane wait one edge sees', () => {
     lane.left(true, 10_500);
     assert.equal(lane.rate, 6, 'the 9.9 s idle gap did not count');
   });
+
+  test('an estimate not sampled for five time constants is dropped: a burst after a slow start is not judged by it', () => {
+    const lane = new LaneThroughput(500, 2000);
+    for (let i = 0; i < 8; i++) lane.entered(0);
+    for (const at of [400, 800, 1200]) lane.left(true, at); // 3 answers in 1.2 s: 2.5/s, measured busy
+    for (let i = 0; i < 5; i++) lane.left(true, 1300);
+    assert.equal(lane.rate, 2.5);
+    lane.entered(30_000);
+    assert.equal(lane.expectedWaitMs(30_000), undefined, '28.8 s later the old rate is no estimate');
+    assert.equal(lane.rate, undefined);
+  });
 });
 
 /**

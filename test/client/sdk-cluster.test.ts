@@ -3,8 +3,6 @@ import { after, before, describe, test } from 'node:test';
 import type { Cluster } from '../../scripts/cluster/index.ts';
 import { startTestCluster } from '../cluster/support.ts';
 import { SmtpMailbox } from '../helpers/mailbox.ts';
-import { type RunningProcess, startProcess } from '../helpers/processes.ts';
-import { AMQP_URL } from '../helpers/services.ts';
 import { type SdkDeployment, sdkScenarios } from './scenarios.ts';
 import { nextEvent, PASSWORD, uniqueEmail, wiredClient } from './support.ts';
 
@@ -18,20 +16,19 @@ describe('client SDK: cluster (nginx, edge, worker, account API)', () => {
   let deployment: SdkDeployment;
 
   let mailbox: SmtpMailbox;
-  let mailer: RunningProcess;
 
   before(async () => {
-    [{ cluster, cleanup }, mailbox] = await Promise.all([
-      startTestCluster('sdk', { edges: 1, workers: 1, env: { REFRESH_GRACE_MS: '0', WS_MAX_MESSAGES_PER_10S: '1000' } }),
-      SmtpMailbox.start(),
-    ]);
-    // A mailer on the cluster's lanes, sending the new-device codes to a real SMTP server in this process.
-    mailer = await startProcess('mailer', { AMQP_URL, NAMESPACE: cluster.namespace, SMTP_URL: mailbox.url });
+    // The cluster's own mailer sends the new-device codes to a real SMTP server in this process.
+    mailbox = await SmtpMailbox.start();
+    ({ cluster, cleanup } = await startTestCluster('sdk', {
+      edges: 1,
+      workers: 1,
+      env: { REFRESH_GRACE_MS: '0', WS_MAX_MESSAGES_PER_10S: '1000', SMTP_URL: mailbox.url },
+    }));
     deployment = { url: cluster.url, mailbox };
   });
 
   after(async () => {
-    await mailer?.stop();
     await mailbox?.close();
     await cleanup?.();
   });

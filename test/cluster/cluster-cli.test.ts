@@ -92,11 +92,12 @@ test('npm run cluster: ready with a topology of live processes, and SIGTERM stop
         ['edge-1', 'edge'],
         ['worker-1', 'worker'],
         ['api', 'api'],
+        ['mailer', 'mailer'],
       ],
     );
     assert.deepEqual(
       topology.processes.map((p) => p.url),
-      [`http://127.0.0.1:${port}`, `http://127.0.0.1:${edgeBasePort}`, null, `http://127.0.0.1:${apiPort}`],
+      [`http://127.0.0.1:${port}`, `http://127.0.0.1:${edgeBasePort}`, null, `http://127.0.0.1:${apiPort}`, null],
     );
     for (const p of topology.processes) assert.ok(alive(p.pid), `${p.name} (pid ${p.pid}) runs`);
     // The cluster CLI (README, Observability): metricsUrl for each process (null for nginx), printed too, and answering.

@@ -43,6 +43,9 @@ export async function startTestCluster(label: string, options: ClusterOptions = 
         PASSWORD_WORK_PER_SOURCE: '10000',
         LOGIN_FREE_FAILURES: '1000',
         LOGIN_ACCOUNT_MAX_FAILURES: '100000',
+        // Their bursts (300 logins at once while an edge is killed) are far past the password lane on
+        // purpose, to test delivery; admission that fails fast has its own tests (overload-admission).
+        OVERLOAD_ADMIT_SHARE: '0',
         ...(options.env ?? {}),
       },
     });

@@ -18,12 +18,19 @@ const STALL_WINDOWS = 4;
  * raise the estimate but never lower it, unless nothing at all was answered (a stall).
  */
 const SATURATED_DEPTH = 4;
+/**
+ * An estimate last sampled this many time constants ago says nothing of the lane now (workers were
+ * added, a slow start-up passed): it is dropped, and the next busy window measures afresh. Under a
+ * sustained load every window samples, so the estimate never goes stale while it matters.
+ */
+const STALE_AFTER_TAUS = 5;
 
 export class LaneThroughput {
   /** Commands of this lane in flight from this edge. */
   private inFlight = 0;
   /** Completions per second, or undefined before the first busy window. */
   private perSecond: number | undefined;
+  private sampledAt = 0;
   private windowStart = 0;
   private windowCompletions = 0;
   /** The fewest commands left in flight after an answer in the open window (arrivals only add). */
@@ -69,6 +76,7 @@ export class LaneThroughput {
   expectedWaitMs(now = Date.now()): number | undefined {
     if (this.inFlight === 0) return undefined;
     this.sample(now);
+    if (this.perSecond !== undefined && now - this.sampledAt > this.tauMs * STALE_AFTER_TAUS) this.perSecond = undefined;
     // A window that has run STALL_WINDOWS long without a single answer bounds the rate from above (at
     // most one answer could have come by now): a stalled lane reads as stalled at once, cold start or
     // not. Nothing shorter is taken for a stall: in a burst the event loop may be busy taking requests
@@ -94,6 +102,7 @@ export class LaneThroughput {
       // Weighted by the window's length, so a long window (a stall) counts for as long as it lasted.
       const weight = 1 - Math.exp(-elapsed / this.tauMs);
       this.perSecond = this.perSecond === undefined ? observed : weight * observed + (1 - weight) * this.perSecond;
+      this.sampledAt = now;
     }
     this.openWindow(now);
   }

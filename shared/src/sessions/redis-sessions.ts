@@ -40,7 +40,12 @@ if cur == ARGV[1] then
   else
     redis.call('HDEL', KEYS[1], 'gprev', 'guntil', 'gsealed')
   end
-  redis.call('ZADD', KEYS[2], now, ARGV[1])
+  -- Scores strictly increase: rotations within one millisecond would tie, and ties are ranked by the
+  -- hash, so the trim below would drop a random one of them instead of the oldest.
+  local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+  local score = now
+  if newest[2] and tonumber(newest[2]) >= now then score = tonumber(newest[2]) + 0.001 end
+  redis.call('ZADD', KEYS[2], score, ARGV[1])
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - tonumber(ARGV[3])))
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[5]) - 1)
   redis.call('PEXPIRE', KEYS[1], ARGV[3])

@@ -3,6 +3,8 @@ import type { Browser } from 'playwright-core';
 import type { Cluster } from '../../scripts/cluster/index.ts';
 import { startTestCluster } from '../cluster/support.ts';
 import { SmtpMailbox } from '../helpers/mailbox.ts';
+import { type RunningProcess, startProcess } from '../helpers/processes.ts';
+import { AMQP_URL } from '../helpers/services.ts';
 import { pageScenarios } from './scenarios.ts';
 import { launchChromium } from './support.ts';
 
@@ -16,17 +18,21 @@ describe('the page in a browser: cluster behind nginx', () => {
   let browser: Browser;
   let closeBrowser: () => Promise<void>;
   let mailbox: SmtpMailbox;
+  let mailer: RunningProcess;
 
   before(async () => {
-    // The cluster's own mailer sends the new-device codes to a real SMTP server here.
-    mailbox = await SmtpMailbox.start();
-    [{ cluster, cleanup }, { browser, close: closeBrowser }] = await Promise.all([
-      startTestCluster('page', { edges: 2, workers: 1, env: { REFRESH_GRACE_MS: '0', SMTP_URL: mailbox.url } }),
+    [{ cluster, cleanup }, { browser, close: closeBrowser }, mailbox] = await Promise.all([
+      // No mailer of the cluster's own: the one below sends to the SMTP server of this test.
+      startTestCluster('page', { edges: 2, workers: 1, mailer: false, env: { REFRESH_GRACE_MS: '0' } }),
       launchChromium(),
+      SmtpMailbox.start(),
     ]);
+    // The mailer of the cluster's namespace, sending the new-device codes to a real SMTP server here.
+    mailer = await startProcess('mailer', { AMQP_URL, NAMESPACE: cluster.namespace, SMTP_URL: mailbox.url });
   });
 
   after(async () => {
+    await mailer?.stop();
     await mailbox?.close();
     await closeBrowser?.();
     await cleanup?.();

@@ -66,7 +66,7 @@ export class Relay {
 
   /** Accepts a command whose answer goes to `target` on this node; failures are answered to it too. */
   submit(admitted: Admitted, target: ResultTarget): void {
-    const { kind, body, requestId } = admitted;
+    const { requestId } = admitted;
     if (this.pending.full) {
       this.notRun(admitted);
       this.target(target, failure(requestId, this.nodeId, new AppError('overloaded', 'too many requests in flight, retry later')));
@@ -75,30 +75,18 @@ export class Relay {
     const deadline = this.pending.add(requestId, target);
     if (admitted.holdsUnit) this.holdingUnits.add(requestId);
     const replyTo: ReplyTo = target.connection ? { nodeId: this.nodeId, ...target.connection } : { nodeId: this.nodeId };
-    this.queue
-      .publish({
-        v: 1,
-        requestId,
-        kind,
-        body,
-        replyTo,
-        deadline,
-        meta: metaOf(admitted),
-        resultSecret: this.options.sealing.secretFor(requestId),
-        sentAt: Date.now(),
-      })
-      .then(
-        () => this.stats.published++,
-        (err: unknown) => {
-          // The broker may hold it: its result answers it, or the sweep does at its deadline.
-          if (err instanceof UnconfirmedCommand) return;
-          this.notRun(admitted);
-          const waiting = this.pending.take(requestId);
-          if (!waiting) return; // answered meanwhile: its deadline passed
-          this.holdingUnits.delete(requestId);
-          this.target(waiting, failure(requestId, this.nodeId, toAppError(err)));
-        },
-      );
+    this.queue.publish(this.command(admitted, replyTo, deadline)).then(
+      () => this.stats.published++,
+      (err: unknown) => {
+        // The broker may hold it: its result answers it, or the sweep does at its deadline.
+        if (err instanceof UnconfirmedCommand) return;
+        this.notRun(admitted);
+        const waiting = this.pending.take(requestId);
+        if (!waiting) return; // answered meanwhile: its deadline passed
+        this.holdingUnits.delete(requestId);
+        this.target(waiting, failure(requestId, this.nodeId, toAppError(err)));
+      },
+    );
   }
 
   /**
@@ -121,28 +109,16 @@ export class Relay {
   }
 
   private publishAccepted(admitted: Admitted, deadline: number): void {
-    const { kind, body, requestId } = admitted;
-    this.queue
-      .publish({
-        v: 1,
-        requestId,
-        kind,
-        body,
-        replyTo: { nodeId: this.nodeId },
-        deadline,
-        meta: metaOf(admitted),
-        resultSecret: this.options.sealing.secretFor(requestId),
-        sentAt: Date.now(),
-      })
-      .then(
-        () => this.stats.published++,
-        (err: unknown) => {
-          if (err instanceof UnconfirmedCommand) return; // the broker may hold it
-          this.pending.take(requestId);
-          this.notRun(admitted);
-          this.options.log.warn({ err, requestId, kind }, 'an accepted command was not queued');
-        },
-      );
+    const { kind, requestId } = admitted;
+    this.queue.publish(this.command(admitted, { nodeId: this.nodeId }, deadline)).then(
+      () => this.stats.published++,
+      (err: unknown) => {
+        if (err instanceof UnconfirmedCommand) return; // the broker may hold it
+        this.pending.take(requestId);
+        this.notRun(admitted);
+        this.options.log.warn({ err, requestId, kind }, 'an accepted command was not queued');
+      },
+    );
   }
 
   /**
@@ -150,7 +126,7 @@ export class Relay {
    * collection. Resolves with the requestId once the queue holds the command.
    */
   async submitDeferred(admitted: Admitted, connectionId: string): Promise<string> {
-    const { kind, body, requestId } = admitted;
+    const { requestId } = admitted;
     try {
       const owner = nodeOfConnection(connectionId);
       if (!owner)
@@ -158,17 +134,7 @@ export class Relay {
           details: [{ path: 'X-Connection-Id', message: 'must be a connectionId from a welcome message' }],
         });
       const replyTo: ReplyTo = { nodeId: owner, connectionId, clientId: requestId, deferred: true };
-      await this.queue.publish({
-        v: 1,
-        requestId,
-        kind,
-        body,
-        replyTo,
-        deadline: Date.now() + this.options.timeoutMs,
-        meta: metaOf(admitted),
-        resultSecret: this.options.sealing.secretFor(requestId),
-        sentAt: Date.now(),
-      });
+      await this.queue.publish(this.command(admitted, replyTo, Date.now() + this.options.timeoutMs));
       this.stats.published++;
       // Its result may come to another edge: this one stops counting it on the lane once it is queued.
       if (admitted.holdsUnit) this.options.passwordLane?.left(false);
@@ -181,12 +147,29 @@ export class Relay {
     return requestId;
   }
 
+  /** The command as it goes on the queue: its key to seal the result with, where the result goes, until when. */
+  private command(admitted: Admitted, replyTo: ReplyTo, deadline: number): Command {
+    const { kind, body, requestId } = admitted;
+    return {
+      v: 1,
+      requestId,
+      kind,
+      body,
+      replyTo,
+      deadline,
+      meta: metaOf(admitted),
+      resultSecret: this.options.sealing.secretFor(requestId),
+      sentAt: Date.now(),
+    };
+  }
+
   private notRun(admitted: Admitted): void {
     this.options.notRun(admitted).catch((err: unknown) => this.options.log.warn({ err }, 'login attempt not given back'));
   }
 
-  private answered(requestId: string): void {
-    this.options.answered(requestId).catch((err: unknown) => this.options.log.warn({ err }, 'password work unit not given back'));
+  /** Gives the request's password unit back; a store that fails is logged (the unit frees itself at its deadline). */
+  private answered(requestId: string): Promise<void> {
+    return this.options.answered(requestId).catch((err: unknown) => this.options.log.warn({ err }, 'password work unit not given back'));
   }
 
   /** Every result published on this node's channel comes through here. */
@@ -199,7 +182,7 @@ export class Relay {
     }
     const { connectionId, clientId, deferred } = result.replyTo;
     // A deferred request was counted by whichever edge accepted it: its unit is given back here.
-    if (deferred) this.answered(result.requestId);
+    if (deferred) void this.answered(result.requestId);
     if (deferred && connectionId && clientId && this.deferredSink(connectionId, clientId, result)) {
       this.stats.answered++;
       return;
@@ -237,10 +220,7 @@ export class Relay {
       this.target(target, result);
     };
     const timer = setTimeout(send, RELEASE_WAIT_MS);
-    this.options
-      .answered(result.requestId)
-      .catch((err: unknown) => this.options.log.warn({ err }, 'password work unit not given back'))
-      .finally(send);
+    this.answered(result.requestId).finally(send);
   }
 
   private target(target: ResultTarget, result: Result): void {

@@ -169,6 +169,26 @@ describe('TokenVerifier', () => {
     assert.equal(verifier.cached(token), undefined);
   });
 
+  test('a cached token answers only for itself: a token sharing its signature (and so its cache index) is verified, and refused', async () => {
+    const token = await sign();
+    await verifier.verify(token);
+    assert.ok(verifier.cached(token), 'the verified token is cached');
+    const [header, , signature] = token.split('.');
+    const forged = `${header}.${b64({ ...decodePayload(token), sub: randomUUID() })}.${signature}`;
+    assert.equal(verifier.cached(forged), undefined);
+    await rejectsAsInvalidToken(verifier.verify(forged), 'payload swapped under a cached signature');
+    assert.ok(verifier.cached(token), 'the refused forgery did not evict the real token');
+  });
+
+  test('cachedBearer answers only "Bearer <cached token>" exactly; other spellings go the long way', async () => {
+    const token = await sign();
+    await verifier.verify(token);
+    assert.equal(verifier.cachedBearer(`Bearer ${token}`)?.token, token);
+    for (const header of [`bearer ${token}`, `Bearer  ${token}`, `Bearer ${token} `, `Basic ${token}`, token, '']) {
+      assert.equal(verifier.cachedBearer(header), undefined, JSON.stringify(header.slice(0, 10)));
+    }
+  });
+
   test('the cache never answers for a token after its exp', async () => {
     const exp = now() + 2;
     const token = await sign({ exp });

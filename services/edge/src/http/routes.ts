@@ -238,15 +238,10 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
   const verifyMeter = metered('/auth/verify');
   const verifyHit = metrics?.verifyHit;
   getAndHead(app, '/auth/verify', (res, req) => {
-    const token = bearerToken(req.getHeader('authorization'));
-    if (!token) {
-      verifyMeter(res);
-      send(res, appErrorReply(new AppError('invalid_token', 'missing or malformed Bearer token'), newRequestId()));
-      return;
-    }
+    const authorization = req.getHeader('authorization');
     // Hot path: a cached token is answered without leaving this callback, and counted inline.
     const started = verifyHit ? verifyHit.latency.start() : 0;
-    const hit = verifier.cached(token);
+    const hit = verifier.cachedBearer(authorization);
     if (hit) {
       deps.activity.seen(hit.sub, hit.sid);
       send(res, { status: 200, body: hit.body });
@@ -257,6 +252,11 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       return;
     }
     verifyMeter(res);
+    const token = bearerToken(authorization);
+    if (!token) {
+      send(res, appErrorReply(new AppError('invalid_token', 'missing or malformed Bearer token'), newRequestId()));
+      return;
+    }
     const state = watchAbort(res);
     verifier.verify(token).then(
       (verified) => {

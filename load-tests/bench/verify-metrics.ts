@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { cpuMicros } from './process-cpu.ts';
 import { startProcess } from '../../test/helpers/processes.ts';
 import { tempDir } from '../../test/helpers/services.ts';
 import { OPEN_LIMITS, registerAndLogin, round } from './deployment.ts';
@@ -28,9 +28,9 @@ export async function benchVerifyMetrics(seconds: number, pairs = 6): Promise<Re
     const cpuUs: Record<'on' | 'off', number[]> = { on: [], off: [] };
     const load = async (which: 'on' | 'off', runSeconds: number) => {
       const target = which === 'on' ? on : off;
-      const before = cpuTicks(target.child.pid!);
+      const before = cpuMicros(target.child.pid!);
       const result = await wrk(`${target.url}/auth/verify`, { seconds: runSeconds, connections, headers: { Authorization: `Bearer ${tokens[which]}` } });
-      cpuUs[which].push(((cpuTicks(target.child.pid!) - before) * TICK_US) / result.requests);
+      cpuUs[which].push((cpuMicros(target.child.pid!) - before) / result.requests);
       return result;
     };
     // Warm: JIT, caches, the verify cache entry, before anything is kept.
@@ -77,15 +77,4 @@ export async function benchVerifyMetrics(seconds: number, pairs = 6): Promise<Re
     onData.remove();
     offData.remove();
   }
-}
-
-/** Linux's USER_HZ: /proc times are in 1/100 s. */
-const TICK_US = 10_000;
-
-/** User + system CPU time of a process so far, in clock ticks (/proc/<pid>/stat fields 14 and 15). */
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { startProcess } from '../../scripts/lib/processes.ts';
 import { tempDir } from '../../scripts/lib/services.ts';
 import { answerBytes } from './answer-bytes.ts';
+import { cpuMicros } from './process-cpu.ts';
 import { OPEN_LIMITS, registerAndLogin, round } from './deployment.ts';
 import { wrk, type WrkResult } from './wrk.ts';
 
@@ -24,11 +25,20 @@ export async function benchVerify(seconds: number): Promise<Record<string, unkno
     const helmetRuns: WrkResult[] = [];
     const runs = Number(process.env.BENCH_VERIFY_RUNS ?? 2);
     const ratios: number[] = [];
+    // CPU per answer of each server process: what a busy neighbour on a shared box changes least.
+    const cpuUs = { bare: [] as number[], edge: [] as number[] };
+    const measured = async (server: { url: string; pid: number }, cpu?: number[]) => {
+      const before = cpuMicros(server.pid);
+      const result = await wrk(`${server.url}/auth/verify`, { seconds, connections, headers });
+      cpu?.push((cpuMicros(server.pid) - before) / result.requests);
+      return result;
+    };
+    const edgeServer = { url: edge.url, pid: edge.child.pid! };
     for (let i = 0; i < runs; i++) {
-      bareRuns.push(await wrk(`${baseline.url}/auth/verify`, { seconds, connections, headers }));
-      sameHeaderRuns.push(await wrk(`${sameHeaders.url}/auth/verify`, { seconds, connections, headers }));
-      helmetRuns.push(await wrk(`${helmetHeaders.url}/auth/verify`, { seconds, connections, headers }));
-      edgeRuns.push(await wrk(`${edge.url}/auth/verify`, { seconds, connections, headers }));
+      bareRuns.push(await measured(baseline, cpuUs.bare));
+      sameHeaderRuns.push(await measured(sameHeaders));
+      helmetRuns.push(await measured(helmetHeaders));
+      edgeRuns.push(await measured(edgeServer, cpuUs.edge));
       ratios.push(round(edgeRuns.at(-1)!.requestsPerSecond / bareRuns.at(-1)!.requestsPerSecond));
     }
     const best = (runs: WrkResult[]) => runs.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a));
@@ -45,6 +55,8 @@ export async function benchVerify(seconds: number): Promise<Record<string, unkno
       bareWithHelmetSetRps: Math.round(best(helmetRuns).requestsPerSecond),
       helmetSetRatioToBare: round(best(helmetRuns).requestsPerSecond / b.requestsPerSecond),
       ratioEachRun: ratios,
+      cpuUsPerAnswer: { bare: cpuUs.bare.map((v) => round(v, 2)), verify: cpuUs.edge.map((v) => round(v, 2)) },
+      cpuRatio: round(Math.min(...cpuUs.bare) / Math.min(...cpuUs.edge)),
       answerBytes: {
         verify: await answerBytes(`${edge.url}/auth/verify`, headers),
         bare: await answerBytes(`${baseline.url}/auth/verify`, headers),
@@ -64,7 +76,7 @@ export async function benchVerify(seconds: number): Promise<Record<string, unkno
   }
 }
 
-async function startBare(headers: 'bare' | 'edge' | 'helmet'): Promise<{ url: string; stop: () => Promise<unknown> }> {
+async function startBare(headers: 'bare' | 'edge' | 'helmet'): Promise<{ url: string; pid: number; stop: () => Promise<unknown> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join('load-tests', 'bench', 'bare-uws.ts')], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, HEADERS: headers },
@@ -73,5 +85,5 @@ async function startBare(headers: 'bare' | 'edge' | 'helmet'): Promise<{ url: st
     child.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString()).port as number));
     child.once('exit', () => reject(new Error('bare uWS server exited')));
   });
-  return { url: `http://127.0.0.1:${port}`, stop: async () => child.kill('SIGTERM') };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: async () => child.kill('SIGTERM') };
 }

@@ -74,10 +74,11 @@ export const configSchema = z.object({
   BCRYPT_COST: int(4, 15).default(12),
   UV_THREADPOOL_SIZE: int(1, 128).default(os.availableParallelism()),
   /**
-   * Nice value of the threads bcrypt runs on (worker and all-in-one; set by bin/threadpool.cjs before
-   * they start, Linux only): a login storm takes the CPU edges leave, not theirs. 0 leaves them as they are.
+   * Priority of the threads bcrypt runs on (worker and all-in-one; set by bin/threadpool.cjs before
+   * they start, Linux only): a login storm takes the CPU edges leave, not theirs. A nice value 0-19
+   * (0 leaves them as they are), or `idle`: SCHED_IDLE, run only when no other thread wants the CPU.
    */
-  BCRYPT_NICE: int(0, 19).default(10),
+  BCRYPT_NICE: z.union([z.literal('idle'), int(0, 19)]).default(10),
   PASSWORD_PREFETCH: int(1, 1000).optional(),
   SESSION_PREFETCH: int(1, 5000).default(200),
   QUEUE_MAX_LENGTH: int(1, 10_000_000).default(100_000),

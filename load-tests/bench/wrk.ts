@@ -13,11 +13,22 @@ export interface WrkResult {
 }
 
 /** Runs wrk (Debian package) against one URL; bounded in time, loopback only. */
-export async function wrk(url: string, options: { seconds: number; connections: number; headers?: Record<string, string> }): Promise<WrkResult> {
+export async function wrk(
+  url: string,
+  options: {
+    seconds: number;
+    connections: number;
+    headers?: Record<string, string>;
+    /** Each connection waits this long after an answer (load-tests/drivers/paced.lua). */
+    paceMs?: number;
+  },
+): Promise<WrkResult> {
   if (!/^http:\/\/127\.0\.0\.1[:/]/.test(url)) throw new Error('benchmarks send traffic to 127.0.0.1 only');
   const args = ['-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--latency'];
   for (const [name, value] of Object.entries(options.headers ?? {})) args.push('-H', `${name}: ${value}`);
-  const { stdout } = await run('wrk', [...args, url], { timeout: (options.seconds + 30) * 1000 });
+  if (options.paceMs) args.push('-s', 'load-tests/drivers/paced.lua');
+  const env = options.paceMs ? { ...process.env, PACE_MS: String(options.paceMs) } : process.env;
+  const { stdout } = await run('wrk', [...args, url], { timeout: (options.seconds + 30) * 1000, env });
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
   if (!rps) throw new Error(`cannot read wrk output:\n${stdout}`);
   return {

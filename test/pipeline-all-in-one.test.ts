@@ -20,6 +20,9 @@ describe('pipeline: all-in-one process with embedded defaults', () => {
       RATE_LIMIT_IP_PER_MINUTE: '100000',
       // Every client of the scenarios is one address: 200 concurrent logins are one source's.
       PASSWORD_WORK_PER_SOURCE: '10000',
+      // 200 logins at once on a loaded machine would be refused as overloaded: the scenarios test
+      // delivery; admission that fails fast has its own tests (test/overload-admission.test.ts).
+      OVERLOAD_ADMIT_SHARE: '0',
       // The scenarios replay a rotated refresh token at once and expect the family revoked; within the
       // grace window that replay would count as a concurrent refresh (test/security proves the window).
       REFRESH_GRACE_MS: '0',

@@ -17,6 +17,13 @@ import { collectGarbage, freeLoopbackPort, inspectOption } from './inspector.ts'
  * (bare-ws.ts) with the edge's socket options and no state of its own per socket.
  */
 const HOLDER_MAX = 15_000;
+/**
+ * The servers' young generation is capped at 1 MiB semi-spaces (default 16): after a burst V8 keeps the
+ * young generation's pages (up to 2 x 16 MiB) pooled, resident, until its memory reducer runs, which on
+ * a busy machine took from 8 s to over 25 s (read off /proc/<pid>/smaps: 256 KiB pages going away).
+ * With the cap what a connection keeps (old generation, native) is read without 10-30 MiB of noise.
+ */
+const V8_OPTIONS = '--max-semi-space-size=1';
 const WARM_PER_SERVER = 1_000;
 
 export interface ConnectionsOptions {
@@ -43,7 +50,11 @@ export async function benchConnections(options: ConnectionsOptions): Promise<Rec
   const t0 = Date.now();
   const progress = (what: string) => process.stderr.write(`  e +${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}\n`);
   const inspectPorts = await Promise.all(Array.from({ length: edgeCount + 1 }, () => freeLoopbackPort()));
-  const pipeline = await startPipeline({ edges: edgeCount, bcryptCost: 4, edgeEnv: (i) => ({ NODE_OPTIONS: inspectOption(inspectPorts[i]!) }) });
+  const pipeline = await startPipeline({
+    edges: edgeCount,
+    bcryptCost: 4,
+    edgeEnv: (i) => ({ NODE_OPTIONS: `${inspectOption(inspectPorts[i]!)} ${V8_OPTIONS}` }),
+  });
   const holders: Holder[] = [];
   let bare: Server | undefined;
   try {
@@ -201,7 +212,7 @@ function holdConnections(targets: { url: string; count: number }[], localAddress
 }
 
 async function startBare(inspectPort: number): Promise<Server> {
-  const child = spawn(process.execPath, [inspectOption(inspectPort), '--import', 'tsx', path.join('load-tests', 'bench', 'bare-ws.ts')], {
+  const child = spawn(process.execPath, [inspectOption(inspectPort), V8_OPTIONS, '--import', 'tsx', path.join('load-tests', 'bench', 'bare-ws.ts')], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -239,18 +250,14 @@ function rssOf(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
 }
 
-/**
- * The lowest-RSS reading of SETTLE_READINGS, SETTLE_GAP_MS apart, each right after a full collection:
- * V8 keeps the young generation's pages of a burst (the handshakes: up to 2 x 16 MiB) pooled after a
- * collection and returns them only when its memory reducer runs, 8 to 15 s later here (read off
- * /proc/<pid>/smaps); they are no connection's.
- */
-const SETTLE_READINGS = 8;
+/** The lowest-RSS reading of SETTLE_READINGS, SETTLE_GAP_MS apart, each right after a full collection, after SETTLE_IDLE_MS without one. */
+const SETTLE_IDLE_MS = 10_000;
+const SETTLE_READINGS = 5;
 const SETTLE_GAP_MS = 3_000;
 async function settled(server: Server): Promise<Memory> {
   let lowest: Memory | undefined;
   for (let i = 0; i < SETTLE_READINGS; i++) {
-    await new Promise((r) => setTimeout(r, i === 0 ? 1_000 : SETTLE_GAP_MS));
+    await new Promise((r) => setTimeout(r, i === 0 ? SETTLE_IDLE_MS : SETTLE_GAP_MS));
     const reading = await server.memory();
     if (!lowest || reading.rss < lowest.rss) lowest = reading;
   }

@@ -16,7 +16,14 @@ export const OPEN_LIMITS = {
 };
 
 /** Edges and one worker as separate processes over RabbitMQ, Redis and PostgreSQL, in a fresh namespace. */
-export async function startPipeline(options: { edges: number; bcryptCost: number; redisUrl?: string; env?: Record<string, string> }): Promise<Pipeline> {
+export async function startPipeline(options: {
+  edges: number;
+  bcryptCost: number;
+  redisUrl?: string;
+  env?: Record<string, string>;
+  /** Variables for edge i alone (e.g. its own inspector port). */
+  edgeEnv?: (i: number) => Record<string, string>;
+}): Promise<Pipeline> {
   const namespace = uniqueNamespace('bench');
   const database = await createTestDatabase('bench');
   const data = tempDir('bench');
@@ -31,7 +38,7 @@ export async function startPipeline(options: { edges: number; bcryptCost: number
     ...options.env,
   };
   const worker = await startProcess('worker', { ...env, DATABASE_URL: database.url });
-  const edges = await Promise.all(Array.from({ length: options.edges }, () => startProcess('edge', env)));
+  const edges = await Promise.all(Array.from({ length: options.edges }, (_, i) => startProcess('edge', { ...env, ...options.edgeEnv?.(i) })));
   let stopped = false;
   return {
     edges,

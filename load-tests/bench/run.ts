@@ -23,14 +23,16 @@ import { benchVerifyUnderLoad } from './verify-under-load.ts';
  *   BENCH_SECONDS=8          length of each timed phase
  *   BENCH_BCRYPT_COST=12     bcrypt cost of (b), (d) and (h)
  *   BENCH_MFA_SAMPLES=60     plain and TOTP logins each of (h)
- *   BENCH_CONNECTIONS=19000  WebSockets (e) tries to hold
+ *   BENCH_CONNECTIONS=100000 WebSockets (e) tries to hold, over BENCH_CONNECTION_EDGES edges (default: one per 17,000)
+ *   BENCH_CONNECTIONS_OPEN_S=120  (e) starts no connection after this long
  *   BENCH_OVERLOAD_SECONDS=30 length of (h)'s storm at 3x bcrypt's rate (run with the lane check off, then on)
  *   AUDIT_BENCH_EVENTS=1000000, AUDIT_BENCH_WRITES=50000  generated / written audit events of (g)
  *   BENCH_CLUSTER_RESULTS=2000  results (h) delivers in each pub/sub mode on its private Redis Cluster
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 19_000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100_000);
+const CONNECTION_EDGES = Number(process.env.BENCH_CONNECTION_EDGES ?? Math.max(1, Math.ceil(CONNECTIONS / 17_000)));
 const OVERLOAD_SECONDS = Number(process.env.BENCH_OVERLOAD_SECONDS ?? 30);
 const only = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,f,g,h').split(','));
 
@@ -47,7 +49,9 @@ await step('am', () => benchVerifyMetrics(SECONDS, PAIRS));
 await step('b', () => benchLogins(SECONDS, COST));
 await step('c', () => benchRefresh(SECONDS));
 await step('d', () => benchVerifyUnderLoad(SECONDS, COST));
-await step('e', () => benchConnections(CONNECTIONS));
+await step('e', () =>
+  benchConnections({ target: CONNECTIONS, edges: CONNECTION_EDGES, openDeadlineMs: Number(process.env.BENCH_CONNECTIONS_OPEN_S ?? 120) * 1000 }),
+);
 await step('f', () => benchFanout(200));
 await step('j', () => benchOverload(OVERLOAD_SECONDS, COST));
 await step('g', () =>

@@ -1,6 +1,6 @@
 import { resultFrame, type Result } from '@authgate/shared/protocol';
 import type { ResultTarget } from '../relay.ts';
-import type { Connections } from './connections.ts';
+import { endRequest, type Connections } from './connections.ts';
 
 /** A WebSocket request waiting on this node: its result goes to the connection under the client's own id. */
 export class WsRequestTarget implements ResultTarget {
@@ -18,7 +18,8 @@ export class WsRequestTarget implements ResultTarget {
 
   deliver(result: Result): void {
     const { connectionId, clientId } = this.connection;
-    this.connections.get(connectionId)?.getUserData().inFlight.delete(clientId);
+    const ws = this.connections.get(connectionId);
+    if (ws) endRequest(ws.getUserData(), clientId);
     if (result.ok) this.onSuccess?.(result);
     this.connections.send(connectionId, JSON.stringify(resultFrame(clientId, result)));
     this.connections.settled(connectionId);

@@ -15,7 +15,7 @@ import type { AccountSockets } from './accounts.ts';
 import { refusesUpgrade, type CorsPolicy } from '../security/cors.ts';
 import type { TemplatedApp, WebSocket } from '../uws.ts';
 import type { TokenVerifier } from '../verify.ts';
-import type { Connections, SocketData } from './connections.ts';
+import { endRequest, requestsInFlight, startRequest, type Connections, type SocketData } from './connections.ts';
 import { WsRequestTarget } from './request-target.ts';
 
 export interface SocketOptions {
@@ -105,7 +105,7 @@ export function registerWebSocket(
 
   const submit = async (ws: WebSocket<SocketData>, kind: CommandKind, id: string, body: Record<string, unknown>) => {
     const data = ws.getUserData();
-    data.inFlight.add(id);
+    startRequest(data, id);
     const meter = metrics?.message(kind);
     const started = meter ? performance.now() : 0;
     const traced = tracing?.begin(`ws ${kind}`, { 'authgate.kind': kind, 'authgate.transport': 'ws' });
@@ -122,7 +122,7 @@ export function registerWebSocket(
         if (ACCEPTED_AT_EDGE.has(kind)) {
           // Answered here, at once, never by the worker's result (a forgot request: Relay.submitAccepted).
           relay.submitAccepted(admitted);
-          data.inFlight.delete(id);
+          endRequest(data, id);
           sendOutside(ws, { type: 'result', id, ok: true, status: 202 });
           meter?.answered('ok', started);
           traced?.end(202);
@@ -132,7 +132,7 @@ export function registerWebSocket(
         if (meter) target = meteredTarget(target, meter, started);
         relay.submit(admitted, traced ? traced.waitFor(target) : target);
       } catch (err) {
-        data.inFlight.delete(id);
+        endRequest(data, id);
         const appError = toAppError(err);
         if (appError.code === 'internal') options.log.error({ err }, 'websocket request failed');
         sendOutside(ws, errorResult(id, appError));
@@ -164,7 +164,7 @@ export function registerWebSocket(
         closed: false,
         windowStart: Date.now(),
         frames: 0,
-        inFlight: new Set(),
+        inFlight: undefined,
       };
       res.upgrade(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
@@ -215,11 +215,11 @@ export function registerWebSocket(
         );
         return;
       }
-      if (data.inFlight.has(id)) {
+      if (data.inFlight?.has(id)) {
         sendError(ws, new AppError('invalid_request', `request id ${JSON.stringify(id)} is already in flight`));
         return;
       }
-      if (data.inFlight.size >= options.maxInFlightPerConnection) {
+      if (requestsInFlight(data) >= options.maxInFlightPerConnection) {
         sendFrame(ws, errorResult(id, new AppError('overloaded', 'too many requests in flight on this connection')));
         return;
       }

@@ -1,5 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { createHash, randomBytes, randomUUID, sign } from 'node:crypto';
 import { SIGNING_ALG, type SigningKey } from '@authgate/shared/keys';
 
 export interface AccessTokenSettings {
@@ -8,27 +7,35 @@ export interface AccessTokenSettings {
   ttlSeconds: number;
 }
 
-/** Signs RS256 access tokens with the KeyObject parsed once at start-up; `kid` names the key. */
+const base64url = (json: object) => Buffer.from(JSON.stringify(json)).toString('base64url');
+
+/**
+ * Signs RS256 access tokens (JWS compact form, RFC 7515: header.claims.signature, each base64url) with
+ * node:crypto and the KeyObject parsed once at start-up; `kid` names the key. Hand-written rather than
+ * jose's SignJWT, which added ~0.1 ms to each signature here (p50 0.58 against 0.47–0.50 ms, the two
+ * alternated): a sixth of a refresh's signing. The header is the same for every token of a key, so it
+ * is encoded once. Tokens are verified with jose (access-token.ts), also in the worker's tests.
+ */
 export class AccessTokenSigner {
+  private readonly header: string;
+
   constructor(
     private readonly key: SigningKey,
     private readonly settings: AccessTokenSettings,
-  ) {}
+  ) {
+    this.header = base64url({ alg: SIGNING_ALG, kid: key.kid, typ: 'JWT' });
+  }
 
   get ttlSeconds(): number {
     return this.settings.ttlSeconds;
   }
 
   async sign(userId: string, sid: string): Promise<string> {
-    return new SignJWT({ sid })
-      .setProtectedHeader({ alg: SIGNING_ALG, kid: this.key.kid, typ: 'JWT' })
-      .setIssuer(this.settings.issuer)
-      .setAudience(this.settings.audience)
-      .setSubject(userId)
-      .setIssuedAt()
-      .setExpirationTime(`${this.settings.ttlSeconds}s`)
-      .setJti(randomUUID())
-      .sign(this.key.privateKey);
+    const iat = Math.floor(Date.now() / 1000);
+    const { issuer: iss, audience: aud, ttlSeconds } = this.settings;
+    const input = `${this.header}.${base64url({ sid, iss, aud, sub: userId, iat, exp: iat + ttlSeconds, jti: randomUUID() })}`;
+    // RS256: RSASSA-PKCS1-v1_5 with SHA-256, node's default padding for an RSA key.
+    return `${input}.${sign('sha256', Buffer.from(input), this.key.privateKey).toString('base64url')}`;
   }
 }
 

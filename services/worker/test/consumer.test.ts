@@ -370,9 +370,11 @@ describe('command consumer with a real worker context', () => {
       audience: AUDIENCE,
       algorithms: ['RS256'],
     });
-    assert.equal(protectedHeader.kid, signingKey.kid);
+    assert.deepEqual(protectedHeader, { alg: 'RS256', kid: signingKey.kid, typ: 'JWT' });
     assert.equal(payload.sub, userId);
     assert.equal(payload.sid, pair.sessionId);
+    assert.equal(payload.exp! - payload.iat!, 900);
+    assert.match(String(payload.jti), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.ok(!pair.refreshToken.includes(PASSWORD));
   });
 

@@ -1,4 +1,5 @@
-import { generateKeyPairSync, randomUUID, sign as rsaSign } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
 import pino from 'pino';
 import { createRedis } from '@authgate/shared/redis';
 import { RedisSessionDirectory } from '@authgate/shared/sessions/redis-directory';
@@ -30,7 +31,11 @@ const limits = new LimiterStore(createRedis(REDIS_URL, log, `${namespace}-limits
 const ipLimiter = new PerMinuteLimiter(limits, `${namespace}:rl:ip`, 10_000_000);
 const ipLease = new LeasedPerMinuteLimiter(limits, `${namespace}:rl:ip-lease`, 10_000_000);
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const signer = new AccessTokenSigner({ privateKey, kid: 'profile' } as never, { issuer: 'authgate', audience: 'authgate', ttlSeconds: 900 });
+const signer = new AccessTokenSigner({ privateKey, kid: 'profile', alg: 'RS256' }, { issuer: 'authgate', audience: 'authgate', ttlSeconds: 900 });
+const ecSigner = new AccessTokenSigner(
+  { privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'profile-ec', alg: 'ES256' },
+  { issuer: 'authgate', audience: 'authgate', ttlSeconds: 900 },
+);
 const auditLine = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true }));
 await redis.ping();
 
@@ -81,13 +86,17 @@ const rotation = (requestId?: string) => {
 const deliver = (requestId: string, token: string) =>
   results.deliver({ requestId, replyTo: { nodeId: 'nobody' }, ok: true, status: 200, data: { accessToken: token } } as never);
 
-// The same claims as the signer's, signed with node:crypto directly over a header encoded once: what jose adds.
-const header = Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'profile', typ: 'JWT' })).toString('base64url');
-function signDirect(): string {
-  const iat = Math.floor(Date.now() / 1000);
-  const claims = { sid, iss: 'authgate', aud: 'authgate', sub: userId, iat, exp: iat + 900, jti: randomUUID() };
-  const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  return `${input}.${rsaSign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
+// The same token as the signer's, signed by jose's SignJWT as the worker did before: what jose adds.
+function signWithJose(): Promise<string> {
+  return new SignJWT({ sid })
+    .setProtectedHeader({ alg: 'RS256', kid: 'profile', typ: 'JWT' })
+    .setIssuer('authgate')
+    .setAudience('authgate')
+    .setSubject(userId)
+    .setIssuedAt()
+    .setExpirationTime('900s')
+    .setJti(randomUUID())
+    .sign(privateKey);
 }
 
 for (let i = 0; i < SAMPLES; i++) {
@@ -100,7 +109,7 @@ for (let i = 0; i < SAMPLES; i++) {
     await span('before: directory extend (HGET, PTTL, MULTI)', () => extendAsBefore());
     auditLine.info({ audit: { action: 'refresh.succeeded', userId, sessionId: sid, ip: '127.0.0.1' } }, 'refresh.succeeded');
     let token = '';
-    await span('RS256 sign (jose)', async () => {
+    await span('RS256 sign (AccessTokenSigner, node:crypto)', async () => {
       token = await signer.sign(userId, sid);
     });
     await span('deliver (SET NX + PUBLISH)', () => deliver(before, token));
@@ -121,7 +130,8 @@ for (let i = 0; i < SAMPLES; i++) {
   });
   // The sessions list's new end, once a second in the worker: here once per 100 refreshes, outside the spans.
   if (i % 100 === 0) await directory.extend(userId, sid, Date.now() + 3_600_000, Date.now());
-  await span('RS256 sign (node:crypto, header encoded once)', () => signDirect());
+  await span('RS256 sign (jose SignJWT, before)', () => signWithJose());
+  await span('ES256 sign (AccessTokenSigner, JWT_ALG=ES256)', () => ecSigner.sign(userId, sid));
   await span('audit log line', () => auditLine.info({ audit: { action: 'refresh.succeeded', userId, sessionId: sid, ip: '127.0.0.1' } }, 'refresh.succeeded'));
   await span('seal successor (HKDF + AES-GCM)', () => sealSuccessor(`rt1.${sid}.x`, sid, current.token));
 }

@@ -16,13 +16,25 @@ async function bareHop(seconds: number): Promise<{ samples: number; p50Ms: numbe
 }
 
 /**
+ * The signature's own ceiling on two cores, measured in the same run: openssl's sign rate for the
+ * access tokens' algorithm (RSA-2048 for RS256, P-256 for ES256), two processes at once.
+ */
+async function opensslSignsPerSecond(alg: string): Promise<number> {
+  const { stdout } = await run('openssl', ['speed', '-seconds', '2', '-multi', '2', alg === 'ES256' ? 'ecdsap256' : 'rsa2048'], { timeout: 60_000 });
+  const numbers = stdout.trim().split('\n').at(-1)!.trim().split(/\s+/);
+  return Number(numbers.at(-2));
+}
+
+/**
  * (c) A refresh round trip, edge → RabbitMQ → worker → Redis PUBLISH → edge, over one WebSocket with
  * one request in flight (latency), then with many in flight on many sessions (throughput). The
  * baseline: the bare hop with the same drivers and no work (bare-hop.ts), alternated with the refresh
- * runs, ROUNDS times each, so that the machine's load hits both alike.
+ * runs, ROUNDS times each, so that the machine's load hits both alike. JWT_ALG (RS256 unless set) is
+ * the workers' signature; the saturated rate is also given ÷ openssl's sign rate on the same two cores.
  */
 export async function benchRefresh(seconds: number): Promise<Record<string, unknown>> {
-  const pipeline = await startPipeline({ edges: 1, bcryptCost: 4 });
+  const alg = process.env.JWT_ALG ?? 'RS256';
+  const pipeline = await startPipeline({ edges: 1, bcryptCost: 4, env: { JWT_ALG: alg } });
   try {
     const edge = pipeline.edges[0]!;
     const socket = await AuthgateSocket.connect(edge.wsUrl, WebSocket as unknown as WebSocketClass);
@@ -70,8 +82,10 @@ export async function benchRefresh(seconds: number): Promise<Record<string, unkn
     );
     const perSecond = done / ((Date.now() - started) / 1000);
     for (const s of sockets) s.close();
+    const signs = await opensslSignsPerSecond(alg);
     return {
       bench: 'c: refresh round trip',
+      alg,
       samples: latencies.length,
       p50Ms: round(percentile(latencies, 50)),
       p99Ms: round(percentile(latencies, 99)),
@@ -81,6 +95,8 @@ export async function benchRefresh(seconds: number): Promise<Record<string, unkn
       rounds: perRound,
       saturatedPerSecond: Math.round(perSecond),
       inFlight: sessions,
+      opensslSignsPerSecondTwoCores: Math.round(signs),
+      saturatedPerOpensslSign: round(perSecond / signs, 3),
       goal: 'p50 ≤ 1.5 ms, p99 ≤ 5 ms (bare hop ~0.5 ms on a quiet machine); ≥ 2,500/s saturated',
     };
   } finally {

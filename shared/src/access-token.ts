@@ -1,6 +1,6 @@
 import { jwtVerify, type JWTHeaderParameters } from 'jose';
 import { AppError } from './errors.ts';
-import { SIGNING_ALG, type VerificationKeys } from './keys.ts';
+import type { VerificationKeys } from './keys.ts';
 
 /** The claims of an access token that passed every check below. */
 export interface AccessTokenClaims {
@@ -26,8 +26,8 @@ const INVALID = () => new AppError('invalid_token', 'access token is invalid or 
 
 /**
  * Verifies an access token with public keys only. jose makes the checks: signature by the key named
- * in `kid` (unknown or missing kid fails), algorithm allowlist (RS256 only, so `none` and HS256
- * tokens fail), `iss`, `aud`, `exp`, `nbf`, and the claims we require; then UUID ids and a lifetime
+ * in `kid` (unknown or missing kid fails), algorithm allowlist (JWT_ALG only: RS256 by default, so
+ * `none`, HS256 and any other algorithm fail), `iss`, `aud`, `exp`, `nbf`, and the claims we require; then UUID ids and a lifetime
  * within the configured one. Every failure is the same
  * `invalid_token`, so the answer tells an attacker nothing about which check failed.
  */
@@ -40,7 +40,7 @@ export async function verifyAccessToken(token: string, keys: VerificationKeys, r
   let payload;
   try {
     ({ payload } = await jwtVerify(token, keyFor, {
-      algorithms: [SIGNING_ALG],
+      algorithms: [keys.alg],
       issuer: rules.issuer,
       audience: rules.audience,
       requiredClaims: ['sub', 'sid', 'exp', 'iat', 'jti'],

@@ -156,7 +156,12 @@ export const configSchema = z.object({
    * revoking the session as a reuse; a copy presented later still revokes it. 0 turns the window off.
    */
   REFRESH_GRACE_MS: int(0, 60_000).default(5_000),
-  /** PKCS#8 PEM of the RS256 signing key: workers only. Generated into DATA_DIR in development. */
+  /**
+   * The access tokens' signature: RS256 (the contract's default) or ES256 (ECDSA P-256, opt-in). Workers
+   * sign with it, edges and the API accept only it; keys must be of its kind.
+   */
+  JWT_ALG: z.enum(['RS256', 'ES256']).default('RS256'),
+  /** PKCS#8 PEM of the signing key (RSA, or EC P-256 for ES256): workers only. Generated into DATA_DIR in development. */
   JWT_PRIVATE_KEY: z.string().min(1).optional(),
   /** JWKS JSON of the verification keys: edges only. Derived from the private key in development. */
   JWT_PUBLIC_JWKS: z.string().min(1).optional(),

@@ -4,7 +4,6 @@ import { checkNewPassword } from '@authgate/shared/password-policy';
 import { bodySchemas, fieldIssues, PASSWORD_KINDS, type CommandKind } from '@authgate/shared/protocol';
 import type { LoginLimiter } from '@authgate/shared/security/login-limiter';
 import { passwordWorkRefused, sourceOf, type PasswordWorkBudget } from '@authgate/shared/security/password-work';
-import type { PerMinuteLimiter } from '@authgate/shared/security/per-minute-limiter';
 import type { LaneThroughput } from './lane-throughput.ts';
 
 /** A command that passed admission: its body, ready to publish, and the requestId it will carry. */
@@ -26,7 +25,8 @@ export interface Admitted {
  * the bytes (MAX_BODY_BYTES, WS_MAX_PAYLOAD_BYTES), framing and, for REST, the media type; then, in
  * this order:
  *
- * 1. the per-IP limit: every attempt costs, well-formed or not;
+ * 1. the per-IP limit: every attempt costs, well-formed or not (spent from a lease of the shared
+ *    counter's points when the limit is high: LeasedPerMinuteLimiter);
  * 2. the body schema (invalid_request with the failing fields);
  * 3. the password policy of new passwords (weak_password);
  * 4. the password lane's deadline (register, login): when the commands this edge has in flight on the
@@ -48,7 +48,7 @@ export class Admission {
   laneRefusals = 0;
 
   constructor(
-    private readonly ipLimiter: PerMinuteLimiter,
+    private readonly ipLimiter: { consume(ip: string): Promise<void> },
     private readonly loginLimiter: LoginLimiter,
     private readonly passwordWork: PasswordWorkBudget,
     private readonly timeoutMs: number,

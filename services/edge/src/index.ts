@@ -3,7 +3,7 @@ import type { Config } from '@authgate/shared/config';
 import { loadVerificationKeys } from '@authgate/shared/keys';
 import type { Logger } from '@authgate/shared/logger';
 import { LoginLimiter, loginLimitsOf } from '@authgate/shared/security/login-limiter';
-import { PerMinuteLimiter } from '@authgate/shared/security/per-minute-limiter';
+import { LeasedPerMinuteLimiter } from '@authgate/shared/security/leased-limiter';
 import { loadResultSealingSecret, ResultSealing } from '@authgate/shared/security/result-seal';
 import { followNodeChannel, type ResyncStats } from '@authgate/shared/transport/resync';
 import type { Tracing } from '@authgate/shared/tracing/tracing';
@@ -66,8 +66,9 @@ export async function startEdge(
     revocations: deps.revocations,
   });
   const passwordLane = new LaneThroughput();
+  const ipLimiter = new LeasedPerMinuteLimiter(deps.limits, `${config.NAMESPACE}:rl:ip`, config.RATE_LIMIT_IP_PER_MINUTE);
   const admission = new Admission(
-    new PerMinuteLimiter(deps.limits, `${config.NAMESPACE}:rl:ip`, config.RATE_LIMIT_IP_PER_MINUTE),
+    ipLimiter,
     new LoginLimiter({ store: deps.limits, namespace: config.NAMESPACE, limits: loginLimitsOf(config) }),
     deps.passwordWork,
     config.REQUEST_TIMEOUT_MS,
@@ -165,6 +166,7 @@ export async function startEdge(
       for (const ws of [...connections.all()]) ws.cork(() => ws.end(1001, 'server going away'));
       await new Promise((resolve) => setTimeout(resolve, CLOSE_FLUSH_MS));
       accounts.close();
+      ipLimiter.close();
       await activity.close();
     },
   };

@@ -8,6 +8,7 @@ import type { LiveEvents } from '@authgate/shared/live/types';
 import type { SessionDirectory } from '@authgate/shared/sessions/directory';
 import type { SessionStore } from '@authgate/shared/sessions/types';
 import type { AccessTokenSigner } from './tokens.ts';
+import type { SessionExtensions } from './session-extensions.ts';
 import type { AuditLog } from './audit.ts';
 import type { MailQueue } from '@authgate/shared/mail/types';
 import type { KnownDevices } from '@authgate/shared/db/devices';
@@ -30,6 +31,8 @@ export interface WorkerContext {
   revocations: SessionRevocations;
   /** The account's sessions as a person sees them (list, revoke). */
   directory: SessionDirectory;
+  /** A refresh's new session end in the sessions list, written in batches (off the refresh's path). */
+  extensions: SessionExtensions;
   /** Live events to the account's open WebSockets, on whichever edges hold them. */
   live: LiveEvents;
   audit: AuditLog;

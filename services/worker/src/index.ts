@@ -19,6 +19,7 @@ import { CodeLimiter, codeLimitsOf } from './mfa/code-limiter.ts';
 import { loadMfaEncryptionKey, TotpSecretBox } from './mfa/secret-box.ts';
 import { PasswordHasher } from './passwords.ts';
 import { AccessTokenSigner } from './tokens.ts';
+import { SessionExtensions } from './session-extensions.ts';
 
 export interface WorkerHandle {
   stats: ConsumerStats;
@@ -54,6 +55,7 @@ export async function startWorker(config: Config, deps: WorkerDrivers & WorkerOb
     loginLimiter: new LoginLimiter({ store: deps.limits, namespace: config.NAMESPACE, limits: loginLimitsOf(config) }),
     revocations: deps.revocations,
     directory: deps.directory,
+    extensions: new SessionExtensions(deps.directory, log),
     live: deps.live,
     // Each auth action is a log line and one audit event on the bus.
     audit: new AuditLog(log.child({ component: 'audit' }), deps.events),
@@ -95,7 +97,7 @@ export async function startWorker(config: Config, deps: WorkerDrivers & WorkerOb
     async stop() {
       await deps.queue.stopConsuming();
       await Promise.allSettled([...inHand]);
-      await ctx.audit.flush();
+      await Promise.all([ctx.audit.flush(), ctx.extensions.close()]);
     },
   };
 }

@@ -1,6 +1,5 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
-import { SIGNING_ALG, type SigningKey } from '@authgate/shared/keys';
+import { createHash, randomBytes, randomUUID, sign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
+import type { SigningKey } from '@authgate/shared/keys';
 
 export interface AccessTokenSettings {
   issuer: string;
@@ -8,27 +7,37 @@ export interface AccessTokenSettings {
   ttlSeconds: number;
 }
 
-/** Signs RS256 access tokens with the KeyObject parsed once at start-up; `kid` names the key. */
+const base64url = (json: object) => Buffer.from(JSON.stringify(json)).toString('base64url');
+
+/**
+ * Signs access tokens, RS256 or ES256 (JWT_ALG), (JWS compact form, RFC 7515: header.claims.signature, each base64url) with
+ * node:crypto and the KeyObject parsed once at start-up; `kid` names the key. Hand-written rather than
+ * jose's SignJWT, which added ~0.1 ms to each signature here (p50 0.58 against 0.47–0.50 ms, the two
+ * alternated): a sixth of a refresh's signing. The header is the same for every token of a key, so it
+ * is encoded once. Tokens are verified with jose (access-token.ts), also in the worker's tests.
+ */
 export class AccessTokenSigner {
+  private readonly header: string;
+  private readonly signingKey: SignKeyObjectInput | KeyObject;
+
   constructor(
-    private readonly key: SigningKey,
+    key: SigningKey,
     private readonly settings: AccessTokenSettings,
-  ) {}
+  ) {
+    this.header = base64url({ alg: key.alg, kid: key.kid, typ: 'JWT' });
+    // ES256's signature is r‖s (RFC 7518 §3.4), not node's default DER; RS256 is PKCS#1 v1.5, node's default for RSA.
+    this.signingKey = key.alg === 'ES256' ? { key: key.privateKey, dsaEncoding: 'ieee-p1363' } : key.privateKey;
+  }
 
   get ttlSeconds(): number {
     return this.settings.ttlSeconds;
   }
 
   async sign(userId: string, sid: string): Promise<string> {
-    return new SignJWT({ sid })
-      .setProtectedHeader({ alg: SIGNING_ALG, kid: this.key.kid, typ: 'JWT' })
-      .setIssuer(this.settings.issuer)
-      .setAudience(this.settings.audience)
-      .setSubject(userId)
-      .setIssuedAt()
-      .setExpirationTime(`${this.settings.ttlSeconds}s`)
-      .setJti(randomUUID())
-      .sign(this.key.privateKey);
+    const iat = Math.floor(Date.now() / 1000);
+    const { issuer: iss, audience: aud, ttlSeconds } = this.settings;
+    const input = `${this.header}.${base64url({ sid, iss, aud, sub: userId, iat, exp: iat + ttlSeconds, jti: randomUUID() })}`;
+    return `${input}.${sign('sha256', Buffer.from(input), this.signingKey).toString('base64url')}`;
   }
 }
 

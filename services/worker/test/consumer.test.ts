@@ -34,6 +34,7 @@ import { openPostgres } from '@authgate/shared/db/database';
 import { LimiterStore } from '@authgate/shared/security/limiter-store';
 import { MemoryLiveEvents } from '@authgate/shared/live/memory-live';
 import { MemorySessionDirectory } from '@authgate/shared/sessions/memory-directory';
+import { SessionExtensions } from '../src/session-extensions.ts';
 
 const log = createLogger({ level: 'silent', name: 'test' });
 const NODE_ID = 'node-consumer';
@@ -114,6 +115,7 @@ describe('command consumer with a real worker context', () => {
     const config = loadConfig({ DATA_DIR: tmp.dir, NODE_ENV: 'test' }, 'worker');
     signingKey = await loadSigningKey(config);
     sessions = new MemorySessionStore();
+    const directory = new MemorySessionDirectory();
     ctx = {
       users: new UserRepository(db),
       sessions,
@@ -127,7 +129,8 @@ describe('command consumer with a real worker context', () => {
         limits: { accountMaxFailures: 1000, accountWindowS: 60, freeFailures: 1000, backoffBaseS: 1, backoffMaxS: 1 },
       }),
       revocations: new MemoryRevocations(60_000),
-      directory: new MemorySessionDirectory(),
+      directory,
+      extensions: new SessionExtensions(directory, log),
       live: new MemoryLiveEvents(),
       audit: new AuditLog(log),
       mail: new MemoryMailQueue(100),
@@ -367,9 +370,11 @@ describe('command consumer with a real worker context', () => {
       audience: AUDIENCE,
       algorithms: ['RS256'],
     });
-    assert.equal(protectedHeader.kid, signingKey.kid);
+    assert.deepEqual(protectedHeader, { alg: 'RS256', kid: signingKey.kid, typ: 'JWT' });
     assert.equal(payload.sub, userId);
     assert.equal(payload.sid, pair.sessionId);
+    assert.equal(payload.exp! - payload.iat!, 900);
+    assert.match(String(payload.jti), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.ok(!pair.refreshToken.includes(PASSWORD));
   });
 
@@ -407,6 +412,24 @@ describe('command consumer with a real worker context', () => {
     // Not taken for a reuse: the successor it answered with is still current.
     const third = pairOf(await one(makeCommand('refresh', { refreshToken: second.refreshToken })));
     assert.equal(third.sessionId, first.sessionId);
+  });
+
+  test("a refresh moves its session's end in the sessions list at the next batch, and never brings an ended session back", async () => {
+    const email = newEmail();
+    assert.equal((await register(email)).status, 201);
+    const first = pairOf(await login(email));
+    const listed = async () => (await ctx.directory.list(first.user.id)).find((s) => s.id === first.sessionId);
+    const atLogin = (await listed())!.expiresAt;
+    await new Promise((resolve) => setTimeout(resolve, 5)); // a later millisecond than the login's
+    const second = pairOf(await one(makeCommand('refresh', { refreshToken: first.refreshToken })));
+    assert.equal((await listed())!.expiresAt, atLogin, 'not written by the refresh itself');
+    await ctx.extensions.flush();
+    assert.ok((await listed())!.expiresAt > atLogin, 'moved by the batch');
+
+    await one(makeCommand('refresh', { refreshToken: second.refreshToken }));
+    assert.equal((await one(makeCommand('logout', { refreshToken: second.refreshToken }))).status, 401, 'a replaced token: the family ends');
+    await ctx.extensions.flush();
+    assert.equal(await listed(), undefined);
   });
 
   test('logout ends the session: the refresh token is then refused', async () => {

@@ -21,6 +21,7 @@ import { LimiterStore } from '@authgate/shared/security/limiter-store';
 import { LoginLimiter } from '@authgate/shared/security/login-limiter';
 import { MemoryRevocations } from '@authgate/shared/security/revocations';
 import { MemorySessionDirectory } from '@authgate/shared/sessions/memory-directory';
+import { SessionExtensions } from '../src/session-extensions.ts';
 import { MemorySessionStore } from '@authgate/shared/sessions/memory-sessions';
 import { AuditLog } from '../src/audit.ts';
 import type { HandlerOutcome, WorkerContext } from '../src/context.ts';
@@ -99,6 +100,7 @@ describe('second factor in the worker, on a clock the test controls', () => {
       emit(event);
     };
     const limits = new LimiterStore(undefined);
+    const directory = new MemorySessionDirectory();
     ctx = {
       users: new UserRepository(db),
       sessions: new MemorySessionStore(),
@@ -112,7 +114,8 @@ describe('second factor in the worker, on a clock the test controls', () => {
         limits: { accountMaxFailures: 1000, accountWindowS: 60, freeFailures: 1000, backoffBaseS: 1, backoffMaxS: 1 },
       }),
       revocations: new MemoryRevocations(60_000),
-      directory: new MemorySessionDirectory(),
+      directory,
+      extensions: new SessionExtensions(directory, log),
       live: new MemoryLiveEvents(),
       audit: auditLog,
       mail: new MemoryMailQueue(100),

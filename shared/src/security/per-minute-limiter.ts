@@ -12,14 +12,15 @@ export class PerMinuteLimiter {
 
   /** Resolves when the request may go on; rejects with `rate_limited` and the seconds to wait. */
   async consume(key: string): Promise<void> {
-    try {
-      await this.limiter.consume(key);
-    } catch (res) {
-      if (res instanceof RateLimiterRes) {
-        const retryAfter = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-        throw new AppError('rate_limited', 'too many requests, retry later', { retryAfter });
-      }
-      throw new AppError('overloaded', 'rate limiter unavailable, retry later');
-    }
+    await this.limiter.consume(key).catch((err: unknown) => Promise.reject(limiterRefusal(err)));
   }
+}
+
+/** What a limiter's rejection tells the client: `rate_limited` with the seconds to wait, or `overloaded` when the store failed. */
+export function limiterRefusal(err: unknown): AppError {
+  if (err instanceof RateLimiterRes) {
+    const retryAfter = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
+    return new AppError('rate_limited', 'too many requests, retry later', { retryAfter });
+  }
+  return new AppError('overloaded', 'rate limiter unavailable, retry later');
 }

@@ -13,7 +13,7 @@ describe('LaneThroughput: the password lane wait one edge sees', () => {
     assert.equal(lane.expectedWaitMs(0), undefined);
     for (let i = 0; i < 10; i++) lane.entered(0);
     assert.equal(lane.expectedWaitMs(100), undefined, 'a burst is not judged before a window has passed');
-    assert.equal(lane.expectedWaitMs(500), undefined, 'nor after one, while answers may still be on their way');
+    assert.equal(lane.expectedWaitMs(499), undefined, 'nor within the first window, while answers may still be on their way');
     const cold = new LaneThroughput(500, 2000);
     for (let i = 0; i < 10; i++) cold.entered(0);
     assert.equal(cold.expectedWaitMs(2000), Number.POSITIVE_INFINITY, 'cold start: 2 s without an answer is a stall');
@@ -25,6 +25,17 @@ describe('LaneThroughput: the password lane wait one edge sees', () => {
     assert.equal(lane.expectedWaitMs(500), (8 / 6) * 1000);
     assert.equal(lane.expectedWaitMs(1000), (8 / 6) * 1000, 'half a second without an answer is no stall');
     assert.ok(lane.expectedWaitMs(2600)! > 2 * (8 / 6) * 1000, 'no answer for 2 s lowers the estimate at once');
+  });
+
+  test('a burst onto a cold lane is judged after one window by the answers it has seen, never admitted unjudged', () => {
+    const lane = new LaneThroughput(500, 2000);
+    for (let i = 0; i < 10; i++) lane.entered(0);
+    assert.equal(lane.expectedWaitMs(500), (11 / 2) * 1000, 'no answer in 500 ms: at most 2 a second');
+    lane.left(true, 600);
+    for (let i = 0; i < 10; i++) lane.entered(900);
+    // One answer in 1 s, 19 in flight: at most 2 answers a second, 10 s for a new one.
+    assert.equal(lane.expectedWaitMs(1000), (20 / 2) * 1000);
+    assert.equal(lane.rate, undefined, 'a bound, not an estimate: the window has not closed');
   });
 
   test('a window waits for enough answers; a lane that stops answering reads as stalled', () => {

@@ -77,13 +77,17 @@ export class LaneThroughput {
     if (this.inFlight === 0) return undefined;
     this.sample(now);
     if (this.perSecond !== undefined && now - this.sampledAt > this.tauMs * STALE_AFTER_TAUS) this.perSecond = undefined;
-    // A window that has run STALL_WINDOWS long without a single answer bounds the rate from above (at
-    // most one answer could have come by now): a stalled lane reads as stalled at once, cold start or
-    // not. Nothing shorter is taken for a stall: in a burst the event loop may be busy taking requests
-    // in for a while before it reads the answers that came meanwhile.
+    // The open window bounds the rate from above: at most one more answer than it has seen could have
+    // come by now. A window that has run STALL_WINDOWS long without a single answer makes a stalled lane
+    // read as stalled at once. Before the first estimate (a burst onto a cold lane) the bound applies
+    // after one window: without it every command of the first window, up to 4 × 500 ms of arrivals
+    // on a slow lane, was admitted unjudged and the surplus waited for its 504. Nothing shorter than a
+    // window is judged: in a burst the event loop may be busy taking requests in for a while before it
+    // reads the answers that came meanwhile.
     const elapsed = now - this.windowStart;
     const stalled = this.windowCompletions === 0 && elapsed >= this.windowMs * STALL_WINDOWS;
-    const bound = stalled ? 1000 / elapsed : Number.POSITIVE_INFINITY;
+    const cold = this.perSecond === undefined && elapsed >= this.windowMs;
+    const bound = stalled || cold ? ((this.windowCompletions + 1) * 1000) / elapsed : Number.POSITIVE_INFINITY;
     const perSecond = Math.min(this.perSecond ?? Number.POSITIVE_INFINITY, bound);
     if (perSecond === Number.POSITIVE_INFINITY) return undefined;
     return ((this.inFlight + 1) / perSecond) * 1000;

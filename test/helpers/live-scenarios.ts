@@ -14,6 +14,8 @@ export interface LiveDeployment {
   adminToken: () => Promise<string>;
   /** Live-event messages Redis carried per edge channel since the last call, by account, or undefined in-process. */
   publishedPerEdge?: () => Promise<Map<string, Map<string, number>>>;
+  /** How often an edge has withdrawn the account's presence (ZREM) so far, or undefined in-process. */
+  presenceWithdrawals?: (userId: string) => Promise<number>;
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -36,7 +38,7 @@ async function socketLogin(wsUrl: string, email: string) {
   const socket = await LiveSocket.open(wsUrl);
   const login = await socket.request('login', { email, password: PASSWORD, deviceId: 'phone' });
   assert.equal(login.ok, true, JSON.stringify(login));
-  return { socket, session: login.data as { accessToken: string; refreshToken: string; sessionId: string } };
+  return { socket, session: login.data as { accessToken: string; refreshToken: string; sessionId: string; user: { id: string } } };
 }
 
 /** The live-account scenarios every deployment shape must pass. */
@@ -116,6 +118,25 @@ export function liveScenarios(get: () => LiveDeployment): void {
     await watcher.waitForEvent('security.refresh_reuse', 2_000, (data) => data.sessionId === watched.sessionId);
     await watcher.waitForEvent('session.revoked', 2_000, (data) => data.sessionId === watched.sessionId && data.reason === 'refresh_reuse');
     assert.equal((await watcher.closed).code, 4001);
+  });
+
+  test('a socket that refreshes over itself stays present: every event of its account reaches it, its presence is never withdrawn', async () => {
+    const d = get();
+    const { email } = await account(d, 'refreshing');
+    const { socket, session } = await socketLogin(d.a.wsUrl, email);
+    const withdrawnBefore = await d.presenceWithdrawals?.(session.user.id);
+    let refreshToken = session.refreshToken;
+    const signIns: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const [rotated, signIn] = await Promise.all([socket.request('refresh', { refreshToken }), restLogin(d.b.url, email, `device-${i}`)]);
+      assert.equal(rotated.ok, true, JSON.stringify(rotated));
+      assert.equal(rotated.data.sessionId, session.sessionId);
+      refreshToken = rotated.data.refreshToken;
+      signIns.push(signIn.sessionId);
+    }
+    for (const sessionId of signIns) await socket.waitForEvent('security.new_sign_in', 5_000, (data) => data.sessionId === sessionId);
+    if (d.presenceWithdrawals) assert.equal(await d.presenceWithdrawals(session.user.id), withdrawnBefore, 'a refresh withdrew the account from the edge');
+    socket.close();
   });
 
   test('WebSocket: authenticate with a bad token is invalid_token; session messages need an authenticated connection', async () => {

@@ -95,6 +95,7 @@ export function liveOnTwoEdges(label: string, backend: () => Backend): () => Liv
   const adminId = randomUUID();
   let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
   let counter: Redis | Cluster | undefined;
+  let monitor: Redis | undefined;
   let deployment: LiveDeployment;
 
   before(async () => {
@@ -133,11 +134,23 @@ export function liveOnTwoEdges(label: string, backend: () => Backend): () => Liv
       perUser.set(userId, (perUser.get(userId) ?? 0) + 1);
       counts.set(nodeId, perUser);
     };
+    const withdrawals = new Map<string, number>();
     if ('REDIS_URL' in chosen.redis) {
       const single = new Redis(chosen.redis.REDIS_URL);
       counter = single;
       await single.subscribe(...edges.map((edge) => channelOf(edge.nodeId)));
       single.on('message', count);
+      // Every presence withdrawal the edges send, as Redis receives it.
+      const presencePrefix = `${namespace}:presence:`;
+      // MONITOR takes a connection of its own (ioredis duplicates the one it is asked on).
+      const asking = new Redis(chosen.redis.REDIS_URL);
+      monitor = await asking.monitor();
+      asking.disconnect();
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (args[0]?.toLowerCase() !== 'zrem' || !args[1]?.startsWith(presencePrefix)) return;
+        const userId = args[1].slice(presencePrefix.length);
+        withdrawals.set(userId, (withdrawals.get(userId) ?? 0) + 1);
+      });
     } else {
       // The edges' live channels are sharded: each one is followed on the shard that owns it.
       const cluster = new Cluster(chosen.redis.addresses, { shardedSubscribers: true });
@@ -156,11 +169,20 @@ export function liveOnTwoEdges(label: string, backend: () => Backend): () => Liv
         counts.clear();
         return snapshot;
       },
+      ...(monitor
+        ? {
+            presenceWithdrawals: async (userId: string) => {
+              await new Promise((r) => setTimeout(r, 100));
+              return withdrawals.get(userId) ?? 0;
+            },
+          }
+        : {}),
     };
   });
 
   after(async () => {
     counter?.disconnect();
+    monitor?.disconnect();
     await Promise.all(processes.map((p) => p.stop()));
     await database?.drop();
     await cleanupNamespace(namespace);

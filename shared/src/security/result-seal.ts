@@ -1,6 +1,7 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Config } from '../config.ts';
 import type { Result } from '../protocol.ts';
+import { HkdfSha256Block } from './hkdf-block.ts';
 import { keptSecret } from './kept-secret.ts';
 
 /**
@@ -41,23 +42,24 @@ export class SealError extends Error {
 
 /** The edges' side: derives each request's key, and opens what workers sealed with it. */
 export class ResultSealing {
-  private readonly secret: Buffer;
+  private readonly keys: HkdfSha256Block;
 
   constructor(secret: string | Buffer) {
-    this.secret = Buffer.from(secret);
-    if (this.secret.length < KEY_BYTES) throw new Error(`the result sealing secret must be at least ${KEY_BYTES} bytes`);
+    const bytes = Buffer.from(secret);
+    if (bytes.length < KEY_BYTES) throw new Error(`the result sealing secret must be at least ${KEY_BYTES} bytes`);
+    this.keys = new HkdfSha256Block(bytes, HKDF_SALT);
   }
 
   /** The key the worker seals `requestId`'s result with, as it travels in the command. */
   secretFor(requestId: string): string {
-    return Buffer.from(hkdfSync('sha256', this.secret, HKDF_SALT, requestId, KEY_BYTES)).toString('base64url');
+    return this.keys.derive(requestId).toString('base64url');
   }
 
   /** The result as the worker made it. Throws SealError if it was sealed under another key or altered. */
   open(result: Result): Result {
     if (result.sealed === undefined) return result;
     const { sealed, ...rest } = result;
-    const body = openBody(sealed, Buffer.from(this.secretFor(result.requestId), 'base64url'), associatedData(result));
+    const body = openBody(sealed, this.keys.derive(result.requestId), associatedData(result));
     if (!rest.ok) return { ...rest, error: body as Extract<Result, { ok: false }>['error'] };
     return body === undefined ? rest : { ...rest, data: body };
   }

@@ -86,8 +86,10 @@ export async function benchRefresh(seconds: number): Promise<Record<string, unkn
     }
     latencies.sort((a, b) => a - b);
 
+    // One socket per session, as a browser tab holds one: a socket shared by several accounts would
+    // move its account's presence with every refresh, which no client does.
     const sessions = 128;
-    const sockets = await Promise.all(Array.from({ length: 8 }, () => AuthgateSocket.connect(edge.wsUrl, WebSocket as unknown as WebSocketClass)));
+    const sockets = await Promise.all(Array.from({ length: sessions }, () => AuthgateSocket.connect(edge.wsUrl, WebSocket as unknown as WebSocketClass)));
     const tokens = await Promise.all(Array.from({ length: sessions }, () => registerAndLogin(edge.url, 'refresh-storm').then((p) => p.refreshToken)));
     let done = 0;
     // Where the two cores go during the storm: CPU ms per refresh of each process.
@@ -99,7 +101,7 @@ export async function benchRefresh(seconds: number): Promise<Record<string, unkn
     await Promise.all(
       tokens.map(async (token, i) => {
         let current = token;
-        const s = sockets[i % sockets.length]!;
+        const s = sockets[i]!;
         while (Date.now() < stormUntil) {
           const result = await s.refresh(current);
           if (!result.ok) throw new Error(`refresh failed: ${JSON.stringify(result.error)}`);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { Result } from '@authgate/shared/protocol';
+import { HkdfSha256Block } from '@authgate/shared/security/hkdf-block';
 import { loadResultSealingSecret, ResultSealing, sealResult, SealError } from '@authgate/shared/security/result-seal';
 import { MemoryResultBus } from '@authgate/shared/transport/memory-results';
 import { tempDir } from '../../test/helpers/services.ts';
@@ -67,6 +68,17 @@ describe('result sealing (issue 10, finding 2)', () => {
     assert.deepEqual(!sealed.ok && sealed.error, { code: 'mfa_required', message: 'a second factor is required' }, 'routing and counting still read the code');
     assert.deepEqual(sealing.open(sealed), challenge);
     assert.throws(() => new ResultSealing('t'.repeat(43)).open(sealed), SealError);
+  });
+
+  test("each request's key is node:crypto's HKDF-SHA256 of the secret, byte for byte (edges of either version agree)", () => {
+    const salt = Buffer.from('authgate/result-seal/v1');
+    for (let i = 0; i < 200; i++) {
+      const secret = randomBytes(32 + (i % 33));
+      const requestId = i % 2 ? randomUUID() : `req-${'é'.repeat(i % 7)}-${i}`;
+      const expected = Buffer.from(hkdfSync('sha256', secret, salt, requestId, 32));
+      assert.deepEqual(new HkdfSha256Block(secret, salt).derive(requestId), expected);
+      assert.equal(new ResultSealing(secret).secretFor(requestId), expected.toString('base64url'));
+    }
   });
 
   test('development: the secret is generated once into DATA_DIR (0600) and kept', () => {

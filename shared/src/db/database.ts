@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type Generated } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { ensurePrivateDir } from '../private-dir.ts';
+import { ThreadedPglite } from './threaded-pglite.ts';
 
 export interface UsersTable {
   id: string;
@@ -110,10 +110,14 @@ export function openPostgres(options: { url: string; poolSize: number; log: Logg
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
-/** An embedded PGlite kept in `dataDir`/pglite, so the all-in-one shape needs no database server. */
+/**
+ * An embedded PGlite kept in `dataDir`/pglite, so the all-in-one shape needs no database server. It
+ * runs in a thread of its own (ThreadedPglite); the dialect sees the same `query` and `close`.
+ */
 export function openPglite(dataDir: string): Db {
   const dir = path.resolve(dataDir, 'pglite');
   ensurePrivateDir(path.resolve(dataDir));
   ensurePrivateDir(dir);
-  return new Kysely<Database>({ dialect: new PGliteDialect(new PGlite(dir)) });
+  const pglite = new ThreadedPglite(dir) as unknown as ConstructorParameters<typeof PGliteDialect>[0];
+  return new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
 }

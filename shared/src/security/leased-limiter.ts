@@ -11,9 +11,15 @@ const EXACT_MARGIN_LEASES = 4;
 /** Keys this edge keeps leases for; past this, a new key takes one point per request (bounded memory). */
 const MAX_LEASES = 100_000;
 
-/** The points one lease takes: 0 or 1 means no leasing (each request asks the store). */
+/** From this limit up (the default, 600) requests spend leases; below it each request asks the store. */
+const MIN_LEASED_LIMIT = 600;
+/** A lease of one point would be a store round trip per request again. */
+const MIN_LEASE = 2;
+
+/** The points one lease takes: 1 means no leasing (each request asks the store). */
 export function leaseSizeFor(pointsPerMinute: number): number {
-  return Math.min(MAX_LEASE, Math.floor(pointsPerMinute * LEASE_SHARE));
+  if (pointsPerMinute < MIN_LEASED_LIMIT) return 1;
+  return Math.max(MIN_LEASE, Math.min(MAX_LEASE, Math.floor(pointsPerMinute * LEASE_SHARE)));
 }
 
 /** Points taken from the shared store in one step, spendable until the store's window they were counted in ends. */
@@ -35,10 +41,11 @@ interface Lease {
  * in the background when half of it is spent. Check named "per-IP lease": every point a request spends
  * was counted in the shared store, in the window it is spent in (a lease expires with that window), so
  * across all edges a key never gets more than the limit per window. The error is the other way: a key
- * may be refused on one edge while another edge holds unspent points of its lease (at most 1.5 leases,
- * ≤ 0.25 % of the limit per edge). Near the limit (EXACT_MARGIN_LEASES leases from it) each request
- * takes its own point again, so a burst that ends at the limit is counted exactly there. Limits below
- * 1,200 a minute (a lease of one point) are counted per request, as PerMinuteLimiter does.
+ * may be refused on one edge while another edge holds unspent points of its lease (at most 1.5 leases:
+ * ≤ 0.25 % of the limit per edge from 1,200 a minute up, 3 points, 0.5 %, at the default 600). Near the
+ * limit (EXACT_MARGIN_LEASES leases from it) each request takes its own point again, so a burst that
+ * ends at the limit is counted exactly there. Limits below 600 a minute are counted per request, as
+ * PerMinuteLimiter does.
  */
 export class LeasedPerMinuteLimiter {
   private readonly limiter: RateLimiterAbstract;

@@ -26,7 +26,7 @@ export interface Admitted {
  * this order:
  *
  * 1. the per-IP limit: every attempt costs, well-formed or not (spent from a lease of the shared
- *    counter's points when the limit is high: LeasedPerMinuteLimiter);
+ *    counter's points from the default limit up: LeasedPerMinuteLimiter);
  * 2. the body schema (invalid_request with the failing fields);
  * 3. the password policy of new passwords (weak_password);
  * 4. the password lane's deadline (register, login): when the commands this edge has in flight on the

@@ -12,8 +12,8 @@ import { openPostgres } from '@authgate/shared/db/database';
 /**
  * The plans of every audit read on generated data of a size this 2-core machine builds in about a
  * minute (AUDIT_EXPLAIN_ROWS, default 500,000 over 180 days: ~85k events a month). Each plan is
- * printed, and none may read a big partition (over BIG rows) by Seq Scan: every read is answered from
- * an index of migration 0002.
+ * printed, and none may read a big partition (over BIG rows) by Seq Scan: every read that reaches one
+ * is answered from an index of migration 0002.
  */
 const ROWS = Number(process.env.AUDIT_EXPLAIN_ROWS ?? 500_000);
 const DAYS = 180;
@@ -64,6 +64,10 @@ describe(`audit reads use an index on ${ROWS.toLocaleString('en')} generated eve
       [],
       `${what}: Seq Scan on a big partition`,
     );
+    // A read whose partitions are all small (a 24-hour window early on the 1st or 2nd of a month
+    // reaches only the new month's partition) is rightly a Seq Scan: the rule is about big ones.
+    const readsBig = nodes.some((n) => n['Relation Name'] !== undefined && (rowsOf.get(n['Relation Name']) ?? Infinity) > BIG);
+    if (!readsBig) return;
     assert.ok(
       nodes.some((n) => /Index/.test(n['Node Type']) && n['Index Name']?.startsWith('audit_events_')),
       `${what}: no index of audit_events used`,

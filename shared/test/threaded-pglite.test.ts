@@ -88,16 +88,19 @@ describe('embedded database in its own thread', () => {
     }
   });
 
-  test('an idle embedded database does not keep a finished process alive', async () => {
+  test('an idle embedded database does not keep a finished process alive, even after a query that could not be sent', async () => {
     const dir = path.join(data.dir, 'exits');
     const database = path.resolve(import.meta.dirname, '../src/db/database.ts');
     const script = `(async () => {
       const { openPglite } = await import(${JSON.stringify(database)});
       const { sql } = await import('kysely');
-      const result = await sql\`select 41 + 1 as n\`.execute(openPglite(${JSON.stringify(dir)}));
-      console.log(result.rows[0].n);
+      const db = openPglite(${JSON.stringify(dir)});
+      // A parameter that cannot cross to the thread fails its own query, and nothing is left waiting.
+      const refused = await sql\`select \${{ call: () => 1 }}::jsonb\`.execute(db).then(() => 'ran', (err) => err.name);
+      const result = await sql\`select 41 + 1 as n\`.execute(db);
+      console.log(refused, result.rows[0].n);
     })();`;
     const { stdout } = await run(process.execPath, ['--import', 'tsx', '-e', script], { timeout: 60_000, cwd: path.resolve(import.meta.dirname, '../..') });
-    assert.equal(stdout.trim(), '42');
+    assert.equal(stdout.trim(), 'DataCloneError 42');
   });
 });

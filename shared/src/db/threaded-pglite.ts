@@ -42,7 +42,13 @@ export class ThreadedPglite {
     if (this.waiting.size === 0) this.thread.ref();
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.thread.postMessage({ type: 'query', id, sql, params: [...params] } satisfies ThreadRequest);
+      try {
+        this.thread.postMessage({ type: 'query', id, sql, params: [...params] } satisfies ThreadRequest);
+      } catch (err) {
+        // A parameter that cannot be cloned (DataCloneError): this query fails, nothing waits for it.
+        this.settled(id);
+        reject(err);
+      }
     });
   }
 

@@ -6,7 +6,7 @@ const FIRST_BLOCK = Buffer.of(1);
  * HKDF-SHA256 (RFC 5869) of one 32-byte output under a fixed secret and salt, the extract step done
  * once. Written by hand over HMAC because node:crypto's hkdfSync extracts again and builds a key
  * object on every call: 13 µs against 3.4 µs here, and the edge derives a key twice per request (the
- * command's, then the result's). The output is hkdfSync's byte for byte (test/result-seal.test.ts),
+ * command's, then the result's). The output is hkdfSync's byte for byte (shared/test/result-seal.test.ts),
  * so edges of either version open each other's results.
  */
 export class HkdfSha256Block {

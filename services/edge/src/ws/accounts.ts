@@ -39,11 +39,9 @@ export class AccountSockets {
     const data = ws.getUserData();
     const before = data.auth;
     if (before?.sub === auth.sub) {
-      if (before.sid !== auth.sid) {
-        remove(this.bySession, before.sid, data.connectionId);
-        add(this.bySession, auth.sid, data.connectionId);
-        data.auth = auth;
-      }
+      remove(this.bySession, before.sid, data.connectionId);
+      add(this.bySession, auth.sid, data.connectionId);
+      data.auth = auth;
       return Promise.resolve();
     }
     if (before) this.unbind(data);

@@ -12,7 +12,8 @@ import { wrk } from './wrk.ts';
  * The verify load is paced (BENCH_STORM_PACE_MS, default 1: each of 16 connections waits 1 ms after an
  * answer, some 12,000 verifies/s): latency is measured at a steady rate, as a service is, rather than
  * with the edge already saturated when idle, where any other runnable thread only lengthens a queue.
- * BENCH_STORM_PACE_MS=0 measures the saturated edge, as the row did before.
+ * BENCH_STORM_PACE_MS=0 measures the saturated edge, as the row did before. BENCH_STORM_THREADS sets
+ * the worker's bcrypt threads (UV_THREADPOOL_SIZE; default: one per core): fewer leave the edge a core.
  */
 export async function benchVerifyUnderLoad(seconds: number, bcryptCost: number): Promise<Record<string, unknown>[]> {
   const rows: Record<string, unknown>[] = [];
@@ -41,7 +42,8 @@ async function start(shape: 'cluster' | 'all', env: Record<string, string>, bcry
 }
 
 async function oneShape(shape: 'cluster' | 'all', nice: string, seconds: number, bcryptCost: number): Promise<Record<string, unknown>> {
-  const deployment = await start(shape, { BCRYPT_NICE: nice }, bcryptCost);
+  const threads = process.env.BENCH_STORM_THREADS;
+  const deployment = await start(shape, { BCRYPT_NICE: nice, ...(threads ? { UV_THREADPOOL_SIZE: threads } : {}) }, bcryptCost);
   try {
     const url = deployment.url;
     const { accessToken } = await registerAndLogin(url, 'verify');
@@ -88,7 +90,7 @@ async function oneShape(shape: 'cluster' | 'all', nice: string, seconds: number,
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     return {
-      bench: `d: verify p99 during a login storm ÷ idle, ${shape === 'cluster' ? 'edge + worker processes' : 'all-in-one'}, BCRYPT_NICE=${nice}`,
+      bench: `d: verify p99 during a login storm ÷ idle, ${shape === 'cluster' ? 'edge + worker processes' : 'all-in-one'}, BCRYPT_NICE=${nice}${threads ? `, UV_THREADPOOL_SIZE=${threads}` : ''}`,
       ratio: median(pairs.map((p) => p.ratio)),
       idleP99Ms: median(pairs.map((p) => p.idleP99Ms)),
       verifyLoad: paceMs ? `paced: 16 connections, ${paceMs} ms after each answer` : 'saturated: 16 connections',

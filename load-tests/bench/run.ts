@@ -9,6 +9,7 @@ import { benchFanout } from './fanout.ts';
 import { benchLogins } from './logins.ts';
 import { benchMfaLogins } from './mfa-logins.ts';
 import { benchOverload } from './overload.ts';
+import { benchPageLoad } from './page-load.ts';
 import { benchRefresh } from './refresh.ts';
 import { benchVerify } from './verify.ts';
 import { benchVerifyMetrics } from './verify-metrics.ts';
@@ -17,7 +18,7 @@ import { benchVerifyUnderLoad } from './verify-under-load.ts';
 /**
  * npm run bench: ratios measured within one run on this machine, each against a baseline taken in the
  * same run, never absolute figures from different runs. Loopback only; every phase is bounded.
- *   BENCH_ONLY=a,b,c,d,e,f,g,h,i,j which benches (default all); (a) also measures metrics on ÷ off; `am`
+ *   BENCH_ONLY=a,b,c,d,e,f,g,h,i,j,k which benches (default a-h and k); (a) also measures metrics on ÷ off; `am`
  *                            runs that one alone; `g10m` (never by default: minutes) the audit trail at 10 M events
  *   BENCH_METRICS_PAIRS=6    on/off pairs of (a')
  *   BENCH_SECONDS=8          length of each timed phase
@@ -28,13 +29,14 @@ import { benchVerifyUnderLoad } from './verify-under-load.ts';
  *   BENCH_OVERLOAD_SECONDS=30 length of (h)'s storm at 3x bcrypt's rate (run with the lane check off, then on)
  *   AUDIT_BENCH_EVENTS=1000000, AUDIT_BENCH_WRITES=50000  generated / written audit events of (g)
  *   BENCH_CLUSTER_RESULTS=2000  results (h) delivers in each pub/sub mode on its private Redis Cluster
+ *   BENCH_PAGE_LOADS=15      cold loads of the page, and of GET /health, in each shape of (k)
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100_000);
 const CONNECTION_EDGES = Number(process.env.BENCH_CONNECTION_EDGES ?? Math.max(1, Math.ceil(CONNECTIONS / 17_000)));
 const OVERLOAD_SECONDS = Number(process.env.BENCH_OVERLOAD_SECONDS ?? 30);
-const only = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,f,g,h').split(','));
+const only = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,f,g,h,k').split(','));
 
 const results: Record<string, unknown>[] = [];
 const step = async (name: string, fn: () => Promise<Record<string, unknown> | Record<string, unknown>[]>) => {
@@ -73,6 +75,7 @@ await step('g10m', () =>
     log: (line) => process.stderr.write(`  ${line}\n`),
   }),
 );
+await step('k', () => benchPageLoad(Number(process.env.BENCH_PAGE_LOADS ?? 15)));
 await step('i', () => benchClusterBus(Number(process.env.BENCH_CLUSTER_RESULTS ?? 2_000)));
 
 for (const row of results) {

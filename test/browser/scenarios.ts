@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
@@ -331,35 +330,5 @@ export function pageScenarios(ctx: () => { browser: Browser; url: string; mailbo
     } finally {
       await context.close();
     }
-  });
-
-  test('load time of the page on loopback (navigation to the load event, median of 15), against a bare JSON answer', async (t) => {
-    const { browser, url } = ctx();
-    const loadTime = async (target: string) => {
-      // A fresh context each time: nothing cached, as a first visit.
-      const context = await browser.newContext();
-      const page = await context.newPage();
-      await page.goto(target, { waitUntil: 'load' });
-      const ms = await page.evaluate(
-        () => (performance as unknown as { getEntriesByType(type: string): { loadEventEnd: number }[] }).getEntriesByType('navigation')[0]?.loadEventEnd ?? 0,
-      );
-      await context.close();
-      return ms;
-    };
-    const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] as number;
-    const pageTimes: number[] = [];
-    const baseTimes: number[] = [];
-    // Interleaved, so that the load of the machine weighs on both alike: the baseline is GET /health,
-    // a JSON answer of the same edge with nothing to fetch or run after it.
-    for (let i = 0; i < 15; i++) {
-      pageTimes.push(await loadTime(url));
-      baseTimes.push(await loadTime(`${url}/health`));
-    }
-    const [pageMedian, baseMedian] = [median(pageTimes), median(baseTimes)];
-    t.diagnostic(
-      `page load on loopback (${label}): median ${pageMedian.toFixed(1)} ms; GET /health in the same run ${baseMedian.toFixed(1)} ms; ratio ${(pageMedian / baseMedian).toFixed(2)} (15 cold loads each)`,
-    );
-    writeFileSync(path.join(ARTIFACTS, `${label}-load-time.json`), JSON.stringify({ pageMedian, baseMedian, pageTimes, baseTimes }, null, 2));
-    assert.ok(pageTimes.every((ms) => ms > 0) && baseTimes.every((ms) => ms > 0));
   });
 }

@@ -58,8 +58,8 @@ export async function startPipeline(options: {
 
 /**
  * The benches' HTTP client: node:http over kept-alive connections. fetch (undici, web streams) cost
- * the bench process ~3 ms of CPU per request, 8 % of the two cores at bench (j)'s 24 logins a second:
- * the load generator took that share from the bcrypt threads it measured; this one takes half.
+ * the bench process ~3 ms of CPU per request, 8 % of a core at bench (j)'s 24 logins a second: the
+ * load generator took that share from the bcrypt threads it measured; this one takes half.
  */
 const agent = new http.Agent({ keepAlive: true });
 

@@ -1,8 +1,9 @@
-import { chromium, type Browser } from 'playwright-core';
-import { startCluster } from '../../scripts/cluster/index.ts';
+import type { Browser } from 'playwright-core';
 import { startProcess } from '../../scripts/lib/processes.ts';
-import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from '../../scripts/lib/services.ts';
-import { round } from './deployment.ts';
+import { tempDir } from '../../scripts/lib/services.ts';
+import { launchChromium } from '../../test/browser/support.ts';
+import { startTestCluster } from '../../test/cluster/support.ts';
+import { percentile, round } from './deployment.ts';
 
 /**
  * (k) The page's load time on loopback: navigation start to the end of the load event in Debian's
@@ -12,11 +13,7 @@ import { round } from './deployment.ts';
  * front of two edges. Medians, their ratio, and every load.
  */
 export async function benchPageLoad(loads: number): Promise<Record<string, unknown>[]> {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const { browser, close } = await launchChromium();
   try {
     const rows: Record<string, unknown>[] = [];
     const data = tempDir('bench-k');
@@ -27,35 +24,15 @@ export async function benchPageLoad(loads: number): Promise<Record<string, unkno
       await all.stop();
       data.remove();
     }
-    const database = await createTestDatabase('bench_k');
-    const namespace = uniqueNamespace('bench-k');
-    const clusterDir = tempDir('bench-k-cluster');
-    const cluster = await startCluster({
-      edges: 2,
-      workers: 1,
-      mailer: false,
-      port: 0,
-      edgeBasePort: 0,
-      apiPort: 0,
-      metricsBasePort: 'off',
-      namespace,
-      redisUrl: REDIS_URL,
-      amqpUrl: AMQP_URL,
-      databaseUrl: database.url,
-      dir: `${clusterDir.dir}/cluster`,
-      env: { DATA_DIR: `${clusterDir.dir}/data` },
-    });
+    const { cluster, cleanup } = await startTestCluster('bench-k', { edges: 2, workers: 1, mailer: false, metricsBasePort: 'off' });
     try {
       rows.push(await measure(browser, cluster.url, 'nginx in front of two edges', loads));
     } finally {
-      await cluster.stop();
-      await database.drop();
-      await cleanupNamespace(namespace);
-      clusterDir.remove();
+      await cleanup();
     }
     return rows;
   } finally {
-    await browser.close();
+    await close();
   }
 }
 
@@ -83,7 +60,11 @@ async function measure(browser: Browser, url: string, shape: string, loads: numb
     pageMs.push(round(await loadTime(url), 1));
     healthMs.push(round(await loadTime(`${url}/health`), 1));
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const median = (values: number[]) =>
+    percentile(
+      [...values].sort((a, b) => a - b),
+      50,
+    );
   return {
     bench: `k: the page's load time on loopback ÷ GET /health, ${shape}`,
     pageMedianMs: median(pageMs),

@@ -50,6 +50,18 @@ function directoryContract(name: string, open: () => SessionDirectory, close: ()
       await directory.extend(randomUUID(), s.id, Date.now() + 60_000, Date.now());
     });
 
+    test('two sign-ins at once leave the account listed as long as its longer session lasts', async () => {
+      const userId = randomUUID();
+      const long = session({ expiresAt: Date.now() + 60_000 });
+      const short = session({ expiresAt: Date.now() + 300 });
+      await Promise.all([directory.add(userId, long), directory.add(userId, short)]);
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      assert.deepEqual(
+        (await directory.list(userId)).map((x) => x.id),
+        [long.id],
+      );
+    });
+
     test('a removed session stays removed after a late extend', async () => {
       const userId = randomUUID();
       const s = session();

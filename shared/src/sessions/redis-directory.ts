@@ -31,8 +31,21 @@ local wanted = tonumber(ARGV[2]) - tonumber(ARGV[4])
 if wanted > redis.call('PTTL', KEYS[1]) then redis.call('PEXPIRE', KEYS[1], wanted) end
 return 1`;
 
+/**
+ * A sign-in lists its session, and the hash lives at least as long as it, in one round trip. It was
+ * PTTL, then MULTI: two sign-ins of one account at once could both read the old TTL and the later
+ * PEXPIRE, a shorter session's, cut the hash below the longer one's end.
+ * ARGV: 1 sid, 2 description (JSON), 3 used at (epoch ms), 4 expiresAt (epoch ms), 5 now (epoch ms).
+ */
+const ADD_SCRIPT = `
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], 'used:' .. ARGV[1], ARGV[3])
+local wanted = tonumber(ARGV[4]) - tonumber(ARGV[5])
+if wanted > redis.call('PTTL', KEYS[1]) then redis.call('PEXPIRE', KEYS[1], wanted) end
+return 1`;
+
 type Touchable = { authgateTouchSessions(key: string, sid: string, at: number): unknown };
 type Extend = (key: string, sid: string, expiresAt: number, at: number, now: number) => Promise<number>;
+type Add = (key: string, sid: string, described: string, at: number, expiresAt: number, now: number) => Promise<number>;
 
 /**
  * Redis driver of SessionDirectory: one hash per account, `<ns>:sessions-of:{<userId>}`, with a field per
@@ -41,6 +54,7 @@ type Extend = (key: string, sid: string, expiresAt: number, at: number, now: num
  */
 export class RedisSessionDirectory implements SessionDirectory {
   private readonly extendScript: Extend;
+  private readonly addScript: Add;
 
   constructor(
     private readonly redis: RedisClient,
@@ -48,7 +62,9 @@ export class RedisSessionDirectory implements SessionDirectory {
   ) {
     redis.defineCommand('authgateTouchSessions', { numberOfKeys: 1, lua: TOUCH_SCRIPT });
     redis.defineCommand('authgateExtendSession', { numberOfKeys: 1, lua: EXTEND_SCRIPT });
+    redis.defineCommand('authgateAddSession', { numberOfKeys: 1, lua: ADD_SCRIPT });
     this.extendScript = (redis as unknown as { authgateExtendSession: Extend }).authgateExtendSession.bind(redis);
+    this.addScript = (redis as unknown as { authgateAddSession: Add }).authgateAddSession.bind(redis);
   }
 
   private key(userId: string): string {
@@ -57,13 +73,7 @@ export class RedisSessionDirectory implements SessionDirectory {
 
   async add(userId: string, session: SessionInfo): Promise<void> {
     const { lastUsedAt, ...described } = session;
-    const key = this.key(userId);
-    const ttl = await this.redis.pttl(key);
-    await this.redis
-      .multi()
-      .hset(key, session.id, JSON.stringify(described), `used:${session.id}`, lastUsedAt)
-      .pexpire(key, Math.max(ttl, session.expiresAt - Date.now()))
-      .exec();
+    await this.addScript(this.key(userId), session.id, JSON.stringify(described), lastUsedAt, session.expiresAt, Date.now());
   }
 
   async list(userId: string): Promise<SessionInfo[]> {

@@ -6,6 +6,7 @@ import { benchAudit10m } from './audit-10m.ts';
 import { benchClusterBus } from './cluster-bus.ts';
 import { benchConnections } from './connections.ts';
 import { benchFanout } from './fanout.ts';
+import { benchIdleCpu } from './idle-cpu.ts';
 import { benchLogins } from './logins.ts';
 import { benchMfaLogins } from './mfa-logins.ts';
 import { benchOverload } from './overload.ts';
@@ -18,7 +19,7 @@ import { benchVerifyUnderLoad } from './verify-under-load.ts';
 /**
  * npm run bench: ratios measured within one run on this machine, each against a baseline taken in the
  * same run, never absolute figures from different runs. Loopback only; every phase is bounded.
- *   BENCH_ONLY=a,b,c,d,e,f,g,h,i,j,k which benches (default a-h and k); (a) also measures metrics on ÷ off; `am`
+ *   BENCH_ONLY=a,b,c,d,e,f,g,h,i,j,k,l which benches (default a-h, k and l); (a) also measures metrics on ÷ off; `am`
  *                            runs that one alone; `g10m` (never by default: minutes) the audit trail at 10 M events
  *   BENCH_METRICS_PAIRS=6    on/off pairs of (a')
  *   BENCH_SECONDS=8          length of each timed phase
@@ -36,7 +37,7 @@ const COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100_000);
 const CONNECTION_EDGES = Number(process.env.BENCH_CONNECTION_EDGES ?? Math.max(1, Math.ceil(CONNECTIONS / 17_000)));
 const OVERLOAD_SECONDS = Number(process.env.BENCH_OVERLOAD_SECONDS ?? 30);
-const only = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,f,g,h,k').split(','));
+const only = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,f,g,h,k,l').split(','));
 
 const results: Record<string, unknown>[] = [];
 const step = async (name: string, fn: () => Promise<Record<string, unknown> | Record<string, unknown>[]>) => {
@@ -76,6 +77,7 @@ await step('g10m', () =>
   }),
 );
 await step('k', () => benchPageLoad(Number(process.env.BENCH_PAGE_LOADS ?? 15)));
+await step('l', () => benchIdleCpu(SECONDS));
 await step('i', () => benchClusterBus(Number(process.env.BENCH_CLUSTER_RESULTS ?? 2_000)));
 
 for (const row of results) {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { bcryptComparesPerSecond } from './logins.ts';
 import { PASSWORD, percentile, post, round, startPipeline } from './deployment.ts';
@@ -41,6 +42,7 @@ async function storm(share: string, seconds: number, cost: number, arrivalsPerSe
     for (const email of users) await post(`${edge.url}/auth/register`, { email, password: PASSWORD });
     const answers: { status: number; code?: string; retryAfter?: number; ms: number }[] = [];
     const inFlight: Promise<void>[] = [];
+    const cpuBefore = machineCpu();
     const started = performance.now();
     const count = Math.round(arrivalsPerSecond * seconds);
     for (let i = 0; i < count; i++) {
@@ -59,6 +61,7 @@ async function storm(share: string, seconds: number, cost: number, arrivalsPerSe
     }
     await Promise.all(inFlight);
     const elapsedS = (performance.now() - started) / 1000;
+    const cpu = machineCpu().map((ticks, i) => ticks - cpuBefore[i]!);
     const of = (status: number) => answers.filter((a) => a.status === status);
     const refused = of(503)
       .map((a) => a.ms)
@@ -79,9 +82,30 @@ async function storm(share: string, seconds: number, cost: number, arrivalsPerSe
       refusalsWithin50Ms: refused.length ? round(refused.filter((ms) => ms <= 50).length / refused.length) : null,
       acceptedMs: accepted.length ? { p50: Math.round(percentile(accepted, 50)), p99: Math.round(percentile(accepted, 99)) } : null,
       acceptedPerSecond: round(accepted.length / elapsedS),
+      machineCpuShares: cpuShares(cpu),
       goal: 'on: 0 × 504, refusals ≤ 50 ms, accepted ≥ 0.9 × bcrypt',
     };
   } finally {
     await pipeline.stop();
   }
+}
+
+/** The machine's CPU time so far, in ticks: /proc/stat's first line (user, nice, system, idle, iowait, irq, softirq, steal). */
+function machineCpu(): number[] {
+  return readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/ +/).slice(1, 9).map(Number);
+}
+
+/**
+ * Where the machine's time went during a storm. The worker's bcrypt threads run at BCRYPT_NICE (10 by
+ * default) and nothing else here is niced, so `nice` is bcrypt's share: the ceiling of the accepted
+ * ratio is about that share ÷ the share bcrypt gets alone (nearly all of it).
+ */
+function cpuShares([user, nice, system, idle, iowait, irq, softirq, steal]: number[]): Record<string, number> {
+  const total = user! + nice! + system! + idle! + iowait! + irq! + softirq! + steal!;
+  return {
+    niceBcrypt: round(nice! / total),
+    everythingElse: round((user! + system! + irq! + softirq!) / total),
+    idle: round((idle! + iowait!) / total),
+    steal: round(steal! / total),
+  };
 }

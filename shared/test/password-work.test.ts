@@ -62,7 +62,7 @@ for (const [name, make] of [
       const deadline = Date.now() + 10_000;
       const source = `v4:192.0.2.${Math.floor(Math.random() * 250)}`;
       const first = randomUUID();
-      assert.equal(await a.acquire(source, first, deadline), true);
+      assert.equal(await a.acquire(source, first, deadline, true), true); // leased: its result may come to another edge
       assert.equal(await b.acquire(source, randomUUID(), deadline), true);
       assert.equal(await a.acquire(source, randomUUID(), deadline), false);
       assert.equal(await b.acquire(source, randomUUID(), deadline), false);
@@ -72,6 +72,18 @@ for (const [name, make] of [
       await b.release(randomUUID()); // unknown: nothing
       assert.equal(await a.acquire(source, randomUUID(), deadline), true);
       assert.equal(await a.acquire(source, randomUUID(), deadline), false);
+    });
+
+    test('the edge that took a unit gives it back by its source', async () => {
+      const [a] = driver.edges(1);
+      await ready(a);
+      const deadline = Date.now() + 10_000;
+      const source = `v4:198.51.100.${Math.floor(Math.random() * 250)}`;
+      const held = randomUUID();
+      assert.equal(await a.acquire(source, held, deadline), true);
+      assert.equal(await a.acquire(source, randomUUID(), deadline), false);
+      await a.release(held, source);
+      assert.equal(await a.acquire(source, randomUUID(), deadline), true);
     });
 
     test('a unit expires at its deadline by itself: a dead edge cannot leak the budget', async () => {

@@ -55,8 +55,11 @@ export class Admission {
     private readonly passwordLane?: { throughput: LaneThroughput; admitShare: number },
   ) {}
 
-  /** `read` parses the request's body: after the per-IP limit, so that a malformed body costs its request too. */
-  async admit(kind: CommandKind, read: () => unknown, ip: string): Promise<Admitted> {
+  /**
+   * `read` parses the request's body: after the per-IP limit, so that a malformed body costs its request
+   * too. `deferred`: the result goes to a connection that may live on another edge (X-Connection-Id).
+   */
+  async admit(kind: CommandKind, read: () => unknown, ip: string, deferred = false): Promise<Admitted> {
     await this.ipLimiter.consume(ip).catch((err: unknown) => this.refused('ip', err));
     const parsed = bodySchemas[kind].safeParse(read());
     if (!parsed.success) throw new AppError('invalid_request', 'request body is invalid', { details: fieldIssues(parsed.error) });
@@ -71,7 +74,7 @@ export class Admission {
     // Checked and counted in one step: commands admitted together each see the ones before them.
     this.enterLane();
     try {
-      if (!(await this.passwordWork.acquire(sourceOf(ip), requestId, Date.now() + this.timeoutMs))) {
+      if (!(await this.passwordWork.acquire(sourceOf(ip), requestId, Date.now() + this.timeoutMs, deferred))) {
         this.refused('passwordWork', passwordWorkRefused());
       }
     } catch (err) {
@@ -83,7 +86,7 @@ export class Admission {
         await this.loginLimiter.admit(data.email!, ip, data.deviceId).catch((err: unknown) => this.refused('login', err));
       } catch (err) {
         this.passwordLane?.throughput.left(false);
-        await this.passwordWork.release(requestId);
+        await this.passwordWork.release(requestId, sourceOf(ip));
         throw err;
       }
     }
@@ -121,15 +124,18 @@ export class Admission {
     const { kind, body, ip, requestId, holdsUnit } = admitted;
     if (holdsUnit) {
       this.passwordLane?.throughput.left(false);
-      await this.passwordWork.release(requestId);
+      await this.passwordWork.release(requestId, sourceOf(ip));
     }
     if (kind === 'login' && typeof body.email === 'string') {
       await this.loginLimiter.refund(body.email, ip, typeof body.deviceId === 'string' ? body.deviceId : undefined);
     }
   }
 
-  /** The answer of `requestId` has come (a result, a timeout, a failure): its password unit, if any, is free again. */
-  answered(requestId: string): Promise<void> {
-    return this.passwordWork.release(requestId);
+  /**
+   * The answer of `requestId` has come (a result, a timeout, a failure): its password unit, if any, is
+   * free again. `ip`: the client's, when this edge admitted it; a deferred result's unit is found by its lease.
+   */
+  answered(requestId: string, ip?: string): Promise<void> {
+    return this.passwordWork.release(requestId, ip === undefined ? undefined : sourceOf(ip));
   }
 }

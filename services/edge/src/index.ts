@@ -84,7 +84,7 @@ export async function startEdge(
     log,
     sealing: new ResultSealing(loadResultSealingSecret(config)),
     notRun: (admitted) => admission.notRun(admitted),
-    answered: (requestId) => admission.answered(requestId),
+    answered: (requestId, ip) => admission.answered(requestId, ip),
     passwordLane,
   });
   const resync: ResyncStats = { resyncs: 0, collected: 0 };

@@ -38,7 +38,8 @@ export class Relay {
   readonly pending: PendingRequests<ResultTarget>;
   readonly stats: RelayStats = { published: 0, answered: 0, timedOut: 0, unrouted: 0 };
   /** Requests waiting here that hold a unit of their source's password work budget. */
-  private readonly holdingUnits = new Set<string>();
+  /** requestId → the client's address, for the requests on this node that hold a password unit. */
+  private readonly holdingUnits = new Map<string, string>();
 
   constructor(
     private readonly nodeId: string,
@@ -53,7 +54,7 @@ export class Relay {
       /** A command that surely never reached a worker (Admission.notRun). */
       notRun: (admitted: Admitted) => Promise<void>;
       /** The answer of a request has come, wherever it goes (Admission.answered: its password unit is free). */
-      answered: (requestId: string) => Promise<void>;
+      answered: (requestId: string, ip?: string) => Promise<void>;
       /** The password lane's wait as this edge sees it (Admission counts a command in; it is counted out here when answered). */
       passwordLane?: LaneThroughput | undefined;
     },
@@ -73,7 +74,7 @@ export class Relay {
       return;
     }
     const deadline = this.pending.add(requestId, target);
-    if (admitted.holdsUnit) this.holdingUnits.add(requestId);
+    if (admitted.holdsUnit) this.holdingUnits.set(requestId, admitted.ip);
     const replyTo: ReplyTo = target.connection ? { nodeId: this.nodeId, ...target.connection } : { nodeId: this.nodeId };
     this.queue.publish(this.command(admitted, replyTo, deadline)).then(
       () => this.stats.published++,
@@ -168,8 +169,8 @@ export class Relay {
   }
 
   /** Gives the request's password unit back; a store that fails is logged (the unit frees itself at its deadline). */
-  private answered(requestId: string): Promise<void> {
-    return this.options.answered(requestId).catch((err: unknown) => this.options.log.warn({ err }, 'password work unit not given back'));
+  private answered(requestId: string, ip?: string): Promise<void> {
+    return this.options.answered(requestId, ip).catch((err: unknown) => this.options.log.warn({ err }, 'password work unit not given back'));
   }
 
   /** Every result published on this node's channel comes through here. */
@@ -203,10 +204,12 @@ export class Relay {
 
   /** Every answer of a request waiting on this node ends here: its result, its timeout or its failure. */
   private answer(target: ResultTarget, result: Result, fromWorker = false): void {
-    if (!this.holdingUnits.delete(result.requestId)) {
+    const ip = this.holdingUnits.get(result.requestId);
+    if (ip === undefined) {
       this.target(target, result);
       return;
     }
+    this.holdingUnits.delete(result.requestId);
     this.options.passwordLane?.left(fromWorker);
     // The unit is given back before the client hears the answer: a client that sends its next login
     // the moment it has this one's answer must not find its own unit still held (with
@@ -220,7 +223,7 @@ export class Relay {
       this.target(target, result);
     };
     const timer = setTimeout(send, RELEASE_WAIT_MS);
-    this.answered(result.requestId).finally(send);
+    this.answered(result.requestId, ip).finally(send);
   }
 
   private target(target: ResultTarget, result: Result): void {

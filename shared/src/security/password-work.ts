@@ -9,16 +9,20 @@ import { AppError } from '../errors.ts';
  * PASSWORD_WORK_PER_SOURCE of its register/login commands in flight at once, across every edge.
  *
  * - counted at the edge, in the admission path, before the command is published;
- * - released by the edge that receives the answer (the result, a timeout, a publish failure), found by
- *   the requestId alone: a deferred result may arrive at another edge than the one that counted it;
+ * - released by the edge that receives the answer (the result, a timeout, a publish failure). The
+ *   edge that took the unit names its source; a deferred result may arrive at another edge, which
+ *   knows only the requestId: such a unit is taken `leased`, its source kept by requestId;
  * - each unit expires at its command's deadline by itself, after which no worker runs the command
  *   (workers drop expired commands): an edge that dies holding units cannot leak them for longer.
  */
 export interface PasswordWorkBudget {
-  /** Takes a unit for `source` held by `requestId` until released or `deadline` (epoch ms); false when none is left. */
-  acquire(source: string, requestId: string, deadline: number): Promise<boolean>;
-  /** Gives the unit of `requestId` back, if it holds one (a no-op otherwise). */
-  release(requestId: string): Promise<void>;
+  /**
+   * Takes a unit for `source` held by `requestId` until released or `deadline` (epoch ms); false when
+   * none is left. `leased`: another edge may give it back knowing only the requestId (deferred delivery).
+   */
+  acquire(source: string, requestId: string, deadline: number, leased?: boolean): Promise<boolean>;
+  /** Gives the unit of `requestId` back, if it holds one (a no-op otherwise); `source` when this edge took it. */
+  release(requestId: string, source?: string): Promise<void>;
   close(): Promise<void> | void;
 }
 

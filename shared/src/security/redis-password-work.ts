@@ -46,7 +46,7 @@ export class RedisPasswordWork implements PasswordWorkBudget {
     return `${this.namespace}:pw-lease:${requestId}`;
   }
 
-  async acquire(source: string, requestId: string, deadline: number): Promise<boolean> {
+  async acquire(source: string, requestId: string, deadline: number, leased = false): Promise<boolean> {
     const now = Date.now();
     const ttlMs = Math.max(deadline - now, 0) + EXPIRY_SLACK_MS;
     let taken: boolean;
@@ -57,18 +57,18 @@ export class RedisPasswordWork implements PasswordWorkBudget {
     }
     // The lease (requestId → its source's set) lies in another slot than the set, so it is a second
     // command, not part of the script: a lease that is not written leaves the unit to expire at its
-    // deadline, as a unit that cannot be given back does.
-    if (taken) await this.redis.set(this.leaseKey(requestId), this.sourceKey(source), 'PX', ttlMs).catch(() => {});
+    // deadline, as a unit that cannot be given back does. Only a unit another edge may give back has one.
+    if (taken && leased) await this.redis.set(this.leaseKey(requestId), this.sourceKey(source), 'PX', ttlMs).catch(() => {});
     return taken;
   }
 
-  async release(requestId: string): Promise<void> {
+  async release(requestId: string, source?: string): Promise<void> {
     this.insurance.releaseNow(requestId);
-    // Two single-key steps (the lease, then its set): each in its own slot. A unit that cannot be
-    // given back now expires at its deadline.
+    // Without the source: two single-key steps (the lease, then its set), each in its own slot. A unit
+    // that cannot be given back now expires at its deadline.
     try {
-      const source = await this.redis.getdel(this.leaseKey(requestId));
-      if (source) await this.redis.zrem(source, requestId);
+      const set = source === undefined ? await this.redis.getdel(this.leaseKey(requestId)) : this.sourceKey(source);
+      if (set) await this.redis.zrem(set, requestId);
     } catch {
       /* expires at its deadline */
     }

@@ -110,7 +110,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       const traced = tracing?.begin(`POST ${path}`, { 'authgate.kind': kind, 'authgate.transport': 'http' });
       const handle = async () => {
         const raw = await body;
-        const admit = () => admission.admit(kind, () => parseJsonObject(raw), ip);
+        const admit = () => admission.admit(kind, () => parseJsonObject(raw), ip, connectionId !== '');
         const admitted = { ...(traced ? await traced.admission(admit) : await admit()), userAgent };
         if (ACCEPTED_AT_EDGE.has(kind)) {
           // Answered here, at once, never by the worker's result (a forgot request: Relay.submitAccepted).

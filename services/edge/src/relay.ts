@@ -37,8 +37,7 @@ const RELEASE_WAIT_MS = 100;
 export class Relay {
   readonly pending: PendingRequests<ResultTarget>;
   readonly stats: RelayStats = { published: 0, answered: 0, timedOut: 0, unrouted: 0 };
-  /** Requests waiting here that hold a unit of their source's password work budget. */
-  /** requestId → the client's address, for the requests on this node that hold a password unit. */
+  /** Requests waiting here that hold a unit of their source's password work budget: requestId → the client's address. */
   private readonly holdingUnits = new Map<string, string>();
 
   constructor(

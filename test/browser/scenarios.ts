@@ -319,8 +319,16 @@ export function pageScenarios(ctx: () => { browser: Browser; url: string; mailbo
           (globalThis as unknown as { authgate: { refresh(): Promise<{ refreshToken: string }> } }).authgate.refresh().then((s) => s.refreshToken),
         );
       const [a, b] = await Promise.all([refreshIn(first), refreshIn(second)]);
-      assert.equal(a, b, 'both tabs hold the same new pair');
-      assert.equal(refreshFrames.length, 1, 'one refresh request between the two tabs (Web Locks)');
+      const spent = refreshFrames.filter((f) => f.startsWith('{')).map((f) => (JSON.parse(f) as { refreshToken: string }).refreshToken);
+      if (a === b) {
+        assert.equal(refreshFrames.length, 1, 'one refresh request between the two tabs (Web Locks)');
+      } else {
+        // On a loaded machine the second tab may ask only after the first tab's refresh has ended:
+        // it then rotates the pair the first tab got, once more. No token is spent twice either way.
+        assert.equal(spent.length, 2, `two refreshes, each over the socket: ${refreshFrames.length} requests`);
+        assert.notEqual(spent[0], spent[1], 'no refresh token spent twice');
+        assert.ok([a, b].includes(spent[1]!), 'the later refresh spends the pair the earlier one got');
+      }
       // REFRESH_GRACE_MS is 0: had the old token been spent twice, the session would be revoked now.
       const verified = await first.evaluate(() =>
         (globalThis as unknown as { authgate: { verify(): Promise<{ sid: string }> } }).authgate.verify().then((v) => v.sid),

@@ -202,18 +202,6 @@ export function registerWebSocket(
         sendError(ws, new AppError('invalid_request', 'frame is not valid UTF-8 JSON'));
         return;
       }
-      // Every string of the frame, keys included, at any depth: none may hold U+0000 or an unpaired
-      // surrogate, which PostgreSQL cannot store (shared/src/storable-text.ts). A request whose own id
-      // is clean gets its error result; otherwise the frame gets an error.
-      const unstorable = unstorableTextIssues(parsedJson);
-      if (unstorable.length > 0) {
-        const err = new AppError('invalid_request', 'frame holds text that cannot be stored', { details: unstorable });
-        const id = (parsedJson as { id?: unknown } | null)?.id;
-        if (typeof id === 'string' && id.length > 0 && id.length <= options.maxClientIdLength && isStorableText(id) && !data.inFlight?.has(id))
-          sendFrame(ws, errorResult(id, err));
-        else sendError(ws, err);
-        return;
-      }
       const envelope = frameEnvelope.safeParse(parsedJson);
       if (!envelope.success) {
         sendError(ws, new AppError('invalid_request', 'frame is not a valid message', { details: fieldIssues(envelope.error) }));
@@ -227,6 +215,16 @@ export function registerWebSocket(
             details: [{ path: 'id', message: `must be at most ${options.maxClientIdLength} characters` }],
           }),
         );
+        return;
+      }
+      // Every string of the frame, keys included, at any depth: none may hold U+0000 or an unpaired
+      // surrogate, which PostgreSQL cannot store (shared/src/storable-text.ts). The request gets its
+      // error result, unless its own id holds one or is in flight: then the frame gets an error.
+      const unstorable = unstorableTextIssues(parsedJson);
+      if (unstorable.length > 0) {
+        const err = new AppError('invalid_request', 'frame holds text that cannot be stored', { details: unstorable });
+        if (isStorableText(id) && !data.inFlight?.has(id)) sendFrame(ws, errorResult(id, err));
+        else sendError(ws, err);
         return;
       }
       if (data.inFlight?.has(id)) {

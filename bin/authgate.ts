@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { composeDrivers } from '@authgate/shared/composition';
-import { ConfigError, loadConfig, TARGETS, type Target } from '@authgate/shared/config';
+import { ConfigError, developmentPublicUrl, loadConfig, TARGETS, type Target } from '@authgate/shared/config';
 import { createLogger } from '@authgate/shared/logger';
 import { startMetricsServer } from '@authgate/shared/metrics/server';
 import { startTracing } from '@authgate/shared/tracing/setup';
@@ -58,8 +58,10 @@ const edge = runs('edge')
       fallback: target === 'all' ? api?.forward : undefined,
     })
   : undefined;
+// Development with PORT=0 and no PUBLIC_URL: the mails' links follow the port the edge was given.
+const mailerConfig = edge && config.PUBLIC_URL === developmentPublicUrl(0) ? { ...config, PUBLIC_URL: developmentPublicUrl(edge.port) } : config;
 const mailer = runs('mailer')
-  ? await (await import('@authgate/mailer')).startMailer(config, {
+  ? await (await import('@authgate/mailer')).startMailer(mailerConfig, {
       ...drivers.mailer(),
       log,
       metrics,

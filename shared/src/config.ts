@@ -240,7 +240,9 @@ export const configSchema = z.object({
     .default('authgate <no-reply@localhost>'),
   /**
    * Where users reach authgate: the base of every link in a mail (never the request's Host header).
-   * An http(s) URL, with a path if authgate sits under one; no query or fragment.
+   * An http(s) URL, with a path if authgate sits under one; no query or fragment. Required in
+   * production by the roles that build links (PUBLIC_URL_ROLES); in development it defaults to this
+   * machine at the gateway's own port (developmentPublicUrl).
    */
   PUBLIC_URL: z
     .string()
@@ -249,7 +251,7 @@ export const configSchema = z.object({
       'must be an http(s) URL without query, fragment or credentials',
     )
     .transform((v) => v.replace(/\/+$/, ''))
-    .default('http://localhost:8080'),
+    .optional(),
   /**
    * `on`: login of an account whose email address is not verified answers 403 `email_not_verified`
    * (after the right password) and mails a new verification link. Default `off`.
@@ -280,13 +282,26 @@ export const configSchema = z.object({
   APP_EVENTS_PER_MINUTE: int(1, 1_000_000).default(60),
 });
 
-export type Config = Omit<z.infer<typeof configSchema>, 'API_DOCS' | 'METRICS_PORT' | 'METRICS_HOST'> & {
+export type Config = Omit<z.infer<typeof configSchema>, 'API_DOCS' | 'METRICS_PORT' | 'METRICS_HOST' | 'PUBLIC_URL'> & {
   NODE_ID: string;
+  PUBLIC_URL: string;
   PASSWORD_PREFETCH: number;
   API_DOCS: boolean;
   METRICS_PORT: number | 'off';
   METRICS_HOST: string;
 };
+
+/**
+ * The roles that put PUBLIC_URL into what they send: the mailer builds every mail link from it, and the
+ * all-in-one runs the mailer. In production they refuse to start without it: a link to localhost in a
+ * user's mail leads nowhere. (Workers only queue the tokens; edges and the API build no links.)
+ */
+export const PUBLIC_URL_ROLES: ReadonlySet<Target> = new Set(['all', 'mailer']);
+
+/** PUBLIC_URL in development when none is set: this machine, at the gateway's own port (PORT). */
+export function developmentPublicUrl(port: number): string {
+  return `http://localhost:${port}`;
+}
 
 /** Where each role's metrics listen by default: one machine may run an edge, a worker and the api side by side. */
 export const DEFAULT_METRICS_PORTS: Record<Target, number> = { all: 9464, edge: 9464, worker: 9465, api: 9466, mailer: 9467, audit: 9468 };
@@ -374,7 +389,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, target: Target, readFile: (pa
       if (target === 'worker' && !config.DATABASE_URL) problems.push('DATABASE_URL: required in production for the worker role');
     }
     // Links to localhost in a production mail lead nowhere: the public address must be said.
-    if (target === 'mailer' && raw.PUBLIC_URL === undefined) problems.push('PUBLIC_URL: required in production (the https address users reach authgate at)');
+    if (PUBLIC_URL_ROLES.has(target) && config.PUBLIC_URL === undefined)
+      problems.push(
+        `PUBLIC_URL: required in production for the ${target} role (the https address users reach authgate at: every link in a mail starts with it)`,
+      );
     // The embedded PGlite is for development: in production the password hashes live in PostgreSQL.
     if (target === 'all' && !config.DATABASE_URL)
       problems.push('DATABASE_URL: required in production for the all-in-one role (the embedded database is for development)');
@@ -395,6 +413,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, target: Target, readFile: (pa
   return {
     ...config,
     NODE_ID: config.NODE_ID ?? newNodeId(),
+    PUBLIC_URL: config.PUBLIC_URL ?? developmentPublicUrl(config.PORT),
     API_DOCS: config.API_DOCS === undefined ? config.NODE_ENV !== 'production' : config.API_DOCS === 'on',
     // Enough bcrypt jobs in hand to keep every thread busy while the next ones arrive, no more:
     // a deep prefetch would let commands expire in this process instead of in the queue.

@@ -29,6 +29,7 @@ const PRODUCTION: Record<string, string> = {
   RESULT_SEALING_SECRET: 'k'.repeat(43),
   MFA_ENCRYPTION_KEY: 'm'.repeat(43),
   BCRYPT_COST: '12',
+  PUBLIC_URL: 'https://auth.example.com',
 };
 
 function without(env: Record<string, string>, ...names: string[]): Record<string, string> {
@@ -236,6 +237,26 @@ describe('loadConfig', () => {
     // Development and tests keep the embedded database.
     assert.equal(loadConfig({}, 'all', noFiles).DATABASE_URL, undefined);
     assert.equal(loadConfig({ NODE_ENV: 'test' }, 'all', noFiles).DATABASE_URL, undefined);
+  });
+
+  test('production refuses the roles that mail links (all, mailer) without PUBLIC_URL, naming the setting; the others need none', () => {
+    for (const target of ['all', 'mailer'] as const) {
+      const problems = configErrorOf(() => loadConfig(without(PRODUCTION, 'PUBLIC_URL'), target, noFiles)).problems;
+      assert.ok(
+        problems.some((p) => p.startsWith(`PUBLIC_URL: required in production for the ${target} role`)),
+        `${target}: ${problems.join('; ')}`,
+      );
+    }
+    assert.equal(loadConfig(PRODUCTION, 'all', noFiles).PUBLIC_URL, 'https://auth.example.com');
+    for (const target of ['edge', 'worker', 'api', 'audit'] as const)
+      assert.doesNotThrow(() => loadConfig(without(PRODUCTION, 'PUBLIC_URL'), target, noFiles), target);
+  });
+
+  test("PUBLIC_URL in development follows the gateway's own port (PORT) unless it is set", () => {
+    assert.equal(loadConfig({}, 'all', noFiles).PUBLIC_URL, 'http://localhost:8080');
+    assert.equal(loadConfig({ PORT: '9090' }, 'all', noFiles).PUBLIC_URL, 'http://localhost:9090');
+    assert.equal(loadConfig({ PORT: '9090', NODE_ENV: 'test' }, 'mailer', noFiles).PUBLIC_URL, 'http://localhost:9090');
+    assert.equal(loadConfig({ PORT: '9090', PUBLIC_URL: 'https://auth.example.com/' }, 'all', noFiles).PUBLIC_URL, 'https://auth.example.com');
   });
 
   test('issue 10: API_DOCS defaults to off in production and on elsewhere; on or off when set', () => {

@@ -158,6 +158,24 @@ for (const driver of [memoryDriver(), amqpDriver('classic'), amqpDriver('quorum'
       await assert.rejects(bus.publish({ ...event(1), data: { password: 'hunter22' } }));
       assert.equal(await bus.ready(), true);
     });
+
+    // The bus carries; the audit writer decides what PostgreSQL can store (services/audit: it sets
+    // such an event aside). Both drivers must hand it over unchanged, so that decision is the same.
+    test('an event holding text PostgreSQL cannot store (U+0000, unpaired surrogates) reaches the consumer unchanged', async () => {
+      const bus = await driver.bus();
+      const sent = newAuditEvent({
+        type: 'login.failed',
+        deviceId: 'a\u0000b',
+        userAgent: 'ua\ud800',
+        data: { value: 'x\u0000', 'k\udc00': ['\ud83d', 'pair 😀'] },
+      });
+      await bus.publish(sent);
+      const got: EventDelivery[] = [];
+      const consumer = await bus.consume(async (batch) => void got.push(...batch), { maxBatchSize: 10, maxWaitMs: 20 });
+      await waitFor('the event', () => got.length === 1);
+      await consumer.stop();
+      assert.deepEqual(got[0]!.event, sent);
+    });
   });
 }
 

@@ -119,6 +119,22 @@ describe('metrics of the mailer, the audit writer and the account API, scraped f
     }
   });
 
+  test('audit writer: an event PostgreSQL cannot store is set aside and counted; the events around it are written', async () => {
+    const bus = new AmqpEventBus({ url: AMQP_URL, namespace, maxLength: 1_000_000, publishTimeoutMs: 5_000, log });
+    try {
+      await bus.waitForConnect();
+      const before = sample(await scrape(worker), 'authgate_audit_rows_written_total')!;
+      await bus.publish(newAuditEvent({ type: 'login.failed', data: { i: 'before' } }));
+      await bus.publish(newAuditEvent({ type: 'login.failed', deviceId: 'a\u0000b', data: {} }));
+      await bus.publish(newAuditEvent({ type: 'login.failed', data: { i: 'after' } }));
+      const text = await scrapeUntil(worker, 'one event set aside', (t) => sample(t, 'authgate_audit_events_set_aside_total') === 1);
+      await scrapeUntil(worker, 'the two others written', (t) => sample(t, 'authgate_audit_rows_written_total') === before + 2);
+      assert.equal(sample(text, 'authgate_audit_batches_total{outcome="failed"}'), 0, 'no batch put back');
+    } finally {
+      await bus.close();
+    }
+  });
+
   test('mailer: jobs sent, retried and set aside by kind; time per job', async () => {
     // The lanes' lengths as the processes declared them (the defaults): a declaration must match.
     const lane = new AmqpMailQueue({ url: AMQP_URL, namespace, maxLength: 100_000, publishTimeoutMs: 5_000, log });

@@ -17,6 +17,7 @@ import { registerHealthRoutes } from './routes/health.ts';
 import { registerMeRoute } from './routes/me.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { registerSecurity } from './security.ts';
+import { refuseUnstorableInput } from './storable-input.ts';
 import { registerRouteMetrics } from './metrics.ts';
 import type { Registry } from 'prom-client';
 
@@ -67,6 +68,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandlers(app);
+  refuseUnstorableInput(app);
   // Every body is JSON (docs/rest.md): a text/plain body is a CORS "simple request" a page of any site can
   // send without a preflight, so it is refused with 415 like every other non-JSON type.
   app.removeContentTypeParser('text/plain');

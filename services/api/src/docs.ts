@@ -19,7 +19,7 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
       info: {
         title: 'authgate',
         description:
-          'Every REST route of authgate\'s public origin: the edge\'s (auth commands, verify, results, JWKS, /ws) and the account API\'s. Errors: `{ "error": { "code", "message", "requestId" } }` (docs/errors.md).',
+          'Every REST route of authgate\'s public origin: the edge\'s (auth commands, verify, results, JWKS, /ws) and the account API\'s. Errors: `{ "error": { "code", "message", "requestId" } }` (docs/errors.md). Every string field (body, query, path; keys too) refuses U+0000 and unpaired surrogates with `400 invalid_request`.',
         version,
       },
       components: {

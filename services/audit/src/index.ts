@@ -5,6 +5,7 @@ import type { Logger } from '@authgate/shared/logger';
 import type { EventBus, EventConsumer, EventDelivery } from '@authgate/shared/events/types';
 import { dropExpiredPartitions, monthStart, nextMonth } from './partitions.ts';
 import { auditWriterMetrics } from './metrics.ts';
+import { insertSplitting } from './split-insert.ts';
 import { AuditStore } from './store.ts';
 
 export { AuditStore } from './store.ts';
@@ -19,6 +20,10 @@ export interface AuditWriterStats {
   failedBatches: number;
   /** Events the bus handed out again (an earlier delivery was not acknowledged). */
   redelivered: number;
+  /** Events PostgreSQL refused for their data (SQLSTATE class 22): logged by id and type, acknowledged, not stored. */
+  setAside: number;
+  /** Batches split because PostgreSQL refused some of their events. */
+  splitBatches: number;
 }
 
 export interface AuditWriterHandle {
@@ -40,6 +45,10 @@ const RETENTION_EVERY_MS = 3_600_000;
  * acknowledged only after its INSERT committed; a failed one goes back to the bus and comes again.
  * Since a row is keyed by the event's (id, at) and inserted ON CONFLICT DO NOTHING, a batch that was
  * written but not acknowledged (the writer killed between the two) is stored once on its redelivery.
+ * An event PostgreSQL cannot store (U+0000, an unpaired surrogate in `data`...) would fail its batch on
+ * every retry and hold back every event behind it: such a batch is split until the event stands alone
+ * (insertSplitting), the rest is stored, and the event is set aside: counted, logged by id and type
+ * only (its content is what could not be stored, and is the client's), and acknowledged.
  * The database (migrated by its owner) is handed in.
  */
 export async function startAuditWriter(
@@ -48,7 +57,7 @@ export async function startAuditWriter(
 ): Promise<AuditWriterHandle> {
   const log = deps.log.child({ role: 'audit' });
   const store = new AuditStore(deps.db);
-  const stats: AuditWriterStats = { batches: 0, stored: 0, duplicates: 0, failedBatches: 0, redelivered: 0 };
+  const stats: AuditWriterStats = { batches: 0, stored: 0, duplicates: 0, failedBatches: 0, redelivered: 0, setAside: 0, splitBatches: 0 };
   const metrics = deps.metrics ? auditWriterMetrics(deps.metrics, stats) : undefined;
   const now = new Date();
   await store.ensureMonth(monthStart(now));
@@ -72,10 +81,18 @@ export async function startAuditWriter(
     const started = performance.now();
     for (const delivery of batch) if (delivery.redelivered) stats.redelivered++;
     try {
-      const stored = await store.insert(batch.map((d) => d.event));
+      const { stored, refused, splits } = await insertSplitting(
+        store,
+        batch.map((d) => d.event),
+      );
       stats.batches++;
       stats.stored += stored;
-      stats.duplicates += batch.length - stored;
+      stats.duplicates += batch.length - stored - refused.length;
+      if (splits > 0) stats.splitBatches++;
+      stats.setAside += refused.length;
+      for (const { event, code } of refused) {
+        log.error({ eventId: event.id, type: event.type, sqlState: code }, 'audit event set aside: PostgreSQL cannot store it');
+      }
     } catch (err) {
       stats.failedBatches++;
       throw err;

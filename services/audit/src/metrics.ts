@@ -38,6 +38,13 @@ export function auditWriterMetrics(registry: Registry, stats: AuditWriterStats):
       () => stats.redelivered,
     ),
   );
+  register(
+    registry,
+    new CounterFamily(
+      'authgate_audit_events_set_aside_total',
+      'Events PostgreSQL refused for their data (SQLSTATE class 22: U+0000, an unpaired surrogate...): split from their batch, logged by id and type, acknowledged and not stored.',
+    ).read({}, () => stats.setAside),
+  );
   const latency = register(
     registry,
     new HistogramFamily('authgate_audit_write_duration_seconds', 'Time of one batch INSERT (committed or failed).', [], WRITE_BUCKETS),

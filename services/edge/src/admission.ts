@@ -4,6 +4,7 @@ import { checkNewPassword } from '@authgate/shared/password-policy';
 import { bodySchemas, fieldIssues, PASSWORD_KINDS, type CommandKind } from '@authgate/shared/protocol';
 import type { LoginLimiter } from '@authgate/shared/security/login-limiter';
 import { passwordWorkRefused, sourceOf, type PasswordWorkBudget } from '@authgate/shared/security/password-work';
+import { refuseUnstorableText } from '@authgate/shared/storable-text';
 import type { LaneThroughput } from './lane-throughput.ts';
 
 /** A command that passed admission: its body, ready to publish, and the requestId it will carry. */
@@ -27,7 +28,9 @@ export interface Admitted {
  *
  * 1. the per-IP limit: every attempt costs, well-formed or not (spent from a lease of the shared
  *    counter's points from the default limit up: LeasedPerMinuteLimiter);
- * 2. the body schema (invalid_request with the failing fields);
+ * 2. the body's text: no string, key or value at any depth, holds U+0000 or an unpaired surrogate,
+ *    which PostgreSQL cannot store (invalid_request naming the fields: shared/src/storable-text.ts);
+ *    then the body schema (invalid_request with the failing fields);
  * 3. the password policy of new passwords (weak_password);
  * 4. the password lane's deadline (register, login): when the commands this edge has in flight on the
  *    lane ÷ the rate their answers come back says a new one would not be answered within
@@ -61,7 +64,9 @@ export class Admission {
    */
   async admit(kind: CommandKind, read: () => unknown, ip: string, deferred = false): Promise<Admitted> {
     await this.ipLimiter.consume(ip).catch((err: unknown) => this.refused('ip', err));
-    const parsed = bodySchemas[kind].safeParse(read());
+    const body = read();
+    refuseUnstorableText(body);
+    const parsed = bodySchemas[kind].safeParse(body);
     if (!parsed.success) throw new AppError('invalid_request', 'request body is invalid', { details: fieldIssues(parsed.error) });
     const data = parsed.data as Record<string, unknown> & { email?: string; password?: string; newPassword?: string; deviceId?: string };
     if (kind === 'register') checkNewPassword(data.password!, data.email);

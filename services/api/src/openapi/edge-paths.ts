@@ -43,7 +43,9 @@ const connectionIdHeader = {
 };
 
 const COMMON_POST_ERRORS = {
-  400: error('`invalid_request`: the body is not a JSON object or fails the schema (`details` names the fields), or X-Connection-Id is not a connection id'),
+  400: error(
+    '`invalid_request`: the body is not a JSON object, holds U+0000 or an unpaired surrogate in any string, or fails the schema (`details` names the fields), or X-Connection-Id is not a connection id',
+  ),
   413: error('`payload_too_large`: the body is over MAX_BODY_BYTES'),
   429: error('`rate_limited`: too many requests from this IP; `Retry-After` header and `retryAfter` in the body'),
   500: error('`internal`: the command failed on every delivery and was set aside'),

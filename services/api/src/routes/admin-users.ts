@@ -9,6 +9,7 @@ import { endSession, type RevokeReason, type SessionEnding } from '@authgate/sha
 import type { Accounts } from '../accounts.ts';
 import type { AccessTokenAuth } from '../auth.ts';
 import { errorAnswer } from '../schemas.ts';
+import { userAgentOf } from '../storable-input.ts';
 
 const userParams = z.object({ id: z.uuid({ message: 'must be a user id' }) });
 const noContent = z.null().describe('No content');
@@ -20,8 +21,6 @@ export interface AdminUserDeps {
   /** Where the admin's actions go into the audit trail (each ended session, a disabled account). */
   events: EventBus;
 }
-
-const MAX_USER_AGENT = 512;
 
 /** Administrators disable and enable accounts and end their sessions (ADMIN_USER_IDS). */
 export function registerAdminUserRoutes(app: FastifyInstance, deps: AdminUserDeps): void {
@@ -45,7 +44,7 @@ export function registerAdminUserRoutes(app: FastifyInstance, deps: AdminUserDep
       userId,
       sessionId: fields.sessionId,
       ip: request.ip,
-      userAgent: request.headers['user-agent']?.slice(0, MAX_USER_AGENT),
+      userAgent: userAgentOf(request.headers['user-agent']),
       data: { requestId: request.id, by: request.accessToken!.sub, ...(fields.reason ? { reason: fields.reason } : {}) },
     });
     await deps.events.publish(event).catch((err: unknown) => request.log.error({ err, eventId: event.id, type, userId }, 'audit event not published'));

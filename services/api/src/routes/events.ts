@@ -10,10 +10,10 @@ import type { AuditReads } from '../events/reads.ts';
 import { appEventBody, createdEventAnswer, ownEventsAnswer, ownEventsQuery } from '../events/schemas.ts';
 import type { RouteRateLimiter } from '../rate-limit.ts';
 import { errorAnswer } from '../schemas.ts';
+import { userAgentOf } from '../storable-input.ts';
 
 /** `{type, data}` around 4 KB of data; a body past this is refused before it is parsed. */
 const APP_EVENT_BODY_LIMIT = MAX_EVENT_DATA_BYTES + 512;
-const MAX_USER_AGENT = 512;
 
 export interface EventRouteDeps {
   auth: AccessTokenAuth;
@@ -72,7 +72,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRouteDeps):
           userId: request.accessToken!.sub,
           sessionId: request.accessToken!.sid,
           ip: request.ip,
-          userAgent: request.headers['user-agent']?.slice(0, MAX_USER_AGENT),
+          userAgent: userAgentOf(request.headers['user-agent']),
         });
       } catch (err) {
         // The schema's check: data that looks like a credential (by key name or by shape) is refused.

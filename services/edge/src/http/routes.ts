@@ -3,6 +3,7 @@ import { AppError, toAppError } from '@authgate/shared/errors';
 import { isValidRequestId, newRequestId } from '@authgate/shared/ids';
 import type { Logger } from '@authgate/shared/logger';
 import { ACCEPTED_AT_EDGE, resultFrame, type CommandKind } from '@authgate/shared/protocol';
+import { storableText } from '@authgate/shared/storable-text';
 import type { ResultBus } from '@authgate/shared/transport/types';
 import type { Admission } from '../admission.ts';
 import { lifecycle } from '../lifecycle.ts';
@@ -58,7 +59,10 @@ export const COMMAND_ROUTES: ReadonlyArray<readonly [string, CommandKind]> = [
   ['/auth/mfa/verify', 'mfa_verify'],
 ];
 
-/** The longest User-Agent a command carries (it is shown in the sessions list). */
+/**
+ * The longest User-Agent a command carries (it is shown in the sessions list and kept in audit rows,
+ * so it is cut whole and cleaned of what PostgreSQL cannot store: storableText).
+ */
 const MAX_USER_AGENT = 512;
 
 /** Answers after an await: only if the client is still there, and corked as uWebSockets.js requires. */
@@ -97,7 +101,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       // Everything needed from `req` is copied now: it is invalid after the first await.
       const connectionId = req.getHeader('x-connection-id');
       const ip = clientIp(res, req, options.trustedProxies);
-      const userAgent = req.getHeader('user-agent').slice(0, MAX_USER_AGENT);
+      const userAgent = storableText(req.getHeader('user-agent'), MAX_USER_AGENT);
       try {
         requireJsonBody(req.getHeader('content-type'));
       } catch (err) {
@@ -157,7 +161,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     const state = watchAbort(res);
     const token = bearerToken(req.getHeader('authorization'));
     const ip = clientIp(res, req, options.trustedProxies);
-    const userAgent = req.getHeader('user-agent').slice(0, MAX_USER_AGENT);
+    const userAgent = storableText(req.getHeader('user-agent'), MAX_USER_AGENT);
     const fixedBody = bodyOf();
     // An ignored body must still be JSON if one is sent: a cross-site form gets 415 here too.
     if (readsBody === 'json' || (readsBody === 'ignored' && Number(req.getHeader('content-length') || 0) > 0)) {

@@ -4,6 +4,7 @@ import { newConnectionId, newRequestId } from '@authgate/shared/ids';
 import type { Logger } from '@authgate/shared/logger';
 import { ACCEPTED_AT_EDGE, fieldIssues, frameEnvelope, SESSION_KINDS, type CommandKind, type Result, type TokenPair } from '@authgate/shared/protocol';
 import { outcomeLabel } from '@authgate/shared/metrics/outcome';
+import { isStorableText, storableText, unstorableTextIssues } from '@authgate/shared/storable-text';
 import type { Admission } from '../admission.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { appErrorReply, send } from '../http/respond.ts';
@@ -160,7 +161,8 @@ export function registerWebSocket(
       const data: SocketData = {
         connectionId: newConnectionId(options.nodeId),
         ip: clientIp(res, req, options.trustedProxies),
-        userAgent: req.getHeader('user-agent').slice(0, 512),
+        // Shown in the sessions list and kept in audit rows: cut whole, cleaned of what PostgreSQL cannot store.
+        userAgent: storableText(req.getHeader('user-agent'), 512),
         closed: false,
         windowStart: Date.now(),
         frames: 0,
@@ -213,6 +215,16 @@ export function registerWebSocket(
             details: [{ path: 'id', message: `must be at most ${options.maxClientIdLength} characters` }],
           }),
         );
+        return;
+      }
+      // Every string of the frame, keys included, at any depth: none may hold U+0000 or an unpaired
+      // surrogate, which PostgreSQL cannot store (shared/src/storable-text.ts). The request gets its
+      // error result, unless its own id holds one or is in flight: then the frame gets an error.
+      const unstorable = unstorableTextIssues(parsedJson);
+      if (unstorable.length > 0) {
+        const err = new AppError('invalid_request', 'frame holds text that cannot be stored', { details: unstorable });
+        if (isStorableText(id) && !data.inFlight?.has(id)) sendFrame(ws, errorResult(id, err));
+        else sendError(ws, err);
         return;
       }
       if (data.inFlight?.has(id)) {

@@ -168,12 +168,26 @@ export class AuthgateClient extends Emitter<EventMap> {
         if (session) resolve(session);
         else reject(err);
       };
+      // One completion in flight at a time: the server hands the sign-in to one request and answers any
+      // other `not_found`, which must not beat the winner's answer back here. An ask that comes while one
+      // is out (the event, a poll) is made once that one comes back pending.
+      let asking = false;
+      let askAgain = false;
       const tryComplete = () => {
+        if (asking) {
+          askAgain = true;
+          return;
+        }
+        asking = true;
         this.completeDevice(challenge).then(
           (session) => finish(undefined, session),
           (err: unknown) => {
-            if (err instanceof AuthgateError && err.code === 'device_verification_pending') return;
-            finish(err);
+            asking = false;
+            if (!(err instanceof AuthgateError && err.code === 'device_verification_pending')) return finish(err);
+            if (askAgain && !done) {
+              askAgain = false;
+              tryComplete();
+            }
           },
         );
       };
@@ -203,17 +217,15 @@ export class AuthgateClient extends Emitter<EventMap> {
     return { verificationId: challenge, completeToken: this.deviceChallenges.get(challenge) ?? '' };
   }
 
-  /** Sends a finishing step (complete, verify) with the completeToken; a sign-in that ended, in or denied, forgets it. */
+  /**
+   * Sends a finishing step (complete, verify) with the completeToken, forgotten once the sign-in is in.
+   * A refused one keeps it: asked again, a denied sign-in must still answer `device_denied`.
+   */
   private async finishingDevice(challenge: DeviceChallenge | string, step: (body: DeviceChallenge) => Promise<Sent>): Promise<Sent> {
     const body = this.deviceChallengeOf(challenge);
-    try {
-      const sent = await step(body);
-      this.deviceChallenges.delete(body.verificationId);
-      return sent;
-    } catch (err) {
-      if (err instanceof AuthgateError && (err.code === 'device_denied' || err.code === 'not_found')) this.deviceChallenges.delete(body.verificationId);
-      throw err;
-    }
+    const sent = await step(body);
+    this.deviceChallenges.delete(body.verificationId);
+    return sent;
   }
 
   approveDevice(verificationId: string): Promise<void> {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import { simpleParser } from 'mailparser';
-import { deviceScenarios, type DeviceDeployment } from './helpers/device-scenarios.ts';
+import { DEVICE_TEST_LIMITS as LIMITS, deviceScenarios, type DeviceDeployment } from './helpers/device-scenarios.ts';
 import { startProcess, type RunningProcess } from './helpers/processes.ts';
 import { tempDir } from './helpers/services.ts';
 
@@ -21,6 +21,11 @@ describe('new-device approval: all-in-one', () => {
       LOGIN_FREE_FAILURES: '1000',
       PASSWORD_WORK_PER_SOURCE: '1000',
       WS_MAX_MESSAGES_PER_10S: '1000',
+      // Each limit scenario comes from client addresses of its own (X-Forwarded-For from the test).
+      TRUSTED_PROXIES: '127.0.0.1',
+      MFA_ACCOUNT_MAX_FAILURES: String(LIMITS.codeFailuresPerAccount),
+      MFA_IP_MAX_FAILURES: String(LIMITS.codeFailuresPerAddress),
+      DEVICE_MAILS_PER_HOUR: String(LIMITS.noticesPerHour),
     };
     const [all, off] = await Promise.all([
       startProcess('all', { ...common, DATA_DIR: data.dir }),
@@ -34,15 +39,18 @@ describe('new-device approval: all-in-one', () => {
       b: edge,
       apiUrl: all!.url,
       off: { url: off!.url, wsUrl: off!.wsUrl },
-      codeMails: async (email) => {
+      limits: LIMITS,
+      mails: async (email) => {
         let files: string[];
         try {
-          files = readdirSync(outbox).filter((f) => f.endsWith('.eml') && f.includes('-device_code-'));
+          files = readdirSync(outbox).filter((f) => f.endsWith('.eml'));
         } catch {
           return []; // the outbox is made with the first mail
         }
         const mails = await Promise.all(files.map(async (f) => simpleParser(readFileSync(path.join(outbox, f)))));
-        return mails.filter((mail) => !Array.isArray(mail.to) && mail.to?.value.some((to) => to.address === email)).map((mail) => mail.text ?? '');
+        return mails
+          .filter((mail) => !Array.isArray(mail.to) && mail.to?.value.some((to) => to.address === email))
+          .map((mail) => ({ subject: mail.subject ?? '', text: mail.text ?? '' }));
       },
       logLines: () => processes.flatMap((p) => p.lines.map((line) => JSON.stringify(line))),
     };

@@ -1,6 +1,6 @@
 import { after, before, describe } from 'node:test';
 import pg from 'pg';
-import { deviceScenarios, type DeviceDeployment } from './helpers/device-scenarios.ts';
+import { DEVICE_TEST_LIMITS as LIMITS, deviceScenarios, type DeviceDeployment } from './helpers/device-scenarios.ts';
 import { startProcess, type RunningProcess } from './helpers/processes.ts';
 import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from './helpers/services.ts';
 import { TestSmtpServer } from '../services/mailer/test/smtp.ts';
@@ -33,6 +33,11 @@ describe('new-device approval: two edges, a worker, the account API and a mailer
       LOGIN_FREE_FAILURES: '1000',
       PASSWORD_WORK_PER_SOURCE: '1000',
       WS_MAX_MESSAGES_PER_10S: '1000',
+      // Each limit scenario comes from client addresses of its own (X-Forwarded-For from the test).
+      TRUSTED_PROXIES: '127.0.0.1',
+      MFA_ACCOUNT_MAX_FAILURES: String(LIMITS.codeFailuresPerAccount),
+      MFA_IP_MAX_FAILURES: String(LIMITS.codeFailuresPerAddress),
+      DEVICE_MAILS_PER_HOUR: String(LIMITS.noticesPerHour),
     };
     const on = { ...common, NAMESPACE: namespace };
     const off = { ...common, NAMESPACE: offNamespace, DEVICE_VERIFICATION: 'off' };
@@ -54,10 +59,11 @@ describe('new-device approval: two edges, a worker, the account API and a mailer
       b: { url: b!.url, wsUrl: b!.wsUrl },
       apiUrl: api!.url,
       off: { url: offEdge!.url, wsUrl: offEdge!.wsUrl },
-      codeMails: async (email) =>
+      limits: LIMITS,
+      mails: async (email) =>
         smtp.received
-          .filter((mail) => mail.subject?.includes('sign-in code') && !Array.isArray(mail.to) && mail.to?.value.some((to) => to.address === email))
-          .map((mail) => mail.text ?? ''),
+          .filter((mail) => !Array.isArray(mail.to) && mail.to?.value.some((to) => to.address === email))
+          .map((mail) => ({ subject: mail.subject ?? '', text: mail.text ?? '' })),
       logLines: () => processes.flatMap((p) => p.lines.map((line) => JSON.stringify(line))),
       knownDevices: async (userId) =>
         (await reader.query('SELECT device_hash, first_seen_at, last_seen_at FROM known_devices WHERE user_id = $1', [userId])).rows,

@@ -5,7 +5,7 @@ import { randomUuid } from './random.ts';
 import { SingleFlight } from './single-flight.ts';
 import { LiveSocket, type ResultFrame, type WebSocketConstructor } from './socket.ts';
 import { localStorageStore, memoryStore, type SessionStore } from './storage.ts';
-import type { EventMap, EventPage, LoginOutcome, Me, Session, SessionInfo, TokenPair, TotpSetup } from './types.ts';
+import type { DeviceChallenge, EventMap, EventPage, LoginOutcome, Me, Session, SessionInfo, TokenPair, TotpSetup } from './types.ts';
 
 export interface ClientOptions {
   /** The gateway's origin, e.g. `https://auth.example.com` (the page's own origin: `location.origin`). */
@@ -64,6 +64,8 @@ export class AuthgateClient extends Emitter<EventMap> {
   private authenticating: Promise<void> | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly unwatch: (() => void) | undefined;
+  /** The completeToken of each new-device sign-in this client waits on, by verificationId: only it can finish one. */
+  private readonly deviceChallenges = new Map<string, string>();
   /** Counts requests sent, by command: what tests and dashboards read to see single flight at work. */
   readonly sent: Partial<Record<CommandName | 'authenticate', number>> = {};
 
@@ -133,15 +135,18 @@ export class AuthgateClient extends Emitter<EventMap> {
     return this.signInStep('mfa_verify', { mfaToken, ...answer });
   }
 
-  /** A new device signs in with the code emailed for `verificationId`. */
-  async verifyDevice(verificationId: string, code: string): Promise<Session> {
-    const { data } = await this.send('device_verify', { verificationId, code });
+  /**
+   * A new device signs in with the code emailed for its waiting sign-in: the `device_verification_required`
+   * outcome, or its verificationId when this client made that login (it kept the completeToken).
+   */
+  async verifyDevice(challenge: DeviceChallenge | string, code: string): Promise<Session> {
+    const { data } = await this.finishingDevice(challenge, (body) => this.send('device_verify', { ...body, code }));
     return this.adopt(data as TokenPair, 'device_verify');
   }
 
   /** A new device signs in once a session of the account approved it (409 `device_verification_pending` before). */
-  async completeDevice(verificationId: string): Promise<Session> {
-    const { data } = await this.send('device_complete', { verificationId });
+  async completeDevice(challenge: DeviceChallenge | string): Promise<Session> {
+    const { data } = await this.finishingDevice(challenge, (body) => this.send('device_complete', { ...body }));
     return this.adopt(data as TokenPair, 'device_complete');
   }
 
@@ -150,8 +155,9 @@ export class AuthgateClient extends Emitter<EventMap> {
    * device: live by `device.approved`/`device.denied` on the connection that made the login, and by
    * asking every `pollMs` in case that connection dropped meanwhile.
    */
-  waitForDeviceApproval(verificationId: string, options: { pollMs?: number; signal?: AbortSignal } = {}): Promise<Session> {
+  waitForDeviceApproval(challenge: DeviceChallenge | string, options: { pollMs?: number; signal?: AbortSignal } = {}): Promise<Session> {
     const pollMs = options.pollMs ?? 5_000;
+    const { verificationId } = this.deviceChallengeOf(challenge);
     return new Promise((resolve, reject) => {
       let done = false;
       const cleanups: (() => void)[] = [];
@@ -162,12 +168,26 @@ export class AuthgateClient extends Emitter<EventMap> {
         if (session) resolve(session);
         else reject(err);
       };
+      // One completion in flight at a time: the server hands the sign-in to one request and answers any
+      // other `not_found`, which must not beat the winner's answer back here. An ask that comes while one
+      // is out (the event, a poll) is made once that one comes back pending.
+      let asking = false;
+      let askAgain = false;
       const tryComplete = () => {
-        this.completeDevice(verificationId).then(
+        if (asking) {
+          askAgain = true;
+          return;
+        }
+        asking = true;
+        this.completeDevice(challenge).then(
           (session) => finish(undefined, session),
           (err: unknown) => {
-            if (err instanceof AuthgateError && err.code === 'device_verification_pending') return;
-            finish(err);
+            asking = false;
+            if (!(err instanceof AuthgateError && err.code === 'device_verification_pending')) return finish(err);
+            if (askAgain && !done) {
+              askAgain = false;
+              tryComplete();
+            }
           },
         );
       };
@@ -188,6 +208,24 @@ export class AuthgateClient extends Emitter<EventMap> {
         cleanups.push(() => options.signal?.removeEventListener('abort', onAbort));
       }
     });
+  }
+
+  /** The challenge with its completeToken: given whole, or kept from the login that answered it. */
+  private deviceChallengeOf(challenge: DeviceChallenge | string): DeviceChallenge {
+    // Only the two fields: a whole login outcome may be given, and its other fields are not the request's.
+    if (typeof challenge !== 'string') return { verificationId: challenge.verificationId, completeToken: challenge.completeToken };
+    return { verificationId: challenge, completeToken: this.deviceChallenges.get(challenge) ?? '' };
+  }
+
+  /**
+   * Sends a finishing step (complete, verify) with the completeToken, forgotten once the sign-in is in.
+   * A refused one keeps it: asked again, a denied sign-in must still answer `device_denied`.
+   */
+  private async finishingDevice(challenge: DeviceChallenge | string, step: (body: DeviceChallenge) => Promise<Sent>): Promise<Sent> {
+    const body = this.deviceChallengeOf(challenge);
+    const sent = await step(body);
+    this.deviceChallenges.delete(body.verificationId);
+    return sent;
   }
 
   approveDevice(verificationId: string): Promise<void> {
@@ -335,7 +373,9 @@ export class AuthgateClient extends Emitter<EventMap> {
         return { kind: 'mfa_required', mfaToken: String(err.body.mfaToken), methods: (err.body.methods as string[] | undefined) ?? ['totp'] };
       }
       if (err.code === 'device_verification_required') {
-        return { kind: 'device_verification_required', verificationId: String(err.body.verificationId), expiresIn: Number(err.body.expiresIn) };
+        const challenge = { verificationId: String(err.body.verificationId), completeToken: String(err.body.completeToken) };
+        this.deviceChallenges.set(challenge.verificationId, challenge.completeToken);
+        return { kind: 'device_verification_required', ...challenge, expiresIn: Number(err.body.expiresIn), notified: err.body.notified !== false };
       }
       throw err;
     }

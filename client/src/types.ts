@@ -19,10 +19,21 @@ export interface Session {
   expiresAt: number;
 }
 
+/**
+ * A new device's waiting sign-in: the `verificationId` every signed-in session of the account is shown
+ * (to approve it), and the `completeToken` that only this client was given, without which no one can
+ * finish the sign-in. The client keeps it for `completeDevice`, `verifyDevice` and `waitForDeviceApproval`.
+ */
+export interface DeviceChallenge {
+  verificationId: string;
+  completeToken: string;
+}
+
 export type LoginOutcome =
   | { kind: 'signed_in'; session: Session }
   | { kind: 'mfa_required'; mfaToken: string; methods: string[] }
-  | { kind: 'device_verification_required'; verificationId: string; expiresIn: number };
+  /** `notified: false`: the account was sent its hourly share of prompts and code mails; none was sent for this one. */
+  | ({ kind: 'device_verification_required'; expiresIn: number; notified: boolean } & DeviceChallenge);
 
 export interface SessionInfo {
   id: string;

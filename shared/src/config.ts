@@ -146,6 +146,12 @@ export const configSchema = z.object({
    * lets it through (devices are still recorded).
    */
   DEVICE_VERIFICATION: z.enum(['on', 'off']).default('on'),
+  /**
+   * New-device code mails, and `device.approval_requested` prompts, one account is sent per hour.
+   * Past it a new device's sign-in still answers `device_verification_required` (with `notified:
+   * false`), and nothing is sent: a password thief cannot bomb the owner with prompts.
+   */
+  DEVICE_MAILS_PER_HOUR: int(1, 1000).default(5),
 
   JWT_ISSUER: z.string().min(1).default('authgate'),
   JWT_AUDIENCE: z.string().min(1).default('authgate'),

@@ -36,7 +36,7 @@ export interface ErrorPayload {
   requestId?: string;
   details?: FieldIssue[];
   retryAfter?: number;
-  /** The fields a challenge adds to its error object (`mfaToken`, `methods`, `verificationId`, `expiresIn`). */
+  /** The fields a challenge adds to its error object (`mfaToken`, `methods`, `verificationId`, `completeToken`, `expiresIn`, ...). */
   [challengeField: string]: unknown;
 }
 
@@ -44,7 +44,7 @@ export interface ErrorPayload {
  * What a sign-in challenge (`mfa_required`, `device_verification_required`) hands the client to go on
  * with. It may hold a secret (an mfaToken): workers seal an error that carries one, like a token pair.
  */
-export type Challenge = Record<string, string | number | readonly string[]>;
+export type Challenge = Record<string, string | number | boolean | readonly string[]>;
 
 /** An error meant for the client: its message must never carry a secret or a stack. */
 export class AppError extends Error {

@@ -52,9 +52,22 @@ export const authenticateBody = z.object({ accessToken: tokenSchema });
  */
 const verificationIdSchema = z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
 export const deviceDecisionBody = z.object({ verificationId: verificationIdSchema });
+/**
+ * What only the waiting client holds: the `completeToken` of its `device_verification_required`
+ * answer. Required to finish, but optional here: one missing, like a wrong one, is answered as an
+ * unknown verification (`not_found`), so no answer tells whether a verification exists.
+ */
+const completeTokenSchema = z
+  .string()
+  .max(128, 'must be at most 128 characters')
+  .describe('required: the completeToken of the device_verification_required answer; missing or wrong, 404 not_found');
 /** The emailed code: any string within bounds, so that a malformed one costs a try like a wrong one. */
-export const deviceVerifyBody = z.object({ verificationId: verificationIdSchema, code: z.string().max(32, 'must be at most 32 characters') });
-export const deviceCompleteBody = z.object({ verificationId: verificationIdSchema });
+export const deviceVerifyBody = z.object({
+  verificationId: verificationIdSchema,
+  completeToken: completeTokenSchema.optional(),
+  code: z.string().max(32, 'must be at most 32 characters'),
+});
+export const deviceCompleteBody = z.object({ verificationId: verificationIdSchema, completeToken: completeTokenSchema.optional() });
 /** Email and password flows (docs/rest.md): the tokens are the ones mailed by the worker. */
 export const emailVerifyBody = z.object({ token: tokenSchema });
 export const emailResendBody = z.object({});

@@ -4,15 +4,16 @@ import { after, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { MemoryDeviceVerifications } from '@authgate/shared/devices/memory-verifications';
 import { RedisDeviceVerifications } from '@authgate/shared/devices/redis-verifications';
-import { codeDigest, verificationKey, type DeviceVerifications, type PendingSignIn } from '@authgate/shared/devices/types';
+import { codeDigest, completeTokenDigest, verificationKey, type DeviceVerifications, type PendingSignIn } from '@authgate/shared/devices/types';
 import { cleanupNamespace, REDIS_URL, uniqueNamespace } from '../../test/helpers/services.ts';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const OPTIONS = { ttlMs: 60_000, tries: 5 };
 
-function pending(): { id: string; code: string; signIn: PendingSignIn } {
+function pending(): { id: string; token: string; code: string; signIn: PendingSignIn } {
   return {
     id: randomBytes(24).toString('base64url'),
+    token: randomBytes(32).toString('base64url'),
     code: '042917',
     signIn: { userId: randomUUID(), deviceId: 'new-phone', ip: '203.0.113.9', userAgent: 'contract/1.0', waiting: { nodeId: 'n1', connectionId: 'n1.abc' } },
   };
@@ -25,83 +26,110 @@ function contract(name: string, open: () => DeviceVerifications, stored?: () => 
     after(() => store.close());
 
     test('approved by its account, completed once by one request; another request finds nothing', async () => {
-      const { id, code, signIn } = pending();
-      await store.open(id, signIn, code, OPTIONS);
-      assert.deepEqual(await store.complete(id, 'req-1'), { outcome: 'pending' });
+      const { id, token, code, signIn } = pending();
+      await store.open(id, token, signIn, code, OPTIONS);
+      assert.deepEqual(await store.complete(id, token, 'req-1'), { outcome: 'pending' });
       assert.deepEqual(await store.decide(id, randomUUID(), 'approved'), { outcome: 'missing' }, 'another account cannot approve it');
       assert.deepEqual(await store.decide(id, signIn.userId, 'approved'), { outcome: 'decided', signIn });
       assert.deepEqual(await store.decide(id, signIn.userId, 'approved'), { outcome: 'unchanged' }, 'the same decision again changes nothing');
       assert.deepEqual(await store.decide(id, signIn.userId, 'denied'), { outcome: 'missing' }, 'a decision is made once');
-      assert.deepEqual(await store.complete(id, 'req-2'), { outcome: 'approved', signIn });
-      assert.deepEqual(await store.complete(id, 'req-2'), { outcome: 'approved', signIn }, 'the same request retried gets it again');
-      assert.deepEqual(await store.complete(id, 'req-3'), { outcome: 'missing' }, 'no other request does');
-      assert.deepEqual(await store.verifyCode(id, code, 'req-4'), { outcome: 'missing' }, 'nor the code');
+      assert.deepEqual(await store.complete(id, token, 'req-2'), { outcome: 'approved', signIn });
+      assert.deepEqual(await store.complete(id, token, 'req-2'), { outcome: 'approved', signIn }, 'the same request retried gets it again');
+      assert.deepEqual(await store.complete(id, token, 'req-3'), { outcome: 'missing' }, 'no other request does');
+      assert.deepEqual(await store.verifyCode(id, token, code, 'req-4'), { outcome: 'missing' }, 'nor the code');
     });
 
     test('denied: never completed, not even with the right code', async () => {
-      const { id, code, signIn } = pending();
-      await store.open(id, signIn, code, OPTIONS);
+      const { id, token, code, signIn } = pending();
+      await store.open(id, token, signIn, code, OPTIONS);
       assert.equal((await store.decide(id, signIn.userId, 'denied')).outcome, 'decided');
-      assert.deepEqual(await store.complete(id, 'r'), { outcome: 'denied' });
-      assert.deepEqual(await store.verifyCode(id, code, 'r'), { outcome: 'denied' });
+      assert.deepEqual(await store.complete(id, token, 'r'), { outcome: 'denied' });
+      assert.deepEqual(await store.verifyCode(id, token, code, 'r'), { outcome: 'denied' });
       assert.deepEqual(await store.decide(id, signIn.userId, 'approved'), { outcome: 'missing' });
     });
 
     test('the code: right once; the fifth wrong one ends the verification', async () => {
-      const { id, code, signIn } = pending();
-      await store.open(id, signIn, code, OPTIONS);
+      const { id, token, code, signIn } = pending();
+      await store.open(id, token, signIn, code, OPTIONS);
       for (let left = 4; left >= 0; left--)
-        assert.deepEqual(await store.verifyCode(id, '000000', 'r'), { outcome: 'wrong', triesLeft: left, userId: signIn.userId });
-      assert.deepEqual(await store.verifyCode(id, code, 'r'), { outcome: 'missing' }, 'the right code after five wrong ones');
-      assert.deepEqual(await store.complete(id, 'r'), { outcome: 'missing' });
+        assert.deepEqual(await store.verifyCode(id, token, '000000', 'r'), { outcome: 'wrong', triesLeft: left, userId: signIn.userId });
+      assert.deepEqual(await store.verifyCode(id, token, code, 'r'), { outcome: 'missing' }, 'the right code after five wrong ones');
+      assert.deepEqual(await store.complete(id, token, 'r'), { outcome: 'missing' });
 
       const other = pending();
-      await store.open(other.id, other.signIn, other.code, OPTIONS);
-      assert.deepEqual(await store.verifyCode(other.id, '999999', 'a'), { outcome: 'wrong', triesLeft: 4, userId: other.signIn.userId });
-      assert.deepEqual(await store.verifyCode(other.id, other.code, 'b'), { outcome: 'verified', signIn: other.signIn });
-      assert.deepEqual(await store.verifyCode(other.id, other.code, 'b'), { outcome: 'verified', signIn: other.signIn }, 'its retry');
-      assert.deepEqual(await store.verifyCode(other.id, other.code, 'c'), { outcome: 'missing' }, 'spent');
+      await store.open(other.id, other.token, other.signIn, other.code, OPTIONS);
+      assert.deepEqual(await store.verifyCode(other.id, other.token, '999999', 'a'), { outcome: 'wrong', triesLeft: 4, userId: other.signIn.userId });
+      assert.deepEqual(await store.verifyCode(other.id, other.token, other.code, 'b'), { outcome: 'verified', signIn: other.signIn });
+      assert.deepEqual(await store.verifyCode(other.id, other.token, other.code, 'b'), { outcome: 'verified', signIn: other.signIn }, 'its retry');
+      assert.deepEqual(await store.verifyCode(other.id, other.token, other.code, 'c'), { outcome: 'missing' }, 'spent');
     });
 
     test('concurrent codes spend each try once: of 20 wrong guesses at once, 5 are counted and the rest find nothing', async () => {
-      const { id, code, signIn } = pending();
-      await store.open(id, signIn, code, OPTIONS);
-      const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => store.verifyCode(id, String(100000 + i), `r${i}`)));
+      const { id, token, code, signIn } = pending();
+      await store.open(id, token, signIn, code, OPTIONS);
+      const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => store.verifyCode(id, token, String(100000 + i), `r${i}`)));
       assert.equal(outcomes.filter((o) => o.outcome === 'wrong').length, 5);
       assert.equal(outcomes.filter((o) => o.outcome === 'missing').length, 15);
     });
 
     test('concurrent completions of one approval: exactly one request gets the sign-in', async () => {
-      const { id, code, signIn } = pending();
-      await store.open(id, signIn, code, OPTIONS);
+      const { id, token, code, signIn } = pending();
+      await store.open(id, token, signIn, code, OPTIONS);
       await store.decide(id, signIn.userId, 'approved');
-      const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => store.complete(id, `r${i}`)));
+      const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => store.complete(id, token, `r${i}`)));
       assert.equal(outcomes.filter((o) => o.outcome === 'approved').length, 1);
     });
 
     test('expires after its lifetime', async () => {
-      const { id, code, signIn } = pending();
-      await store.open(id, signIn, code, { ttlMs: 50, tries: 5 });
+      const { id, token, code, signIn } = pending();
+      await store.open(id, token, signIn, code, { ttlMs: 50, tries: 5 });
       await sleep(120);
-      assert.deepEqual(await store.complete(id, 'r'), { outcome: 'missing' });
+      assert.deepEqual(await store.complete(id, token, 'r'), { outcome: 'missing' });
       assert.deepEqual(await store.decide(id, signIn.userId, 'approved'), { outcome: 'missing' });
     });
 
     test('an unknown id is missing everywhere', async () => {
       const id = randomBytes(24).toString('base64url');
-      assert.deepEqual(await store.complete(id, 'r'), { outcome: 'missing' });
-      assert.deepEqual(await store.verifyCode(id, '123456', 'r'), { outcome: 'missing' });
+      const token = randomBytes(32).toString('base64url');
+      assert.deepEqual(await store.complete(id, token, 'r'), { outcome: 'missing' });
+      assert.deepEqual(await store.verifyCode(id, token, '123456', 'r'), { outcome: 'missing' });
       assert.deepEqual(await store.decide(id, randomUUID(), 'denied'), { outcome: 'missing' });
+      assert.equal(await store.accountOf(id, token), undefined);
+    });
+
+    test('only the completeToken it was opened with completes it or gives its code; a wrong one finds nothing and spends no try', async () => {
+      const { id, token, code, signIn } = pending();
+      await store.open(id, token, signIn, code, OPTIONS);
+      const others = ['', randomBytes(32).toString('base64url'), token.slice(0, -1), `${token}A`];
+      assert.equal(await store.accountOf(id, token), signIn.userId);
+      for (const other of others) assert.equal(await store.accountOf(id, other), undefined);
+      assert.equal((await store.decide(id, signIn.userId, 'approved')).outcome, 'decided', 'an approver needs only the verificationId');
+      for (const other of others) {
+        assert.deepEqual(await store.complete(id, other, 'thief'), { outcome: 'missing' }, `complete with ${JSON.stringify(other)}`);
+        for (let i = 0; i < 6; i++) assert.deepEqual(await store.verifyCode(id, other, code, 'thief'), { outcome: 'missing' });
+      }
+      assert.deepEqual(await store.complete(id, token, 'holder'), { outcome: 'approved', signIn }, 'the holder still completes');
+
+      const guessed = pending();
+      await store.open(guessed.id, guessed.token, guessed.signIn, guessed.code, OPTIONS);
+      for (let i = 0; i < 10; i++) await store.verifyCode(guessed.id, randomBytes(32).toString('base64url'), '000000', 'thief');
+      assert.deepEqual(
+        await store.verifyCode(guessed.id, guessed.token, '000000', 'holder'),
+        { outcome: 'wrong', triesLeft: 4, userId: guessed.signIn.userId },
+        "another's guesses did not spend the holder's tries",
+      );
     });
 
     if (stored) {
-      test('neither the verificationId nor the code is stored: only its SHA-256 and the code HMAC keyed with the id', async () => {
-        const { id, code, signIn } = pending();
-        await store.open(id, signIn, code, OPTIONS);
+      test('neither the verificationId, the completeToken nor the code is stored: only SHA-256 digests and the code HMAC keyed with the id', async () => {
+        const { id, token, code, signIn } = pending();
+        await store.open(id, token, signIn, code, OPTIONS);
         const dump = await stored();
         assert.ok(!dump.includes(id), 'the verificationId is not stored');
+        assert.ok(!dump.includes(token), 'the completeToken is not stored');
         assert.ok(!dump.includes(code), 'the code is not stored');
         assert.ok(dump.includes(verificationKey(id)));
+        assert.ok(dump.includes(completeTokenDigest(token)));
         assert.ok(dump.includes(codeDigest(id, code)));
       });
     }

@@ -200,6 +200,34 @@ export function pageScenarios(ctx: () => { browser: Browser; url: string; mailbo
     }
   });
 
+  test('past the hourly prompts and code mails of the account, a new device is told that nobody was asked', async () => {
+    const { browser, url } = ctx();
+    const flooded = `flooded-${email}`;
+    const send = async (route: string, body: unknown) => {
+      const answer = await fetch(`${url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: answer.status, body: (await answer.json().catch(() => undefined)) as any };
+    };
+    assert.equal((await send('/auth/register', { email: flooded, password: PASSWORD })).status, 201);
+    assert.equal((await send('/auth/login', { email: flooded, password: PASSWORD, deviceId: 'flood-home' })).status, 200);
+    // New devices until the account's hour of prompts and mails (DEVICE_MAILS_PER_HOUR) is used up.
+    for (let n = 1; ; n++) {
+      assert.ok(n <= 100, 'the notices stop within 100 new devices');
+      const answer = await send('/auth/login', { email: flooded, password: PASSWORD, deviceId: `flood-${n}` });
+      assert.equal(answer.status, 403, JSON.stringify(answer.body));
+      if (answer.body.error.notified === false) break;
+    }
+    const tablet = await device(browser);
+    try {
+      await tablet.page.goto(url);
+      await submit(tablet.page, 'sign-in', flooded);
+      await tablet.page.locator('#device-wait [role="status"]').filter({ hasText: 'No approval request or code was sent this time' }).waitFor();
+      assert.equal(await tablet.page.evaluate(() => (globalThis as unknown as InPage).localStorage.getItem('authgate.session')), null, 'no session');
+      assert.deepEqual(tablet.problems, [], 'no script error and no CSP violation');
+    } finally {
+      await tablet.context.close();
+    }
+  });
+
   test('second factor: enrol with the QR code, confirm, recovery codes; then sign in with a code', async () => {
     const { browser, url } = ctx();
     const { context, page, problems } = await device(browser);

@@ -204,6 +204,8 @@ export function sdkScenarios(deployment: () => SdkDeployment): void {
         const asked = nextEvent(laptop, 'device.approval_requested');
         const waiting = expectOutcome(await phone.login(email, PASSWORD), 'device_verification_required');
         assert.equal(typeof waiting.verificationId, 'string');
+        assert.equal(typeof waiting.completeToken, 'string', 'the challenge holds the completeToken');
+        assert.equal(waiting.notified, true);
         assert.equal(waiting.expiresIn, 600);
         assert.equal(phone.current, null);
         assert.equal((await asked).verificationId, waiting.verificationId, 'the signed-in client is asked, live');
@@ -217,6 +219,8 @@ export function sdkScenarios(deployment: () => SdkDeployment): void {
         const approved = phone.waitForDeviceApproval(waiting.verificationId, { pollMs: live ? 60_000 : 300 });
         const start = Date.now();
         await laptop.approveDevice(waiting.verificationId);
+        // The approving client has the verificationId, not the completeToken: it cannot finish in the phone's place.
+        await rejectsWith(laptop.completeDevice(waiting.verificationId), 'not_found', 404);
         const session = await approved;
         if (approvedHeard) assert.equal((await approvedHeard).verificationId, waiting.verificationId);
         assert.ok(Date.now() - start < 10_000);
@@ -257,7 +261,8 @@ export function sdkScenarios(deployment: () => SdkDeployment): void {
         const code = deviceCodeOf(mail.text);
         const wrong = code === '000000' ? '111111' : '000000';
         await rejectsWith(phone.verifyDevice(waiting.verificationId, wrong), 'invalid_code', 401);
-        const session = await phone.verifyDevice(waiting.verificationId, code);
+        // The whole outcome works as well as its verificationId: the client sends the completeToken either way.
+        const session = await phone.verifyDevice(waiting, code);
         assert.equal(phone.current?.sessionId, session.sessionId);
         assert.equal((await phone.verify()).sid, session.sessionId);
         await phone.connect();

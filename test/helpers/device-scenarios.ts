@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes, randomInt } from 'node:crypto';
 import { test } from 'node:test';
 import { call, post } from './http.ts';
 import { LiveSocket } from './live-socket.ts';
@@ -15,8 +16,10 @@ export interface DeviceDeployment {
   b: Edge;
   /** Where GET /auth/events is answered (the account API, or the all-in-one's edge). */
   apiUrl: string;
-  /** The text of every device-code mail `email` has received so far. */
-  codeMails(email: string): Promise<string[]>;
+  /** Every mail `email` has received so far. */
+  mails(email: string): Promise<Array<{ subject: string; text: string }>>;
+  /** The deployment's limits (DEVICE_TEST_LIMITS, set in its environment). */
+  limits: typeof DEVICE_TEST_LIMITS;
   /** An edge of the same shape run with DEVICE_VERIFICATION=off. */
   off: Edge;
   /** Every log line every process of the deployment has printed so far. */
@@ -25,7 +28,20 @@ export interface DeviceDeployment {
   knownDevices?: (userId: string) => Promise<Array<{ device_hash: string; first_seen_at: Date; last_seen_at: Date }>>;
 }
 
+/**
+ * The limits both shapes run with: wrong device codes per account (MFA_ACCOUNT_MAX_FAILURES) and per
+ * client address (MFA_IP_MAX_FAILURES), and prompts-and-code-mails per account per hour
+ * (DEVICE_MAILS_PER_HOUR). The scenarios that reach them come from addresses of their own
+ * (X-Forwarded-For, TRUSTED_PROXIES=127.0.0.1); the others stay well below them.
+ */
+export const DEVICE_TEST_LIMITS = { codeFailuresPerAccount: 8, codeFailuresPerAddress: 16, noticesPerHour: 3 } as const;
+
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+/** A client address of its own, as nginx would name it (X-Forwarded-For from a trusted proxy). */
+const newAddress = () => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
+const from = (ip: string) => ({ 'x-forwarded-for': ip });
+const codeMailsOf = async (d: DeviceDeployment, email: string) =>
+  (await d.mails(email)).filter((mail) => mail.subject.includes('sign-in code')).map((mail) => mail.text);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function account(url: string, label: string) {
@@ -67,12 +83,18 @@ async function waitFor<T>(what: string | (() => string), get: () => Promise<T | 
   }
 }
 
-function assertChallenge(error: any): string {
+type Challenge = { verificationId: string; completeToken: string };
+
+function assertChallenge(error: any, notified = true): Challenge {
   assert.equal(error.code, 'device_verification_required', JSON.stringify(error));
   assert.equal(error.expiresIn, 600);
   assert.equal(typeof error.verificationId, 'string');
-  assert.ok(Buffer.from(error.verificationId, 'base64url').length >= 16, 'at least 128 random bits');
-  return error.verificationId as string;
+  assert.ok(Buffer.from(error.verificationId, 'base64url').length >= 16, 'verificationId: at least 128 random bits');
+  assert.equal(typeof error.completeToken, 'string');
+  assert.ok(Buffer.from(error.completeToken, 'base64url').length >= 16, 'completeToken: at least 128 random bits');
+  assert.notEqual(error.completeToken, error.verificationId);
+  assert.equal(error.notified, notified, 'whether a prompt and a code mail went out');
+  return { verificationId: error.verificationId, completeToken: error.completeToken };
 }
 
 function assertTokenPair(body: any, email: string) {
@@ -84,18 +106,28 @@ function assertTokenPair(body: any, email: string) {
 
 /** The new-device scenarios every deployment shape must pass (docs/rest.md, "New devices"). */
 export function deviceScenarios(get: () => DeviceDeployment): void {
-  /** Every verificationId and code the tests saw: none may be in any log line. */
+  /** Every verificationId, completeToken and code the tests saw: none may be in any log line. */
   const secrets: string[] = [];
+  /** The completeTokens alone: no event, mail or audit record may hold one either. */
+  const completeTokens: string[] = [];
+  /** A device_verification_required answer, its secrets recorded. */
+  const challenge = (error: any, notified = true): Challenge => {
+    const found = assertChallenge(error, notified);
+    secrets.push(found.verificationId, found.completeToken);
+    completeTokens.push(found.completeToken);
+    return found;
+  };
   /** The code mailed to `email` for the sign-in from `deviceId` (its mail names the device's user agent). */
   const mailedCode = async (d: DeviceDeployment, email: string, deviceId: string) => {
     const text = await waitFor(`the code mail to ${email} for ${deviceId}`, async () =>
-      (await d.codeMails(email)).find((mail) => new RegExp(`^Device: device-test/${deviceId}\\r?$`, 'm').test(mail)),
+      (await codeMailsOf(d, email)).find((mail) => new RegExp(`^Device: device-test/${deviceId}\\r?$`, 'm').test(mail)),
     );
     const code = /^\s+(\d{6})\s*$/m.exec(text)?.[1];
     assert.ok(code, 'the mail holds a 6-digit code');
     secrets.push(code);
     return code;
   };
+  const otherThan = (code: string) => (code === '000000' ? '111111' : '000000');
 
   test('a login over WebSocket on edge A from a new device is approved by a socket on edge B; the waiting socket is told within 1 s and completes', async () => {
     const d = get();
@@ -107,8 +139,8 @@ export function deviceScenarios(get: () => DeviceDeployment): void {
     const login = await waiting.request('login', { email, password: PASSWORD, deviceId: 'phone' });
     assert.equal(login.ok, false);
     assert.equal(login.status, 403);
-    const verificationId = assertChallenge(login.error);
-    secrets.push(verificationId);
+    const held = challenge(login.error);
+    const { verificationId } = held;
 
     const requested = await watcher.waitForEvent('device.approval_requested', 5_000, (data) => data.verificationId === verificationId);
     assert.equal(requested.data.ip, '127.0.0.1');
@@ -120,7 +152,7 @@ export function deviceScenarios(get: () => DeviceDeployment): void {
       'the waiting connection is not the account',
     );
 
-    const early = await waiting.request('device_complete', { verificationId });
+    const early = await waiting.request('device_complete', held);
     assert.equal(early.status, 409);
     assert.equal(early.error.code, 'device_verification_pending');
 
@@ -132,7 +164,7 @@ export function deviceScenarios(get: () => DeviceDeployment): void {
     assert.deepEqual(approved.data, { verificationId });
     assert.ok(approved.at - sent < 1_000, `device.approved ${approved.at - sent} ms after the approval was sent`);
 
-    const complete = await waiting.request('device_complete', { verificationId });
+    const complete = await waiting.request('device_complete', held);
     assert.equal(complete.ok, true, JSON.stringify(complete));
     assert.equal(complete.status, 200);
     assertTokenPair(complete.data, email);
@@ -142,7 +174,7 @@ export function deviceScenarios(get: () => DeviceDeployment): void {
     assert.equal(list.data.find((s: any) => s.current).deviceId, 'phone');
     assert.equal(list.data.find((s: any) => s.current).id, complete.data.sessionId);
 
-    const again = await waiting.request('device_complete', { verificationId });
+    const again = await waiting.request('device_complete', held);
     assert.equal(again.status, 404, 'completed once');
     assert.equal(again.error.code, 'not_found');
     // The device is known now: its next sign-in goes straight through.
@@ -161,6 +193,82 @@ export function deviceScenarios(get: () => DeviceDeployment): void {
     waiting.close();
   });
 
+  test('another session of the account, told the verificationId and approving, cannot finish the sign-in itself: only the waiting client, with its completeToken', async () => {
+    const d = get();
+    const { email } = await account(d.a.url, 'thief');
+    const laptop = await firstSession(d.b.url, email);
+    // The other session: any signed-in session of the account, here a socket on edge B.
+    const other = await watcherOn(d.b.wsUrl, laptop.accessToken);
+    const waiting = await LiveSocket.open(d.a.wsUrl, agentOf('owners-phone'));
+    const held = challenge((await waiting.request('login', { email, password: PASSWORD, deviceId: 'owners-phone' })).error);
+    const { verificationId } = held;
+
+    const requested = await other.waitForEvent('device.approval_requested', 5_000, (data) => data.verificationId === verificationId);
+    assert.deepEqual(Object.keys(requested.data).sort(), ['at', 'ip', 'userAgent', 'verificationId'], 'the prompt carries no completeToken');
+    const code = await mailedCode(d, email, 'owners-phone');
+    assert.equal((await other.request('device_approve', { verificationId })).status, 204);
+    await waiting.waitForEvent('device.approved', 5_000);
+
+    // What an unknown verification is answered: the thief's attempts must be answered alike.
+    const unknown = await post(d.a.url, '/auth/devices/complete', { verificationId: randomBytes(24).toString('base64url'), completeToken: held.completeToken });
+    assert.equal(unknown.status, 404);
+    const forged = randomBytes(32).toString('base64url');
+    const refusals = [
+      await other.request('device_complete', { verificationId }),
+      await other.request('device_complete', { verificationId, completeToken: forged }),
+      await other.request('device_complete', { verificationId, completeToken: '' }),
+      await other.request('device_verify', { verificationId, code }),
+      await other.request('device_verify', { verificationId, completeToken: forged, code }),
+    ];
+    for (const refusal of refusals) {
+      assert.equal(refusal.status, 404, JSON.stringify(refusal));
+      assert.equal(refusal.error.code, 'not_found');
+      assert.equal(refusal.error.message, unknown.body.error.message, 'told apart from an unknown verification in nothing');
+    }
+    for (const edge of [d.a.url, d.b.url]) {
+      const overRest = [
+        await post(edge, '/auth/devices/complete', { verificationId }, bearer(laptop.accessToken)),
+        await post(edge, '/auth/devices/complete', { verificationId, completeToken: forged }),
+        await post(edge, '/auth/devices/verify', { verificationId, code }),
+        await post(edge, '/auth/devices/verify', { verificationId, completeToken: forged, code }),
+      ];
+      for (const refusal of overRest) {
+        assert.equal(refusal.status, 404, JSON.stringify(refusal.body));
+        assert.equal(refusal.body.error.code, 'not_found');
+        assert.equal(refusal.body.error.message, unknown.body.error.message);
+      }
+    }
+    // No try was spent and nothing was handed out: the waiting device finishes, once.
+    const complete = await waiting.request('device_complete', held);
+    assert.equal(complete.status, 200, JSON.stringify(complete));
+    assertTokenPair(complete.data, email);
+    assert.equal((await post(d.a.url, '/auth/devices/complete', held)).status, 404, 'once');
+
+    // The REST shape of the same: the real device completes by REST, the thief by REST does not.
+    const restHeld = challenge((await restLogin(d.a.url, email, 'owners-tablet')).body.error);
+    await other.waitForEvent('device.approval_requested', 5_000, (data) => data.verificationId === restHeld.verificationId);
+    assert.equal((await post(d.b.url, '/auth/devices/approve', { verificationId: restHeld.verificationId }, bearer(laptop.accessToken))).status, 204);
+    assert.equal((await post(d.b.url, '/auth/devices/complete', { verificationId: restHeld.verificationId })).status, 404);
+    const restComplete = await post(d.a.url, '/auth/devices/complete', restHeld);
+    assert.equal(restComplete.status, 200, JSON.stringify(restComplete.body));
+    assertTokenPair(restComplete.body, email);
+
+    // The completeToken was in the login's answer only: in no event either socket received, in no mail.
+    await mailedCode(d, email, 'owners-tablet');
+    const trail = await waitFor('the audit trail of both sign-ins', async () => {
+      const answer = await call(d.apiUrl, 'GET', '/auth/events?limit=100', { headers: bearer(laptop.accessToken) });
+      const events = (answer.body?.events ?? []) as Array<{ type: string }>;
+      return events.filter((e) => e.type === 'login.succeeded').length === 3 && events.filter((e) => e.type === 'device.approved').length === 2
+        ? events
+        : undefined;
+    });
+    const seen = [JSON.stringify(other.events), JSON.stringify(waiting.events), JSON.stringify(await d.mails(email)), JSON.stringify(trail)].join('\n');
+    for (const token of [held.completeToken, restHeld.completeToken])
+      assert.ok(!seen.includes(token), 'a completeToken in an event, a mail or the audit trail');
+    other.close();
+    waiting.close();
+  });
+
   test('a deferred login (X-Connection-Id) denied from the other edge: the waiting socket is told, and it never gets tokens', async () => {
     const d = get();
     const { email } = await account(d.a.url, 'deny');
@@ -176,8 +284,8 @@ export function deviceScenarios(get: () => DeviceDeployment): void {
       return collected.status === 200 ? collected.body : undefined;
     });
     assert.equal(result.status, 403);
-    const verificationId = assertChallenge(result.error);
-    secrets.push(verificationId);
+    const held = challenge(result.error);
+    const { verificationId } = held;
 
     const sent = Date.now();
     const deny = await post(d.b.url, '/auth/devices/deny', { verificationId }, bearer(laptop.accessToken));
@@ -186,14 +294,14 @@ export function deviceScenarios(get: () => DeviceDeployment): void {
     assert.deepEqual(denied.data, { verificationId });
     assert.ok(denied.at - sent < 1_000);
 
-    const complete = await post(d.a.url, '/auth/devices/complete', { verificationId });
+    const complete = await post(d.a.url, '/auth/devices/complete', held);
     assert.equal(complete.status, 403);
     assert.equal(complete.body.error.code, 'device_denied');
-    const overSocket = await waiting.request('device_complete', { verificationId });
+    const overSocket = await waiting.request('device_complete', held);
     assert.equal(overSocket.status, 403);
     assert.equal(overSocket.error.code, 'device_denied');
     const code = await mailedCode(d, email, 'stranger-pc');
-    const verify = await post(d.a.url, '/auth/devices/verify', { verificationId, code });
+    const verify = await post(d.a.url, '/auth/devices/verify', { ...held, code });
     assert.equal(verify.status, 403, 'not even the emailed code opens a denied sign-in');
     assert.equal(verify.body.error.code, 'device_denied');
     assert.equal((await post(d.b.url, '/auth/devices/deny', { verificationId }, bearer(laptop.accessToken))).status, 204, 'the same decision again');
@@ -209,36 +317,147 @@ export function deviceScenarios(get: () => DeviceDeployment): void {
     await firstSession(d.b.url, email);
     const waiting = await LiveSocket.open(d.a.wsUrl, agentOf('tablet'));
     const login = await waiting.request('login', { email, password: PASSWORD, deviceId: 'tablet' });
-    const verificationId = assertChallenge(login.error);
-    secrets.push(verificationId);
+    const held = challenge(login.error);
     const code = await mailedCode(d, email, 'tablet');
     assert.match(code, /^\d{6}$/);
-    const wrongCode = code === '000000' ? '111111' : '000000';
 
-    const wrong = await waiting.request('device_verify', { verificationId, code: wrongCode });
+    const wrong = await waiting.request('device_verify', { ...held, code: otherThan(code) });
     assert.equal(wrong.status, 401);
     assert.equal(wrong.error.code, 'invalid_code');
-    const right = await waiting.request('device_verify', { verificationId, code });
+    const right = await waiting.request('device_verify', { ...held, code });
     assert.equal(right.ok, true, JSON.stringify(right));
     assertTokenPair(right.data, email);
     assert.equal((await waiting.request('sessions_list')).ok, true, 'bound to the new session');
-    assert.equal((await waiting.request('device_verify', { verificationId, code })).status, 404, 'a code works once');
+    assert.equal((await waiting.request('device_verify', { ...held, code })).status, 404, 'a code works once');
     assert.equal((await restLogin(d.a.url, email, 'tablet')).status, 200, 'the device is known now');
 
     const second = await restLogin(d.a.url, email, 'kiosk');
-    const secondId = assertChallenge(second.body.error);
-    secrets.push(secondId);
+    const secondHeld = challenge(second.body.error);
     const secondCode = await mailedCode(d, email, 'kiosk');
-    const secondWrong = secondCode === '000000' ? '111111' : '000000';
     for (let i = 1; i <= 5; i++) {
-      const guess = await post(d.a.url, '/auth/devices/verify', { verificationId: secondId, code: secondWrong });
+      const guess = await post(d.a.url, '/auth/devices/verify', { ...secondHeld, code: otherThan(secondCode) });
       assert.equal(guess.status, 401, `wrong code ${i}`);
       assert.equal(guess.body.error.code, 'invalid_code');
     }
-    const late = await post(d.a.url, '/auth/devices/verify', { verificationId: secondId, code: secondCode });
+    const late = await post(d.a.url, '/auth/devices/verify', { ...secondHeld, code: secondCode });
     assert.equal(late.status, 404, 'the right code after five wrong ones: the verification is gone');
-    assert.equal((await post(d.a.url, '/auth/devices/complete', { verificationId: secondId })).status, 404);
+    assert.equal((await post(d.a.url, '/auth/devices/complete', secondHeld)).status, 404);
     waiting.close();
+  });
+
+  test('wrong codes count per account across verifications: past the limit 429 with Retry-After, even for the right code', async () => {
+    const d = get();
+    const limit = d.limits.codeFailuresPerAccount;
+    const { email } = await account(d.a.url, 'guessed');
+    await firstSession(d.a.url, email);
+    let wrongSoFar = 0;
+    let last: { held: Challenge; code: string } | undefined;
+    // Verification after verification, each with fewer than its 5 tries spent, from addresses of their own.
+    for (let n = 1; wrongSoFar < limit; n++) {
+      const held = challenge((await restLogin(d.a.url, email, `guess-${n}`)).body.error);
+      const code = await mailedCode(d, email, `guess-${n}`);
+      last = { held, code };
+      for (let i = 0; i < 4 && wrongSoFar < limit; i++, wrongSoFar++) {
+        const guess = await post(d.a.url, '/auth/devices/verify', { ...held, code: otherThan(code) }, from(newAddress()));
+        assert.equal(guess.status, 401, `wrong code ${wrongSoFar + 1} of the account: ${JSON.stringify(guess.body)}`);
+      }
+    }
+    assert.ok(last);
+    const { held, code } = last;
+    const refused = await post(d.a.url, '/auth/devices/verify', { ...held, code }, from(newAddress()));
+    assert.equal(refused.status, 429, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'rate_limited');
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    assert.ok(retryAfter >= 1 && retryAfter <= 3600, `Retry-After: ${retryAfter}`);
+    assert.equal(refused.body.error.retryAfter, retryAfter);
+    const overSocket = await LiveSocket.open(d.b.wsUrl, from(newAddress()));
+    const refusedOverSocket = await overSocket.request('device_verify', { ...held, code });
+    assert.equal(refusedOverSocket.status, 429, JSON.stringify(refusedOverSocket));
+    assert.equal(refusedOverSocket.error.code, 'rate_limited');
+    overSocket.close();
+    // The limit blocked the attempts: the verification itself waits on, and an approval still finishes it.
+    assert.equal((await post(d.a.url, '/auth/devices/complete', held)).status, 409);
+  });
+
+  test('wrong codes count per client address across accounts: past the limit 429, while another address is not refused', async () => {
+    const d = get();
+    const address = newAddress();
+    const perAccount = d.limits.codeFailuresPerAccount - 2;
+    let wrongSoFar = 0;
+    let last: { held: Challenge; code: string; email: string } | undefined;
+    for (let a = 1; wrongSoFar < d.limits.codeFailuresPerAddress; a++) {
+      const { email } = await account(d.a.url, `address-${a}`);
+      await firstSession(d.a.url, email);
+      let spentHere = 0;
+      for (let n = 1; spentHere < perAccount && wrongSoFar < d.limits.codeFailuresPerAddress; n++) {
+        const held = challenge((await restLogin(d.a.url, email, `spot-${n}`)).body.error);
+        const code = await mailedCode(d, email, `spot-${n}`);
+        last = { held, code, email };
+        for (let i = 0; i < 4 && spentHere < perAccount && wrongSoFar < d.limits.codeFailuresPerAddress; i++, spentHere++, wrongSoFar++) {
+          const guess = await post(d.b.url, '/auth/devices/verify', { ...held, code: otherThan(code) }, from(address));
+          assert.equal(guess.status, 401, `wrong code ${wrongSoFar + 1} from ${address}: ${JSON.stringify(guess.body)}`);
+        }
+      }
+    }
+    assert.ok(last);
+    const refused = await post(d.b.url, '/auth/devices/verify', { ...last.held, code: last.code }, from(address));
+    assert.equal(refused.status, 429, `the address is over its limit, its account is not: ${JSON.stringify(refused.body)}`);
+    assert.equal(refused.body.error.code, 'rate_limited');
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+    // The same code from another address: the account is below its own limit, the code is right.
+    const elsewhere = await post(d.b.url, '/auth/devices/verify', { ...last.held, code: last.code }, from(newAddress()));
+    assert.equal(elsewhere.status, 200, JSON.stringify(elsewhere.body));
+    assertTokenPair(elsewhere.body, last.email);
+  });
+
+  test('prompts and code mails per account per hour are capped (DEVICE_MAILS_PER_HOUR): past it the sign-in still waits, notified: false, and nothing is sent', async () => {
+    const d = get();
+    const cap = d.limits.noticesPerHour;
+    const { email } = await account(d.a.url, 'flooded');
+    const laptop = await firstSession(d.a.url, email);
+    const watcher = await watcherOn(d.b.wsUrl, laptop.accessToken);
+    const held: Challenge[] = [];
+    for (let n = 1; n <= cap + 2; n++) {
+      const login = await restLogin(d.a.url, email, `flood-${n}`);
+      assert.equal(login.status, 403, JSON.stringify(login.body));
+      held.push(challenge(login.body.error, n <= cap));
+    }
+    for (let n = 1; n <= cap; n++) await mailedCode(d, email, `flood-${n}`);
+
+    // Markers sent after every login: an approval (a later live event to the same sockets) and a
+    // verification mail (a later mail to the same address). Once each has arrived, so has what came before it.
+    assert.equal((await post(d.b.url, '/auth/devices/approve', { verificationId: held[0]!.verificationId }, bearer(laptop.accessToken))).status, 204);
+    await watcher.waitForEvent('device.approved', 5_000, (data) => data.verificationId === held[0]!.verificationId);
+    assert.equal((await post(d.a.url, '/auth/email/resend', {}, bearer(laptop.accessToken))).status, 202);
+    await waitFor('the verification mail sent after the logins', async () =>
+      (await d.mails(email)).some((mail) => mail.subject.startsWith('Confirm your email')) ? true : undefined,
+    );
+
+    const prompts = watcher.events.filter((e) => e.event === 'device.approval_requested').map((e) => e.data.verificationId);
+    assert.deepEqual(
+      prompts,
+      held.slice(0, cap).map((h) => h.verificationId),
+      `${cap} prompts, then none`,
+    );
+    const codeMails = await codeMailsOf(d, email);
+    assert.equal(codeMails.length, cap, `${cap} code mails, then none`);
+    for (let n = cap + 1; n <= cap + 2; n++) assert.ok(!codeMails.some((mail) => mail.includes(`device-test/flood-${n}`)));
+
+    // The trail still holds every request, those nobody was told of marked so.
+    const trail = await waitFor('the approval requests in the audit trail', async () => {
+      const answer = await call(d.apiUrl, 'GET', '/auth/events?limit=100', { headers: bearer(laptop.accessToken) });
+      const requests = ((answer.body?.events ?? []) as Array<{ type: string; data: Record<string, unknown> }>).filter(
+        (e) => e.type === 'device.approval_requested',
+      );
+      return requests.length === cap + 2 ? requests : undefined;
+    });
+    assert.equal(trail.filter((e) => e.data.reason === 'notices_capped').length, 2);
+
+    // A sign-in past the cap waits like any other: pending, its completeToken its own.
+    const capped = held[cap]!;
+    assert.equal((await post(d.a.url, '/auth/devices/complete', capped)).status, 409);
+    assert.equal((await post(d.a.url, '/auth/devices/complete', { verificationId: capped.verificationId })).status, 404);
+    watcher.close();
   });
 
   test('approve and deny: only by a session of the account; unknown ids 404; bad requests are clear errors', async () => {
@@ -246,8 +465,8 @@ export function deviceScenarios(get: () => DeviceDeployment): void {
     const { email } = await account(d.a.url, 'owner');
     await firstSession(d.a.url, email);
     const pending = await restLogin(d.a.url, email, 'other-device');
-    const verificationId = assertChallenge(pending.body.error);
-    secrets.push(verificationId);
+    const held = challenge(pending.body.error);
+    const { verificationId } = held;
 
     const stranger = await account(d.a.url, 'stranger');
     const theirs = await firstSession(d.b.url, stranger.email);
@@ -267,39 +486,80 @@ export function deviceScenarios(get: () => DeviceDeployment): void {
       headers: { ...bearer(theirs.accessToken), 'content-type': 'text/plain' },
     });
     assert.equal(form.status, 415);
-    assert.equal((await post(d.a.url, '/auth/devices/complete', { verificationId: 'no-such-verification' })).status, 404);
-    assert.equal((await post(d.a.url, '/auth/devices/verify', { verificationId: 'x'.repeat(129), code: '123456' })).status, 400);
-    assert.equal((await post(d.a.url, '/auth/devices/complete', { verificationId })).status, 409, 'still pending');
+    assert.equal((await post(d.a.url, '/auth/devices/complete', { verificationId: 'no-such-verification', completeToken: held.completeToken })).status, 404);
+    assert.equal(
+      (await post(d.a.url, '/auth/devices/verify', { verificationId: 'x'.repeat(129), completeToken: held.completeToken, code: '123456' })).status,
+      400,
+    );
+    const longToken = await post(d.a.url, '/auth/devices/complete', { verificationId, completeToken: 'x'.repeat(129) });
+    assert.equal(longToken.status, 400);
+    assert.equal(longToken.body.error.details[0].path, 'completeToken');
+    assert.equal((await post(d.a.url, '/auth/devices/complete', { verificationId, completeToken: 42 })).status, 400);
+    assert.equal((await post(d.a.url, '/auth/devices/complete', held)).status, 409, 'still pending');
   });
 
-  test('a login that names no deviceId is not checked; with DEVICE_VERIFICATION=off no login is', async () => {
+  test('leaving deviceId out does not skip the check once the account has signed in from a device; it can be approved, but never becomes known', async () => {
     const d = get();
     const { email } = await account(d.a.url, 'nodevice');
-    await firstSession(d.a.url, email);
-    assert.equal((await restLogin(d.a.url, email)).status, 200, 'no deviceId');
+    const laptop = await firstSession(d.a.url, email);
+    const watcher = await watcherOn(d.b.wsUrl, laptop.accessToken);
+
+    const bare = await restLogin(d.a.url, email);
+    assert.equal(bare.status, 403, JSON.stringify(bare.body));
+    const held = challenge(bare.body.error);
+    await watcher.waitForEvent('device.approval_requested', 5_000, (data) => data.verificationId === held.verificationId);
+    assert.equal((await post(d.b.url, '/auth/devices/approve', { verificationId: held.verificationId }, bearer(laptop.accessToken))).status, 204);
+    const complete = await post(d.a.url, '/auth/devices/complete', held);
+    assert.equal(complete.status, 200, JSON.stringify(complete.body));
+    assertTokenPair(complete.body, email);
+    const sessions = await call(d.a.url, 'GET', '/auth/sessions', { headers: bearer(complete.body.accessToken) });
+    assert.equal(sessions.body.find((s: any) => s.current).deviceId, null);
+
+    // Approved once, still no device to recognise: the next one asks again, over either transport.
+    assert.equal((await restLogin(d.a.url, email)).status, 403, 'a device-less login never becomes known');
+    const socket = await LiveSocket.open(d.b.wsUrl, agentOf('none-ws'));
+    const overSocket = await socket.request('login', { email, password: PASSWORD });
+    assert.equal(overSocket.status, 403);
+    const socketHeld = challenge(overSocket.error);
+    const code = await mailedCode(d, email, 'none-ws');
+    const verified = await socket.request('device_verify', { ...socketHeld, code });
+    assert.equal(verified.status, 200, JSON.stringify(verified));
+    socket.close();
+    watcher.close();
+  });
+
+  test('an account that only ever signed in without a deviceId is not checked; with DEVICE_VERIFICATION=off no login is', async () => {
+    const d = get();
+    const { email } = await account(d.a.url, 'devicefree');
+    for (let i = 0; i < 3; i++) assert.equal((await restLogin(d.a.url, email)).status, 200, `device-less login ${i + 1}`);
+    const socket = await LiveSocket.open(d.b.wsUrl);
+    assert.equal((await socket.request('login', { email, password: PASSWORD })).status, 200);
+    socket.close();
+    // It has signed in before: a device it names is a new one, and once it is known, device-less logins are checked.
+    challenge((await restLogin(d.a.url, email, 'first-named')).body.error);
 
     const off = await account(d.off.url, 'off');
     assert.equal((await restLogin(d.off.url, off.email, 'laptop')).status, 200);
     assert.equal((await restLogin(d.off.url, off.email, 'phone')).status, 200, 'a new device, the check off');
-    const socket = await LiveSocket.open(d.off.wsUrl);
-    assert.equal((await socket.request('login', { email: off.email, password: PASSWORD, deviceId: 'tablet' })).status, 200);
-    socket.close();
+    assert.equal((await restLogin(d.off.url, off.email)).status, 200, 'no deviceId, the check off');
+    const offSocket = await LiveSocket.open(d.off.wsUrl);
+    assert.equal((await offSocket.request('login', { email: off.email, password: PASSWORD, deviceId: 'tablet' })).status, 200);
+    offSocket.close();
   });
 
-  test("the account's audit trail holds each step, and no log line holds a verificationId or a code", async () => {
+  test("the account's audit trail holds each step, and no log line holds a verificationId, completeToken or code", async () => {
     const d = get();
     const { email } = await account(d.a.url, 'audit');
     const laptop = await firstSession(d.a.url, email);
-    const viaApproval = assertChallenge((await restLogin(d.a.url, email, 'phone')).body.error);
-    assert.equal((await post(d.b.url, '/auth/devices/approve', { verificationId: viaApproval }, bearer(laptop.accessToken))).status, 204);
-    assert.equal((await post(d.a.url, '/auth/devices/complete', { verificationId: viaApproval })).status, 200);
-    const viaCode = assertChallenge((await restLogin(d.a.url, email, 'tablet')).body.error);
+    const viaApproval = challenge((await restLogin(d.a.url, email, 'phone')).body.error);
+    assert.equal((await post(d.b.url, '/auth/devices/approve', { verificationId: viaApproval.verificationId }, bearer(laptop.accessToken))).status, 204);
+    assert.equal((await post(d.a.url, '/auth/devices/complete', viaApproval)).status, 200);
+    const viaCode = challenge((await restLogin(d.a.url, email, 'tablet')).body.error);
     const code = await mailedCode(d, email, 'tablet');
-    assert.equal((await post(d.a.url, '/auth/devices/verify', { verificationId: viaCode, code: code === '000000' ? '111111' : '000000' })).status, 401);
-    assert.equal((await post(d.a.url, '/auth/devices/verify', { verificationId: viaCode, code })).status, 200);
-    const viaDenial = assertChallenge((await restLogin(d.a.url, email, 'kiosk')).body.error);
-    assert.equal((await post(d.b.url, '/auth/devices/deny', { verificationId: viaDenial }, bearer(laptop.accessToken))).status, 204);
-    secrets.push(viaApproval, viaCode, viaDenial);
+    assert.equal((await post(d.a.url, '/auth/devices/verify', { ...viaCode, code: otherThan(code) })).status, 401);
+    assert.equal((await post(d.a.url, '/auth/devices/verify', { ...viaCode, code })).status, 200);
+    const viaDenial = challenge((await restLogin(d.a.url, email, 'kiosk')).body.error);
+    assert.equal((await post(d.b.url, '/auth/devices/deny', { verificationId: viaDenial.verificationId }, bearer(laptop.accessToken))).status, 204);
 
     const expected = ['device.approval_requested', 'device.approved', 'device.denied', 'login.failed', 'login.succeeded', 'register'];
     let seen: unknown;
@@ -327,18 +587,18 @@ export function deviceScenarios(get: () => DeviceDeployment): void {
     assert.equal(events.find((e) => e.type === 'login.failed')?.data.reason, 'invalid_device_code');
     for (const event of events) {
       const text = JSON.stringify(event);
-      for (const secret of secrets) assert.ok(!text.includes(secret), `audit event ${event.type} holds no verificationId or code`);
+      for (const secret of secrets) assert.ok(!text.includes(secret), `audit event ${event.type} holds no verificationId, completeToken or code`);
     }
 
-    // Each code and verificationId of this file's tests, looked for in every line every process printed.
+    // Each code, verificationId and completeToken of this file's tests, looked for in every line every process printed.
     const lines = d.logLines();
     assert.ok(lines.length > 0);
-    assert.ok(secrets.length >= 4);
+    assert.ok(completeTokens.length >= 10);
     for (const secret of secrets) {
       // A code is six digits: looked for standing alone, not inside a longer number or id.
       const shape = /^\d+$/.test(secret) ? new RegExp(`(?<![0-9A-Za-z])${secret}(?![0-9A-Za-z])`) : undefined;
       const leak = lines.find((line) => (shape ? shape.test(line) : line.includes(secret)));
-      assert.equal(leak, undefined, `a log line holds a verificationId or code: ${leak}`);
+      assert.equal(leak, undefined, `a log line holds a verificationId, completeToken or code: ${leak}`);
     }
   });
 }

@@ -65,7 +65,9 @@ export function pipelineScenarios(get: () => Deployment): void {
     const afterReuse = await post(a.url, '/auth/refresh', { refreshToken: refreshed.body.refreshToken });
     assert.equal(afterReuse.status, 401);
 
-    const second = await post(a.url, '/auth/login', { email, password: PASSWORD });
+    // From the same device: once an account has one, a login naming none waits for the new-device check.
+    const second = await post(a.url, '/auth/login', { email, password: PASSWORD, deviceId: 'laptop' });
+    assert.equal(second.status, 200, JSON.stringify(second.body));
     const logout = await post(b.url, '/auth/logout', { refreshToken: second.body.refreshToken });
     assert.equal(logout.status, 204);
     const afterLogout = await post(a.url, '/auth/refresh', { refreshToken: second.body.refreshToken });

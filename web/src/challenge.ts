@@ -1,4 +1,4 @@
-import type { AuthgateClient, LoginOutcome, Session } from '@authgate/client';
+import type { AuthgateClient, DeviceChallenge, LoginOutcome, Session } from '@authgate/client';
 import { field, form, h, text } from './dom.ts';
 import { describe } from './messages.ts';
 
@@ -31,18 +31,26 @@ export function mfaScreen(client: AuthgateClient, mfaToken: string, next: (outco
 
 /**
  * A sign-in from a device the account never used: it waits for a session of the account to approve
- * it (live), or takes the code that was emailed.
+ * it (live), or takes the code that was emailed. Only this page holds the challenge's completeToken,
+ * so only it can finish the sign-in, whoever approves. `notified: false`: the account was sent its
+ * hourly share of prompts and codes already, so nobody was asked this time; the page says so.
  */
 export function deviceScreen(
   client: AuthgateClient,
-  verificationId: string,
-  expiresIn: number,
+  challenge: DeviceChallenge & { expiresIn: number; notified: boolean },
   done: (session: Session) => void,
   failed: (message: string) => void,
 ): HTMLElement {
-  const status = h('p', { class: 'waiting', role: 'status', 'aria-live': 'polite' }, 'Waiting for approval from one of your signed-in devices…');
+  const { verificationId, expiresIn, notified } = challenge;
+  const status = h(
+    'p',
+    { class: 'waiting', role: 'status', 'aria-live': 'polite' },
+    notified
+      ? 'Waiting for approval from one of your signed-in devices…'
+      : 'No approval request or code was sent this time: too many were sent for this account in the last hour. Try again later.',
+  );
   const abort = new AbortController();
-  client.waitForDeviceApproval(verificationId, { signal: abort.signal }).then(done, (err: unknown) => {
+  client.waitForDeviceApproval(challenge, { signal: abort.signal }).then(done, (err: unknown) => {
     if (!abort.signal.aborted) failed(describe(err));
   });
   const byCode = form(
@@ -50,7 +58,7 @@ export function deviceScreen(
     [field('Code from the email', { name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code', required: true })],
     'Verify this device',
     async (data) => {
-      const session = await client.verifyDevice(verificationId, text(data, 'code').trim());
+      const session = await client.verifyDevice(challenge, text(data, 'code').trim());
       abort.abort();
       done(session);
     },

@@ -60,8 +60,7 @@ function outcome(result: LoginOutcome): void {
   show(
     deviceScreen(
       client,
-      result.verificationId,
-      result.expiresIn,
+      result,
       () => {},
       (message) => signedOut(message),
     ),

@@ -16,6 +16,7 @@ import type { DeviceVerifications } from '@authgate/shared/devices/types';
 import type { EmailTokenRepository } from '@authgate/shared/db/email-tokens';
 import type { AccountMailLimits } from './email/mail-limits.ts';
 import type { SecondFactorContext } from './mfa/second-factor.ts';
+import type { DeviceLimits } from './devices/device-limits.ts';
 
 export interface WorkerContext {
   users: UserRepository;
@@ -44,6 +45,8 @@ export interface WorkerContext {
   deviceVerifications: DeviceVerifications;
   /** DEVICE_VERIFICATION=on: a sign-in from a new device of an account waits for an approval. */
   deviceVerification: boolean;
+  /** Wrong device codes per account and address; code mails and approval prompts per account and hour. */
+  deviceLimits: DeviceLimits;
   /** Email verification and password reset tokens, kept as hashes. */
   emailTokens: EmailTokenRepository;
   /** Mails per account per hour (verification, reset). */

@@ -16,6 +16,7 @@ import type { WorkerContext } from './context.ts';
 import { WorkerMetrics } from './observe/metrics.ts';
 import { bothObservers, WorkerTracing } from './observe/tracing.ts';
 import { CodeLimiter, codeLimitsOf } from './mfa/code-limiter.ts';
+import { DeviceLimits } from './devices/device-limits.ts';
 import { loadMfaEncryptionKey, TotpSecretBox } from './mfa/secret-box.ts';
 import { PasswordHasher } from './passwords.ts';
 import { AccessTokenSigner } from './tokens.ts';
@@ -63,6 +64,12 @@ export async function startWorker(config: Config, deps: WorkerDrivers & WorkerOb
     devices: new KnownDevices(deps.db),
     deviceVerifications: deps.deviceVerifications,
     deviceVerification: config.DEVICE_VERIFICATION === 'on',
+    deviceLimits: new DeviceLimits({
+      store: deps.limits,
+      namespace: config.NAMESPACE,
+      codes: codeLimitsOf(config),
+      noticesPerHour: config.DEVICE_MAILS_PER_HOUR,
+    }),
     emailTokens: new EmailTokenRepository(deps.db),
     mailLimits: new AccountMailLimits(deps.limits, config.NAMESPACE, {
       verification: config.EMAIL_RESEND_PER_HOUR,

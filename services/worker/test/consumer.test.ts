@@ -18,6 +18,7 @@ import { AuditLog } from '../src/audit.ts';
 import { createCommandConsumer, type ConsumerStats } from '../src/consumer.ts';
 import type { WorkerContext } from '../src/context.ts';
 import { CodeLimiter } from '../src/mfa/code-limiter.ts';
+import { DeviceLimits } from '../src/devices/device-limits.ts';
 import { TotpSecretBox } from '../src/mfa/secret-box.ts';
 import { TotpRepository } from '@authgate/shared/db/totp';
 import { MemoryMfaChallengeStore } from '@authgate/shared/mfa/challenges';
@@ -137,6 +138,12 @@ describe('command consumer with a real worker context', () => {
       devices: new KnownDevices(db),
       deviceVerifications: new MemoryDeviceVerifications(),
       deviceVerification: true,
+      deviceLimits: new DeviceLimits({
+        store: new LimiterStore(undefined),
+        namespace: `consumer-${randomBytes(4).toString('hex')}`,
+        codes: { accountMaxFailures: 1000, ipMaxFailures: 1000, windowS: 60 },
+        noticesPerHour: 100,
+      }),
       emailTokens: new EmailTokenRepository(db),
       mailLimits: new AccountMailLimits(new LimiterStore(undefined), `consumer-${randomBytes(4).toString('hex')}`, { verification: 100, reset: 100 }),
       requireVerifiedEmail: false,

@@ -27,6 +27,7 @@ import { AuditLog } from '../src/audit.ts';
 import type { HandlerOutcome, WorkerContext } from '../src/context.ts';
 import { handlers } from '../src/handlers/index.ts';
 import { CodeLimiter } from '../src/mfa/code-limiter.ts';
+import { DeviceLimits } from '../src/devices/device-limits.ts';
 import { TotpSecretBox } from '../src/mfa/secret-box.ts';
 import { codeAt, stepAt } from '../src/mfa/totp.ts';
 import { PasswordHasher } from '../src/passwords.ts';
@@ -122,6 +123,12 @@ describe('second factor in the worker, on a clock the test controls', () => {
       devices: new KnownDevices(db),
       deviceVerifications: new MemoryDeviceVerifications(),
       deviceVerification: false,
+      deviceLimits: new DeviceLimits({
+        store: limits,
+        namespace: 'sf',
+        codes: { accountMaxFailures: 1000, ipMaxFailures: 1000, windowS: 60 },
+        noticesPerHour: 100,
+      }),
       emailTokens: new EmailTokenRepository(db),
       mailLimits: new AccountMailLimits(limits, 'sf', { verification: 100, reset: 100 }),
       requireVerifiedEmail: false,

@@ -11,7 +11,8 @@ export type DeviceStanding = 'first' | 'known' | 'new';
 /**
  * The devices each account has completed a sign-in from (migration 0006_devices), with when each was
  * first and last seen. A sign-in that names no deviceId is kept under the empty device id (no client
- * can send one: deviceIds have at least one character), so that it counts as "has signed in before".
+ * can send one: deviceIds have at least one character), so that it counts as "has signed in before";
+ * it never makes a device-less login known (`hasNamedDevice`).
  *
  * Device ids are kept as SHA-256(userId ‖ deviceId), not in clear: the table is not a list of the ids
  * that would let a password thief skip the approval. Not an HMAC: a deviceId is no secret kept from
@@ -29,6 +30,21 @@ export class KnownDevices {
       .executeTakeFirstOrThrow();
     if (row.known) return 'known';
     return Number(row.devices) === 0 ? 'first' : 'new';
+  }
+
+  /**
+   * Whether the account has completed a sign-in from a device it named. From then on a login that
+   * names none is checked like a new device: leaving deviceId out must not skip the check.
+   */
+  async hasNamedDevice(userId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('known_devices')
+      .select(sql<number>`1`.as('one'))
+      .where('user_id', '=', userId)
+      .where('device_hash', '<>', deviceHash(userId, ''))
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   /** A completed sign-in from this device (or from none): first seen now if new, last seen now in any case. */

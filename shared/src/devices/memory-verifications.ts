@@ -1,6 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
 import {
   codeDigest,
+  completeTokenDigest,
+  sameDigest,
   verificationKey,
   type CodeOutcome,
   type CompleteOutcome,
@@ -16,6 +17,8 @@ interface Entry {
   /** The request the sign-in was handed out to (state `completed`). */
   completedBy?: string;
   code: string;
+  /** The completeToken's digest: only its holder completes or gives the code. */
+  completeToken: string;
   triesLeft: number;
   expiresAt: number;
 }
@@ -25,12 +28,13 @@ export class MemoryDeviceVerifications implements DeviceVerifications {
   private readonly entries = new Map<string, Entry>();
   private sweptAt = 0;
 
-  async open(verificationId: string, signIn: PendingSignIn, code: string, options: { ttlMs: number; tries: number }): Promise<void> {
+  async open(verificationId: string, completeToken: string, signIn: PendingSignIn, code: string, options: { ttlMs: number; tries: number }): Promise<void> {
     this.sweep();
     this.entries.set(verificationKey(verificationId), {
       signIn: structuredClone(signIn),
       state: 'pending',
       code: codeDigest(verificationId, code),
+      completeToken: completeTokenDigest(completeToken),
       triesLeft: options.tries,
       expiresAt: Date.now() + options.ttlMs,
     });
@@ -47,8 +51,12 @@ export class MemoryDeviceVerifications implements DeviceVerifications {
     return entry.state === decision ? { outcome: 'unchanged' } : { outcome: 'missing' };
   }
 
-  async complete(verificationId: string, requestId: string): Promise<CompleteOutcome> {
-    const entry = this.live(verificationId);
+  async accountOf(verificationId: string, completeToken: string): Promise<string | undefined> {
+    return this.held(verificationId, completeToken)?.signIn.userId;
+  }
+
+  async complete(verificationId: string, completeToken: string, requestId: string): Promise<CompleteOutcome> {
+    const entry = this.held(verificationId, completeToken);
     if (!entry) return { outcome: 'missing' };
     if (entry.state === 'completed')
       return entry.completedBy === requestId ? { outcome: 'approved', signIn: structuredClone(entry.signIn) } : { outcome: 'missing' };
@@ -58,14 +66,14 @@ export class MemoryDeviceVerifications implements DeviceVerifications {
     return { outcome: 'approved', signIn: structuredClone(entry.signIn) };
   }
 
-  async verifyCode(verificationId: string, code: string, requestId: string): Promise<CodeOutcome> {
-    const entry = this.live(verificationId);
+  async verifyCode(verificationId: string, completeToken: string, code: string, requestId: string): Promise<CodeOutcome> {
+    const entry = this.held(verificationId, completeToken);
     if (!entry) return { outcome: 'missing' };
     if (entry.state === 'completed')
       return entry.completedBy === requestId ? { outcome: 'verified', signIn: structuredClone(entry.signIn) } : { outcome: 'missing' };
     if (entry.state === 'denied') return { outcome: 'denied' };
     // Equal-length digests, compared in constant time.
-    if (timingSafeEqual(Buffer.from(codeDigest(verificationId, code)), Buffer.from(entry.code))) {
+    if (sameDigest(codeDigest(verificationId, code), entry.code)) {
       entry.state = 'completed';
       entry.completedBy = requestId;
       return { outcome: 'verified', signIn: structuredClone(entry.signIn) };
@@ -73,6 +81,12 @@ export class MemoryDeviceVerifications implements DeviceVerifications {
     entry.triesLeft--;
     if (entry.triesLeft <= 0) this.entries.delete(verificationKey(verificationId));
     return { outcome: 'wrong', triesLeft: Math.max(0, entry.triesLeft), userId: entry.signIn.userId };
+  }
+
+  /** The live entry, if `completeToken` is its own: a wrong one finds nothing, as an unknown id does. */
+  private held(verificationId: string, completeToken: string): Entry | undefined {
+    const entry = this.live(verificationId);
+    return entry && sameDigest(completeTokenDigest(completeToken), entry.completeToken) ? entry : undefined;
   }
 
   private live(verificationId: string): Entry | undefined {

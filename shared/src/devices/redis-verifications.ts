@@ -1,6 +1,8 @@
 import type { RedisClient } from '../redis.ts';
 import {
   codeDigest,
+  completeTokenDigest,
+  sameDigest,
   verificationKey,
   type CodeOutcome,
   type CompleteOutcome,
@@ -11,9 +13,11 @@ import {
 } from './types.ts';
 
 // One hash per verification, `<ns>:device-verification:<sha256(id)>`: uid, state (pending | approved |
-// denied | completed), code (its HMAC), tries (left), rec (the PendingSignIn as JSON), by (the request
-// it was handed out to). Each step below is one script, so two workers never both hand out one
-// sign-in nor both spend the same try.
+// denied | completed), code (its HMAC), ct (the completeToken's SHA-256), tries (left), rec (the
+// PendingSignIn as JSON), by (the request it was handed out to). Each step below is one script, so two
+// workers never both hand out one sign-in nor both spend the same try. The completeToken is checked
+// before a script runs, here in the process, in constant time (a Lua string comparison is not): `ct`
+// never changes while the verification lives, so checking it first leaves each step atomic.
 
 // ARGV: 1 userId, 2 decision.
 const DECIDE = `
@@ -83,7 +87,7 @@ export class RedisDeviceVerifications implements DeviceVerifications {
     return `${this.namespace}:device-verification:${verificationKey(verificationId)}`;
   }
 
-  async open(verificationId: string, signIn: PendingSignIn, code: string, options: { ttlMs: number; tries: number }): Promise<void> {
+  async open(verificationId: string, completeToken: string, signIn: PendingSignIn, code: string, options: { ttlMs: number; tries: number }): Promise<void> {
     const key = this.key(verificationId);
     await this.redis
       .multi()
@@ -91,6 +95,7 @@ export class RedisDeviceVerifications implements DeviceVerifications {
         uid: signIn.userId,
         state: 'pending',
         code: codeDigest(verificationId, code),
+        ct: completeTokenDigest(completeToken),
         tries: options.tries,
         rec: JSON.stringify(signIn),
       })
@@ -104,14 +109,28 @@ export class RedisDeviceVerifications implements DeviceVerifications {
     return { outcome: outcome === 'unchanged' ? 'unchanged' : 'missing' };
   }
 
-  async complete(verificationId: string, requestId: string): Promise<CompleteOutcome> {
-    const [outcome, rec] = await this.scripts.complete(this.key(verificationId), requestId);
+  async accountOf(verificationId: string, completeToken: string): Promise<string | undefined> {
+    const [kept, userId] = await this.redis.hmget(this.key(verificationId), 'ct', 'uid');
+    return sameDigest(completeTokenDigest(completeToken), kept ?? undefined) ? (userId ?? undefined) : undefined;
+  }
+
+  /** Whether `completeToken` is the one the verification was opened with (an unknown verification holds none). */
+  private async holds(key: string, completeToken: string): Promise<boolean> {
+    return sameDigest(completeTokenDigest(completeToken), (await this.redis.hget(key, 'ct')) ?? undefined);
+  }
+
+  async complete(verificationId: string, completeToken: string, requestId: string): Promise<CompleteOutcome> {
+    const key = this.key(verificationId);
+    if (!(await this.holds(key, completeToken))) return { outcome: 'missing' };
+    const [outcome, rec] = await this.scripts.complete(key, requestId);
     if (outcome === 'approved') return { outcome, signIn: parse(rec) };
     return { outcome: outcome === 'pending' || outcome === 'denied' ? outcome : 'missing' };
   }
 
-  async verifyCode(verificationId: string, code: string, requestId: string): Promise<CodeOutcome> {
-    const [outcome, value, userId] = await this.scripts.verify(this.key(verificationId), codeDigest(verificationId, code), requestId);
+  async verifyCode(verificationId: string, completeToken: string, code: string, requestId: string): Promise<CodeOutcome> {
+    const key = this.key(verificationId);
+    if (!(await this.holds(key, completeToken))) return { outcome: 'missing' };
+    const [outcome, value, userId] = await this.scripts.verify(key, codeDigest(verificationId, code), requestId);
     if (outcome === 'verified') return { outcome, signIn: parse(value) };
     if (outcome === 'wrong') return { outcome, triesLeft: Math.max(0, Number(value)), userId: userId ?? '' };
     return { outcome: outcome === 'denied' ? 'denied' : 'missing' };

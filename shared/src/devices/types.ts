@@ -1,9 +1,10 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /** A sign-in stopped at the new-device step, kept until it is approved, denied, verified or expired. */
 export interface PendingSignIn {
   userId: string;
-  deviceId: string;
+  /** None for a login that named no device (it is checked once the account has a device, but never becomes known). */
+  deviceId?: string | undefined;
   /** Where the waiting sign-in came from, as shown to the person who approves it. */
   ip: string;
   userAgent?: string | undefined;
@@ -38,16 +39,24 @@ export type CodeOutcome =
  * id (`verificationKey`), its code as an HMAC keyed with the id (`codeDigest`). A copy of the store
  * names no verification a client could complete, and its code digests cannot be brute-forced over
  * the 10^6 codes without the 128-bit id they are keyed with.
+ *
+ * Only the waiting client finishes a sign-in: the verificationId is shown to every session of the
+ * account (to approve it), the completeToken only to the client that logged in. `complete` and
+ * `verifyCode` ask for both; a wrong completeToken is told apart from an unknown verification in
+ * nothing (`missing`) and spends no try. It is kept as its SHA-256 (`completeTokenDigest`) and
+ * compared in constant time (`sameDigest`).
  */
 export interface DeviceVerifications {
   /** Keeps a new pending sign-in for `ttlMs`, its code good for `tries` wrong guesses at most. */
-  open(verificationId: string, signIn: PendingSignIn, code: string, options: { ttlMs: number; tries: number }): Promise<void>;
+  open(verificationId: string, completeToken: string, signIn: PendingSignIn, code: string, options: { ttlMs: number; tries: number }): Promise<void>;
   /** An approval or a denial by a session of the account `userId`; only a pending one changes. */
   decide(verificationId: string, userId: string, decision: Decision): Promise<DecideOutcome>;
+  /** The account of a live verification, if `completeToken` is its own (the code limits count per account before a code is checked). */
+  accountOf(verificationId: string, completeToken: string): Promise<string | undefined>;
   /** The waiting client's request `requestId` asks whether it may go on (after `device.approved`). */
-  complete(verificationId: string, requestId: string): Promise<CompleteOutcome>;
+  complete(verificationId: string, completeToken: string, requestId: string): Promise<CompleteOutcome>;
   /** The emailed code: right, the sign-in is handed out to `requestId` as by `complete`; wrong, it costs one try. */
-  verifyCode(verificationId: string, code: string, requestId: string): Promise<CodeOutcome>;
+  verifyCode(verificationId: string, completeToken: string, code: string, requestId: string): Promise<CodeOutcome>;
   ready(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -63,4 +72,17 @@ export function verificationKey(verificationId: string): string {
  */
 export function codeDigest(verificationId: string, code: string): string {
   return createHmac('sha256', verificationId).update(code).digest('base64url');
+}
+
+/** The completeToken as kept: its SHA-256. It carries at least 128 random bits, so no key is needed against guessing. */
+export function completeTokenDigest(completeToken: string): string {
+  return createHash('sha256').update(completeToken).digest('base64url');
+}
+
+/** Two digests compared in constant time (crypto.timingSafeEqual; unequal lengths are unequal at once, and tell nothing of the content). */
+export function sameDigest(presented: string, kept: string | undefined): boolean {
+  if (kept === undefined) return false;
+  const a = Buffer.from(presented);
+  const b = Buffer.from(kept);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -60,6 +60,8 @@ const COMMANDS: ReadonlyArray<{
   summary: string;
   success: Record<number, unknown>;
   errors: Record<number, unknown>;
+  /** Fields the schema lets through absent but the route needs: documented as required (their absence is answered like a wrong value). */
+  required?: readonly string[];
 }> = [
   {
     kind: 'register',
@@ -77,7 +79,7 @@ const COMMANDS: ReadonlyArray<{
     errors: {
       401: error('`invalid_credentials`: alike for an unknown email and a wrong password'),
       403: error(
-        '`mfa_required`: the password was right and the account has TOTP on; the error also holds `mfaToken` (5 minutes, 5 codes, once), `methods` ["totp","recovery"], `expiresIn` and `maxAttempts`: go on with POST /auth/mfa/verify; or `device_verification_required`: a new device of an account that has signed in before, the error also holds `verificationId` and `expiresIn` (docs/rest.md, New devices); or `account_disabled`',
+        '`mfa_required`: the password was right and the account has TOTP on; the error also holds `mfaToken` (5 minutes, 5 codes, once), `methods` ["totp","recovery"], `expiresIn` and `maxAttempts`: go on with POST /auth/mfa/verify; or `device_verification_required`: a new device of an account that has signed in before (or no deviceId, once the account has signed in from a device), the error also holds `verificationId`, `completeToken` (this answer only: send it to complete or verify), `expiresIn` and `notified` (false: the hourly DEVICE_MAILS_PER_HOUR was used up, no prompt or mail went out) (docs/rest.md, New devices); or `account_disabled`',
       ),
       429: error('`rate_limited`: this IP, this account, or this (account, IP) pair is over its limit; `Retry-After`'),
     },
@@ -115,19 +117,24 @@ const COMMANDS: ReadonlyArray<{
     errors: {
       401: error('`invalid_code`: a wrong code; the fifth ends the verification'),
       403: error('`device_denied`: a session of the account denied this sign-in; or `account_disabled`'),
-      404: error('`not_found`: unknown, expired, ended or already completed'),
+      404: error('`not_found`: unknown, expired, ended or already completed; or a missing or wrong completeToken, answered alike (it spends no try)'),
+      429: error(
+        '`rate_limited`: too many wrong codes for this account or from this address, across verifications (MFA_*_MAX_FAILURES, counted apart from TOTP), or this IP; `Retry-After`',
+      ),
     },
+    required: ['completeToken'],
   },
   {
     kind: 'device_complete',
     path: '/auth/devices/complete',
-    summary: "A new device's sign-in, after its approval: a token pair, once",
+    summary: "A new device's sign-in, after its approval: a token pair, once, to the client that holds the completeToken",
     success: { 200: json(tokenPairAnswer, 'Signed in; the device is known from now on') },
     errors: {
       403: error('`device_denied`: a session of the account denied this sign-in; or `account_disabled`'),
-      404: error('`not_found`: unknown, expired or already completed'),
+      404: error('`not_found`: unknown, expired or already completed; or a missing or wrong completeToken, answered alike'),
       409: error('`device_verification_pending`: not approved yet'),
     },
+    required: ['completeToken'],
   },
 ];
 
@@ -166,7 +173,10 @@ function commandPath(command: (typeof COMMANDS)[number]): Schema {
       description: "Served by the edge. Answered when the worker's result arrives, or at once with 202 when X-Connection-Id is given.",
       operationId: `edge_${command.kind}`,
       parameters: [connectionIdHeader],
-      requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(bodySchemas[command.kind], 'input') } } },
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: withRequired(jsonSchema(bodySchemas[command.kind], 'input'), command.required) } },
+      },
       responses: {
         ...command.success,
         202: json(deferredAnswer, 'Deferred: the result goes to the WebSocket named by X-Connection-Id'),
@@ -175,6 +185,11 @@ function commandPath(command: (typeof COMMANDS)[number]): Schema {
       },
     },
   };
+}
+
+function withRequired(schema: Schema, fields: readonly string[] = []): Schema {
+  if (fields.length === 0) return schema;
+  return { ...schema, required: [...new Set([...((schema.required as string[] | undefined) ?? []), ...fields])] };
 }
 
 const requestBody = (kind: CommandKind) => ({ required: true, content: { 'application/json': { schema: jsonSchema(bodySchemas[kind], 'input') } } });

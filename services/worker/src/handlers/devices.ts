@@ -8,7 +8,8 @@ import { signIn } from './sign-in.ts';
 /**
  * The answers to a new device's sign-in (docs/rest.md, "New devices"): a session of the account
  * approves or denies it; the waiting client then completes it, or gives the emailed code instead.
- * Either way the stopped sign-in resumes after its new-device step.
+ * Either way the stopped sign-in resumes after its new-device step. Approving lets no one but the
+ * waiting client in: the approver holds the verificationId, not its completeToken.
  */
 
 const noSuchVerification = () => new AppError('not_found', 'no sign-in waits for this verification (unknown, expired, or already completed)');
@@ -34,18 +35,36 @@ function decide(decision: Decision): CommandHandler {
 export const deviceApprove = decide('approved');
 export const deviceDeny = decide('denied');
 
+/**
+ * Only the waiting client finishes: `complete` and `verify` need the completeToken of its
+ * `device_verification_required` answer, which no approver, event or mail ever sees. Missing or wrong,
+ * the request is answered as for an unknown verification (`not_found`), so that it tells nothing of
+ * whether the verification exists, and it spends none of its code's tries.
+ */
 export const deviceComplete: CommandHandler = async (command, ctx) => {
-  const { verificationId } = deviceCompleteBody.parse(command.body);
-  const completed = await ctx.deviceVerifications.complete(verificationId, command.requestId);
+  const { verificationId, completeToken = '' } = deviceCompleteBody.parse(command.body);
+  const completed = await ctx.deviceVerifications.complete(verificationId, completeToken, command.requestId);
   if (completed.outcome === 'pending') throw new AppError('device_verification_pending', 'this sign-in has not been approved yet');
   if (completed.outcome === 'denied') throw new AppError('device_denied', 'this sign-in was denied by the account');
   if (completed.outcome === 'missing') throw noSuchVerification();
   return resume(command, ctx, completed.signIn);
 };
 
+/**
+ * The emailed code. Each attempt is counted against the account's and the address's wrong-code limits
+ * before the code is checked (DeviceLimits.codes, as for the second factor), so concurrent guesses
+ * cannot slip past them; a right code gives its points back, as does an attempt that checked no code.
+ */
 export const deviceVerify: CommandHandler = async (command, ctx) => {
-  const { verificationId, code } = deviceVerifyBody.parse(command.body);
-  const verified = await ctx.deviceVerifications.verifyCode(verificationId, code, command.requestId);
+  const { verificationId, completeToken = '', code } = deviceVerifyBody.parse(command.body);
+  const userId = await ctx.deviceVerifications.accountOf(verificationId, completeToken);
+  if (userId === undefined) throw noSuchVerification();
+  const { ip } = command.meta;
+  const limiter = ctx.deviceLimits.codes;
+  await limiter.admit(userId, ip);
+  const verified = await ctx.deviceVerifications.verifyCode(verificationId, completeToken, code, command.requestId);
+  if (verified.outcome !== 'wrong')
+    await limiter.succeeded(userId, ip).catch((err: unknown) => ctx.log.warn({ err, requestId: command.requestId }, 'device code limiter not rewarded'));
   if (verified.outcome === 'denied') throw new AppError('device_denied', 'this sign-in was denied by the account');
   if (verified.outcome === 'missing') throw noSuchVerification();
   if (verified.outcome === 'wrong') {

@@ -29,7 +29,11 @@ const SAMPLES: { [K in MailKind]: MailJobOf<K> } = {
 const addressesIn = (text: string) => [...text.matchAll(/https?:\/\/[^\s"'<>]+/g)].map((m) => m[0].replace(/&amp;/g, '&'));
 
 test('every link of every mail kind is under PUBLIC_URL, at a path the edge serves the page at', () => {
-  const served = new Set(edgeRoutes().filter((r) => r.method === 'GET' && r.path !== EDGE_CATCH_ALL).map((r) => r.path));
+  const served = new Set(
+    edgeRoutes()
+      .filter((r) => r.method === 'GET' && r.path !== EDGE_CATCH_ALL)
+      .map((r) => r.path),
+  );
   assert.ok(served.has('/'), 'the page is built (npm run build:web): the edge serves /');
   const linked = new Set<string>();
   for (const kind of MAIL_KINDS) {

@@ -82,7 +82,7 @@ export function mailLinkScenarios(ctx: () => { browser: Browser; url: string; ma
       await screen.waitFor();
       assert.match((await screen.textContent()) ?? '', /Your email address is confirmed/);
       assert.equal(phone.page.url(), `${url}/verify-email`, 'the token is gone from the address bar');
-      assert.equal(await phone.page.evaluate(() => location.href.includes('token')), false);
+      assert.equal(await phone.page.evaluate(() => (globalThis as unknown as { location: { href: string } }).location.href.includes('token')), false);
       await phone.page.getByRole('link', { name: 'Sign in' }).waitFor();
       await shot(phone.page, `${label}-20-email-verified`);
 

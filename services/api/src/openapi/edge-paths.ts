@@ -419,7 +419,7 @@ export function edgePaths(): Record<string, Schema> {
     '/reset-password': {
       get: {
         tags: ['page'],
-        summary: "The page at a reset mail's link: a \"New password\" form",
+        summary: 'The page at a reset mail\'s link: a "New password" form',
         description:
           'The page itself (as `/`): it reads the token from the link (`#token=`), removes it from the address bar, and posts it with the new password to POST /auth/password/reset. `Referrer-Policy: no-referrer`.',
         operationId: 'edge_page_reset_password',

@@ -191,6 +191,8 @@ const EVENT_WORDS: Record<string, string> = {
   'email.verified': 'Email verified',
   'password.changed': 'Password changed',
   'password.reset': 'Password reset',
+  'account.disabled': 'Account disabled by an administrator',
+  'account.enabled': 'Account enabled again by an administrator',
 };
 
 /** The live prompt on an open session when a new device signs in with the right password. */

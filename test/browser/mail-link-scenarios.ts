@@ -70,6 +70,7 @@ export function mailLinkScenarios(ctx: () => { browser: Browser; url: string; ma
       await submit(laptop.page, 'sign-up', email);
       await signedIn(laptop.page, email);
       assert.equal((await me(url, laptop.page)).emailVerified, false, 'not verified before the link');
+      await laptop.page.locator('#email-state[data-verified="false"]').filter({ hasText: 'is not confirmed yet' }).waitFor();
 
       const link = mailLink(await mailbox.take(email, isVerifyMail), url, '/verify-email');
       const token = new URLSearchParams(new URL(link).hash.slice(1)).get('token');
@@ -95,6 +96,12 @@ export function mailLinkScenarios(ctx: () => { browser: Browser; url: string; ma
       await spent.filter({ hasText: 'confirmed already' }).waitFor();
       assert.equal(laptop.page.url(), `${url}/verify-email`);
       await shot(laptop.page, `${label}-21-verify-link-spent`);
+      await laptop.page.getByRole('link', { name: 'Continue to your account' }).click();
+      await signedIn(laptop.page, email);
+      await laptop.page
+        .locator('#email-state[data-verified="true"]')
+        .filter({ hasText: `${email} is confirmed.` })
+        .waitFor();
 
       await requests.settled();
       assert.ok(requests.seen.length > 0, 'requests were recorded');

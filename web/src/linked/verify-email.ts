@@ -61,9 +61,9 @@ export function verifyEmailScreen(client: AuthgateClient, token: string | undefi
   return screen;
 }
 
-/** Signed in: a button that mails a new link. Signed out: the way to sign in and ask for one there. */
+/** Signed in: a button that mails a new link. Signed out: the way to sign in, where the account screen offers one. */
 function resendOrSignIn(client: AuthgateClient): HTMLElement {
-  if (!client.current) return nextStep(client);
+  if (!client.current) return h('div', {}, h('p', {}, 'Signed in, your account page can send you a new link.'), nextStep(client));
   const done = h('p', { class: 'ok', role: 'status' });
   const problem = h('p', { class: 'error', role: 'alert' });
   const resend = h('button', { type: 'button', id: 'verify-email-resend' }, 'Send me a new link');

@@ -290,13 +290,15 @@ export function emailScenarios(get: () => EmailDeployment): void {
       await signIn(deviceId); // known from now on
     }
     const notices = [];
-    for (const deviceId of fresh.slice(0, d.noticesPerHour)) {
+    for (let i = 0; i < d.noticesPerHour; i++) {
       const notice = await d.mailbox.take(email, isNewSignInMail);
-      assert.match(notice.text ?? '', new RegExp(`^Device: ${deviceId}-agent/1\\.0$`, 'm'), 'in the order they signed in');
       assert.match(notice.text ?? '', /^IP address: 127\.0\.0\.1$/m);
       assert.ok((notice.text ?? '').includes(`${d.publicUrl}/account/security`), 'the link to the sessions');
       notices.push(notice);
     }
+    // The mails may arrive in any order (an outbox file is named by the second it was made in).
+    const devices = notices.map((notice) => /^Device: (\S+)-agent\/1\.0$/m.exec(notice.text ?? '')?.[1]).sort();
+    assert.deepEqual(devices, fresh.slice(0, d.noticesPerHour).sort(), 'the first new devices, each once');
     // Past the allowance nothing more comes: a mail queued after the last sign-in arrives, and no notice with it.
     assert.equal((await post(d.url, '/auth/password/forgot', { email })).status, 202);
     await d.mailbox.take(email, isResetMail);

@@ -39,12 +39,3 @@ export async function mailSecurityNotice(
     ctx.log.warn({ ...ids, err }, 'security notice not queued');
   }
 }
-
-/**
- * Whether this sign-in comes from a device the account has never completed one from: read before
- * the sign-in records its device. The account's first sign-in is no news to its owner; a login that
- * names no device counts as the one device "none".
- */
-export async function isNewDevice(ctx: WorkerContext, userId: string, deviceId: string | undefined): Promise<boolean> {
-  return (await ctx.devices.standing(userId, deviceId ?? '')) === 'new';
-}

@@ -12,6 +12,7 @@ import { tempDir } from './helpers/services.ts';
  */
 const PUBLIC_URL = 'https://auth.example.test/app';
 const RESEND_PER_HOUR = 2;
+const NOTICES_PER_HOUR = 2;
 
 const settings = {
   BCRYPT_COST: '4',
@@ -21,6 +22,7 @@ const settings = {
   PASSWORD_WORK_PER_SOURCE: '1000',
   WS_MAX_MESSAGES_PER_10S: '1000',
   EMAIL_RESEND_PER_HOUR: String(RESEND_PER_HOUR),
+  SECURITY_NOTICE_MAILS_PER_HOUR: String(NOTICES_PER_HOUR),
   PASSWORD_RESET_MAILS_PER_HOUR: '1000',
   // One account signs in from several devices here; new-device approval has its own tests.
   DEVICE_VERIFICATION: 'off',
@@ -36,6 +38,7 @@ async function allInOne(label: string, extra: Record<string, string>) {
     mailbox: new OutboxMailbox(path.join(data.dir, 'outbox')),
     publicUrl: PUBLIC_URL,
     resendPerHour: RESEND_PER_HOUR,
+    noticesPerHour: NOTICES_PER_HOUR,
   };
   return { all, data, deployment };
 }

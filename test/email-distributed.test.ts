@@ -19,6 +19,7 @@ import { newEmail, PASSWORD } from './helpers/users.ts';
  */
 const PUBLIC_URL = 'https://auth.example.test/app';
 const RESEND_PER_HOUR = 2;
+const NOTICES_PER_HOUR = 2;
 
 describe('email flows: separate edge, worker, api and mailer processes', () => {
   const processes: RunningProcess[] = [];
@@ -45,6 +46,7 @@ describe('email flows: separate edge, worker, api and mailer processes', () => {
       PASSWORD_WORK_PER_SOURCE: '1000',
       WS_MAX_MESSAGES_PER_10S: '1000',
       EMAIL_RESEND_PER_HOUR: String(RESEND_PER_HOUR),
+      SECURITY_NOTICE_MAILS_PER_HOUR: String(NOTICES_PER_HOUR),
       PASSWORD_RESET_MAILS_PER_HOUR: '1000',
       // One account signs in from several devices here; new-device approval has its own tests.
       DEVICE_VERIFICATION: 'off',
@@ -63,7 +65,15 @@ describe('email flows: separate edge, worker, api and mailer processes', () => {
     ]);
     processes.push(...started);
     const [edge, api, , gatedEdge] = started;
-    open = { url: edge!.url, wsUrl: edge!.wsUrl, apiUrl: api!.url, mailbox, publicUrl: PUBLIC_URL, resendPerHour: RESEND_PER_HOUR };
+    open = {
+      url: edge!.url,
+      wsUrl: edge!.wsUrl,
+      apiUrl: api!.url,
+      mailbox,
+      publicUrl: PUBLIC_URL,
+      resendPerHour: RESEND_PER_HOUR,
+      noticesPerHour: NOTICES_PER_HOUR,
+    };
     gated = { ...open, url: gatedEdge!.url, wsUrl: gatedEdge!.wsUrl };
     const signing = await loadSigningKey(loadConfig({ NODE_ENV: 'test', DATA_DIR: data.dir }, 'worker'));
     adminToken = () => signTestToken(signing, { JWT_ISSUER: 'authgate', JWT_AUDIENCE: 'authgate' }, { sub: adminId });

@@ -250,6 +250,33 @@ export class AuthgateClient extends Emitter<EventMap> {
     await this.authed('mfa_totp_disable', { password, code });
   }
 
+  // --- email and password ------------------------------------------------------------------------
+
+  /** Marks the account's address verified with the token of its verification mail (the link's `#token=`). */
+  async verifyEmail(token: string): Promise<void> {
+    await this.send('email_verify', { token });
+  }
+
+  /** Mails the signed-in account a new verification link (`rate_limited` past EMAIL_RESEND_PER_HOUR). */
+  async resendVerification(): Promise<void> {
+    await this.authed('email_resend', {});
+  }
+
+  /** Asks for a reset mail: answered alike whether an account has the address or not. */
+  async forgotPassword(email: string): Promise<void> {
+    await this.send('password_forgot', { email });
+  }
+
+  /** Sets a new password with the token of a reset mail; every session of the account ends (this one too). */
+  async resetPassword(token: string, password: string): Promise<void> {
+    await this.send('password_reset', { token, password });
+  }
+
+  /** Changes the signed-in account's password; every other session of the account ends. */
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    await this.authed('password_change', { currentPassword, newPassword });
+  }
+
   // --- the session -------------------------------------------------------------------------------
 
   /**

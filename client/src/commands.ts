@@ -37,6 +37,11 @@ export const COMMANDS = {
   device_deny: post('/auth/devices/deny', true, { wsType: 'device_deny' }),
   device_verify: post('/auth/devices/verify', false, { wsType: 'device_verify' }),
   device_complete: post('/auth/devices/complete', false, { wsType: 'device_complete' }),
+  email_verify: post('/auth/email/verify', false, { wsType: 'email_verify' }),
+  email_resend: post('/auth/email/resend', true, { wsType: 'email_resend' }),
+  password_forgot: post('/auth/password/forgot', false, { wsType: 'password_forgot' }),
+  password_reset: post('/auth/password/reset', false, { wsType: 'password_reset' }),
+  password_change: post('/auth/password/change', true, { wsType: 'password_change' }),
   sessions_list: { method: 'GET', path: () => '/auth/sessions', bearer: true, wsType: 'sessions_list', deferrable: false },
   session_revoke: {
     method: 'DELETE',

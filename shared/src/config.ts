@@ -270,6 +270,12 @@ export const configSchema = z.object({
   EMAIL_RESEND_PER_HOUR: int(1, 1000).default(3),
   /** Reset mails sent per account per hour; forgot requests past it still answer 202 but send nothing. */
   PASSWORD_RESET_MAILS_PER_HOUR: int(1, 1000).default(3),
+  /**
+   * Security notices of each kind (a sign-in from a new device, a refresh token used twice) mailed per
+   * account per hour: whoever knows the password or holds a stolen token can cause them, so past it
+   * the event is still audited and sent live, but not mailed.
+   */
+  SECURITY_NOTICE_MAILS_PER_HOUR: int(1, 1000).default(3),
   /** Mail jobs one mailer holds at once (sending, or waiting to retry). */
   MAIL_PREFETCH: int(1, 1000).default(16),
   /** SMTP connections in the mailer's pool. */

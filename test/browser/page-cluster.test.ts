@@ -5,6 +5,7 @@ import { startTestCluster } from '../cluster/support.ts';
 import { SmtpMailbox } from '../helpers/mailbox.ts';
 import { type RunningProcess, startProcess } from '../helpers/processes.ts';
 import { AMQP_URL } from '../helpers/services.ts';
+import { mailLinkScenarios } from './mail-link-scenarios.ts';
 import { pageScenarios } from './scenarios.ts';
 import { launchChromium } from './support.ts';
 
@@ -27,8 +28,9 @@ describe('the page in a browser: cluster behind nginx', () => {
       launchChromium(),
       SmtpMailbox.start(),
     ]);
-    // The mailer of the cluster's namespace, sending the new-device codes to a real SMTP server here.
-    mailer = await startProcess('mailer', { AMQP_URL, NAMESPACE: cluster.namespace, SMTP_URL: mailbox.url });
+    // The mailer of the cluster's namespace, sending the new-device codes and the links to a real SMTP
+    // server here; the links lead to nginx, the cluster's one origin.
+    mailer = await startProcess('mailer', { AMQP_URL, NAMESPACE: cluster.namespace, SMTP_URL: mailbox.url, PUBLIC_URL: cluster.url });
   });
 
   after(async () => {
@@ -39,4 +41,5 @@ describe('the page in a browser: cluster behind nginx', () => {
   });
 
   pageScenarios(() => ({ browser, url: cluster.url, mailbox }), 'cluster');
+  mailLinkScenarios(() => ({ browser, url: cluster.url, mailbox }), 'cluster');
 });

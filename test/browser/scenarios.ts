@@ -6,10 +6,10 @@ import type { Browser, Page } from 'playwright-core';
 import type { Mailbox } from '../helpers/mailbox.ts';
 import { ARTIFACTS, device, type InPage, shot, watch } from './support.ts';
 
-const PASSWORD = 'correct horse battery staple';
+export const PASSWORD = 'correct horse battery staple';
 
 /** Fills and sends the sign-up or sign-in form of the signed-out screen. */
-async function submit(page: Page, formId: 'sign-up' | 'sign-in', email: string, password = PASSWORD): Promise<void> {
+export async function submit(page: Page, formId: 'sign-up' | 'sign-in', email: string, password = PASSWORD): Promise<void> {
   const form = page.locator(`#${formId}`);
   await form.getByLabel('Email').fill(email);
   await form.getByLabel('Password').fill(password);
@@ -27,7 +27,7 @@ async function inTrail(page: Page, type: string): Promise<void> {
   await entry.waitFor({ timeout: 1_000 });
 }
 
-async function signedIn(page: Page, email: string): Promise<void> {
+export async function signedIn(page: Page, email: string): Promise<void> {
   await page
     .locator('#who')
     .filter({ hasText: `Signed in as ${email}` })

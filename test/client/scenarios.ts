@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AuthgateError, type AuthgateClient, type LoginOutcome } from '@authgate/client';
 import { Secret, TOTP } from 'otpauth';
-import type { Mailbox } from '../helpers/mailbox.ts';
+import type { ParsedMail } from 'mailparser';
+import { isResetMail, isVerifyMail, type Mailbox } from '../helpers/mailbox.ts';
 import { PASSWORD, nextEvent, uniqueEmail, wiredClient } from './support.ts';
 
 export interface SdkDeployment {
   /** The public origin (nginx in the cluster, the process in the all-in-one). */
   url: string;
-  /** Where the deployment's mails arrive (the new-device codes). */
+  /** Where the deployment's mails arrive (the new-device codes, the verification and reset links). */
   mailbox: Mailbox;
 }
 
@@ -307,5 +308,47 @@ export function sdkScenarios(deployment: () => SdkDeployment): void {
         phone.close();
       }
     });
+
+    test(`${variant.name}: email and password: verifyEmail, resendVerification, changePassword, forgotPassword, resetPassword`, async () => {
+      const { client } = make();
+      const mailbox = deployment().mailbox;
+      const newPassword = 'a brand new staple battery';
+      try {
+        const email = uniqueEmail('sdk-email');
+        await client.register(email, PASSWORD);
+        const first = linkTokenOf(await mailbox.take(email, isVerifyMail), 'verify-email');
+        await signIn(client, email);
+        assert.equal((await client.me()).emailVerified, false);
+        await client.resendVerification();
+        const second = linkTokenOf(await mailbox.take(email, isVerifyMail), 'verify-email');
+        await client.verifyEmail(second);
+        assert.equal((await client.me()).emailVerified, true);
+        await rejectsWith(client.verifyEmail(first), 'invalid_token', 401);
+
+        await rejectsWith(client.changePassword('not the password at all', newPassword), 'invalid_credentials', 401);
+        await client.changePassword(PASSWORD, newPassword);
+        assert.ok((await client.verify()).sid, 'the session that changed it stays');
+
+        await client.forgotPassword(email);
+        const reset = linkTokenOf(await mailbox.take(email, isResetMail), 'reset-password');
+        await rejectsWith(client.resetPassword(reset, 'password1'), 'weak_password', 400);
+        await client.connect();
+        const signedOut = nextEvent(client, 'signed_out');
+        await client.resetPassword(reset, PASSWORD);
+        await signedOut;
+        assert.equal(client.current, null, 'every session ended, this one too');
+        await rejectsWith(client.login(email, newPassword), 'invalid_credentials', 401);
+        await signIn(client, email);
+        await rejectsWith(client.resetPassword(reset, 'yet another staple battery'), 'invalid_token', 401);
+      } finally {
+        client.close();
+      }
+    });
   }
+}
+
+/** The token of a mail's `/<page>#token=` link. */
+function linkTokenOf(mail: ParsedMail, page: 'verify-email' | 'reset-password'): string {
+  const token = new RegExp(`/${page}#token=([A-Za-z0-9_-]{43,})`).exec(mail.text ?? '')?.[1];
+  return token ?? assert.fail(`no ${page} link in "${mail.subject}"`);
 }

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { call, post } from './http.ts';
 import { LiveSocket } from './live-socket.ts';
-import { isPasswordChangedMail, isResetMail, isVerifyMail, linkToken, type Mailbox } from './mailbox.ts';
+import { isNewSignInMail, isPasswordChangedMail, isRefreshReuseMail, isResetMail, isVerifyMail, linkToken, type Mailbox } from './mailbox.ts';
 import { newEmail, PASSWORD } from './users.ts';
 
 /** A deployment with its mails: the edge, where /auth/me and /auth/events are served, and PUBLIC_URL. */
@@ -16,6 +16,8 @@ export interface EmailDeployment {
   publicUrl: string;
   /** EMAIL_RESEND_PER_HOUR of the deployment. */
   resendPerHour: number;
+  /** SECURITY_NOTICE_MAILS_PER_HOUR of the deployment. */
+  noticesPerHour: number;
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -271,6 +273,68 @@ export function emailScenarios(get: () => EmailDeployment): void {
     assert.ok(Math.abs(t.mannWhitneyZ) < 3.29, 'one kind faster (Mann-Whitney)');
     // The known address got its mails (the worker did its part after the answers).
     await d.mailbox.take(email, isResetMail);
+  });
+
+  test('a sign-in from a new device mails a new_sign_in notice (where from, the security link); the first sign-in and known devices do not; capped per hour', async () => {
+    const d = get();
+    const { email } = await register(d, 'new-sign-in');
+    const signIn = async (deviceId: string) => {
+      const answer = await post(d.url, '/auth/login', { email, password: PASSWORD, deviceId }, { 'user-agent': `${deviceId}-agent/1.0` });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    };
+    await signIn('laptop'); // the account's first sign-in: no news to its owner
+    await signIn('laptop');
+    const fresh = ['phone', 'tablet', 'watch', 'car'].slice(0, d.noticesPerHour + 1);
+    for (const deviceId of fresh) {
+      await signIn(deviceId);
+      await signIn(deviceId); // known from now on
+    }
+    const notices = [];
+    for (let i = 0; i < d.noticesPerHour; i++) {
+      const notice = await d.mailbox.take(email, isNewSignInMail);
+      assert.match(notice.text ?? '', /^IP address: 127\.0\.0\.1$/m);
+      assert.ok((notice.text ?? '').includes(`${d.publicUrl}/account/security`), 'the link to the sessions');
+      notices.push(notice);
+    }
+    // The mails may arrive in any order (an outbox file is named by the second it was made in).
+    const devices = notices.map((notice) => /^Device: (\S+)-agent\/1\.0$/m.exec(notice.text ?? '')?.[1]).sort();
+    assert.deepEqual(devices, fresh.slice(0, d.noticesPerHour).sort(), 'the first new devices, each once');
+    // Past the allowance nothing more comes: a mail queued after the last sign-in arrives, and no notice with it.
+    assert.equal((await post(d.url, '/auth/password/forgot', { email })).status, 202);
+    await d.mailbox.take(email, isResetMail);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(
+      d.mailbox.to(email).filter(isNewSignInMail),
+      notices,
+      `${d.noticesPerHour} notices, none for the first sign-in, a known device, or past the allowance`,
+    );
+  });
+
+  test('a refresh token used twice mails a refresh_reuse notice (where from, the security link); capped per hour', async () => {
+    const d = get();
+    const { email } = await register(d, 'reuse');
+    const refresh = (refreshToken: string) => post(d.url, '/auth/refresh', { refreshToken, deviceId: 'laptop' }, { 'user-agent': 'thief-agent/2.0' });
+    for (let i = 0; i <= d.noticesPerHour; i++) {
+      const first = await login(d, email);
+      const second = await refresh(first.refreshToken);
+      assert.equal(second.status, 200, JSON.stringify(second.body));
+      // The successor is used: the first token coming back now is a copy in someone else's hands.
+      assert.equal((await refresh(second.body.refreshToken)).status, 200);
+      const replayed = await refresh(first.refreshToken);
+      assert.equal(replayed.status, 401, JSON.stringify(replayed.body));
+    }
+    const notices = [];
+    for (let i = 0; i < d.noticesPerHour; i++) {
+      const notice = await d.mailbox.take(email, isRefreshReuseMail);
+      assert.match(notice.text ?? '', /^Device: thief-agent\/2\.0$/m);
+      assert.ok((notice.text ?? '').includes(`${d.publicUrl}/account/security`), 'the link to the sessions');
+      assert.ok(!/rt1\./.test(`${notice.text}${notice.html}`), 'no refresh token in the mail');
+      notices.push(notice);
+    }
+    assert.equal((await post(d.url, '/auth/password/forgot', { email })).status, 202);
+    await d.mailbox.take(email, isResetMail);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(d.mailbox.to(email).filter(isRefreshReuseMail), notices, `${d.noticesPerHour} notices, none past the allowance`);
   });
 }
 

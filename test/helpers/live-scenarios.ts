@@ -236,7 +236,7 @@ export function liveScenarios(get: () => LiveDeployment): void {
     assert.deepEqual(trail.body.events.map((e: any) => e.data.reason).sort(), ['account_disabled', 'revoked', 'revoked', 'revoked_by_admin']);
   });
 
-  test('admin: disable kicks every socket of the account and login answers account_disabled; enable lets it back in', async () => {
+  test('admin: disable kicks every socket of the account and login answers account_disabled; enable lets it back in; both are audit events', async () => {
     const d = get();
     const { email, userId } = await account(d, 'disabled');
     const { socket } = await socketLogin(d.b.wsUrl, email);
@@ -251,6 +251,23 @@ export function liveScenarios(get: () => LiveDeployment): void {
     const wrong = await post(d.a.url, '/auth/login', { email, password: 'not the password at all' });
     assert.equal(wrong.status, 401, 'a wrong password does not learn that the account is disabled');
     assert.equal((await call(d.apiUrl, 'POST', `/admin/users/${userId}/enable`, { headers: admin })).status, 204);
+    // Both actions are in the audit trail, each with the administrator who did it (written in batches).
+    const adminId = JSON.parse(Buffer.from(admin.authorization.split('.')[1]!, 'base64url').toString()).sub as string;
+    const until = Date.now() + 10_000;
+    let actions: Array<{ type: string; by: unknown }> = [];
+    while (actions.length < 2 && Date.now() < until) {
+      const trail = await call(d.apiUrl, 'GET', `/admin/events?userId=${userId}&limit=100`, { headers: admin });
+      assert.equal(trail.status, 200, JSON.stringify(trail.body));
+      actions = trail.body.events
+        .filter((e: any) => e.type === 'account.disabled' || e.type === 'account.enabled')
+        .map((e: any) => ({ type: e.type, by: e.data.by }))
+        .reverse();
+      if (actions.length < 2) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(actions, [
+      { type: 'account.disabled', by: adminId },
+      { type: 'account.enabled', by: adminId },
+    ]);
     const back = await restLogin(d.a.url, email);
     assert.equal((await call(d.apiUrl, 'POST', `/admin/users/${userId}/sessions/revoke`, { headers: admin })).status, 204);
     assert.equal((await call(d.a.url, 'GET', '/auth/verify', { headers: bearer(back.accessToken) })).status, 401);

@@ -131,3 +131,5 @@ export function linkToken(mail: ParsedMail, publicUrl: string, page: 'verify-ema
 export const isVerifyMail = (mail: ParsedMail) => (mail.text ?? '').includes('/verify-email#token=');
 export const isResetMail = (mail: ParsedMail) => (mail.text ?? '').includes('/reset-password#token=');
 export const isPasswordChangedMail = (mail: ParsedMail) => /password was changed/i.test(mail.subject ?? '');
+export const isNewSignInMail = (mail: ParsedMail) => /^New sign-in to your /.test(mail.subject ?? '');
+export const isRefreshReuseMail = (mail: ParsedMail) => /^A session of your .* was signed out$/.test(mail.subject ?? '');

@@ -1,5 +1,6 @@
 import type { AccountEvent, AuthgateClient, LiveEventMap, SessionInfo } from '@authgate/client';
 import { field, form, h, text, when } from './dom.ts';
+import { emailStatus } from './linked/email-status.ts';
 import { describe } from './messages.ts';
 
 /** The signed-in screen: pending device approvals, second factor, sessions, the event trail. */
@@ -138,6 +139,7 @@ export function accountScreen(client: AuthgateClient, announce: (words: string) 
     { class: 'screen account' },
     approvals,
     h('div', { class: 'actions' }, signOut),
+    emailStatus(client),
     mfa,
     h(
       'section',
@@ -191,6 +193,8 @@ const EVENT_WORDS: Record<string, string> = {
   'email.verified': 'Email verified',
   'password.changed': 'Password changed',
   'password.reset': 'Password reset',
+  'account.disabled': 'Account disabled by an administrator',
+  'account.enabled': 'Account enabled again by an administrator',
 };
 
 /** The live prompt on an open session when a new device signs in with the right password. */

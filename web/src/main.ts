@@ -2,6 +2,7 @@ import { type AuthgateClient, createClient, type LoginOutcome } from '@authgate/
 import { accountScreen } from './account.ts';
 import { deviceScreen, mfaScreen } from './challenge.ts';
 import { h } from './dom.ts';
+import { isSecurityPage, linkedFlowScreen, SECURITY_SIGN_IN_NOTICE, showSecurity } from './linked/index.ts';
 import { signedOutWords } from './messages.ts';
 import { signedOutScreen } from './signed-out.ts';
 
@@ -18,6 +19,8 @@ const who = document.getElementById('who') as HTMLElement;
 const link = document.getElementById('link') as HTMLElement;
 const notices = document.getElementById('notices') as HTMLElement;
 let dispose = () => {};
+// A mail's link (verify an address, reset a password) keeps its screen while sessions begin or end.
+const flow = linkedFlowScreen(client, location.pathname);
 
 function show(el: HTMLElement, cleanup = () => {}): void {
   dispose();
@@ -35,7 +38,8 @@ function announce(words: string): void {
 
 function signedOut(notice?: string): void {
   who.textContent = '';
-  show(signedOutScreen(client, notice, outcome));
+  if (flow) return;
+  show(signedOutScreen(client, notice ?? (isSecurityPage(location.pathname) ? SECURITY_SIGN_IN_NOTICE : undefined), outcome));
 }
 
 function signedIn(): void {
@@ -46,8 +50,10 @@ function signedIn(): void {
   }
   who.textContent = `Signed in as ${session.user.email}`;
   document.body.dataset.state = 'signed-in';
+  if (flow) return;
   const { el, dispose: off } = accountScreen(client, announce);
   show(el, off);
+  if (isSecurityPage(location.pathname)) showSecurity(el);
 }
 
 function outcome(result: LoginOutcome): void {
@@ -79,6 +85,10 @@ client.on('connection', ({ state, attempt }) => {
   link.textContent = state === 'open' ? 'Live' : state === 'reconnecting' ? `Reconnecting${attempt > 1 ? ` (try ${attempt})` : ''}…` : '';
 });
 
+if (flow) {
+  document.title = `${flow.title} · ${document.title}`;
+  show(flow.el);
+}
 if (client.current) signedIn();
 else {
   document.body.dataset.state = 'signed-out';

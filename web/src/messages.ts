@@ -48,6 +48,10 @@ export function signedOutWords(reason: string): string {
       return 'You were signed out because a copy of this session was used elsewhere. If it was not you, change your password.';
     case 'account_disabled':
       return 'You were signed out: this account has been disabled.';
+    case 'password_reset':
+      return 'You were signed out: the password of this account was reset. Sign in with the new one.';
+    case 'password_changed':
+      return 'You were signed out: the password of this account was changed on another device.';
     case 'expired':
       return 'Your session expired. Please sign in again.';
     case 'logout':

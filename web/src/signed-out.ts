@@ -1,5 +1,6 @@
 import type { AuthgateClient, LoginOutcome } from '@authgate/client';
 import { field, form, h, text } from './dom.ts';
+import { forgotPasswordDisclosure } from './linked/index.ts';
 import { describe } from './messages.ts';
 
 /** Sign in and create an account, side by side; `notice` says why the visitor is signed out, if known. */
@@ -43,5 +44,6 @@ export function signedOutScreen(client: AuthgateClient, notice: string | undefin
     { class: 'screen' },
     notice ? h('p', { class: 'notice', role: 'status', id: 'signed-out-notice' }, notice) : null,
     h('div', { class: 'pair' }, signIn, signUp),
+    forgotPasswordDisclosure(client),
   );
 }

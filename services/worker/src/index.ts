@@ -74,6 +74,7 @@ export async function startWorker(config: Config, deps: WorkerDrivers & WorkerOb
     mailLimits: new AccountMailLimits(deps.limits, config.NAMESPACE, {
       verification: config.EMAIL_RESEND_PER_HOUR,
       reset: config.PASSWORD_RESET_MAILS_PER_HOUR,
+      notices: config.SECURITY_NOTICE_MAILS_PER_HOUR,
     }),
     requireVerifiedEmail: config.REQUIRE_VERIFIED_EMAIL,
     mfa: {

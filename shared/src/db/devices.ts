@@ -47,13 +47,25 @@ export class KnownDevices {
     return row !== undefined;
   }
 
-  /** A completed sign-in from this device (or from none): first seen now if new, last seen now in any case. */
-  async record(userId: string, deviceId: string | undefined): Promise<void> {
-    await this.db
-      .insertInto('known_devices')
-      .values({ user_id: userId, device_hash: deviceHash(userId, deviceId ?? '') })
-      .onConflict((c) => c.columns(['user_id', 'device_hash']).doUpdateSet({ last_seen_at: sql`now()` }))
-      .execute();
+  /**
+   * A completed sign-in from this device (or from none): first seen now if new, last seen now in any
+   * case. Answers where the account stood with the device before it, read in the same statement that
+   * records it, so that of two sign-ins at once from one new device only one finds it `new`
+   * (`xmax = 0`: the row was inserted, not updated by the conflict clause).
+   */
+  async record(userId: string, deviceId: string | undefined): Promise<DeviceStanding> {
+    const hash = deviceHash(userId, deviceId ?? '');
+    const { rows } = await sql<{ inserted: boolean; devices: string }>`
+      WITH prior AS (SELECT count(*) AS devices FROM known_devices WHERE user_id = ${userId}),
+      recorded AS (
+        INSERT INTO known_devices (user_id, device_hash) VALUES (${userId}, ${hash})
+        ON CONFLICT (user_id, device_hash) DO UPDATE SET last_seen_at = now()
+        RETURNING (xmax = 0) AS inserted
+      )
+      SELECT recorded.inserted, prior.devices FROM recorded, prior`.execute(this.db);
+    const row = rows[0];
+    if (!row?.inserted) return 'known';
+    return Number(row.devices) === 0 ? 'first' : 'new';
   }
 
   /** First and last seen of one device of the account, or undefined if it never completed a sign-in. */

@@ -21,6 +21,7 @@ export const AUTH_EVENT_TYPES = [
   'password.reset',
   'password.changed',
   'account.disabled',
+  'account.enabled',
   /** A mail the mailer gave up on for good (SMTP 5xx, expired, invalid): which one and why, never its contents. */
   'mail.set_aside',
 ] as const;

@@ -423,6 +423,35 @@ export function edgePaths(): Record<string, Schema> {
         responses: { 200: { description: 'HTML', content: { 'text/html': {} } } },
       },
     },
+    '/verify-email': {
+      get: {
+        tags: ['page'],
+        summary: "The page at a verification mail's link: it verifies the address",
+        description:
+          'The page itself (as `/`): it reads the token from the link (`#token=`, never sent to a server), removes it from the address bar, posts it to POST /auth/email/verify and says the outcome. `Referrer-Policy: no-referrer`.',
+        operationId: 'edge_page_verify_email',
+        responses: { 200: { description: 'HTML', content: { 'text/html': {} } } },
+      },
+    },
+    '/reset-password': {
+      get: {
+        tags: ['page'],
+        summary: 'The page at a reset mail\'s link: a "New password" form',
+        description:
+          'The page itself (as `/`): it reads the token from the link (`#token=`), removes it from the address bar, and posts it with the new password to POST /auth/password/reset. `Referrer-Policy: no-referrer`.',
+        operationId: 'edge_page_reset_password',
+        responses: { 200: { description: 'HTML', content: { 'text/html': {} } } },
+      },
+    },
+    '/account/security': {
+      get: {
+        tags: ['page'],
+        summary: "The page at a security notice's link: the account's sessions and second factor",
+        description: 'The page itself (as `/`): the signed-in account, its sessions in view; signed out, the sign-in form first.',
+        operationId: 'edge_page_security',
+        responses: { 200: { description: 'HTML', content: { 'text/html': {} } } },
+      },
+    },
     '/favicon.svg': {
       get: {
         tags: ['page'],

@@ -79,11 +79,12 @@ export function registerAdminUserRoutes(app: FastifyInstance, deps: AdminUserDep
   typed.post(
     '/admin/users/:id/enable',
     {
-      schema: schema('Enable an account', 'The account can sign in again.'),
+      schema: schema('Enable an account', "The account can sign in again; the audit trail records `account.enabled` with the administrator's id in `data.by`."),
       onRequest: deps.auth.requireAdmin,
     },
     async (request, reply) => {
       if (!(await deps.users.setDisabled(request.params.id, null))) throw new AppError('not_found', 'no such user');
+      await trail(request, 'account.enabled', request.params.id, {});
       request.log.info({ userId: request.params.id, by: request.accessToken!.sub }, 'account enabled');
       return reply.status(204).send(null);
     },

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { AppError } from '@authgate/shared/errors';
 import { newRequestId } from '@authgate/shared/ids';
+import { PAGE_PATHS } from '@authgate/shared/page-paths';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.ts';
 import { endHead, getAndHead, markIfHead } from './head.ts';
 import { countAnswer } from './metered.ts';
@@ -90,7 +91,8 @@ function sendFile(res: HttpResponse, file: StaticFile, acceptEncoding: string, h
 }
 
 /**
- * Serves the page at `/` and its hashed assets under `/assets/` from memory (read once at start-up,
+ * Serves the page at `/` and at the paths mails link to (PAGE_PATHS: the page finishes those flows),
+ * its hashed assets under `/assets/` from memory (read once at start-up,
  * so that a request never touches the disk), and the SDK's browser build at `/sdk/authgate-client.js`.
  * Returns false when the page is not built: then `/` is left to the fallback (404).
  */
@@ -118,6 +120,7 @@ export function registerPage(app: TemplatedApp, onRequest: (res: HttpResponse) =
       }
     });
   route('/', () => page);
+  for (const linked of Object.values(PAGE_PATHS)) route(linked, () => page);
   for (const [url, file] of files) if (url !== '/index.html' && !url.startsWith('/assets/')) route(url, () => file);
   route('/assets/:file', (req) => files.get(`/assets/${req.getParameter(0) ?? ''}`));
   return true;

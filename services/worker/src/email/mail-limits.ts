@@ -4,19 +4,28 @@ import { AppError } from '@authgate/shared/errors';
 
 const HOUR_S = 3600;
 
+/** SECURITY_NOTICE_MAILS_PER_HOUR's default, for contexts built without the setting. */
+const NOTICES_PER_HOUR = 3;
+
+/** The security notices that someone other than the owner can cause, and so are counted. */
+export type CappedNotice = 'new_sign_in' | 'refresh_reuse';
+
 /**
  * How many mails one account can make authgate send in an hour, so that nobody (the account's owner
  * or someone who knows its address) can turn the mailer into a mail bomb: verification mails
- * (EMAIL_RESEND_PER_HOUR) and password reset mails (PASSWORD_RESET_MAILS_PER_HOUR). Counted per user
- * id in the shared limiter store (Redis, or memory in the all-in-one).
+ * (EMAIL_RESEND_PER_HOUR), password reset mails (PASSWORD_RESET_MAILS_PER_HOUR) and security notices
+ * of each kind (SECURITY_NOTICE_MAILS_PER_HOUR). Counted per user id in the shared limiter store
+ * (Redis, or memory in the all-in-one).
  */
 export class AccountMailLimits {
   private readonly verification: RateLimiterAbstract;
   private readonly reset: RateLimiterAbstract;
+  private readonly notices: RateLimiterAbstract;
 
-  constructor(store: LimiterStore, namespace: string, perHour: { verification: number; reset: number }) {
+  constructor(store: LimiterStore, namespace: string, perHour: { verification: number; reset: number; notices?: number }) {
     this.verification = store.limiter(`${namespace}:rl:mail:verify`, perHour.verification, HOUR_S);
     this.reset = store.limiter(`${namespace}:rl:mail:reset`, perHour.reset, HOUR_S);
+    this.notices = store.limiter(`${namespace}:rl:mail:notice`, perHour.notices ?? NOTICES_PER_HOUR, HOUR_S);
   }
 
   /** Takes one verification mail of the account's hour; `rate_limited` with the seconds until the next. */
@@ -28,6 +37,11 @@ export class AccountMailLimits {
   /** Whether one more reset mail fits in the account's hour (a forgot request past it sends nothing). */
   async takeReset(userId: string): Promise<boolean> {
     return (await take(this.reset, userId)) === undefined;
+  }
+
+  /** Whether one more notice of `kind` fits in the account's hour (past it, none is mailed). */
+  async takeNotice(kind: CappedNotice, userId: string): Promise<boolean> {
+    return (await take(this.notices, `${kind}:${userId}`)) === undefined;
   }
 }
 

@@ -3,6 +3,7 @@ import type { UserRecord } from '@authgate/shared/db/users';
 import type { Command } from '@authgate/shared/protocol';
 import { originOf } from '../audit.ts';
 import type { HandlerOutcome, WorkerContext } from '../context.ts';
+import { mailSecurityNotice } from '../email/security-notice.ts';
 import { newRefreshToken } from '../tokens.ts';
 import { SIGN_IN_GATES, type SignInStep } from './sign-in-gates.ts';
 import { tokenPair } from './token-pair.ts';
@@ -31,7 +32,7 @@ async function openSession({ command, user, deviceId }: SignInAttempt, ctx: Work
   const refresh = newRefreshToken(sid);
   await ctx.sessions.create({ sid, userId: user.id, email: user.email, deviceId, refreshHash: refresh.hash }, ctx.refreshTtlMs);
   // The device has now completed a sign-in: known from here on (the new-device gate).
-  await ctx.devices.record(user.id, deviceId);
+  const standing = await ctx.devices.record(user.id, deviceId);
   const now = Date.now();
   const { ip, userAgent } = command.meta;
   await ctx.directory.add(user.id, { id: sid, deviceId, userAgent, ip, createdAt: now, lastUsedAt: now, expiresAt: now + ctx.refreshTtlMs });
@@ -44,5 +45,7 @@ async function openSession({ command, user, deviceId }: SignInAttempt, ctx: Work
     })
     .catch((err: unknown) => ctx.log.warn({ err, requestId: command.requestId }, 'new sign-in event not published'));
   ctx.audit.emit({ action: 'login.succeeded', ...originOf(command), userId: user.id, sessionId: sid, deviceId });
+  // A device the account never signed in from (a login naming none counts as the device "none").
+  if (standing === 'new') await mailSecurityNotice(ctx, 'new_sign_in', user, originOf(command));
   return { status: 200, data: await tokenPair(ctx, user, sid, refresh.token) };
 }

@@ -8,11 +8,11 @@ import { openSocket } from './helpers/sockets.ts';
 import { newEmail, PASSWORD } from './helpers/users.ts';
 
 /**
- * Issue 10, finding 1: a stolen, already rotated refresh token must never reach the current one. The
- * grace window (long here, so every replay below falls inside it) hands the successor back only while
- * that successor is unused and only to the device that holds the session; every other replay, and a
- * logout with a replaced token, revokes the whole family at once. Run over the real pipeline in both
- * shapes.
+ * A stolen, already rotated refresh token must never reach the current one. The grace window (long
+ * here, so every replay below falls inside it) hands the successor back only while that successor is
+ * unused, for sessions with or without a device, and where the session has a device only to a refresh
+ * naming it; every other replay, and a logout with a replaced token, revokes the whole family at once.
+ * Run over the real pipeline in both shapes.
  */
 const GRACE_MS = 30_000;
 /** A correctness bound for the revocation broadcast to reach every edge, not a speed target. */
@@ -102,13 +102,54 @@ function replayScenarios(get: () => Shape): void {
     }
   });
 
-  test('a session signed in without a deviceId gets no grace: an immediate replay revokes it', async () => {
-    const { a } = get();
+  test('a session signed in without a deviceId, refreshing one token twice at once on both edges, gets one successor pair; the session lives on', async () => {
+    const { a, b } = get();
+    const first = await login();
+    const answers = await Promise.all([refresh(a.url, first.refreshToken), refresh(b.url, first.refreshToken)]);
+    assert.deepEqual(
+      answers.map((r) => r.status),
+      [200, 200],
+      JSON.stringify(answers.map((r) => r.body)),
+    );
+    assert.equal(answers[0]!.body.refreshToken, answers[1]!.body.refreshToken, 'one successor');
+    assert.equal(answers[0]!.body.sessionId, first.sessionId);
+    for (const answer of answers) assert.equal((await verify(b.url, answer.body.accessToken)).status, 200);
+    assert.equal((await verify(a.url, first.accessToken)).status, 200, 'the session was not revoked');
+    const next = await refresh(b.url, answers[0]!.body.refreshToken);
+    assert.equal(next.status, 200, 'the successor still refreshes');
+  });
+
+  test('without a deviceId too, a replay of a token whose successor was used revokes the family, however soon', async () => {
+    const { a, b } = get();
     const first = await login();
     const second = await refresh(a.url, first.refreshToken);
     assert.equal(second.status, 200);
-    assert.equal((await refresh(a.url, first.refreshToken)).status, 401);
-    await assertFamilyRevoked([second.body, first], 'replay in a session without a device');
+    const third = await refresh(b.url, second.body.refreshToken);
+    assert.equal(third.status, 200);
+    const replay = await refresh(a.url, first.refreshToken);
+    assert.equal(replay.status, 401, `the replay got ${replay.status} ${replay.body?.error?.code ?? 'a token pair'}`);
+    assert.equal(replay.body.error.code, 'invalid_token');
+    await assertFamilyRevoked([third.body, second.body, first], 'replay in a session without a device');
+  });
+
+  test('over WebSocket, a session without a deviceId: a concurrent refresh gets the same pair', async () => {
+    const { a, b } = get();
+    const socket: AuthgateSocket = await openSocket(a.wsUrl);
+    const other: AuthgateSocket = await openSocket(b.wsUrl);
+    try {
+      const first = await login();
+      const answers = await Promise.all([socket.refresh(first.refreshToken), other.refresh(first.refreshToken)]);
+      assert.deepEqual(
+        answers.map((r) => r.status),
+        [200, 200],
+        JSON.stringify(answers),
+      );
+      assert.equal(answers[0]!.data!.refreshToken, answers[1]!.data!.refreshToken, 'one successor');
+      assert.equal((await verify(a.url, answers[1]!.data!.accessToken)).status, 200);
+    } finally {
+      socket.close();
+      other.close();
+    }
   });
 
   test('the device that holds the session, refreshing concurrently, gets the unused successor again; the session lives on', async () => {

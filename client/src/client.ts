@@ -44,6 +44,9 @@ const STORE_SYNC_WAIT_MS = 1_000;
 /** How long after a drop the results of requests in flight are looked for (the server keeps them 60 s). */
 const RECOVER_POLL_MS = 250;
 
+/** An access token with less left than this is refreshed before the socket authenticates with it. */
+const SOCKET_TOKEN_MIN_MS = 1_000;
+
 export class AuthgateClient extends Emitter<EventMap> {
   readonly transport: 'ws' | 'rest';
   readonly deviceId: string;
@@ -61,6 +64,8 @@ export class AuthgateClient extends Emitter<EventMap> {
   private readonly requestTimeoutMs: number;
   /** The session the current WebSocket is authenticated as. */
   private socketSession: string | undefined;
+  /** The access token it authenticated with: the server ends the socket's authentication at its `exp`. */
+  private socketToken: string | undefined;
   private authenticating: Promise<void> | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly unwatch: (() => void) | undefined;
@@ -420,13 +425,32 @@ export class AuthgateClient extends Emitter<EventMap> {
     };
     this.session = session;
     this.store.save(session);
-    // A login, mfa_verify, refresh, device_complete or device_verify over the socket binds it to the session.
-    if (this.transport === 'ws' && COMMANDS[via].wsType !== undefined && this.socket?.isOpen) this.socketSession = session.sessionId;
+    // A login, mfa_verify, refresh, device_complete or device_verify over the socket binds it to the session
+    // (a refresh goes over HTTP while the socket is not ready: then it does not).
+    const overSocket = this.transport === 'ws' && COMMANDS[via].wsType !== undefined && this.socket?.isReady === true;
+    if (overSocket) {
+      this.socketSession = session.sessionId;
+      this.socketToken = session.accessToken;
+    }
     if (previous?.sessionId === session.sessionId) {
       this.scheduleRefresh();
       this.emit('tokens', { session });
+      if (!overSocket) this.renewSocketAuthentication();
     } else this.sessionBegan(true);
     return session;
+  }
+
+  /**
+   * New tokens that did not come over the socket (a refresh over REST, or by another tab): the socket
+   * authenticates again with the new access token, since the server ends its authentication, and its
+   * live events, at the old one's `exp`.
+   */
+  private renewSocketAuthentication(): void {
+    if (!this.live || !this.socket?.isOpen) return;
+    const again = () => this.authenticateSocket().catch(() => {});
+    // One in flight may be sending the old token: once it is answered, the token is compared again.
+    if (this.authenticating) this.authenticating.then(again, again);
+    else void again();
   }
 
   private sessionBegan(announce: boolean): void {
@@ -446,6 +470,7 @@ export class AuthgateClient extends Emitter<EventMap> {
     if (!this.session) return;
     this.session = null;
     this.socketSession = undefined;
+    this.socketToken = undefined;
     this.store.save(null);
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     this.refreshTimer = undefined;
@@ -567,7 +592,7 @@ export class AuthgateClient extends Emitter<EventMap> {
   private authenticateSocket(now = false): Promise<void> {
     const session = this.session;
     if (!this.socket || !session) return Promise.resolve();
-    if (this.socketSession === session.sessionId && this.socket.isOpen) return Promise.resolve();
+    if (this.socketSession === session.sessionId && this.socketToken === session.accessToken && this.socket.isOpen) return Promise.resolve();
     // The hook never waits for another caller's authenticate: that one waits for the hook (socket.ready).
     if (this.authenticating && !now) return this.authenticating;
     this.authenticating = this.bindSocket(session, now).finally(() => {
@@ -583,8 +608,9 @@ export class AuthgateClient extends Emitter<EventMap> {
       this.sent.authenticate = (this.sent.authenticate ?? 0) + 1;
       return now ? socket.requestNow('authenticate', { accessToken }) : socket.request('authenticate', { accessToken }, false);
     };
-    // An access token about to expire is refreshed first (over HTTP from the hook: the socket is not ready).
-    let accessToken = session.expiresAt - Date.now() < 5_000 ? (await this.refresh()).accessToken : session.accessToken;
+    // An access token (about to be) expired is refreshed first (over HTTP from the hook: the socket is not
+    // ready). Only then: one that expires soon is replaced on the socket after the refresh that comes.
+    let accessToken = session.expiresAt - Date.now() < SOCKET_TOKEN_MIN_MS ? (await this.refresh()).accessToken : session.accessToken;
     let frame = await ask(accessToken);
     if (!frame.ok && frame.error?.code === 'invalid_token' && this.session) {
       // Refused: expired while away, or revoked. One refresh tells which (and signs out if revoked).
@@ -593,11 +619,13 @@ export class AuthgateClient extends Emitter<EventMap> {
     }
     if (!frame.ok) throw new AuthgateError(frame.error ?? { code: 'internal', message: 'authenticate failed' }, frame.status);
     this.socketSession = this.session?.sessionId;
+    this.socketToken = accessToken;
   }
 
   /** The socket's `opened` hook: after a reconnect, the new connection becomes the session's again. */
   private async reauthenticate(): Promise<void> {
     this.socketSession = undefined;
+    this.socketToken = undefined;
     await this.authenticateSocket(true).catch(() => {
       // A refused refresh signed the session out; anything else: the next request authenticates again.
     });
@@ -615,6 +643,7 @@ export class AuthgateClient extends Emitter<EventMap> {
 
   private onSocketClosed(code: number): void {
     this.socketSession = undefined;
+    this.socketToken = undefined;
     // 4001: this session was revoked (session.revoked came first, unless it was lost on the way).
     if (code === 4001) this.endSession('revoked');
   }
@@ -630,6 +659,7 @@ export class AuthgateClient extends Emitter<EventMap> {
     if (previous?.sessionId === session.sessionId) {
       this.scheduleRefresh();
       this.emit('tokens', { session });
+      this.renewSocketAuthentication();
     } else this.sessionBegan(true);
   }
 }

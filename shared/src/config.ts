@@ -155,7 +155,8 @@ export const configSchema = z.object({
 
   JWT_ISSUER: z.string().min(1).default('authgate'),
   JWT_AUDIENCE: z.string().min(1).default('authgate'),
-  ACCESS_TOKEN_TTL_S: int(30, 86_400).default(900),
+  /** Down to 2 s so that tests can watch a token expire; deployments keep minutes. */
+  ACCESS_TOKEN_TTL_S: int(2, 86_400).default(900),
   REFRESH_TOKEN_TTL_S: int(60, 365 * 86_400).default(30 * 86_400),
   /**
    * Concurrent refreshes of one token within this window get the same successor pair instead of

@@ -36,7 +36,7 @@ export const loginBody = z.object({
   password: passwordSchema,
   deviceId: deviceIdSchema.optional(),
 });
-/** `deviceId`: the grace window for concurrent refreshes answers only the device that holds the session. */
+/** `deviceId`: for a session signed in with one, the grace window for concurrent refreshes answers only that device. */
 export const refreshBody = z.object({ refreshToken: tokenSchema, deviceId: deviceIdSchema.optional() });
 export const logoutBody = z.object({ refreshToken: tokenSchema });
 export const verifyBody = z.object({ accessToken: tokenSchema });

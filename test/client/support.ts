@@ -8,10 +8,11 @@ export function uniqueEmail(label: string): string {
   return `${label}-${randomUUID().slice(0, 8)}@example.com`;
 }
 
-/** What crossed the wire: every HTTP request (method, path, status) and every WebSocket frame sent. */
+/** What crossed the wire: every HTTP request (method, path, status), every WebSocket frame sent and every result received. */
 export interface Wire {
   http: { method: string; path: string; status: number }[];
-  frames: { type: string }[];
+  frames: { type: string; id?: string }[];
+  results: { id: string; ok: boolean }[];
   count(kind: 'refresh' | 'login' | 'authenticate'): number;
 }
 
@@ -23,6 +24,7 @@ export function wiredClient(options: Partial<ClientOptions> & { baseUrl: string 
   const wire: Wire = {
     http: [],
     frames: [],
+    results: [],
     count: (kind) => wire.http.filter((r) => r.method === 'POST' && r.path === `/auth/${kind}`).length + wire.frames.filter((f) => f.type === kind).length,
   };
   const recordingFetch: typeof fetch = async (input, init) => {
@@ -32,8 +34,16 @@ export function wiredClient(options: Partial<ClientOptions> & { baseUrl: string 
     return response;
   };
   class RecordingWebSocket extends WebSocket {
+    constructor(url: string) {
+      super(url);
+      this.on('message', (data) => {
+        const frame = JSON.parse(String(data)) as { type?: string; id?: string; ok?: boolean };
+        if (frame.type === 'result' && typeof frame.id === 'string') wire.results.push({ id: frame.id, ok: frame.ok === true });
+      });
+    }
     override send(data: string): void {
-      wire.frames.push({ type: (JSON.parse(data) as { type: string }).type });
+      const { type, id } = JSON.parse(data) as { type: string; id?: string };
+      wire.frames.push({ type, id });
       super.send(data);
     }
   }

@@ -86,9 +86,10 @@ export function pipelineOnTwoEdges(label: string, backend: () => Backend): () =>
 
 /**
  * Two edges, a worker and the account API, for liveScenarios; a subscriber of the test counts what
- * crosses each edge's live channel (on the shard that owns it, on a Redis Cluster).
+ * crosses each edge's live channel (on the shard that owns it, on a Redis Cluster). `env` is added to
+ * every process's settings.
  */
-export function liveOnTwoEdges(label: string, backend: () => Backend): () => LiveDeployment {
+export function liveOnTwoEdges(label: string, backend: () => Backend, env: Record<string, string> = {}): () => LiveDeployment {
   const processes: RunningProcess[] = [];
   const data = tempDir(label);
   const namespace = uniqueNamespace(label);
@@ -115,6 +116,7 @@ export function liveOnTwoEdges(label: string, backend: () => Backend): () => Liv
       OVERLOAD_ADMIT_SHARE: '0',
       // These scenarios sign one account in from several devices; new-device approval has its own tests (devices-*.test.ts).
       DEVICE_VERIFICATION: 'off',
+      ...env,
     };
     processes.push(await startProcess('worker', { ...common, DATABASE_URL: database.url }));
     const [a, b, api] = await Promise.all([

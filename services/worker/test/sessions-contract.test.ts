@@ -173,11 +173,31 @@ function sessionContract(driver: StoreDriver): void {
       }
     });
 
-    test('attack: a session signed in without a device gets no grace, whatever device the replay names', async () => {
+    test('grace without a device: a session signed in with no deviceId gets the kept successor for a concurrent refresh, whatever device it names; the session lives on', async () => {
       const session = newSession();
       await store.create(session, TTL_MS);
-      assert.equal((await rotate(session.sid, session.refreshHash, randomHash(), { successor: GRACE })).status, 'rotated');
-      assert.deepEqual(await rotate(session.sid, session.refreshHash, randomHash(), { deviceId: '' }), { status: 'reused', userId: session.userId });
+      const second = randomHash();
+      assert.equal((await rotate(session.sid, session.refreshHash, second, { successor: GRACE })).status, 'rotated');
+      for (const deviceId of [undefined, '', 'some-device']) {
+        assert.deepEqual(
+          await rotate(session.sid, session.refreshHash, randomHash(), { deviceId }),
+          { status: 'grace', userId: session.userId, email: session.email, sealed: GRACE.sealed },
+          `device ${deviceId}`,
+        );
+      }
+      assert.equal((await rotate(session.sid, second, randomHash())).status, 'rotated', 'the successor is still current');
+    });
+
+    test('attack: without a device too, a→b, b→c, then a within the grace window: reused (the successor b was used), and the family is gone', async () => {
+      const session = newSession();
+      await store.create(session, TTL_MS);
+      const b = randomHash();
+      const c = randomHash();
+      assert.equal((await rotate(session.sid, session.refreshHash, b, { successor: GRACE })).status, 'rotated');
+      assert.equal((await rotate(session.sid, b, c, { successor: { sealed: 'sealed-c', graceMs: 5_000 } })).status, 'rotated');
+      assert.deepEqual(await rotate(session.sid, session.refreshHash, randomHash()), { status: 'reused', userId: session.userId });
+      assert.deepEqual(await rotate(session.sid, c, randomHash()), { status: 'unknown' }, 'c no longer rotates');
+      assert.equal(await store.peek(session.sid), undefined);
     });
 
     test('a replaced hash after the grace window: reused, and the session is gone', async () => {

@@ -4,7 +4,7 @@ import { REPLACED_HASHES_KEPT, ROTATIONS_REMEMBERED } from './types.ts';
 interface Entry {
   userId: string;
   email: string;
-  /** Empty when the login named no device: such a session gets no grace at all. */
+  /** Empty when the login named no device: then a grace replay need not name one either. */
   device: string;
   current: string;
   /** Replaced hashes and when each was replaced, oldest first (a Map keeps insertion order). */
@@ -69,17 +69,14 @@ export class MemorySessionStore implements SessionStore {
       this.remember(entry, presentedHash, now, ttlMs);
       entry.current = nextHash;
       entry.expiresAt = now + ttlMs;
-      // A grace successor only for a session bound to a device; the previous one is gone either way,
-      // since its successor has now been used.
-      entry.grace =
-        successor && successor.graceMs > 0 && entry.device !== ''
-          ? { replacedHash: presentedHash, sealed: successor.sealed, until: now + successor.graceMs }
-          : undefined;
+      // The previous grace successor is gone either way, since it has now been used.
+      entry.grace = successor && successor.graceMs > 0 ? { replacedHash: presentedHash, sealed: successor.sealed, until: now + successor.graceMs } : undefined;
       return { status: 'rotated', userId: entry.userId, email: entry.email };
     }
     const grace = entry.grace;
-    // Check: the token replaced last, its successor unused, within the window, by the session's device.
-    if (grace && grace.replacedHash === presentedHash && grace.until > now && entry.device !== '' && deviceId === entry.device) {
+    // Check: the token replaced last, its successor unused, within the window, and, where the session
+    // has a device, presented by that device.
+    if (grace && grace.replacedHash === presentedHash && grace.until > now && (entry.device === '' || deviceId === entry.device)) {
       return { status: 'grace', userId: entry.userId, email: entry.email, sealed: grace.sealed };
     }
     if (entry.replaced.has(presentedHash)) {

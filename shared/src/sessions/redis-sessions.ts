@@ -8,8 +8,8 @@ import { REPLACED_HASHES_KEPT, ROTATIONS_REMEMBERED } from './types.ts';
 // One script decides a whole refresh, so two refreshes of one family can never interleave.
 //
 // The hash also keeps `rq`: the requestIds of its last ROTATIONS_REMEMBERED rotations, space-separated,
-// so that the command that rotated it, run again, is known here, in the same step (issue 17: this
-// replaced the worker's own round trip to the result store before each refresh).
+// so that the command that rotated it, run again, is known here, in the same step (and the worker
+// makes no round trip to the result store before each refresh).
 //
 // ARGV: 1 presented hash, 2 next hash, 3 ttl ms, 4 now ms, 5 replaced hashes kept, 6 sealed successor,
 // 7 grace ms, 8 the presenting device ('' for none), 9 the command's requestId ('' for none),
@@ -35,7 +35,7 @@ if cur == ARGV[1] then
   end
   redis.call('HSET', KEYS[1], 'cur', ARGV[2], 'rotatedAt', ARGV[4], 'rq', rq)
   local grace = tonumber(ARGV[7])
-  if grace > 0 and device ~= '' and ARGV[6] ~= '' then
+  if grace > 0 and ARGV[6] ~= '' then
     redis.call('HSET', KEYS[1], 'gprev', ARGV[1], 'guntil', now + grace, 'gsealed', ARGV[6])
   else
     redis.call('HDEL', KEYS[1], 'gprev', 'guntil', 'gsealed')
@@ -52,7 +52,9 @@ if cur == ARGV[1] then
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
   return {'rotated', s[2], s[3]}
 end
-if s[5] == ARGV[1] and tonumber(s[6] or '0') > now and device ~= '' and device == ARGV[8] then
+-- The grace: the token replaced last, its successor unused (gprev moves with every rotation), within
+-- the window, and where the session has a device, presented by that device.
+if s[5] == ARGV[1] and tonumber(s[6] or '0') > now and (device == '' or device == ARGV[8]) then
   return {'grace', s[2], s[3], s[7]}
 end
 if redis.call('ZSCORE', KEYS[2], ARGV[1]) then
@@ -87,10 +89,10 @@ export class RedisSessionStore implements SessionStore {
     private readonly namespace: string,
     private readonly replacedKept = REPLACED_HASHES_KEPT,
   ) {
-    redis.defineCommand('authgateRotateV3', { numberOfKeys: 2, lua: ROTATE });
+    redis.defineCommand('authgateRotateV4', { numberOfKeys: 2, lua: ROTATE });
     redis.defineCommand('authgateRevokeV2', { numberOfKeys: 2, lua: REVOKE });
-    const commands = redis as unknown as { authgateRotateV3: Script; authgateRevokeV2: Script };
-    this.rotateScript = commands.authgateRotateV3.bind(redis);
+    const commands = redis as unknown as { authgateRotateV4: Script; authgateRevokeV2: Script };
+    this.rotateScript = commands.authgateRotateV4.bind(redis);
     this.revokeScript = commands.authgateRevokeV2.bind(redis);
   }
 

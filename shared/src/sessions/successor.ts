@@ -2,8 +2,9 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 
 /**
  * The refresh token that replaced another, kept for the grace window so that a concurrent refresh of
- * the same token by the session's device gets the same successor instead of revoking the session
- * (its access token is signed afresh: the store needs no user data read beforehand). It is stored sealed under a key
+ * the same token (by the session's device, where it has one) gets the same successor instead of
+ * revoking the session (its access token is signed afresh: the store needs no user data read
+ * beforehand). It is stored sealed under a key
  * only the holder of the replaced token can derive (HKDF-SHA256 over the token, AES-256-GCM with the
  * session id as associated data): the store, or anyone reading it, learns nothing it could use.
  */

@@ -2,7 +2,7 @@ export interface NewSession {
   sid: string;
   userId: string;
   email: string;
-  /** The device that signed in (login's deviceId): the only one a grace replay is ever answered for. */
+  /** The device that signed in (login's deviceId): where there is one, the only one a grace replay is answered for. */
   deviceId?: string | undefined;
   refreshHash: string;
 }
@@ -13,7 +13,7 @@ export interface RotateRequest {
   presentedHash: string;
   nextHash: string;
   ttlMs: number;
-  /** The deviceId sent with the refresh; the grace answers only when it is the session's own. */
+  /** The deviceId sent with the refresh; for a session with a device, the grace answers only when it is that one. */
   deviceId?: string | undefined;
   /** The successor refresh token sealed under the presented one (successor.ts), kept for the grace window. */
   successor?: GraceSuccessor | undefined;
@@ -33,8 +33,8 @@ export interface GraceSuccessor {
 export type RotateOutcome =
   | { status: 'rotated'; userId: string; email: string }
   /**
-   * The token was replaced moments ago by a successor that is still unused, and the session's own
-   * device presents it again (a concurrent refresh): here is that successor, sealed.
+   * The token was replaced moments ago by a successor that is still unused, and it is presented again
+   * (a concurrent refresh), by the session's own device where it has one: here is that successor, sealed.
    */
   | { status: 'grace'; userId: string; email: string; sealed: string }
   /** A refresh token that was already replaced came back: the whole family is now revoked. */
@@ -53,9 +53,9 @@ export type RevokeOutcome =
  * Sessions and their refresh-token family. A session holds the hash of its current refresh token and
  * the hashes of the ones it replaced (for a refresh token's lifetime, at most REPLACED_HASHES_KEPT);
  * only the current one rotates. Presenting a replaced one revokes the session, with one exception:
- * the token replaced last, while its successor is unused, within the grace window, presented by the
- * session's own device, gets that successor again. Each decision is one atomic step. Tokens are never
- * stored in clear.
+ * the token replaced last, while its successor is unused, within the grace window, gets that successor
+ * again, for a session with or without a device; where it has one, only when the refresh names it.
+ * Each decision is one atomic step. Tokens are never stored in clear.
  */
 export interface SessionStore {
   create(session: NewSession, ttlMs: number): Promise<void>;

@@ -1,18 +1,32 @@
 import type { Logger } from '@authgate/shared/logger';
 import { PRESENCE_TTL_MS, SESSION_REVOKED_CLOSE, type AccountEvent, type LiveEvents } from '@authgate/shared/live/types';
-import type { Connections, SocketAuth, SocketData } from './connections.ts';
+import { authCurrent, type Connections, type SocketAuth, type SocketData } from './connections.ts';
 import type { WebSocket } from '../uws.ts';
+
+/** How often connections whose access token expired are dropped from the indexes and the presence. */
+const EXPIRY_SWEEP_MS = 1_000;
 
 /**
  * Which of this node's connections are authenticated as which account and session, and the delivery of
  * live account events to them. The node's presence for each account it holds is kept in the live
  * events driver and refreshed at a third of its TTL, so an event is published only to the edges that
  * hold the account; an account whose last connection closed is dropped at once.
+ *
+ * A connection's authentication ends with the `exp` of the access token it authenticated with. No
+ * timer per connection: delivery skips an expired connection (the check that makes it exact), and a
+ * sweep each second unbinds those that expired, so that an account with no current connection here
+ * leaves the presence and its events are no longer published to this edge.
  */
 export class AccountSockets {
   private readonly byUser = new Map<string, Set<string>>();
   private readonly bySession = new Map<string, Set<string>>();
+  /**
+   * Connection ids by the `exp` (seconds) they were bound until. A connection bound again later is
+   * not taken out of its old second: the sweep looks at its current `exp` before it unbinds it.
+   */
+  private readonly expiring = new Map<number, string[]>();
   private readonly refresher: NodeJS.Timeout;
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     private readonly nodeId: string,
@@ -22,6 +36,8 @@ export class AccountSockets {
   ) {
     this.refresher = setInterval(() => this.refreshPresence(), PRESENCE_TTL_MS / 3);
     this.refresher.unref();
+    this.sweeper = setInterval(() => this.sweepExpired(Date.now()), EXPIRY_SWEEP_MS);
+    this.sweeper.unref();
   }
 
   /** Listens for this node's events. */
@@ -38,6 +54,12 @@ export class AccountSockets {
   bind(ws: WebSocket<SocketData>, auth: SocketAuth): Promise<void> {
     const data = ws.getUserData();
     const before = data.auth;
+    // Every refresh of a socket's session binds it again, most within the same second of `exp`: one entry.
+    if (before?.exp !== auth.exp) {
+      const due = this.expiring.get(auth.exp);
+      if (due) due.push(data.connectionId);
+      else this.expiring.set(auth.exp, [data.connectionId]);
+    }
     if (before?.sub === auth.sub) {
       remove(this.bySession, before.sid, data.connectionId);
       add(this.bySession, auth.sid, data.connectionId);
@@ -74,18 +96,41 @@ export class AccountSockets {
     }
     const targets = event.sessionId ? this.bySession.get(event.sessionId) : this.byUser.get(event.userId);
     const frame = JSON.stringify({ type: 'event', event: event.event, data: event.data });
+    const now = Date.now();
     for (const ws of this.connections.open(targets ?? [])) {
-      // A session id names one account's session only: never deliver across accounts.
-      if (ws.getUserData().auth?.sub !== event.userId) continue;
+      if (!this.holds(ws.getUserData(), event.userId, now)) continue;
       ws.cork(() => ws.send(frame, false));
     }
-    if (event.closeSession) this.closeSession(event.userId, event.closeSession);
+    if (event.closeSession) this.closeSession(event.userId, event.closeSession, now);
   }
 
-  private closeSession(userId: string, sid: string): void {
+  /**
+   * The checks before an account's event or close reaches a connection: it is authenticated as that
+   * account (a session id names one account's session only: never deliver across accounts), and the
+   * access token it authenticated with has not expired (the sweep may not have unbound it yet).
+   */
+  private holds(data: SocketData, userId: string, now: number): boolean {
+    const auth = data.auth;
+    return auth !== undefined && auth.sub === userId && authCurrent(auth, now);
+  }
+
+  private closeSession(userId: string, sid: string, now: number): void {
     for (const ws of [...this.connections.open(this.bySession.get(sid) ?? [])]) {
-      if (ws.getUserData().auth?.sub !== userId) continue;
+      if (!this.holds(ws.getUserData(), userId, now)) continue;
       this.connections.closeWhenIdle(ws, SESSION_REVOKED_CLOSE, 'session revoked');
+    }
+  }
+
+  /** Unbinds the connections whose access token expired by `now`: their accounts leave the presence with the last one. */
+  sweepExpired(now: number): void {
+    for (const [exp, connectionIds] of this.expiring) {
+      if (exp * 1000 > now) continue;
+      this.expiring.delete(exp);
+      for (const connectionId of connectionIds) {
+        const data = this.connections.get(connectionId)?.getUserData();
+        // Bound again since (a later `exp`), closed, or unbound: nothing to do.
+        if (data?.auth && !authCurrent(data.auth, now)) this.unbind(data);
+      }
     }
   }
 
@@ -96,6 +141,7 @@ export class AccountSockets {
 
   close(): void {
     clearInterval(this.refresher);
+    clearInterval(this.sweeper);
   }
 }
 

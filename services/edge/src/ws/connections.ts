@@ -6,6 +6,13 @@ import type { WebSocket } from '../uws.ts';
 export interface SocketAuth {
   sub: string;
   sid: string;
+  /** The `exp` (seconds) of the access token it authenticated with: its authority ends then. */
+  exp: number;
+}
+
+/** Whether the connection's authentication still holds at `nowMs`: its access token's `exp` is ahead. */
+export function authCurrent(auth: SocketAuth, nowMs: number): boolean {
+  return auth.exp * 1000 > nowMs;
 }
 
 export interface SocketData {

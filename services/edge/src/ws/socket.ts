@@ -16,7 +16,8 @@ import type { AccountSockets } from './accounts.ts';
 import { refusesUpgrade, type CorsPolicy } from '../security/cors.ts';
 import type { TemplatedApp, WebSocket } from '../uws.ts';
 import type { TokenVerifier } from '../verify.ts';
-import { endRequest, requestsInFlight, startRequest, type Connections, type SocketData } from './connections.ts';
+import { authCurrent, endRequest, requestsInFlight, startRequest, type Connections, type SocketData } from './connections.ts';
+import { issuedExp } from './issued-exp.ts';
 import { WsRequestTarget } from './request-target.ts';
 
 export interface SocketOptions {
@@ -83,7 +84,7 @@ export function registerWebSocket(
       if (typeof accessToken !== 'string' || accessToken.length === 0) throw new AppError('invalid_token', 'missing or malformed access token');
       const claims = verifier.cached(accessToken) ?? (await verifier.verify(accessToken));
       deps.activity.seen(claims.sub, claims.sid);
-      if (bind && !ws.getUserData().closed) await accounts.bind(ws, { sub: claims.sub, sid: claims.sid });
+      if (bind && !ws.getUserData().closed) await accounts.bind(ws, { sub: claims.sub, sid: claims.sid, exp: claims.exp });
       const data = bind ? { sub: claims.sub, sid: claims.sid } : { sub: claims.sub, sid: claims.sid, exp: claims.exp };
       sendOutside(ws, { type: 'result', id, ok: true, status: 200, data });
       meter?.answered('ok', started);
@@ -94,13 +95,22 @@ export function registerWebSocket(
     }
   };
 
-  /** A successful sign-in or refresh over the socket binds it to the session it started or continued. */
+  /**
+   * A successful sign-in or refresh over the socket binds it to the session it started or continued,
+   * until the `exp` of the access token it issued (read, not verified: the pair comes from a worker,
+   * as its sessionId and user do).
+   */
   const bindOnSuccess = (ws: WebSocket<SocketData>, kind: CommandKind) =>
     BINDING_KINDS.has(kind)
       ? (result: Result) => {
           const pair = (result.ok ? result.data : undefined) as Partial<TokenPair> | undefined;
           if (!pair?.sessionId || !pair.user?.id || ws.getUserData().closed) return;
-          accounts.bind(ws, { sub: pair.user.id, sid: pair.sessionId }).catch((err: unknown) => options.log.warn({ err }, 'presence not recorded'));
+          const exp = issuedExp(pair.accessToken);
+          if (exp === undefined) {
+            options.log.warn({ kind }, 'token pair without a readable exp: the connection is not bound');
+            return;
+          }
+          accounts.bind(ws, { sub: pair.user.id, sid: pair.sessionId, exp }).catch((err: unknown) => options.log.warn({ err }, 'presence not recorded'));
         }
       : undefined;
 
@@ -247,11 +257,19 @@ export function registerWebSocket(
     },
   });
 
-  /** The session a SESSION_KINDS message acts for: the one the connection is authenticated as, still standing. */
+  /**
+   * The session a SESSION_KINDS message acts for. The checks: the connection is authenticated as a
+   * session, the access token it authenticated with has not expired, and the session is not revoked.
+   */
   function authenticated(data: SocketData): { sub: string; sid: string } {
-    if (!data.auth || verifier.isRevoked(data.auth.sid))
-      throw new AppError('invalid_token', 'this connection is not authenticated: send `authenticate` with an access token first');
-    deps.activity.seen(data.auth.sub, data.auth.sid);
-    return data.auth;
+    const auth = data.auth;
+    if (!auth || !authCurrent(auth, Date.now()) || verifier.isRevoked(auth.sid)) {
+      throw new AppError(
+        'invalid_token',
+        'this connection is not authenticated, or the access token it authenticated with has expired: send `authenticate` with a current access token',
+      );
+    }
+    deps.activity.seen(auth.sub, auth.sid);
+    return { sub: auth.sub, sid: auth.sid };
   }
 }

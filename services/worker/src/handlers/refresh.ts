@@ -13,7 +13,8 @@ const invalid = () => new AppError('invalid_token', 'refresh token is invalid or
 /**
  * Single-use rotation, decided in one atomic store step. The successor token is made first so that
  * it can be kept, sealed under the presented token, for the grace window: a concurrent refresh of the
- * same token by the session's own device, while that successor is unused, gets this very token back.
+ * same token, while that successor is unused, gets this very token back, for every session (where the
+ * session has a device, only a refresh naming that device).
  * Every other presentation of a replaced token revokes the whole family (docs/rest.md, token pair).
  */
 export const refresh: CommandHandler = async (command, ctx) => {

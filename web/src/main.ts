@@ -42,7 +42,10 @@ function announce(words: string): void {
 function signedOut(notice?: string): void {
   who.textContent = '';
   if (flow) return;
-  if (openId) return openId.sessionChanged();
+  if (openId) {
+    openId.sessionChanged();
+    return;
+  }
   show(signedOutScreen(client, notice ?? (isSecurityPage(location.pathname) ? SECURITY_SIGN_IN_NOTICE : undefined), outcome));
 }
 
@@ -55,7 +58,10 @@ function signedIn(): void {
   who.textContent = `Signed in as ${session.user.email}`;
   document.body.dataset.state = 'signed-in';
   if (flow) return;
-  if (openId) return openId.sessionChanged();
+  if (openId) {
+    openId.sessionChanged();
+    return;
+  }
   const { el, dispose: off } = accountScreen(client, announce);
   show(el, off);
   if (isSecurityPage(location.pathname)) showSecurity(el);

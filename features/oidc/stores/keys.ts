@@ -49,11 +49,16 @@ export class KeyScheme {
 }
 
 /**
- * Ids the provider makes are nanoid/base64url, but a client_id or a user code comes from outside:
- * a brace would let its sender choose the slot or break the tag, so it is refused.
+ * Ids the provider makes are nanoid/base64url, but a token or a user code a client presents comes from
+ * outside: a brace would let its sender choose the slot or break the tag. Such an id is never stored
+ * (a write of one throws) and never found (the adapter answers nothing before making a key).
  */
+export function isTaggable(part: string): boolean {
+  return !part.includes('{') && !part.includes('}');
+}
+
 function safe(part: string): string {
-  if (part.includes('{') || part.includes('}')) throw new TypeError('identifier must not contain { or }');
+  if (!isTaggable(part)) throw new TypeError('identifier must not contain { or }');
   return part;
 }
 

@@ -1,5 +1,5 @@
 import type { RedisClient } from '@authgate/shared/redis';
-import { KeyScheme } from './keys.ts';
+import { isTaggable, KeyScheme } from './keys.ts';
 import { alreadyConsumed, CONSUMABLE, epochTime, GRANTABLE, type AdapterFactory, type Payload, type ProviderAdapter } from './types.ts';
 
 /**
@@ -60,25 +60,30 @@ class RedisAdapter implements ProviderAdapter {
   }
 
   async find(id: string): Promise<Payload | undefined> {
+    if (!isTaggable(id)) return undefined;
     return parse(await this.redis.hgetall(this.keys.entity(this.model, id)));
   }
 
   async findByUid(uid: string): Promise<Payload | undefined> {
+    if (!isTaggable(uid)) return undefined;
     const id = await this.redis.get(this.keys.sessionUid(uid));
     return id ? this.find(id) : undefined;
   }
 
   async findByUserCode(userCode: string): Promise<Payload | undefined> {
+    if (!isTaggable(userCode)) return undefined;
     const id = await this.redis.get(this.keys.userCode(userCode));
     return id ? this.find(id) : undefined;
   }
 
   async consume(id: string): Promise<void> {
+    if (!isTaggable(id)) return;
     const result = await this.redis.eval(CONSUME, 1, this.keys.entity(this.model, id), String(epochTime()));
     if (result === 0 && CONSUMABLE.has(this.model)) throw alreadyConsumed(this.model);
   }
 
   async destroy(id: string): Promise<void> {
+    if (!isTaggable(id)) return;
     const key = this.keys.entity(this.model, id);
     const results = await this.redis.multi().hget(key, 'payload').del(key).exec();
     const json = results?.[0]?.[1] as string | null | undefined;
@@ -92,6 +97,7 @@ class RedisAdapter implements ProviderAdapter {
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
+    if (!isTaggable(grantId)) return;
     const membersKey = this.keys.grantMembers(grantId);
     const results = await this.redis.multi().smembers(membersKey).del(membersKey).exec();
     const members = (results?.[0]?.[1] as string[] | undefined) ?? [];

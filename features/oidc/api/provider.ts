@@ -66,7 +66,8 @@ export function buildProvider(options: ProviderOptions): Provider {
   const { Check } = interactionPolicy;
   const policy = interactionPolicy.base();
   policy.get('login')!.checks.add(
-    new Check('authgate_session_ended', 'the authgate session behind this sign-in has ended', async (ctx) => {
+    // The error is named: a check added after the prompt was built gets no default (interaction_required).
+    new Check('authgate_session_ended', 'the authgate session behind this sign-in has ended', 'login_required', async (ctx) => {
       const { session, result } = ctx.oidc;
       if (!session?.accountId || result?.login) return Check.NO_NEED_TO_PROMPT;
       const sid = await links.sidOf(session.uid);

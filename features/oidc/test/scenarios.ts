@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
+import { Redis } from 'ioredis';
 import { mailLink } from '../../../test/helpers/mail-links.ts';
 import { call, post } from '../../../test/helpers/http.ts';
 import {
@@ -28,75 +29,77 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const BACKCHANNEL = 'http://schemas.openid.net/event/backchannel-logout';
 
+type ClientId = 'web' | 'partner' | 'spa' | 'service' | 'resource';
+const configurations = new Map<string, oidc.Configuration>();
+
+/** openid-client's configuration of one client at a deployment, discovered once. */
+async function rpFor(url: string, clientId: ClientId): Promise<oidc.Configuration> {
+  const key = `${url} ${clientId}`;
+  if (!configurations.has(key)) configurations.set(key, await relyingParty(url, clientId));
+  return configurations.get(key)!;
+}
+
+/** A browser that signed in through the page for `web` (first party) and consented for `partner`, both with refresh tokens. */
+async function signedInToBoth(d: OidcDeployment, account: Account) {
+  const device = await browserDevice(d.browser, account.deviceId);
+  const web = await rpFor(d.url, 'web');
+  const begunWeb = await beginAuthorization(device.page, d.rp, web, { scope: 'openid email offline_access', prompt: 'consent' });
+  await signInOnPage(device.page, account.email);
+  const webTokens = await exchange(web, await backAtRelyingParty(device.page, d.rp), begunWeb);
+  const partner = await rpFor(d.url, 'partner');
+  const begunPartner = await beginAuthorization(device.page, d.rp, partner, { scope: 'openid offline_access', prompt: 'consent' });
+  await device.page.locator('#oidc-consent').waitFor({ timeout: 30_000 });
+  await device.page.locator('#oidc-allow').click();
+  const partnerTokens = await exchange(partner, await backAtRelyingParty(device.page, d.rp), begunPartner);
+  const session = await pageSession(device.context, d.url);
+  assert.ok(session, 'the page keeps its session');
+  assert.equal(webTokens.claims()!.sid, session.sessionId);
+  assert.equal(partnerTokens.claims()!.sid, session.sessionId);
+  assert.ok(webTokens.refresh_token && partnerTokens.refresh_token, 'refresh tokens for offline_access');
+  return { ...device, session, webTokens, partnerTokens };
+}
+
+/** Each client's back-channel endpoint got one logout token for the session, within a second of `since`, and the tokens died. */
+async function loggedOutEverywhere(d: OidcDeployment, signedIn: Awaited<ReturnType<typeof signedInToBoth>>, account: Account, since: number, how: string) {
+  const deliveries = await d.rp.waitFor(['web', 'partner'], since, 10_000);
+  const jwks = createRemoteJWKSet(new URL(`${d.url}/oidc/jwks`));
+  for (const [clientId, delivery] of deliveries) {
+    const elapsed = delivery.at - since;
+    assert.ok(elapsed < 1_000, `${how}: the logout token reached ${clientId} ${elapsed} ms after the session ended`);
+    const { payload, protectedHeader } = await jwtVerify(delivery.logoutToken, jwks, { issuer: d.url, audience: clientId, typ: 'logout+jwt' });
+    assert.equal(protectedHeader.alg, 'RS256');
+    assert.equal(payload.sub, account.userId);
+    assert.equal(payload.sid, signedIn.session.sessionId, 'the logout token names the authgate session');
+    assert.deepEqual(payload.events, { [BACKCHANNEL]: {} });
+    assert.ok(payload.jti && payload.iat && !('nonce' in payload));
+  }
+  await assert.rejects(
+    oidc.refreshTokenGrant(await rpFor(d.url, 'web'), signedIn.webTokens.refresh_token!),
+    isInvalidGrant,
+    `${how}: web's refresh token stopped working`,
+  );
+  await assert.rejects(
+    oidc.refreshTokenGrant(await rpFor(d.url, 'partner'), signedIn.partnerTokens.refresh_token!),
+    isInvalidGrant,
+    `${how}: partner's refresh token stopped working`,
+  );
+  assert.equal(
+    (await oidc.tokenIntrospection(await rpFor(d.url, 'resource'), signedIn.webTokens.access_token)).active,
+    false,
+    `${how}: the access token is inactive`,
+  );
+  // Every API process heard of the end; one of them told each client, once.
+  await sleep(1_500);
+  for (const clientId of ['web', 'partner']) assert.equal(d.rp.to(clientId).filter((x) => x.at >= since).length, 1, `${how}: ${clientId} was told once`);
+}
+
 /**
  * The OpenID provider through a whole deployment, as the issue shows it: openid-client is the relying
  * party, Debian's chromium the person's browser, authgate's own page the sign-in. Run in the all-in-one
  * and in the cluster behind nginx (two edges, two API processes sharing the provider's state).
  */
 export function oidcScenarios(get: () => OidcDeployment): void {
-  const rps = new Map<string, oidc.Configuration>();
-  const rp = async (clientId: 'web' | 'partner' | 'spa' | 'service' | 'resource') => {
-    const d = get();
-    const key = `${d.url} ${clientId}`;
-    if (!rps.has(key)) rps.set(key, await relyingParty(d.url, clientId));
-    return rps.get(key)!;
-  };
-
-  /** A browser that signed in through the page for `web` (first party) and consented for `partner`, both with refresh tokens. */
-  async function signedInToBothClients(d: OidcDeployment, account: Account) {
-    const device = await browserDevice(d.browser, account.deviceId);
-    const web = await rp('web');
-    const begunWeb = await beginAuthorization(device.page, d.rp, web, { scope: 'openid email offline_access', prompt: 'consent' });
-    await signInOnPage(device.page, account.email);
-    const webTokens = await exchange(web, await backAtRelyingParty(device.page, d.rp), begunWeb);
-    const partner = await rp('partner');
-    const begunPartner = await beginAuthorization(device.page, d.rp, partner, { scope: 'openid offline_access', prompt: 'consent' });
-    await device.page.locator('#oidc-consent').waitFor({ timeout: 30_000 });
-    await device.page.locator('#oidc-allow').click();
-    const partnerTokens = await exchange(partner, await backAtRelyingParty(device.page, d.rp), begunPartner);
-    const session = await pageSession(device.context, d.url);
-    assert.ok(session, 'the page keeps its session');
-    assert.equal(webTokens.claims()!.sid, session.sessionId);
-    assert.equal(partnerTokens.claims()!.sid, session.sessionId);
-    assert.ok(webTokens.refresh_token && partnerTokens.refresh_token, 'refresh tokens for offline_access');
-    return { ...device, session, webTokens, partnerTokens };
-  }
-
-  /** Each client's back-channel endpoint got one logout token for the session, within a second of `since`, and the tokens died. */
-  async function loggedOutEverywhere(
-    d: OidcDeployment,
-    signedIn: Awaited<ReturnType<typeof signedInToBothClients>>,
-    account: Account,
-    since: number,
-    how: string,
-  ) {
-    const deliveries = await d.rp.waitFor(['web', 'partner'], since, 10_000);
-    const jwks = createRemoteJWKSet(new URL(`${d.url}/oidc/jwks`));
-    for (const [clientId, delivery] of deliveries) {
-      const elapsed = delivery.at - since;
-      assert.ok(elapsed < 1_000, `${how}: the logout token reached ${clientId} ${elapsed} ms after the session ended`);
-      const { payload, protectedHeader } = await jwtVerify(delivery.logoutToken, jwks, { issuer: d.url, audience: clientId, typ: 'logout+jwt' });
-      assert.equal(protectedHeader.alg, 'RS256');
-      assert.equal(payload.sub, account.userId);
-      assert.equal(payload.sid, signedIn.session.sessionId, 'the logout token names the authgate session');
-      assert.deepEqual(payload.events, { [BACKCHANNEL]: {} });
-      assert.ok(payload.jti && payload.iat && !('nonce' in payload));
-    }
-    await assert.rejects(
-      oidc.refreshTokenGrant(await rp('web'), signedIn.webTokens.refresh_token!),
-      isInvalidGrant,
-      `${how}: web's refresh token stopped working`,
-    );
-    await assert.rejects(
-      oidc.refreshTokenGrant(await rp('partner'), signedIn.partnerTokens.refresh_token!),
-      isInvalidGrant,
-      `${how}: partner's refresh token stopped working`,
-    );
-    assert.equal((await oidc.tokenIntrospection(await rp('resource'), signedIn.webTokens.access_token)).active, false, `${how}: the access token is inactive`);
-    // Every API process heard of the end; one of them told each client, once.
-    await sleep(1_500);
-    for (const clientId of ['web', 'partner']) assert.equal(d.rp.to(clientId).filter((x) => x.at >= since).length, 1, `${how}: ${clientId} was told once`);
-  }
+  const rp = (clientId: ClientId) => rpFor(get().url, clientId);
 
   test('discovery: issuer = PUBLIC_URL, every endpoint on that origin under /oidc, S256 only, back-channel logout; its own signing key', async () => {
     const d = get();
@@ -400,7 +403,7 @@ export function oidcScenarios(get: () => OidcDeployment): void {
   test('back-channel logout within 1 s when the person signs out on the page; the refresh tokens stop working', async () => {
     const d = get();
     const account = await newAccount(d.url, `${d.label}-signout`);
-    const signedIn = await signedInToBothClients(d, account);
+    const signedIn = await signedInToBoth(d, account);
     try {
       await signedIn.page.goto(d.url);
       await signedIn.page.locator('#sign-out').waitFor({ timeout: 30_000 });
@@ -415,7 +418,7 @@ export function oidcScenarios(get: () => OidcDeployment): void {
   test('back-channel logout within 1 s when another session revokes this one', async () => {
     const d = get();
     const account = await newAccount(d.url, `${d.label}-revoke`);
-    const signedIn = await signedInToBothClients(d, account);
+    const signedIn = await signedInToBoth(d, account);
     try {
       const since = Date.now();
       const revoked = await call(d.url, 'DELETE', `/auth/sessions/${signedIn.session.sessionId}`, { headers: bearer(account.other.accessToken) });
@@ -429,7 +432,7 @@ export function oidcScenarios(get: () => OidcDeployment): void {
   test('back-channel logout within 1 s when another session signs out all the others', async () => {
     const d = get();
     const account = await newAccount(d.url, `${d.label}-others`);
-    const signedIn = await signedInToBothClients(d, account);
+    const signedIn = await signedInToBoth(d, account);
     try {
       const since = Date.now();
       const revoked = await call(d.url, 'POST', '/auth/sessions/revoke-others', { headers: bearer(account.other.accessToken) });
@@ -443,7 +446,7 @@ export function oidcScenarios(get: () => OidcDeployment): void {
   test('back-channel logout within 1 s when the password is reset', async () => {
     const d = get();
     const account = await newAccount(d.url, `${d.label}-reset`);
-    const signedIn = await signedInToBothClients(d, account);
+    const signedIn = await signedInToBoth(d, account);
     try {
       const forgot = await post(d.url, '/auth/password/forgot', { email: account.email });
       assert.equal(forgot.status, 202);
@@ -503,7 +506,7 @@ export function oidcScenarios(get: () => OidcDeployment): void {
 
     // Disabling an account ends its sessions: the OpenID clients hear of it.
     const account = await newAccount(d.url, `${d.label}-disabled`);
-    const signedIn = await signedInToBothClients(d, account);
+    const signedIn = await signedInToBoth(d, account);
     try {
       const since = Date.now();
       const disabled = await call(d.url, 'POST', `/admin/users/${account.userId}/disable`, { headers: admin });
@@ -517,7 +520,7 @@ export function oidcScenarios(get: () => OidcDeployment): void {
   test('RP-initiated logout: confirmed on authgate, back to the client with its state; the other client is told and the authgate session ends', async () => {
     const d = get();
     const account = await newAccount(d.url, `${d.label}-rplogout`);
-    const signedIn = await signedInToBothClients(d, account);
+    const signedIn = await signedInToBoth(d, account);
     try {
       const end = oidc.buildEndSessionUrl(await rp('web'), {
         id_token_hint: signedIn.webTokens.id_token!,
@@ -542,8 +545,77 @@ export function oidcScenarios(get: () => OidcDeployment): void {
   });
 }
 
-/** Cluster only: the two API processes share one provider state: a code issued by one is redeemed at the other. */
-export function sharedStateScenario(get: () => OidcDeployment): void {
+/** The cluster's own handles, for the scenarios that stop its processes or reach its Redis. */
+export interface ClusterHandles {
+  namespace: string;
+  redisUrl: string;
+  stopApis(): Promise<void>;
+  startApis(): Promise<void>;
+}
+
+/**
+ * Cluster only: the two API processes share one provider state, and the end of a session reaches the
+ * OpenID clients even when no API process was there to hear it.
+ */
+export function clusterScenarios(get: () => OidcDeployment & { cluster: ClusterHandles }): void {
+  test('a session ended while every API process was down: its logout tokens go out when one starts, once', async () => {
+    const d = get();
+    const account = await newAccount(d.url, `${d.label}-downtime`);
+    const signedIn = await signedInToBoth(d, account);
+    try {
+      await d.cluster.stopApis();
+      const since = Date.now();
+      // Served by an edge and a worker: the API processes are not needed to end a session.
+      const revoked = await call(d.url, 'DELETE', `/auth/sessions/${signedIn.session.sessionId}`, { headers: bearer(account.other.accessToken) });
+      assert.equal(revoked.status, 204, JSON.stringify(revoked.body));
+      await sleep(1_500);
+      assert.equal(d.rp.logouts.filter((x) => x.at >= since).length, 0, 'nobody could tell the clients yet');
+      await d.cluster.startApis();
+      const restarted = Date.now();
+      const deliveries = await d.rp.waitFor(['web', 'partner'], since, 15_000);
+      for (const [clientId, delivery] of deliveries) {
+        assert.equal(decodeJwt(delivery.logoutToken).sid, signedIn.session.sessionId);
+        assert.ok(delivery.at - restarted < 5_000, `${clientId} told ${delivery.at - restarted} ms after the API processes were up`);
+      }
+      await assert.rejects(oidc.refreshTokenGrant(await relyingParty(d.url, 'web'), signedIn.webTokens.refresh_token!), isInvalidGrant);
+      await sleep(1_500);
+      for (const clientId of ['web', 'partner']) assert.equal(d.rp.to(clientId).filter((x) => x.at >= since).length, 1, `${clientId} was told once`);
+    } finally {
+      await signedIn.context.close();
+    }
+  });
+
+  test('an end that reached no API process at all: its refresh tokens are refused and the browser signs in again', async () => {
+    const d = get();
+    const account = await newAccount(d.url, `${d.label}-lost`);
+    const { context, page } = await browserDevice(d.browser, account.deviceId);
+    const redis = new Redis(d.cluster.redisUrl);
+    try {
+      const web = await relyingParty(d.url, 'web');
+      const begun = await beginAuthorization(page, d.rp, web, { scope: 'openid offline_access', prompt: 'consent' });
+      await signInOnPage(page, account.email);
+      const tokens = await exchange(web, await backAtRelyingParty(page, d.rp), begun);
+      const sid = tokens.claims()!.sid as string;
+      // The session is gone from the gateway's store and no revocation was broadcast (a worker that died
+      // between the two): nothing tells the OpenID layer.
+      assert.equal(await redis.del(`${d.cluster.namespace}:sess:{${sid}}`), 1);
+      await assert.rejects(oidc.refreshTokenGrant(web, tokens.refresh_token!), isInvalidGrant, 'checked at each use');
+      const silent = oidc.buildAuthorizationUrl(web, {
+        redirect_uri: `${d.rp.url}/cb`,
+        scope: 'openid',
+        prompt: 'none',
+        state: 'quiet',
+        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+      });
+      await page.goto(silent.href);
+      assert.equal((await backAtRelyingParty(page, d.rp)).searchParams.get('error'), 'login_required', 'no silent sign-in on an ended session');
+    } finally {
+      redis.disconnect();
+      await context.close();
+    }
+  });
+
   test('two API processes share the provider: authorization at one, code exchange and refresh at the other', async () => {
     const d = get();
     assert.equal(d.apis.length, 2);

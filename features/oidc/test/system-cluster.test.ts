@@ -4,9 +4,10 @@ import { launchChromium } from '../../../test/browser/support.ts';
 import { startTestCluster } from '../../../test/cluster/support.ts';
 import { SmtpMailbox } from '../../../test/helpers/mailbox.ts';
 import { type RunningProcess, startProcess } from '../../../test/helpers/processes.ts';
-import { AMQP_URL } from '../../../test/helpers/services.ts';
-import { oidcScenarios, sharedStateScenario } from './scenarios.ts';
+import { AMQP_URL, REDIS_URL } from '../../../test/helpers/services.ts';
+import { clusterScenarios, oidcScenarios } from './scenarios.ts';
 import { type OidcDeployment, oidcEnv } from './support/deployment.ts';
+import type { ClusterHandles } from './scenarios.ts';
 import { RelyingPartyServer } from './support/rp.ts';
 
 /**
@@ -20,7 +21,7 @@ describe('OpenID provider: cluster behind nginx, two API processes', () => {
   let mailbox: SmtpMailbox | undefined;
   let mailer: RunningProcess | undefined;
   let closeBrowser: (() => Promise<void>) | undefined;
-  let deployment: OidcDeployment;
+  let deployment: OidcDeployment & { cluster: ClusterHandles };
 
   before(async () => {
     rp = await RelyingPartyServer.start();
@@ -42,6 +43,17 @@ describe('OpenID provider: cluster behind nginx, two API processes', () => {
       mailbox: box,
       adminEmail,
       apis: cluster.apis.map((api) => api.url!),
+      cluster: {
+        namespace: cluster.namespace,
+        redisUrl: REDIS_URL,
+        stopApis: async () => {
+          await Promise.all(cluster!.apis.map((api) => api.process.stop('SIGTERM', 30_000)));
+        },
+        // Both again, with their ports: nginx finds them where they were.
+        startApis: async () => {
+          for (const name of ['api', 'api-2']) await cluster!.restart(name);
+        },
+      },
     };
   });
 
@@ -54,5 +66,5 @@ describe('OpenID provider: cluster behind nginx, two API processes', () => {
   });
 
   oidcScenarios(() => deployment);
-  sharedStateScenario(() => deployment);
+  clusterScenarios(() => deployment);
 });

@@ -55,7 +55,7 @@ const api = runs('api')
   ? await (await import('@authgate/api')).startApi(
       config,
       { ...drivers.api(), log, metrics },
-      { listen: target === 'api', issuer: issuerLater ? undefined : config.PUBLIC_URL },
+      { listen: target === 'api', issuerLater },
     )
   : undefined;
 const edge = runs('edge')

@@ -38,13 +38,14 @@ export interface ApiHandle {
 export async function startApi(
   config: Config,
   deps: ApiDrivers & { log: Logger; metrics?: Registry | undefined },
-  options: { listen: boolean; issuer?: string | undefined },
+  options: { listen: boolean; issuerLater?: boolean },
 ): Promise<ApiHandle> {
   const log = apiLogger(deps.log);
   const users = new Accounts(new UserRepository(deps.db), log, new TotpRepository(deps.db));
   const verificationKeys = await loadVerificationKeys(config);
   // The OpenID layer listens to revocations before they are followed: those loaded at start count too.
-  const issuer = options.issuer ?? deferred<string>();
+  // The issuer is PUBLIC_URL; the all-in-one with PORT=0 learns it from the edge (issuerKnown).
+  const issuer = options.issuerLater ? deferred<string>() : config.PUBLIC_URL;
   const oidc = await createOidcLayer(config, {
     drivers: deps,
     verificationKeys,

@@ -6,10 +6,12 @@ const DISCOVERY_LINK = `Described by the discovery document (GET ${DISCOVERY_PAT
 
 /**
  * The provider's endpoints, each one named (nothing under /oidc answers that is not listed here). The
- * OpenAPI document describes them briefly and links to discovery, which describes them fully.
+ * OpenAPI document describes them briefly and links to discovery, which describes them fully. A CORS
+ * preflight is answered where a browser sends one to the provider: the token endpoint (public clients)
+ * and userinfo (a Bearer header); the others take simple requests.
  */
 const ENDPOINTS: ReadonlyArray<{ path: string; methods: HTTPMethods[]; summary: string }> = [
-  { path: DISCOVERY_PATH, methods: ['GET', 'OPTIONS'], summary: 'OpenID Provider metadata (issuer = PUBLIC_URL, every endpoint below)' },
+  { path: DISCOVERY_PATH, methods: ['GET'], summary: 'OpenID Provider metadata (issuer = PUBLIC_URL, every endpoint below)' },
   {
     path: OIDC_ROUTES.authorization,
     methods: ['GET'],
@@ -18,9 +20,9 @@ const ENDPOINTS: ReadonlyArray<{ path: string; methods: HTTPMethods[]; summary: 
   { path: `${OIDC_ROUTES.authorization}/:uid`, methods: ['GET'], summary: 'Where the browser returns after signing in or consenting' },
   { path: OIDC_ROUTES.token, methods: ['POST', 'OPTIONS'], summary: 'Token endpoint: authorization_code, refresh_token (rotating), client_credentials' },
   { path: OIDC_ROUTES.userinfo, methods: ['GET', 'POST', 'OPTIONS'], summary: 'UserInfo endpoint' },
-  { path: OIDC_ROUTES.jwks, methods: ['GET', 'OPTIONS'], summary: "The provider's public keys (ID and logout tokens)" },
-  { path: OIDC_ROUTES.revocation, methods: ['POST', 'OPTIONS'], summary: 'Token revocation (RFC 7009)' },
-  { path: OIDC_ROUTES.introspection, methods: ['POST', 'OPTIONS'], summary: 'Token introspection (RFC 7662)' },
+  { path: OIDC_ROUTES.jwks, methods: ['GET'], summary: "The provider's public keys (ID and logout tokens)" },
+  { path: OIDC_ROUTES.revocation, methods: ['POST'], summary: 'Token revocation (RFC 7009)' },
+  { path: OIDC_ROUTES.introspection, methods: ['POST'], summary: 'Token introspection (RFC 7662)' },
   { path: OIDC_ROUTES.end_session, methods: ['GET'], summary: 'RP-initiated logout: asks the person to confirm' },
   { path: `${OIDC_ROUTES.end_session}/confirm`, methods: ['POST'], summary: 'RP-initiated logout: the confirmation form posts here' },
   { path: `${OIDC_ROUTES.end_session}/success`, methods: ['GET'], summary: 'RP-initiated logout without a post-logout redirect URI: "You are signed out"' },

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { decodeJwt } from 'jose';
 import assert from 'node:assert/strict';
 import { codeAt } from '../../services/worker/src/mfa/totp.ts';
 import { call, post } from './http.ts';
@@ -148,6 +149,14 @@ export function mfaScenarios(get: () => MfaDeployment, options: { readsStores: b
     const checked = await call(d.url, 'GET', '/auth/verify', { headers: bearer(pair.body.accessToken) });
     assert.equal(checked.status, 200);
     assert.equal(checked.body.sub, user.userId);
+    // The session records both proofs (RFC 8176 amr), and its refreshed tokens keep saying so.
+    assert.deepEqual(decodeJwt(pair.body.accessToken).amr, ['pwd', 'otp']);
+    const refreshed = await post(d.url, '/auth/refresh', { refreshToken: pair.body.refreshToken });
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+    keep(refreshed.body.accessToken);
+    keep(refreshed.body.refreshToken);
+    assert.deepEqual(decodeJwt(refreshed.body.accessToken).amr, ['pwd', 'otp']);
+    assert.equal(decodeJwt(refreshed.body.accessToken).auth_time, decodeJwt(pair.body.accessToken).auth_time);
     const reused = await verify(d.url, { mfaToken, code: codeAt(enrolled.secret, Date.now() + STEP_MS) });
     assert.equal(reused.status, 401);
     assert.equal(reused.body.error.code, 'invalid_token', 'an mfaToken is single use');

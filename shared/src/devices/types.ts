@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { AuthMethod } from '../sessions/types.ts';
 
 /** A sign-in stopped at the new-device step, kept until it is approved, denied, verified or expired. */
 export interface PendingSignIn {
@@ -10,6 +11,8 @@ export interface PendingSignIn {
   userAgent?: string | undefined;
   /** The connection that made the login (over WebSocket, or deferred): told `device.approved` / `device.denied`. */
   waiting?: { nodeId: string; connectionId: string } | undefined;
+  /** How the sign-in was proven before it stopped here (the session's `amr` once it completes). */
+  amr?: AuthMethod[] | undefined;
 }
 
 export type Decision = 'approved' | 'denied';

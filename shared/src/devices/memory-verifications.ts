@@ -75,6 +75,16 @@ export class MemoryDeviceVerifications implements DeviceVerifications {
     return { outcome: 'wrong', triesLeft: Math.max(0, entry.triesLeft), userId: entry.signIn.userId };
   }
 
+  async endAllOf(userId: string): Promise<number> {
+    let ended = 0;
+    for (const [key, entry] of this.entries) {
+      if (entry.signIn.userId !== userId) continue;
+      this.entries.delete(key);
+      if (entry.expiresAt > Date.now()) ended++;
+    }
+    return ended;
+  }
+
   private live(verificationId: string): Entry | undefined {
     const key = verificationKey(verificationId);
     const entry = this.entries.get(key);

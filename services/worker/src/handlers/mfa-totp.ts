@@ -78,10 +78,11 @@ export const mfaTotpDisable: CommandHandler = async (command, ctx) => {
   await checkAccountPassword(ctx, command, user, password, 'mfa_totp_disable');
   await checkSecondFactor(ctx, command, user.id, answerOfCode(code));
   await ctx.mfa.totp.remove(user.id);
-  await endPendingSignInsOf(ctx, command, user.id);
+  // Told before the pending sign-ins end: if that fails, TOTP is off all the same and its trail says so.
   ctx.audit.emit({ action: 'mfa.disabled', ...originOf(command), userId: user.id, sessionId: authOf(command).sid });
   await mailNotice(ctx, command, user, { kind: 'mfa_disabled', by: 'owner' }).catch((err: unknown) =>
     ctx.log.warn({ err, requestId: command.requestId }, 'mfa disabled notice not queued'),
   );
+  await endPendingSignInsOf(ctx, command, user.id);
   return { status: 204 };
 };

@@ -31,7 +31,7 @@ const STEP_MS = 30_000;
 const NEW_PASSWORD = 'a brand new staple battery';
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-/** A client address of its own (TEST-NET-2, random), sent as X-Forwarded-For. */
+/** A client address of its own (random, in 198.18.0.0/15, the range RFC 2544 sets aside for tests), sent as X-Forwarded-For. */
 function newAddress(): string {
   const [a, b] = randomBytes(2);
   return `198.${18 + (a! % 2)}.${b}.${1 + (randomBytes(1)[0]! % 250)}`;

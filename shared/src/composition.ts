@@ -59,6 +59,11 @@ export interface ApiDrivers {
   live: LiveEvents;
   directory: SessionDirectory;
   sessions: SessionStore;
+  /** Security notices of an administrator's actions (second factor turned off). */
+  mail: MailQueue;
+  /** Sign-ins waiting for a second factor or a device's approval: an administrator's action ends an account's. */
+  mfaChallenges: MfaChallengeStore;
+  deviceVerifications: DeviceVerifications;
 }
 
 export interface MailerDrivers {
@@ -89,7 +94,7 @@ type Concern = keyof AllDrivers;
 const NEEDS: Record<Target, readonly Concern[]> = {
   edge: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'passwordWork'],
   worker: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db', 'events', 'mail', 'deviceVerifications', 'mfaChallenges'],
-  api: ['db', 'revocations', 'limits', 'live', 'directory', 'sessions', 'events'],
+  api: ['db', 'revocations', 'limits', 'live', 'directory', 'sessions', 'events', 'mail', 'mfaChallenges', 'deviceVerifications'],
   mailer: ['mail', 'events'],
   audit: ['events', 'db'],
   all: [

@@ -55,7 +55,7 @@ const bearer = (access: string) => ({ authorization: `Bearer ${access}` });
 
 /** Setup, then confirm with the code of the step before now (a slow phone: drift accepted). */
 async function enrol(base: string, access: string) {
-  const setup = await call(base, 'POST', '/auth/mfa/totp/setup', { headers: bearer(access) });
+  const setup = await call(base, 'POST', '/auth/mfa/totp/setup', { headers: bearer(access), body: { password: PASSWORD } });
   assert.equal(setup.status, 200, JSON.stringify(setup.body));
   const secret = keep(setup.body.secret as string);
   const code = keep(codeAt(secret, Date.now() - STEP_MS));
@@ -115,7 +115,7 @@ export function mfaScenarios(get: () => MfaDeployment, options: { readsStores: b
     await freshStep();
     const user = await registered(d.url);
     assert.equal((await me(d, user.access)).mfaEnabled, false);
-    const setup = await call(d.url, 'POST', '/auth/mfa/totp/setup', { headers: bearer(user.access) });
+    const setup = await call(d.url, 'POST', '/auth/mfa/totp/setup', { headers: bearer(user.access), body: { password: PASSWORD } });
     assert.equal(setup.status, 200);
     keep(setup.body.secret);
     assert.match(setup.body.otpauthUrl, /^otpauth:\/\/totp\/authgate:.+secret=[A-Z2-7]+/);
@@ -133,7 +133,7 @@ export function mfaScenarios(get: () => MfaDeployment, options: { readsStores: b
     const enrolled = await enrol(d.url, user.access); // a second setup replaced the first pending secret
     assert.equal(enrolled.recoveryCodes.length, 10);
     assert.equal(new Set(enrolled.recoveryCodes).size, 10);
-    const again = await call(d.url, 'POST', '/auth/mfa/totp/setup', { headers: bearer(user.access) });
+    const again = await call(d.url, 'POST', '/auth/mfa/totp/setup', { headers: bearer(user.access), body: { password: PASSWORD } });
     assert.equal(again.status, 409);
     assert.equal(again.body.error.code, 'mfa_already_enabled');
     assert.equal((await me(d, user.access)).mfaEnabled, true);
@@ -246,7 +246,7 @@ export function mfaScenarios(get: () => MfaDeployment, options: { readsStores: b
     keep(login.body.refreshToken);
     const off = await disable({ password: PASSWORD, code: recoveryCodes[1]! });
     assert.equal(off.status, 404);
-    const noToken = await call(d.url, 'POST', '/auth/mfa/totp/setup', {});
+    const noToken = await call(d.url, 'POST', '/auth/mfa/totp/setup', { body: { password: PASSWORD } });
     assert.equal(noToken.status, 401);
     assert.equal(noToken.body.error.code, 'invalid_token');
     assert.ok((await eventTypes(d, user.access, ['mfa.disabled'])).includes('mfa.disabled'));
@@ -266,7 +266,7 @@ export function mfaScenarios(get: () => MfaDeployment, options: { readsStores: b
       keep(login.data.accessToken);
       keep(login.data.refreshToken);
       assert.equal((await watcher.request('authenticate', { accessToken: login.data.accessToken })).status, 200);
-      const setup = await owner.request('mfa_totp_setup');
+      const setup = await owner.request('mfa_totp_setup', { password: PASSWORD });
       assert.equal(setup.status, 200, JSON.stringify(setup));
       const secret = keep(setup.data.secret as string);
       const confirm = await owner.request('mfa_totp_confirm', { code: keep(codeAt(secret, Date.now() - STEP_MS)) });

@@ -7,7 +7,13 @@ const noFiles = () => {
 };
 const DB = 'postgres://authgate:pw@db:5432/authgate';
 const JWKS = JSON.stringify({ keys: [{ kty: 'RSA', kid: 'k1', n: 'AQAB', e: 'AQAB' }] });
-const PRODUCTION_API = { NODE_ENV: 'production', DATABASE_URL: DB, REDIS_URL: 'redis://redis:6379', JWT_PUBLIC_JWKS: JWKS };
+const PRODUCTION_API = {
+  NODE_ENV: 'production',
+  DATABASE_URL: DB,
+  REDIS_URL: 'redis://redis:6379',
+  AMQP_URL: 'amqp://rabbitmq:5672',
+  JWT_PUBLIC_JWKS: JWKS,
+};
 
 function problemsOf(fn: () => unknown): string[] {
   try {
@@ -70,11 +76,10 @@ describe('config: the account API settings', () => {
     loadConfig({}, 'all', noFiles);
   });
 
-  test('production: the api needs the public JWKS and Redis, never the private key or RabbitMQ', () => {
+  test('production: the api needs the public JWKS, Redis and RabbitMQ (its audit events and notices), never the private key', () => {
     const config = loadConfig(PRODUCTION_API, 'api', noFiles);
     assert.equal(config.JWT_PRIVATE_KEY, undefined);
-    assert.equal(config.AMQP_URL, undefined);
-    for (const name of ['JWT_PUBLIC_JWKS', 'REDIS_URL', 'DATABASE_URL'] as const) {
+    for (const name of ['JWT_PUBLIC_JWKS', 'REDIS_URL', 'AMQP_URL', 'DATABASE_URL'] as const) {
       const env: Record<string, string> = { ...PRODUCTION_API };
       delete env[name];
       assert.ok(

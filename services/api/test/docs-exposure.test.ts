@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadConfig, type Config } from '@authgate/shared/config';
 import { createLogger } from '@authgate/shared/logger';
 import { startApi, type ApiHandle } from '../src/index.ts';
-import { cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from '../../../test/helpers/services.ts';
+import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from '../../../test/helpers/services.ts';
 import { composeDrivers, type Drivers } from '@authgate/shared/composition';
 
 /**
@@ -51,7 +51,7 @@ describe('account API: /docs in production', () => {
   }
 
   test('production, API_DOCS not set: /docs, /docs/json and the UI files answer 404', async () => {
-    const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: database.url, REDIS_URL, JWT_PUBLIC_JWKS: '{"keys":[]}' }, 'api');
+    const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: database.url, REDIS_URL, AMQP_URL, JWT_PUBLIC_JWKS: '{"keys":[]}' }, 'api');
     assert.equal(config.API_DOCS, false);
     assert.deepEqual(await docsStatus({ NODE_ENV: 'production', API_DOCS: config.API_DOCS }), [404, 404, 404]);
   });

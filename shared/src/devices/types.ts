@@ -60,6 +60,12 @@ export interface DeviceVerifications {
   complete(verificationId: string, completeToken: string, requestId: string): Promise<CompleteOutcome>;
   /** The emailed code: right, the sign-in is handed out to `requestId` as by `complete`; wrong, it costs one try. */
   verifyCode(verificationId: string, completeToken: string, code: string, requestId: string): Promise<CodeOutcome>;
+  /**
+   * Ends every verification of the account, whatever its state (its password was reset or changed, its
+   * second factor turned off, or it was disabled): a sign-in begun with the old credentials cannot
+   * finish; its id is then unknown everywhere. How many ended.
+   */
+  endAllOf(userId: string): Promise<number>;
   ready(): Promise<boolean>;
   close(): Promise<void>;
 }

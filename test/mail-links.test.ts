@@ -23,6 +23,8 @@ const SAMPLES: { [K in MailKind]: MailJobOf<K> } = {
   password_changed: { ...common, id: randomUUID(), kind: 'password_changed', data: origin },
   new_sign_in: { ...common, id: randomUUID(), kind: 'new_sign_in', data: origin },
   refresh_reuse: { ...common, id: randomUUID(), kind: 'refresh_reuse', data: origin },
+  mfa_enabled: { ...common, id: randomUUID(), kind: 'mfa_enabled', data: origin },
+  mfa_disabled: { ...common, id: randomUUID(), kind: 'mfa_disabled', data: { ...origin, by: 'administrator' } },
 };
 
 /** Every http(s) address in a text: the text part's bare links and the HTML part's hrefs alike. */

@@ -243,8 +243,9 @@ export class AuthgateClient extends Emitter<EventMap> {
 
   // --- second factor -----------------------------------------------------------------------------
 
-  async setupTotp(): Promise<TotpSetup> {
-    return (await this.authed('mfa_totp_setup', {})).data as TotpSetup;
+  /** `password`: the account's current one (a stolen access token alone cannot turn TOTP on). */
+  async setupTotp(password: string): Promise<TotpSetup> {
+    return (await this.authed('mfa_totp_setup', { password })).data as TotpSetup;
   }
 
   async confirmTotp(code: string): Promise<{ recoveryCodes: string[] }> {

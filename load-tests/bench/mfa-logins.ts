@@ -37,7 +37,9 @@ export async function benchMfaLogins(cost: number, samples: number): Promise<Rec
       await post(`${base}/auth/register`, { email: other, password: PASSWORD });
       const login = await post(`${base}/auth/login`, { email: other, password: PASSWORD });
       const headers = { 'content-type': 'application/json', authorization: `Bearer ${login.body.accessToken}` };
-      const setup = (await (await fetch(`${base}/auth/mfa/totp/setup`, { method: 'POST', headers })).json()) as { secret: string };
+      const setup = (await (await fetch(`${base}/auth/mfa/totp/setup`, { method: 'POST', headers, body: JSON.stringify({ password: PASSWORD }) })).json()) as {
+        secret: string;
+      };
       const confirm = await fetch(`${base}/auth/mfa/totp/confirm`, {
         method: 'POST',
         headers,

@@ -21,6 +21,7 @@ import { cleanupNamespace, REDIS_URL, uniqueNamespace } from '../../scripts/lib/
  *   node --import tsx load-tests/bench/refresh-profile.ts     (SAMPLES=2000)
  */
 const SAMPLES = Number(process.env.SAMPLES ?? 2000);
+const SIGNED_IN = { amr: ['pwd' as const], authTime: Math.floor(Date.now() / 1000) };
 const namespace = uniqueNamespace('refresh-profile');
 const log = pino({ level: 'silent' });
 const redis = createRedis(REDIS_URL, log, `${namespace}-profile`);
@@ -42,7 +43,7 @@ await redis.ping();
 const userId = randomUUID();
 const sid = randomUUID();
 let current = newRefreshToken(sid);
-await sessions.create({ sid, userId, email: 'profile@example.test', refreshHash: current.hash, deviceId: 'device-1' }, 3_600_000);
+await sessions.create({ sid, userId, email: 'profile@example.test', refreshHash: current.hash, deviceId: 'device-1', signedIn: SIGNED_IN }, 3_600_000);
 await directory.add(userId, { id: sid, createdAt: Date.now(), lastUsedAt: Date.now(), expiresAt: Date.now() + 3_600_000 } as never);
 
 const spans: Record<string, number[]> = {};
@@ -110,7 +111,7 @@ for (let i = 0; i < SAMPLES; i++) {
     auditLine.info({ audit: { action: 'refresh.succeeded', userId, sessionId: sid, ip: '127.0.0.1' } }, 'refresh.succeeded');
     let token = '';
     await span('RS256 sign (AccessTokenSigner, node:crypto)', async () => {
-      token = await signer.sign(userId, sid);
+      token = await signer.sign(userId, sid, SIGNED_IN);
     });
     await span('deliver (SET NX + PUBLISH)', () => deliver(before, token));
   });
@@ -119,19 +120,19 @@ for (let i = 0; i < SAMPLES; i++) {
     await rotation(first);
     auditLine.info({ audit: { action: 'refresh.succeeded', userId, sessionId: sid, ip: '127.0.0.1' } }, 'refresh.succeeded');
     const now = Date.now();
-    const [, token] = await Promise.all([directory.extend(userId, sid, now + 3_600_000, now), signer.sign(userId, sid)]);
+    const [, token] = await Promise.all([directory.extend(userId, sid, now + 3_600_000, now), signer.sign(userId, sid, SIGNED_IN)]);
     await deliver(first, token);
   });
   const after = randomUUID();
   await span('now: whole worker part', async () => {
     await span('now: rotate script (the one Redis step)', () => rotation(after));
     auditLine.info({ audit: { action: 'refresh.succeeded', userId, sessionId: sid, ip: '127.0.0.1' } }, 'refresh.succeeded');
-    await deliver(after, await signer.sign(userId, sid));
+    await deliver(after, await signer.sign(userId, sid, SIGNED_IN));
   });
   // The sessions list's new end, once a second in the worker: here once per 100 refreshes, outside the spans.
   if (i % 100 === 0) await directory.extend(userId, sid, Date.now() + 3_600_000, Date.now());
   await span('RS256 sign (jose SignJWT, before)', () => signWithJose());
-  await span('ES256 sign (AccessTokenSigner, JWT_ALG=ES256)', () => ecSigner.sign(userId, sid));
+  await span('ES256 sign (AccessTokenSigner, JWT_ALG=ES256)', () => ecSigner.sign(userId, sid, SIGNED_IN));
   await span('audit log line', () => auditLine.info({ audit: { action: 'refresh.succeeded', userId, sessionId: sid, ip: '127.0.0.1' } }, 'refresh.succeeded'));
   await span('seal successor (HKDF + AES-GCM)', () => sealSuccessor(`rt1.${sid}.x`, sid, current.token));
 }

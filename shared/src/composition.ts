@@ -60,6 +60,11 @@ export interface ApiDrivers {
   live: LiveEvents;
   directory: SessionDirectory;
   sessions: SessionStore;
+  /** Security notices of an administrator's actions (second factor turned off). */
+  mail: MailQueue;
+  /** Sign-ins waiting for a second factor or a device's approval: an administrator's action ends an account's. */
+  mfaChallenges: MfaChallengeStore;
+  deviceVerifications: DeviceVerifications;
   /** The OpenID provider's storage (Redis or in-process) and its administrators' clients (the database). */
   oidc: OidcStores;
 }
@@ -92,7 +97,7 @@ type Concern = keyof AllDrivers;
 const NEEDS: Record<Target, readonly Concern[]> = {
   edge: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'passwordWork'],
   worker: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db', 'events', 'mail', 'deviceVerifications', 'mfaChallenges'],
-  api: ['db', 'revocations', 'limits', 'live', 'directory', 'sessions', 'events', 'oidc'],
+  api: ['db', 'revocations', 'limits', 'live', 'directory', 'sessions', 'events', 'mail', 'mfaChallenges', 'deviceVerifications', 'oidc'],
   mailer: ['mail', 'events'],
   audit: ['events', 'db'],
   all: [

@@ -435,7 +435,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, target: Target, readFile: (pa
     if (target !== 'all') {
       const brokers =
         target === 'api'
-          ? (['REDIS_URL'] as const)
+          ? // RabbitMQ: the API's audit events (POST /events, administrators' actions) and its mail jobs (notices) travel on it.
+            (['AMQP_URL', 'REDIS_URL'] as const)
           : target === 'mailer'
             ? (['AMQP_URL', 'SMTP_URL'] as const)
             : target === 'audit'

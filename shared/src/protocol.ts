@@ -79,7 +79,8 @@ export const passwordChangeBody = z.object({ currentPassword: passwordSchema, ne
  * worker's check, so that a malformed code is `invalid_code` like any other wrong one.
  */
 const codeSchema = z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters');
-export const mfaTotpSetupBody = z.object({});
+/** `password`: the current one, so that a stolen access token alone cannot turn TOTP on and lock the owner out. */
+export const mfaTotpSetupBody = z.object({ password: passwordSchema });
 export const mfaTotpConfirmBody = z.object({ code: codeSchema });
 /** `code`: a TOTP code or a recovery code. */
 export const mfaTotpDisableBody = z.object({ password: passwordSchema, code: codeSchema });
@@ -169,7 +170,14 @@ export const bodySchemas = {
 } as const;
 
 /** Commands that cost a bcrypt hash go to their own queue so cheap ones never wait behind them. */
-export const PASSWORD_KINDS: ReadonlySet<CommandKind> = new Set(['register', 'login', 'password_reset', 'password_change', 'mfa_totp_disable']);
+export const PASSWORD_KINDS: ReadonlySet<CommandKind> = new Set([
+  'register',
+  'login',
+  'password_reset',
+  'password_change',
+  'mfa_totp_setup',
+  'mfa_totp_disable',
+]);
 
 /** The hard cap of a client's request id; CLIENT_ID_MAX_LENGTH (at most this) is checked at the edge. */
 export const CLIENT_ID_HARD_MAX = 128;

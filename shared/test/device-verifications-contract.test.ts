@@ -88,6 +88,42 @@ function contract(name: string, open: () => DeviceVerifications, stored?: () => 
       assert.deepEqual(await store.decide(id, signIn.userId, 'approved'), { outcome: 'missing' });
     });
 
+    test("endAllOf ends the account's verifications in every state, and no other account's", async () => {
+      const userId = randomUUID();
+      const mine = () => {
+        const p = pending();
+        return { ...p, signIn: { ...p.signIn, userId } };
+      };
+      const waiting = mine();
+      const approved = mine();
+      const denied = mine();
+      const theirs = pending();
+      for (const p of [waiting, approved, denied, theirs]) await store.open(p.id, p.token, p.signIn, p.code, OPTIONS);
+      assert.equal((await store.decide(approved.id, userId, 'approved')).outcome, 'decided');
+      assert.equal((await store.decide(denied.id, userId, 'denied')).outcome, 'decided');
+
+      assert.equal(await store.endAllOf(userId), 3);
+      for (const p of [waiting, approved, denied]) {
+        assert.deepEqual(await store.complete(p.id, p.token, 'r'), { outcome: 'missing' });
+        assert.deepEqual(await store.verifyCode(p.id, p.token, p.code, 'r'), { outcome: 'missing' });
+        assert.deepEqual(await store.decide(p.id, userId, 'approved'), { outcome: 'missing' });
+      }
+      assert.deepEqual(await store.complete(theirs.id, theirs.token, 'r'), { outcome: 'pending' }, "another account's is untouched");
+      assert.equal(await store.endAllOf(userId), 0, 'nothing left to end');
+
+      const later = mine();
+      await store.open(later.id, later.token, later.signIn, later.code, OPTIONS);
+      assert.equal((await store.verifyCode(later.id, later.token, later.code, 'r')).outcome, 'verified', 'one opened afterwards lives');
+      assert.equal(await store.endAllOf(randomUUID()), 0, 'an account with none');
+    });
+
+    test('endAllOf after expiry ends nothing', async () => {
+      const { id, token, code, signIn } = pending();
+      await store.open(id, token, signIn, code, { ttlMs: 50, tries: 5 });
+      await sleep(120);
+      assert.equal(await store.endAllOf(signIn.userId), 0);
+    });
+
     test('an unknown id is missing everywhere', async () => {
       const id = randomBytes(24).toString('base64url');
       const token = randomBytes(32).toString('base64url');

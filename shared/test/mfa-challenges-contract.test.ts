@@ -65,12 +65,47 @@ for (const driver of drivers) {
       assert.equal(takes.filter(Boolean).length, 1);
     });
 
+    test("endAllOf ends every pending challenge of the account, attempted or not, and no other account's", async () => {
+      const userId = randomUUID();
+      const other = randomUUID();
+      const mine = [newMfaToken().digest, newMfaToken().digest, newMfaToken().digest];
+      const theirs = newMfaToken().digest;
+      for (const digest of mine) await store.create(digest, { userId, deviceId: 'phone' }, 60_000);
+      await store.create(theirs, { userId: other }, 60_000);
+      assert.equal((await store.attempt(mine[0]!, 5))?.attempt, 1);
+      assert.equal(await store.take(mine[2]!), true, 'one of them already used');
+
+      assert.equal(await store.endAllOf(userId), 2, 'the two still pending');
+      for (const digest of mine) {
+        assert.equal(await store.attempt(digest, 5), undefined);
+        assert.equal(await store.take(digest), false);
+      }
+      assert.equal((await store.attempt(theirs, 5))?.userId, other, "another account's challenge is untouched");
+      assert.equal(await store.endAllOf(userId), 0, 'nothing left to end');
+
+      const later = newMfaToken().digest;
+      await store.create(later, { userId }, 60_000);
+      assert.equal((await store.attempt(later, 5))?.userId, userId, 'a challenge made afterwards lives');
+      assert.equal(await store.endAllOf(randomUUID()), 0, 'an account with none');
+    });
+
+    test('endAllOf under concurrency: 20 challenges of one account ended by two calls at once, each once', async () => {
+      const userId = randomUUID();
+      const digests = Array.from({ length: 20 }, () => newMfaToken().digest);
+      await Promise.all(digests.map((digest) => store.create(digest, { userId }, 60_000)));
+      const [a, b] = await Promise.all([store.endAllOf(userId), store.endAllOf(userId)]);
+      assert.equal(a! + b!, 20);
+      assert.deepEqual(await Promise.all(digests.map((digest) => store.attempt(digest, 5))), Array(20).fill(undefined));
+    });
+
     test('it expires with its TTL', async () => {
       const { digest } = newMfaToken();
-      await store.create(digest, { userId: 'u' }, 150);
+      const userId = randomUUID();
+      await store.create(digest, { userId }, 150);
       await sleep(300);
       assert.equal(await store.attempt(digest, 5), undefined);
       assert.equal(await store.take(digest), false);
+      assert.equal(await store.endAllOf(userId), 0, 'an expired challenge is not counted as ended');
     });
 
     test('ready', async () => {

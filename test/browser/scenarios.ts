@@ -238,6 +238,13 @@ export function pageScenarios(ctx: () => { browser: Browser; url: string; mailbo
       await signedIn(page, mfaEmail);
       await page.locator('#mfa-state').filter({ hasText: 'Off' }).waitFor();
       await page.locator('#mfa-start').click();
+      // The current password first: a wrong one is said in words, the right one leads to the QR code.
+      const password = page.locator('#mfa-password');
+      await password.getByLabel('Current password').fill('not my password');
+      await password.getByRole('button', { name: 'Continue' }).click();
+      await password.getByRole('alert').filter({ hasText: 'not your current password' }).waitFor();
+      await password.getByLabel('Current password').fill(PASSWORD);
+      await password.getByRole('button', { name: 'Continue' }).click();
       const qr = page.locator('#mfa-qr');
       await qr.waitFor();
       const drawn = await qr.evaluate((img) => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
+import { RedisMonitor } from '../helpers/redis-monitor.ts';
 import type { AppError } from '@authgate/shared/errors';
 import { createLogger } from '@authgate/shared/logger';
 import type { Result } from '@authgate/shared/protocol';
@@ -83,14 +84,12 @@ describe('clients of a Redis that restarts', () => {
     const bus = await nodeBus(`t-gap-${randomUUID().slice(0, 8)}`, nodeId);
     const look = inspector();
     // Redis's own record of the order it ran commands in: the SUBSCRIBE must come before the resync's MGET.
-    const monitor = await inspector().monitor();
-    monitor.on('error', () => {});
-    closers.push(() => monitor.disconnect());
     const order: string[] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => {
+    const monitor = await RedisMonitor.open(redis.url, (args) => {
       const command = args[0]?.toLowerCase();
       if (command === 'subscribe' || command === 'mget') order.push(command);
     });
+    closers.push(() => monitor.close());
     await sleep(100);
     // Only the subscriber connection is dropped (as Redis does past a pubsub client's output buffer
     // limit): the node's command connection stays up, so its resync could outrun its SUBSCRIBE.

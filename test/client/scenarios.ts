@@ -161,14 +161,14 @@ export function sdkScenarios(deployment: () => SdkDeployment): void {
         const email = uniqueEmail('sdk-mfa');
         await client.register(email, PASSWORD);
         await signIn(client, email);
-        const setup = await client.setupTotp();
+        const setup = await client.setupTotp(PASSWORD);
         assert.match(setup.secret, /^[A-Z2-7]{16,}$/);
         assert.ok(setup.otpauthUrl.startsWith('otpauth://totp/'), setup.otpauthUrl);
         const totp = new TOTP({ secret: Secret.fromBase32(setup.secret), algorithm: 'SHA1', digits: 6, period: 30 });
         await roomInStep();
         const { recoveryCodes } = await client.confirmTotp(totp.generate());
         assert.equal(recoveryCodes.length, 10);
-        await rejectsWith(client.setupTotp(), 'mfa_already_enabled', 409);
+        await rejectsWith(client.setupTotp(PASSWORD), 'mfa_already_enabled', 409);
         assert.equal((await client.me()).mfaEnabled, true);
         await client.logout();
 

@@ -110,6 +110,8 @@ export async function apiRoutes(): Promise<ApiRoutes> {
       auth: inert,
       checkEmailLimiter: inert,
       sessionEnding: inert,
+      pendingSignIns: inert,
+      mail: inert,
       audit: { reads: inert, events: inert, appEventLimiter: inert, sessionLifetimeMs: 0 },
       ready: inert,
       log: createLogger({ level: 'silent', name: 'contract-docs' }),

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { decodeJwt } from 'jose';
 import assert from 'node:assert/strict';
 import { codeAt } from '../../services/worker/src/mfa/totp.ts';
 import { call, post } from './http.ts';
@@ -54,7 +55,7 @@ const bearer = (access: string) => ({ authorization: `Bearer ${access}` });
 
 /** Setup, then confirm with the code of the step before now (a slow phone: drift accepted). */
 async function enrol(base: string, access: string) {
-  const setup = await call(base, 'POST', '/auth/mfa/totp/setup', { headers: bearer(access) });
+  const setup = await call(base, 'POST', '/auth/mfa/totp/setup', { headers: bearer(access), body: { password: PASSWORD } });
   assert.equal(setup.status, 200, JSON.stringify(setup.body));
   const secret = keep(setup.body.secret as string);
   const code = keep(codeAt(secret, Date.now() - STEP_MS));
@@ -114,7 +115,7 @@ export function mfaScenarios(get: () => MfaDeployment, options: { readsStores: b
     await freshStep();
     const user = await registered(d.url);
     assert.equal((await me(d, user.access)).mfaEnabled, false);
-    const setup = await call(d.url, 'POST', '/auth/mfa/totp/setup', { headers: bearer(user.access) });
+    const setup = await call(d.url, 'POST', '/auth/mfa/totp/setup', { headers: bearer(user.access), body: { password: PASSWORD } });
     assert.equal(setup.status, 200);
     keep(setup.body.secret);
     assert.match(setup.body.otpauthUrl, /^otpauth:\/\/totp\/authgate:.+secret=[A-Z2-7]+/);
@@ -132,7 +133,7 @@ export function mfaScenarios(get: () => MfaDeployment, options: { readsStores: b
     const enrolled = await enrol(d.url, user.access); // a second setup replaced the first pending secret
     assert.equal(enrolled.recoveryCodes.length, 10);
     assert.equal(new Set(enrolled.recoveryCodes).size, 10);
-    const again = await call(d.url, 'POST', '/auth/mfa/totp/setup', { headers: bearer(user.access) });
+    const again = await call(d.url, 'POST', '/auth/mfa/totp/setup', { headers: bearer(user.access), body: { password: PASSWORD } });
     assert.equal(again.status, 409);
     assert.equal(again.body.error.code, 'mfa_already_enabled');
     assert.equal((await me(d, user.access)).mfaEnabled, true);
@@ -148,6 +149,14 @@ export function mfaScenarios(get: () => MfaDeployment, options: { readsStores: b
     const checked = await call(d.url, 'GET', '/auth/verify', { headers: bearer(pair.body.accessToken) });
     assert.equal(checked.status, 200);
     assert.equal(checked.body.sub, user.userId);
+    // The session records both proofs (RFC 8176 amr), and its refreshed tokens keep saying so.
+    assert.deepEqual(decodeJwt(pair.body.accessToken).amr, ['pwd', 'otp']);
+    const refreshed = await post(d.url, '/auth/refresh', { refreshToken: pair.body.refreshToken });
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+    keep(refreshed.body.accessToken);
+    keep(refreshed.body.refreshToken);
+    assert.deepEqual(decodeJwt(refreshed.body.accessToken).amr, ['pwd', 'otp']);
+    assert.equal(decodeJwt(refreshed.body.accessToken).auth_time, decodeJwt(pair.body.accessToken).auth_time);
     const reused = await verify(d.url, { mfaToken, code: codeAt(enrolled.secret, Date.now() + STEP_MS) });
     assert.equal(reused.status, 401);
     assert.equal(reused.body.error.code, 'invalid_token', 'an mfaToken is single use');
@@ -237,7 +246,7 @@ export function mfaScenarios(get: () => MfaDeployment, options: { readsStores: b
     keep(login.body.refreshToken);
     const off = await disable({ password: PASSWORD, code: recoveryCodes[1]! });
     assert.equal(off.status, 404);
-    const noToken = await call(d.url, 'POST', '/auth/mfa/totp/setup', {});
+    const noToken = await call(d.url, 'POST', '/auth/mfa/totp/setup', { body: { password: PASSWORD } });
     assert.equal(noToken.status, 401);
     assert.equal(noToken.body.error.code, 'invalid_token');
     assert.ok((await eventTypes(d, user.access, ['mfa.disabled'])).includes('mfa.disabled'));
@@ -257,7 +266,7 @@ export function mfaScenarios(get: () => MfaDeployment, options: { readsStores: b
       keep(login.data.accessToken);
       keep(login.data.refreshToken);
       assert.equal((await watcher.request('authenticate', { accessToken: login.data.accessToken })).status, 200);
-      const setup = await owner.request('mfa_totp_setup');
+      const setup = await owner.request('mfa_totp_setup', { password: PASSWORD });
       assert.equal(setup.status, 200, JSON.stringify(setup));
       const secret = keep(setup.data.secret as string);
       const confirm = await owner.request('mfa_totp_confirm', { code: keep(codeAt(secret, Date.now() - STEP_MS)) });

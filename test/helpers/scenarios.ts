@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { decodeJwt } from 'jose';
 import type { ResultFrame, TokenPairData } from '@authgate/shared/client/socket-client';
 import { call, post } from './http.ts';
 import { newEmail, PASSWORD } from './users.ts';
@@ -57,6 +58,12 @@ export function pipelineScenarios(get: () => Deployment): void {
     assertTokenPair(refreshed.body, email);
     assert.notEqual(refreshed.body.refreshToken, login.body.refreshToken);
     assert.equal(refreshed.body.sessionId, login.body.sessionId);
+    // How and when the session was signed in rides on every token it is issued, refreshed ones too.
+    const signedIn = decodeJwt(login.body.accessToken);
+    assert.deepEqual(signedIn.amr, ['pwd']);
+    assert.ok(typeof signedIn.auth_time === 'number' && Math.abs(signedIn.auth_time - Date.now() / 1000) < 120, 'auth_time is the sign-in');
+    assert.deepEqual(decodeJwt(refreshed.body.accessToken).amr, ['pwd']);
+    assert.equal(decodeJwt(refreshed.body.accessToken).auth_time, signedIn.auth_time);
 
     // The replaced token comes back: the whole family is revoked, the newest token included.
     const reuse = await post(b.url, '/auth/refresh', { refreshToken: login.body.refreshToken });

@@ -6,6 +6,7 @@ import { loadSigningKey } from '@authgate/shared/keys';
 import { liveChannelOf } from '@authgate/shared/live/redis-live';
 import type { LiveDeployment } from './live-scenarios.ts';
 import { startProcess, type RunningProcess } from './processes.ts';
+import { RedisMonitor } from './redis-monitor.ts';
 import type { Deployment } from './scenarios.ts';
 import { cleanupNamespace, createTestDatabase, tempDir, uniqueNamespace } from './services.ts';
 import { signTestToken } from './tokens.ts';
@@ -96,7 +97,7 @@ export function liveOnTwoEdges(label: string, backend: () => Backend, env: Recor
   const adminId = randomUUID();
   let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
   let counter: Redis | Cluster | undefined;
-  let monitor: Redis | undefined;
+  let monitor: RedisMonitor | undefined;
   let deployment: LiveDeployment;
 
   before(async () => {
@@ -144,11 +145,7 @@ export function liveOnTwoEdges(label: string, backend: () => Backend, env: Recor
       single.on('message', count);
       // Every presence withdrawal the edges send, as Redis receives it.
       const presencePrefix = `${namespace}:presence:`;
-      // MONITOR takes a connection of its own (ioredis duplicates the one it is asked on).
-      const asking = new Redis(chosen.redis.REDIS_URL);
-      monitor = await asking.monitor();
-      asking.disconnect();
-      monitor.on('monitor', (_time: string, args: string[]) => {
+      monitor = await RedisMonitor.open(chosen.redis.REDIS_URL, (args) => {
         if (args[0]?.toLowerCase() !== 'zrem' || !args[1]?.startsWith(presencePrefix)) return;
         const userId = args[1].slice(presencePrefix.length);
         withdrawals.set(userId, (withdrawals.get(userId) ?? 0) + 1);
@@ -184,7 +181,7 @@ export function liveOnTwoEdges(label: string, backend: () => Backend, env: Recor
 
   after(async () => {
     counter?.disconnect();
-    monitor?.disconnect();
+    monitor?.close();
     await Promise.all(processes.map((p) => p.stop()));
     await database?.drop();
     await cleanupNamespace(namespace);

@@ -1,4 +1,4 @@
-import type { AccountEvent, AuthgateClient, LiveEventMap, SessionInfo } from '@authgate/client';
+import { AuthgateError, type AccountEvent, type AuthgateClient, type LiveEventMap, type SessionInfo } from '@authgate/client';
 import { field, form, h, text, when } from './dom.ts';
 import { emailStatus } from './linked/email-status.ts';
 import { describe } from './messages.ts';
@@ -78,17 +78,12 @@ export function accountScreen(client: AuthgateClient, announce: (words: string) 
         return;
       }
       const start = h('button', { type: 'button', id: 'mfa-start' }, 'Set up an authenticator app');
-      const error = h('p', { class: 'error', role: 'alert' });
       start.addEventListener('click', () => {
-        start.disabled = true;
         enrolment.active = true;
-        enrol(client, mfa, title, announce).catch((err: unknown) => {
-          enrolment.active = false;
-          start.disabled = false;
-          error.textContent = describe(err);
-        });
+        mfa.replaceChildren(title, passwordFirst(client, mfa, title, announce));
+        mfa.querySelector('input')?.focus();
       });
-      mfa.replaceChildren(title, h('p', { id: 'mfa-state' }, 'Off: your password alone signs you in.'), start, error);
+      mfa.replaceChildren(title, h('p', { id: 'mfa-state' }, 'Off: your password alone signs you in.'), start);
     } catch (err) {
       mfa.replaceChildren(title, h('p', { class: 'error', role: 'alert' }, describe(err)));
     }
@@ -192,6 +187,7 @@ const EVENT_WORDS: Record<string, string> = {
   'session.revoked': 'Session ended',
   'email.verified': 'Email verified',
   'password.changed': 'Password changed',
+  'password.check_failed': 'Wrong password given while signed in',
   'password.reset': 'Password reset',
   'account.disabled': 'Account disabled by an administrator',
   'account.enabled': 'Account enabled again by an administrator',
@@ -230,9 +226,22 @@ function approvalPrompt(client: AuthgateClient, data: LiveEventMap['device.appro
   return prompt;
 }
 
+/** Before enrolment, the current password: a session left open (or a stolen token) alone cannot turn the second factor on. */
+function passwordFirst(client: AuthgateClient, section: HTMLElement, title: HTMLElement, announce: (words: string) => void): HTMLFormElement {
+  const confirm = form(
+    'Confirm it is you',
+    [field('Current password', { name: 'password', type: 'password', autocomplete: 'current-password', required: true })],
+    'Continue',
+    (data) => enrol(client, section, title, announce, text(data, 'password')),
+    (err) => (err instanceof AuthgateError && err.code === 'invalid_credentials' ? 'That is not your current password.' : describe(err)),
+  );
+  confirm.id = 'mfa-password';
+  return confirm;
+}
+
 /** TOTP enrolment: the QR code of the otpauth URL (and the secret, to type), then a code to confirm. */
-async function enrol(client: AuthgateClient, section: HTMLElement, title: HTMLElement, announce: (words: string) => void): Promise<void> {
-  const setup = await client.setupTotp();
+async function enrol(client: AuthgateClient, section: HTMLElement, title: HTMLElement, announce: (words: string) => void, password: string): Promise<void> {
+  const setup = await client.setupTotp(password);
   // Loaded on demand: the QR library is most of the page's script, and only enrolment needs it.
   const { default: QRCode } = await import('qrcode');
   const qr = await QRCode.toDataURL(setup.otpauthUrl, { margin: 1, width: 220, errorCorrectionLevel: 'M' });

@@ -31,6 +31,11 @@ export class Accounts {
     return this.read(() => this.totp.isEnabled(id));
   }
 
+  /** TOTP off (the secret and the recovery codes go): true when it was on. */
+  turnOffTotp(id: string): Promise<boolean> {
+    return this.read(() => this.totp.remove(id));
+  }
+
   setDisabled(id: string, at: Date | null): Promise<boolean> {
     return this.read(() => this.users.setDisabled(id, at));
   }

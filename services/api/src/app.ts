@@ -33,6 +33,8 @@ export interface AppDeps {
   auth: AccessTokenAuth;
   checkEmailLimiter: RouteRateLimiter;
   sessionEnding: AdminUserDeps['sessionEnding'];
+  pendingSignIns: AdminUserDeps['pendingSignIns'];
+  mail: AdminUserDeps['mail'];
   ready: () => Promise<boolean>;
   log: Logger;
   /** The audit trail's reads, and the bus POST /events publishes to. */

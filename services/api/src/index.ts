@@ -75,7 +75,19 @@ export async function startApi(
 
   const sessionEnding = { sessions: deps.sessions, revocations: deps.revocations, directory: deps.directory, live: deps.live };
   const app = await buildApp(
-    { users, auth, checkEmailLimiter, sessionEnding, ready, log, audit, metrics: deps.metrics, oidc: oidc.layer },
+    {
+      users,
+      auth,
+      checkEmailLimiter,
+      sessionEnding,
+      pendingSignIns: { mfaChallenges: deps.mfaChallenges, deviceVerifications: deps.deviceVerifications },
+      mail: deps.mail,
+      ready,
+      log,
+      audit,
+      metrics: deps.metrics,
+      oidc: oidc.layer,
+    },
     {
       version: VERSION,
       corsOrigins: config.CORS_ORIGINS,

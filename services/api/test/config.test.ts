@@ -11,6 +11,7 @@ const PRODUCTION_API = {
   NODE_ENV: 'production',
   DATABASE_URL: DB,
   REDIS_URL: 'redis://redis:6379',
+  AMQP_URL: 'amqp://rabbitmq:5672',
   JWT_PUBLIC_JWKS: JWKS,
   PUBLIC_URL: 'https://auth.example.com',
   OIDC_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----',
@@ -118,11 +119,10 @@ describe('config: the account API settings', () => {
     loadConfig({}, 'all', noFiles);
   });
 
-  test("production: the api needs the public JWKS, Redis, its issuer and the OpenID provider's own keys, never the workers' private key or RabbitMQ", () => {
+  test("production: the api needs the public JWKS, Redis, RabbitMQ (its audit events and notices), its issuer and the OpenID provider's own keys, never the workers' private key", () => {
     const config = loadConfig(PRODUCTION_API, 'api', noFiles);
     assert.equal(config.JWT_PRIVATE_KEY, undefined);
-    assert.equal(config.AMQP_URL, undefined);
-    for (const name of ['JWT_PUBLIC_JWKS', 'REDIS_URL', 'DATABASE_URL', 'PUBLIC_URL', 'OIDC_SIGNING_KEY', 'OIDC_COOKIE_KEYS'] as const) {
+    for (const name of ['JWT_PUBLIC_JWKS', 'REDIS_URL', 'AMQP_URL', 'DATABASE_URL', 'PUBLIC_URL', 'OIDC_SIGNING_KEY', 'OIDC_COOKIE_KEYS'] as const) {
       const env: Record<string, string> = { ...PRODUCTION_API };
       delete env[name];
       assert.ok(

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadConfig, type Config } from '@authgate/shared/config';
 import { createLogger } from '@authgate/shared/logger';
 import { startApi, type ApiHandle } from '../src/index.ts';
-import { cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from '../../../test/helpers/services.ts';
+import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from '../../../test/helpers/services.ts';
 import { composeDrivers, type Drivers } from '@authgate/shared/composition';
 
 /**
@@ -56,6 +56,7 @@ describe('account API: /docs in production', () => {
         NODE_ENV: 'production',
         DATABASE_URL: database.url,
         REDIS_URL,
+        AMQP_URL,
         JWT_PUBLIC_JWKS: '{"keys":[]}',
         PUBLIC_URL: 'https://auth.example.com',
         OIDC_SIGNING_KEY: 'stand-in',

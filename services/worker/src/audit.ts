@@ -28,8 +28,8 @@ export type AuditAction =
   | 'password.reset_requested'
   | 'password.reset'
   | 'password.changed'
-  /** A password change with a wrong current password. */
-  | 'password.change_rejected'
+  /** A wrong password on a signed-in account's command: password change, TOTP setup or disable (`reason`: the command). */
+  | 'password.check_failed'
   | 'login.mfa_required'
   | 'mfa.enabled'
   | 'mfa.disabled'
@@ -73,6 +73,7 @@ const PUBLISHED: Partial<Record<AuditAction, AuthEventType>> = {
   'password.reset_requested': 'password.reset_requested',
   'password.reset': 'password.reset',
   'password.changed': 'password.changed',
+  'password.check_failed': 'password.check_failed',
   'login.mfa_required': 'login.mfa_required',
   'mfa.enabled': 'mfa.enabled',
   'mfa.disabled': 'mfa.disabled',

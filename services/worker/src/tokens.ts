@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID, sign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 import type { SigningKey } from '@authgate/shared/keys';
+import type { SignedIn } from '@authgate/shared/sessions/types';
 
 export interface AccessTokenSettings {
   issuer: string;
@@ -33,10 +34,12 @@ export class AccessTokenSigner {
     return this.settings.ttlSeconds;
   }
 
-  async sign(userId: string, sid: string): Promise<string> {
+  /** `signedIn`: how and when the session was signed in, carried by each of its tokens as `amr` and `auth_time`. */
+  async sign(userId: string, sid: string, signedIn: SignedIn): Promise<string> {
     const iat = Math.floor(Date.now() / 1000);
     const { issuer: iss, audience: aud, ttlSeconds } = this.settings;
-    const input = `${this.header}.${base64url({ sid, iss, aud, sub: userId, iat, exp: iat + ttlSeconds, jti: randomUUID() })}`;
+    const claims = { sid, iss, aud, sub: userId, iat, exp: iat + ttlSeconds, jti: randomUUID(), amr: signedIn.amr, auth_time: signedIn.authTime };
+    const input = `${this.header}.${base64url(claims)}`;
     return `${input}.${sign('sha256', Buffer.from(input), this.signingKey).toString('base64url')}`;
   }
 }

@@ -111,7 +111,7 @@ describe('worker: each auth action is one audit event on the bus, without a cred
       [['refresh.reuse_detected', userId, pair.sessionId]],
     );
 
-    const second = dataOf<TokenPair>((await run('login', { email, password: PASSWORD })).result);
+    const second = dataOf<TokenPair>((await run('login', { email, password: PASSWORD, deviceId: 'laptop-1' })).result);
     const logout = await run('logout', { refreshToken: second.refreshToken });
     assert.equal(logout.result.status, 204);
     assert.deepEqual(

@@ -77,7 +77,7 @@ describe('second factor in the worker, on a clock the test controls', () => {
     const { userId } = (await run('register', { email, password: PASSWORD })).data as { userId: string };
     const pair = (await run('login', { email, password: PASSWORD })).data as TokenPair;
     const auth = { sub: userId, sid: pair.sessionId };
-    const { secret } = (await run('mfa_totp_setup', {}, auth)).data as { secret: string };
+    const { secret } = (await run('mfa_totp_setup', { password: PASSWORD }, auth)).data as { secret: string };
     const { recoveryCodes } = (await run('mfa_totp_confirm', { code: codeAt(secret, clock) }, auth)).data as { recoveryCodes: string[] };
     return { email, userId, auth, secret, recoveryCodes };
   }
@@ -211,17 +211,63 @@ describe('second factor in the worker, on a clock the test controls', () => {
     assert.ok(limited.retryAfter! > 0 && limited.retryAfter! <= 3600);
   });
 
+  test('the password checks of setup, disable and change count on the login limits: past them, 429 before any bcrypt', async () => {
+    const email = `mfa-${randomBytes(6).toString('hex')}@example.test`;
+    const { userId } = (await run('register', { email, password: PASSWORD })).data as { userId: string };
+    const auth = { sub: userId, sid: randomUUID() };
+    let compares = 0;
+    const strict: WorkerContext = {
+      ...ctx,
+      hasher: await PasswordHasher.create(4, {
+        started: (op) => {
+          if (op === 'compare') compares++;
+          return () => {};
+        },
+      }),
+      loginLimiter: new LoginLimiter({
+        store: new LimiterStore(undefined),
+        namespace: 'strict',
+        limits: { accountMaxFailures: 4, accountWindowS: 600, freeFailures: 1000, backoffBaseS: 60, backoffMaxS: 60 },
+      }),
+    };
+    const checked = audit.length;
+    const attempt = (kind: CommandKind, body: Record<string, unknown>) => handlers[kind](command(kind, body, auth), strict);
+    const wrong = async (kind: CommandKind, body: Record<string, unknown>) =>
+      assert.equal((await refused(attempt(kind, body))).code, 'invalid_credentials', kind);
+    await wrong('mfa_totp_setup', { password: 'not the password' });
+    await wrong('password_change', { currentPassword: 'still not it', newPassword: 'a brand new staple battery' });
+    // TOTP on (through the test's own limits), so that disable reaches its password check.
+    const { secret } = (await run('mfa_totp_setup', { password: PASSWORD }, auth)).data as { secret: string };
+    const { recoveryCodes } = (await run('mfa_totp_confirm', { code: codeAt(secret, clock) }, auth)).data as { recoveryCodes: string[] };
+    await wrong('mfa_totp_disable', { password: 'nor this', code: recoveryCodes[0] });
+    await wrong('mfa_totp_disable', { password: 'nor that', code: recoveryCodes[0] });
+    assert.equal(compares, 4);
+    assert.deepEqual(
+      audit.slice(checked).filter((action) => action === 'password.check_failed'),
+      Array(4).fill('password.check_failed'),
+    );
+    // The account's login budget is spent: even the right password is refused, and no bcrypt runs for it.
+    const limited = await refused(attempt('mfa_totp_disable', { password: PASSWORD, code: recoveryCodes[0] }));
+    assert.equal(limited.code, 'rate_limited');
+    assert.ok(limited.retryAfter! > 0 && limited.retryAfter! <= 600, String(limited.retryAfter));
+    assert.equal((await refused(attempt('password_change', { currentPassword: PASSWORD, newPassword: 'a brand new staple battery' }))).code, 'rate_limited');
+    assert.equal(compares, 4, 'no bcrypt compare past the limit');
+    assert.equal(await ctx.mfa.totp.isEnabled(userId), true, 'nothing changed');
+    // The same counters as /auth/login: the edge's admission of a login of this address is refused too.
+    await assert.rejects(strict.loginLimiter.admit(email, '192.0.2.1'), (err: unknown) => err instanceof AppError && err.code === 'rate_limited');
+  });
+
   test('setup twice is fine while pending, refused once on; confirm without setup is not_found; disable needs both factors', async () => {
     const email = `mfa-${randomBytes(6).toString('hex')}@example.test`;
     const { userId } = (await run('register', { email, password: PASSWORD })).data as { userId: string };
     const auth = { sub: userId, sid: randomUUID() };
     assert.equal((await refused(run('mfa_totp_confirm', { code: '123456' }, auth))).code, 'not_found');
-    const first = (await run('mfa_totp_setup', {}, auth)).data as { secret: string };
-    const second = (await run('mfa_totp_setup', {}, auth)).data as { secret: string };
+    const first = (await run('mfa_totp_setup', { password: PASSWORD }, auth)).data as { secret: string };
+    const second = (await run('mfa_totp_setup', { password: PASSWORD }, auth)).data as { secret: string };
     assert.notEqual(first.secret, second.secret);
     assert.equal((await refused(run('mfa_totp_confirm', { code: codeAt(first.secret, clock) }, auth))).code, 'invalid_code', 'the replaced secret');
     const { recoveryCodes } = (await run('mfa_totp_confirm', { code: codeAt(second.secret, clock) }, auth)).data as { recoveryCodes: string[] };
-    assert.equal((await refused(run('mfa_totp_setup', {}, auth))).code, 'mfa_already_enabled');
+    assert.equal((await refused(run('mfa_totp_setup', { password: PASSWORD }, auth))).code, 'mfa_already_enabled');
     assert.equal((await refused(run('mfa_totp_disable', { password: 'wrong password', code: recoveryCodes[0] }, auth))).code, 'invalid_credentials');
     assert.equal((await refused(run('mfa_totp_disable', { password: PASSWORD, code: '000000x' }, auth))).code, 'invalid_code');
     assert.equal((await run('mfa_totp_disable', { password: PASSWORD, code: recoveryCodes[0] }, auth)).status, 204);

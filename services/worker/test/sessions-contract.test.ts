@@ -12,8 +12,17 @@ const TTL_MS = 60_000;
 
 const randomHash = () => createHash('sha256').update(randomBytes(32)).digest('base64url');
 
+/** A sign-in with a second factor, some time ago: every rotation and grace answer must carry it unchanged. */
+const SIGNED_IN = { amr: ['pwd' as const, 'otp' as const], authTime: 1_790_000_000 };
+
 function newSession(): NewSession {
-  return { sid: randomUUID(), userId: randomUUID(), email: `user-${randomBytes(4).toString('hex')}@example.test`, refreshHash: randomHash() };
+  return {
+    sid: randomUUID(),
+    userId: randomUUID(),
+    email: `user-${randomBytes(4).toString('hex')}@example.test`,
+    refreshHash: randomHash(),
+    signedIn: SIGNED_IN,
+  };
 }
 
 interface StoreDriver {
@@ -48,7 +57,7 @@ function sessionContract(driver: StoreDriver): void {
       const session = newSession();
       await store.create(session, TTL_MS);
       const outcome = await rotate(session.sid, session.refreshHash, randomHash());
-      assert.deepEqual(outcome, { status: 'rotated', userId: session.userId, email: session.email });
+      assert.deepEqual(outcome, { status: 'rotated', userId: session.userId, email: session.email, signedIn: SIGNED_IN });
     });
 
     test('the new hash rotates again; a chain of rotations keeps working', async () => {
@@ -94,7 +103,7 @@ function sessionContract(driver: StoreDriver): void {
       assert.deepEqual(await rotate(session.sid, randomHash(), randomHash()), { status: 'unknown' });
       assert.deepEqual(await store.revoke(session.sid, randomHash()), { status: 'unknown' });
       const outcome = await rotate(session.sid, session.refreshHash, randomHash());
-      assert.deepEqual(outcome, { status: 'rotated', userId: session.userId, email: session.email });
+      assert.deepEqual(outcome, { status: 'rotated', userId: session.userId, email: session.email, signedIn: SIGNED_IN });
     });
 
     test('a session id that was never created: unknown', async () => {
@@ -141,6 +150,7 @@ function sessionContract(driver: StoreDriver): void {
           userId: session.userId,
           email: session.email,
           sealed: GRACE.sealed,
+          signedIn: SIGNED_IN,
         });
       }
       assert.equal((await rotate(session.sid, second, randomHash(), { deviceId: DEVICE })).status, 'rotated', 'the successor is still current');
@@ -181,7 +191,7 @@ function sessionContract(driver: StoreDriver): void {
       for (const deviceId of [undefined, '', 'some-device']) {
         assert.deepEqual(
           await rotate(session.sid, session.refreshHash, randomHash(), { deviceId }),
-          { status: 'grace', userId: session.userId, email: session.email, sealed: GRACE.sealed },
+          { status: 'grace', userId: session.userId, email: session.email, sealed: GRACE.sealed, signedIn: SIGNED_IN },
           `device ${deviceId}`,
         );
       }
@@ -265,6 +275,7 @@ function sessionContract(driver: StoreDriver): void {
         userId: session.userId,
         email: session.email,
         sealed: 's1',
+        signedIn: SIGNED_IN,
       });
     });
 

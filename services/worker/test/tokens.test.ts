@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
-import { decodeProtectedHeader } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { verifyAccessToken } from '@authgate/shared/access-token';
 import { loadConfig } from '@authgate/shared/config';
 import { AppError } from '@authgate/shared/errors';
@@ -13,6 +13,7 @@ import { tempDir } from '../../../test/helpers/services.ts';
 // its own algorithm only.
 
 const RULES = { issuer: 'authgate', audience: 'authgate', maxLifetimeS: 900 };
+const SIGNED_IN = { amr: ['pwd' as const], authTime: 1_790_000_000 };
 
 describe('access tokens: RS256 by default, ES256 opt-in (JWT_ALG)', () => {
   const tmp = tempDir('tokens');
@@ -28,11 +29,14 @@ describe('access tokens: RS256 by default, ES256 opt-in (JWT_ALG)', () => {
       const { keys, signer, key } = await setup(alg);
       const sub = randomUUID();
       const sid = randomUUID();
-      const token = await signer.sign(sub, sid);
+      const token = await signer.sign(sub, sid, SIGNED_IN);
       assert.deepEqual(decodeProtectedHeader(token), { alg: alg ?? 'RS256', kid: key.kid, typ: 'JWT' });
       const claims = await verifyAccessToken(token, keys, RULES);
       assert.equal(claims.sub, sub);
       assert.equal(claims.sid, sid);
+      // How the session was signed in rides on each of its tokens (RFC 8176 amr, OIDC auth_time).
+      assert.deepEqual(decodeJwt(token).amr, SIGNED_IN.amr);
+      assert.equal(decodeJwt(token).auth_time, SIGNED_IN.authTime);
       assert.equal(keys.jwks.keys.length, 1);
       const [jwk] = keys.jwks.keys;
       assert.equal(jwk!.alg, alg ?? 'RS256');
@@ -45,11 +49,11 @@ describe('access tokens: RS256 by default, ES256 opt-in (JWT_ALG)', () => {
     const rs = await setup('RS256');
     const es = await setup('ES256');
     const invalid = (err: unknown) => err instanceof AppError && err.code === 'invalid_token';
-    await assert.rejects(verifyAccessToken(await es.signer.sign(randomUUID(), randomUUID()), rs.keys, RULES), invalid);
-    await assert.rejects(verifyAccessToken(await rs.signer.sign(randomUUID(), randomUUID()), es.keys, RULES), invalid);
+    await assert.rejects(verifyAccessToken(await es.signer.sign(randomUUID(), randomUUID(), SIGNED_IN), rs.keys, RULES), invalid);
+    await assert.rejects(verifyAccessToken(await rs.signer.sign(randomUUID(), randomUUID(), SIGNED_IN), es.keys, RULES), invalid);
     // Both keys published to one verifier still accept only its JWT_ALG.
     const both = { ...es.keys, byKid: new Map([...es.keys.byKid, ...rs.keys.byKid]) };
-    await assert.rejects(verifyAccessToken(await rs.signer.sign(randomUUID(), randomUUID()), both, RULES), invalid);
+    await assert.rejects(verifyAccessToken(await rs.signer.sign(randomUUID(), randomUUID(), SIGNED_IN), both, RULES), invalid);
   });
 
   test('a key of the wrong kind for JWT_ALG is refused at start-up', async () => {

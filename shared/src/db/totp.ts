@@ -86,11 +86,12 @@ export class TotpRepository {
     return used.numUpdatedRows === 1n;
   }
 
-  /** TOTP off: the secret and every recovery code go. */
-  async remove(userId: string): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
+  /** TOTP off: the secret and every recovery code go. True when TOTP was on (a confirmed secret went). */
+  async remove(userId: string): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('totp_recovery_codes').where('user_id', '=', userId).execute();
-      await tx.deleteFrom('totp_enrolments').where('user_id', '=', userId).execute();
+      const removed = await tx.deleteFrom('totp_enrolments').where('user_id', '=', userId).returning('confirmed_at').executeTakeFirst();
+      return removed?.confirmed_at != null;
     });
   }
 }

@@ -83,6 +83,16 @@ export class MemoryDeviceVerifications implements DeviceVerifications {
     return { outcome: 'wrong', triesLeft: Math.max(0, entry.triesLeft), userId: entry.signIn.userId };
   }
 
+  async endAllOf(userId: string): Promise<number> {
+    let ended = 0;
+    for (const [key, entry] of this.entries) {
+      if (entry.signIn.userId !== userId) continue;
+      this.entries.delete(key);
+      if (entry.expiresAt > Date.now()) ended++;
+    }
+    return ended;
+  }
+
   /** The live entry, if `completeToken` is its own: a wrong one finds nothing, as an unknown id does. */
   private held(verificationId: string, completeToken: string): Entry | undefined {
     const entry = this.live(verificationId);

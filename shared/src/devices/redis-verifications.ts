@@ -1,4 +1,5 @@
 import type { RedisClient } from '../redis.ts';
+import { deleteEach, RedisAccountIndex } from '../sign-in/account-index.ts';
 import {
   codeDigest,
   completeTokenDigest,
@@ -67,6 +68,8 @@ type Script = (key: string, ...args: string[]) => Promise<string[]>;
 /** The distributed driver of DeviceVerifications, on the deployment's Redis. */
 export class RedisDeviceVerifications implements DeviceVerifications {
   private readonly scripts: { decide: Script; complete: Script; verify: Script };
+  /** Each account's verifications (`<ns>:device-verifications-of:{<userId>}`), for endAllOf. */
+  private readonly index: RedisAccountIndex;
 
   constructor(
     private readonly redis: RedisClient,
@@ -81,6 +84,7 @@ export class RedisDeviceVerifications implements DeviceVerifications {
       complete: commands.authgateDeviceComplete!.bind(redis),
       verify: commands.authgateDeviceVerify!.bind(redis),
     };
+    this.index = new RedisAccountIndex(redis, `${namespace}:device-verifications-of`);
   }
 
   private key(verificationId: string): string {
@@ -89,6 +93,7 @@ export class RedisDeviceVerifications implements DeviceVerifications {
 
   async open(verificationId: string, completeToken: string, signIn: PendingSignIn, code: string, options: { ttlMs: number; tries: number }): Promise<void> {
     const key = this.key(verificationId);
+    await this.index.add(signIn.userId, verificationKey(verificationId), Date.now() + options.ttlMs);
     await this.redis
       .multi()
       .hset(key, {
@@ -134,6 +139,15 @@ export class RedisDeviceVerifications implements DeviceVerifications {
     if (outcome === 'verified') return { outcome, signIn: parse(value) };
     if (outcome === 'wrong') return { outcome, triesLeft: Math.max(0, Number(value)), userId: userId ?? '' };
     return { outcome: outcome === 'denied' ? 'denied' : 'missing' };
+  }
+
+  async endAllOf(userId: string): Promise<number> {
+    return this.index.endAll(userId, (members) =>
+      deleteEach(
+        this.redis,
+        members.map((member) => `${this.namespace}:device-verification:${member}`),
+      ),
+    );
   }
 
   async ready(): Promise<boolean> {

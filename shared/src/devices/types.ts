@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { AuthMethod } from '../sessions/types.ts';
 
 /** A sign-in stopped at the new-device step, kept until it is approved, denied, verified or expired. */
 export interface PendingSignIn {
@@ -10,6 +11,8 @@ export interface PendingSignIn {
   userAgent?: string | undefined;
   /** The connection that made the login (over WebSocket, or deferred): told `device.approved` / `device.denied`. */
   waiting?: { nodeId: string; connectionId: string } | undefined;
+  /** How the sign-in was proven before it stopped here (the session's `amr` once it completes). */
+  amr?: AuthMethod[] | undefined;
 }
 
 export type Decision = 'approved' | 'denied';
@@ -57,6 +60,12 @@ export interface DeviceVerifications {
   complete(verificationId: string, completeToken: string, requestId: string): Promise<CompleteOutcome>;
   /** The emailed code: right, the sign-in is handed out to `requestId` as by `complete`; wrong, it costs one try. */
   verifyCode(verificationId: string, completeToken: string, code: string, requestId: string): Promise<CodeOutcome>;
+  /**
+   * Ends every verification of the account, whatever its state (its password was reset or changed, its
+   * second factor turned off, or it was disabled): a sign-in begun with the old credentials cannot
+   * finish; its id is then unknown everywhere. How many ended.
+   */
+  endAllOf(userId: string): Promise<number>;
   ready(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -21,6 +21,8 @@ export const AUTH_EVENT_TYPES = [
   'password.reset_requested',
   'password.reset',
   'password.changed',
+  /** A wrong password on a signed-in account's command (change, second factor on or off): `data.reason` names the command. */
+  'password.check_failed',
   'account.disabled',
   'account.enabled',
   /** A mail the mailer gave up on for good (SMTP 5xx, expired, invalid): which one and why, never its contents. */

@@ -1,7 +1,16 @@
 import { z } from 'zod';
 
 /** What the mailer can send. Each kind has its own `data`; only the first three carry a secret. */
-export const MAIL_KINDS = ['verify_email', 'password_reset', 'device_code', 'password_changed', 'new_sign_in', 'refresh_reuse'] as const;
+export const MAIL_KINDS = [
+  'verify_email',
+  'password_reset',
+  'device_code',
+  'password_changed',
+  'new_sign_in',
+  'refresh_reuse',
+  'mfa_enabled',
+  'mfa_disabled',
+] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
 
 /** An email token as the email flows issue it: ≥ 256 random bits, base64url (43 characters or more). */
@@ -33,6 +42,9 @@ export const mailJobSchema = z.discriminatedUnion('kind', [
   z.object({ ...common, kind: z.literal('password_changed'), data: z.object(origin) }),
   z.object({ ...common, kind: z.literal('new_sign_in'), data: z.object(origin) }),
   z.object({ ...common, kind: z.literal('refresh_reuse'), data: z.object(origin) }),
+  z.object({ ...common, kind: z.literal('mfa_enabled'), data: z.object(origin) }),
+  /** `by`: the owner (with both factors) or an administrator (the way back for a lost authenticator). */
+  z.object({ ...common, kind: z.literal('mfa_disabled'), data: z.object({ ...origin, by: z.enum(['owner', 'administrator']).optional() }) }),
 ]);
 
 export type MailJob = z.infer<typeof mailJobSchema>;

@@ -29,6 +29,11 @@ export interface MfaChallengeStore {
   attempt(tokenDigest: string, maxAttempts: number): Promise<MfaChallengeAttempt | undefined>;
   /** Ends it. True for the one caller that removed it: a token is used once, even by concurrent verifies. */
   take(tokenDigest: string): Promise<boolean>;
+  /**
+   * Ends every pending challenge of the account (its password was reset or changed, its second factor
+   * turned off, or it was disabled): a sign-in begun with the old credentials cannot finish. How many ended.
+   */
+  endAllOf(userId: string): Promise<number>;
   ready(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -83,6 +88,16 @@ export class MemoryMfaChallengeStore implements MfaChallengeStore {
     const entry = this.entries.get(tokenDigest);
     this.entries.delete(tokenDigest);
     return entry !== undefined && entry.expiresAt > Date.now();
+  }
+
+  async endAllOf(userId: string): Promise<number> {
+    let ended = 0;
+    for (const [digest, entry] of this.entries) {
+      if (entry.userId !== userId) continue;
+      this.entries.delete(digest);
+      if (entry.expiresAt > Date.now()) ended++;
+    }
+    return ended;
   }
 
   async ready(): Promise<boolean> {

@@ -1,4 +1,5 @@
 import type { RedisClient } from '../redis.ts';
+import { deleteEach, RedisAccountIndex } from '../sign-in/account-index.ts';
 import type { MfaChallenge, MfaChallengeAttempt, MfaChallengeStore } from './challenges.ts';
 
 // One script counts an attempt and decides it, so concurrent guesses at one token each get their own
@@ -15,9 +16,14 @@ return {n, s[1] or '', s[2] or ''}`;
 
 type Script = (key: string, maxAttempts: number) => Promise<[number, string, string] | null>;
 
-/** Challenges in Redis with their TTL: any worker answers the verify of a challenge another made. */
+/**
+ * Challenges in Redis with their TTL: any worker answers the verify of a challenge another made. Each
+ * account's challenges are also listed in its index (`<ns>:mfa:challenges-of:{<userId>}`), so that a
+ * password reset or change, a second factor turned off, or a disabled account ends all of them.
+ */
 export class RedisMfaChallengeStore implements MfaChallengeStore {
   private readonly attemptScript: Script;
+  private readonly index: RedisAccountIndex;
 
   constructor(
     private readonly redis: RedisClient,
@@ -25,6 +31,7 @@ export class RedisMfaChallengeStore implements MfaChallengeStore {
   ) {
     redis.defineCommand('authgateMfaAttemptV1', { numberOfKeys: 1, lua: ATTEMPT });
     this.attemptScript = (redis as unknown as { authgateMfaAttemptV1: Script }).authgateMfaAttemptV1.bind(redis);
+    this.index = new RedisAccountIndex(redis, `${namespace}:mfa:challenges-of`);
   }
 
   private key(tokenDigest: string): string {
@@ -33,6 +40,8 @@ export class RedisMfaChallengeStore implements MfaChallengeStore {
 
   async create(tokenDigest: string, challenge: MfaChallenge, ttlMs: number): Promise<void> {
     const key = this.key(tokenDigest);
+    // Listed first: a challenge that exists is always one its account's endAllOf finds.
+    await this.index.add(challenge.userId, tokenDigest, Date.now() + ttlMs);
     await this.redis
       .multi()
       .hset(key, { u: challenge.userId, d: challenge.deviceId ?? '', a: 0 })
@@ -49,6 +58,15 @@ export class RedisMfaChallengeStore implements MfaChallengeStore {
 
   async take(tokenDigest: string): Promise<boolean> {
     return (await this.redis.del(this.key(tokenDigest))) === 1;
+  }
+
+  async endAllOf(userId: string): Promise<number> {
+    return this.index.endAll(userId, (digests) =>
+      deleteEach(
+        this.redis,
+        digests.map((digest) => this.key(digest)),
+      ),
+    );
   }
 
   async ready(): Promise<boolean> {

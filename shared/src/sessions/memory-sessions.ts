@@ -1,4 +1,4 @@
-import type { NewSession, RevokeOutcome, RotateOutcome, RotateRequest, SessionStore } from './types.ts';
+import type { NewSession, RevokeOutcome, RotateOutcome, RotateRequest, SessionStore, SignedIn } from './types.ts';
 import { REPLACED_HASHES_KEPT, ROTATIONS_REMEMBERED } from './types.ts';
 
 interface Entry {
@@ -7,6 +7,7 @@ interface Entry {
   /** Empty when the login named no device: then a grace replay need not name one either. */
   device: string;
   current: string;
+  signedIn: SignedIn;
   /** Replaced hashes and when each was replaced, oldest first (a Map keeps insertion order). */
   replaced: Map<string, number>;
   /** The successor of the token replaced last, while it is unused (it is dropped when `current` moves on). */
@@ -41,6 +42,7 @@ export class MemorySessionStore implements SessionStore {
       email: session.email,
       device: session.deviceId ?? '',
       current: session.refreshHash,
+      signedIn: session.signedIn,
       replaced: new Map(),
       rotatedBy: [],
       expiresAt: Date.now() + ttlMs,
@@ -61,7 +63,7 @@ export class MemorySessionStore implements SessionStore {
     if (requestId && entry.rotatedBy.includes(requestId)) {
       const grace = entry.grace;
       return grace && grace.replacedHash === presentedHash
-        ? { status: 'grace', userId: entry.userId, email: entry.email, sealed: grace.sealed }
+        ? { status: 'grace', userId: entry.userId, email: entry.email, sealed: grace.sealed, signedIn: entry.signedIn }
         : { status: 'duplicate' };
     }
     if (entry.current === presentedHash) {
@@ -71,13 +73,13 @@ export class MemorySessionStore implements SessionStore {
       entry.expiresAt = now + ttlMs;
       // The previous grace successor is gone either way, since it has now been used.
       entry.grace = successor && successor.graceMs > 0 ? { replacedHash: presentedHash, sealed: successor.sealed, until: now + successor.graceMs } : undefined;
-      return { status: 'rotated', userId: entry.userId, email: entry.email };
+      return { status: 'rotated', userId: entry.userId, email: entry.email, signedIn: entry.signedIn };
     }
     const grace = entry.grace;
     // Check: the token replaced last, its successor unused, within the window, and, where the session
     // has a device, presented by that device.
     if (grace && grace.replacedHash === presentedHash && grace.until > now && (entry.device === '' || deviceId === entry.device)) {
-      return { status: 'grace', userId: entry.userId, email: entry.email, sealed: grace.sealed };
+      return { status: 'grace', userId: entry.userId, email: entry.email, sealed: grace.sealed, signedIn: entry.signedIn };
     }
     if (entry.replaced.has(presentedHash)) {
       this.sessions.delete(sid);

@@ -1,9 +1,9 @@
 import type { RedisClient } from '../redis.ts';
-import type { NewSession, RevokeOutcome, RotateOutcome, RotateRequest, SessionStore } from './types.ts';
+import type { AuthMethod, NewSession, RevokeOutcome, RotateOutcome, RotateRequest, SessionStore, SignedIn } from './types.ts';
 import { REPLACED_HASHES_KEPT, ROTATIONS_REMEMBERED } from './types.ts';
 
 // The keys of a session share the `{sid}` hash tag, so each script touches one Redis Cluster slot:
-// KEYS[1] the session hash (uid, email, device, cur, and the grace successor: gprev = the hash it
+// KEYS[1] the session hash (uid, email, device, cur, amr and authAt of its sign-in, and the grace successor: gprev = the hash it
 // replaced, guntil, gsealed), KEYS[2] the sorted set of replaced hashes scored by when each was replaced.
 // One script decides a whole refresh, so two refreshes of one family can never interleave.
 //
@@ -15,13 +15,13 @@ import { REPLACED_HASHES_KEPT, ROTATIONS_REMEMBERED } from './types.ts';
 // 7 grace ms, 8 the presenting device ('' for none), 9 the command's requestId ('' for none),
 // 10 rotations remembered.
 const ROTATE = `
-local s = redis.call('HMGET', KEYS[1], 'cur', 'uid', 'email', 'device', 'gprev', 'guntil', 'gsealed', 'rq')
+local s = redis.call('HMGET', KEYS[1], 'cur', 'uid', 'email', 'device', 'gprev', 'guntil', 'gsealed', 'rq', 'amr', 'authAt')
 local cur, device = s[1], s[4] or ''
 if not cur then return {'unknown'} end
 local now = tonumber(ARGV[4])
 local rq = s[8] or ''
 if ARGV[9] ~= '' and string.find(' ' .. rq .. ' ', ' ' .. ARGV[9] .. ' ', 1, true) then
-  if s[5] == ARGV[1] and s[7] then return {'grace', s[2], s[3], s[7]} end
+  if s[5] == ARGV[1] and s[7] then return {'grace', s[2], s[3], s[7], s[9] or '', s[10] or ''} end
   return {'duplicate'}
 end
 if cur == ARGV[1] then
@@ -50,12 +50,12 @@ if cur == ARGV[1] then
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[5]) - 1)
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
-  return {'rotated', s[2], s[3]}
+  return {'rotated', s[2], s[3], s[9] or '', s[10] or ''}
 end
 -- The grace: the token replaced last, its successor unused (gprev moves with every rotation), within
 -- the window, and where the session has a device, presented by that device.
 if s[5] == ARGV[1] and tonumber(s[6] or '0') > now and (device == '' or device == ARGV[8]) then
-  return {'grace', s[2], s[3], s[7]}
+  return {'grace', s[2], s[3], s[7], s[9] or '', s[10] or ''}
 end
 if redis.call('ZSCORE', KEYS[2], ARGV[1]) then
   redis.call('DEL', KEYS[1], KEYS[2])
@@ -89,10 +89,10 @@ export class RedisSessionStore implements SessionStore {
     private readonly namespace: string,
     private readonly replacedKept = REPLACED_HASHES_KEPT,
   ) {
-    redis.defineCommand('authgateRotateV4', { numberOfKeys: 2, lua: ROTATE });
+    redis.defineCommand('authgateRotateV5', { numberOfKeys: 2, lua: ROTATE });
     redis.defineCommand('authgateRevokeV2', { numberOfKeys: 2, lua: REVOKE });
-    const commands = redis as unknown as { authgateRotateV4: Script; authgateRevokeV2: Script };
-    this.rotateScript = commands.authgateRotateV4.bind(redis);
+    const commands = redis as unknown as { authgateRotateV5: Script; authgateRevokeV2: Script };
+    this.rotateScript = commands.authgateRotateV5.bind(redis);
     this.revokeScript = commands.authgateRevokeV2.bind(redis);
   }
 
@@ -105,7 +105,15 @@ export class RedisSessionStore implements SessionStore {
     const [key] = this.keys(session.sid);
     await this.redis
       .multi()
-      .hset(key, { uid: session.userId, email: session.email, cur: session.refreshHash, device: session.deviceId ?? '', createdAt: Date.now() })
+      .hset(key, {
+        uid: session.userId,
+        email: session.email,
+        cur: session.refreshHash,
+        device: session.deviceId ?? '',
+        createdAt: Date.now(),
+        amr: session.signedIn.amr.join(' '),
+        authAt: session.signedIn.authTime,
+      })
       .pexpire(key, ttlMs)
       .exec();
   }
@@ -117,7 +125,7 @@ export class RedisSessionStore implements SessionStore {
 
   async rotate(request: RotateRequest): Promise<RotateOutcome> {
     const { sid, presentedHash, nextHash, ttlMs, deviceId, successor, requestId } = request;
-    const [status, a, b, c] = (await this.rotateScript(
+    const [status, a, b, c, d, e] = (await this.rotateScript(
       ...this.keys(sid),
       presentedHash,
       nextHash,
@@ -130,8 +138,8 @@ export class RedisSessionStore implements SessionStore {
       requestId ?? '',
       ROTATIONS_REMEMBERED,
     )) as string[];
-    if (status === 'rotated') return { status, userId: a!, email: b! };
-    if (status === 'grace') return { status, userId: a!, email: b!, sealed: c! };
+    if (status === 'rotated') return { status, userId: a!, email: b!, signedIn: signedInOf(c, d) };
+    if (status === 'grace') return { status, userId: a!, email: b!, sealed: c!, signedIn: signedInOf(d, e) };
     if (status === 'reused') return { status, userId: a! };
     if (status === 'duplicate') return { status };
     return { status: 'unknown' };
@@ -158,4 +166,14 @@ export class RedisSessionStore implements SessionStore {
   async close(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
+}
+
+/**
+ * The sign-in a session hash recorded. A session made before sessions kept it was signed in with a
+ * password at some time before now: `pwd`, and now as the latest its sign-in can have been.
+ */
+function signedInOf(amr: string | undefined, authAt: string | undefined): SignedIn {
+  const methods = amr ? (amr.split(' ') as AuthMethod[]) : ['pwd' as const];
+  const authTime = Number(authAt);
+  return { amr: methods, authTime: Number.isFinite(authTime) && authTime > 0 ? authTime : Math.floor(Date.now() / 1000) };
 }

@@ -1,3 +1,16 @@
+/**
+ * How a session was signed in, as RFC 8176 names it (the `amr` claim): `pwd` a password, `otp` a
+ * one-time code of the second factor (TOTP or a recovery code), `hwk` a passkey (a key held in hardware).
+ */
+export type AuthMethod = 'pwd' | 'otp' | 'hwk';
+
+/** What a session keeps of its sign-in, for every access token it is issued: `amr` and `auth_time`. */
+export interface SignedIn {
+  amr: AuthMethod[];
+  /** Epoch seconds of the sign-in (`auth_time`). */
+  authTime: number;
+}
+
 export interface NewSession {
   sid: string;
   userId: string;
@@ -5,6 +18,7 @@ export interface NewSession {
   /** The device that signed in (login's deviceId): where there is one, the only one a grace replay is answered for. */
   deviceId?: string | undefined;
   refreshHash: string;
+  signedIn: SignedIn;
 }
 
 /** One refresh: the presented token's hash, its successor's, and who presents it. */
@@ -31,12 +45,12 @@ export interface GraceSuccessor {
 }
 
 export type RotateOutcome =
-  | { status: 'rotated'; userId: string; email: string }
+  | { status: 'rotated'; userId: string; email: string; signedIn: SignedIn }
   /**
    * The token was replaced moments ago by a successor that is still unused, and it is presented again
    * (a concurrent refresh), by the session's own device where it has one: here is that successor, sealed.
    */
-  | { status: 'grace'; userId: string; email: string; sealed: string }
+  | { status: 'grace'; userId: string; email: string; sealed: string; signedIn: SignedIn }
   /** A refresh token that was already replaced came back: the whole family is now revoked. */
   | { status: 'reused'; userId: string }
   /** This very command (its requestId) rotated the session already and its successor is not kept: nothing to answer again. */

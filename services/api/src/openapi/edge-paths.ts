@@ -246,11 +246,12 @@ function emailPaths(): Record<string, Schema> {
     '/auth/password/change': post(
       'password_change',
       'Change the password with the current one',
-      "Served by the edge, answered by a worker. Every other session of the account is revoked; the account's sockets receive `password.changed`; a notice is mailed.",
+      "Served by the edge, answered by a worker. The check of the current password counts against the login limits of POST /auth/login. Every other session of the account is revoked, and every sign-in waiting for a second factor or a new device's approval; the account's sockets receive `password.changed`; a notice is mailed.",
       {
         204: { description: 'The password is changed; every other session ended' },
         400: error('`invalid_request` or `weak_password`'),
         401: error('`invalid_credentials` (wrong current password) or `invalid_token`'),
+        429: error('`rate_limited`: the login limits of the account (per address, or account-wide); `Retry-After`'),
       },
       true,
     ),
@@ -275,9 +276,15 @@ function totpPaths(): Record<string, Schema> {
     '/auth/mfa/totp/setup': route(
       'mfa_totp_setup',
       'Start TOTP enrolment: a new secret',
-      'The secret is pending (TOTP is not on) until POST /auth/mfa/totp/confirm; a second setup replaces a pending secret. No body needed.',
-      { 200: json(totpSetupAnswer, 'The pending secret'), 409: error('`mfa_already_enabled`: TOTP is already on') },
-      false,
+      'The current password first (an access token alone cannot turn TOTP on); its check counts against the login limits of POST /auth/login. The secret is pending (TOTP is not on) until POST /auth/mfa/totp/confirm; a second setup replaces a pending secret.',
+      {
+        200: json(totpSetupAnswer, 'The pending secret'),
+        401: error('`invalid_credentials`: wrong password; or `invalid_token`'),
+        409: error('`mfa_already_enabled`: TOTP is already on'),
+        415: error('`unsupported_media_type`: the body is not `application/json`'),
+        429: error('`rate_limited`: the login limits of the account (per address, or account-wide); `Retry-After`'),
+      },
+      true,
     ),
     '/auth/mfa/totp/confirm': route(
       'mfa_totp_confirm',
@@ -294,11 +301,12 @@ function totpPaths(): Record<string, Schema> {
     '/auth/mfa/totp/disable': route(
       'mfa_totp_disable',
       'Turn TOTP off: password and a code',
-      '`code` is a TOTP code or an unused recovery code. The secret and every recovery code are deleted.',
+      "`code` is a TOTP code or an unused recovery code. The secret and every recovery code are deleted; the account's sign-ins waiting for a code or a new device's approval end; a notice is mailed. The password check counts against the login limits of POST /auth/login.",
       {
         204: { description: 'TOTP is off' },
         401: error('`invalid_credentials`: wrong password; `invalid_code`: wrong, replayed or spent code; or `invalid_token`'),
         404: error('`not_found`: TOTP is not on'),
+        429: error('`rate_limited`: the login limits of the account, or the limits on wrong codes; `Retry-After`'),
       },
       true,
     ),

@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { AppError } from '@authgate/shared/errors';
 import { newAuditEvent, type AuthEventType } from '@authgate/shared/events/schema';
 import type { EventBus } from '@authgate/shared/events/types';
+import type { MailQueue } from '@authgate/shared/mail/types';
+import { securityNoticeJob } from '@authgate/shared/mail/notice';
+import { endPendingSignIns, type PendingSignInStores } from '@authgate/shared/sign-in/pending';
 import type { SessionDirectory } from '@authgate/shared/sessions/directory';
 import { endSession, type RevokeReason, type SessionEnding } from '@authgate/shared/sessions/end-session';
 import type { Accounts } from '../accounts.ts';
@@ -20,9 +23,13 @@ export interface AdminUserDeps {
   sessionEnding: SessionEnding & { directory: SessionDirectory };
   /** Where the admin's actions go into the audit trail (each ended session, a disabled account). */
   events: EventBus;
+  /** Sign-ins waiting for a second factor or a device's approval: a disabled account's, or one whose second factor went, end. */
+  pendingSignIns: PendingSignInStores;
+  /** The notice to the owner when an administrator turns their second factor off. */
+  mail: MailQueue;
 }
 
-/** Administrators disable and enable accounts and end their sessions (ADMIN_USER_IDS). */
+/** Administrators disable and enable accounts, end their sessions and turn off their second factor (ADMIN_USER_IDS). */
 export function registerAdminUserRoutes(app: FastifyInstance, deps: AdminUserDeps): void {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   const schema = (summary: string, description: string) => ({
@@ -38,14 +45,24 @@ export function registerAdminUserRoutes(app: FastifyInstance, deps: AdminUserDep
    * One audit event of an admin's action, as the worker's are: who (the admin's id in `data.by`),
    * from where. Not refused when the bus is away: the action happened, so it is logged instead.
    */
-  const trail = async (request: FastifyRequest, type: AuthEventType, userId: string, fields: { sessionId?: string; reason?: RevokeReason }) => {
+  const trail = async (
+    request: FastifyRequest,
+    type: AuthEventType,
+    userId: string,
+    fields: { sessionId?: string; reason?: RevokeReason; actor?: 'administrator' },
+  ) => {
     const event = newAuditEvent({
       type,
       userId,
       sessionId: fields.sessionId,
       ip: request.ip,
       userAgent: userAgentOf(request.headers['user-agent']),
-      data: { requestId: request.id, by: request.accessToken!.sub, ...(fields.reason ? { reason: fields.reason } : {}) },
+      data: {
+        requestId: request.id,
+        by: request.accessToken!.sub,
+        ...(fields.reason ? { reason: fields.reason } : {}),
+        ...(fields.actor ? { actor: fields.actor } : {}),
+      },
     });
     await deps.events.publish(event).catch((err: unknown) => request.log.error({ err, eventId: event.id, type, userId }, 'audit event not published'));
   };
@@ -55,6 +72,21 @@ export function registerAdminUserRoutes(app: FastifyInstance, deps: AdminUserDep
     for (const session of await deps.sessionEnding.directory.list(userId)) {
       await endSession(deps.sessionEnding, userId, session.id, reason);
       await trail(request, 'session.revoked', userId, { sessionId: session.id, reason });
+    }
+  };
+
+  /**
+   * The account's sign-ins still waiting for a second factor or a device's approval end: what began
+   * them no longer stands. Redis away is `503 overloaded`: the action itself is done, and asking again
+   * repeats only this step.
+   */
+  const endPending = async (request: FastifyRequest, userId: string) => {
+    try {
+      const ended = await endPendingSignIns(deps.pendingSignIns, userId);
+      if (ended.mfaTokens + ended.deviceVerifications > 0) request.log.info({ userId, ...ended }, 'pending sign-ins ended');
+    } catch (err) {
+      request.log.warn({ err, userId }, 'pending sign-ins not ended');
+      throw new AppError('overloaded', 'the pending sign-ins of the account could not be ended, retry later');
     }
   };
 
@@ -71,6 +103,7 @@ export function registerAdminUserRoutes(app: FastifyInstance, deps: AdminUserDep
       if (!(await deps.users.setDisabled(request.params.id, new Date()))) throw new AppError('not_found', 'no such user');
       await trail(request, 'account.disabled', request.params.id, {});
       await endAll(request, request.params.id, 'account_disabled');
+      await endPending(request, request.params.id);
       request.log.info({ userId: request.params.id, by: request.accessToken!.sub }, 'account disabled');
       return reply.status(204).send(null);
     },
@@ -102,6 +135,32 @@ export function registerAdminUserRoutes(app: FastifyInstance, deps: AdminUserDep
     async (request, reply) => {
       if (!(await deps.users.findById(request.params.id))) throw new AppError('not_found', 'no such user');
       await endAll(request, request.params.id, 'revoked_by_admin');
+      return reply.status(204).send(null);
+    },
+  );
+
+  typed.post(
+    '/admin/users/:id/mfa/disable',
+    {
+      schema: schema(
+        "Turn off an account's second factor",
+        'The way back for an owner who lost their authenticator and recovery codes: TOTP is turned off (the secret and the recovery codes deleted), every sign-in of the account waiting for a code or a new device\'s approval ends, the owner is mailed a notice, and the audit trail records `mfa.disabled` with `data.actor` "administrator" and the administrator\'s id in `data.by`. An account whose TOTP is off already answers 204 too, with no notice and no event.',
+      ),
+      onRequest: deps.auth.requireAdmin,
+    },
+    async (request, reply) => {
+      const user = await deps.users.findById(request.params.id);
+      if (!user) throw new AppError('not_found', 'no such user');
+      const wasOn = await deps.users.turnOffTotp(user.id);
+      if (wasOn) {
+        await trail(request, 'mfa.disabled', user.id, { actor: 'administrator' });
+        // The owner hears of it from the mail, not from the administrator's address: no origin in it.
+        await deps.mail
+          .publish(securityNoticeJob(user.email, { kind: 'mfa_disabled', by: 'administrator' }))
+          .catch((err: unknown) => request.log.error({ err, userId: user.id }, 'mfa disabled notice not queued'));
+      }
+      await endPending(request, user.id);
+      request.log.info({ userId: user.id, by: request.accessToken!.sub, wasOn }, 'second factor turned off by an administrator');
       return reply.status(204).send(null);
     },
   );

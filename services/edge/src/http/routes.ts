@@ -225,9 +225,9 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     sessionCommand('password_change', res, req, () => ({}), 'json');
   });
 
-  // Setup needs nothing but the token (a body, if sent, must be JSON); confirm and disable take JSON.
+  // Each takes JSON: setup and disable the current password, confirm and disable a code.
   const totpRoutes: ReadonlyArray<readonly [RouteName, CommandKind, 'ignored' | 'json']> = [
-    ['/auth/mfa/totp/setup', 'mfa_totp_setup', 'ignored'],
+    ['/auth/mfa/totp/setup', 'mfa_totp_setup', 'json'],
     ['/auth/mfa/totp/confirm', 'mfa_totp_confirm', 'json'],
     ['/auth/mfa/totp/disable', 'mfa_totp_disable', 'json'],
   ];

@@ -1,6 +1,6 @@
 import type { MailJob, MailKind } from '@authgate/shared/mail/job';
 import { deviceCode } from './device-code.ts';
-import { newSignIn, passwordChanged, refreshReuse } from './notices.ts';
+import { mfaDisabled, mfaEnabled, newSignIn, passwordChanged, refreshReuse } from './notices.ts';
 import { passwordReset } from './password-reset.ts';
 import type { RenderedMail, Template, TemplateContext } from './types.ts';
 import { verifyEmail } from './verify-email.ts';
@@ -12,6 +12,8 @@ const TEMPLATES: { [K in MailKind]: Template<K> } = {
   password_changed: passwordChanged,
   new_sign_in: newSignIn,
   refresh_reuse: refreshReuse,
+  mfa_enabled: mfaEnabled,
+  mfa_disabled: mfaDisabled,
 };
 
 /** The subject, text and HTML of one job. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EmailTokenPurpose } from '@authgate/shared/db/email-tokens';
+import { securityNoticeJob, type SecurityNotice } from '@authgate/shared/mail/notice';
 import type { Command } from '@authgate/shared/protocol';
 import type { WorkerContext } from '../context.ts';
 
@@ -35,15 +36,7 @@ export async function mailToken(ctx: WorkerContext, command: Command, user: Reci
   return true;
 }
 
-/** A security notice (password changed) with where and when it happened; it carries no secret. */
-export async function mailNotice(ctx: WorkerContext, command: Command, user: Recipient, kind: 'password_changed'): Promise<void> {
-  const { ip, userAgent } = command.meta;
-  await ctx.mail.publish({
-    v: 1,
-    id: randomUUID(),
-    kind,
-    to: user.email,
-    createdAt: new Date().toISOString(),
-    data: { ...(ip ? { ip } : {}), ...(userAgent ? { userAgent } : {}), at: new Date().toISOString() },
-  });
+/** A security notice (password changed, second factor on or off) with where and when it happened; it carries no secret. */
+export async function mailNotice(ctx: WorkerContext, command: Command, user: Recipient, notice: SecurityNotice): Promise<void> {
+  await ctx.mail.publish(securityNoticeJob(user.email, notice, command.meta));
 }

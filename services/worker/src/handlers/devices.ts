@@ -86,7 +86,7 @@ async function resume(command: Command, ctx: WorkerContext, waiting: PendingSign
   const user = await ctx.users.findById(waiting.userId);
   if (!user) throw noSuchVerification();
   if (user.disabledAt) throw new AppError('account_disabled', 'this account is disabled');
-  return signIn({ command, user, deviceId: waiting.deviceId }, ctx, { after: 'new_device' });
+  return signIn({ command, user, deviceId: waiting.deviceId, amr: waiting.amr ?? ['pwd'] }, ctx, { after: 'new_device' });
 }
 
 /**

@@ -31,5 +31,5 @@ export const login: CommandHandler = async (command, ctx) => {
     await ctx.users.updatePasswordHash(user.id, await ctx.hasher.hash(password));
     ctx.log.info({ userId: user.id, cost: ctx.hasher.cost }, 'password re-hashed at the configured cost');
   }
-  return signIn({ command, user, deviceId }, ctx);
+  return signIn({ command, user, deviceId, amr: ['pwd'] }, ctx);
 };

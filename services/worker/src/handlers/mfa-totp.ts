@@ -1,10 +1,13 @@
 import { AppError } from '@authgate/shared/errors';
-import { mfaTotpConfirmBody, mfaTotpDisableBody, type Command } from '@authgate/shared/protocol';
+import { mfaTotpConfirmBody, mfaTotpDisableBody, mfaTotpSetupBody, type Command } from '@authgate/shared/protocol';
 import { originOf } from '../audit.ts';
 import type { CommandHandler, WorkerContext } from '../context.ts';
+import { mailNotice } from '../email/token-mail.ts';
 import { newRecoveryCodes } from '../mfa/recovery-codes.ts';
 import { answerOfCode, checkSecondFactor } from '../mfa/second-factor.ts';
 import { matchingStep, newTotpSecret, otpauthUrl } from '../mfa/totp.ts';
+import { checkAccountPassword } from './account-password.ts';
+import { endPendingSignInsOf } from './end-pending-sign-ins.ts';
 import { authOf } from './sessions.ts';
 
 /** The signed-in user a TOTP command is for: a valid token of a user since deleted is no token. */
@@ -16,9 +19,16 @@ async function userOf(command: Command, ctx: WorkerContext) {
 
 const alreadyOn = () => new AppError('mfa_already_enabled', 'TOTP is already on for this account: disable it first');
 
-/** A new secret, pending until a code from it confirms it. The answer is sealed like every result body. */
+/**
+ * A new secret, pending until a code from it confirms it. The current password first (on the login
+ * limits, account-password.ts): a stolen access token alone must not turn TOTP on and lock the owner
+ * out. Already on is answered before any bcrypt. The answer is sealed like every result body.
+ */
 export const mfaTotpSetup: CommandHandler = async (command, ctx) => {
+  const { password } = mfaTotpSetupBody.parse(command.body);
   const user = await userOf(command, ctx);
+  if (await ctx.mfa.totp.isEnabled(user.id)) throw alreadyOn();
+  await checkAccountPassword(ctx, command, user, password, 'mfa_totp_setup');
   const secret = newTotpSecret();
   if (!(await ctx.mfa.totp.savePending(user.id, ctx.mfa.box.seal(secret, user.id)))) throw alreadyOn();
   return { status: 200, data: { secret, otpauthUrl: otpauthUrl(secret, user.email) } };
@@ -46,21 +56,33 @@ export const mfaTotpConfirm: CommandHandler = async (command, ctx) => {
     .succeeded(user.id, command.meta.ip)
     .catch((err: unknown) => ctx.log.warn({ err, requestId: command.requestId }, 'code limiter not rewarded'));
   ctx.audit.emit({ action: 'mfa.enabled', ...originOf(command), userId: user.id, sessionId: authOf(command).sid });
-  // The account's other sockets learn of it; a failure here must not undo what is done.
+  // The account's other sockets and its mailbox learn of it; a failure here must not undo what is done.
   await ctx.live
     .publish({ userId: user.id, event: 'mfa.enabled', data: { method: 'totp', at: new Date().toISOString() } })
     .catch((err: unknown) => ctx.log.warn({ err, requestId: command.requestId }, 'mfa.enabled event not published'));
+  await mailNotice(ctx, command, user, { kind: 'mfa_enabled' }).catch((err: unknown) =>
+    ctx.log.warn({ err, requestId: command.requestId }, 'mfa enabled notice not queued'),
+  );
   return { status: 200, data: { recoveryCodes: recovery.codes } };
 };
 
-/** TOTP off takes both factors: the password (bcrypt, on the password lane) and a code or recovery code. */
+/**
+ * TOTP off takes both factors: the password (bcrypt, on the password lane and the login limits) and a
+ * code or recovery code. Sign-ins still waiting for a code (or a device's approval) end with it, and
+ * the account is mailed a notice.
+ */
 export const mfaTotpDisable: CommandHandler = async (command, ctx) => {
   const { password, code } = mfaTotpDisableBody.parse(command.body);
   const user = await userOf(command, ctx);
   if (!(await ctx.mfa.totp.isEnabled(user.id))) throw new AppError('not_found', 'TOTP is not on for this account');
-  if (!(await ctx.hasher.verify(password, user.passwordHash))) throw new AppError('invalid_credentials', 'the password is incorrect');
+  await checkAccountPassword(ctx, command, user, password, 'mfa_totp_disable');
   await checkSecondFactor(ctx, command, user.id, answerOfCode(code));
   await ctx.mfa.totp.remove(user.id);
+  // Told before the pending sign-ins end: if that fails, TOTP is off all the same and its trail says so.
   ctx.audit.emit({ action: 'mfa.disabled', ...originOf(command), userId: user.id, sessionId: authOf(command).sid });
+  await mailNotice(ctx, command, user, { kind: 'mfa_disabled', by: 'owner' }).catch((err: unknown) =>
+    ctx.log.warn({ err, requestId: command.requestId }, 'mfa disabled notice not queued'),
+  );
+  await endPendingSignInsOf(ctx, command, user.id);
   return { status: 204 };
 };

@@ -30,5 +30,5 @@ export const mfaVerify: CommandHandler = async (command, ctx) => {
   const user = await ctx.users.findById(challenge.userId);
   if (!user) throw deadToken();
   if (user.disabledAt) throw new AppError('account_disabled', 'this account is disabled');
-  return signIn({ command, user, deviceId: challenge.deviceId }, ctx, { after: 'second_factor' });
+  return signIn({ command, user, deviceId: challenge.deviceId, amr: ['pwd', 'otp'] }, ctx, { after: 'second_factor' });
 };

@@ -30,7 +30,7 @@ export const newDeviceGate: SignInGate = {
   step: 'new_device',
   async check(attempt, ctx) {
     if (!ctx.deviceVerification || !(await isNewDevice(attempt, ctx))) return;
-    const { command, user, deviceId } = attempt;
+    const { command, user, deviceId, amr } = attempt;
 
     const verificationId = randomBytes(VERIFICATION_ID_BYTES).toString('base64url');
     const completeToken = randomBytes(COMPLETE_TOKEN_BYTES).toString('base64url');
@@ -41,7 +41,7 @@ export const newDeviceGate: SignInGate = {
     await ctx.deviceVerifications.open(
       verificationId,
       completeToken,
-      { userId: user.id, deviceId, ip, userAgent, waiting: connectionId ? { nodeId, connectionId } : undefined },
+      { userId: user.id, deviceId, ip, userAgent, waiting: connectionId ? { nodeId, connectionId } : undefined, amr },
       code,
       { ttlMs: DEVICE_VERIFICATION_TTL_S * 1000, tries: DEVICE_CODE_TRIES },
     );

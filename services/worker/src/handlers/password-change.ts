@@ -5,32 +5,33 @@ import { originOf } from '../audit.ts';
 import type { CommandHandler } from '../context.ts';
 import { endSessionsOf } from '../email/end-sessions.ts';
 import { mailNotice } from '../email/token-mail.ts';
+import { checkAccountPassword } from './account-password.ts';
+import { endPendingSignInsOf } from './end-pending-sign-ins.ts';
 import { authOf } from './sessions.ts';
 
 /**
  * POST /auth/password/change (Bearer): the current password proves the person (a stolen access token
- * alone changes nothing), the new one meets the registration policy. Every other session ends; the
- * account's remaining sockets hear `password.changed`, and a notice is mailed.
+ * alone changes nothing; its check counts on the login limits), the new one meets the registration
+ * policy. Every other session ends, and every sign-in still waiting for a second factor or a device's
+ * approval; the account's remaining sockets hear `password.changed`, and a notice is mailed.
  */
 export const passwordChange: CommandHandler = async (command, ctx) => {
   const auth = authOf(command);
   const { currentPassword, newPassword } = passwordChangeBody.parse(command.body);
   const user = await ctx.users.findById(auth.sub);
   if (!user) throw new AppError('invalid_token', 'access token is invalid or expired');
-  if (!(await ctx.hasher.verify(currentPassword, user.passwordHash))) {
-    ctx.audit.emit({ action: 'password.change_rejected', ...originOf(command), userId: user.id, sessionId: auth.sid });
-    throw new AppError('invalid_credentials', 'the current password is incorrect');
-  }
+  await checkAccountPassword(ctx, command, user, currentPassword, 'password_change');
   checkNewPassword(newPassword, user.email);
   await ctx.users.updatePasswordHash(user.id, await ctx.hasher.hash(newPassword));
   const ended = await endSessionsOf(ctx, command, user.id, 'password_changed', auth.sid);
+  await endPendingSignInsOf(ctx, command, user.id);
   const at = new Date().toISOString();
   await ctx.live
     .publish({ userId: user.id, event: 'password.changed', data: { sessionId: auth.sid, at } })
     .catch((err: unknown) => ctx.log.warn({ err, requestId: command.requestId }, 'password.changed event not published'));
   ctx.audit.emit({ action: 'password.changed', ...originOf(command), userId: user.id, sessionId: auth.sid });
   ctx.log.info({ requestId: command.requestId, userId: user.id, sessionsEnded: ended }, 'password changed');
-  await mailNotice(ctx, command, user, 'password_changed').catch((err: unknown) =>
+  await mailNotice(ctx, command, user, { kind: 'password_changed' }).catch((err: unknown) =>
     ctx.log.warn({ err, requestId: command.requestId }, 'password changed notice not queued'),
   );
   return { status: 204 };

@@ -5,6 +5,7 @@ import { originOf } from '../audit.ts';
 import type { CommandHandler } from '../context.ts';
 import { endSessionsOf } from '../email/end-sessions.ts';
 import { mailNotice } from '../email/token-mail.ts';
+import { endPendingSignInsOf } from './end-pending-sign-ins.ts';
 
 const invalid = () => new AppError('invalid_token', 'the reset link is invalid, expired or already used');
 
@@ -30,9 +31,10 @@ export const passwordReset: CommandHandler = async (command, ctx) => {
   });
   if (userId !== user.id) throw invalid();
   const ended = await endSessionsOf(ctx, command, user.id, 'password_reset');
+  await endPendingSignInsOf(ctx, command, user.id);
   ctx.audit.emit({ action: 'password.reset', ...originOf(command), userId: user.id });
   ctx.log.info({ requestId: command.requestId, userId: user.id, sessionsEnded: ended }, 'password reset');
-  await mailNotice(ctx, command, user, 'password_changed').catch((err: unknown) =>
+  await mailNotice(ctx, command, user, { kind: 'password_changed' }).catch((err: unknown) =>
     ctx.log.warn({ err, requestId: command.requestId }, 'password changed notice not queued'),
   );
   return { status: 204 };

@@ -43,13 +43,13 @@ export const refresh: CommandHandler = async (command, ctx) => {
       ctx.audit.emit({ ...audit, action: 'refresh.succeeded', userId: outcome.userId, sessionId: sid });
       // The sessions list learns the new end in the next batch: the rotation stays this refresh's one Redis step.
       ctx.extensions.extended(outcome.userId, sid, now + ctx.refreshTtlMs, now);
-      return { status: 200, data: await tokenPair(ctx, { id: outcome.userId, email: outcome.email }, sid, next.token) };
+      return { status: 200, data: await tokenPair(ctx, { id: outcome.userId, email: outcome.email }, sid, next.token, outcome.signedIn) };
     }
     case 'grace': {
       const same = openSuccessor(refreshToken, sid, outcome.sealed);
       if (!same) throw invalid();
       ctx.audit.emit({ ...audit, action: 'refresh.concurrent', userId: outcome.userId, sessionId: sid });
-      return { status: 200, data: await tokenPair(ctx, { id: outcome.userId, email: outcome.email }, sid, same) };
+      return { status: 200, data: await tokenPair(ctx, { id: outcome.userId, email: outcome.email }, sid, same, outcome.signedIn) };
     }
     case 'duplicate':
       throw new AlreadyAnswered();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { UserRecord } from '@authgate/shared/db/users';
 import type { Command } from '@authgate/shared/protocol';
+import type { AuthMethod } from '@authgate/shared/sessions/types';
 import { originOf } from '../audit.ts';
 import type { HandlerOutcome, WorkerContext } from '../context.ts';
 import { mailSecurityNotice } from '../email/security-notice.ts';
@@ -8,11 +9,13 @@ import { newRefreshToken } from '../tokens.ts';
 import { SIGN_IN_GATES, type SignInStep } from './sign-in-gates.ts';
 import { tokenPair } from './token-pair.ts';
 
-/** A sign-in whose password was right: who, from which device, and the command that asked. */
+/** A sign-in whose password was right: who, from which device, the command that asked, and how it was proven so far. */
 export interface SignInAttempt {
   command: Command;
   user: UserRecord;
   deviceId: string | undefined;
+  /** The methods proven so far (`pwd`, then `otp` once the second factor passed): the session's `amr`. */
+  amr: AuthMethod[];
 }
 
 /**
@@ -27,10 +30,11 @@ export async function signIn(attempt: SignInAttempt, ctx: WorkerContext, options
 }
 
 /** Every gate passed: a new session, known to the directory and the account's sockets, and its token pair. */
-async function openSession({ command, user, deviceId }: SignInAttempt, ctx: WorkerContext): Promise<HandlerOutcome> {
+async function openSession({ command, user, deviceId, amr }: SignInAttempt, ctx: WorkerContext): Promise<HandlerOutcome> {
   const sid = randomUUID();
   const refresh = newRefreshToken(sid);
-  await ctx.sessions.create({ sid, userId: user.id, email: user.email, deviceId, refreshHash: refresh.hash }, ctx.refreshTtlMs);
+  const signedIn = { amr, authTime: Math.floor(Date.now() / 1000) };
+  await ctx.sessions.create({ sid, userId: user.id, email: user.email, deviceId, refreshHash: refresh.hash, signedIn }, ctx.refreshTtlMs);
   // The device has now completed a sign-in: known from here on (the new-device gate).
   const standing = await ctx.devices.record(user.id, deviceId);
   const now = Date.now();
@@ -47,5 +51,5 @@ async function openSession({ command, user, deviceId }: SignInAttempt, ctx: Work
   ctx.audit.emit({ action: 'login.succeeded', ...originOf(command), userId: user.id, sessionId: sid, deviceId });
   // A device the account never signed in from (a login naming none counts as the device "none").
   if (standing === 'new') await mailSecurityNotice(ctx, 'new_sign_in', user, originOf(command));
-  return { status: 200, data: await tokenPair(ctx, user, sid, refresh.token) };
+  return { status: 200, data: await tokenPair(ctx, user, sid, refresh.token, signedIn) };
 }

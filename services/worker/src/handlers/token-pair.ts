@@ -1,9 +1,16 @@
 import type { TokenPair } from '@authgate/shared/protocol';
+import type { SignedIn } from '@authgate/shared/sessions/types';
 import type { WorkerContext } from '../context.ts';
 
-export async function tokenPair(ctx: WorkerContext, user: { id: string; email: string }, sid: string, refreshToken: string): Promise<TokenPair> {
+export async function tokenPair(
+  ctx: WorkerContext,
+  user: { id: string; email: string },
+  sid: string,
+  refreshToken: string,
+  signedIn: SignedIn,
+): Promise<TokenPair> {
   return {
-    accessToken: await ctx.signer.sign(user.id, sid),
+    accessToken: await ctx.signer.sign(user.id, sid, signedIn),
     refreshToken,
     tokenType: 'Bearer',
     expiresIn: ctx.signer.ttlSeconds,

@@ -52,11 +52,7 @@ const auditWriter =
 // The OpenID issuer is PUBLIC_URL; in development with PORT=0 it is known once the edge listens.
 const issuerLater = target === 'all' && config.PUBLIC_URL === developmentPublicUrl(0);
 const api = runs('api')
-  ? await (await import('@authgate/api')).startApi(
-      config,
-      { ...drivers.api(), log, metrics },
-      { listen: target === 'api', issuerLater },
-    )
+  ? await (await import('@authgate/api')).startApi(config, { ...drivers.api(), log, metrics }, { listen: target === 'api', issuerLater })
   : undefined;
 const edge = runs('edge')
   ? await (await import('@authgate/edge')).startEdge(config, {

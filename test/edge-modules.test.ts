@@ -47,9 +47,9 @@ test('an edge process loads no database layer (pg, PGlite, Kysely), no client SD
       /\/shared\/src\/client\//,
       // TOTP secrets are the workers' business: no edge loads the library that reads them.
       /\/node_modules\/otpauth\//,
-      // The OpenID provider and its signing key live in the account API: an edge loads its contract only.
+      // The OpenID provider and its signing key live in the account API: an edge loads its names only.
       /\/node_modules\/oidc-provider\//,
-      /\/features\/oidc\/(?!contract\.ts)/,
+      /\/features\/oidc\/(?!contract\.ts|paths\.ts)/,
     ];
     const offending = modules.filter((url) => forbidden.some((pattern) => pattern.test(url)));
     assert.deepEqual(offending, [], 'an edge process loaded modules of the database layer or the client');

@@ -1,48 +1,12 @@
 import { z } from 'zod';
 
-/**
- * The OpenID Connect feature's contract: where its endpoints live, the page that signs a person in
- * for it, the shapes of its own JSON routes, its audit events. Edges import this file only (the page
- * path): the provider, its keys and its stores load in the account API alone.
- */
-
-/** Every endpoint of the provider, under /oidc so that none clashes with the gateway's /auth/* or its JWKS. */
-export const OIDC_ROUTES = {
-  authorization: '/oidc/auth',
-  token: '/oidc/token',
-  userinfo: '/oidc/me',
-  jwks: '/oidc/jwks',
-  end_session: '/oidc/session/end',
-  introspection: '/oidc/token/introspection',
-  revocation: '/oidc/token/revocation',
-  // Not enabled; named so that none would sit at the root if one were.
-  backchannel_authentication: '/oidc/backchannel',
-  challenge: '/oidc/challenge',
-  code_verification: '/oidc/device',
-  credential: '/oidc/credential',
-  device_authorization: '/oidc/device/auth',
-  pushed_authorization_request: '/oidc/request',
-  registration: '/oidc/reg',
-} as const;
-
-export const DISCOVERY_PATH = '/.well-known/openid-configuration';
+export * from './paths.ts';
 
 /**
- * Where the provider sends the browser to sign in or consent. Its signed interaction cookie is scoped
- * to this path and what lies under it, so the page's calls go to `<INTERACTION_PATH>/<uid>/...`.
+ * The OpenID Connect feature's contract: its fixed names (paths.ts) and the shapes of its own JSON
+ * routes. Edges import only this folder's contract and paths: the provider, its keys and its stores
+ * load in the account API alone.
  */
-export const INTERACTION_PATH = '/oidc/interaction';
-
-/** authgate's page, served by the edge: it signs the person in as anywhere else, then hands the interaction its access token. */
-export const OIDC_PAGE_PATH = '/sign-in/oidc';
-
-/** The page's address for one interaction. */
-export function interactionPageUrl(uid: string): string {
-  return `${OIDC_PAGE_PATH}?interaction=${encodeURIComponent(uid)}`;
-}
-
-/** The scopes the provider knows; a client's `scope` metadata may list only these. */
-export const OIDC_SCOPES = ['openid', 'offline_access', 'email'] as const;
 
 /** What the page is told of an interaction (GET /oidc/interaction/:uid/details). */
 export const interactionDetails = z.object({
@@ -63,9 +27,6 @@ export const interactionConsentBody = z.strictObject({ decision: z.enum(['allow'
 
 /** Where the page goes next: back to the provider, which redirects to the client. */
 export const interactionAnswer = z.object({ redirectTo: z.string() });
-
-/** OpenID's own audit events: a sign-in to a client, and the end of a client's OpenID session. */
-export const OIDC_AUDIT_EVENTS = ['oidc.signed_in', 'oidc.logout'] as const;
 
 /** RFC 7591 client metadata an administrator registers; `client_id` and `client_secret` are made by the server. */
 export const clientRegistration = z

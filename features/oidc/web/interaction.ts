@@ -1,7 +1,8 @@
 import type { AuthgateClient } from '@authgate/client';
 import { h } from '../../../web/src/dom.ts';
 import { describe } from '../../../web/src/messages.ts';
-import { OIDC_PAGE_PATH, type InteractionDetails } from '../contract.ts';
+import type { InteractionDetails } from '../contract.ts';
+import { OIDC_PAGE_PATH } from '../paths.ts';
 import { interactionCalls, type InteractionCalls } from '../sdk.ts';
 
 /** What the page lends this module: its screen, and its sign-in screen with a notice above the form. */

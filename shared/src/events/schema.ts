@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { v7 as uuidv7 } from 'uuid';
-import { OIDC_AUDIT_EVENTS } from '@authgate/features/oidc/contract';
+import { OIDC_AUDIT_EVENTS } from '@authgate/features/oidc/paths';
 
 /** The audit event types of the contract (docs/rest.md, GET /auth/events). Applications add their own as `app.<name>`. */
 export const AUTH_EVENT_TYPES = [

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OIDC_PAGE_PATH } from '@authgate/features/oidc/contract';
+import { OIDC_PAGE_PATH } from '@authgate/features/oidc/paths';
 import { bodySchemas, clientFrame, type CommandKind } from '@authgate/shared/protocol';
 import { errorAnswer } from '../schemas.ts';
 import {

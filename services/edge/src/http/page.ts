@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { AppError } from '@authgate/shared/errors';
 import { newRequestId } from '@authgate/shared/ids';
 import { PAGE_PATHS } from '@authgate/shared/page-paths';
-import { OIDC_PAGE_PATH } from '@authgate/features/oidc/contract';
+import { OIDC_PAGE_PATH } from '@authgate/features/oidc/paths';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.ts';
 import { endHead, getAndHead, markIfHead } from './head.ts';
 import { countAnswer } from './metered.ts';

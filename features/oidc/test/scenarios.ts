@@ -366,7 +366,7 @@ export function oidcScenarios(get: () => OidcDeployment): void {
     await assert.rejects(oidc.refreshTokenGrant(wrongCode, 'whatever'), isInvalidClient);
   });
 
-  test('an unregistered redirect URI is never redirected to, nor a malformed request sent anywhere', async () => {
+  test('an unregistered redirect URI is never redirected to; a public client without PKCE is refused', async () => {
     const d = get();
     const web = await rp('web');
     const evil = oidc.buildAuthorizationUrl(web, {

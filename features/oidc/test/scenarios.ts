@@ -630,6 +630,10 @@ export function clusterScenarios(get: () => OidcDeployment & { cluster: ClusterH
           headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
           body: new URLSearchParams(body),
         });
+      // Whichever process is asked, and whatever Host it was asked by, the provider names PUBLIC_URL's origin.
+      const discovered = (await (await fetch(`${d.apis[1]}/.well-known/openid-configuration`)).json()) as Record<string, string>;
+      assert.equal(discovered.issuer, d.url);
+      assert.equal(discovered.token_endpoint, `${d.url}/oidc/token`);
       const exchanged = await tokenAt(d.apis[1]!, {
         grant_type: 'authorization_code',
         code,

@@ -1,4 +1,4 @@
-import type { AuthgateClient } from '@authgate/client';
+import { AuthgateError, type AuthgateClient } from '@authgate/client';
 import { h } from '../../../web/src/dom.ts';
 import { describe } from '../../../web/src/messages.ts';
 import type { InteractionDetails } from '../contract.ts';
@@ -75,9 +75,13 @@ export function openIdSignIn(
     try {
       go(await calls.signIn(uid, await client.accessToken()));
     } catch (err) {
-      // Its session ended meanwhile, or is not recent enough: a sign-in here makes a new one.
-      sessionAtLoad = client.current?.sessionId;
-      signInFirst(describe(err));
+      // The interaction itself is gone (expired, another browser's): nothing to sign in for.
+      if (err instanceof AuthgateError && err.code === 'not_found') problem(describe(err));
+      else {
+        // Its session ended meanwhile, or is not recent enough: a sign-in here makes a new one.
+        sessionAtLoad = client.current?.sessionId;
+        signInFirst(describe(err));
+      }
     } finally {
       handing = false;
     }

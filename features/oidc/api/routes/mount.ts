@@ -44,12 +44,10 @@ export async function mountProvider(app: FastifyInstance, oidc: OidcLayer): Prom
       const raw = request.raw;
       // The provider names its endpoints and marks its cookies Secure by the request it sees (Koa's
       // proxy headers): it is made to see PUBLIC_URL's origin, whatever Host a client sent, and the
-      // client address the API resolved (TRUSTED_PROXIES). A path in PUBLIC_URL is its mount path.
+      // client address the API resolved (TRUSTED_PROXIES).
       raw.headers['x-forwarded-host'] = issuer.host;
       raw.headers['x-forwarded-proto'] = issuer.protocol.slice(0, -1);
       raw.headers['x-forwarded-for'] = request.ip;
-      const mount = issuer.pathname.replace(/\/+$/, '');
-      if (mount) (raw as typeof raw & { originalUrl?: string }).originalUrl = `${mount}${raw.url}`;
       reply.hijack();
       await oidc.callback(raw, reply.raw);
     };

@@ -49,7 +49,11 @@ const worker = runs('worker') ? await (await import('@authgate/worker')).startWo
 const auditWriter =
   runs('worker') || target === 'audit' ? await (await import('@authgate/audit')).startAuditWriter(config, { ...drivers.audit(), log, metrics }) : undefined;
 // All-in-one: one origin (docs/README.md), so the edge hands the account API's routes to it in-process.
-const api = runs('api') ? await (await import('@authgate/api')).startApi(config, { ...drivers.api(), log, metrics }, { listen: target === 'api' }) : undefined;
+// The OpenID issuer is PUBLIC_URL; in development with PORT=0 it is known once the edge listens.
+const issuerLater = target === 'all' && config.PUBLIC_URL === developmentPublicUrl(0);
+const api = runs('api')
+  ? await (await import('@authgate/api')).startApi(config, { ...drivers.api(), log, metrics }, { listen: target === 'api', issuerLater })
+  : undefined;
 const edge = runs('edge')
   ? await (await import('@authgate/edge')).startEdge(config, {
       ...drivers.edge(),
@@ -60,6 +64,7 @@ const edge = runs('edge')
   : undefined;
 // Development with PORT=0 and no PUBLIC_URL: the mails' links follow the port the edge was given.
 const mailerConfig = edge && config.PUBLIC_URL === developmentPublicUrl(0) ? { ...config, PUBLIC_URL: developmentPublicUrl(edge.port) } : config;
+await api?.issuerKnown(mailerConfig.PUBLIC_URL);
 const mailer = runs('mailer')
   ? await (await import('@authgate/mailer')).startMailer(mailerConfig, {
       ...drivers.mailer(),

@@ -1,6 +1,6 @@
 // npm run cluster: the whole topology on this machine against the local Redis, RabbitMQ and PostgreSQL.
 //   nginx on :8080 (PORT), EDGES edge nodes (default 2) on 127.0.0.1:9001, 9002, ..., WORKERS workers
-//   (default 2), the account API on :3001 (API_PORT), a mailer (SMTP_URL, or .eml files under
+//   (default 2), APIS account API processes (default 1) on :3001 (API_PORT), 3002, ..., a mailer (SMTP_URL, or .eml files under
 //   DATA_DIR/outbox). Metrics (GET /metrics) of edge-i on 9100+i, worker-i on 9200+i, the api on 9300,
 //   the mailer on 9400 (METRICS_BASE_PORT=9100; 0: free ports; off: none). Writes .cluster/topology.json;
 //   logs go to .cluster/logs/<name>.log. Ctrl-C or SIGTERM stops everything: edges and api first (they
@@ -61,6 +61,7 @@ const starting: Promise<Cluster | undefined> = (async () => {
   return startCluster({
     edges: count('EDGES', 2, 1),
     workers: count('WORKERS', 2, 0),
+    apis: count('APIS', 1, 1),
     port: port('PORT', 8080),
     edgeBasePort: port('EDGE_BASE_PORT', 9001),
     apiPort: port('API_PORT', 3001),

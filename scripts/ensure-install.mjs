@@ -22,7 +22,7 @@ const newest = (dir) => {
   return latest;
 };
 const builds = [
-  { output: 'web/dist/index.html', sources: ['web/src', 'web/index.html', 'client/src'] },
+  { output: 'web/dist/index.html', sources: ['web/src', 'web/index.html', 'client/src', 'features'] },
   { output: 'client/dist/authgate-client.js', sources: ['client/src'] },
 ];
 const outdated = builds.some(({ output, sources }) => {

@@ -20,7 +20,7 @@ await new Promise((resolve) => setTimeout(resolve, 200));
 console.log(JSON.stringify([...globalThis.loadedModules]));
 `;
 
-test('an edge process loads no database layer (pg, PGlite, Kysely), no client SDK and no TOTP library', () => {
+test('an edge process loads no database layer (pg, PGlite, Kysely), no client SDK, no TOTP library and no OpenID provider', () => {
   const data = tempDir('edge-modules');
   try {
     const child = spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/helpers/module-recorder.mjs', '--input-type=module', '-e', CHILD], {
@@ -47,6 +47,9 @@ test('an edge process loads no database layer (pg, PGlite, Kysely), no client SD
       /\/shared\/src\/client\//,
       // TOTP secrets are the workers' business: no edge loads the library that reads them.
       /\/node_modules\/otpauth\//,
+      // The OpenID provider and its signing key live in the account API: an edge loads its names only.
+      /\/node_modules\/oidc-provider\//,
+      /\/features\/oidc\/(?!contract\.ts|paths\.ts)/,
     ];
     const offending = modules.filter((url) => forbidden.some((pattern) => pattern.test(url)));
     assert.deepEqual(offending, [], 'an edge process loaded modules of the database layer or the client');

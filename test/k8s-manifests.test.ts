@@ -126,6 +126,8 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       'jwt-public-jwks': '{"keys":[]}',
       'result-sealing-secret': 's'.repeat(43),
       'mfa-encryption-key': 'm'.repeat(43),
+      'oidc-signing-key': 'PEM',
+      'oidc-cookie-keys': 'c'.repeat(43),
       'smtp-url': 'smtps://u:p@smtp.example.com:465',
     };
     for (const role of ROLES) {

@@ -60,6 +60,8 @@ describe('PUBLIC_URL: mail links follow the gateway in development; production r
     JWT_PUBLIC_JWKS: '{"keys":[]}',
     RESULT_SEALING_SECRET: 'k'.repeat(43),
     MFA_ENCRYPTION_KEY: 'm'.repeat(43),
+    OIDC_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----',
+    OIDC_COOKIE_KEYS: 'c'.repeat(43),
     BCRYPT_COST: '12',
   };
 

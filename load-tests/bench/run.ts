@@ -9,6 +9,7 @@ import { benchFanout } from './fanout.ts';
 import { benchIdleCpu } from './idle-cpu.ts';
 import { benchLogins } from './logins.ts';
 import { benchMfaLogins } from './mfa-logins.ts';
+import { benchOidcRefresh, benchOidcSignIn } from './oidc.ts';
 import { benchOverload } from './overload.ts';
 import { benchPageLoad } from './page-load.ts';
 import { benchRefresh } from './refresh.ts';
@@ -19,7 +20,7 @@ import { benchVerifyUnderLoad } from './verify-under-load.ts';
 /**
  * npm run bench: ratios measured within one run on this machine, each against a baseline taken in the
  * same run, never absolute figures from different runs. Loopback only; every phase is bounded.
- *   BENCH_ONLY=a,b,c,d,e,f,g,h,i,j,k,l which benches (default a-h, k and l); (a) also measures metrics on ÷ off; `am`
+ *   BENCH_ONLY=a,b,c,d,e,f,g,h,i,j,k,l,oidc-signin,oidc-refresh which benches (default a-h, k, l and the two oidc); (a) also measures metrics on ÷ off; `am`
  *                            runs that one alone; `g10m` (never by default: minutes) the audit trail at 10 M events
  *   BENCH_METRICS_PAIRS=6    on/off pairs of (a')
  *   BENCH_SECONDS=8          length of each timed phase
@@ -31,13 +32,17 @@ import { benchVerifyUnderLoad } from './verify-under-load.ts';
  *   AUDIT_BENCH_EVENTS=1000000, AUDIT_BENCH_WRITES=50000  generated / written audit events of (g)
  *   BENCH_CLUSTER_RESULTS=2000  results (h) delivers in each pub/sub mode on its private Redis Cluster
  *   BENCH_PAGE_LOADS=15      cold loads of the page, and of GET /health, in each shape of (k)
+ *   oidc-signin, oidc-refresh (in the default list) the OpenID provider ÷ the gateway: authorization-code
+ *                            sign-ins ÷ plain logins (BENCH_OIDC_SAMPLES=20 of each, bcrypt at
+ *                            BENCH_BCRYPT_COST), token-endpoint refreshes ÷ gateway refreshes per second
+ *                            (BENCH_OIDC_SESSIONS=16 in flight, BENCH_SECONDS each)
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100_000);
 const CONNECTION_EDGES = Number(process.env.BENCH_CONNECTION_EDGES ?? Math.max(1, Math.ceil(CONNECTIONS / 17_000)));
 const OVERLOAD_SECONDS = Number(process.env.BENCH_OVERLOAD_SECONDS ?? 30);
-const only = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,f,g,h,k,l').split(','));
+const only = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,f,g,h,k,l,oidc-signin,oidc-refresh').split(','));
 
 const results: Record<string, unknown>[] = [];
 const step = async (name: string, fn: () => Promise<Record<string, unknown> | Record<string, unknown>[]>) => {
@@ -79,6 +84,8 @@ await step('g10m', () =>
 await step('k', () => benchPageLoad(Number(process.env.BENCH_PAGE_LOADS ?? 15)));
 await step('l', () => benchIdleCpu(SECONDS));
 await step('i', () => benchClusterBus(Number(process.env.BENCH_CLUSTER_RESULTS ?? 2_000)));
+await step('oidc-signin', () => benchOidcSignIn(Number(process.env.BENCH_OIDC_SAMPLES ?? 20), COST));
+await step('oidc-refresh', () => benchOidcRefresh(SECONDS, Number(process.env.BENCH_OIDC_SESSIONS ?? 16), COST));
 
 for (const row of results) {
   console.log(`\n${row.bench}`);

@@ -18,6 +18,8 @@ export interface ClusterOptions {
   workers?: number;
   /** Start the account API (default true). Without it nginx answers its routes with a JSON 503. */
   api?: boolean;
+  /** Account API processes behind nginx (default 1): `api`, then `api-2`, ... They share the OpenID provider's state in Redis. */
+  apis?: number;
   /**
    * Start the mailer (default true): it sends the workers' mail jobs (verification and reset links,
    * device codes, notices) over SMTP_URL from `env`, or writes them under DATA_DIR/outbox without it.
@@ -82,6 +84,8 @@ export interface Cluster {
   edges: ClusterMember[];
   workers: ClusterMember[];
   api: ClusterMember | undefined;
+  /** Every account API process (`api`, `api-2`, ...). */
+  apis: ClusterMember[];
   members(): ClusterMember[];
   member(name: string): ClusterMember;
   /** Starts a stopped member again with the same settings and port (after a kill in a test). */
@@ -106,7 +110,19 @@ const DEFAULTS = {
 };
 
 /** Variables of the cluster script itself, not settings of the processes it starts. */
-const CLUSTER_ONLY = ['PORT', 'EDGES', 'WORKERS', 'EDGE_BASE_PORT', 'CLUSTER_DIR', 'NGINX_BIN', 'NODE_ID', 'API_PORT', 'METRICS_PORT', 'METRICS_BASE_PORT'];
+const CLUSTER_ONLY = [
+  'PORT',
+  'EDGES',
+  'WORKERS',
+  'APIS',
+  'EDGE_BASE_PORT',
+  'CLUSTER_DIR',
+  'NGINX_BIN',
+  'NODE_ID',
+  'API_PORT',
+  'METRICS_PORT',
+  'METRICS_BASE_PORT',
+];
 
 interface MemberSpec {
   name: string;
@@ -135,19 +151,23 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   await ensureDatabase(o.databaseUrl);
 
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && !CLUSTER_ONLY.includes(k))) as Record<string, string>;
+  const chosen = new Set<number>();
+  // nginx's address is the public one (the OpenID issuer, the base of mail links): known before any process starts.
+  const nginxPort = o.port === 0 ? await freePort(o.host) : o.port;
+  chosen.add(nginxPort);
   const common: Record<string, string> = {
     ...inherited,
     NAMESPACE: o.namespace,
     REDIS_URL: o.redisUrl,
     AMQP_URL: o.amqpUrl,
     HOST: o.host,
+    PUBLIC_URL: inherited.PUBLIC_URL ?? `http://${o.host}:${nginxPort}`,
     ...(o.env ?? {}),
   };
   if (o.redisClusterNodes) {
     delete common.REDIS_URL;
     common.REDIS_CLUSTER_NODES = o.redisClusterNodes;
   }
-  const chosen = new Set<number>();
   const pickPort = async () => {
     let port;
     do port = await freePort(o.host);
@@ -165,13 +185,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     specs.push({ name: `edge-${i}`, role: 'edge', port, metricsPort: metricsPort(i), nodeId: `edge-${i}`, env: { TRUSTED_PROXIES: '127.0.0.1' } });
   }
   if (o.api)
-    specs.push({
-      name: 'api',
-      role: 'api',
-      port: o.apiPort === 0 ? await pickPort() : o.apiPort,
-      metricsPort: metricsPort(200),
-      env: { DATABASE_URL: o.databaseUrl, TRUSTED_PROXIES: '127.0.0.1' },
-    });
+    for (let i = 1; i <= (o.apis ?? 1); i++)
+      specs.push({
+        name: i === 1 ? 'api' : `api-${i}`,
+        role: 'api',
+        port: o.apiPort === 0 ? await pickPort() : o.apiPort + i - 1,
+        metricsPort: metricsPort(200 + i - 1),
+        env: { DATABASE_URL: o.databaseUrl, TRUSTED_PROXIES: '127.0.0.1' },
+      });
   if (o.mailer) specs.push({ name: 'mailer', role: 'mailer', port: undefined, metricsPort: metricsPort(300), env: {} });
 
   const members = new Map<string, ClusterMember>();
@@ -181,7 +202,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const names = ['nginx', ...specs.map((s) => s.name)];
   const ordered = () => [...members.values()].sort((a, b) => ORDER.indexOf(a.role) - ORDER.indexOf(b.role) || names.indexOf(a.name) - names.indexOf(b.name));
   const startedAt = new Date().toISOString();
-  let nginxPort = o.port;
   let stopping: Promise<void> | undefined;
 
   const startMember = async (spec: MemberSpec): Promise<ClusterMember> => {
@@ -223,7 +243,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   };
 
   const startNginx = async (): Promise<ClusterMember> => {
-    if (nginxPort === 0) nginxPort = await pickPort();
     const address = (name: string) => `${o.host}:${byName.get(name)!.port}`;
     const configFile = renderNginxConfig(ROOT, {
       dir,
@@ -325,6 +344,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     },
     get api() {
       return members.get('api');
+    },
+    get apis() {
+      return ordered().filter((m) => m.role === 'api');
     },
     members: ordered,
     member(name) {

@@ -51,11 +51,14 @@ export async function cleanupNamespace(namespace: string): Promise<void> {
   await connection.close();
   const { Redis } = await import('ioredis');
   const redis = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
+  // Keys that begin with a hash tag (the OpenID provider's, `{<namespace>:oidc:...}`) too.
+  for (const pattern of [`${namespace}:*`, `{${namespace}:*`]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  }
   await redis.quit();
 }

@@ -13,6 +13,7 @@ import type { MfaChallengeStore } from './mfa/challenges.ts';
 import type { SessionDirectory } from './sessions/directory.ts';
 import type { SessionStore } from './sessions/types.ts';
 import type { CommandQueue, ResultBus } from './transport/types.ts';
+import type { OidcStores } from '@authgate/features/oidc/api/layer';
 
 /**
  * The one place that decides which driver serves each concern: the in-process ("memory") one, or the
@@ -64,6 +65,8 @@ export interface ApiDrivers {
   /** Sign-ins waiting for a second factor or a device's approval: an administrator's action ends an account's. */
   mfaChallenges: MfaChallengeStore;
   deviceVerifications: DeviceVerifications;
+  /** The OpenID provider's storage (Redis or in-process) and its administrators' clients (the database). */
+  oidc: OidcStores;
 }
 
 export interface MailerDrivers {
@@ -88,13 +91,13 @@ export interface Drivers {
   close(): Promise<void>;
 }
 
-type AllDrivers = EdgeDrivers & WorkerDrivers & MailerDrivers;
+type AllDrivers = EdgeDrivers & WorkerDrivers & MailerDrivers & Pick<ApiDrivers, 'oidc'>;
 type Concern = keyof AllDrivers;
 
 const NEEDS: Record<Target, readonly Concern[]> = {
   edge: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'passwordWork'],
   worker: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db', 'events', 'mail', 'deviceVerifications', 'mfaChallenges'],
-  api: ['db', 'revocations', 'limits', 'live', 'directory', 'sessions', 'events', 'mail', 'mfaChallenges', 'deviceVerifications'],
+  api: ['db', 'revocations', 'limits', 'live', 'directory', 'sessions', 'events', 'mail', 'mfaChallenges', 'deviceVerifications', 'oidc'],
   mailer: ['mail', 'events'],
   audit: ['events', 'db'],
   all: [
@@ -111,6 +114,7 @@ const NEEDS: Record<Target, readonly Concern[]> = {
     'events',
     'deviceVerifications',
     'mfaChallenges',
+    'oidc',
   ],
 };
 
@@ -307,6 +311,35 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
     // Every role that reads the database migrates it; Kysely's migration lock lets one do the work.
     await migrateToLatest(db);
     built.db = db;
+  }
+
+  if (needs.has('oidc')) {
+    const { DbClientStore } = await import('@authgate/features/oidc/stores/db-clients');
+    const clients = new DbClientStore(built.db!);
+    const prefix = `${config.NAMESPACE}:oidc`;
+    if (redis) {
+      const client = redis.client(`${config.NAMESPACE}-oidc`);
+      const { redisAdapterFactory } = await import('@authgate/features/oidc/stores/redis-adapter');
+      const { RedisSessionLinks } = await import('@authgate/features/oidc/stores/redis-links');
+      built.oidc = { adapter: redisAdapterFactory(client, prefix), links: new RedisSessionLinks(client, prefix, config.NODE_ID), clients };
+      closers.push(() =>
+        client.quit().then(
+          () => undefined,
+          () => client.disconnect(),
+        ),
+      );
+    } else {
+      const { memoryAdapterFactory } = await import('@authgate/features/oidc/stores/memory-adapter');
+      const { MemorySessionLinks } = await import('@authgate/features/oidc/stores/memory-links');
+      const { TtlMap } = await import('@authgate/features/oidc/stores/ttl-map');
+      const entities = new TtlMap();
+      const links = new MemorySessionLinks();
+      built.oidc = { adapter: memoryAdapterFactory(entities), links, clients };
+      closers.push(
+        () => entities.close(),
+        () => links.close(),
+      );
+    }
   }
 
   const missing = (role: string, concern: Concern): never => {

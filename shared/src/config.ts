@@ -226,6 +226,40 @@ export const configSchema = z.object({
   ),
   /** User ids (token `sub`) that may use the admin routes, such as GET /users/by-email/:email. */
   ADMIN_USER_IDS: commaList(z.uuid()),
+  /** Accounts whose verified email is listed are administrators too (the way to name the first one before any id is known). */
+  ADMIN_EMAILS: commaList(z.email().max(254)).transform((emails) => emails.map((email) => email.toLowerCase())),
+  /**
+   * OpenID clients (features/oidc): a JSON array of RFC 7591 client metadata (`client_id`,
+   * `client_secret`, `redirect_uris`, ..., `first_party`). A secret: it may hold client secrets.
+   */
+  OIDC_CLIENTS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON array of client metadata objects' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(z.looseObject({ client_id: z.string().min(1).max(200) }), { message: 'must be a JSON array of client metadata objects with client_id' }))
+    .default([]),
+  /** The OpenID provider's signing key (ID and logout tokens): PKCS#8 PEM, RSA. The API processes only. Generated into DATA_DIR in development. */
+  OIDC_SIGNING_KEY: z.string().min(1).optional(),
+  /**
+   * PKCS#8 PEM keys (concatenated) published in the provider's JWKS without signing: the next key before
+   * it signs, the previous one until what it signed has expired (README: key rotation).
+   */
+  OIDC_OTHER_SIGNING_KEYS: z.string().min(1).optional(),
+  /** Keys the provider's cookies are signed with, comma-separated, newest first; each at least 32 characters, the same on every API process. */
+  OIDC_COOKIE_KEYS: commaList(z.string().min(32, 'each key must be at least 32 characters')),
+  /**
+   * Origins (scheme://host[:port]) of back-channel logout endpoints allowed to resolve to a private or
+   * loopback address; the provider refuses every other such address (SSRF guard).
+   */
+  OIDC_PRIVATE_BACKCHANNEL_ORIGINS: commaList(
+    z.url({ protocol: /^https?$/ }).refine((v) => URL.canParse(v) && new URL(v).origin === v, 'must be an origin: scheme://host[:port], no path'),
+  ),
   /**
    * The OpenAPI UI and document at /docs (account API): `on` or `off`. Not set: off in production,
    * where a map of every route helps only an attacker, on elsewhere.
@@ -305,11 +339,12 @@ export type Config = Omit<z.infer<typeof configSchema>, 'API_DOCS' | 'METRICS_PO
 };
 
 /**
- * The roles that put PUBLIC_URL into what they send: the mailer builds every mail link from it, and the
- * all-in-one runs the mailer. In production they refuse to start without it: a link to localhost in a
- * user's mail leads nowhere. (Workers only queue the tokens; edges and the API build no links.)
+ * The roles that put PUBLIC_URL into what they send: the mailer builds every mail link from it, the
+ * account API's OpenID provider names itself by it (the issuer), and the all-in-one runs both. In
+ * production they refuse to start without it: a link to localhost in a user's mail leads nowhere.
+ * (Workers only queue the tokens; edges build no links.)
  */
-export const PUBLIC_URL_ROLES: ReadonlySet<Target> = new Set(['all', 'mailer']);
+export const PUBLIC_URL_ROLES: ReadonlySet<Target> = new Set(['all', 'mailer', 'api']);
 
 /** PUBLIC_URL in development when none is set: this machine, at the gateway's own port (PORT). */
 export function developmentPublicUrl(port: number): string {
@@ -340,6 +375,10 @@ function readFileVariables(env: NodeJS.ProcessEnv, readFile: (path: string) => s
     'REDIS_URL',
     'REDIS_CLUSTER_PASSWORD',
     'SMTP_URL',
+    'OIDC_CLIENTS',
+    'OIDC_SIGNING_KEY',
+    'OIDC_OTHER_SIGNING_KEYS',
+    'OIDC_COOKIE_KEYS',
   ]) {
     const file = env[`${name}_FILE`];
     if (file && !env[name]) out[name] = readFile(file).trim();
@@ -382,6 +421,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, target: Target, readFile: (pa
       problems.push(
         'RESULT_SEALING_SECRET: required in production for edges (at least 32 random characters, the same on every edge, or RESULT_SEALING_SECRET_FILE)',
       );
+    // The OpenID provider runs in the account API: its signing key and cookie keys live there only.
+    if ((target === 'all' || target === 'api') && !config.OIDC_SIGNING_KEY)
+      problems.push('OIDC_SIGNING_KEY: required in production for the api role (PKCS#8 PEM, RSA, or OIDC_SIGNING_KEY_FILE)');
+    if ((target === 'all' || target === 'api') && config.OIDC_COOKIE_KEYS.length === 0)
+      problems.push(
+        'OIDC_COOKIE_KEYS: required in production for the api role (at least 32 random characters, the same on every API process, or OIDC_COOKIE_KEYS_FILE)',
+      );
     if ((target === 'all' || target === 'worker') && !config.MFA_ENCRYPTION_KEY)
       problems.push(
         'MFA_ENCRYPTION_KEY: required in production for workers (at least 32 random characters, the same on every worker, or MFA_ENCRYPTION_KEY_FILE)',
@@ -405,7 +451,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, target: Target, readFile: (pa
     // Links to localhost in a production mail lead nowhere: the public address must be said.
     if (PUBLIC_URL_ROLES.has(target) && config.PUBLIC_URL === undefined)
       problems.push(
-        `PUBLIC_URL: required in production for the ${target} role (the https address users reach authgate at: every link in a mail starts with it)`,
+        `PUBLIC_URL: required in production for the ${target} role (the https address users reach authgate at: every link in a mail starts with it, and it is the OpenID issuer)`,
       );
     // The embedded PGlite is for development: in production the password hashes live in PostgreSQL.
     if (target === 'all' && !config.DATABASE_URL)
@@ -438,5 +484,5 @@ export function loadConfig(env: NodeJS.ProcessEnv, target: Target, readFile: (pa
 }
 
 function isSecretSetting(name: string): boolean {
-  return /KEY|JWKS|URL|SECRET|PASSWORD|PEPPER/.test(name);
+  return /KEY|JWKS|URL|SECRET|PASSWORD|PEPPER|OIDC_CLIENTS/.test(name);
 }

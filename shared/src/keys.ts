@@ -33,8 +33,13 @@ export interface VerificationKeys {
  * exclusive link so that processes starting together agree on a single key.
  */
 function devPrivateKeyPem(dataDir: string, alg: SigningAlg): string {
+  return keptPrivateKeyPem(dataDir, alg === 'RS256' ? 'jwt-signing-key.pem' : `jwt-signing-key-${alg.toLowerCase()}.pem`, alg);
+}
+
+/** A development private key kept as DATA_DIR/keys/<name> (PKCS#8 PEM, 0600), made once by whichever process comes first. */
+export function keptPrivateKeyPem(dataDir: string, name: string, alg: SigningAlg): string {
   const dir = path.resolve(dataDir, 'keys');
-  const file = path.join(dir, alg === 'RS256' ? 'jwt-signing-key.pem' : `jwt-signing-key-${alg.toLowerCase()}.pem`);
+  const file = path.join(dir, name);
   ensurePrivateDir(path.resolve(dataDir));
   ensurePrivateDir(dir);
   try {

@@ -30,6 +30,8 @@ const PRODUCTION: Record<string, string> = {
   MFA_ENCRYPTION_KEY: 'm'.repeat(43),
   BCRYPT_COST: '12',
   PUBLIC_URL: 'https://auth.example.com',
+  OIDC_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----',
+  OIDC_COOKIE_KEYS: 'c'.repeat(43),
 };
 
 function without(env: Record<string, string>, ...names: string[]): Record<string, string> {
@@ -239,8 +241,8 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ NODE_ENV: 'test' }, 'all', noFiles).DATABASE_URL, undefined);
   });
 
-  test('production refuses the roles that mail links (all, mailer) without PUBLIC_URL, naming the setting; the others need none', () => {
-    for (const target of ['all', 'mailer'] as const) {
+  test('production refuses the roles that mail links or name the OpenID issuer (all, mailer, api) without PUBLIC_URL, naming the setting; the others need none', () => {
+    for (const target of ['all', 'mailer', 'api'] as const) {
       const problems = configErrorOf(() => loadConfig(without(PRODUCTION, 'PUBLIC_URL'), target, noFiles)).problems;
       assert.ok(
         problems.some((p) => p.startsWith(`PUBLIC_URL: required in production for the ${target} role`)),
@@ -248,7 +250,7 @@ describe('loadConfig', () => {
       );
     }
     assert.equal(loadConfig(PRODUCTION, 'all', noFiles).PUBLIC_URL, 'https://auth.example.com');
-    for (const target of ['edge', 'worker', 'api', 'audit'] as const)
+    for (const target of ['edge', 'worker', 'audit'] as const)
       assert.doesNotThrow(() => loadConfig(without(PRODUCTION, 'PUBLIC_URL'), target, noFiles), target);
   });
 

@@ -183,10 +183,11 @@ describe('deployment files', () => {
       redis.volumes.some((v: string) => v.endsWith(':/data')),
       'AOF kept on a volume',
     );
-    // Secrets: the signing key reaches the workers only; edges and api get the public JWKS.
+    // Secrets: the signing key reaches the workers only; edges and api get the public JWKS; the OpenID
+    // provider's own keys reach the api only.
     assert.deepEqual(prod.services.worker.secrets, ['jwt_private_key', 'mfa_encryption_key']);
     assert.deepEqual(prod.services.edge.secrets, ['jwt_public_jwks', 'result_sealing_secret']);
-    assert.deepEqual(prod.services.api.secrets, ['jwt_public_jwks']);
+    assert.deepEqual(prod.services.api.secrets, ['jwt_public_jwks', 'oidc_signing_key', 'oidc_cookie_keys']);
     for (const name of APP_SERVICES) assert.deepEqual(prod.services[name].volumes, [], `no development key volume on ${name} in production`);
     for (const secret of Object.values<any>(prod.secrets)) assert.match(secret.file, /^\$\{[A-Z0-9_]+:\?.+\}$/);
     assert.deepEqual(prod.services.postgres.ports, []);
@@ -204,6 +205,10 @@ describe('deployment files', () => {
     assert.throws(
       () => loadConfig({ ...environmentOf(prod.services.worker), MFA_ENCRYPTION_KEY_FILE: '' }, 'worker', (file) => `stand-in for ${file}`),
       /MFA_ENCRYPTION_KEY/,
+    );
+    assert.throws(
+      () => loadConfig({ ...environmentOf(prod.services.api), OIDC_SIGNING_KEY_FILE: '' }, 'api', (file) => `stand-in for ${file}`),
+      /OIDC_SIGNING_KEY/,
     );
   });
 

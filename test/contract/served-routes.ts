@@ -115,6 +115,7 @@ export async function apiRoutes(): Promise<ApiRoutes> {
       audit: { reads: inert, events: inert, appEventLimiter: inert, sessionLifetimeMs: 0 },
       ready: inert,
       log: createLogger({ level: 'silent', name: 'contract-docs' }),
+      oidc: inert,
     };
     app = await buildApp(deps, { version: 'contract-test', corsOrigins: [], trustedProxies: [], docs: true });
   } finally {

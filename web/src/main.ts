@@ -5,6 +5,7 @@ import { h } from './dom.ts';
 import { isSecurityPage, linkedFlowScreen, SECURITY_SIGN_IN_NOTICE, showSecurity } from './linked/index.ts';
 import { signedOutWords } from './messages.ts';
 import { signedOutScreen } from './signed-out.ts';
+import { openIdSignIn } from '../../features/oidc/web/interaction.ts';
 
 /**
  * The page: one client over the WebSocket (REST where there is none), its session in localStorage so
@@ -21,6 +22,8 @@ const notices = document.getElementById('notices') as HTMLElement;
 let dispose = () => {};
 // A mail's link (verify an address, reset a password) keeps its screen while sessions begin or end.
 const flow = linkedFlowScreen(client, location.pathname);
+// An application's OpenID sign-in: the page signs in as below, then the session goes to the application.
+const openId = openIdSignIn(client, location, { show, signInScreen: (notice) => signedOutScreen(client, notice, outcome) });
 
 function show(el: HTMLElement, cleanup = () => {}): void {
   dispose();
@@ -39,6 +42,10 @@ function announce(words: string): void {
 function signedOut(notice?: string): void {
   who.textContent = '';
   if (flow) return;
+  if (openId) {
+    openId.sessionChanged();
+    return;
+  }
   show(signedOutScreen(client, notice ?? (isSecurityPage(location.pathname) ? SECURITY_SIGN_IN_NOTICE : undefined), outcome));
 }
 
@@ -51,6 +58,10 @@ function signedIn(): void {
   who.textContent = `Signed in as ${session.user.email}`;
   document.body.dataset.state = 'signed-in';
   if (flow) return;
+  if (openId) {
+    openId.sessionChanged();
+    return;
+  }
   const { el, dispose: off } = accountScreen(client, announce);
   show(el, off);
   if (isSecurityPage(location.pathname)) showSecurity(el);
@@ -88,6 +99,10 @@ client.on('connection', ({ state, attempt }) => {
 if (flow) {
   document.title = `${flow.title} · ${document.title}`;
   show(flow.el);
+}
+if (openId) {
+  document.title = `${openId.title} · ${document.title}`;
+  void openId.start();
 }
 if (client.current) signedIn();
 else {

@@ -20,6 +20,8 @@ import { registerSecurity } from './security.ts';
 import { refuseUnstorableInput } from './storable-input.ts';
 import { registerRouteMetrics } from './metrics.ts';
 import type { Registry } from 'prom-client';
+import { registerOidcRoutes, type OidcLayer } from '@authgate/features/oidc/api/index';
+import { errorAnswer } from './schemas.ts';
 
 /** Routes read a query or a path; POST /events sets its own larger limit. Any other body past this is refused. */
 const BODY_LIMIT_BYTES = 1024;
@@ -39,6 +41,8 @@ export interface AppDeps {
   audit: { reads: AuditReads; events: EventBus; appEventLimiter: RouteRateLimiter; sessionLifetimeMs: number };
   /** The process's metrics registry (METRICS_PORT not off): requests and latency per route. */
   metrics?: Registry | undefined;
+  /** The OpenID Connect provider (features/oidc): its endpoints, the sign-in interaction, the client admin routes. */
+  oidc: OidcLayer;
 }
 
 export interface AppOptions {
@@ -86,5 +90,6 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Fast
   registerAdminUserRoutes(app, { ...deps, events: deps.audit.events });
   registerEventRoutes(app, { auth: deps.auth, ...deps.audit });
   registerAdminEventRoutes(app, { auth: deps.auth, ...deps.audit });
+  await registerOidcRoutes(app, { oidc: deps.oidc, requireAdmin: deps.auth.requireAdmin, errorAnswer });
   return app;
 }

@@ -13,6 +13,9 @@ const PRODUCTION_API = {
   REDIS_URL: 'redis://redis:6379',
   AMQP_URL: 'amqp://rabbitmq:5672',
   JWT_PUBLIC_JWKS: JWKS,
+  PUBLIC_URL: 'https://auth.example.com',
+  OIDC_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----',
+  OIDC_COOKIE_KEYS: 'c'.repeat(43),
 };
 
 function problemsOf(fn: () => unknown): string[] {
@@ -56,6 +59,46 @@ describe('config: the account API settings', () => {
     );
   });
 
+  test('ADMIN_EMAILS is a comma-separated list of addresses, compared in lower case', () => {
+    assert.deepEqual(loadConfig({ DATABASE_URL: DB, ADMIN_EMAILS: 'Ada@Example.com, root@example.org' }, 'api', noFiles).ADMIN_EMAILS, [
+      'ada@example.com',
+      'root@example.org',
+    ]);
+    assert.deepEqual(loadConfig({ DATABASE_URL: DB }, 'api', noFiles).ADMIN_EMAILS, []);
+    assert.ok(
+      problemsOf(() => loadConfig({ DATABASE_URL: DB, ADMIN_EMAILS: 'ada@example.com,not-an-address' }, 'api', noFiles)).some((p) =>
+        p.startsWith('ADMIN_EMAILS:'),
+      ),
+    );
+  });
+
+  test('OIDC_CLIENTS is a JSON array of client metadata; a bad value is named, never shown (it holds client secrets)', () => {
+    const clients = [{ client_id: 'web', client_secret: 'top-secret-value', redirect_uris: ['https://app.example.com/cb'], first_party: true }];
+    assert.deepEqual(loadConfig({ DATABASE_URL: DB, OIDC_CLIENTS: JSON.stringify(clients) }, 'api', noFiles).OIDC_CLIENTS, clients);
+    assert.deepEqual(loadConfig({ DATABASE_URL: DB }, 'api', noFiles).OIDC_CLIENTS, []);
+    for (const bad of ['{"client_id":"web","client_secret":"top-secret-value"}', '[{"client_secret":"top-secret-value"}]', 'top-secret-value']) {
+      const problems = problemsOf(() => loadConfig({ DATABASE_URL: DB, OIDC_CLIENTS: bad }, 'api', noFiles));
+      assert.ok(
+        problems.some((p) => p.startsWith('OIDC_CLIENTS:')),
+        problems.join('; '),
+      );
+      assert.ok(!problems.join(' ').includes('top-secret-value'), 'the value is hidden');
+    }
+  });
+
+  test('OIDC_COOKIE_KEYS: each key at least 32 characters; OIDC_PRIVATE_BACKCHANNEL_ORIGINS: origins only', () => {
+    assert.deepEqual(loadConfig({ DATABASE_URL: DB, OIDC_COOKIE_KEYS: `${'a'.repeat(32)},${'b'.repeat(40)}` }, 'api', noFiles).OIDC_COOKIE_KEYS, [
+      'a'.repeat(32),
+      'b'.repeat(40),
+    ]);
+    assert.ok(problemsOf(() => loadConfig({ DATABASE_URL: DB, OIDC_COOKIE_KEYS: 'short' }, 'api', noFiles)).some((p) => p.startsWith('OIDC_COOKIE_KEYS:')));
+    assert.ok(
+      problemsOf(() => loadConfig({ DATABASE_URL: DB, OIDC_PRIVATE_BACKCHANNEL_ORIGINS: 'http://10.0.0.5:8080/logout' }, 'api', noFiles)).some((p) =>
+        p.startsWith('OIDC_PRIVATE_BACKCHANNEL_ORIGINS:'),
+      ),
+    );
+  });
+
   test('CHECK_EMAIL_PER_MINUTE must be a positive integer', () => {
     assert.equal(loadConfig({ DATABASE_URL: DB, CHECK_EMAIL_PER_MINUTE: '3' }, 'api', noFiles).CHECK_EMAIL_PER_MINUTE, 3);
     for (const bad of ['0', '-1', '2.5', 'many']) {
@@ -76,10 +119,10 @@ describe('config: the account API settings', () => {
     loadConfig({}, 'all', noFiles);
   });
 
-  test('production: the api needs the public JWKS, Redis and RabbitMQ (its audit events and notices), never the private key', () => {
+  test("production: the api needs the public JWKS, Redis, RabbitMQ (its audit events and notices), its issuer and the OpenID provider's own keys, never the workers' private key", () => {
     const config = loadConfig(PRODUCTION_API, 'api', noFiles);
     assert.equal(config.JWT_PRIVATE_KEY, undefined);
-    for (const name of ['JWT_PUBLIC_JWKS', 'REDIS_URL', 'AMQP_URL', 'DATABASE_URL'] as const) {
+    for (const name of ['JWT_PUBLIC_JWKS', 'REDIS_URL', 'AMQP_URL', 'DATABASE_URL', 'PUBLIC_URL', 'OIDC_SIGNING_KEY', 'OIDC_COOKIE_KEYS'] as const) {
       const env: Record<string, string> = { ...PRODUCTION_API };
       delete env[name];
       assert.ok(

@@ -51,7 +51,19 @@ describe('account API: /docs in production', () => {
   }
 
   test('production, API_DOCS not set: /docs, /docs/json and the UI files answer 404', async () => {
-    const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: database.url, REDIS_URL, AMQP_URL, JWT_PUBLIC_JWKS: '{"keys":[]}' }, 'api');
+    const config = loadConfig(
+      {
+        NODE_ENV: 'production',
+        DATABASE_URL: database.url,
+        REDIS_URL,
+        AMQP_URL,
+        JWT_PUBLIC_JWKS: '{"keys":[]}',
+        PUBLIC_URL: 'https://auth.example.com',
+        OIDC_SIGNING_KEY: 'stand-in',
+        OIDC_COOKIE_KEYS: 'c'.repeat(43),
+      },
+      'api',
+    );
     assert.equal(config.API_DOCS, false);
     assert.deepEqual(await docsStatus({ NODE_ENV: 'production', API_DOCS: config.API_DOCS }), [404, 404, 404]);
   });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { v7 as uuidv7 } from 'uuid';
+import { OIDC_AUDIT_EVENTS } from '@authgate/features/oidc/paths';
 
 /** The audit event types of the contract (docs/rest.md, GET /auth/events). Applications add their own as `app.<name>`. */
 export const AUTH_EVENT_TYPES = [
@@ -26,6 +27,7 @@ export const AUTH_EVENT_TYPES = [
   'account.enabled',
   /** A mail the mailer gave up on for good (SMTP 5xx, expired, invalid): which one and why, never its contents. */
   'mail.set_aside',
+  ...OIDC_AUDIT_EVENTS,
 ] as const;
 export type AuthEventType = (typeof AUTH_EVENT_TYPES)[number];
 

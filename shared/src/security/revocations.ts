@@ -12,6 +12,12 @@ export interface SessionRevocations {
   /** Edge: listens for revocations, then loads those still in force; isRevoked is current from then on. */
   follow(): Promise<void>;
   isRevoked(sid: string): boolean;
+  /**
+   * Calls `listener` with each session this process learns is revoked: broadcast, revoked here, or
+   * loaded by `follow` (at start, and after a reconnect: what was revoked in the gap). A session is
+   * reported once per process, however many times it is heard of. Returns the unsubscribe.
+   */
+  onRevoked(listener: (sid: string) => void): () => void;
   ready(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -28,9 +34,25 @@ const SID = /^[A-Za-z0-9_-]{1,64}$/;
 class RevokedSet {
   private readonly until = new Map<string, number>();
   private readonly sweeper = setInterval(() => this.sweep(), 60_000).unref();
+  private readonly listeners = new Set<(sid: string) => void>();
 
   add(sid: string, expiresAt: number): void {
-    if (expiresAt > Date.now() && expiresAt > (this.until.get(sid) ?? 0)) this.until.set(sid, expiresAt);
+    if (expiresAt <= Date.now() || expiresAt <= (this.until.get(sid) ?? 0)) return;
+    const known = this.has(sid);
+    this.until.set(sid, expiresAt);
+    if (known) return;
+    for (const listener of this.listeners) {
+      try {
+        listener(sid);
+      } catch {
+        // A listener's failure is its own: the revocation stands for everyone else.
+      }
+    }
+  }
+
+  listen(listener: (sid: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   has(sid: string): boolean {
@@ -128,6 +150,10 @@ export class RedisRevocations implements SessionRevocations {
     return this.revoked.has(sid);
   }
 
+  onRevoked(listener: (sid: string) => void): () => void {
+    return this.revoked.listen(listener);
+  }
+
   async ready(): Promise<boolean> {
     try {
       return (await this.commands.ping()) === 'PONG' && (!this.subscription || this.subscription.ready());
@@ -160,6 +186,10 @@ export class MemoryRevocations implements SessionRevocations {
 
   isRevoked(sid: string): boolean {
     return this.revoked.has(sid);
+  }
+
+  onRevoked(listener: (sid: string) => void): () => void {
+    return this.revoked.listen(listener);
   }
 
   async ready(): Promise<boolean> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OIDC_PAGE_PATH } from '@authgate/features/oidc/paths';
 import { bodySchemas, clientFrame, type CommandKind } from '@authgate/shared/protocol';
 import { errorAnswer } from '../schemas.ts';
 import {
@@ -457,6 +458,17 @@ export function edgePaths(): Record<string, Schema> {
         summary: "The page at a security notice's link: the account's sessions and second factor",
         description: 'The page itself (as `/`): the signed-in account, its sessions in view; signed out, the sign-in form first.',
         operationId: 'edge_page_security',
+        responses: { 200: { description: 'HTML', content: { 'text/html': {} } } },
+      },
+    },
+    [OIDC_PAGE_PATH]: {
+      get: {
+        tags: ['page', 'openid'],
+        summary: "The page at an application's OpenID sign-in: sign in, then continue to the application",
+        description:
+          'The page itself (as `/`), where `/oidc/interaction/:uid` sends the browser (`?interaction=<uid>`): it signs the person in as anywhere else, or at once when this browser is signed in already, hands the session to the interaction, shows Allow/Deny to a third-party application, and goes back to it.',
+        operationId: 'edge_page_openid',
+        parameters: [{ name: 'interaction', in: 'query', required: true, description: 'The interaction the provider began', schema: { type: 'string' } }],
         responses: { 200: { description: 'HTML', content: { 'text/html': {} } } },
       },
     },

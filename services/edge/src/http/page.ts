@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { AppError } from '@authgate/shared/errors';
 import { newRequestId } from '@authgate/shared/ids';
 import { PAGE_PATHS } from '@authgate/shared/page-paths';
+import { OIDC_PAGE_PATH } from '@authgate/features/oidc/paths';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.ts';
 import { endHead, getAndHead, markIfHead } from './head.ts';
 import { countAnswer } from './metered.ts';
@@ -121,6 +122,8 @@ export function registerPage(app: TemplatedApp, onRequest: (res: HttpResponse) =
     });
   route('/', () => page);
   for (const linked of Object.values(PAGE_PATHS)) route(linked, () => page);
+  // An application's OpenID sign-in (features/oidc): the page signs the person in for it.
+  route(OIDC_PAGE_PATH, () => page);
   for (const [url, file] of files) if (url !== '/index.html' && !url.startsWith('/assets/')) route(url, () => file);
   route('/assets/:file', (req) => files.get(`/assets/${req.getParameter(0) ?? ''}`));
   return true;

@@ -1,4 +1,5 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { passkeysMigration } from '@authgate/features/passkeys/migrations/0007-passkeys';
 
 /** Migrations live in code, in order; Kysely's Migrator records which ran and takes a lock while it runs. */
 const migrations: Record<string, Migration> = {
@@ -121,6 +122,7 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('known_devices').execute();
     },
   },
+  '0007_passkeys': passkeysMigration,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -24,6 +24,9 @@ export const AUTH_EVENT_TYPES = [
   'password.check_failed',
   'account.disabled',
   'account.enabled',
+  /** A passkey added to, or removed from, the account (by one of its sessions). */
+  'passkey.registered',
+  'passkey.removed',
   /** A mail the mailer gave up on for good (SMTP 5xx, expired, invalid): which one and why, never its contents. */
   'mail.set_aside',
 ] as const;

@@ -10,6 +10,8 @@ export const LIVE_EVENT_NAMES = [
   'device.denied',
   'password.changed',
   'mfa.enabled',
+  'passkey.registered',
+  'passkey.removed',
 ] as const;
 export type LiveEventName = (typeof LIVE_EVENT_NAMES)[number];
 

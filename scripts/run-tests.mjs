@@ -1,4 +1,4 @@
-// Runs every *.test.ts under shared/, services/ and test/ with node's own test runner (through tsx),
+// Runs every *.test.ts under shared/, services/, features/ and test/ with node's own test runner (through tsx),
 // so CI reads node's closing summary. Pass file paths to run only those.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -14,7 +14,7 @@ function find(dir, out) {
   return out;
 }
 
-const files = process.argv.length > 2 ? process.argv.slice(2) : ['shared', 'services', 'test'].flatMap((d) => find(d, [])).sort();
+const files = process.argv.length > 2 ? process.argv.slice(2) : ['shared', 'services', 'features', 'test'].flatMap((d) => find(d, [])).sort();
 const result = spawnSync(
   process.execPath,
   [

@@ -22,8 +22,8 @@ const newest = (dir) => {
   return latest;
 };
 const builds = [
-  { output: 'web/dist/index.html', sources: ['web/src', 'web/index.html', 'client/src'] },
-  { output: 'client/dist/authgate-client.js', sources: ['client/src'] },
+  { output: 'web/dist/index.html', sources: ['web/src', 'web/index.html', 'client/src', 'features'] },
+  { output: 'client/dist/authgate-client.js', sources: ['client/src', 'features'] },
 ];
 const outdated = builds.some(({ output, sources }) => {
   if (!existsSync(output)) return true;

@@ -271,7 +271,7 @@ export class AuthgateClient extends Emitter<EventMap> {
   }
 
   async deletePasskey(id: string): Promise<void> {
-    await this.authed('passkey_delete', { id });
+    await this.authed('passkey_delete', { passkeyId: id });
   }
 
   /**

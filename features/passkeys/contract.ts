@@ -92,8 +92,8 @@ export const passkeyBodySchemas = {
   passkey_register_options: z.object({}),
   passkey_register: z.object({ response: registrationResponseSchema, name: passkeyName.optional() }),
   passkeys_list: z.object({}),
-  /** `id`: the credential id (REST: the path's `:id`). */
-  passkey_delete: z.object({ id: credentialId }),
+  /** `passkeyId`: the credential id (REST: the path's `:id`; a frame's `id` is the request's own). */
+  passkey_delete: z.object({ passkeyId: credentialId }),
   passkey_login_options: z.object({}),
   passkey_login: z.object({ challengeId, response: authenticationResponseSchema, deviceId: deviceId.optional() }),
 } satisfies Record<PasskeyKind, z.ZodType>;
@@ -113,14 +113,14 @@ export interface PasskeyRoute {
   path: string;
   auth: 'bearer' | 'none';
   readsBody: false | 'ignored' | 'json';
-  pathParam?: 'id';
+  pathParam?: 'passkeyId';
 }
 
 export const PASSKEY_ROUTES = [
   { kind: 'passkey_register_options', method: 'POST', path: '/auth/passkeys/register/options', auth: 'bearer', readsBody: 'ignored' },
   { kind: 'passkey_register', method: 'POST', path: '/auth/passkeys/register', auth: 'bearer', readsBody: 'json' },
   { kind: 'passkeys_list', method: 'GET', path: '/auth/passkeys', auth: 'bearer', readsBody: false },
-  { kind: 'passkey_delete', method: 'DELETE', path: '/auth/passkeys/:id', auth: 'bearer', readsBody: false, pathParam: 'id' },
+  { kind: 'passkey_delete', method: 'DELETE', path: '/auth/passkeys/:id', auth: 'bearer', readsBody: false, pathParam: 'passkeyId' },
   { kind: 'passkey_login_options', method: 'POST', path: '/auth/passkeys/login/options', auth: 'none', readsBody: 'json' },
   { kind: 'passkey_login', method: 'POST', path: '/auth/passkeys/login', auth: 'none', readsBody: 'json' },
 ] as const satisfies readonly PasskeyRoute[];

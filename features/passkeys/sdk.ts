@@ -21,11 +21,11 @@ export const PASSKEY_COMMANDS = {
   passkeys_list: { method: 'GET', path: () => '/auth/passkeys', bearer: true, wsType: 'passkeys_list', deferrable: false },
   passkey_delete: {
     method: 'DELETE',
-    path: (body) => `/auth/passkeys/${encodeURIComponent(String(body.id))}`,
+    path: (body) => `/auth/passkeys/${encodeURIComponent(String(body.passkeyId))}`,
     bearer: true,
     wsType: 'passkey_delete',
     deferrable: false,
-    inPath: ['id'],
+    inPath: ['passkeyId'],
   },
   passkey_login_options: postTo('passkey_login_options', '/auth/passkeys/login/options', false),
   passkey_login: { ...postTo('passkey_login', '/auth/passkeys/login', false), deferrable: true },

@@ -89,7 +89,7 @@ const passkeysList: CommandHandler = async (command, ctx) => {
 
 /** Removes one of the account's own passkeys (another account's is as unknown as a made-up id). */
 const passkeyDelete: CommandHandler = async (command, ctx) => {
-  const { id } = passkeyBodySchemas.passkey_delete.parse(command.body);
+  const { passkeyId: id } = passkeyBodySchemas.passkey_delete.parse(command.body);
   const auth = authOf(command);
   const removed = await ctx.passkeys.credentials.remove(auth.sub, id);
   if (!removed) throw new AppError('not_found', 'no such passkey');

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { bodySchemas, clientFrame, type CommandKind } from '@authgate/shared/protocol';
 import { errorAnswer } from '../schemas.ts';
+import { passkeyPaths } from '@authgate/features/passkeys/openapi';
 import {
   deferredAnswer,
   jwksAnswer,
@@ -320,6 +321,7 @@ export function edgePaths(): Record<string, Schema> {
     '/auth/devices/deny': decisionPath('deny'),
     ...emailPaths(),
     ...totpPaths(),
+    ...passkeyPaths({ jsonSchema, json, error, commonErrors: COMMON_POST_ERRORS, tokenPair: tokenPairAnswer }),
     '/auth/verify': {
       get: {
         tags: ['auth'],

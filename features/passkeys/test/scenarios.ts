@@ -2,12 +2,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { decodeJwt } from 'jose';
+import WebSocket from 'ws';
+import { AuthgateError, createClient } from '@authgate/client';
 import { codeAt } from '../../../services/worker/src/mfa/totp.ts';
 import { call, type HttpAnswer, post } from '../../../test/helpers/http.ts';
 import { LiveSocket } from '../../../test/helpers/live-socket.ts';
 import type { Mailbox } from '../../../test/helpers/mailbox.ts';
 import { newEmail, PASSWORD } from '../../../test/helpers/users.ts';
 import { flipBit, SoftCredential, type Alg, type Ceremony } from './soft-authenticator.ts';
+import { installSoftNavigator } from './soft-navigator.ts';
 
 interface Edge {
   url: string;
@@ -290,6 +293,53 @@ export function passkeyScenarios(get: () => PasskeyDeployment): void {
       stranger.close();
     }
   });
+
+  for (const transport of ['ws', 'rest'] as const) {
+    test(`the SDK over ${transport === 'ws' ? 'WebSocket' : 'REST'}: registerPasskey, listPasskeys, signInWithPasskey on another device, deletePasskey; then it is refused`, async () => {
+      const d = get();
+      const alice = await account();
+      const softNavigator = installSoftNavigator(d.origin);
+      const options = { baseUrl: d.a.url, transport, WebSocket: WebSocket as never, live: transport === 'ws', autoRefresh: false };
+      const laptop = createClient({ ...options, deviceId: 'laptop' });
+      const phone = createClient({ ...options, baseUrl: d.b.url, deviceId: `phone-${transport}` });
+      try {
+        await laptop.login(alice.email, PASSWORD);
+        const added = await laptop.registerPasskey('SDK key');
+        assert.equal(added.name, 'SDK key');
+        const again = await laptop.registerPasskey().then(
+          () => assert.fail('the authenticator already holds one of the account passkeys'),
+          (err: Error) => err,
+        );
+        assert.equal(again.name, 'InvalidStateError', 'the account passkeys were excluded');
+        assert.deepEqual(
+          (await laptop.listPasskeys()).map((p) => [p.id, p.name, p.lastUsedAt]),
+          [[added.id, 'SDK key', null]],
+        );
+
+        const session = await phone.signInWithPasskey();
+        secrets.push(session.accessToken, session.refreshToken);
+        assert.equal(session.user.email, alice.email);
+        assert.deepEqual(decodeJwt(session.accessToken).amr, ['hwk']);
+        const sessions = await phone.sessions();
+        assert.equal(sessions.find((s) => s.current)?.deviceId, `phone-${transport}`, 'signed in as its own device, no approval asked');
+        assert.notEqual((await phone.listPasskeys())[0]?.lastUsedAt, null);
+
+        await phone.deletePasskey(added.id);
+        assert.deepEqual(await laptop.listPasskeys(), []);
+        await phone.logout();
+        const refused = await phone.signInWithPasskey().then(
+          () => assert.fail('a removed passkey'),
+          (err: unknown) => err,
+        );
+        assert.ok(refused instanceof AuthgateError && refused.code === 'invalid_credentials', String(refused));
+        assert.equal(phone.current, null);
+      } finally {
+        laptop.close();
+        phone.close();
+        softNavigator.uninstall();
+      }
+    });
+  }
 
   test('refused sign-ins: wrong origin, wrong rp id, no user verification, no user presence, forged signature, changed data, another account’s handle, a registration response: each 401 with one message, each in the trail', async () => {
     const alice = await account();

@@ -1,4 +1,4 @@
-import { AuthgateError, type AuthgateClient, type PasskeyInfo } from '@authgate/client';
+import { AuthgateError, type AuthgateClient, type PasskeyInfo, passkeysSupported } from '@authgate/client';
 import { field, form, h, text, when } from '../../../web/src/dom.ts';
 import { describe } from '../../../web/src/messages.ts';
 import './passkeys.css';
@@ -16,8 +16,9 @@ export function passkeyWords(err: unknown): string {
   return describe(err);
 }
 
-/** Signed out: "Sign in with a passkey", no email typed; the client's `signed_in` event shows the account. */
-export function passkeySignIn(client: AuthgateClient): HTMLElement {
+/** Signed out: "Sign in with a passkey", no email typed; the client's `signed_in` event shows the account. Not offered without WebAuthn. */
+export function passkeySignIn(client: AuthgateClient): HTMLElement | null {
+  if (!passkeysSupported()) return null;
   const error = h('p', { class: 'error', role: 'alert', id: 'passkey-sign-in-error' });
   const button = h('button', { type: 'button', id: 'passkey-sign-in' }, 'Sign in with a passkey');
   button.addEventListener('click', () => {
@@ -96,6 +97,9 @@ export function passkeysSection(client: AuthgateClient, announce: (words: string
     passkeyWords,
   );
   add.id = 'passkey-add';
+  const adding = passkeysSupported()
+    ? add
+    : h('p', { class: 'notice' }, 'This browser cannot make passkeys; the ones listed here still sign in where they are kept.');
   const offs = [client.on('passkey.registered', () => void load()), client.on('passkey.removed', () => void load())];
   void load();
   const el = h(
@@ -105,7 +109,7 @@ export function passkeysSection(client: AuthgateClient, announce: (words: string
     h('p', {}, 'A passkey signs you in without your password, a code or a device approval.'),
     error,
     list,
-    add,
+    adding,
   );
   return {
     el,

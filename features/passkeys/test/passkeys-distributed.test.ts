@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { after, before, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { loadConfig } from '@authgate/shared/config';
 import { loadSigningKey } from '@authgate/shared/keys';
@@ -10,9 +11,9 @@ import { signTestToken } from '../../../test/helpers/tokens.ts';
 import { type PasskeyDeployment, passkeyScenarios } from './scenarios.ts';
 
 /**
- * Passkeys through the real services: two edges, a worker, the account API and a mailer (to an SMTP
+ * Passkeys through the real services: two edges, two workers, the account API and a mailer (to an SMTP
  * server in this process) over RabbitMQ, Redis and PostgreSQL; the challenges in Redis, so that options
- * asked at one edge are answered at the other. Beside them, in namespaces of their own on the same
+ * made by one worker are taken by the other. Beside them, in namespaces of their own on the same
  * database: an edge and a worker with REQUIRE_VERIFIED_EMAIL=on, and an edge and a worker whose
  * PUBLIC_URL is an IP address.
  */
@@ -20,7 +21,7 @@ const PUBLIC_URL = 'https://auth.example.test';
 const TTL_S = 5;
 const IP_LIMIT = 10;
 
-describe('passkeys: two edges, a worker, the account API and a mailer over RabbitMQ, Redis and PostgreSQL', () => {
+describe('passkeys: two edges, two workers, the account API and a mailer over RabbitMQ, Redis and PostgreSQL', () => {
   const processes: RunningProcess[] = [];
   const data = tempDir('passkeys');
   const namespace = uniqueNamespace('passkeys');
@@ -54,6 +55,8 @@ describe('passkeys: two edges, a worker, the account API and a mailer over Rabbi
     // The first worker migrates the database and makes the development keys the others read.
     processes.push(await startProcess('worker', { ...main, DATABASE_URL: database.url }));
     const started = await Promise.all([
+      // A second worker: options answered by one worker are taken by whichever answers the response.
+      startProcess('worker', { ...main, DATABASE_URL: database.url }),
       startProcess('edge', main),
       startProcess('edge', main),
       startProcess('api', { ...main, DATABASE_URL: database.url, ADMIN_USER_IDS: adminId }),
@@ -64,7 +67,7 @@ describe('passkeys: two edges, a worker, the account API and a mailer over Rabbi
       startProcess('edge', ip),
     ]);
     processes.push(...started);
-    const [a, b, api, , , strictEdge, , ipEdge] = started;
+    const [, a, b, api, , , strictEdge, , ipEdge] = started;
     const signing = await loadSigningKey(loadConfig({ NODE_ENV: 'test', DATA_DIR: data.dir }, 'worker'));
     deployment = {
       a: { url: a!.url, wsUrl: a!.wsUrl },
@@ -93,4 +96,12 @@ describe('passkeys: two edges, a worker, the account API and a mailer over Rabbi
   });
 
   passkeyScenarios(() => deployment);
+
+  test('both workers made and answered passkey challenges (the lane hands commands to each in turn)', () => {
+    const workers = processes.filter((p) => p.target === 'worker').slice(0, 2);
+    for (const worker of workers) {
+      const kinds = new Set(worker.lines.filter((line) => line.msg === 'command handled').map((line) => line.kind));
+      assert.ok(kinds.has('passkey_login_options') && kinds.has('passkey_login'), `worker ${worker.nodeId} handled ${[...kinds].join(', ')}`);
+    }
+  });
 });

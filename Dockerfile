@@ -15,6 +15,7 @@ COPY services/mailer/package.json services/mailer/
 COPY services/audit/package.json services/audit/
 COPY client/package.json client/
 COPY web/package.json web/
+COPY features/package.json features/
 RUN npm ci --omit=dev --no-audit --no-fund
 
 # The page the edges serve at / (web/dist) and the SDK's browser build (client/dist): built with Vite,
@@ -27,6 +28,8 @@ COPY --from=deps /app/services ./services
 COPY tsconfig.json ./
 COPY client client
 COPY web web
+# A feature's part of the SDK and of the page (features/<name>/sdk.ts, web/) is built in with them.
+COPY features features
 RUN npm ci --no-audit --no-fund && npm run build
 
 FROM node:20-bookworm-slim

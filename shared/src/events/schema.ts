@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { v7 as uuidv7 } from 'uuid';
+import { PASSKEY_AUDIT_EVENTS } from '@authgate/features/passkeys/contract';
 
 /** The audit event types of the contract (docs/rest.md, GET /auth/events). Applications add their own as `app.<name>`. */
 export const AUTH_EVENT_TYPES = [
@@ -25,8 +26,7 @@ export const AUTH_EVENT_TYPES = [
   'account.disabled',
   'account.enabled',
   /** A passkey added to, or removed from, the account (by one of its sessions). */
-  'passkey.registered',
-  'passkey.removed',
+  ...PASSKEY_AUDIT_EVENTS,
   /** A mail the mailer gave up on for good (SMTP 5xx, expired, invalid): which one and why, never its contents. */
   'mail.set_aside',
 ] as const;

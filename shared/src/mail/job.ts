@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PASSKEY_MAIL_KINDS } from '@authgate/features/passkeys/contract';
 
 /** What the mailer can send. Each kind has its own `data`; only the first three carry a secret. */
 export const MAIL_KINDS = [
@@ -10,8 +11,7 @@ export const MAIL_KINDS = [
   'refresh_reuse',
   'mfa_enabled',
   'mfa_disabled',
-  'passkey_registered',
-  'passkey_removed',
+  ...PASSKEY_MAIL_KINDS,
 ] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
 

@@ -28,6 +28,7 @@ COPY --from=deps /app/services ./services
 COPY tsconfig.json ./
 COPY client client
 COPY web web
+# A feature's part of the SDK and of the page (features/<name>/sdk.ts, web/) is built in with them.
 COPY features features
 RUN npm ci --no-audit --no-fund && npm run build
 

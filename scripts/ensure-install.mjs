@@ -21,9 +21,16 @@ const newest = (dir) => {
   }
   return latest;
 };
+// A feature's part of the SDK (features/<name>/sdk.ts) and of the page (features/<name>/web/).
+const featureParts = (part) =>
+  existsSync('features')
+    ? readdirSync('features', { withFileTypes: true })
+        .filter((entry) => entry.isDirectory() && existsSync(path.join('features', entry.name, part)))
+        .map((entry) => path.join('features', entry.name, part))
+    : [];
 const builds = [
-  { output: 'web/dist/index.html', sources: ['web/src', 'web/index.html', 'client/src', 'features'] },
-  { output: 'client/dist/authgate-client.js', sources: ['client/src'] },
+  { output: 'web/dist/index.html', sources: ['web/src', 'web/index.html', 'client/src', ...featureParts('sdk.ts'), ...featureParts('web')] },
+  { output: 'client/dist/authgate-client.js', sources: ['client/src', ...featureParts('sdk.ts')] },
 ];
 const outdated = builds.some(({ output, sources }) => {
   if (!existsSync(output)) return true;

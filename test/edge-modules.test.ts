@@ -20,7 +20,7 @@ await new Promise((resolve) => setTimeout(resolve, 200));
 console.log(JSON.stringify([...globalThis.loadedModules]));
 `;
 
-test('an edge process loads no database layer (pg, PGlite, Kysely), no client SDK, no TOTP library and no OpenID provider', () => {
+test('an edge process loads no database layer (pg, PGlite, Kysely), no client SDK, no TOTP or WebAuthn library and no OpenID provider', () => {
   const data = tempDir('edge-modules');
   try {
     const child = spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/helpers/module-recorder.mjs', '--input-type=module', '-e', CHILD], {
@@ -39,6 +39,10 @@ test('an edge process loads no database layer (pg, PGlite, Kysely), no client SD
       modules.some((url) => url.includes('/shared/src/transport/memory-queue.ts')),
       'the queue driver was not recorded',
     );
+    assert.ok(
+      modules.some((url) => url.includes('/features/passkeys/contract.ts')),
+      "the passkeys' contract (its routes) was not recorded",
+    );
     const forbidden = [
       /\/node_modules\/pg\//,
       /\/node_modules\/@electric-sql\/pglite\//,
@@ -50,6 +54,9 @@ test('an edge process loads no database layer (pg, PGlite, Kysely), no client SD
       // The OpenID provider and its signing key live in the account API: an edge loads its names only.
       /\/node_modules\/oidc-provider\//,
       /\/features\/oidc\/(?!contract\.ts|paths\.ts)/,
+      // Passkey ceremonies are verified on the workers: an edge loads the feature's contract only.
+      /\/node_modules\/@simplewebauthn\//,
+      /\/features\/passkeys\/(worker|stores|migrations)\//,
     ];
     const offending = modules.filter((url) => forbidden.some((pattern) => pattern.test(url)));
     assert.deepEqual(offending, [], 'an edge process loaded modules of the database layer or the client');

@@ -25,6 +25,8 @@ const SAMPLES: { [K in MailKind]: MailJobOf<K> } = {
   refresh_reuse: { ...common, id: randomUUID(), kind: 'refresh_reuse', data: origin },
   mfa_enabled: { ...common, id: randomUUID(), kind: 'mfa_enabled', data: origin },
   mfa_disabled: { ...common, id: randomUUID(), kind: 'mfa_disabled', data: { ...origin, by: 'administrator' } },
+  passkey_registered: { ...common, id: randomUUID(), kind: 'passkey_registered', data: origin },
+  passkey_removed: { ...common, id: randomUUID(), kind: 'passkey_removed', data: origin },
 };
 
 /** Every http(s) address in a text: the text part's bare links and the HTML part's hrefs alike. */

@@ -5,6 +5,7 @@ import { randomUuid } from './random.ts';
 import { SingleFlight } from './single-flight.ts';
 import { LiveSocket, type ResultFrame, type WebSocketConstructor } from './socket.ts';
 import { localStorageStore, memoryStore, type SessionStore } from './storage.ts';
+import { createPasskey, getPasskey, type PasskeyInfo } from '../../features/passkeys/sdk.ts';
 import type { DeviceChallenge, EventMap, EventPage, LoginOutcome, Me, Session, SessionInfo, TokenPair, TotpSetup } from './types.ts';
 
 export interface ClientOptions {
@@ -254,6 +255,35 @@ export class AuthgateClient extends Emitter<EventMap> {
 
   async disableTotp(password: string, code: string): Promise<void> {
     await this.authed('mfa_totp_disable', { password, code });
+  }
+
+  // --- passkeys (features/passkeys/docs.md) ----------------------------------------------------------
+
+  /** Adds a passkey to the signed-in account: the browser makes it (its own prompt), the gateway keeps it. */
+  async registerPasskey(name?: string): Promise<Omit<PasskeyInfo, 'lastUsedAt'>> {
+    const options = (await this.authed('passkey_register_options', {})).data as Record<string, unknown>;
+    const response = await createPasskey(options);
+    return (await this.authed('passkey_register', { response, ...(name ? { name } : {}) })).data as Omit<PasskeyInfo, 'lastUsedAt'>;
+  }
+
+  async listPasskeys(): Promise<PasskeyInfo[]> {
+    return (await this.authed('passkeys_list', {})).data as PasskeyInfo[];
+  }
+
+  async deletePasskey(id: string): Promise<void> {
+    await this.authed('passkey_delete', { passkeyId: id });
+  }
+
+  /**
+   * Signs in with one of this site's passkeys, no email typed (the browser asks which). A passkey with
+   * user verification stands for the password and the second factor, and needs no device approval: the
+   * outcome is a session, or an error (`invalid_credentials`, `account_disabled`, a browser DOMException).
+   */
+  async signInWithPasskey(options: { deviceId?: string } = {}): Promise<Session> {
+    const begun = (await this.send('passkey_login_options', {})).data as { challengeId: string; options: Record<string, unknown> };
+    const response = await getPasskey(begun.options);
+    const { data } = await this.send('passkey_login', { challengeId: begun.challengeId, response, deviceId: options.deviceId ?? this.deviceId });
+    return this.adopt(data as TokenPair, 'passkey_login');
   }
 
   // --- email and password ------------------------------------------------------------------------

@@ -1,3 +1,5 @@
+import { PASSKEY_COMMANDS } from '../../features/passkeys/sdk.ts';
+
 /**
  * Every request the client makes, by the WebSocket message type of the contract, with its REST route.
  * `bearer`: the request acts for the signed-in session (REST: an Authorization header; WebSocket: the
@@ -52,6 +54,7 @@ export const COMMANDS = {
     inPath: ['sessionId'],
   },
   sessions_revoke_others: post('/auth/sessions/revoke-others', true, { wsType: 'sessions_revoke_others' }),
+  ...PASSKEY_COMMANDS,
   me: { method: 'GET', path: () => '/auth/me', bearer: true, wsType: undefined, deferrable: false, account: true },
   events: {
     method: 'GET',

@@ -3,3 +3,4 @@ export { AuthgateError, type ContractErrorCode, ERROR_STATUS, type ErrorBody, ty
 export type { WebSocketConstructor, WebSocketLike } from './socket.ts';
 export { localStorageStore, memoryStore, type SessionStore } from './storage.ts';
 export type * from './types.ts';
+export { type PasskeyInfo, passkeysSupported } from '../../features/passkeys/sdk.ts';

@@ -1,3 +1,5 @@
+import type { PasskeyLiveEvents } from '../../features/passkeys/sdk.ts';
+
 /** The shapes of the contract (/work/shared/API.md, docs/rest.md) as the client sees them. */
 
 export interface TokenPair {
@@ -75,7 +77,7 @@ export interface TotpSetup {
 }
 
 /** The live events of the contract (docs/websocket.md) and their data. */
-export interface LiveEventMap {
+export interface LiveEventMap extends PasskeyLiveEvents {
   'session.revoked': { sessionId: string; reason: string };
   'security.new_sign_in': { sessionId: string; ip: string; userAgent: string | null; deviceId: string | null; at: string };
   'security.refresh_reuse': { sessionId: string; ip: string; at: string };

@@ -12,6 +12,7 @@ import { benchMfaLogins } from './mfa-logins.ts';
 import { benchOidcRefresh, benchOidcSignIn } from './oidc.ts';
 import { benchOverload } from './overload.ts';
 import { benchPageLoad } from './page-load.ts';
+import { benchPasskeys } from './passkeys.ts';
 import { benchRefresh } from './refresh.ts';
 import { benchVerify } from './verify.ts';
 import { benchVerifyMetrics } from './verify-metrics.ts';
@@ -20,7 +21,7 @@ import { benchVerifyUnderLoad } from './verify-under-load.ts';
 /**
  * npm run bench: ratios measured within one run on this machine, each against a baseline taken in the
  * same run, never absolute figures from different runs. Loopback only; every phase is bounded.
- *   BENCH_ONLY=a,b,c,d,e,f,g,h,i,j,k,l,oidc-signin,oidc-refresh which benches (default a-h, k, l and the two oidc); (a) also measures metrics on ÷ off; `am`
+ *   BENCH_ONLY=a,b,c,d,e,f,g,h,i,j,k,l,oidc-signin,oidc-refresh,passkey which benches (default a-h, k, l, the two oidc and passkey); (a) also measures metrics on ÷ off; `am`
  *                            runs that one alone; `g10m` (never by default: minutes) the audit trail at 10 M events
  *   BENCH_METRICS_PAIRS=6    on/off pairs of (a')
  *   BENCH_SECONDS=8          length of each timed phase
@@ -36,13 +37,14 @@ import { benchVerifyUnderLoad } from './verify-under-load.ts';
  *                            sign-ins ÷ plain logins (BENCH_OIDC_SAMPLES=20 of each, bcrypt at
  *                            BENCH_BCRYPT_COST), token-endpoint refreshes ÷ gateway refreshes per second
  *                            (BENCH_OIDC_SESSIONS=16 in flight, BENCH_SECONDS each)
+ *   BENCH_ONLY=passkey       (by name) a passkey sign-in ÷ a password sign-in at BENCH_BCRYPT_COST, BENCH_PASSKEY_SAMPLES (40) of each
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100_000);
 const CONNECTION_EDGES = Number(process.env.BENCH_CONNECTION_EDGES ?? Math.max(1, Math.ceil(CONNECTIONS / 17_000)));
 const OVERLOAD_SECONDS = Number(process.env.BENCH_OVERLOAD_SECONDS ?? 30);
-const only = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,f,g,h,k,l,oidc-signin,oidc-refresh').split(','));
+const only = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,f,g,h,k,l,oidc-signin,oidc-refresh,passkey').split(','));
 
 const results: Record<string, unknown>[] = [];
 const step = async (name: string, fn: () => Promise<Record<string, unknown> | Record<string, unknown>[]>) => {
@@ -71,6 +73,7 @@ await step('g', () =>
   }),
 );
 await step('h', () => benchMfaLogins(COST, Number(process.env.BENCH_MFA_SAMPLES ?? 60)));
+await step('passkey', () => benchPasskeys(COST, Number(process.env.BENCH_PASSKEY_SAMPLES ?? 40)));
 await step('g10m', () =>
   benchAudit10m({
     events: Number(process.env.AUDIT_10M_EVENTS ?? 10_000_000),

@@ -14,6 +14,7 @@ import type { SessionDirectory } from './sessions/directory.ts';
 import type { SessionStore } from './sessions/types.ts';
 import type { CommandQueue, ResultBus } from './transport/types.ts';
 import type { OidcStores } from '@authgate/features/oidc/api/layer';
+import type { PasskeyChallengeStore } from '@authgate/features/passkeys/stores/challenges';
 
 /**
  * The one place that decides which driver serves each concern: the in-process ("memory") one, or the
@@ -49,6 +50,8 @@ export interface WorkerDrivers extends CommonDrivers {
   deviceVerifications: DeviceVerifications;
   /** Pending second-factor challenges (mfaToken digests): made by the worker that checked the password, answered by any. */
   mfaChallenges: MfaChallengeStore;
+  /** Pending passkey ceremonies: made by the options command, taken once by its answer on any worker. */
+  passkeyChallenges: PasskeyChallengeStore;
 }
 
 export interface ApiDrivers {
@@ -96,7 +99,21 @@ type Concern = keyof AllDrivers;
 
 const NEEDS: Record<Target, readonly Concern[]> = {
   edge: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'passwordWork'],
-  worker: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'sessions', 'db', 'events', 'mail', 'deviceVerifications', 'mfaChallenges'],
+  worker: [
+    'queue',
+    'results',
+    'revocations',
+    'limits',
+    'live',
+    'directory',
+    'sessions',
+    'db',
+    'events',
+    'mail',
+    'deviceVerifications',
+    'mfaChallenges',
+    'passkeyChallenges',
+  ],
   api: ['db', 'revocations', 'limits', 'live', 'directory', 'sessions', 'events', 'mail', 'mfaChallenges', 'deviceVerifications', 'oidc'],
   mailer: ['mail', 'events'],
   audit: ['events', 'db'],
@@ -115,6 +132,7 @@ const NEEDS: Record<Target, readonly Concern[]> = {
     'deviceVerifications',
     'mfaChallenges',
     'oidc',
+    'passkeyChallenges',
   ],
 };
 
@@ -227,6 +245,18 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
     }
     const mfaChallenges = built.mfaChallenges;
     closers.push(() => mfaChallenges.close());
+  }
+
+  if (needs.has('passkeyChallenges')) {
+    if (redis) {
+      const { RedisPasskeyChallenges } = await import('@authgate/features/passkeys/stores/redis-challenges');
+      built.passkeyChallenges = new RedisPasskeyChallenges(redis.client(`${config.NAMESPACE}-passkeys`), config.NAMESPACE);
+    } else {
+      const { MemoryPasskeyChallenges } = await import('@authgate/features/passkeys/stores/memory-challenges');
+      built.passkeyChallenges = new MemoryPasskeyChallenges();
+    }
+    const passkeyChallenges = built.passkeyChallenges;
+    closers.push(() => passkeyChallenges.close());
   }
 
   if (needs.has('live')) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
+import { PASSKEY_CHALLENGE_TTL_S } from '@authgate/features/passkeys/contract';
 import { newNodeId, isValidNodeId } from './ids.ts';
 
 /** The roles one process can play; `all` runs every role in one process with embedded defaults. */
@@ -152,6 +153,11 @@ export const configSchema = z.object({
    * false`), and nothing is sent: a password thief cannot bomb the owner with prompts.
    */
   DEVICE_MAILS_PER_HOUR: int(1, 1000).default(5),
+  /**
+   * How long a passkey ceremony's challenge waits for its answer, at most the contract's 5 minutes
+   * (lower it to expire them sooner; tests do, to watch one expire).
+   */
+  PASSKEY_CHALLENGE_TTL_S: int(1, PASSKEY_CHALLENGE_TTL_S).default(PASSKEY_CHALLENGE_TTL_S),
 
   JWT_ISSUER: z.string().min(1).default('authgate'),
   JWT_AUDIENCE: z.string().min(1).default('authgate'),

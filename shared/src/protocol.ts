@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PASSKEY_KINDS, PASSKEY_SESSION_KINDS, passkeyBodySchemas } from '@authgate/features/passkeys/contract';
 import type { FieldIssue } from './errors.ts';
 
 /**
@@ -118,6 +119,7 @@ export const COMMAND_KINDS = [
   'mfa_totp_confirm',
   'mfa_totp_disable',
   'mfa_verify',
+  ...PASSKEY_KINDS,
 ] as const;
 export type CommandKind = (typeof COMMAND_KINDS)[number];
 
@@ -136,6 +138,7 @@ export const SESSION_KINDS: ReadonlySet<CommandKind> = new Set([
   'mfa_totp_setup',
   'mfa_totp_confirm',
   'mfa_totp_disable',
+  ...PASSKEY_SESSION_KINDS,
 ]);
 
 /**
@@ -167,6 +170,7 @@ export const bodySchemas = {
   mfa_totp_confirm: mfaTotpConfirmBody,
   mfa_totp_disable: mfaTotpDisableBody,
   mfa_verify: mfaVerifyBody,
+  ...passkeyBodySchemas,
 } as const;
 
 /** Commands that cost a bcrypt hash go to their own queue so cheap ones never wait behind them. */
@@ -206,6 +210,12 @@ export const clientFrame = z.discriminatedUnion('type', [
   mfaTotpConfirmBody.extend({ type: z.literal('mfa_totp_confirm'), id: clientId }),
   mfaTotpDisableBody.extend({ type: z.literal('mfa_totp_disable'), id: clientId }),
   mfaVerifyFields.extend({ type: z.literal('mfa_verify'), id: clientId }),
+  passkeyBodySchemas.passkey_register_options.extend({ type: z.literal('passkey_register_options'), id: clientId }),
+  passkeyBodySchemas.passkey_register.extend({ type: z.literal('passkey_register'), id: clientId }),
+  passkeyBodySchemas.passkeys_list.extend({ type: z.literal('passkeys_list'), id: clientId }),
+  passkeyBodySchemas.passkey_delete.extend({ type: z.literal('passkey_delete'), id: clientId }),
+  passkeyBodySchemas.passkey_login_options.extend({ type: z.literal('passkey_login_options'), id: clientId }),
+  passkeyBodySchemas.passkey_login.extend({ type: z.literal('passkey_login'), id: clientId }),
 ]);
 export type ClientFrame = z.infer<typeof clientFrame>;
 

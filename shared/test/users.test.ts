@@ -52,6 +52,8 @@ function usersContract(driver: DatabaseDriver): void {
         '0004_email_tokens',
         '0005_totp',
         '0006_devices',
+        '0007_oidc_clients',
+        '0008_passkeys',
       ]);
       assert.equal(await users.ping(), true);
     });

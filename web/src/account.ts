@@ -2,6 +2,7 @@ import { AuthgateError, type AccountEvent, type AuthgateClient, type LiveEventMa
 import { field, form, h, text, when } from './dom.ts';
 import { emailStatus } from './linked/email-status.ts';
 import { describe } from './messages.ts';
+import { passkeysSection } from '../../features/passkeys/web/passkeys.ts';
 
 /** The signed-in screen: pending device approvals, second factor, sessions, the event trail. */
 export function accountScreen(client: AuthgateClient, announce: (words: string) => void): { el: HTMLElement; dispose: () => void } {
@@ -129,6 +130,7 @@ export function accountScreen(client: AuthgateClient, announce: (words: string) 
   void loadEvents(true);
   trailSoon();
   void showMfa();
+  const passkeys = passkeysSection(client, announce);
   const el = h(
     'div',
     { class: 'screen account' },
@@ -136,6 +138,7 @@ export function accountScreen(client: AuthgateClient, announce: (words: string) 
     h('div', { class: 'actions' }, signOut),
     emailStatus(client),
     mfa,
+    passkeys.el,
     h(
       'section',
       { id: 'sessions', 'aria-labelledby': 'sessions-title' },
@@ -158,6 +161,7 @@ export function accountScreen(client: AuthgateClient, announce: (words: string) 
     dispose: () => {
       for (const off of offs) off();
       for (const timer of timers) clearTimeout(timer);
+      passkeys.dispose();
     },
   };
 }
@@ -191,6 +195,8 @@ const EVENT_WORDS: Record<string, string> = {
   'password.reset': 'Password reset',
   'account.disabled': 'Account disabled by an administrator',
   'account.enabled': 'Account enabled again by an administrator',
+  'passkey.registered': 'Passkey added',
+  'passkey.removed': 'Passkey removed',
 };
 
 /** The live prompt on an open session when a new device signs in with the right password. */

@@ -33,7 +33,11 @@ export type AuditAction =
   | 'login.mfa_required'
   | 'mfa.enabled'
   | 'mfa.disabled'
-  | 'mfa.failed';
+  | 'mfa.failed'
+  | 'passkey.registered'
+  | 'passkey.removed'
+  /** A refused passkey registration (`reason`: the check): a log line, not an audit event. */
+  | 'passkey.register_rejected';
 
 /** Who asked: the request, the client's address and user agent, as the edge saw them. */
 export interface AuditOrigin {
@@ -78,6 +82,8 @@ const PUBLISHED: Partial<Record<AuditAction, AuthEventType>> = {
   'mfa.enabled': 'mfa.enabled',
   'mfa.disabled': 'mfa.disabled',
   'mfa.failed': 'mfa.failed',
+  'passkey.registered': 'passkey.registered',
+  'passkey.removed': 'passkey.removed',
   // Every session end is in the trail: the admin analytics count sessions open from it.
   'session.revoked': 'session.revoked',
 };

@@ -17,6 +17,7 @@ import type { EmailTokenRepository } from '@authgate/shared/db/email-tokens';
 import type { AccountMailLimits } from './email/mail-limits.ts';
 import type { SecondFactorContext } from './mfa/second-factor.ts';
 import type { DeviceLimits } from './devices/device-limits.ts';
+import type { PasskeyContext } from '@authgate/features/passkeys/worker/context';
 
 export interface WorkerContext {
   users: UserRepository;
@@ -55,6 +56,8 @@ export interface WorkerContext {
   requireVerifiedEmail: boolean;
   /** TOTP enrolments, pending mfa_required challenges, and the limits on codes. */
   mfa: SecondFactorContext;
+  /** The relying party (from PUBLIC_URL), the stored passkeys and the pending ceremonies. */
+  passkeys: PasskeyContext;
   log: Logger;
 }
 

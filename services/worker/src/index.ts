@@ -21,6 +21,9 @@ import { loadMfaEncryptionKey, TotpSecretBox } from './mfa/secret-box.ts';
 import { PasswordHasher } from './passwords.ts';
 import { AccessTokenSigner } from './tokens.ts';
 import { SessionExtensions } from './session-extensions.ts';
+import { passkeyContext } from '@authgate/features/passkeys/worker/context';
+import { relyingPartyOf } from '@authgate/features/passkeys/worker/relying-party';
+import { PasskeyRepository } from '@authgate/features/passkeys/stores/db-passkeys';
 
 export interface WorkerHandle {
   stats: ConsumerStats;
@@ -84,6 +87,15 @@ export async function startWorker(config: Config, deps: WorkerDrivers & WorkerOb
       limiter: new CodeLimiter({ store: deps.limits, namespace: config.NAMESPACE, limits: codeLimitsOf(config) }),
       now: Date.now,
     },
+    passkeys: passkeyContext(
+      {
+        relyingParty: relyingPartyOf(config.PUBLIC_URL),
+        credentials: new PasskeyRepository(deps.db),
+        challenges: deps.passkeyChallenges,
+        challengeTtlS: config.PASSKEY_CHALLENGE_TTL_S,
+      },
+      log,
+    ),
     log,
   };
   const ctx = tracing ? tracing.context(untraced) : untraced;

@@ -1,4 +1,8 @@
 import { MemoryMailQueue } from '@authgate/shared/mail/memory-queue';
+import { passkeyContext } from '@authgate/features/passkeys/worker/context';
+import { relyingPartyOf } from '@authgate/features/passkeys/worker/relying-party';
+import { PasskeyRepository } from '@authgate/features/passkeys/stores/db-passkeys';
+import { MemoryPasskeyChallenges } from '@authgate/features/passkeys/stores/memory-challenges';
 import type { MailJob } from '@authgate/shared/mail/job';
 import { EmailTokenRepository } from '@authgate/shared/db/email-tokens';
 import { AccountMailLimits } from '../src/email/mail-limits.ts';
@@ -158,6 +162,15 @@ describe('command consumer with a real worker context', () => {
         }),
         now: Date.now,
       },
+      passkeys: passkeyContext(
+        {
+          relyingParty: relyingPartyOf('http://localhost:8080'),
+          credentials: new PasskeyRepository(db),
+          challenges: new MemoryPasskeyChallenges(),
+          challengeTtlS: 300,
+        },
+        log,
+      ),
       log,
     };
     await ctx.mail.consume(

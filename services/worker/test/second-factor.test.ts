@@ -1,4 +1,8 @@
 import { EmailTokenRepository } from '@authgate/shared/db/email-tokens';
+import { passkeyContext } from '@authgate/features/passkeys/worker/context';
+import { relyingPartyOf } from '@authgate/features/passkeys/worker/relying-party';
+import { PasskeyRepository } from '@authgate/features/passkeys/stores/db-passkeys';
+import { MemoryPasskeyChallenges } from '@authgate/features/passkeys/stores/memory-challenges';
 import { KnownDevices } from '@authgate/shared/db/devices';
 import { MemoryDeviceVerifications } from '@authgate/shared/devices/memory-verifications';
 import { AccountMailLimits } from '../src/email/mail-limits.ts';
@@ -139,6 +143,15 @@ describe('second factor in the worker, on a clock the test controls', () => {
         limiter: new CodeLimiter({ store: limits, namespace: 'sf', limits: { accountMaxFailures: 12, ipMaxFailures: 1000, windowS: 3600 } }),
         now: () => clock,
       },
+      passkeys: passkeyContext(
+        {
+          relyingParty: relyingPartyOf('http://localhost:8080'),
+          credentials: new PasskeyRepository(db),
+          challenges: new MemoryPasskeyChallenges(),
+          challengeTtlS: 300,
+        },
+        log,
+      ),
       log,
     };
   });

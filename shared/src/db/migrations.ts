@@ -1,5 +1,6 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { oidcClientsMigration } from '@authgate/features/oidc/migrations/0007-oidc-clients';
+import { passkeysMigration } from '@authgate/features/passkeys/migrations/0008-passkeys';
 
 /** Migrations live in code, in order; Kysely's Migrator records which ran and takes a lock while it runs. */
 const migrations: Record<string, Migration> = {
@@ -123,6 +124,7 @@ const migrations: Record<string, Migration> = {
     },
   },
   '0007_oidc_clients': oidcClientsMigration,
+  '0008_passkeys': passkeysMigration,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { v7 as uuidv7 } from 'uuid';
 import { OIDC_AUDIT_EVENTS } from '@authgate/features/oidc/paths';
+import { PASSKEY_AUDIT_EVENTS } from '@authgate/features/passkeys/contract';
 
 /** The audit event types of the contract (docs/rest.md, GET /auth/events). Applications add their own as `app.<name>`. */
 export const AUTH_EVENT_TYPES = [
@@ -25,6 +26,8 @@ export const AUTH_EVENT_TYPES = [
   'password.check_failed',
   'account.disabled',
   'account.enabled',
+  /** A passkey added to, or removed from, the account (by one of its sessions). */
+  ...PASSKEY_AUDIT_EVENTS,
   /** A mail the mailer gave up on for good (SMTP 5xx, expired, invalid): which one and why, never its contents. */
   'mail.set_aside',
   ...OIDC_AUDIT_EVENTS,

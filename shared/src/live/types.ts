@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PASSKEY_LIVE_EVENTS } from '@authgate/features/passkeys/contract';
 
 /** The live events a WebSocket authenticated as an account receives (docs/websocket.md). */
 export const LIVE_EVENT_NAMES = [
@@ -10,6 +11,7 @@ export const LIVE_EVENT_NAMES = [
   'device.denied',
   'password.changed',
   'mfa.enabled',
+  ...PASSKEY_LIVE_EVENTS,
 ] as const;
 export type LiveEventName = (typeof LIVE_EVENT_NAMES)[number];
 

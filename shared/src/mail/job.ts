@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PASSKEY_MAIL_KINDS } from '@authgate/features/passkeys/contract';
 
 /** What the mailer can send. Each kind has its own `data`; only the first three carry a secret. */
 export const MAIL_KINDS = [
@@ -10,6 +11,7 @@ export const MAIL_KINDS = [
   'refresh_reuse',
   'mfa_enabled',
   'mfa_disabled',
+  ...PASSKEY_MAIL_KINDS,
 ] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
 
@@ -45,6 +47,8 @@ export const mailJobSchema = z.discriminatedUnion('kind', [
   z.object({ ...common, kind: z.literal('mfa_enabled'), data: z.object(origin) }),
   /** `by`: the owner (with both factors) or an administrator (the way back for a lost authenticator). */
   z.object({ ...common, kind: z.literal('mfa_disabled'), data: z.object({ ...origin, by: z.enum(['owner', 'administrator']).optional() }) }),
+  z.object({ ...common, kind: z.literal('passkey_registered'), data: z.object(origin) }),
+  z.object({ ...common, kind: z.literal('passkey_removed'), data: z.object(origin) }),
 ]);
 
 export type MailJob = z.infer<typeof mailJobSchema>;

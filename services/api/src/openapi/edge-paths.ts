@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { OIDC_PAGE_PATH } from '@authgate/features/oidc/paths';
 import { bodySchemas, clientFrame, type CommandKind } from '@authgate/shared/protocol';
 import { errorAnswer } from '../schemas.ts';
+import { passkeyPaths } from '@authgate/features/passkeys/openapi';
 import {
   deferredAnswer,
   jwksAnswer,
@@ -321,6 +322,7 @@ export function edgePaths(): Record<string, Schema> {
     '/auth/devices/deny': decisionPath('deny'),
     ...emailPaths(),
     ...totpPaths(),
+    ...passkeyPaths({ jsonSchema, json, error, commonErrors: COMMON_POST_ERRORS, tokenPair: tokenPairAnswer }),
     '/auth/verify': {
       get: {
         tags: ['auth'],

@@ -22,6 +22,7 @@ import { meterResponse } from './metered.ts';
 import { getAndHead, markIfHead } from './head.ts';
 import { registerPage } from './page.ts';
 import { appErrorReply, json, send, type Reply } from './respond.ts';
+import { PASSKEY_ROUTES } from '@authgate/features/passkeys/contract';
 
 export interface RouteDeps {
   relay: Relay;
@@ -57,6 +58,7 @@ export const COMMAND_ROUTES: ReadonlyArray<readonly [string, CommandKind]> = [
   ['/auth/password/forgot', 'password_forgot'],
   ['/auth/password/reset', 'password_reset'],
   ['/auth/mfa/verify', 'mfa_verify'],
+  ...PASSKEY_ROUTES.filter((route) => route.auth === 'none').map((route) => [route.path, route.kind] as const),
 ];
 
 /**
@@ -237,6 +239,20 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       meter(res);
       sessionCommand(kind, res, req, () => ({}), readsBody);
     });
+  }
+
+  // The passkey routes that act for the bearer's session (the others are command routes above).
+  for (const route of PASSKEY_ROUTES) {
+    if (route.auth !== 'bearer') continue;
+    const meter = metered(route.path);
+    const handler = (res: HttpResponse, req: HttpRequest) => {
+      meter(res);
+      const param = 'pathParam' in route ? (decodedParameter(req.getParameter(0) ?? '') ?? '') : undefined;
+      sessionCommand(route.kind, res, req, () => ('pathParam' in route ? { [route.pathParam]: param } : {}), route.readsBody);
+    };
+    if (route.method === 'GET') getAndHead(app, route.path, handler);
+    else if (route.method === 'DELETE') app.del(route.path, handler);
+    else app.post(route.path, handler);
   }
 
   const verifyMeter = metered('/auth/verify');

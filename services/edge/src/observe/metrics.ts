@@ -2,6 +2,7 @@ import { Gauge, type Registry } from 'prom-client';
 import { CounterFamily, HistogramFamily, register, SampledLatency, type CounterCell, type HistogramCell } from '@authgate/shared/metrics/families';
 import { outcomeLabel } from '@authgate/shared/metrics/outcome';
 import type { Result } from '@authgate/shared/protocol';
+import type { PasskeyRouteName } from '@authgate/features/passkeys/contract';
 import type { Admission } from '../admission.ts';
 import type { Relay, ResultTarget } from '../relay.ts';
 import type { TokenVerifier } from '../verify.ts';
@@ -38,6 +39,7 @@ export type RouteName =
   | '/auth/mfa/totp/setup'
   | '/auth/mfa/totp/confirm'
   | '/auth/mfa/totp/disable'
+  | PasskeyRouteName
   | 'page';
 
 /** One route's children, bound once: an answer costs a Map lookup (by status) and two additions. */

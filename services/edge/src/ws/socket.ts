@@ -19,6 +19,7 @@ import type { TokenVerifier } from '../verify.ts';
 import { authCurrent, endRequest, requestsInFlight, startRequest, type Connections, type SocketData } from './connections.ts';
 import { issuedExp } from './issued-exp.ts';
 import { WsRequestTarget } from './request-target.ts';
+import { PASSKEY_BINDING_KINDS } from '@authgate/features/passkeys/contract';
 
 export interface SocketOptions {
   nodeId: string;
@@ -36,7 +37,7 @@ export interface SocketOptions {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** The messages whose success is a session's token pair: the connection is bound to that session. */
-const BINDING_KINDS: ReadonlySet<CommandKind> = new Set(['login', 'refresh', 'mfa_verify', 'device_complete', 'device_verify']);
+const BINDING_KINDS: ReadonlySet<CommandKind> = new Set(['login', 'refresh', 'mfa_verify', 'device_complete', 'device_verify', ...PASSKEY_BINDING_KINDS]);
 const FLOOD_WINDOW_MS = 10_000;
 const OVERSIZE_HARD_CAP_FACTOR = 16;
 

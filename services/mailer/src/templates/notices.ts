@@ -4,10 +4,17 @@ import { html } from './html.ts';
 import { layout, originLines, originList } from './layout.ts';
 import type { RenderedMail, Template, TemplateContext } from './types.ts';
 
-type NoticeKind = Extract<MailKind, 'password_changed' | 'new_sign_in' | 'refresh_reuse' | 'mfa_enabled' | 'mfa_disabled'>;
+type NoticeKind = Extract<
+  MailKind,
+  'password_changed' | 'new_sign_in' | 'refresh_reuse' | 'mfa_enabled' | 'mfa_disabled' | 'passkey_registered' | 'passkey_removed'
+>;
 
 /** Security notices: the same shape, a different headline and advice. No secret in any of them. */
-function notice(subjectOf: (product: string) => string, headline: string, advice: string): (job: MailJobOf<NoticeKind>, ctx: TemplateContext) => RenderedMail {
+export function notice(
+  subjectOf: (product: string) => string,
+  headline: string,
+  advice: string,
+): (job: MailJobOf<NoticeKind>, ctx: TemplateContext) => RenderedMail {
   return (job: MailJobOf<NoticeKind>, ctx) => {
     const subject = subjectOf(ctx.product);
     const review = securityLink(ctx.publicUrl);

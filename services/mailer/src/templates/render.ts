@@ -4,6 +4,7 @@ import { mfaDisabled, mfaEnabled, newSignIn, passwordChanged, refreshReuse } fro
 import { passwordReset } from './password-reset.ts';
 import type { RenderedMail, Template, TemplateContext } from './types.ts';
 import { verifyEmail } from './verify-email.ts';
+import { passkeyRegistered, passkeyRemoved } from '@authgate/features/passkeys/mail';
 
 const TEMPLATES: { [K in MailKind]: Template<K> } = {
   verify_email: verifyEmail,
@@ -14,6 +15,8 @@ const TEMPLATES: { [K in MailKind]: Template<K> } = {
   refresh_reuse: refreshReuse,
   mfa_enabled: mfaEnabled,
   mfa_disabled: mfaDisabled,
+  passkey_registered: passkeyRegistered,
+  passkey_removed: passkeyRemoved,
 };
 
 /** The subject, text and HTML of one job. */

@@ -7,8 +7,8 @@ const HOUR_S = 3600;
 /** SECURITY_NOTICE_MAILS_PER_HOUR's default, for contexts built without the setting. */
 const NOTICES_PER_HOUR = 3;
 
-/** The security notices that someone other than the owner can cause, and so are counted. */
-export type CappedNotice = 'new_sign_in' | 'refresh_reuse';
+/** The security notices that someone other than the owner can cause (a passkey added with a stolen session too), and so are counted. */
+export type CappedNotice = 'new_sign_in' | 'refresh_reuse' | 'passkey_registered' | 'passkey_removed';
 
 /**
  * How many mails one account can make authgate send in an hour, so that nobody (the account's owner

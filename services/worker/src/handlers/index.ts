@@ -13,6 +13,7 @@ import { emailVerify } from './email-verify.ts';
 import { passwordChange } from './password-change.ts';
 import { passwordForgot } from './password-forgot.ts';
 import { passwordReset } from './password-reset.ts';
+import { passkeyHandlers } from '@authgate/features/passkeys/worker/handlers';
 
 export const handlers: Record<CommandKind, CommandHandler> = {
   register,
@@ -35,4 +36,5 @@ export const handlers: Record<CommandKind, CommandHandler> = {
   mfa_totp_confirm: mfaTotpConfirm,
   mfa_totp_disable: mfaTotpDisable,
   mfa_verify: mfaVerify,
+  ...passkeyHandlers,
 };

@@ -28,6 +28,8 @@ const COMPLETE_TOKEN_BYTES = 32;
  */
 export const newDeviceGate: SignInGate = {
   step: 'new_device',
+  // A passkey proves possession of an authenticator the account registered: the device needs no approval.
+  satisfiedBy: ['hwk'],
   async check(attempt, ctx) {
     if (!ctx.deviceVerification || !(await isNewDevice(attempt, ctx))) return;
     const { command, user, deviceId, amr } = attempt;

@@ -11,6 +11,8 @@ import type { SignInGate } from './sign-in-gates.ts';
  */
 export const secondFactorGate: SignInGate = {
   step: 'second_factor',
+  // A passkey with user verification is possession and a PIN or biometric already: two factors.
+  satisfiedBy: ['hwk'],
   async check({ command, user, deviceId }, ctx) {
     if (!(await ctx.mfa.totp.isEnabled(user.id))) return;
     const { token, digest } = newMfaToken();

@@ -1,3 +1,4 @@
+import type { AuthMethod } from '@authgate/shared/sessions/types';
 import type { WorkerContext } from '../context.ts';
 import { newDeviceGate } from './new-device-gate.ts';
 import { secondFactorGate } from './second-factor-gate.ts';
@@ -15,6 +16,8 @@ export type SignInStep = 'verified_email' | 'second_factor' | 'new_device';
  */
 export interface SignInGate {
   readonly step: SignInStep;
+  /** Methods that already prove what this step asks: a sign-in whose `amr` holds one is not stopped here. */
+  readonly satisfiedBy?: readonly AuthMethod[];
   check(attempt: SignInAttempt, ctx: WorkerContext): Promise<void>;
 }
 

@@ -25,7 +25,10 @@ export interface SignInAttempt {
  */
 export async function signIn(attempt: SignInAttempt, ctx: WorkerContext, options: { after?: SignInStep } = {}): Promise<HandlerOutcome> {
   const from = options.after === undefined ? 0 : SIGN_IN_GATES.findIndex((gate) => gate.step === options.after) + 1;
-  for (const gate of SIGN_IN_GATES.slice(from)) await gate.check(attempt, ctx);
+  for (const gate of SIGN_IN_GATES.slice(from)) {
+    if (gate.satisfiedBy?.some((method) => attempt.amr.includes(method))) continue;
+    await gate.check(attempt, ctx);
+  }
   return openSession(attempt, ctx);
 }
 

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+
+/**
+ * Passkeys (WebAuthn discoverable credentials): the wire contract of the feature, as the edge and the
+ * worker both need it. Edge-safe: zod and constants only, never the WebAuthn library or a store
+ * (an edge loads no database layer; test/edge-modules.test.ts). docs: features/passkeys/docs.md.
+ *
+ * Every command runs on the session lane: a passkey sign-in costs a signature check (about a
+ * millisecond), not a bcrypt hash, so it neither waits behind password work nor takes a unit of the
+ * source's password budget. The per-IP limit of the edge applies to each, as to every command.
+ */
+
+/** The commands, by their WebSocket message name (the command kind). */
+export const PASSKEY_KINDS = [
+  'passkey_register_options',
+  'passkey_register',
+  'passkeys_list',
+  'passkey_delete',
+  'passkey_login_options',
+  'passkey_login',
+] as const;
+export type PasskeyKind = (typeof PASSKEY_KINDS)[number];
+
+/** Acting for the signed-in session (REST Bearer, or an authenticated socket). */
+export const PASSKEY_SESSION_KINDS = ['passkey_register_options', 'passkey_register', 'passkeys_list', 'passkey_delete'] as const;
+
+/** A success is a session's token pair: over a socket, the connection is bound to that session, as by a login. */
+export const PASSKEY_BINDING_KINDS = ['passkey_login'] as const;
+
+/** The audit event types the feature emits (GET /auth/events). */
+export const PASSKEY_AUDIT_EVENTS = ['passkey.registered', 'passkey.removed'] as const;
+
+/** The live events the account's sockets receive when a passkey is added or removed by one of its sessions. */
+export const PASSKEY_LIVE_EVENTS = ['passkey.registered', 'passkey.removed'] as const;
+
+/** The notice mails the account receives on the same occasions. */
+export const PASSKEY_MAIL_KINDS = ['passkey_registered', 'passkey_removed'] as const;
+
+/** A challenge lives at most 5 minutes and is used once (docs: Challenges). */
+export const PASSKEY_CHALLENGE_TTL_S = 300;
+
+/** The name a passkey gets when none is given. */
+export const DEFAULT_PASSKEY_NAME = 'Passkey';
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+const base64url = (max: number) => z.string().max(max, `must be at most ${max} characters`).regex(BASE64URL, 'must be base64url');
+/** A credential id: at most 1023 bytes (WebAuthn §5.1), so at most 1364 characters of base64url. */
+const credentialId = base64url(1364).min(1, 'must not be empty');
+/** The client's extension outputs (credProps, ...): passed to the library as they came, within the body limit. */
+const extensionResults = z.record(z.string(), z.unknown());
+const attachment = z.enum(['platform', 'cross-platform']).nullish();
+
+/** RegistrationResponseJSON (WebAuthn L3 `toJSON()` of a created credential): shapes only, the library checks the rest. */
+export const registrationResponseSchema = z.looseObject({
+  id: credentialId,
+  rawId: credentialId,
+  type: z.literal('public-key'),
+  authenticatorAttachment: attachment,
+  clientExtensionResults: extensionResults,
+  response: z.looseObject({
+    clientDataJSON: base64url(4096).min(1, 'must not be empty'),
+    attestationObject: base64url(8192).min(1, 'must not be empty'),
+    transports: z.array(z.string().max(32)).max(16).optional(),
+    publicKeyAlgorithm: z.number().int().optional(),
+    publicKey: base64url(4096).optional(),
+    authenticatorData: base64url(8192).optional(),
+  }),
+});
+
+/** AuthenticationResponseJSON (`toJSON()` of an assertion): `userHandle` is the account's random handle for a passkey. */
+export const authenticationResponseSchema = z.looseObject({
+  id: credentialId,
+  rawId: credentialId,
+  type: z.literal('public-key'),
+  authenticatorAttachment: attachment,
+  clientExtensionResults: extensionResults,
+  response: z.looseObject({
+    clientDataJSON: base64url(4096).min(1, 'must not be empty'),
+    authenticatorData: base64url(8192).min(1, 'must not be empty'),
+    signature: base64url(2048).min(1, 'must not be empty'),
+    userHandle: base64url(128).nullish(),
+  }),
+});
+
+/** As a login's deviceId (shared/src/protocol.ts): chosen by the client, stable per browser or install. */
+const deviceId = z.string().min(1).max(128);
+/** Any string within bounds: one that names no pending challenge is refused like a used one (401), never 400. */
+const challengeId = z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
+const passkeyName = z.string().trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters');
+
+export const passkeyBodySchemas = {
+  passkey_register_options: z.object({}),
+  passkey_register: z.object({ response: registrationResponseSchema, name: passkeyName.optional() }),
+  passkeys_list: z.object({}),
+  /** `passkeyId`: the credential id (REST: the path's `:id`; a frame's `id` is the request's own). */
+  passkey_delete: z.object({ passkeyId: credentialId }),
+  passkey_login_options: z.object({}),
+  passkey_login: z.object({ challengeId, response: authenticationResponseSchema, deviceId: deviceId.optional() }),
+} satisfies Record<PasskeyKind, z.ZodType>;
+
+export type RegistrationResponse = z.infer<typeof registrationResponseSchema>;
+export type AuthenticationResponse = z.infer<typeof authenticationResponseSchema>;
+
+/**
+ * The REST routes. `auth: 'none'` routes take a JSON body and X-Connection-Id like login; `bearer`
+ * routes act for the token's session. `readsBody`: `json`, the JSON body is the command's; `ignored`,
+ * a JSON body may come and is not used; `false`, none is read. `pathParam`: the body field the path's
+ * one parameter fills.
+ */
+export interface PasskeyRoute {
+  kind: PasskeyKind;
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  auth: 'bearer' | 'none';
+  readsBody: false | 'ignored' | 'json';
+  pathParam?: 'passkeyId';
+}
+
+export const PASSKEY_ROUTES = [
+  { kind: 'passkey_register_options', method: 'POST', path: '/auth/passkeys/register/options', auth: 'bearer', readsBody: 'ignored' },
+  { kind: 'passkey_register', method: 'POST', path: '/auth/passkeys/register', auth: 'bearer', readsBody: 'json' },
+  { kind: 'passkeys_list', method: 'GET', path: '/auth/passkeys', auth: 'bearer', readsBody: false },
+  { kind: 'passkey_delete', method: 'DELETE', path: '/auth/passkeys/:id', auth: 'bearer', readsBody: false, pathParam: 'passkeyId' },
+  { kind: 'passkey_login_options', method: 'POST', path: '/auth/passkeys/login/options', auth: 'none', readsBody: 'json' },
+  { kind: 'passkey_login', method: 'POST', path: '/auth/passkeys/login', auth: 'none', readsBody: 'json' },
+] as const satisfies readonly PasskeyRoute[];
+
+export type PasskeyRouteName = (typeof PASSKEY_ROUTES)[number]['path'];
+
+/** What GET /auth/passkeys lists, and POST /auth/passkeys/register answers (without `lastUsedAt`). */
+export const passkeySummarySchema = z.object({
+  id: z.string().describe('The credential id (base64url)'),
+  name: z.string(),
+  createdAt: z.iso.datetime(),
+  lastUsedAt: z.iso.datetime().nullable(),
+});
+export type PasskeySummary = z.infer<typeof passkeySummarySchema>;

@@ -664,6 +664,9 @@ export class AuthgateClient extends Emitter<EventMap> {
 
   private onLiveEvent(name: string, data: Record<string, unknown>): void {
     if (name === 'session.revoked' && data.sessionId === this.session?.sessionId) {
+      // The server closes the connections of the session it ended (4001) right after this event: a
+      // request sent into this one before that close would be lost, so the next ones wait for a new one.
+      if (this.socketSession === data.sessionId) this.socket?.retire();
       // Signed out first: listeners of session.revoked then see a client with no session to use.
       this.endSession(String(data.reason ?? 'revoked'));
       this.emit('session.revoked', data as EventMap['session.revoked']);

@@ -4,8 +4,8 @@ import { securityHeaderText } from '../../services/edge/src/http/respond.ts';
 /**
  * The baselines of bench (a): a bare uWebSockets.js handler answering a verify-sized JSON body with
  * nothing else, or (HEADERS=edge) with the same headers the edge writes, to tell the cost of the
- * edge's code from the cost of the bytes it sends; HEADERS=helmet writes the helmet set the edge sent
- * before issue 17, to show what that set cost in the same run.
+ * edge's code from the cost of the bytes it sends; HEADERS=helmet writes helmet's page-oriented set,
+ * which the edge used to send, to show what that set would cost in the same run.
  */
 const HELMET_SET_BEFORE_ISSUE_17: ReadonlyArray<readonly [string, string]> = [
   ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"],

@@ -108,7 +108,7 @@ function leaksIn(texts: string[]): string[] {
   return leaks;
 }
 
-/** The TOTP flows of issue 12, end to end through whichever deployment `get` returns. */
+/** The TOTP flows, end to end through whichever deployment `get` returns. */
 export function mfaScenarios(get: () => MfaDeployment, options: { readsStores: boolean }): void {
   test('enrol → confirm → logout → login answers mfa_required → verify with a code → tokens; /auth/me says mfaEnabled', async () => {
     const d = get();

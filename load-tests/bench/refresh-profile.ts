@@ -117,7 +117,7 @@ for (let i = 0; i < SAMPLES; i++) {
     await span('deliver (SET NX + PUBLISH)', () => deliver(before, token));
   });
   const first = randomUUID();
-  await span('issue 17 round 1: whole worker part', async () => {
+  await span('list beside sign: whole worker part', async () => {
     await rotation(first);
     auditLine.info({ audit: { action: 'refresh.succeeded', userId, sessionId: sid, ip: '127.0.0.1' } }, 'refresh.succeeded');
     const now = Date.now();
@@ -151,8 +151,8 @@ console.table(rows);
 const whole = (name: string) => rows.find((r) => r.span === name)!;
 const ratio = (a: string, b: string) => `p50 ${round(whole(a).p50Ms / whole(b).p50Ms, 2)}, p99 ${round(whole(a).p99Ms / whole(b).p99Ms, 2)}`;
 console.log(`worker part, same run (${SAMPLES} alternated samples each):`);
-console.log(`  now ÷ before issue 17: ${ratio('now: whole worker part', 'before: whole worker part')}`);
-console.log(`  now ÷ issue 17 round 1: ${ratio('now: whole worker part', 'issue 17 round 1: whole worker part')}`);
+console.log(`  now ÷ first form: ${ratio('now: whole worker part', 'before: whole worker part')}`);
+console.log(`  now ÷ list beside sign: ${ratio('now: whole worker part', 'list beside sign: whole worker part')}`);
 redis.disconnect();
 await Promise.all([sessions.close(), directory.close(), results.close()]);
 ipLease.close();

@@ -27,7 +27,7 @@ function upgradeStatus(wsUrl: string, headers: Record<string, string>): Promise<
   });
 }
 
-describe('finding 4: account lockout as a weapon', () => {
+describe('account lockout as a weapon', () => {
   const namespace = uniqueNamespace('lockout');
   const data = tempDir('lockout');
   const processes: RunningProcess[] = [];

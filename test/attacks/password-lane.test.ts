@@ -33,7 +33,7 @@ async function loginTimes(url: string, email: string, count: number): Promise<nu
   return times;
 }
 
-describe('finding 3: one address cannot hold the whole password lane', () => {
+describe('one address cannot hold the whole password lane', () => {
   const namespace = uniqueNamespace('lane');
   const data = tempDir('lane');
   const processes: RunningProcess[] = [];

@@ -36,7 +36,7 @@ function secretsOf(pair: { accessToken: string; refreshToken: string }): string[
   return [pair.accessToken.split('.')[2]!, pair.refreshToken.split('.').pop()!];
 }
 
-describe('finding 2: the result store holds no token in clear', () => {
+describe('the result store holds no token in clear', () => {
   const namespace = uniqueNamespace('sealed');
   const data = tempDir('sealed');
   const processes: RunningProcess[] = [];

@@ -36,6 +36,7 @@ const FAST_TESTS = [
   'test/load/socket-client-within.test.ts',
   'test/mail-links.test.ts',
   'test/observability/tracing.test.ts',
+  'test/openapi-document.test.ts',
 ];
 
 function find(dir, out) {

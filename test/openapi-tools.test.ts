@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import SwaggerParser from '@apidevtools/swagger-parser';
-import openapiTS, { astToString } from 'openapi-typescript';
 import ts from 'typescript';
+import { generatedClientTypes, type OpenApiDocument, operationIdProblems, operations, validateWithSwaggerParser } from './contract/openapi-tools.ts';
 import { startProcess, type RunningProcess } from './helpers/processes.ts';
 import { cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from './helpers/services.ts';
 
@@ -13,28 +12,16 @@ import { cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespa
  * operation named once and for good: every operation has an operationId, unique, the same in both shapes.
  */
 
-type Document = { paths: Record<string, Record<string, { operationId?: string }>> };
-
-const HTTP_METHODS = /^(get|put|post|delete|patch|head|options|trace)$/;
-
-function operations(document: Document): Array<{ operation: string; operationId: string | undefined }> {
-  return Object.entries(document.paths).flatMap(([path, item]) =>
-    Object.entries(item)
-      .filter(([method]) => HTTP_METHODS.test(method))
-      .map(([method, operation]) => ({ operation: `${method.toUpperCase()} ${path}`, operationId: operation.operationId })),
-  );
-}
-
 /** The generated `paths` member of one path (openapi-typescript indents members by four spaces). */
 function pathItem(source: string, path: string): string {
   const start = source.indexOf(`\n    "${path}": {`);
   return start < 0 ? '' : source.slice(start, source.indexOf('\n    };', start));
 }
 
-async function served(url: string): Promise<Document> {
+async function served(url: string): Promise<OpenApiDocument> {
   const answer = await fetch(`${url}/docs/json`);
   assert.equal(answer.status, 200, `GET ${url}/docs/json`);
-  return (await answer.json()) as Document;
+  return (await answer.json()) as OpenApiDocument;
 }
 
 describe('the served OpenAPI document works with swagger-parser and openapi-typescript', () => {
@@ -42,7 +29,7 @@ describe('the served OpenAPI document works with swagger-parser and openapi-type
   const namespace = uniqueNamespace('openapi-tools');
   const processes: RunningProcess[] = [];
   let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
-  const documents: Record<'all-in-one' | 'api service', Document> = {} as never;
+  const documents: Record<'all-in-one' | 'api service', OpenApiDocument> = {} as never;
 
   before(async () => {
     database = await createTestDatabase('openapi_tools');
@@ -63,26 +50,16 @@ describe('the served OpenAPI document works with swagger-parser and openapi-type
 
   for (const shape of ['all-in-one', 'api service'] as const) {
     test(`${shape}: swagger-parser validates the document and resolves every $ref`, async () => {
-      // validate() dereferences in place: it is given a copy.
-      await assert.doesNotReject(SwaggerParser.validate(structuredClone(documents[shape]) as never));
+      await assert.doesNotReject(validateWithSwaggerParser(documents[shape]));
     });
 
     test(`${shape}: every operation has an operationId, and no two share one`, () => {
-      const all = operations(documents[shape]);
-      assert.ok(all.length > 40, `only ${all.length} operations`);
-      const unnamed = all.filter((o) => !o.operationId).map((o) => o.operation);
-      assert.deepEqual(unnamed, [], 'operations without an operationId');
-      const seen = new Map<string, string>();
-      const shared = all
-        .filter((o) => seen.has(o.operationId!) || !seen.set(o.operationId!, o.operation))
-        .map((o) => `${o.operationId}: ${o.operation} and ${seen.get(o.operationId!)}`);
-      assert.deepEqual(shared, [], 'operationIds used twice');
-      const unusable = all.filter((o) => !/^[a-z][a-z0-9_]*$/.test(o.operationId!)).map((o) => o.operationId);
-      assert.deepEqual(unusable, [], 'operationIds a generator cannot use as an identifier as they are');
+      assert.ok(operations(documents[shape]).length > 40, `only ${operations(documents[shape]).length} operations`);
+      assert.deepEqual(operationIdProblems(documents[shape]), { unnamed: [], shared: [], unusable: [] });
     });
 
     test(`${shape}: openapi-typescript generates a typed client source naming the login and passkey operations`, async () => {
-      const source = astToString(await openapiTS(structuredClone(documents[shape]) as never));
+      const source = await generatedClientTypes(documents[shape]);
       const { diagnostics = [] } = ts.transpileModule(source, { reportDiagnostics: true, compilerOptions: { target: ts.ScriptTarget.ES2022 } });
       assert.deepEqual(
         diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')),
@@ -104,7 +81,7 @@ describe('the served OpenAPI document works with swagger-parser and openapi-type
   }
 
   test('both shapes name the same operations with the same operationIds', () => {
-    const ids = (document: Document) =>
+    const ids = (document: OpenApiDocument) =>
       operations(document)
         .map((o) => `${o.operationId} = ${o.operation}`)
         .sort();

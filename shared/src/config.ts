@@ -44,6 +44,8 @@ const commaList = (item: z.ZodType<string, string>) =>
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Unset: `pretty` (readable lines) in development, JSON lines in test and production. */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: int(0, 65535).default(8080),
   NODE_ID: z.string().refine(isValidNodeId, 'must be 1-32 characters of a-z, 0-9 and -').optional(),
@@ -335,8 +337,9 @@ export const configSchema = z.object({
   APP_EVENTS_PER_MINUTE: int(1, 1_000_000).default(60),
 });
 
-export type Config = Omit<z.infer<typeof configSchema>, 'API_DOCS' | 'METRICS_PORT' | 'METRICS_HOST' | 'PUBLIC_URL'> & {
+export type Config = Omit<z.infer<typeof configSchema>, 'API_DOCS' | 'METRICS_PORT' | 'METRICS_HOST' | 'PUBLIC_URL' | 'LOG_FORMAT'> & {
   NODE_ID: string;
+  LOG_FORMAT: 'json' | 'pretty';
   PUBLIC_URL: string;
   PASSWORD_PREFETCH: number;
   API_DOCS: boolean;
@@ -479,6 +482,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, target: Target, readFile: (pa
   return {
     ...config,
     NODE_ID: config.NODE_ID ?? newNodeId(),
+    LOG_FORMAT: config.LOG_FORMAT ?? (config.NODE_ENV === 'development' ? 'pretty' : 'json'),
     PUBLIC_URL: config.PUBLIC_URL ?? developmentPublicUrl(config.PORT),
     API_DOCS: config.API_DOCS === undefined ? config.NODE_ENV !== 'production' : config.API_DOCS === 'on',
     // Enough bcrypt jobs in hand to keep every thread busy while the next ones arrive, no more:

@@ -171,7 +171,6 @@ const OPEN = {
   // The bcrypt thread at the normal priority: niced, it can starve behind other processes on a shared
   // machine, and the lane's pace is what this test needs steady, not what it tests.
   BCRYPT_NICE: '0',
-  PASSWORD_WORK_PER_SOURCE: '1000',
   RATE_LIMIT_IP_PER_MINUTE: '100000',
   LOGIN_FREE_FAILURES: '1000',
   LOGIN_ACCOUNT_MAX_FAILURES: '100000',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, type TestContext, test } from 'node:test';
 import { post } from './helpers/http.ts';
 import { startProcess, type RunningProcess } from './helpers/processes.ts';
 import { openSocket } from './helpers/sockets.ts';
@@ -15,6 +15,7 @@ import { newEmail, PASSWORD } from './helpers/users.ts';
 const OFFICE = '192.0.2.10';
 const ATTACKER = '203.0.113.77';
 const OTHER = '198.51.100.30';
+const BOUNDED = '198.51.100.99';
 const PEOPLE = 20;
 const FLOOD = 40;
 
@@ -24,13 +25,18 @@ const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floo
 interface Shape {
   /** The edges clients may use; one in the all-in-one. */
   edges: RunningProcess[];
+  /** An edge (or all-in-one) of the same deployment whose PASSWORD_WORK_PER_SOURCE is BOUND, to cross it. */
+  bounded: RunningProcess | undefined;
 }
+
+const BOUND = 4;
 
 const COMMON = {
   // A real cost: a bcrypt is the work that queues.
   BCRYPT_COST: '10',
   TRUSTED_PROXIES: '127.0.0.1',
-  REQUEST_TIMEOUT_MS: '20000',
+  // Generous: this machine is shared, and a slow lane is not what is tested here.
+  REQUEST_TIMEOUT_MS: '30000',
   // The flood must keep the lane busy for the length of the test, not be cut off by the per-minute limit.
   RATE_LIMIT_IP_PER_MINUTE: '100000',
 };
@@ -78,7 +84,7 @@ async function officeSignsUpAndIn(shape: Shape): Promise<void> {
  * answered) while another address logs in: that login waits for its share of the lane, a bcrypt or
  * two, not for the flood's backlog, which takes FLOOD ÷ the lane's pace to drain.
  */
-async function floodLeavesOthersTheirShare(shape: Shape): Promise<void> {
+async function floodLeavesOthersTheirShare(shape: Shape, t: TestContext): Promise<void> {
   const edge = shape.edges[0]!;
   const email = newEmail('other');
   assert.equal((await post(edge.url, '/auth/register', { email, password: PASSWORD }, from(OTHER))).status, 201);
@@ -105,27 +111,35 @@ async function floodLeavesOthersTheirShare(shape: Shape): Promise<void> {
     flood.stdin!.end();
     await once(flood, 'exit');
   }
-  const { byStatus } = JSON.parse(output.trim().split('\n').pop()!) as { byStatus: Record<string, number> };
-  // The flood gets what the lane gives it: only its own unknown-email answers.
-  assert.deepEqual(Object.keys(byStatus), ['401'], JSON.stringify(byStatus));
-  // The flood's pace over the measured time (its first wave is answered before it starts): the lane's pace.
-  const perSecond = ((byStatus['401'] ?? 0) - FLOOD) / (floodMs / 1000);
+  const { byStatus, firstWave } = JSON.parse(output.trim().split('\n').pop()!) as { byStatus: Record<string, number>; firstWave: Record<string, number> };
+  // The flood's pace after its first wave (answered before the measured time began): the lane's pace.
+  const perSecond = ((byStatus['401'] ?? 0) - (firstWave['401'] ?? 0)) / (floodMs / 1000);
   const drainMs = (FLOOD / perSecond) * 1000;
   const shown = during.map((m) => m.toFixed(0)).join(', ');
-  assert.ok(
-    median(during) < drainMs / 3,
-    `a login from another address took ${median(during).toFixed(0)} ms (${shown}) while the flood's backlog of ${FLOOD} takes ${drainMs.toFixed(0)} ms to drain (${perSecond.toFixed(1)}/s)`,
+  const summary = `a login from another address took ${median(during).toFixed(0)} ms (${shown}) while the flood's backlog of ${FLOOD} takes ${drainMs.toFixed(0)} ms to drain (${perSecond.toFixed(1)}/s; flood answers ${JSON.stringify(byStatus)})`;
+  t.diagnostic(summary);
+  assert.ok(median(during) < drainMs / 3, summary);
+  // The flood gets what the lane leaves it: its unknown-email answers, or `overloaded` when its higher
+  // rounds would not be answered within the deadline. Never a 504, never a 429 below its bound.
+  assert.deepEqual(
+    Object.keys(byStatus).filter((status) => status !== '401' && status !== '503'),
+    [],
+    JSON.stringify(byStatus),
   );
 }
 
-/** Past the per-source bound (PASSWORD_WORK_PER_SOURCE, default 100): 429 rate_limited with Retry-After. */
+/**
+ * Past the per-source bound: 429 rate_limited with Retry-After. On a node of the deployment whose
+ * bound is small (the default, 100, takes more logins than a loaded lane admits within its deadline:
+ * those are refused `overloaded` first, and give their units back).
+ */
 async function pastTheBound(shape: Shape): Promise<void> {
-  const edge = shape.edges[0]!;
+  const edge = shape.bounded!;
   const answers = await Promise.all(
-    Array.from({ length: 130 }, () => post(edge.url, '/auth/login', { email: newEmail('bound'), password: PASSWORD }, from(ATTACKER))),
+    Array.from({ length: 3 * BOUND }, () => post(edge.url, '/auth/login', { email: newEmail('bound'), password: PASSWORD }, from(BOUNDED))),
   );
   const limited = answers.filter((a) => a.status === 429);
-  assert.ok(limited.length >= 10, JSON.stringify(answers.map((a) => a.status)));
+  assert.ok(limited.length >= BOUND, JSON.stringify(answers.map((a) => a.status)));
   for (const answer of limited) {
     assert.equal(answer.body.error.code, 'rate_limited');
     assert.ok(answer.body.error.retryAfter >= 1);
@@ -145,7 +159,7 @@ describe('shared addresses: fair password-lane sharing', () => {
     const namespace = uniqueNamespace('shared-addr');
     const processes: RunningProcess[] = [];
     let database: Awaited<ReturnType<typeof createTestDatabase>>;
-    const shape: Shape = { edges: [] };
+    const shape: Shape = { edges: [], bounded: undefined };
     before(async () => {
       database = await createTestDatabase('shared-addr');
       const env = { ...COMMON, NAMESPACE: namespace, AMQP_URL, REDIS_URL, DATA_DIR: `${data.dir}/dist`, UV_THREADPOOL_SIZE: '1' };
@@ -155,9 +169,11 @@ describe('shared addresses: fair password-lane sharing', () => {
         startProcess('worker', { ...env, DATABASE_URL: database.url }),
         startProcess('edge', env),
         startProcess('edge', env),
+        startProcess('edge', { ...env, PASSWORD_WORK_PER_SOURCE: String(BOUND) }),
       ]);
       processes.push(...started);
-      shape.edges = started.slice(1);
+      shape.edges = started.slice(1, 3);
+      shape.bounded = started[3];
     });
     after(async () => {
       await Promise.all(processes.map((p) => p.stop()));
@@ -165,18 +181,23 @@ describe('shared addresses: fair password-lane sharing', () => {
       await cleanupNamespace(namespace);
     });
     test('20 people behind one address register and log in at once on an idle gateway: all succeed', { timeout: 60_000 }, () => officeSignsUpAndIn(shape));
-    test('one address floods the lane: another address logs in within its fair share', { timeout: 90_000 }, () => floodLeavesOthersTheirShare(shape));
+    test('one address floods the lane: another address logs in within its fair share', { timeout: 90_000 }, (t) => floodLeavesOthersTheirShare(shape, t));
     test('past the per-source bound: 429 rate_limited with Retry-After', { timeout: 60_000 }, () => pastTheBound(shape));
   });
 
   describe('all-in-one', () => {
-    const shape: Shape = { edges: [] };
+    const shape: Shape = { edges: [], bounded: undefined };
     before(async () => {
-      shape.edges = [await startProcess('all', { ...COMMON, DATA_DIR: `${data.dir}/all` })];
+      const [all, bounded] = await Promise.all([
+        startProcess('all', { ...COMMON, DATA_DIR: `${data.dir}/all` }),
+        startProcess('all', { ...COMMON, DATA_DIR: `${data.dir}/all-bounded`, PASSWORD_WORK_PER_SOURCE: String(BOUND) }),
+      ]);
+      shape.edges = [all];
+      shape.bounded = bounded;
     });
-    after(() => shape.edges[0]?.stop());
+    after(() => Promise.all([shape.edges[0]?.stop(), shape.bounded?.stop()]));
     test('20 people behind one address register and log in at once on an idle gateway: all succeed', { timeout: 60_000 }, () => officeSignsUpAndIn(shape));
-    test('one address floods the lane: another address logs in within its fair share', { timeout: 90_000 }, () => floodLeavesOthersTheirShare(shape));
+    test('one address floods the lane: another address logs in within its fair share', { timeout: 90_000 }, (t) => floodLeavesOthersTheirShare(shape, t));
     test('past the per-source bound: 429 rate_limited with Retry-After', { timeout: 60_000 }, () => pastTheBound(shape));
   });
 });

@@ -98,7 +98,7 @@ for (const [name, make] of [
       assert.equal(await a.acquire(source, randomUUID(), deadline), 0);
     });
 
-    test('a unit expires at its deadline by itself: a dead edge cannot leak a source\'s units', async () => {
+    test("a unit expires at its deadline by itself: a dead edge cannot leak a source's units", async () => {
       const [a] = await driver.edges(1);
       const source = `v6:2001:db8:${Math.floor(Math.random() * 9999)}:1::/64`;
       assert.equal(await a.acquire(source, randomUUID(), Date.now() + 300), 0);

@@ -1,6 +1,18 @@
 import { AppError } from '../errors.ts';
 import type { Command } from '../protocol.ts';
-import { deadLetterOf, laneOf, LANES, RoundBuckets, roundOf, type CommandQueue, type DeadLetter, type Delivery, type Lane, type LaneDepth, type PoisonHandler } from './types.ts';
+import {
+  deadLetterOf,
+  laneOf,
+  LANES,
+  RoundBuckets,
+  roundOf,
+  type CommandQueue,
+  type DeadLetter,
+  type Delivery,
+  type Lane,
+  type LaneDepth,
+  type PoisonHandler,
+} from './types.ts';
 
 /** As with the RabbitMQ driver's classic queues: a failed command gets one more try, then it is poison. */
 const DELIVERY_LIMIT = 2;

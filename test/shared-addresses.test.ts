@@ -8,7 +8,7 @@ import { openSocket } from './helpers/sockets.ts';
 import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from './helpers/services.ts';
 import { newEmail, PASSWORD } from './helpers/users.ts';
 
-// API.md "Shared addresses": many people behind one address (an office NAT) all get through an idle
+// docs/shared-addresses.md: many people behind one address (an office NAT) all get through an idle
 // gateway, and one address flooding the password lane gets no more than its fair share of it.
 // PASSWORD_WORK_PER_SOURCE keeps its default everywhere here: the defaults are what is tested.
 

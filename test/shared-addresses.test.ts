@@ -10,7 +10,8 @@ import { newEmail, PASSWORD } from './helpers/users.ts';
 
 // docs/shared-addresses.md: many people behind one address (an office NAT) all get through an idle
 // gateway, and one address flooding the password lane gets no more than its fair share of it.
-// PASSWORD_WORK_PER_SOURCE keeps its default everywhere here: the defaults are what is tested.
+// PASSWORD_WORK_PER_SOURCE keeps its default everywhere but on the node that tests the bound: the
+// defaults are what is tested.
 
 const OFFICE = '192.0.2.10';
 const ATTACKER = '203.0.113.77';

@@ -54,6 +54,8 @@ export function commandQueueNames(namespace: string): { password: string[]; sess
 interface HeldCommand {
   channel: Channel;
   run: () => void;
+  /** Puts it back on its queue, unstarted (the worker stops consuming). */
+  giveBack: () => void;
 }
 
 /** The delivery count of a message: exact on quorum queues, "first or not" on classic ones. */
@@ -268,7 +270,11 @@ export class AmqpCommandQueue implements CommandQueue {
     };
     // A password command waits for a free slot among those this worker runs, lowest round first.
     const onPasswordMessage = (channel: Channel, message: ConsumeMessage, round: number) => {
-      this.held.push(round, { channel, run: () => onMessage(channel, message, () => this.passwordDone()) });
+      this.held.push(round, {
+        channel,
+        run: () => onMessage(channel, message, () => this.passwordDone()),
+        giveBack: () => settle(channel, (c) => c.nack(message, false, true)),
+      });
       this.runHeld();
     };
     // Consumers are set up on each new channel by hand rather than with the wrapper's consume(): a
@@ -343,6 +349,8 @@ export class AmqpCommandQueue implements CommandQueue {
 
   async stopConsuming(): Promise<void> {
     this.stopped = true;
+    // Held but not started: back to the broker for another worker, rather than run while stopping.
+    for (let held = this.held.shift(); held; held = this.held.shift()) held.giveBack();
     const consuming = this.consuming;
     this.consuming = undefined;
     if (!consuming) return;

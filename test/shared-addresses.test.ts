@@ -119,7 +119,8 @@ async function floodLeavesOthersTheirShare(shape: Shape, t: TestContext): Promis
   const shown = during.map((m) => m.toFixed(0)).join(', ');
   const summary = `a login from another address took ${median(during).toFixed(0)} ms (${shown}) while the flood's backlog of ${FLOOD} takes ${drainMs.toFixed(0)} ms to drain (${perSecond.toFixed(1)}/s; flood answers ${JSON.stringify(byStatus)})`;
   t.diagnostic(summary);
-  assert.ok(median(during) < drainMs / 3, summary);
+  // Rounds off (first come first served), the median was above the whole drain time on both shapes.
+  assert.ok(median(during) < drainMs / 2, summary);
   // The flood gets what the lane leaves it: its unknown-email answers, or `overloaded` when its higher
   // rounds would not be answered within the deadline. Never a 504, never a 429 below its bound.
   assert.deepEqual(

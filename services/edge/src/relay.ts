@@ -213,8 +213,9 @@ export class Relay {
     this.options.passwordLane?.left(fromWorker, Date.now(), held.round);
     // The unit is given back before the client hears the answer: a client that sends its next login
     // the moment it has this one's answer must not find its own unit still held (at its source's
-    // bound it would get 429, and below it its next command would be stamped a round too late). A slow store holds the answer back no longer than
-    // RELEASE_WAIT_MS; the unit then frees itself at its deadline at the latest.
+    // bound it would get 429; below it, its next command would be stamped a round too late). A slow
+    // store holds the answer back no longer than RELEASE_WAIT_MS; the unit then frees itself at its
+    // deadline at the latest.
     let sent = false;
     const send = () => {
       if (sent) return;

@@ -127,11 +127,13 @@ export const configSchema = z.object({
     .pipe(z.array(z.union([z.ipv4(), z.ipv6()], { message: 'must list IP addresses' }))),
   RATE_LIMIT_IP_PER_MINUTE: int(1, 10_000_000).default(600),
   /**
-   * Register/login commands one client source (an IPv4 address, an IPv6 /64) may have in flight at
-   * once, across every edge: past it, 429 at once. Kept at or below one worker's bcrypt threads, one
-   * source can never hold the password lane; raise it for many users behind one NAT.
+   * The most register/login commands one client source (an IPv4 address, an IPv6 /64) may have in
+   * flight or queued at once, across every edge: past it, 429 at once. Not what keeps one source from
+   * holding the password lane (the lane's rounds share it fairly: docs/shared-addresses.md), only a
+   * bound on what one source's queued commands may take; generous, so that an office or a carrier's
+   * NAT behind one address is not refused while there is room.
    */
-  PASSWORD_WORK_PER_SOURCE: int(1, 10_000).default(1),
+  PASSWORD_WORK_PER_SOURCE: int(1, 10_000).default(100),
   /**
    * Login attempts per account (email, from any IP) in LOGIN_ACCOUNT_WINDOW_S; a success gives its
    * point back. Past it the account answers 429 until the window ends: a soft lockout, never a lasting one.

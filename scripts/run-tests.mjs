@@ -14,6 +14,7 @@ const FAST_TESTS = [
   'features/oidc/test/keys.test.ts',
   'features/passkeys/test/contract.test.ts',
   'services/api/test/config.test.ts',
+  'services/edge/test/admission.test.ts',
   'services/edge/test/verify.test.ts',
   'services/mailer/test/failures.test.ts',
   'services/mailer/test/outbox.test.ts',

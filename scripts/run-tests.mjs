@@ -15,6 +15,7 @@ const FAST_TESTS = [
   'features/passkeys/test/contract.test.ts',
   'services/api/test/config.test.ts',
   'services/edge/test/admission.test.ts',
+  'services/edge/test/relay.test.ts',
   'services/edge/test/verify.test.ts',
   'services/mailer/test/failures.test.ts',
   'services/mailer/test/outbox.test.ts',

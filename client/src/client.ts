@@ -488,10 +488,12 @@ export class AuthgateClient extends Emitter<EventMap> {
     this.scheduleRefresh();
     if (this.live && this.socket) {
       // Live events: the socket opens (if need be) and authenticates in its `opened` hook.
-      this.socket.ready().then(
-        () => this.authenticateSocket(),
-        () => {},
-      );
+      // A bind that fails (the client closed meanwhile, a refused token) is no error of anyone's: the next
+      // session request over the socket authenticates it again.
+      this.socket
+        .ready()
+        .then(() => this.authenticateSocket())
+        .catch(() => {});
     }
     if (announce && this.session) this.emit('signed_in', { session: this.session });
   }

@@ -32,6 +32,8 @@ export interface Admitted {
  *    which PostgreSQL cannot store (invalid_request naming the fields: shared/src/storable-text.ts);
  *    then the body schema (invalid_request with the failing fields);
  * 3. the password policy of new passwords (weak_password);
+ * 3b. for a login, the credential stuffing gate: while the deployment is under attack, a login from
+ *    an unknown device answers `challenge_required` unless it carries a solved challenge;
  * 4. the password lane's deadline (register, login): when the commands this edge has in flight on the
  *    lane ÷ the rate their answers come back says a new one would not be answered within
  *    OVERLOAD_ADMIT_SHARE of REQUEST_TIMEOUT_MS, `503 overloaded` with Retry-After at once, rather
@@ -56,6 +58,8 @@ export class Admission {
     private readonly passwordWork: PasswordWorkBudget,
     private readonly timeoutMs: number,
     private readonly passwordLane?: { throughput: LaneThroughput; admitShare: number },
+    /** The credential stuffing gate (features/stuffing): a login from an unknown device may have to solve a challenge first. */
+    private readonly loginGate?: { check(body: Record<string, unknown>, ip: string): Promise<void> },
   ) {}
 
   /**
@@ -76,6 +80,7 @@ export class Admission {
     const requestId = newRequestId();
     const holdsUnit = PASSWORD_KINDS.has(kind);
     if (!holdsUnit) return { kind, body: data, ip, requestId, holdsUnit };
+    if (kind === 'login') await this.loginGate?.check(data, ip);
     // Checked and counted in one step: commands admitted together each see the ones before them.
     this.enterLane();
     try {

@@ -37,24 +37,30 @@ export class MemoryStuffingStore implements StuffingStore {
   }
 
   async state(): Promise<StuffingState | null> {
-    if (this.current && this.current.until <= this.now()) this.current = null;
-    return this.current ? { ...this.current.state } : null;
+    const live = this.live();
+    return live ? { ...live } : null;
   }
 
+  // Each check-and-set below runs without an await between them: atomic within the process.
   async begin(state: StuffingState, ttlMs: number): Promise<boolean> {
-    if (await this.state()) return false;
+    if (this.live()) return false;
     this.current = { state: { ...state }, until: this.now() + ttlMs };
     return true;
   }
 
   async renew(state: StuffingState, ttlMs: number): Promise<void> {
-    if (await this.state()) this.current = { state: { ...state }, until: this.now() + ttlMs };
+    if (this.live()) this.current = { state: { ...state }, until: this.now() + ttlMs };
   }
 
   async end(): Promise<StuffingState | null> {
-    const state = await this.state();
+    const live = this.live();
     this.current = null;
-    return state;
+    return live ? { ...live } : null;
+  }
+
+  private live(): StuffingState | null {
+    if (this.current && this.current.until <= this.now()) this.current = null;
+    return this.current?.state ?? null;
   }
 
   async spend(id: string, untilMs: number): Promise<boolean> {

@@ -20,7 +20,9 @@ describe('stuffing challenge: made and checked at the edge', () => {
     assert.equal(issued.algorithm, 'sha256');
     assert.equal(issued.difficulty, 10);
     const nonce = solveChallenge(issued.salt, issued.difficulty);
-    const digest = createHash('sha256').update(issued.salt + nonce).digest();
+    const digest = createHash('sha256')
+      .update(issued.salt + nonce)
+      .digest();
     assert.ok(leadingZeroBits(digest) >= 10);
     const checked = mint.check({ salt: issued.salt, nonce });
     assert.equal(checked.ok, true);
@@ -31,7 +33,14 @@ describe('stuffing challenge: made and checked at the edge', () => {
     const issued = mint.issue(12, 60_000);
     // A nonce whose hash has fewer than 12 leading zero bits.
     let n = 0;
-    while (leadingZeroBits(createHash('sha256').update(issued.salt + n).digest()) >= 12) n++;
+    while (
+      leadingZeroBits(
+        createHash('sha256')
+          .update(issued.salt + n)
+          .digest(),
+      ) >= 12
+    )
+      n++;
     assert.deepEqual(mint.check({ salt: issued.salt, nonce: String(n) }), { ok: false, reason: 'unsolved' });
   });
 

@@ -75,14 +75,15 @@ export class StuffingGate {
 
   /** Reads the state and adds this edge's issued challenges to the window (exposed for tests). */
   async refresh(): Promise<void> {
-    try {
-      await this.tally.flush(this.store, Math.floor(this.now() / 1000));
-      this.state = await this.store.state();
-      this.storeFailing = false;
-    } catch (err) {
-      if (!this.storeFailing) this.log.warn({ err }, 'stuffing state not read: keeping the last one');
-      this.storeFailing = true;
+    const [flushed, read] = await Promise.allSettled([this.tally.flush(this.store, Math.floor(this.now() / 1000)), this.store.state()]);
+    if (read.status === 'fulfilled') {
+      if (Boolean(read.value) !== Boolean(this.state))
+        this.log.info({ difficulty: read.value?.difficulty }, read.value ? 'stuffing defence on at this edge' : 'stuffing defence off at this edge');
+      this.state = read.value;
     }
+    const failure = flushed.status === 'rejected' ? flushed.reason : read.status === 'rejected' ? read.reason : undefined;
+    if (failure !== undefined && !this.storeFailing) this.log.warn({ err: failure }, 'stuffing window not reached: keeping the last state');
+    this.storeFailing = failure !== undefined;
   }
 
   /**

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
+import WebSocket from 'ws';
+import { type ChallengeProgress, createClient } from '@authgate/client';
 import { call, post } from '../../../test/helpers/http.ts';
 import { LiveSocket } from '../../../test/helpers/live-socket.ts';
 import { newEmail, PASSWORD } from '../../../test/helpers/users.ts';
@@ -77,7 +79,12 @@ export function stuffingScenarios(deployment: () => StuffingDeployment): void {
       maxSeconds: 60,
     });
     wave.start();
-    const detectedMs = await until('a challenge_required at the wave', 10_000, async () => wave.stats.firstChallengeAt !== undefined);
+    // Detected means every edge challenges: each reads the state once a second, so they may differ by
+    // up to a second; probes on each edge (wrong passwords, fresh addresses: part of the wave).
+    const challenges = async (edge: Edge) =>
+      (await postFrom(edge.url, '/auth/login', { email: newEmail('probe'), password: 'wrong password here' }, nextAddress())).body?.error?.code ===
+      'challenge_required';
+    const detectedMs = await until('a challenge_required on both edges', 10_000, async () => (await challenges(d.a)) && (await challenges(d.b)), 250);
     assert.ok(detectedMs <= 5_000, `detected after ${detectedMs} ms`);
   });
 
@@ -108,7 +115,14 @@ export function stuffingScenarios(deployment: () => StuffingDeployment): void {
       postFrom(d.b.url, '/auth/login', { email: owner.email, password: PASSWORD }, nextAddress()),
     ]);
     for (const answer of answers) {
-      assert.equal(answer.status, 403, JSON.stringify(answer.body));
+      assert.equal(
+        answer.status,
+        403,
+        `${JSON.stringify(answer.body)}\n${d
+          .logLines()
+          .filter((l) => /stuffing/.test(l))
+          .join('\n')}`,
+      );
       const { error } = answer.body;
       assert.equal(error.code, 'challenge_required');
       assert.deepEqual(Object.keys(error).sort(), ['challenge', 'code', 'message', 'requestId'], 'no field tells whether the email exists');
@@ -178,6 +192,29 @@ export function stuffingScenarios(deployment: () => StuffingDeployment): void {
       assert.equal(solved.error?.code ?? 'ok', 'device_verification_required', JSON.stringify(solved));
     } finally {
       socket.close();
+    }
+  });
+
+  test('during the wave: the SDK solves the challenge by itself (inline in Node) and signs in, over WebSocket and REST, and says so', async () => {
+    for (const transport of ['ws', 'rest'] as const) {
+      const client = createClient({ baseUrl: d.a.url, transport, WebSocket: WebSocket as never, live: false, deviceId: `sdk-${transport}-${Date.now()}` });
+      const progress: ChallengeProgress[] = [];
+      client.on('challenge', (p) => progress.push(p));
+      try {
+        const email = newEmail(`stuffing-sdk-${transport}`);
+        await client.register(email, PASSWORD);
+        const outcome = await client.login(email, PASSWORD);
+        assert.equal(outcome.kind, 'signed_in', JSON.stringify(outcome));
+        assert.deepEqual(
+          progress.map((p) => `${p.state}:${p.via}`),
+          ['solving:inline', 'solved:inline'],
+          `${transport}: the challenge event tells the page it is solving, then that it solved`,
+        );
+        assert.ok(progress[0]!.difficulty >= d.difficulty);
+      } finally {
+        await client.logout().catch(() => {});
+        client.close();
+      }
     }
   });
 

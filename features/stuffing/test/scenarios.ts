@@ -8,6 +8,7 @@ import { LiveSocket } from '../../../test/helpers/live-socket.ts';
 import { newEmail, PASSWORD } from '../../../test/helpers/users.ts';
 import { leadingZeroBits, solveChallenge } from '../challenge.ts';
 import { loopbackAddress, postFrom } from './support/from-address.ts';
+import type { RangeServer } from './support/range-server.ts';
 import { StuffingWave } from './support/wave.ts';
 
 interface Edge {
@@ -29,7 +30,14 @@ export interface StuffingDeployment {
   /** The first loopback address index its waves may use (the two shapes use ranges apart). */
   firstAddress: number;
   logLines(): string[];
+  /** The range API its workers ask (PASSWORD_BREACH_RANGE_URL), which lists BREACHED_PASSWORD. */
+  range: RangeServer;
+  /** GET /metrics of each process that runs a worker. */
+  workerMetrics: string[];
 }
+
+/** The one password the test range API lists as breached. */
+export const BREACHED_PASSWORD = 'breached but long enough 123';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -258,5 +266,47 @@ export function stuffingScenarios(deployment: () => StuffingDeployment): void {
       assert.doesNotMatch(line, /leaked-password-|correct horse battery/, 'a password in a log line');
       assert.doesNotMatch(line, /"nonce"/, 'a challenge answer in a log line');
     }
+  });
+
+  test('breached passwords: registration and change refuse one the range API lists; when it fails, sign-up goes on and the miss is counted', async () => {
+    const email = newEmail('breach');
+    const refused = await post(d.a.url, '/auth/register', { email, password: BREACHED_PASSWORD });
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'weak_password');
+    assert.match(refused.body.error.message, /data breach/);
+    assert.ok(
+      d.range.asked.every((line) => /^\/range\/[0-9A-F]{5} padding=true$/.test(line)),
+      `only a 5-character prefix leaves: ${d.range.asked.join(', ')}`,
+    );
+    assert.equal((await post(d.a.url, '/auth/register', { email, password: PASSWORD })).status, 201);
+    const signedIn = await post(d.a.url, '/auth/login', { email, password: PASSWORD, deviceId: 'breach-device' });
+    assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+    const change = await post(
+      d.a.url,
+      '/auth/password/change',
+      { currentPassword: PASSWORD, newPassword: BREACHED_PASSWORD },
+      bearer(signedIn.body.accessToken),
+    );
+    assert.equal(change.status, 400, JSON.stringify(change.body));
+    assert.equal(change.body.error.code, 'weak_password');
+
+    d.range.mode = 'error';
+    try {
+      const during = await post(d.b.url, '/auth/register', { email: newEmail('breach-down'), password: BREACHED_PASSWORD });
+      assert.equal(during.status, 201, `sign-up goes on while the range API fails: ${JSON.stringify(during.body)}`);
+    } finally {
+      d.range.mode = 'ok';
+    }
+    const missed = await Promise.all(
+      d.workerMetrics.map(async (url) => {
+        const text = await (await fetch(url)).text();
+        return Number(/authgate_password_breach_checks_total\{outcome="missed"\} (\d+)/.exec(text)?.[1] ?? 0);
+      }),
+    );
+    assert.equal(
+      missed.reduce((a, b) => a + b, 0),
+      1,
+      `one miss counted across the workers: ${missed.join(', ')}`,
+    );
   });
 }

@@ -5,7 +5,8 @@ import { loadSigningKey } from '@authgate/shared/keys';
 import { startProcess, type RunningProcess } from '../../../test/helpers/processes.ts';
 import { tempDir } from '../../../test/helpers/services.ts';
 import { signTestToken } from '../../../test/helpers/tokens.ts';
-import { type StuffingDeployment, stuffingScenarios } from './scenarios.ts';
+import { BREACHED_PASSWORD, type StuffingDeployment, stuffingScenarios } from './scenarios.ts';
+import { RangeServer } from './support/range-server.ts';
 
 /**
  * Credential stuffing in the all-in-one shape: the window and the state in process, shared by its edge
@@ -16,10 +17,13 @@ describe('credential stuffing: all-in-one', () => {
   const data = tempDir('stuffing-aio');
   const adminId = randomUUID();
   let all: RunningProcess;
+  let range: RangeServer;
   let deployment: StuffingDeployment;
 
   before(async () => {
+    range = await RangeServer.start([BREACHED_PASSWORD]);
     all = await startProcess('all', {
+      PASSWORD_BREACH_RANGE_URL: range.url,
       DATA_DIR: data.dir,
       BCRYPT_COST: '4',
       LOG_LEVEL: 'debug',
@@ -40,11 +44,14 @@ describe('credential stuffing: all-in-one', () => {
       cooldownS: 4,
       firstAddress: 0,
       logLines: () => all.lines.map((line) => JSON.stringify(line)),
+      range,
+      workerMetrics: [`http://127.0.0.1:${all.metricsPort}/metrics`],
     };
   });
 
   after(async () => {
     await all?.stop();
+    await range?.close();
     data.remove();
   });
 

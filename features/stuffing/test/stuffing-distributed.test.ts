@@ -5,7 +5,8 @@ import { loadSigningKey } from '@authgate/shared/keys';
 import { startProcess, type RunningProcess } from '../../../test/helpers/processes.ts';
 import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from '../../../test/helpers/services.ts';
 import { signTestToken } from '../../../test/helpers/tokens.ts';
-import { type StuffingDeployment, stuffingScenarios } from './scenarios.ts';
+import { BREACHED_PASSWORD, type StuffingDeployment, stuffingScenarios } from './scenarios.ts';
+import { RangeServer } from './support/range-server.ts';
 
 /**
  * Credential stuffing through the real services: two edges and two workers over RabbitMQ and Redis,
@@ -18,11 +19,13 @@ describe('credential stuffing: two edges, two workers and the account API over R
   const namespace = uniqueNamespace('stuffing');
   const adminId = randomUUID();
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let range: RangeServer;
   let deployment: StuffingDeployment;
 
   before(async () => {
-    database = await createTestDatabase('stuffing');
+    [database, range] = await Promise.all([createTestDatabase('stuffing'), RangeServer.start([BREACHED_PASSWORD])]);
     const env = {
+      PASSWORD_BREACH_RANGE_URL: range.url,
       AMQP_URL,
       REDIS_URL,
       NAMESPACE: namespace,
@@ -53,12 +56,15 @@ describe('credential stuffing: two edges, two workers and the account API over R
       cooldownS: 4,
       firstAddress: 200_000,
       logLines: () => processes.flatMap((p) => p.lines.map((line) => JSON.stringify(line))),
+      range,
+      workerMetrics: processes.filter((p) => p.target === 'worker').map((p) => `http://127.0.0.1:${p.metricsPort}/metrics`),
     };
   });
 
   after(async () => {
     await Promise.all(processes.map((p) => p.stop()));
     await database?.drop();
+    await range?.close();
     await cleanupNamespace(namespace);
     data.remove();
   });

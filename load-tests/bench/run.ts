@@ -14,6 +14,7 @@ import { benchOverload } from './overload.ts';
 import { benchPageLoad } from './page-load.ts';
 import { benchPasskeys } from './passkeys.ts';
 import { benchRefresh } from './refresh.ts';
+import { benchStuffing } from './stuffing.ts';
 import { benchVerify } from './verify.ts';
 import { benchVerifyMetrics } from './verify-metrics.ts';
 import { benchVerifyUnderLoad } from './verify-under-load.ts';
@@ -38,6 +39,9 @@ import { benchVerifyUnderLoad } from './verify-under-load.ts';
  *                            BENCH_BCRYPT_COST), token-endpoint refreshes ÷ gateway refreshes per second
  *                            (BENCH_OIDC_SESSIONS=16 in flight, BENCH_SECONDS each)
  *   BENCH_ONLY=passkey       (by name) a passkey sign-in ÷ a password sign-in at BENCH_BCRYPT_COST, BENCH_PASSKEY_SAMPLES (40) of each
+ *   BENCH_ONLY=stuffing      (by name, never by default: minutes) a credential stuffing wave, defence off then on, in both shapes:
+ *                            password work on ÷ off, owners' p99 during the wave ÷ idle, known devices challenged, time to
+ *                            detect. BENCH_STUFFING_COST=10 (bcrypt), BENCH_STUFFING_SECONDS=40, BENCH_STUFFING_RATE=25, BENCH_STUFFING_OWNERS=4
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
@@ -88,6 +92,14 @@ await step('k', () => benchPageLoad(Number(process.env.BENCH_PAGE_LOADS ?? 15)))
 await step('l', () => benchIdleCpu(SECONDS));
 await step('i', () => benchClusterBus(Number(process.env.BENCH_CLUSTER_RESULTS ?? 2_000)));
 await step('oidc-signin', () => benchOidcSignIn(Number(process.env.BENCH_OIDC_SAMPLES ?? 20), COST));
+await step('stuffing', () =>
+  benchStuffing({
+    cost: Number(process.env.BENCH_STUFFING_COST ?? 10),
+    waveSeconds: Number(process.env.BENCH_STUFFING_SECONDS ?? 40),
+    rate: Number(process.env.BENCH_STUFFING_RATE ?? 25),
+    owners: Number(process.env.BENCH_STUFFING_OWNERS ?? 4),
+  }),
+);
 await step('oidc-refresh', () => benchOidcRefresh(SECONDS, Number(process.env.BENCH_OIDC_SESSIONS ?? 16), COST));
 
 for (const row of results) {

@@ -62,17 +62,16 @@ export function observeDetector(registry: Registry, detector: StuffingDetector, 
       .read({ event: 'detected' }, () => detector.stats.detected)
       .read({ event: 'ended' }, () => detector.stats.ended),
   );
-  if (breach) {
-    register(
-      registry,
-      new CounterFamily(
-        'authgate_password_breach_checks_total',
-        'Breached-password checks (PASSWORD_BREACH_RANGE_URL), by outcome: clean, breached, or missed (no answer in time).',
-        ['outcome'],
-      )
-        .read({ outcome: 'clean' }, () => breach.stats.clean)
-        .read({ outcome: 'breached' }, () => breach.stats.breached)
-        .read({ outcome: 'missed' }, () => breach.stats.missed),
-    );
-  }
+  // Registered without PASSWORD_BREACH_RANGE_URL too (all zero): dashboards and alerts find the family.
+  register(
+    registry,
+    new CounterFamily(
+      'authgate_password_breach_checks_total',
+      'Breached-password checks (PASSWORD_BREACH_RANGE_URL), by outcome: clean, breached, or missed (no answer in time).',
+      ['outcome'],
+    )
+      .read({ outcome: 'clean' }, () => breach?.stats.clean ?? 0)
+      .read({ outcome: 'breached' }, () => breach?.stats.breached ?? 0)
+      .read({ outcome: 'missed' }, () => breach?.stats.missed ?? 0),
+  );
 }

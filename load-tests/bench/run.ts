@@ -41,7 +41,7 @@ import { benchVerifyUnderLoad } from './verify-under-load.ts';
  *   BENCH_ONLY=passkey       (by name) a passkey sign-in ÷ a password sign-in at BENCH_BCRYPT_COST, BENCH_PASSKEY_SAMPLES (40) of each
  *   BENCH_ONLY=stuffing      (by name, never by default: minutes) a credential stuffing wave, defence off then on, in both shapes:
  *                            password work on ÷ off, owners' p99 during the wave ÷ idle, known devices challenged, time to
- *                            detect. BENCH_STUFFING_COST=10 (bcrypt), BENCH_STUFFING_SECONDS=40, BENCH_STUFFING_RATE=25, BENCH_STUFFING_OWNERS=4
+ *                            detect. BENCH_STUFFING_COST=8 (bcrypt), BENCH_STUFFING_SECONDS=40, BENCH_STUFFING_RATE=25, BENCH_STUFFING_OWNERS=4
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
@@ -94,7 +94,7 @@ await step('i', () => benchClusterBus(Number(process.env.BENCH_CLUSTER_RESULTS ?
 await step('oidc-signin', () => benchOidcSignIn(Number(process.env.BENCH_OIDC_SAMPLES ?? 20), COST));
 await step('stuffing', () =>
   benchStuffing({
-    cost: Number(process.env.BENCH_STUFFING_COST ?? 10),
+    cost: Number(process.env.BENCH_STUFFING_COST ?? 8),
     waveSeconds: Number(process.env.BENCH_STUFFING_SECONDS ?? 40),
     rate: Number(process.env.BENCH_STUFFING_RATE ?? 25),
     owners: Number(process.env.BENCH_STUFFING_OWNERS ?? 4),

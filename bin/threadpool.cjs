@@ -12,7 +12,7 @@ lowerPasswordThreads();
 /**
  * BCRYPT_NICE (default 10): the pool's threads, where bcrypt runs, get that nice value, so that a login
  * storm on a machine shared with edges (or, all-in-one, with this process's own event loop) takes the
- * CPU the edges leave rather than the edges' share (issue 17: verify p99 under a storm). Linux gives
+ * CPU the edges leave rather than the edges' share (verify p99 stays low under a login storm). Linux gives
  * each thread its own nice value and a new thread inherits its creator's: libuv starts every pool
  * thread at once on the pool's first use, so the threads that appear then are the pool, and only they
  * are lowered; the main thread (the event loop: I/O, the session lane) keeps its priority. Raising a

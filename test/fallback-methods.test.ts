@@ -6,7 +6,7 @@ import { RawConnection, type RawResponse } from './helpers/raw-exchange.ts';
 import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from './helpers/services.ts';
 
 /**
- * Issue 10, finding 6: HEAD through the account-API fallback of the all-in-one shape answered a bogus
+ * HEAD through the account-API fallback of the all-in-one shape once answered a bogus
  * Content-Length and killed the keep-alive connection. Every method, on edge routes and fallback
  * routes alike, must get a well-framed answer on a connection that stays usable: HEAD the headers of
  * GET with no body, a method nobody serves a JSON error (404 or 405).

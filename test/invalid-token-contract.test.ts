@@ -8,7 +8,7 @@ import { tempDir } from './helpers/services.ts';
 import { openSocket } from './helpers/sockets.ts';
 
 /**
- * Issue 10, finding 8 (docs/errors.md): a malformed token is `invalid_token`, never `invalid_request`,
+ * docs/errors.md: a malformed token is `invalid_token`, never `invalid_request`,
  * over REST and WebSocket; every 401 invalid_token carries `WWW-Authenticate: Bearer
  * error="invalid_token"` on every node (here: the edge's own routes, the worker's answers the edge
  * relays, and the account API behind the all-in-one fallback; the API's own port is covered in

@@ -6,7 +6,8 @@ import { startProcess, type RunningProcess } from './helpers/processes.ts';
 import { openSocket } from './helpers/sockets.ts';
 import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from './helpers/services.ts';
 
-// The password-work budget (issue 10, finding 3) with one unit per source, on two edges: every answer
+// The password-work budget (one address cannot hold the whole password lane) with one unit per
+// source, on two edges: every answer
 // gives its unit back, whether the edge that took it answers (it names the source) or another edge
 // receives the result (a deferred REST login pushed to a WebSocket there: found by its lease).
 

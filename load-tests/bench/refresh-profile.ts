@@ -15,9 +15,10 @@ import { cleanupNamespace, REDIS_URL, uniqueNamespace } from '../../scripts/lib/
 
 /**
  * Timing spans of one refresh's steps, `SAMPLES` times in a row at one in flight, on this machine's
- * Redis: where the worker's and the edge's time goes (issue 17's profile), and the worker's part as it
- * was before issue 17, after its first round (the sessions list's script beside the signature) and now
- * (the rotation script alone, the list's new end batched), alternated. Prints p50/p99 ms per span.
+ * Redis: where the worker's and the edge's time goes, and the worker's part in its two earlier forms
+ * (a result-store check and the sessions list's three round trips around the rotation; then the
+ * list's script beside the signature) and now (the rotation script alone, the list's new end
+ * batched), alternated, so that each form is measured on the same Redis at the same moment. Prints p50/p99 ms per span.
  *   node --import tsx load-tests/bench/refresh-profile.ts     (SAMPLES=2000)
  */
 const SAMPLES = Number(process.env.SAMPLES ?? 2000);
@@ -53,7 +54,7 @@ async function span(name: string, work: () => unknown): Promise<void> {
   (spans[name] ??= []).push(performance.now() - started);
 }
 
-// The worker's part of one refresh as it was before issue 17 (each step in turn: the result-store
+// The worker's part of one refresh in its first form (each step in turn: the result-store
 // check, the rotation, the sessions list's HGET, PTTL and MULTI, the signature, the delivery) and as it
 // is now (the rotation knows a re-run command; the list's one script runs while the token is signed),
 // alternated within each iteration so the machine's load hits both alike.
@@ -116,7 +117,7 @@ for (let i = 0; i < SAMPLES; i++) {
     await span('deliver (SET NX + PUBLISH)', () => deliver(before, token));
   });
   const first = randomUUID();
-  await span('issue 17 round 1: whole worker part', async () => {
+  await span('list beside sign: whole worker part', async () => {
     await rotation(first);
     auditLine.info({ audit: { action: 'refresh.succeeded', userId, sessionId: sid, ip: '127.0.0.1' } }, 'refresh.succeeded');
     const now = Date.now();
@@ -150,8 +151,8 @@ console.table(rows);
 const whole = (name: string) => rows.find((r) => r.span === name)!;
 const ratio = (a: string, b: string) => `p50 ${round(whole(a).p50Ms / whole(b).p50Ms, 2)}, p99 ${round(whole(a).p99Ms / whole(b).p99Ms, 2)}`;
 console.log(`worker part, same run (${SAMPLES} alternated samples each):`);
-console.log(`  now ÷ before issue 17: ${ratio('now: whole worker part', 'before: whole worker part')}`);
-console.log(`  now ÷ issue 17 round 1: ${ratio('now: whole worker part', 'issue 17 round 1: whole worker part')}`);
+console.log(`  now ÷ first form: ${ratio('now: whole worker part', 'before: whole worker part')}`);
+console.log(`  now ÷ list beside sign: ${ratio('now: whole worker part', 'list beside sign: whole worker part')}`);
 redis.disconnect();
 await Promise.all([sessions.close(), directory.close(), results.close()]);
 ipLease.close();

@@ -7,7 +7,7 @@ import { wrk } from './wrk.ts';
  * (d) Verify latency while the workers are saturated with bcrypt: p99 of GET /auth/verify during a
  * login storm ÷ its p99 when idle, same edge, same wrk settings, same run. In the cluster shape (an
  * edge and a worker, separate processes) and all-in-one, for each bcrypt thread priority of
- * BENCH_STORM_NICE (default `0,10,idle`: as before issue 17, the nice default, SCHED_IDLE).
+ * BENCH_STORM_NICE (default `0,10,idle`: bcrypt's threads at the event loop's priority, the nice default, SCHED_IDLE).
  *
  * The verify load is paced (BENCH_STORM_PACE_MS, default 1: each of 16 connections waits 1 ms after an
  * answer, some 12,000 verifies/s): latency is measured at a steady rate, as a service is, rather than

@@ -227,7 +227,7 @@ describe('loadConfig', () => {
     loadConfig(without(PRODUCTION, 'DATABASE_URL'), 'edge', noFiles);
   });
 
-  test('issue 10: production refuses the all-in-one and the api roles without DATABASE_URL (no embedded database in production)', () => {
+  test('production refuses the all-in-one and the api roles without DATABASE_URL (no embedded database in production)', () => {
     for (const target of ['all', 'api'] as const) {
       const problems = configErrorOf(() => loadConfig(without(PRODUCTION, 'DATABASE_URL'), target, noFiles)).problems;
       assert.ok(
@@ -261,7 +261,7 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ PORT: '9090', PUBLIC_URL: 'https://auth.example.com/' }, 'all', noFiles).PUBLIC_URL, 'https://auth.example.com');
   });
 
-  test('issue 10: API_DOCS defaults to off in production and on elsewhere; on or off when set', () => {
+  test('API_DOCS defaults to off in production (the document maps the whole API for an attacker) and on elsewhere; on or off when set', () => {
     assert.equal(loadConfig(PRODUCTION, 'all', noFiles).API_DOCS, false);
     assert.equal(loadConfig({ ...PRODUCTION, API_DOCS: 'on' }, 'all', noFiles).API_DOCS, true);
     assert.equal(loadConfig({}, 'all', noFiles).API_DOCS, true);

@@ -9,7 +9,7 @@ import { tempDir } from '../../test/helpers/services.ts';
 import { openPglite } from '@authgate/shared/db/database';
 
 /**
- * Issue 10, finding 7: DATA_DIR holds the embedded database (bcrypt hashes) and the development
+ * DATA_DIR holds the embedded database (bcrypt hashes) and the development
  * signing key. Whatever creates it makes it 0700, and a DATA_DIR found readable by others is tightened.
  */
 const modeOf = (dir: string) => statSync(dir).mode & 0o777;

@@ -6,8 +6,9 @@ import { LimiterStore } from '@authgate/shared/security/limiter-store';
 import { LeasedPerMinuteLimiter, leaseSizeFor } from '@authgate/shared/security/leased-limiter';
 import { cleanupNamespace, REDIS_URL, uniqueNamespace } from '../../test/helpers/services.ts';
 
-// The edge's per-IP limit spent from leases of the shared Redis counter (issue 17): two edges, each
-// with its own Redis client and leases, against one real Redis.
+// The edge's per-IP limit spent from leases of the shared Redis counter, so that a request does not
+// wait for a Redis round trip: two edges, each with its own Redis client and leases, against one
+// real Redis, must still never let an IP past the limit.
 
 describe('per-IP lease of the shared limit (real Redis, two edges)', () => {
   const namespace = uniqueNamespace('lease');

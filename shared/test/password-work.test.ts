@@ -6,7 +6,8 @@ import { MemoryPasswordWork, sourceOf, type PasswordWorkBudget } from '@authgate
 import { RedisPasswordWork } from '@authgate/shared/security/redis-password-work';
 import { cleanupNamespace, REDIS_URL, uniqueNamespace } from '../../test/helpers/services.ts';
 
-// The budget of concurrent password work per source (issue 10, finding 3): one contract, both drivers.
+// The budget of concurrent password work per source, so that one address cannot hold the whole
+// password lane: one contract, both drivers.
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

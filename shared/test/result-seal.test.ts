@@ -13,7 +13,7 @@ const SECRET = 's'.repeat(43);
 const pair = { accessToken: 'eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl-of-the-token', refreshToken: 'rt1.sid.the-refresh-secret-part-0123456789abcdef' };
 const resultOf = (requestId: string): Result => ({ requestId, replyTo: { nodeId: 'n1' }, ok: true, status: 200, data: pair });
 
-describe('result sealing (issue 10, finding 2)', () => {
+describe('result sealing (the result store holds no token in clear)', () => {
   test('a worker seals with the key its command carried; any edge with the secret opens it; the sealed form holds no token', () => {
     const requestId = randomUUID();
     const edgeA = new ResultSealing(SECRET);

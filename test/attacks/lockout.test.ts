@@ -6,7 +6,7 @@ import { startProcess, type RunningProcess } from '../helpers/processes.ts';
 import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from '../helpers/services.ts';
 import { newEmail, PASSWORD } from '../helpers/users.ts';
 
-// Issue 10, finding 4: account lockout as a weapon. 50 failures from any mix of addresses locked the
+// Account lockout as a weapon: before these defences, 50 failures from any mix of addresses locked the
 // owner out, and any web page could make its visitors' browsers send them (text/plain and form
 // bodies were accepted; WebSocket upgrades came from any Origin).
 
@@ -27,7 +27,7 @@ function upgradeStatus(wsUrl: string, headers: Record<string, string>): Promise<
   });
 }
 
-describe('finding 4: account lockout as a weapon', () => {
+describe('account lockout as a weapon', () => {
   const namespace = uniqueNamespace('lockout');
   const data = tempDir('lockout');
   const processes: RunningProcess[] = [];

@@ -7,7 +7,7 @@ import { openSocket } from '../helpers/sockets.ts';
 import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from '../helpers/services.ts';
 import { newEmail, PASSWORD } from '../helpers/users.ts';
 
-// Issue 10, finding 2: someone with Redis access alone (a replica, a dump, the AOF file) read every
+// Before results were sealed, someone with Redis access alone (a replica, a dump, the AOF file) read every
 // token pair of the last 60 s from the result store. Results that hold tokens must be unreadable there.
 
 /** Every value under the namespace, whatever the key's type, as one text per key. */
@@ -36,7 +36,7 @@ function secretsOf(pair: { accessToken: string; refreshToken: string }): string[
   return [pair.accessToken.split('.')[2]!, pair.refreshToken.split('.').pop()!];
 }
 
-describe('finding 2: the result store holds no token in clear', () => {
+describe('the result store holds no token in clear', () => {
   const namespace = uniqueNamespace('sealed');
   const data = tempDir('sealed');
   const processes: RunningProcess[] = [];

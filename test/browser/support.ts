@@ -7,7 +7,7 @@ export interface InPage {
   localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
 }
 
-/** Screenshots of each step (git-ignored); the main ones are copied to docs/screenshots/ for README. */
+/** Screenshots of each step (git-ignored); the main ones are copied to docs/screenshots/ for docs/page.md. */
 export const ARTIFACTS = path.resolve('test-artifacts/browser');
 
 /**

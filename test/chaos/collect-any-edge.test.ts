@@ -9,7 +9,7 @@ import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uni
 // An edge dies with requests of its clients in flight: their results are produced anyway and kept,
 // and each client collects its own from ANY other edge with its old connection id and the requestId
 // (deferred REST requests, docs/deferred-delivery.md). The id a client gave a WebSocket request is no handle on its
-// result (issue 10, finding 5): a connectionId alone must not open a connection's results.
+// result: a connectionId alone, which travels in headers and logs, must not open a connection's results.
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const PASSWORD = 'collect me from anywhere';

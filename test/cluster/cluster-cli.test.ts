@@ -100,7 +100,7 @@ test('npm run cluster: ready with a topology of live processes, and SIGTERM stop
       [`http://127.0.0.1:${port}`, `http://127.0.0.1:${edgeBasePort}`, null, `http://127.0.0.1:${apiPort}`, null],
     );
     for (const p of topology.processes) assert.ok(alive(p.pid), `${p.name} (pid ${p.pid}) runs`);
-    // The cluster CLI (README, Observability): metricsUrl for each process (null for nginx), printed too, and answering.
+    // The cluster CLI (docs/observability.md): metricsUrl for each process (null for nginx), printed too, and answering.
     assert.equal(topology.processes[0]!.metricsUrl, null);
     for (const p of topology.processes.slice(1)) {
       assert.match(p.metricsUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+\/metrics$/, `${p.name} metricsUrl`);

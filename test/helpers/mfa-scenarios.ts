@@ -108,7 +108,7 @@ function leaksIn(texts: string[]): string[] {
   return leaks;
 }
 
-/** The TOTP flows of issue 12, end to end through whichever deployment `get` returns. */
+/** The TOTP flows, end to end through whichever deployment `get` returns. */
 export function mfaScenarios(get: () => MfaDeployment, options: { readsStores: boolean }): void {
   test('enrol → confirm → logout → login answers mfa_required → verify with a code → tokens; /auth/me says mfaEnabled', async () => {
     const d = get();
@@ -371,7 +371,7 @@ export function mfaScenarios(get: () => MfaDeployment, options: { readsStores: b
       }
       assert.ok(refusedAt !== undefined && refusedAt <= d.limits.ip, `the address was refused after ${refusedAt} wrong codes (limit ${d.limits.ip})`);
     }
-    // The arithmetic of README "Second factor (TOTP)": ±1 step accepts 3 of the 10^6 codes.
+    // The arithmetic of docs/second-factor.md: ±1 step accepts 3 of the 10^6 codes.
     const pCode = 3 / 1e6;
     const pToken = 1 - (1 - pCode) ** 5;
     assert.ok(pToken < 1.6e-5, `one mfaToken: ${pToken}`);

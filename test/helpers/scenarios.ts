@@ -171,7 +171,7 @@ export function pipelineScenarios(get: () => Deployment): void {
     const collected = await call(b.url, 'GET', `/auth/results/${accepted.body.requestId}`, { headers: { 'x-connection-id': socket.connectionId } });
     assert.equal(collected.status, 200);
     assert.deepEqual(collected.body, pushed[0]);
-    // Collected once, gone (issue 10, finding 5): a copy of the handles cannot read it afterwards.
+    // Collected once, gone: a copy of the handles (they travel in headers and logs) cannot read it afterwards.
     const again = await call(a.url, 'GET', `/auth/results/${accepted.body.requestId}`, { headers: { 'x-connection-id': socket.connectionId } });
     assert.equal(again.status, 404);
     const unknown = await call(a.url, 'GET', `/auth/results/00000000-0000-4000-8000-000000000000`, { headers: { 'x-connection-id': socket.connectionId } });
@@ -251,7 +251,8 @@ export function pipelineScenarios(get: () => Deployment): void {
     const notObject = await call(a.url, 'POST', '/auth/register', { raw: '[1,2,3]', headers: JSON_BODY });
     assert.equal(notObject.status, 400);
 
-    // A body that is not declared JSON (a cross-site form could send it without a preflight): 415 (issue 10, finding 4).
+    // A body that is not declared JSON (a cross-site form could send it without a preflight, and
+    // spend the owner's login attempts): 415.
     const form = await call(a.url, 'POST', '/auth/login', {
       raw: 'email=x%40y.z&password=secret',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -9,7 +9,7 @@ import { tokenAttacks } from './attacks/tokens.ts';
 import { caseCounts } from './support/cases.ts';
 
 /**
- * The attack suite (issue 4): every defence attacked against the running system, two edges and a
+ * The attack suite: every defence attacked against the running system, two edges and a
  * worker as separate processes on the machine's Redis, RabbitMQ and PostgreSQL. Each part starts a
  * deployment of its own with the settings it attacks; the last part reads everything they printed.
  */

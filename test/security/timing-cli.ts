@@ -1,7 +1,7 @@
 // npm run security:timing [-- --tries=200 --cost=10]
 // Starts two edges and a worker on the machine's Redis, RabbitMQ and PostgreSQL (as the security suite
 // does) and times logins for unknown emails against wrong passwords on a real account, one request at a
-// time, alternating, over both edges. Prints the medians and their difference for the README.
+// time, alternating, over both edges. Prints the medians and their difference for docs/security.md.
 import { parseArgs } from 'node:util';
 import { startDeployment } from './support/deployment.ts';
 import { describeTiming, measureLoginTiming } from './support/timing.ts';

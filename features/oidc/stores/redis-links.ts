@@ -1,3 +1,4 @@
+import { defineScript } from '@authgate/shared/redis-script';
 import type { RedisClient } from '@authgate/shared/redis';
 import { KeyScheme } from './keys.ts';
 import type { SessionLinks } from './links.ts';
@@ -33,11 +34,8 @@ export class RedisSessionLinks implements SessionLinks {
     private readonly holder: string,
   ) {
     this.keys = new KeyScheme(prefix);
-    redis.defineCommand('authgateOidcClaimEnding', { numberOfKeys: 2, lua: CLAIM });
-    redis.defineCommand('authgateOidcReleaseEnding', { numberOfKeys: 2, lua: RELEASE });
-    const commands = redis as unknown as { authgateOidcClaimEnding: ClaimFn; authgateOidcReleaseEnding: ReleaseFn };
-    this.claimScript = commands.authgateOidcClaimEnding.bind(redis);
-    this.releaseScript = commands.authgateOidcReleaseEnding.bind(redis);
+    this.claimScript = defineScript<ClaimFn>(redis, 'authgateOidcClaimEnding', 2, CLAIM);
+    this.releaseScript = defineScript<ReleaseFn>(redis, 'authgateOidcReleaseEnding', 2, RELEASE);
   }
 
   async link(sid: string, uid: string, ttlSeconds: number): Promise<void> {

@@ -98,7 +98,7 @@ describe('account API: GET /auth/me and the admin route', () => {
     assert.equal((await fx.request('/auth/me', bearer(other))).status, 200, 'another session of the same user stands');
   });
 
-  test('issue 10: a token living longer than ACCESS_TOKEN_TTL_S (exp - iat), or issued in the future, is refused', async () => {
+  test('a token living longer than ACCESS_TOKEN_TTL_S (exp - iat), or issued in the future, is refused', async () => {
     const ttl = fx.config.ACCESS_TOKEN_TTL_S;
     const sub = member.id;
     assertInvalidToken(await fx.request('/auth/me', bearer(await fx.token({ sub, iat: now(), exp: now() + ttl + 60 }))), 'a lifetime past the configured one');
@@ -107,7 +107,7 @@ describe('account API: GET /auth/me and the admin route', () => {
     assert.equal((await fx.request('/auth/me', bearer(await fx.token({ sub, iat: now(), exp: now() + ttl })))).status, 200, 'exactly the configured lifetime');
   });
 
-  test('issue 10: a token whose sub (or sid) is not a UUID is 401 invalid_token, not 503', async () => {
+  test('a token whose sub (or sid) is not a UUID is 401 invalid_token, not 503', async () => {
     for (const sub of ['admin', 'not-a-uuid', "1' OR '1'='1", '00000000-0000-0000-0000-00000000000g']) {
       assertInvalidToken(await fx.request('/auth/me', bearer(await fx.token({ sub }))), `sub ${JSON.stringify(sub)}`);
     }

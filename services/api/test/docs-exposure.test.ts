@@ -7,7 +7,7 @@ import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uni
 import { composeDrivers, type Drivers } from '@authgate/shared/composition';
 
 /**
- * Issue 10, finding 7: the OpenAPI UI and document at /docs map the whole API for an attacker; in
+ * The OpenAPI UI and document at /docs map the whole API for an attacker; in
  * production they are served only when API_DOCS=on. The config is built as a test one and then told
  * it is production, so the production-only secrets need not be made up here.
  */

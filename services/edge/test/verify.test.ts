@@ -118,7 +118,7 @@ describe('TokenVerifier', () => {
     await verifier.verify(token);
   });
 
-  test('issue 10: with maxLifetimeS, a token living longer (exp - iat) or issued in the future is rejected', async () => {
+  test('with maxLifetimeS, a token living longer (exp - iat) or issued in the future is rejected', async () => {
     const bounded = new TokenVerifier(keys, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, cacheSize: 0, maxLifetimeS: 900 });
     await rejectsAsInvalidToken(bounded.verify(await sign({ iat: now(), exp: now() + 960 })), 'lifetime 960 s of 900');
     await rejectsAsInvalidToken(bounded.verify(await sign({ iat: now() - 5, exp: now() + 86_400 * 365 })), 'a year-long token');
@@ -126,7 +126,7 @@ describe('TokenVerifier', () => {
     assert.ok(await bounded.verify(await sign({ iat: now(), exp: now() + 900 })), 'exactly the configured lifetime');
   });
 
-  test('issue 10: a token whose sub or sid is not a UUID is rejected', async () => {
+  test('a token whose sub or sid is not a UUID is rejected', async () => {
     for (const sub of ['admin', 'not-a-uuid', '00000000-0000-0000-0000-00000000000g']) {
       await rejectsAsInvalidToken(verifier.verify(await sign({ sub })), `sub ${sub}`);
     }

@@ -141,7 +141,8 @@ async function run(command: Command, ctx: WorkerContext, traceparent: string | u
   const base = { requestId: command.requestId, replyTo: command.replyTo, ...(traceparent ? { traceparent } : {}) };
   try {
     const outcome = await handlers[command.kind](command, ctx);
-    // Sealed before it leaves this process: the result store must not hold tokens in clear (finding 2).
+    // Sealed before it leaves this process: the result store (Redis, its disk and replicas) must not
+    // hold tokens in clear.
     return sealResult({ ...base, ok: true, status: outcome.status, ...(outcome.data === undefined ? {} : { data: outcome.data }) }, command.resultSecret);
   } catch (err) {
     if (err instanceof AlreadyAnswered) return ALREADY_ANSWERED;

@@ -14,8 +14,8 @@ interface Waiting {
 /**
  * The part of PGlite that kysely-pglite-dialect uses (`query`, `close`), served by a PGlite running in
  * a worker thread of its own (pglite-thread.mjs). In the all-in-one shape a login's queries took ~5 ms
- * of WebAssembly on the event loop, and every verify that came meanwhile waited for them (issue 17,
- * row d); here the loop only posts the query and takes the rows. Rows, dates, byte arrays and bigints
+ * of WebAssembly on the event loop, and every verify that came meanwhile waited for them (bench (d):
+ * verify p99 under a login storm); here the loop only posts the query and takes the rows. Rows, dates, byte arrays and bigints
  * cross by structured clone, as they come out of PGlite.
  *
  * The thread holds the process open only while a query is waiting, as a socket with a request in

@@ -1,3 +1,4 @@
+import { defineScript } from '../redis-script.ts';
 import type { RedisClient } from '../redis.ts';
 import { deleteEach, RedisAccountIndex } from '../sign-in/account-index.ts';
 import {
@@ -75,14 +76,10 @@ export class RedisDeviceVerifications implements DeviceVerifications {
     private readonly redis: RedisClient,
     private readonly namespace: string,
   ) {
-    redis.defineCommand('authgateDeviceDecide', { numberOfKeys: 1, lua: DECIDE });
-    redis.defineCommand('authgateDeviceComplete', { numberOfKeys: 1, lua: COMPLETE });
-    redis.defineCommand('authgateDeviceVerify', { numberOfKeys: 1, lua: VERIFY });
-    const commands = redis as unknown as Record<string, Script>;
     this.scripts = {
-      decide: commands.authgateDeviceDecide!.bind(redis),
-      complete: commands.authgateDeviceComplete!.bind(redis),
-      verify: commands.authgateDeviceVerify!.bind(redis),
+      decide: defineScript<Script>(redis, 'authgateDeviceDecide', 1, DECIDE),
+      complete: defineScript<Script>(redis, 'authgateDeviceComplete', 1, COMPLETE),
+      verify: defineScript<Script>(redis, 'authgateDeviceVerify', 1, VERIFY),
     };
     this.index = new RedisAccountIndex(redis, `${namespace}:device-verifications-of`);
   }

@@ -1,5 +1,6 @@
-import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
-import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import { BrokerConnection } from '../amqp-broker.ts';
+import type { Channel, ConsumeMessage } from 'amqplib';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { Batcher } from './batcher.ts';
@@ -35,7 +36,7 @@ interface AmqpDelivery extends EventDelivery {
  * event. Consumers acknowledge a whole batch once their handler resolved, on the channel it came on.
  */
 export class AmqpEventBus implements EventBus {
-  private readonly connection: AmqpConnectionManager;
+  private readonly connection: BrokerConnection;
   private readonly publisher: ChannelWrapper;
   readonly exchange: string;
   readonly queue: string;
@@ -43,21 +44,12 @@ export class AmqpEventBus implements EventBus {
   constructor(private readonly options: AmqpEventBusOptions) {
     this.exchange = `${options.namespace}.events`;
     this.queue = `${options.namespace}.audit`;
-    this.connection = amqp.connect(typeof options.url === 'string' ? [options.url] : [...options.url], {
-      heartbeatIntervalInSeconds: 5,
-      reconnectTimeInSeconds: 1,
-      // Without TCP_NODELAY, Nagle's algorithm and the broker's delayed ACKs hold small frames ~40 ms.
-      connectionOptions: { noDelay: true },
-    });
-    this.connection.on('disconnect', ({ err }) => options.log.warn({ err }, 'amqp (events) disconnected'));
-    this.publisher = this.connection.createChannel({
-      name: 'events-publisher',
+    this.connection = new BrokerConnection(options.url, 'events', options.log);
+    this.publisher = this.connection.channel('events-publisher', {
       confirm: true,
-      publishTimeout: options.publishTimeoutMs,
-      setup: (channel: ConfirmChannel) => this.assertTopology(channel),
+      publishTimeoutMs: options.publishTimeoutMs,
+      setup: (channel) => this.assertTopology(channel),
     });
-    // A setup that fails (a queue's node away) is tried again when the channel reopens: logged, not fatal.
-    this.publisher.on('error', (err) => options.log.warn({ err }, 'amqp (events) publisher channel setup failed'));
   }
 
   private async assertTopology(channel: Channel): Promise<void> {
@@ -112,10 +104,8 @@ export class AmqpEventBus implements EventBus {
       }
     };
     const batcher = new Batcher<EventDelivery>(handle, settle, options, this.options.log);
-    const consumer = this.connection.createChannel({
-      name: 'events-consumer',
-      confirm: false,
-      setup: async (channel: Channel) => {
+    const consumer = this.connection.channel('events-consumer', {
+      setup: async (channel) => {
         await this.assertTopology(channel);
         if (stopped) return;
         // Room for the batch being written and the next one filling.
@@ -135,7 +125,6 @@ export class AmqpEventBus implements EventBus {
         current = { channel, tag: consumerTag };
       },
     });
-    consumer.on('error', (err) => this.options.log.warn({ err }, 'amqp (events) consumer channel setup failed'));
     await consumer.waitForConnect();
     return {
       stop: async () => {

@@ -1,3 +1,4 @@
+import { defineScript } from '../redis-script.ts';
 import type { Logger } from '../logger.ts';
 import { connectorOf, type RedisClient, type RedisConnector, type RedisSource, type RedisSubscription } from '../redis.ts';
 import { accountEventSchema, PRESENCE_TTL_MS, type AccountEventHandler, type AccountEvent, type LiveEvents } from './types.ts';
@@ -51,11 +52,8 @@ export class RedisLiveEvents implements LiveEvents {
   ) {
     this.redis = connectorOf(source, log);
     this.commands = this.redis.client(`${namespace}-live`);
-    this.commands.defineCommand('authgateLivePublishV2', { numberOfKeys: 1, lua: PUBLISH_SCRIPT });
-    this.commands.defineCommand('authgateLivePresentNodes', { numberOfKeys: 1, lua: PRESENT_NODES_SCRIPT });
-    const scripts = this.commands as unknown as { authgateLivePublishV2: PublishFn; authgateLivePresentNodes: PresentNodesFn };
-    this.publishScript = scripts.authgateLivePublishV2.bind(this.commands);
-    this.presentNodesScript = scripts.authgateLivePresentNodes.bind(this.commands);
+    this.publishScript = defineScript<PublishFn>(this.commands, 'authgateLivePublishV2', 1, PUBLISH_SCRIPT);
+    this.presentNodesScript = defineScript<PresentNodesFn>(this.commands, 'authgateLivePresentNodes', 1, PRESENT_NODES_SCRIPT);
   }
 
   private presenceKey(userId: string): string {

@@ -1,5 +1,6 @@
-import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
-import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import { BrokerConnection } from '../amqp-broker.ts';
+import type { Channel, ConsumeMessage } from 'amqplib';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { QueueType } from '../transport/amqp-queue.ts';
@@ -34,7 +35,7 @@ const DEAD_TTL_MS = 7 * 86_400_000;
  * link token or the code. A broker dead-letter exchange would copy the whole message, hence by hand.
  */
 export class AmqpMailQueue implements MailQueue {
-  private readonly connection: AmqpConnectionManager;
+  private readonly connection: BrokerConnection;
   private readonly publisher: ChannelWrapper;
   private consumer: ChannelWrapper | undefined;
   /** The raw channel the consumer lives on now and its tag: acks go to the channel a message came on. */
@@ -42,37 +43,16 @@ export class AmqpMailQueue implements MailQueue {
   private stopped = false;
   readonly laneName: string;
   readonly deadName: string;
-  /** Settles when the connection is (back) up; replaced on each loss. */
-  private connected: Promise<void>;
-  private onConnected: (() => void) | undefined;
 
   constructor(private readonly options: AmqpMailQueueOptions) {
     this.laneName = `${options.namespace}.mail`;
     this.deadName = `${options.namespace}.mail.dead`;
-    this.connected = new Promise((resolve) => (this.onConnected = resolve));
-    this.connection = amqp.connect(typeof options.url === 'string' ? [options.url] : [...options.url], {
-      heartbeatIntervalInSeconds: 5,
-      reconnectTimeInSeconds: 1,
-      // Without TCP_NODELAY, Nagle's algorithm and the broker's delayed ACKs hold small frames ~40 ms.
-      connectionOptions: { noDelay: true },
-    });
-    this.connection.on('disconnect', ({ err }) => {
-      options.log.warn({ err }, 'amqp (mail) disconnected');
-      if (!this.onConnected) this.connected = new Promise((resolve) => (this.onConnected = resolve));
-    });
-    this.connection.on('connect', () => {
-      options.log.info('amqp (mail) connected');
-      this.onConnected?.();
-      this.onConnected = undefined;
-    });
-    this.publisher = this.connection.createChannel({
-      name: 'mail-publisher',
+    this.connection = new BrokerConnection(options.url, 'mail', options.log);
+    this.publisher = this.connection.channel('mail-publisher', {
       confirm: true,
-      publishTimeout: options.publishTimeoutMs,
-      setup: (channel: ConfirmChannel) => this.assertQueues(channel),
+      publishTimeoutMs: options.publishTimeoutMs,
+      setup: (channel) => this.assertQueues(channel),
     });
-    // A setup that fails (a queue's node away) is tried again when the channel reopens: logged, not fatal.
-    this.publisher.on('error', (err) => options.log.warn({ err }, 'amqp (mail) publisher channel setup failed'));
   }
 
   private async assertQueues(channel: Channel): Promise<void> {
@@ -88,7 +68,7 @@ export class AmqpMailQueue implements MailQueue {
     const checked = mailJobSchema.parse(job);
     // A job never sent is surely not queued: while the broker is away, wait a little for the
     // reconnection, then answer `overloaded` rather than leave it in the wrapper's resend buffer.
-    if (!(await this.connectedWithin(this.options.publishTimeoutMs))) {
+    if (!(await this.connection.connectedWithin(this.options.publishTimeoutMs))) {
       this.options.log.warn({ mailId: checked.id, kind: checked.kind }, 'mail job not queued: the broker is unreachable');
       throw new AppError('overloaded', 'the service is busy, retry later');
     }
@@ -110,17 +90,6 @@ export class AmqpMailQueue implements MailQueue {
       this.options.log.warn({ err, mailId: checked.id, kind: checked.kind }, 'mail job sent but not confirmed');
       throw new AppError('overloaded', 'the mail job was not confirmed, retry later');
     }
-  }
-
-  private connectedWithin(ms: number): Promise<boolean> {
-    if (this.connection.isConnected()) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), ms);
-      void this.connected.then(() => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
   }
 
   async consume(handle: MailHandler, options: { prefetch: number; onSetAside?: SetAsideListener }): Promise<void> {
@@ -156,10 +125,8 @@ export class AmqpMailQueue implements MailQueue {
     };
     // The consumer is set up on each new channel by hand rather than with the wrapper's consume(): a
     // message must be acknowledged on the channel it came on (see transport/amqp-queue.ts).
-    const consumer = this.connection.createChannel({
-      name: 'mail-consumer',
-      confirm: false,
-      setup: async (channel: Channel) => {
+    const consumer = this.connection.channel('mail-consumer', {
+      setup: async (channel) => {
         await this.assertQueues(channel);
         if (this.stopped) return;
         await channel.prefetch(options.prefetch, false);
@@ -169,7 +136,6 @@ export class AmqpMailQueue implements MailQueue {
         this.consuming = { channel, tag: consumerTag };
       },
     });
-    consumer.on('error', (err) => this.options.log.warn({ err }, 'amqp (mail) consumer channel setup failed'));
     this.consumer = consumer;
     await consumer.waitForConnect();
   }

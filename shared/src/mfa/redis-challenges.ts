@@ -1,3 +1,4 @@
+import { defineScript } from '../redis-script.ts';
 import type { RedisClient } from '../redis.ts';
 import { deleteEach, RedisAccountIndex } from '../sign-in/account-index.ts';
 import type { MfaChallenge, MfaChallengeAttempt, MfaChallengeStore } from './challenges.ts';
@@ -29,8 +30,7 @@ export class RedisMfaChallengeStore implements MfaChallengeStore {
     private readonly redis: RedisClient,
     private readonly namespace: string,
   ) {
-    redis.defineCommand('authgateMfaAttemptV1', { numberOfKeys: 1, lua: ATTEMPT });
-    this.attemptScript = (redis as unknown as { authgateMfaAttemptV1: Script }).authgateMfaAttemptV1.bind(redis);
+    this.attemptScript = defineScript<Script>(redis, 'authgateMfaAttemptV1', 1, ATTEMPT);
     this.index = new RedisAccountIndex(redis, `${namespace}:mfa:challenges-of`);
   }
 

@@ -62,7 +62,7 @@ function rateLimited(ms: number): AppError {
  * Every lockout expires (a window, or a back-off of at most backoffMaxS): an attacker can delay an
  * account's owner, never lock them out for good, and only from other IPs at the account's own limit.
  *
- * Trusted devices (OWASP's "device cookie" answer to lockout as a weapon; issue 10, finding 4): a
+ * Trusted devices (OWASP's "device cookie" answer to lockout as a weapon): a
  * `deviceId` that completed a login for the account is remembered (digested, for the refresh
  * lifetime), and its attempts are counted on a budget of their own, of the same size, instead of the
  * account-wide one. Failures from everywhere else can use up the account-wide budget; the owner's

@@ -5,7 +5,7 @@ import { HkdfSha256Block } from './hkdf-block.ts';
 import { keptSecret } from './kept-secret.ts';
 
 /**
- * Results are sealed (issue 10, finding 2). A result waits 60 s in the result store (Redis, written to
+ * Results are sealed, because a result waits 60 s in the result store (Redis, written to
  * disk under AOF, copied to replicas and backups) so that a client can collect it; a login's or a
  * refresh's result is a token pair. Anyone with Redis access alone must not be able to read it.
  *

@@ -1,3 +1,4 @@
+import { defineScript } from '../redis-script.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { connectorOf, type RedisClient, type RedisConnector, type RedisSource, type RedisSubscription } from '../redis.ts';
@@ -110,8 +111,7 @@ export class RedisRevocations implements SessionRevocations {
     this.channel = `${namespace}:revocations:{${this.key}}`;
     this.redis = connectorOf(source, log);
     this.commands = this.redis.client(`${namespace}-revocations`);
-    this.commands.defineCommand('authgateBroadcastRevocation', { numberOfKeys: 2, lua: revokeScript(this.redis.publishCommand) });
-    this.revokeScript = (this.commands as unknown as { authgateBroadcastRevocation: RevokeFn }).authgateBroadcastRevocation.bind(this.commands);
+    this.revokeScript = defineScript<RevokeFn>(this.commands, 'authgateBroadcastRevocation', 2, revokeScript(this.redis.publishCommand));
   }
 
   async revoke(sid: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { defineScript } from '../redis-script.ts';
 import type { RedisClient } from '../redis.ts';
 import { newestFirst, type SessionDirectory, type SessionInfo, type SessionSeen } from './directory.ts';
 
@@ -43,7 +44,7 @@ local wanted = tonumber(ARGV[4]) - tonumber(ARGV[5])
 if wanted > redis.call('PTTL', KEYS[1]) then redis.call('PEXPIRE', KEYS[1], wanted) end
 return 1`;
 
-type Touchable = { authgateTouchSessions(key: string, sid: string, at: number): unknown };
+type Touch = (key: string, sid: string, at: number) => Promise<unknown>;
 type Extend = (key: string, sid: string, expiresAt: number, at: number, now: number) => Promise<number>;
 type Add = (key: string, sid: string, described: string, at: number, expiresAt: number, now: number) => Promise<number>;
 
@@ -53,6 +54,7 @@ type Add = (key: string, sid: string, described: string, at: number, expiresAt: 
  * lives as long as the account's longest session.
  */
 export class RedisSessionDirectory implements SessionDirectory {
+  private readonly touchScript: Touch;
   private readonly extendScript: Extend;
   private readonly addScript: Add;
 
@@ -60,11 +62,9 @@ export class RedisSessionDirectory implements SessionDirectory {
     private readonly redis: RedisClient,
     private readonly namespace: string,
   ) {
-    redis.defineCommand('authgateTouchSessions', { numberOfKeys: 1, lua: TOUCH_SCRIPT });
-    redis.defineCommand('authgateExtendSession', { numberOfKeys: 1, lua: EXTEND_SCRIPT });
-    redis.defineCommand('authgateAddSession', { numberOfKeys: 1, lua: ADD_SCRIPT });
-    this.extendScript = (redis as unknown as { authgateExtendSession: Extend }).authgateExtendSession.bind(redis);
-    this.addScript = (redis as unknown as { authgateAddSession: Add }).authgateAddSession.bind(redis);
+    this.touchScript = defineScript<Touch>(redis, 'authgateTouchSessions', 1, TOUCH_SCRIPT);
+    this.extendScript = defineScript<Extend>(redis, 'authgateExtendSession', 1, EXTEND_SCRIPT);
+    this.addScript = defineScript<Add>(redis, 'authgateAddSession', 1, ADD_SCRIPT);
   }
 
   private key(userId: string): string {
@@ -100,8 +100,7 @@ export class RedisSessionDirectory implements SessionDirectory {
     if (seen.length === 0) return;
     // One script per account key (each touches one Redis Cluster slot), all sent at once: a pipeline
     // could not span a cluster's nodes, a cluster client groups these per node by itself.
-    const touchable = this.redis as unknown as Touchable;
-    await Promise.all(seen.map(({ userId, sid, at }) => touchable.authgateTouchSessions(this.key(userId), sid, at)));
+    await Promise.all(seen.map(({ userId, sid, at }) => this.touchScript(this.key(userId), sid, at)));
   }
 
   async extend(userId: string, sid: string, expiresAt: number, at: number): Promise<void> {

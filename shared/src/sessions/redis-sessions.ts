@@ -1,3 +1,4 @@
+import { defineScript } from '../redis-script.ts';
 import type { RedisClient } from '../redis.ts';
 import type { AuthMethod, NewSession, RevokeOutcome, RotateOutcome, RotateRequest, SessionStore, SignedIn } from './types.ts';
 import { REPLACED_HASHES_KEPT, ROTATIONS_REMEMBERED } from './types.ts';
@@ -89,11 +90,8 @@ export class RedisSessionStore implements SessionStore {
     private readonly namespace: string,
     private readonly replacedKept = REPLACED_HASHES_KEPT,
   ) {
-    redis.defineCommand('authgateRotateV5', { numberOfKeys: 2, lua: ROTATE });
-    redis.defineCommand('authgateRevokeV2', { numberOfKeys: 2, lua: REVOKE });
-    const commands = redis as unknown as { authgateRotateV5: Script; authgateRevokeV2: Script };
-    this.rotateScript = commands.authgateRotateV5.bind(redis);
-    this.revokeScript = commands.authgateRevokeV2.bind(redis);
+    this.rotateScript = defineScript<Script>(redis, 'authgateRotateV5', 2, ROTATE);
+    this.revokeScript = defineScript<Script>(redis, 'authgateRevokeV2', 2, REVOKE);
   }
 
   private keys(sid: string): [string, string] {

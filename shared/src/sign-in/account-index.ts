@@ -1,3 +1,4 @@
+import { defineScript } from '../redis-script.ts';
 import type { RedisClient } from '../redis.ts';
 
 // KEYS[1] the account's index; ARGV: 1 member, 2 its end (epoch ms), 3 now (epoch ms). Members whose
@@ -29,8 +30,7 @@ export class RedisAccountIndex {
     private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {
-    redis.defineCommand('authgateAccountIndexAddV1', { numberOfKeys: 1, lua: ADD });
-    this.addScript = (redis as unknown as { authgateAccountIndexAddV1: Add }).authgateAccountIndexAddV1.bind(redis);
+    this.addScript = defineScript<Add>(redis, 'authgateAccountIndexAddV1', 1, ADD);
   }
 
   private key(userId: string): string {

@@ -1,5 +1,6 @@
-import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
-import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import { BrokerConnection } from '../amqp-broker.ts';
+import type { Channel, ConsumeMessage } from 'amqplib';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Command } from '../protocol.ts';
@@ -58,7 +59,7 @@ export function deliveryOf(message: ConsumeMessage): Delivery {
  * that merely expired (per-message TTL = their deadline) are discarded by the broker, never dead-lettered.
  */
 export class AmqpCommandQueue implements CommandQueue {
-  private readonly connection: AmqpConnectionManager;
+  private readonly connection: BrokerConnection;
   private readonly publisher: ChannelWrapper;
   private consumer: ChannelWrapper | undefined;
   /** The raw channel the consumers live on now and their tags: acks go to the channel a message came on. */
@@ -70,9 +71,6 @@ export class AmqpCommandQueue implements CommandQueue {
   private readonly deadQueue: string;
   private readonly queueType: QueueType;
   private readonly deliveryLimit: number;
-  /** Settles when the connection is (back) up; replaced on each loss. */
-  private connected: Promise<void>;
-  private onConnected: (() => void) | undefined;
   /** Publishes awaiting the broker's confirm. */
   unconfirmed = 0;
 
@@ -82,30 +80,12 @@ export class AmqpCommandQueue implements CommandQueue {
     this.queueType = options.queueType ?? 'classic';
     this.deliveryLimit = options.deliveryLimit ?? 2;
     if (this.queueType === 'classic' && this.deliveryLimit > 2) throw new Error('a delivery limit above 2 needs quorum queues');
-    this.connected = new Promise((resolve) => (this.onConnected = resolve));
-    this.connection = amqp.connect(typeof options.url === 'string' ? [options.url] : [...options.url], {
-      heartbeatIntervalInSeconds: 5,
-      reconnectTimeInSeconds: 1,
-      // Without TCP_NODELAY, Nagle's algorithm and the broker's delayed ACKs hold small frames ~40 ms.
-      connectionOptions: { noDelay: true },
-    });
-    this.connection.on('disconnect', ({ err }) => {
-      options.log.warn({ err }, 'amqp disconnected');
-      if (!this.onConnected) this.connected = new Promise((resolve) => (this.onConnected = resolve));
-    });
-    this.connection.on('connect', () => {
-      options.log.info('amqp connected');
-      this.onConnected?.();
-      this.onConnected = undefined;
-    });
-    this.publisher = this.connection.createChannel({
-      name: 'publisher',
+    this.connection = new BrokerConnection(options.url, 'commands', options.log);
+    this.publisher = this.connection.channel('publisher', {
       confirm: true,
-      publishTimeout: options.publishTimeoutMs,
-      setup: (channel: ConfirmChannel) => this.assertQueues(channel),
+      publishTimeoutMs: options.publishTimeoutMs,
+      setup: (channel) => this.assertQueues(channel),
     });
-    // A setup that fails (a queue's node away) is tried again when the channel reopens: logged, not fatal.
-    this.publisher.on('error', (err) => options.log.warn({ err }, 'amqp publisher channel setup failed'));
   }
 
   private laneArguments(): Record<string, unknown> {
@@ -132,7 +112,7 @@ export class AmqpCommandQueue implements CommandQueue {
     if (ttl <= 0) throw new AppError('timeout', 'the request expired before it was queued');
     // A command never sent is surely not taken: while the broker is away, wait a little for the
     // reconnection, then answer `overloaded` rather than hand it to the wrapper's resend queue.
-    if (!(await this.connectedWithin(Math.min(this.options.publishTimeoutMs, ttl)))) {
+    if (!(await this.connection.connectedWithin(Math.min(this.options.publishTimeoutMs, ttl)))) {
       this.options.log.warn({ requestId: command.requestId }, 'command not sent: the broker is unreachable');
       throw new AppError('overloaded', 'the service is busy, retry later');
     }
@@ -171,17 +151,6 @@ export class AmqpCommandQueue implements CommandQueue {
     return out;
   }
 
-  private connectedWithin(ms: number): Promise<boolean> {
-    if (this.connection.isConnected()) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), ms);
-      void this.connected.then(() => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
-  }
-
   async consume(
     handle: (command: Command, delivery: Delivery) => Promise<void>,
     prefetch: { password: number; session: number },
@@ -216,10 +185,8 @@ export class AmqpCommandQueue implements CommandQueue {
     // message must be acknowledged on the channel it came on. After a reconnect the broker has put the
     // old channel's messages back already, and an ack of an old delivery tag on the new channel would
     // close that channel (PRECONDITION_FAILED) and send its messages round again.
-    const consumer = this.connection.createChannel({
-      name: 'consumer',
-      confirm: false,
-      setup: async (channel: Channel) => {
+    const consumer = this.connection.channel('consumer', {
+      setup: async (channel) => {
         await this.assertQueues(channel);
         if (this.stopped) return;
         const tags: string[] = [];
@@ -234,7 +201,6 @@ export class AmqpCommandQueue implements CommandQueue {
         this.consuming = { channel, tags };
       },
     });
-    consumer.on('error', (err) => this.options.log.warn({ err }, 'amqp consumer channel setup failed'));
     this.consumer = consumer;
     await consumer.waitForConnect();
   }

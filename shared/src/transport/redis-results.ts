@@ -1,3 +1,4 @@
+import { defineScript } from '../redis-script.ts';
 import { nodeOfConnection } from '../ids.ts';
 import type { Logger } from '../logger.ts';
 import type { Result } from '../protocol.ts';
@@ -55,11 +56,8 @@ export class RedisResultBus implements ResultBus {
     this.redis = connectorOf(source, log);
     this.commands = this.redis.client(`${namespace}-results`);
     // The script's text names the publish command, so each flavour is its own cached script.
-    this.commands.defineCommand('authgateDeliverV2', { lua: deliverScript(this.redis.publishCommand), numberOfKeys: 2 });
-    this.commands.defineCommand('authgateTake', { lua: TAKE_SCRIPT, numberOfKeys: 1 });
-    const scripts = this.commands as unknown as { authgateDeliverV2: DeliverFn; authgateTake: TakeFn };
-    this.deliverScript = scripts.authgateDeliverV2.bind(this.commands);
-    this.takeScript = scripts.authgateTake.bind(this.commands);
+    this.deliverScript = defineScript<DeliverFn>(this.commands, 'authgateDeliverV2', 2, deliverScript(this.redis.publishCommand));
+    this.takeScript = defineScript<TakeFn>(this.commands, 'authgateTake', 1, TAKE_SCRIPT);
   }
 
   private key(nodeId: string, requestId: string): string {

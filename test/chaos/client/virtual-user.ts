@@ -34,8 +34,8 @@ interface Account {
 /**
  * A client that behaves like a real one: it registers, logs in and refreshes over one WebSocket
  * through nginx; when the connection drops, it reconnects (to whichever edge nginx picks) and sends
- * again what has no result (a WebSocket request's own id is no handle on the result store: issue 10,
- * finding 5). After an `overloaded` or `timeout` it tries the same step again.
+ * again what has no result (a WebSocket request's own id is no handle on the result store, so that a
+ * connectionId alone cannot read a connection's results). After an `overloaded` or `timeout` it tries the same step again.
  */
 export class VirtualUser {
   private socket: ChaosSocket | undefined;

@@ -1,7 +1,7 @@
 import { AppError } from '@authgate/shared/errors';
 
 /**
- * The JSON-only check of every POST (issue 10, finding 4). A page of another site can make a visitor's
+ * The JSON-only check of every POST, against lockout as a weapon. A page of another site can make a visitor's
  * browser POST text/plain, form or multipart bodies without a CORS preflight (the "simple requests"
  * of the Fetch standard); `application/json` always needs one, which the CORS allowlist refuses. So
  * a body of any other type is refused with 415 before it is read, counted or parsed: a cross-site form

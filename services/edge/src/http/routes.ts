@@ -303,7 +303,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       return;
     }
     const notFound = () => appErrorReply(new AppError('not_found', 'no result for this request (not yet, expired, or collected)'), newRequestId());
-    // The requestId is required (issue 10, finding 5): a connectionId alone, which travels in headers
+    // The requestId is required: a connectionId alone, which travels in headers
     // and logs, is no handle on the results of that connection's WebSocket requests.
     if (!id || !isValidRequestId(id)) {
       send(res, notFound());

@@ -92,7 +92,7 @@ function preflight(res: HttpResponse, req: HttpRequest, policy: CorsPolicy): voi
 /**
  * A browser opening a WebSocket always sends its page's Origin, and WebSockets are not bound by CORS:
  * a page of any site could otherwise open one in its visitors' browsers and send logins from their
- * addresses (issue 10, finding 4). So an upgrade that carries an Origin is accepted only
+ * addresses (and lock their owners out with failures). So an upgrade that carries an Origin is accepted only
  *
  * - with an allowlist set: from an origin on it;
  * - without one: from a page of the host the client asked for (Origin's hostname = Host's hostname;

@@ -23,7 +23,8 @@ export const login: CommandHandler = async (command, ctx) => {
     ctx.audit.emit({ action: 'login.failed', ...originOf(command), userId: user.id, reason: 'account_disabled' });
     throw new AppError('account_disabled', 'this account is disabled');
   }
-  // The device (if named) is trusted from now on: its attempts get their own budget (finding 4).
+  // The device (if named) is trusted from now on: its attempts get their own budget, so failures
+  // from everywhere else cannot lock the owner out of it.
   await ctx.loginLimiter.succeeded(email, command.meta.ip, deviceId).catch((err: unknown) => {
     ctx.log.warn({ err, requestId: command.requestId }, 'login limiter not reset after a success');
   });

@@ -3,7 +3,7 @@ import type { Config } from '@authgate/shared/config';
 import { keptSecret } from '@authgate/shared/security/kept-secret';
 
 /**
- * TOTP secrets at rest (issue 12): AES-256-GCM under a key derived (HKDF-SHA256) from
+ * TOTP secrets at rest: AES-256-GCM under a key derived (HKDF-SHA256) from
  * MFA_ENCRYPTION_KEY, a 96-bit random IV per seal, and the user id as associated data, so that a
  * sealed secret copied onto another user's row does not open. A database dump alone yields no secret.
  * Only workers hold the key: the account API tells `mfaEnabled` from the row, never opens it.

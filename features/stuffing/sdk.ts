@@ -1,10 +1,10 @@
-import { searchNonce } from './solver.ts';
-
 /**
  * The stuffing defence's part of the client SDK: solving a `challenge_required` by itself. In a
- * browser the search runs in a Web Worker (the page stays responsive); where there is no Worker
- * (Node, old browsers) it runs inline in slices, yielding to the event loop between them. No zod, no
- * node: imports: bundled into the browser build (client/dist) and the page.
+ * browser the search runs in a Web Worker (solver-worker.ts, with @noble/hashes: the page stays
+ * responsive); where there is no Worker, or it cannot load, it runs inline in slices, yielding to the
+ * event loop between them: with node:crypto where the runtime offers it (Node's
+ * process.getBuiltinModule), else WebCrypto. No zod, no node: imports: bundled into the browser
+ * build (client/dist), which stays small because the hash library is only in the worker's file.
  */
 
 /** The `challenge` object of a `challenge_required` error (features/stuffing/docs.md). */
@@ -73,10 +73,29 @@ function inWorker(challenge: ProofOfWork): Promise<string> {
   }).finally(() => worker.terminate());
 }
 
+type NodeCrypto = { createHash(algorithm: 'sha256'): { update(text: string): { digest(): Uint8Array } } };
+
 async function inline(challenge: ProofOfWork): Promise<string> {
+  const runtime = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const nodeCrypto = runtime?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
+  const encoder = new TextEncoder();
   for (let from = 0; ; from += INLINE_SLICE) {
-    const nonce = searchNonce(challenge.salt, challenge.difficulty, from, INLINE_SLICE);
-    if (nonce !== undefined) return nonce;
+    for (let n = from; n < from + INLINE_SLICE; n++) {
+      const input = challenge.salt + n;
+      const digest = nodeCrypto
+        ? nodeCrypto.createHash('sha256').update(input).digest()
+        : new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(input)));
+      if (zeroBits(digest) >= challenge.difficulty) return String(n);
+    }
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
+}
+
+function zeroBits(digest: Uint8Array): number {
+  let bits = 0;
+  for (const byte of digest) {
+    if (byte !== 0) return bits + Math.clz32(byte) - 24;
+    bits += 8;
+  }
+  return bits;
 }

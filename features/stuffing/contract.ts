@@ -9,8 +9,12 @@ import { z } from 'zod';
  * `403 challenge_required` with a proof of work, at the edge, before it takes any password work.
  */
 
-/** The audit event types of the feature: the detection and its end (no account: the deployment's). */
-export const STUFFING_AUDIT_EVENTS = ['stuffing.detected', 'stuffing.ended'] as const;
+/**
+ * The audit event types of the feature, all the deployment's (no account): the detection and its end,
+ * and `challenge.issued` once a minute while challenges are issued, with how many (one event per
+ * challenge would write a botnet's traffic into the trail).
+ */
+export const STUFFING_AUDIT_EVENTS = ['stuffing.detected', 'stuffing.ended', 'challenge.issued'] as const;
 
 /** The only algorithm of the contract: SHA-256(salt + nonce) begins with `difficulty` zero bits. */
 export const CHALLENGE_ALGORITHM = 'sha256';

@@ -8,6 +8,9 @@ const MAX_SOURCES_PER_FLUSH = 5_000;
  * login or an issued challenge costs a counter increment here, never a round trip to Redis.
  */
 export class PressureTally {
+  /** `challenges`: what is noted are challenges issued (an edge's tally), counted by minute as well. */
+  constructor(private readonly challenges = false) {}
+
   private count = 0;
   private sources = new Set<string>();
 
@@ -24,7 +27,7 @@ export class PressureTally {
     this.count = 0;
     this.sources = new Set();
     try {
-      await store.add(second, count, sources);
+      await store.add(second, count, sources, this.challenges ? count : 0);
     } catch (err) {
       this.count += count;
       for (const source of sources) if (this.sources.size < MAX_SOURCES_PER_FLUSH) this.sources.add(source);

@@ -33,7 +33,7 @@ export type DeviceTrust = (email: string, deviceId: string) => Promise<boolean>;
  */
 export class StuffingGate {
   private state: StuffingState | null = null;
-  private readonly tally = new PressureTally();
+  private readonly tally = new PressureTally(true);
   private timer: ReturnType<typeof setInterval> | undefined;
   private refreshing: Promise<void> | undefined;
   private storeFailing = false;

@@ -11,14 +11,20 @@ export class MemoryStuffingStore implements StuffingStore {
   private readonly sourceSlots = new Map<number, Set<string>>();
   private current: { state: StuffingState; until: number } | null = null;
   private readonly spent = new Map<string, number>();
+  private readonly issuedByMinute = new Map<number, number>();
 
   constructor(
     private readonly keepSeconds = 3700,
     private readonly now: () => number = Date.now,
   ) {}
 
-  async add(second: number, count: number, sources: readonly string[]): Promise<void> {
+  async add(second: number, count: number, sources: readonly string[], issued = 0): Promise<void> {
     this.counts.set(second, (this.counts.get(second) ?? 0) + count);
+    if (issued > 0) {
+      const minute = Math.floor(second / 60);
+      this.issuedByMinute.set(minute, (this.issuedByMinute.get(minute) ?? 0) + issued);
+      for (const m of this.issuedByMinute.keys()) if (m < minute - 10) this.issuedByMinute.delete(m);
+    }
     const slot = Math.floor(second / 10);
     let set = this.sourceSlots.get(slot);
     if (!set) this.sourceSlots.set(slot, (set = new Set()));
@@ -34,6 +40,12 @@ export class MemoryStuffingStore implements StuffingStore {
     const union = new Set<string>();
     for (let s = slot - SOURCE_WINDOW_S / 10 + 1; s <= slot; s++) for (const source of this.sourceSlots.get(s) ?? []) union.add(source);
     return { perSecond, sources: union.size };
+  }
+
+  async takeIssued(minute: number): Promise<number | null> {
+    const issued = this.issuedByMinute.get(minute);
+    this.issuedByMinute.delete(minute);
+    return issued ?? null;
   }
 
   async state(): Promise<StuffingState | null> {

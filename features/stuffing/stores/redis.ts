@@ -10,7 +10,8 @@ import { COUNTER_TTL_S, SOURCE_WINDOW_S, type PressureWindow, type StuffingState
  *   last six is the minute's distinct sources in 12 KB a key, however many addresses a botnet has;
  * - `…:state`: the defence's state (JSON), SET NX to begin (one worker wins and reports it), GETDEL
  *   to end (one worker reports that), with a TTL each evaluation renews: if every worker dies, it ends;
- * - `…:spent:<id>`: a used challenge, SET NX with its expiry: single use across edges.
+ * - `…:spent:<id>`: a used challenge, SET NX with its expiry: single use across edges;
+ * - `…:c:<epoch minute>`: challenges issued in that minute, taken once (GETDEL) for `challenge.issued`.
  *
  * Writers batch: each process adds its second's counts in one pipeline (not one round trip a failure).
  */
@@ -24,12 +25,21 @@ export class RedisStuffingStore implements StuffingStore {
     this.prefix = `{${namespace}:stuffing}`;
   }
 
-  async add(second: number, count: number, sources: readonly string[]): Promise<void> {
+  async add(second: number, count: number, sources: readonly string[], issued = 0): Promise<void> {
     const counter = `${this.prefix}:n:${second}`;
     const slot = `${this.prefix}:s:${Math.floor(second / 10)}`;
     const pipeline = this.redis.multi().incrby(counter, count).expire(counter, COUNTER_TTL_S);
     if (sources.length > 0) pipeline.pfadd(slot, ...sources).expire(slot, SOURCE_WINDOW_S + 20);
+    if (issued > 0) {
+      const minute = `${this.prefix}:c:${Math.floor(second / 60)}`;
+      pipeline.incrby(minute, issued).expire(minute, 600);
+    }
     await pipeline.exec();
+  }
+
+  async takeIssued(minute: number): Promise<number | null> {
+    const value = await this.redis.getdel(`${this.prefix}:c:${minute}`);
+    return value === null ? null : Number(value);
   }
 
   async read(nowSecond: number, seconds: number): Promise<PressureWindow> {

@@ -23,8 +23,13 @@ export interface PressureWindow {
 }
 
 export interface StuffingStore {
-  /** Adds `count` pressure events in epoch second `second`, from `sources` (client sources: sourceOf). */
-  add(second: number, count: number, sources: readonly string[]): Promise<void>;
+  /**
+   * Adds `count` pressure events in epoch second `second`, from `sources` (client sources: sourceOf);
+   * `issued` of them were challenges an edge issued, also counted by minute for `takeIssued`.
+   */
+  add(second: number, count: number, sources: readonly string[], issued?: number): Promise<void>;
+  /** The challenges issued in epoch minute `minute`, for the one caller that takes them (null: none, or taken). */
+  takeIssued(minute: number): Promise<number | null>;
   /** The last `seconds` seconds up to and including `nowSecond`, and the distinct sources of the last minute. */
   read(nowSecond: number, seconds: number): Promise<PressureWindow>;
   /** The defence's state, or null while it is off. */

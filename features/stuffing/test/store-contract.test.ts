@@ -44,6 +44,17 @@ for (const driver of drivers) {
       assert.ok(Math.abs(counted - 1000) <= 20, `counted ${counted}`);
     });
 
+    test('challenges issued are summed by minute and taken once', async () => {
+      const second = Math.floor(Date.now() / 1000);
+      const minute = Math.floor(second / 60);
+      await store.add(second, 3, ['v4:127.0.0.9'], 3);
+      await store.add(second, 2, ['v4:127.0.0.9'], 2);
+      await store.add(second, 7, ['v4:127.0.0.9']);
+      const taken = await Promise.all([store.takeIssued(minute), store.takeIssued(minute)]);
+      assert.deepEqual(taken.sort(), [5, null]);
+      assert.equal(await store.takeIssued(minute - 1), null);
+    });
+
     test('the state begins once (one caller wins), renews only while on, ends once', async () => {
       assert.equal(await store.state(), null);
       const state = { since: Date.now(), difficulty: 16, rate: 25 };

@@ -24,6 +24,8 @@ export class StuffingDetector {
   private timer: ReturnType<typeof setInterval> | undefined;
   private ticking: Promise<void> | undefined;
   private storeFailing = false;
+  /** The last minute whose issued challenges this worker tried to report. */
+  private reportedMinute: number;
   /** Read by the metrics. */
   readonly stats = { failures: 0, detected: 0, ended: 0, active: 0, difficulty: 0, rate: 0 };
 
@@ -33,7 +35,9 @@ export class StuffingDetector {
     private readonly log: Logger,
     private readonly events?: EventBus,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.reportedMinute = Math.floor(now() / 60_000);
+  }
 
   /** A password login failed (wrong password, unknown email) from `ip`. */
   failed(ip: string): void {
@@ -63,6 +67,7 @@ export class StuffingDetector {
       const now = this.now();
       const second = Math.floor(now / 1000);
       await this.tally.flush(this.store, second);
+      await this.reportIssued(now);
       const window = await this.store.read(second, windowSeconds(this.settings));
       const rate = rateOf(window);
       this.stats.rate = rate;
@@ -104,12 +109,21 @@ export class StuffingDetector {
     }
   }
 
+  /** Once a minute, the challenges the edges issued in the minute before: one worker takes them (GETDEL) and reports. */
+  private async reportIssued(now: number): Promise<void> {
+    const minute = Math.floor(now / 60_000);
+    if (minute === this.reportedMinute) return;
+    this.reportedMinute = minute;
+    const issued = await this.store.takeIssued(minute - 1);
+    if (issued) this.report('challenge.issued', { count: issued, difficulty: this.stats.difficulty, periodS: 60 });
+  }
+
   private mirror(state: { difficulty: number }): void {
     this.stats.active = 1;
     this.stats.difficulty = state.difficulty;
   }
 
-  private report(type: 'stuffing.detected' | 'stuffing.ended', data: Record<string, number>): void {
+  private report(type: 'stuffing.detected' | 'stuffing.ended' | 'challenge.issued', data: Record<string, number>): void {
     if (!this.events) return;
     const rounded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Math.round(v * 10) / 10]));
     this.events.publish(newAuditEvent({ type, data: rounded })).catch((err: unknown) => this.log.error({ err, type }, 'stuffing audit event not published'));

@@ -86,7 +86,7 @@ async function distributed(env: Record<string, string>, cost: number): Promise<S
  * `rate` failed logins a second, each from an address of its own (127.0.0.0/8, one try each), half
  * real emails with wrong passwords and half emails with no account. Owners keep one login each in flight.
  */
-async function runWave(shape: Shape, options: { owners: number; idleSamples: number; waveSeconds: number; rate: number; firstAddress: number }): Promise<Run> {
+async function runWave(shape: Shape, options: { owners: number; waveSeconds: number; rate: number; firstAddress: number }): Promise<Run> {
   const owners = Array.from({ length: options.owners }, (_, i) => ({
     email: `bench-owner-${Date.now()}-${i}@example.test`,
     deviceId: `owner-device-${i}`,
@@ -134,7 +134,13 @@ async function runWave(shape: Shape, options: { owners: number; idleSamples: num
     firstAddress: options.firstAddress,
     maxSeconds: options.waveSeconds,
   });
-  for (let i = 0; i < options.idleSamples; i++) await signIn(owners[i % owners.length]!, run.ownersIdleMs);
+  // Idle: the owners as they sign in during the wave (each one login in flight), for a third of its length.
+  const idleUntil = Date.now() + (options.waveSeconds * 1000) / 3;
+  await Promise.all(
+    owners.map(async (owner) => {
+      while (Date.now() < idleUntil) await signIn(owner, run.ownersIdleMs);
+    }),
+  );
   const before = await compares(shape);
   ownersCompared = 0;
   wave.start();
@@ -173,7 +179,7 @@ export async function benchStuffing(options: { cost: number; waveSeconds: number
       const shapeEnv = { ...env, STUFFING_DEFENCE: defence };
       const shape = shapeName === 'all-in-one' ? await allInOne(shapeEnv) : await distributed(shapeEnv, options.cost);
       try {
-        runs[defence] = await runWave(shape, { owners: options.owners, idleSamples: 20, waveSeconds: options.waveSeconds, rate: options.rate, firstAddress });
+        runs[defence] = await runWave(shape, { owners: options.owners, waveSeconds: options.waveSeconds, rate: options.rate, firstAddress });
       } finally {
         await shape.stop();
       }

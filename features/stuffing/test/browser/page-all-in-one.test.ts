@@ -1,26 +1,12 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { freePort } from '../../../../scripts/cluster/ports.ts';
-import { signedIn, submit } from '../../../../test/browser/scenarios.ts';
-import { device, launchChromium, shot } from '../../../../test/browser/support.ts';
+import { launchChromium } from '../../../../test/browser/support.ts';
 import { startProcess, type RunningProcess } from '../../../../test/helpers/processes.ts';
 import { tempDir } from '../../../../test/helpers/services.ts';
-import { StuffingWave } from '../support/wave.ts';
+import { stuffingPageScenarios } from './scenarios.ts';
 
-/** What the test reads in the page (the Node typings have no DOM). */
-interface InPage {
-  authgate: { on(name: string, listener: (data: Record<string, unknown>) => void): () => void };
-  document: { getElementById(id: string): { textContent: string | null; hidden: boolean } | null };
-  seen: Array<{ state: string; via: string; status: string | null }>;
-}
-
-/**
- * The page during a credential stuffing wave, in Debian's chromium: a person signing up and in from a
- * new browser is asked a proof of work, which the page solves by itself in a Web Worker while it says
- * "Checking your browser…", and is signed in; no script error, no CSP violation (the worker is a file
- * of the page's own origin).
- */
+/** The page of the all-in-one gateway during a credential stuffing wave. */
 describe('credential stuffing in the page, in a browser: all-in-one', () => {
   const data = tempDir('stuffing-page-aio');
   let all: RunningProcess;
@@ -43,46 +29,5 @@ describe('credential stuffing in the page, in a browser: all-in-one', () => {
     data.remove();
   });
 
-  test('during a wave, signing up and in from a new browser solves the challenge in a Web Worker, says so, and signs in', async () => {
-    const wave = new StuffingWave([`http://127.0.0.1:${new URL(url).port}`], {
-      ratePerS: 25,
-      emails: (i) => `leaked-${i}@example.test`,
-      firstAddress: 400_000,
-      maxSeconds: 60,
-    });
-    wave.start();
-    const { context, page, problems } = await device(browser);
-    try {
-      const start = Date.now();
-      while (wave.stats.firstChallengeAt === undefined) {
-        assert.ok(Date.now() - start < 10_000, 'the wave was detected');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      await page.goto(url);
-      await page.locator('#sign-up').waitFor();
-      await page.evaluate(() => {
-        const w = globalThis as unknown as InPage;
-        w.seen = [];
-        w.authgate.on('challenge', (p) => {
-          const status = w.document.getElementById('challenge-status');
-          w.seen.push({ state: String(p.state), via: String(p.via), status: status && !status.hidden ? status.textContent : null });
-        });
-      });
-      const email = `stuffing-page-${Date.now().toString(36)}@example.com`;
-      await submit(page, 'sign-up', email);
-      await signedIn(page, email);
-      const seen = await page.evaluate(() => (globalThis as unknown as InPage).seen);
-      assert.deepEqual(
-        seen.map((s) => `${s.state}:${s.via}`),
-        ['solving:worker', 'solved:worker'],
-      );
-      assert.match(seen[0]!.status ?? '', /Checking your browser/, 'the page says what it is doing while it solves');
-      assert.equal(seen[1]!.status, null, 'and stops saying it once solved');
-      await shot(page, 'stuffing-aio-01-signed-in-after-challenge');
-      assert.deepEqual(problems, [], 'no script error and no CSP violation');
-    } finally {
-      await context.close();
-      await wave.stop();
-    }
-  });
+  stuffingPageScenarios(() => ({ browser, url, waveUrl: `http://127.0.0.1:${new URL(url).port}` }), 'aio', 400_000);
 });

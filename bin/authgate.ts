@@ -29,7 +29,7 @@ try {
   throw err;
 }
 
-const log = createLogger({ level: config.LOG_LEVEL, name: `authgate-${target}`, nodeId: config.NODE_ID });
+const log = createLogger({ level: config.LOG_LEVEL, name: `authgate-${target}`, nodeId: config.NODE_ID, format: config.LOG_FORMAT });
 const runs = (role: Target) => target === 'all' || target === role;
 const drivers = await composeDrivers(config, target, log);
 

@@ -1,8 +1,43 @@
 // Runs every *.test.ts under shared/, services/, features/ and test/ with node's own test runner (through tsx),
-// so CI reads node's closing summary. Pass file paths to run only those.
+// so CI reads node's closing summary. Pass file paths to run only those; `--fast` runs FAST_TESTS.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+
+/**
+ * `npm run test:fast`: unit and contract tests on the in-process drivers and PGlite, for a loop of a
+ * minute or two. Each file is run with scripts/lib/fast-test-guard.mjs preloaded, which ends the file
+ * with the reason if it starts a child process or connects to PostgreSQL, Redis or RabbitMQ: a file
+ * that belongs here stays fast, and one that does not cannot be listed by mistake.
+ */
+const FAST_TESTS = [
+  'features/oidc/test/keys.test.ts',
+  'features/passkeys/test/contract.test.ts',
+  'services/api/test/config.test.ts',
+  'services/edge/test/verify.test.ts',
+  'services/mailer/test/failures.test.ts',
+  'services/mailer/test/outbox.test.ts',
+  'services/worker/test/tokens.test.ts',
+  'services/worker/test/totp.test.ts',
+  'shared/test/config.test.ts',
+  'shared/test/email-schema.test.ts',
+  'shared/test/limiter-store.test.ts',
+  'shared/test/logger-pretty.test.ts',
+  'shared/test/mail-config.test.ts',
+  'shared/test/metrics-families.test.ts',
+  'shared/test/result-seal.test.ts',
+  'shared/test/storable-text.test.ts',
+  'test/chaos/report.test.ts',
+  'test/contract-docs.test.ts',
+  'test/docs.test.ts',
+  'test/k8s-manifests.test.ts',
+  'test/load/bench-select.test.ts',
+  'test/load/load-metrics.test.ts',
+  'test/load/socket-client-within.test.ts',
+  'test/mail-links.test.ts',
+  'test/observability/tracing.test.ts',
+  'test/openapi-document.test.ts',
+];
 
 function find(dir, out) {
   for (const name of readdirSync(dir)) {
@@ -14,7 +49,11 @@ function find(dir, out) {
   return out;
 }
 
-const files = process.argv.length > 2 ? process.argv.slice(2) : ['shared', 'services', 'features', 'test'].flatMap((d) => find(d, [])).sort();
+const args = process.argv.slice(2);
+const fast = args.includes('--fast');
+const named = args.filter((arg) => arg !== '--fast');
+const files = named.length > 0 ? named : fast ? FAST_TESTS : ['shared', 'services', 'features', 'test'].flatMap((d) => find(d, [])).sort();
+const started = Date.now();
 const result = spawnSync(
   process.execPath,
   [
@@ -22,6 +61,7 @@ const result = spawnSync(
     './bin/threadpool.cjs',
     '--import',
     'tsx',
+    ...(fast ? ['--import', './scripts/lib/fast-test-guard.mjs'] : []),
     '--test',
     // A file whose tests have all finished ends even if a handle (a client a test forgot to close)
     // would keep its process alive; an unfinished test still fails on its own.
@@ -32,4 +72,5 @@ const result = spawnSync(
   ],
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
+if (fast) console.log(`test:fast: ${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exit(result.status ?? 1);

@@ -67,7 +67,7 @@ describe('account API process beside an edge and a worker', () => {
     database = await createTestDatabase('account');
     const common = { NAMESPACE: namespace, REDIS_URL, DATA_DIR: data.dir };
     processes.push(await startProcess('worker', { ...common, AMQP_URL, DATABASE_URL: database.url, BCRYPT_COST: '4' }));
-    edge = await startProcess('edge', { ...common, AMQP_URL, RATE_LIMIT_IP_PER_MINUTE: '100000', PASSWORD_WORK_PER_SOURCE: '10000' });
+    edge = await startProcess('edge', { ...common, AMQP_URL, RATE_LIMIT_IP_PER_MINUTE: '100000' });
     processes.push(edge);
     adminEmail = newEmail('admin');
     memberEmail = newEmail('member');
@@ -245,7 +245,6 @@ describe('account API in the all-in-one process', () => {
       DATA_DIR: data.dir,
       BCRYPT_COST: '4',
       RATE_LIMIT_IP_PER_MINUTE: '100000',
-      PASSWORD_WORK_PER_SOURCE: '10000',
       MAX_BODY_BYTES: String(MAX_BODY_BYTES),
     });
   });

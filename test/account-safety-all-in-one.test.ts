@@ -32,7 +32,6 @@ describe('account safety: all-in-one', () => {
       TRUSTED_PROXIES: '127.0.0.1',
       ADMIN_USER_IDS: adminId,
       RATE_LIMIT_IP_PER_MINUTE: '100000',
-      PASSWORD_WORK_PER_SOURCE: '1000',
       WS_MAX_MESSAGES_PER_10S: '1000',
       PASSWORD_RESET_MAILS_PER_HOUR: '1000',
       MFA_IP_MAX_FAILURES: '1000',

@@ -19,7 +19,6 @@ describe('new-device approval: all-in-one', () => {
       LOG_LEVEL: 'debug',
       RATE_LIMIT_IP_PER_MINUTE: '100000',
       LOGIN_FREE_FAILURES: '1000',
-      PASSWORD_WORK_PER_SOURCE: '1000',
       WS_MAX_MESSAGES_PER_10S: '1000',
       // Each limit scenario comes from client addresses of its own (X-Forwarded-For from the test).
       TRUSTED_PROXIES: '127.0.0.1',

@@ -43,7 +43,6 @@ describe('email flows: separate edge, worker, api and mailer processes', () => {
       BCRYPT_COST: '4',
       RATE_LIMIT_IP_PER_MINUTE: '100000',
       LOGIN_FREE_FAILURES: '1000',
-      PASSWORD_WORK_PER_SOURCE: '1000',
       WS_MAX_MESSAGES_PER_10S: '1000',
       EMAIL_RESEND_PER_HOUR: String(RESEND_PER_HOUR),
       SECURITY_NOTICE_MAILS_PER_HOUR: String(NOTICES_PER_HOUR),

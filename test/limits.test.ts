@@ -67,7 +67,7 @@ describe('limits: rate_limited, overloaded, timeout', () => {
       DATA_DIR: `${data.dir}/edge`,
       BCRYPT_COST: '4',
       QUEUE_MAX_LENGTH: '2',
-      PASSWORD_WORK_PER_SOURCE: '100',
+      TRUSTED_PROXIES: '127.0.0.1',
     };
     before(async () => {
       edge = await startProcess('edge', { ...common, REQUEST_TIMEOUT_MS: '700', MAX_PENDING: '1' });
@@ -113,6 +113,8 @@ describe('limits: rate_limited, overloaded, timeout', () => {
 
     test('a full queue refuses with 503 overloaded instead of growing', async () => {
       // Deferred requests answer once the broker holds the command: two fit, the third is refused.
+      // Three clients, each with its first command: all three in round 0's queue (one client's
+      // commands would each go to the next round's queue, each bounded on its own).
       const answers = [];
       for (let i = 0; i < 3; i++) {
         answers.push(
@@ -120,7 +122,7 @@ describe('limits: rate_limited, overloaded, timeout', () => {
             edge.url,
             '/auth/register',
             { email: newEmail('queued'), password: PASSWORD },
-            { 'x-connection-id': `${edge.nodeId}.AAAAAAAAAAAAAAAAAAAAAA` },
+            { 'x-connection-id': `${edge.nodeId}.AAAAAAAAAAAAAAAAAAAAAA`, 'x-forwarded-for': `192.0.2.${i + 1}` },
           ),
         );
       }

@@ -22,7 +22,6 @@ describe('live account events and sessions: all-in-one', () => {
       ADMIN_USER_IDS: adminId,
       RATE_LIMIT_IP_PER_MINUTE: '100000',
       LOGIN_FREE_FAILURES: '1000',
-      PASSWORD_WORK_PER_SOURCE: '1000',
       WS_MAX_MESSAGES_PER_10S: '1000',
       // These scenarios sign one account in from several devices; new-device approval has its own tests (devices-*.test.ts).
       DEVICE_VERIFICATION: 'off',

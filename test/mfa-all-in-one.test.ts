@@ -19,7 +19,6 @@ describe('second factor (TOTP): all-in-one process', () => {
       BCRYPT_COST: '4',
       RATE_LIMIT_IP_PER_MINUTE: '100000',
       LOGIN_FREE_FAILURES: '1000',
-      PASSWORD_WORK_PER_SOURCE: '1000',
       MFA_ACCOUNT_MAX_FAILURES: '1000',
     });
     deployment = { url: proc.url, wsUrl: proc.wsUrl, apiUrl: proc.url, limits: { account: 1000, ip: 30 }, logLines: () => proc.lines };

@@ -29,7 +29,6 @@ describe('second factor (TOTP): edge, two workers and the account API over Rabbi
       BCRYPT_COST: '4',
       RATE_LIMIT_IP_PER_MINUTE: '100000',
       LOGIN_FREE_FAILURES: '1000',
-      PASSWORD_WORK_PER_SOURCE: '1000',
       MFA_IP_MAX_FAILURES: '1000',
     };
     // The first worker makes the development MFA key in DATA_DIR; the second finds and uses it.

@@ -27,6 +27,22 @@ describe('LaneThroughput: the password lane wait one edge sees', () => {
     assert.ok(lane.expectedWaitMs(2600)! > 2 * (8 / 6) * 1000, 'no answer for 2 s lowers the estimate at once');
   });
 
+  test('a command waits behind those of its round and lower only: the rounds of a source with many do not count against another', () => {
+    const lane = new LaneThroughput(500, 2000);
+    // One source's commands: rounds 0..7, then more in the last round.
+    for (let i = 0; i < 20; i++) lane.entered(0, Math.min(i, 7));
+    lane.left(true, 100, 0);
+    lane.left(true, 300, 1);
+    lane.left(true, 500, 2); // 3 answers in 500 ms: 6 a second
+    assert.equal(lane.rate, 6);
+    assert.equal(lane.depth, 17);
+    assert.equal(lane.expectedWaitMs(500, 0), (1 / 6) * 1000, 'round 0: nothing of round 0 is left ahead');
+    assert.equal(lane.expectedWaitMs(500, 4), (3 / 6) * 1000, 'round 4: the ones of rounds 3 and 4 are ahead of it');
+    assert.equal(lane.expectedWaitMs(500), (18 / 6) * 1000, 'the last round (the default) waits behind everything');
+    lane.entered(600, 0);
+    assert.equal(lane.expectedWaitMs(600, 0), (2 / 6) * 1000);
+  });
+
   test('a burst onto a cold lane is judged after one window by the answers it has seen, never admitted unjudged', () => {
     const lane = new LaneThroughput(500, 2000);
     for (let i = 0; i < 10; i++) lane.entered(0);
@@ -171,7 +187,6 @@ const OPEN = {
   // The bcrypt thread at the normal priority: niced, it can starve behind other processes on a shared
   // machine, and the lane's pace is what this test needs steady, not what it tests.
   BCRYPT_NICE: '0',
-  PASSWORD_WORK_PER_SOURCE: '1000',
   RATE_LIMIT_IP_PER_MINUTE: '100000',
   LOGIN_FREE_FAILURES: '1000',
   LOGIN_ACCOUNT_MAX_FAILURES: '100000',

@@ -6,10 +6,11 @@ import { startProcess, type RunningProcess } from './helpers/processes.ts';
 import { openSocket } from './helpers/sockets.ts';
 import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from './helpers/services.ts';
 
-// The password-work budget (one address cannot hold the whole password lane) with one unit per
-// source, on two edges: every answer
-// gives its unit back, whether the edge that took it answers (it names the source) or another edge
-// receives the result (a deferred REST login pushed to a WebSocket there: found by its lease).
+// The units of password work per source, on two edges, with the bound at one unit per source so that
+// a unit not given back shows at once (429): every answer gives its unit back, whether the edge that
+// took it answers (it names the source) or another edge receives the result (a deferred REST login
+// pushed to a WebSocket there: found by its lease). A unit not given back would also stamp the
+// source's next commands a round too late (docs/shared-addresses.md).
 
 const PASSWORD = 'one unit at a time please';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

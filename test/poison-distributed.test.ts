@@ -29,7 +29,6 @@ describe('unstorable text refused, the audit trail never stopped: edge, worker a
       BCRYPT_COST: '4',
       RATE_LIMIT_IP_PER_MINUTE: '100000',
       LOGIN_FREE_FAILURES: '1000',
-      PASSWORD_WORK_PER_SOURCE: '1000',
       CHECK_EMAIL_PER_MINUTE: '1000',
       DEVICE_VERIFICATION: 'off',
     };

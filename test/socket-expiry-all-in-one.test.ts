@@ -17,7 +17,6 @@ describe('socket authentication ends with its access token: all-in-one', () => {
       ACCESS_TOKEN_TTL_S: String(SOCKET_EXPIRY_TTL_S),
       RATE_LIMIT_IP_PER_MINUTE: '100000',
       LOGIN_FREE_FAILURES: '1000',
-      PASSWORD_WORK_PER_SOURCE: '1000',
       WS_MAX_MESSAGES_PER_10S: '1000',
       // One account signs in from several devices here; new-device approval has its own tests.
       DEVICE_VERIFICATION: 'off',

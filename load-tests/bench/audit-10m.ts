@@ -24,7 +24,7 @@ import { createTestDatabase } from '../../test/helpers/services.ts';
  *     audit writer (startAuditWriter: batches of AUDIT_10M_BATCH, one INSERT … ON CONFLICT each; fed
  *     by the in-process bus so the broker's delivery rate is not what is measured), and the same rows
  *     by PostgreSQL's own COPY (psql \copy from a CSV file): the ratio is writer ÷ COPY, same run.
- * Run: node --import tsx load-tests/bench/audit-10m.ts (or BENCH_ONLY=g10m npm run bench). Not part
+ * Run: node --import tsx load-tests/bench/audit-10m.ts (or BENCH_ONLY=audit-10m npm run bench). Not part
  * of npm test: generating 10 M events takes minutes (test/audit-explain.test.ts checks plans at 500k).
  */
 export interface Audit10mOptions {

@@ -163,6 +163,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     HOST: o.host,
     PUBLIC_URL: inherited.PUBLIC_URL ?? `http://${o.host}:${nginxPort}`,
     ...(o.env ?? {}),
+    // The cluster reads each process's lines as JSON (its `authgate started`, the logs it keeps).
+    LOG_FORMAT: 'json',
   };
   if (o.redisClusterNodes) {
     delete common.REDIS_URL;

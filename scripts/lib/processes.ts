@@ -31,6 +31,8 @@ export async function startProcess(
       HOME: process.env.HOME ?? '',
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',
+      // Its lines are read as JSON below (a load run starts it in development, where the default is pretty).
+      LOG_FORMAT: 'json',
       PORT: '0',
       API_PORT: '0',
       METRICS_PORT: '0',

@@ -43,7 +43,9 @@ export async function cleanupNamespace(namespace: string): Promise<void> {
   const amqplib = await import('amqplib');
   const connection = await amqplib.connect(AMQP_URL);
   const channel = await connection.createChannel();
-  for (const lane of ['password', 'session', 'dead']) await channel.deleteQueue(`${namespace}.cmd.${lane}`);
+  const { commandQueueNames } = await import('@authgate/shared/transport/amqp-queue');
+  const commands = commandQueueNames(namespace);
+  for (const queue of [...commands.password, commands.session, commands.dead]) await channel.deleteQueue(queue);
   for (const queue of ['mail', 'mail.dead']) await channel.deleteQueue(`${namespace}.${queue}`);
   // The audit trail's queue and exchange (shared/src/events/amqp-bus.ts).
   await channel.deleteQueue(`${namespace}.audit`);

@@ -45,6 +45,8 @@ const commaList = (item: z.ZodType<string, string>) =>
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Unset: `pretty` (readable lines) in development, JSON lines in test and production. */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: int(0, 65535).default(8080),
   NODE_ID: z.string().refine(isValidNodeId, 'must be 1-32 characters of a-z, 0-9 and -').optional(),
@@ -126,11 +128,13 @@ export const configSchema = z.object({
     .pipe(z.array(z.union([z.ipv4(), z.ipv6()], { message: 'must list IP addresses' }))),
   RATE_LIMIT_IP_PER_MINUTE: int(1, 10_000_000).default(600),
   /**
-   * Register/login commands one client source (an IPv4 address, an IPv6 /64) may have in flight at
-   * once, across every edge: past it, 429 at once. Kept at or below one worker's bcrypt threads, one
-   * source can never hold the password lane; raise it for many users behind one NAT.
+   * The most register/login commands one client source (an IPv4 address, an IPv6 /64) may have in
+   * flight or queued at once, across every edge: past it, 429 at once. Not what keeps one source from
+   * holding the password lane (the lane's rounds share it fairly: docs/shared-addresses.md), only a
+   * bound on what one source's queued commands may take; generous, so that an office or a carrier's
+   * NAT behind one address is not refused while there is room.
    */
-  PASSWORD_WORK_PER_SOURCE: int(1, 10_000).default(1),
+  PASSWORD_WORK_PER_SOURCE: int(1, 10_000).default(100),
   /**
    * Login attempts per account (email, from any IP) in LOGIN_ACCOUNT_WINDOW_S; a success gives its
    * point back. Past it the account answers 429 until the window ends: a soft lockout, never a lasting one.
@@ -338,8 +342,9 @@ export const configSchema = z.object({
   APP_EVENTS_PER_MINUTE: int(1, 1_000_000).default(60),
 });
 
-export type Config = Omit<z.infer<typeof configSchema>, 'API_DOCS' | 'METRICS_PORT' | 'METRICS_HOST' | 'PUBLIC_URL'> & {
+export type Config = Omit<z.infer<typeof configSchema>, 'API_DOCS' | 'METRICS_PORT' | 'METRICS_HOST' | 'PUBLIC_URL' | 'LOG_FORMAT'> & {
   NODE_ID: string;
+  LOG_FORMAT: 'json' | 'pretty';
   PUBLIC_URL: string;
   PASSWORD_PREFETCH: number;
   API_DOCS: boolean;
@@ -482,6 +487,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, target: Target, readFile: (pa
   return {
     ...config,
     NODE_ID: config.NODE_ID ?? newNodeId(),
+    LOG_FORMAT: config.LOG_FORMAT ?? (config.NODE_ENV === 'development' ? 'pretty' : 'json'),
     PUBLIC_URL: config.PUBLIC_URL ?? developmentPublicUrl(config.PORT),
     API_DOCS: config.API_DOCS === undefined ? config.NODE_ENV !== 'production' : config.API_DOCS === 'on',
     // Enough bcrypt jobs in hand to keep every thread busy while the next ones arrive, no more:

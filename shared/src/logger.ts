@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
@@ -68,7 +69,11 @@ function isPlainObject(value: object): boolean {
 
 export type { Logger };
 
-export function createLogger(options: { level: string; name: string; nodeId?: string; destination?: DestinationStream }): Logger {
+/** `json`: one JSON object a line, for machines (production, tests, the cluster's readers); `pretty`: for people. */
+export type LogFormat = 'json' | 'pretty';
+
+export function createLogger(options: { level: string; name: string; nodeId?: string; destination?: DestinationStream; format?: LogFormat }): Logger {
+  const destination = options.format === 'pretty' ? prettyDestination(options.destination) : options.destination;
   const logger = pino(
     {
       level: options.level,
@@ -88,7 +93,7 @@ export function createLogger(options: { level: string; name: string; nodeId?: st
         },
       },
     },
-    options.destination,
+    destination,
   );
   // pino applies formatters.bindings to the root only; a child's bindings are scrubbed here. Children
   // inherit from their parent, so this one wrapper covers grandchildren too.
@@ -97,6 +102,24 @@ export function createLogger(options: { level: string; name: string; nodeId?: st
     return child.call(this, scrub(bindings) as typeof bindings, childOptions);
   } as typeof logger.child;
   return logger;
+}
+
+/**
+ * Readable lines (time, level, message, then the other fields on the same line) by pino-pretty, fed
+ * with the JSON line pino has already made: the formatters and hooks above censor before
+ * serialising, so what pino-pretty prints is censored the same way. Loaded only when asked for, so
+ * that a process logging JSON never loads it. Colours only on a terminal.
+ */
+function prettyDestination(destination: DestinationStream | undefined): DestinationStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
+  return pretty({
+    destination: destination ?? 1,
+    sync: true,
+    colorize: destination === undefined && process.stdout.isTTY === true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,node',
+    singleLine: true,
+  });
 }
 
 /** Strips credentials from URLs that appear in a message (amqp://user:pass@host → amqp://***@host). */

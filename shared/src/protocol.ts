@@ -261,6 +261,8 @@ export const commandSchema = z.object({
   traceparent: z.string().max(128).optional(),
   /** Epoch ms at which the edge published it: the worker measures the time it waited in the queue. */
   sentAt: z.number().int().positive().optional(),
+  /** A password command's round on the lane (transport/types.ts PASSWORD_ROUNDS): the fair share of its source. */
+  round: z.number().int().min(0).max(255).optional(),
 });
 export type Command = z.infer<typeof commandSchema>;
 

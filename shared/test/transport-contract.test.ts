@@ -6,11 +6,11 @@ import { Redis } from 'ioredis';
 import { AppError } from '@authgate/shared/errors';
 import { createLogger } from '@authgate/shared/logger';
 import type { Command, CommandKind, Result } from '@authgate/shared/protocol';
-import { AmqpCommandQueue } from '@authgate/shared/transport/amqp-queue';
+import { AmqpCommandQueue, commandQueueNames } from '@authgate/shared/transport/amqp-queue';
 import { MemoryCommandQueue } from '@authgate/shared/transport/memory-queue';
 import { MemoryResultBus } from '@authgate/shared/transport/memory-results';
 import { RedisResultBus } from '@authgate/shared/transport/redis-results';
-import type { CommandQueue, ResultBus } from '@authgate/shared/transport/types';
+import { PASSWORD_ROUNDS, type CommandQueue, type ResultBus } from '@authgate/shared/transport/types';
 import { AMQP_URL, REDIS_URL, uniqueNamespace } from '../../test/helpers/services.ts';
 
 const log = createLogger({ level: 'silent', name: 'test' });
@@ -207,6 +207,37 @@ function transportContract(driver: TransportDriver): void {
       );
     });
 
+    test('the password lane is served round by round: a round-0 command waiting behind a heavy source goes first', async () => {
+      const lane = await driver.boundedQueue(100);
+      // One source's 5th..8th commands in flight (the last round), then another source's first.
+      const heavy = Array.from({ length: 4 }, () => ({ ...makeCommand('login'), round: PASSWORD_ROUNDS - 1 }));
+      for (const command of heavy) await lane.publish(command);
+      const light = { ...makeCommand('login'), round: 0 };
+      await lane.publish(light);
+      const order: string[] = [];
+      await lane.consume(
+        async (command) => {
+          order.push(command.requestId);
+          await sleep(30);
+        },
+        { password: 1, session: 1 },
+      );
+      await waitFor('every command', () => order.length === 5);
+      // First come first served would run it last. The very first command may already be running when
+      // it arrives (a worker is handed each round's queue on its own), never more than that one.
+      assert.ok(order.indexOf(light.requestId) <= 1, `ran ${order.indexOf(light.requestId) + 1}th of 5`);
+      assert.deepEqual(
+        order.filter((id) => id !== light.requestId),
+        heavy.map((c) => c.requestId),
+        'within a round, in arrival order',
+      );
+      // The bound is per round: a full last round leaves round 0 its room.
+      const full = await driver.boundedQueue(1);
+      await full.publish({ ...makeCommand('login'), round: PASSWORD_ROUNDS - 1 });
+      await assert.rejects(full.publish({ ...makeCommand('login'), round: PASSWORD_ROUNDS + 5 }), /busy|full/);
+      await full.publish({ ...makeCommand('login'), round: 0 });
+    });
+
     test('deliver publishes once: true, then false for the same requestId; the node gets it exactly once', async () => {
       const nodeId = `n${randomUUID().slice(0, 8)}`;
       const nodeBus = await driver.busForNode(nodeId);
@@ -369,7 +400,10 @@ function distributedDriver(): TransportDriver {
       const connection = await amqplib.connect(AMQP_URL);
       const channel = await connection.createChannel();
       for (const ns of namespaces) {
-        for (const lane of ['password', 'session', 'dead']) await channel.deleteQueue(`${ns}.cmd.${lane}`);
+        {
+          const commands = commandQueueNames(ns);
+          for (const queue of [...commands.password, commands.session, commands.dead]) await channel.deleteQueue(queue);
+        }
       }
       await channel.close();
       await connection.close();

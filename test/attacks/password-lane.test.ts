@@ -7,8 +7,10 @@ import { startProcess, type RunningProcess } from '../helpers/processes.ts';
 import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from '../helpers/services.ts';
 import { newEmail, PASSWORD } from '../helpers/users.ts';
 
-// Without a budget per source, 100 concurrent logins with unknown emails from one address cost 100
-// bcrypts, and a legitimate login from another address waited behind all of them until it timed out.
+// 100 concurrent logins with unknown emails from one address cost 100 bcrypts, and a legitimate
+// login from another address waited behind all of them until it timed out. Since the lane is shared
+// round by round (docs/shared-addresses.md), the flood's commands are admitted up to the per-address
+// bound and wait in the higher rounds, behind the other address's login.
 
 const ATTACKER = '203.0.113.66';
 const OWNER = '198.51.100.20';
@@ -65,7 +67,7 @@ describe('one address cannot hold the whole password lane', () => {
     data.remove();
   });
 
-  test('100 concurrent unknown-email logins from one address: most refused at once with 429; another address logs in within 3x its idle latency', {
+  test('100 concurrent unknown-email logins from one address: another address logs in within 3x its idle latency', {
     timeout: 180_000,
   }, async () => {
     const email = newEmail('owner');
@@ -73,8 +75,8 @@ describe('one address cannot hold the whole password lane', () => {
     await loginTimes(edge.url, email, 1); // warm up
     const idleBefore = await loginTimes(edge.url, email, 5);
 
-    // The flood, from its own process: 100 logins in flight from one address, each sent again 500 ms
-    // after its answer (a 429 says to wait 1 s; the attacker does not).
+    // The flood, from its own process: 100 logins in flight from one address (the default bound of
+    // PASSWORD_WORK_PER_SOURCE), each sent again 500 ms after its answer.
     const flood = spawn(process.execPath, ['--import', 'tsx', 'test/attacks/support/flood.ts', edge.url, ATTACKER, String(FLOOD), '500'], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
@@ -99,22 +101,12 @@ describe('one address cannot hold the whole password lane', () => {
       duringMs <= 3 * idleMs,
       `a login during the flood took ${duringMs.toFixed(0)} ms (${shown(during)}), idle ${idleMs.toFixed(0)} ms (${shown(idleBefore)} / ${shown(idleAfter)}); the attacker's answers: ${JSON.stringify(byStatus)}`,
     );
-    assert.ok((firstWave['429'] ?? 0) >= FLOOD - 10, `of the first ${FLOOD}, only ${firstWave['429'] ?? 0} were refused: ${JSON.stringify(firstWave)}`);
+    // Refused only by what the rules say: past the bound (429, with its Retry-After), or `overloaded`
+    // when its rounds would not be answered within the deadline; never a 504 for a command let in.
     assert.deepEqual(
-      Object.keys(byStatus).filter((status) => status !== '401' && status !== '429'),
+      Object.keys(byStatus).filter((status) => !['401', '429', '503'].includes(status)),
       [],
-      `the attacker only ever gets 401 or 429: ${JSON.stringify(byStatus)}`,
+      `the attacker only ever gets 401, 429 or 503: ${JSON.stringify({ byStatus, firstWave })}`,
     );
-
-    // A refusal is a rate_limited answer with its Retry-After.
-    const refused = await Promise.all(
-      Array.from({ length: 5 }, () => post(edge.url, '/auth/login', { email: newEmail('again'), password: PASSWORD }, from(ATTACKER))),
-    );
-    const limited = refused.filter((answer) => answer.status === 429);
-    assert.ok(limited.length >= 3);
-    for (const answer of limited) {
-      assert.equal(answer.body.error.code, 'rate_limited');
-      assert.equal(answer.headers.get('retry-after'), String(answer.body.error.retryAfter));
-    }
   });
 });

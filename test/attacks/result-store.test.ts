@@ -54,7 +54,6 @@ describe('the result store holds no token in clear', () => {
       DATA_DIR: data.dir,
       BCRYPT_COST: '4',
       RATE_LIMIT_IP_PER_MINUTE: '100000',
-      PASSWORD_WORK_PER_SOURCE: '10000',
     };
     processes.push(await startProcess('worker', { ...common, DATABASE_URL: database.url }));
     [edgeA, edgeB] = await Promise.all([startProcess('edge', common), startProcess('edge', common)]);

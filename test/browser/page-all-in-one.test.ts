@@ -28,7 +28,6 @@ describe('the page in a browser: all-in-one', () => {
         REFRESH_GRACE_MS: '0',
         RATE_LIMIT_IP_PER_MINUTE: '100000',
         LOGIN_FREE_FAILURES: '1000',
-        PASSWORD_WORK_PER_SOURCE: '1000',
       }),
       launchChromium(),
     ]);

@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from '@authgate/shared/config';
 import { AppError } from '@authgate/shared/errors';
 import { createLogger } from '@authgate/shared/logger';
 import type { Command } from '@authgate/shared/protocol';
-import { AmqpCommandQueue } from '@authgate/shared/transport/amqp-queue';
+import { AmqpCommandQueue, commandQueueNames } from '@authgate/shared/transport/amqp-queue';
 import type { Delivery } from '@authgate/shared/transport/types';
 import { AMQP_URL, uniqueNamespace } from '../helpers/services.ts';
 
@@ -97,7 +97,10 @@ describe('poison commands are set aside without their bodies', () => {
     for (const q of queues) await q.close().catch(() => {});
     const connection = await amqplib.connect(AMQP_URL);
     const channel = await connection.createChannel();
-    for (const ns of namespaces) for (const lane of ['password', 'session', 'dead']) await channel.deleteQueue(`${ns}.cmd.${lane}`);
+    for (const ns of namespaces) {
+      const commands = commandQueueNames(ns);
+      for (const queue of [...commands.password, commands.session, commands.dead]) await channel.deleteQueue(queue);
+    }
     await connection.close();
   });
 

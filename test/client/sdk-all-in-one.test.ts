@@ -22,7 +22,6 @@ describe('client SDK: all-in-one', () => {
       ACCESS_TOKEN_TTL_S: '30',
       RATE_LIMIT_IP_PER_MINUTE: '100000',
       LOGIN_FREE_FAILURES: '1000',
-      PASSWORD_WORK_PER_SOURCE: '1000',
       WS_MAX_MESSAGES_PER_10S: '1000',
     });
     // No SMTP_URL: each mail (the new-device codes) is an .eml file in DATA_DIR/outbox.

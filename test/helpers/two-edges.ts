@@ -111,7 +111,6 @@ export function liveOnTwoEdges(label: string, backend: () => Backend, env: Recor
       REFRESH_GRACE_MS: '0',
       RATE_LIMIT_IP_PER_MINUTE: '100000',
       LOGIN_FREE_FAILURES: '1000',
-      PASSWORD_WORK_PER_SOURCE: '1000',
       WS_MAX_MESSAGES_PER_10S: '1000',
       // 50 accounts sign in at once: delivery is tested here, fail-fast admission in overload-admission.
       OVERLOAD_ADMIT_SHARE: '0',

@@ -35,7 +35,6 @@ describe('npm run test:load --url: every scenario, small, against two edges and 
       DATA_DIR: data.dir,
       BCRYPT_COST: '4',
       RATE_LIMIT_IP_PER_MINUTE: '1000000',
-      PASSWORD_WORK_PER_SOURCE: '10000',
       WS_MAX_MESSAGES_PER_10S: '100000',
       REQUEST_TIMEOUT_MS: '60000',
     };

@@ -54,7 +54,6 @@ describe('metrics through a real Prometheus: a two-edge cluster under a short lo
       RATE_LIMIT_IP_PER_MINUTE: '100000',
       LOGIN_ACCOUNT_MAX_FAILURES: '1000',
       LOGIN_FREE_FAILURES: '1000',
-      PASSWORD_WORK_PER_SOURCE: '1000',
     };
     worker = await startProcess('worker', { ...env, DATABASE_URL: database.url });
     processes.push(worker);

@@ -30,7 +30,6 @@ describe('passkeys: all-in-one', () => {
     const common = {
       BCRYPT_COST: '4',
       LOG_LEVEL: 'debug',
-      PASSWORD_WORK_PER_SOURCE: '1000',
       LOGIN_FREE_FAILURES: '1000',
       WS_MAX_MESSAGES_PER_10S: '1000',
       MFA_IP_MAX_FAILURES: '1000',

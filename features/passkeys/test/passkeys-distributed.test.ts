@@ -41,7 +41,6 @@ describe('passkeys: two edges, two workers, the account API and a mailer over Ra
       DATA_DIR: data.dir,
       BCRYPT_COST: '4',
       LOG_LEVEL: 'debug',
-      PASSWORD_WORK_PER_SOURCE: '1000',
       LOGIN_FREE_FAILURES: '1000',
       WS_MAX_MESSAGES_PER_10S: '1000',
       MFA_IP_MAX_FAILURES: '1000',

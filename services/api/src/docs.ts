@@ -1,7 +1,8 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
-import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { createJsonSchemaTransform, createJsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { openApiComponents } from './openapi/components.ts';
 import { edgePaths } from './openapi/edge-paths.ts';
 
 export const DOCS_PREFIX = '/docs';
@@ -27,7 +28,9 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
       },
       paths: edgePaths(),
     },
-    transform: jsonSchemaTransform,
+    // Both transforms know the named schemas: a route's `$ref` to one and its entry under components.
+    transform: createJsonSchemaTransform({ schemaRegistry: openApiComponents }),
+    transformObject: createJsonSchemaTransformObject({ schemaRegistry: openApiComponents }),
   });
   await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
 }

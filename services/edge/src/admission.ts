@@ -5,6 +5,7 @@ import { bodySchemas, fieldIssues, PASSWORD_KINDS, type CommandKind } from '@aut
 import type { LoginLimiter } from '@authgate/shared/security/login-limiter';
 import { passwordWorkRefused, sourceOf, type PasswordWorkBudget } from '@authgate/shared/security/password-work';
 import { refuseUnstorableText } from '@authgate/shared/storable-text';
+import { roundOf } from '@authgate/shared/transport/types';
 import type { LaneThroughput } from './lane-throughput.ts';
 
 /** A command that passed admission: its body, ready to publish, and the requestId it will carry. */
@@ -15,6 +16,8 @@ export interface Admitted {
   requestId: string;
   /** It holds a unit of its source's password work budget until its answer comes. */
   holdsUnit: boolean;
+  /** A password command's round on the lane: its source's fair share (transport/types.ts PASSWORD_ROUNDS). */
+  round?: number | undefined;
   /** The client's User-Agent (shown in the sessions list). */
   userAgent?: string | undefined;
   /** The verified session a SESSION_KINDS command acts for, set by the transport after the token check. */
@@ -33,13 +36,16 @@ export interface Admitted {
  *    then the body schema (invalid_request with the failing fields);
  * 3. the password policy of new passwords (weak_password);
  * 3b. for a login, the credential stuffing gate: while the deployment is under attack, a login from
- *    an unknown device answers `challenge_required` unless it carries a solved challenge;
- * 4. the password lane's deadline (register, login): when the commands this edge has in flight on the
- *    lane ÷ the rate their answers come back says a new one would not be answered within
- *    OVERLOAD_ADMIT_SHARE of REQUEST_TIMEOUT_MS, `503 overloaded` with Retry-After at once, rather
- *    than a 504 after the whole deadline (LaneThroughput);
- * 5. the budget of concurrent password work of the client's source (register, login), taken for this
- *    requestId and given back when its answer comes (Relay), so one address cannot fill the lane;
+ *    an unknown device answers `challenge_required` unless it carries a solved challenge
+ *    (features/stuffing), before it takes any password work;
+ * 4. the password work of the client's source (register, login): a unit taken for this requestId and
+ *    given back when its answer comes (Relay). How many the source held before it is the command's
+ *    round, so the lane shares its work fairly between sources; past PASSWORD_WORK_PER_SOURCE units,
+ *    `429 rate_limited` (docs/shared-addresses.md);
+ * 5. the password lane's deadline (register, login): when the commands this edge has in flight on the
+ *    lane at this command's round or lower ÷ the rate their answers come back says it would not be
+ *    answered within OVERLOAD_ADMIT_SHARE of REQUEST_TIMEOUT_MS, `503 overloaded` with Retry-After at
+ *    once, rather than a 504 after the whole deadline (LaneThroughput);
  * 6. the login brute-force limits (per account, or per trusted device, and per account and IP),
  *    counted before publishing.
  *
@@ -81,39 +87,41 @@ export class Admission {
     const holdsUnit = PASSWORD_KINDS.has(kind);
     if (!holdsUnit) return { kind, body: data, ip, requestId, holdsUnit };
     if (kind === 'login') await this.loginGate?.check(data, ip);
-    // Checked and counted in one step: commands admitted together each see the ones before them.
-    this.enterLane();
+    // Checked and counted in one step (one script on Redis): commands admitted together each see the
+    // ones before them, and so each gets its own round.
+    const heldBefore = await this.passwordWork.acquire(sourceOf(ip), requestId, Date.now() + this.timeoutMs, deferred);
+    if (heldBefore === undefined) this.refused('passwordWork', passwordWorkRefused());
+    const round = roundOf(heldBefore);
     try {
-      if (!(await this.passwordWork.acquire(sourceOf(ip), requestId, Date.now() + this.timeoutMs, deferred))) {
-        this.refused('passwordWork', passwordWorkRefused());
-      }
+      this.enterLane(round);
     } catch (err) {
-      this.passwordLane?.throughput.left(false);
+      await this.passwordWork.release(requestId, sourceOf(ip));
       throw err;
     }
     if (kind === 'login') {
       try {
         await this.loginLimiter.admit(data.email!, ip, data.deviceId).catch((err: unknown) => this.refused('login', err));
       } catch (err) {
-        this.passwordLane?.throughput.left(false);
+        this.passwordLane?.throughput.left(false, Date.now(), round);
         await this.passwordWork.release(requestId, sourceOf(ip));
         throw err;
       }
     }
-    return { kind, body: data, ip, requestId, holdsUnit };
+    return { kind, body: data, ip, requestId, holdsUnit, round };
   }
 
   /**
-   * Refuses a password command the lane would not answer within its share of the deadline; counts it
-   * on the lane otherwise (until the relay has its answer, or notRun).
+   * Refuses a password command the lane would not answer within its share of the deadline, at its
+   * round; counts it on the lane otherwise (until the relay has its answer, or notRun).
    */
-  private enterLane(): void {
+  private enterLane(round: number): void {
     if (!this.passwordLane) return;
     const { throughput, admitShare } = this.passwordLane;
     const budgetMs = this.timeoutMs * admitShare;
-    const waitMs = admitShare > 0 ? throughput.expectedWaitMs() : undefined;
+    const now = Date.now();
+    const waitMs = admitShare > 0 ? throughput.expectedWaitMs(now, round) : undefined;
     if (waitMs === undefined || waitMs <= budgetMs) {
-      throughput.entered();
+      throughput.entered(now, round);
       return;
     }
     this.laneRefusals++;
@@ -131,9 +139,9 @@ export class Admission {
 
   /** A command that surely never reached a worker: its password unit and its counted login attempt are given back. */
   async notRun(admitted: Admitted): Promise<void> {
-    const { kind, body, ip, requestId, holdsUnit } = admitted;
+    const { kind, body, ip, requestId, holdsUnit, round } = admitted;
     if (holdsUnit) {
-      this.passwordLane?.throughput.left(false);
+      this.passwordLane?.throughput.left(false, Date.now(), round);
       await this.passwordWork.release(requestId, sourceOf(ip));
     }
     if (kind === 'login' && typeof body.email === 'string') {

@@ -1,6 +1,11 @@
+import { PASSWORD_ROUNDS, roundOf } from '@authgate/shared/transport/types';
+
 /**
  * How long a new register/login command sent from this edge would wait for its answer: the password
- * commands this edge has in flight ÷ the rate at which their answers come back (an EWMA).
+ * commands this edge has in flight that it would queue behind ÷ the rate at which their answers come
+ * back (an EWMA). The lane is served round by round (transport/types.ts PASSWORD_ROUNDS): a command
+ * queues behind those of its own round and lower ones, not behind the higher rounds of a source that
+ * holds many, so its wait counts only those.
  *
  * Each edge measures only its own share: the password lane is one FIFO queue that every edge feeds, so
  * an edge's commands are answered at its share of the lane's rate and stand at its share of its
@@ -28,6 +33,8 @@ const STALE_AFTER_TAUS = 5;
 export class LaneThroughput {
   /** Commands of this lane in flight from this edge. */
   private inFlight = 0;
+  /** The same, by round. */
+  private readonly inFlightByRound: number[] = Array.from({ length: PASSWORD_ROUNDS }, () => 0);
   /** Completions per second, or undefined before the first busy window. */
   private perSecond: number | undefined;
   private sampledAt = 0;
@@ -52,18 +59,24 @@ export class LaneThroughput {
     return this.perSecond;
   }
 
-  entered(now = Date.now()): void {
+  entered(now = Date.now(), round = 0): void {
     this.sample(now);
     if (this.inFlight === 0) this.openWindow(now);
     this.inFlight++;
+    this.inFlightByRound[roundOf(round)]!++;
   }
 
-  /** `completed`: a worker answered it (a result, success or error); false for a timeout or a publish failure. */
-  left(completed: boolean, now = Date.now()): void {
+  /**
+   * `completed`: a worker answered it (a result, success or error); false for a timeout or a publish
+   * failure. `round`: the one it entered with.
+   */
+  left(completed: boolean, now = Date.now(), round = 0): void {
     if (this.inFlight === 0) return;
     if (completed) this.windowCompletions++;
     this.sample(now);
     this.inFlight--;
+    const r = roundOf(round);
+    if (this.inFlightByRound[r]! > 0) this.inFlightByRound[r]!--;
     this.windowMinDepth = Math.min(this.windowMinDepth, this.inFlight);
     // Idle from here: a partial window would read the clients' pace, not the lane's.
     if (this.inFlight === 0) this.openWindow(now);
@@ -73,7 +86,7 @@ export class LaneThroughput {
    * Milliseconds a command entering now would wait for its answer, or undefined when nothing is in
    * flight here (nothing to queue behind, and the one way to learn the rate again after a stall).
    */
-  expectedWaitMs(now = Date.now()): number | undefined {
+  expectedWaitMs(now = Date.now(), round = PASSWORD_ROUNDS - 1): number | undefined {
     if (this.inFlight === 0) return undefined;
     this.sample(now);
     if (this.perSecond !== undefined && now - this.sampledAt > this.tauMs * STALE_AFTER_TAUS) this.perSecond = undefined;
@@ -90,7 +103,9 @@ export class LaneThroughput {
     const bound = stalled || cold ? ((this.windowCompletions + 1) * 1000) / elapsed : Number.POSITIVE_INFINITY;
     const perSecond = Math.min(this.perSecond ?? Number.POSITIVE_INFINITY, bound);
     if (perSecond === Number.POSITIVE_INFINITY) return undefined;
-    return ((this.inFlight + 1) / perSecond) * 1000;
+    let ahead = 0;
+    for (let r = 0; r <= roundOf(round); r++) ahead += this.inFlightByRound[r]!;
+    return ((ahead + 1) / perSecond) * 1000;
   }
 
   private sample(now: number): void {

@@ -37,8 +37,8 @@ const RELEASE_WAIT_MS = 100;
 export class Relay {
   readonly pending: PendingRequests<ResultTarget>;
   readonly stats: RelayStats = { published: 0, answered: 0, timedOut: 0, unrouted: 0 };
-  /** Requests waiting here that hold a unit of their source's password work budget: requestId → the client's address. */
-  private readonly holdingUnits = new Map<string, string>();
+  /** Requests waiting here that hold a unit of their source's password work: requestId → the client's address and the command's round. */
+  private readonly holdingUnits = new Map<string, { ip: string; round: number | undefined }>();
 
   constructor(
     private readonly nodeId: string,
@@ -73,7 +73,7 @@ export class Relay {
       return;
     }
     const deadline = this.pending.add(requestId, target);
-    if (admitted.holdsUnit) this.holdingUnits.set(requestId, admitted.ip);
+    if (admitted.holdsUnit) this.holdingUnits.set(requestId, { ip: admitted.ip, round: admitted.round });
     const replyTo: ReplyTo = target.connection ? { nodeId: this.nodeId, ...target.connection } : { nodeId: this.nodeId };
     this.queue.publish(this.command(admitted, replyTo, deadline)).then(
       () => this.stats.published++,
@@ -137,7 +137,7 @@ export class Relay {
       await this.queue.publish(this.command(admitted, replyTo, Date.now() + this.options.timeoutMs));
       this.stats.published++;
       // Its result may come to another edge: this one stops counting it on the lane once it is queued.
-      if (admitted.holdsUnit) this.options.passwordLane?.left(false);
+      if (admitted.holdsUnit) this.options.passwordLane?.left(false, Date.now(), admitted.round);
     } catch (err) {
       // The broker may hold it: the 202 lets the client collect a result, if one comes, as for any other.
       if (err instanceof UnconfirmedCommand) return requestId;
@@ -160,6 +160,7 @@ export class Relay {
       meta: metaOf(admitted),
       resultSecret: this.options.sealing.secretFor(requestId),
       sentAt: Date.now(),
+      ...(admitted.round === undefined ? {} : { round: admitted.round }),
     };
   }
 
@@ -203,17 +204,18 @@ export class Relay {
 
   /** Every answer of a request waiting on this node ends here: its result, its timeout or its failure. */
   private answer(target: ResultTarget, result: Result, fromWorker = false): void {
-    const ip = this.holdingUnits.get(result.requestId);
-    if (ip === undefined) {
+    const held = this.holdingUnits.get(result.requestId);
+    if (held === undefined) {
       this.target(target, result);
       return;
     }
     this.holdingUnits.delete(result.requestId);
-    this.options.passwordLane?.left(fromWorker);
+    this.options.passwordLane?.left(fromWorker, Date.now(), held.round);
     // The unit is given back before the client hears the answer: a client that sends its next login
-    // the moment it has this one's answer must not find its own unit still held (with
-    // PASSWORD_WORK_PER_SOURCE=1 it would get 429). A slow store holds the answer back no longer than
-    // RELEASE_WAIT_MS; the unit then frees itself at its deadline at the latest.
+    // the moment it has this one's answer must not find its own unit still held (at its source's
+    // bound it would get 429; below it, its next command would be stamped a round too late). A slow
+    // store holds the answer back no longer than RELEASE_WAIT_MS; the unit then frees itself at its
+    // deadline at the latest.
     let sent = false;
     const send = () => {
       if (sent) return;
@@ -222,7 +224,7 @@ export class Relay {
       this.target(target, result);
     };
     const timer = setTimeout(send, RELEASE_WAIT_MS);
-    this.answered(result.requestId, ip).finally(send);
+    this.answered(result.requestId, held.ip).finally(send);
   }
 
   private target(target: ResultTarget, result: Result): void {

@@ -2,11 +2,15 @@ import ipaddr from 'ipaddr.js';
 import { AppError } from '../errors.ts';
 
 /**
- * The budget of concurrent password work per client source (issue 10, finding 3). Each register or
- * login costs a bcrypt on a worker, and the password lane is served in order: one address with 100
- * logins in flight put 100 bcrypts ahead of everyone else's. A request rate limit does not help (100
- * requests are few per minute); what one source may hold is bounded instead: at most
- * PASSWORD_WORK_PER_SOURCE of its register/login commands in flight at once, across every edge.
+ * Password work per client source, shared fairly (docs/shared-addresses.md). Each register or login
+ * costs a bcrypt on a worker. Many people may share one address (an office, a campus, a carrier's
+ * NAT), so a source is not capped at a few commands in flight; instead each command is stamped with
+ * its round, how many of its source's commands were in flight when it was admitted, and the lane
+ * serves lower rounds first (transport/types.ts PASSWORD_ROUNDS). A source alone on the lane gets
+ * all of it; when sources contend, each one's next command goes ahead of the 2nd..nth of the others.
+ *
+ * What one source may hold in flight is still bounded, generously (PASSWORD_WORK_PER_SOURCE): its
+ * commands wait in queues and pending maps, and the bound keeps that memory finite.
  *
  * - counted at the edge, in the admission path, before the command is published;
  * - released by the edge that receives the answer (the result, a timeout, a publish failure). The
@@ -17,10 +21,12 @@ import { AppError } from '../errors.ts';
  */
 export interface PasswordWorkBudget {
   /**
-   * Takes a unit for `source` held by `requestId` until released or `deadline` (epoch ms); false when
-   * none is left. `leased`: another edge may give it back knowing only the requestId (deferred delivery).
+   * Takes a unit for `source` held by `requestId` until released or `deadline` (epoch ms). Answers how
+   * many units the source held before this one (its round on the lane, before capping), or undefined
+   * when the source is at its bound. `leased`: another edge may give it back knowing only the
+   * requestId (deferred delivery).
    */
-  acquire(source: string, requestId: string, deadline: number, leased?: boolean): Promise<boolean>;
+  acquire(source: string, requestId: string, deadline: number, leased?: boolean): Promise<number | undefined>;
   /** Gives the unit of `requestId` back, if it holds one (a no-op otherwise); `source` when this edge took it. */
   release(requestId: string, source?: string): Promise<void>;
   close(): Promise<void> | void;
@@ -58,11 +64,11 @@ export class MemoryPasswordWork implements PasswordWorkBudget {
 
   constructor(private readonly perSource: number) {}
 
-  async acquire(source: string, requestId: string, deadline: number): Promise<boolean> {
+  async acquire(source: string, requestId: string, deadline: number): Promise<number | undefined> {
     return this.acquireNow(source, requestId, deadline);
   }
 
-  acquireNow(source: string, requestId: string, deadline: number): boolean {
+  acquireNow(source: string, requestId: string, deadline: number): number | undefined {
     const now = Date.now();
     let leases = this.held.get(source);
     if (leases) {
@@ -76,10 +82,12 @@ export class MemoryPasswordWork implements PasswordWorkBudget {
       leases = new Map();
       this.held.set(source, leases);
     }
-    if (leases.size >= this.perSource) return false;
+    // The bound this store enforces: at most perSource units per source, expired ones not counted.
+    const heldBefore = leases.size;
+    if (heldBefore >= this.perSource) return undefined;
     leases.set(requestId, deadline);
     this.sourceOfLease.set(requestId, source);
-    return true;
+    return heldBefore;
   }
 
   async release(requestId: string): Promise<void> {

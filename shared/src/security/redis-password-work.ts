@@ -3,15 +3,17 @@ import { MemoryPasswordWork, type PasswordWorkBudget } from './password-work.ts'
 
 /**
  * A source's units are a sorted set, requestId → deadline; expired members are dropped before each
- * count, and the set itself expires after the latest deadline. The check and the take are one script
- * on that one key (one Redis Cluster slot).
+ * count, and the set itself expires after the latest deadline. The count (the new unit's round), the
+ * bound check and the take are one script on that one key (one Redis Cluster slot): commands admitted
+ * together on several edges each see the ones before them. -1: the source is at its bound.
  */
 const ACQUIRE = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+local held = redis.call('ZCARD', KEYS[1])
+if held >= tonumber(ARGV[3]) then return -1 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
-return 1`;
+return held`;
 
 /** Some slack past the deadline, so that clocks a little apart never drop a unit early. */
 const EXPIRY_SLACK_MS = 1_000;
@@ -34,8 +36,8 @@ export class RedisPasswordWork implements PasswordWorkBudget {
     private readonly perSource: number,
   ) {
     this.insurance = new MemoryPasswordWork(perSource);
-    redis.defineCommand('authgatePasswordWorkAcquireV2', { lua: ACQUIRE, numberOfKeys: 1 });
-    this.acquireScript = (redis as unknown as { authgatePasswordWorkAcquireV2: AcquireFn }).authgatePasswordWorkAcquireV2.bind(redis);
+    redis.defineCommand('authgatePasswordWorkAcquireV3', { lua: ACQUIRE, numberOfKeys: 1 });
+    this.acquireScript = (redis as unknown as { authgatePasswordWorkAcquireV3: AcquireFn }).authgatePasswordWorkAcquireV3.bind(redis);
   }
 
   private sourceKey(source: string): string {
@@ -46,20 +48,21 @@ export class RedisPasswordWork implements PasswordWorkBudget {
     return `${this.namespace}:pw-lease:${requestId}`;
   }
 
-  async acquire(source: string, requestId: string, deadline: number, leased = false): Promise<boolean> {
+  async acquire(source: string, requestId: string, deadline: number, leased = false): Promise<number | undefined> {
     const now = Date.now();
     const ttlMs = Math.max(deadline - now, 0) + EXPIRY_SLACK_MS;
-    let taken: boolean;
+    let heldBefore: number;
     try {
-      taken = (await this.acquireScript(this.sourceKey(source), now, deadline, this.perSource, requestId, ttlMs)) === 1;
+      heldBefore = await this.acquireScript(this.sourceKey(source), now, deadline, this.perSource, requestId, ttlMs);
     } catch {
       return this.insurance.acquireNow(source, requestId, deadline);
     }
+    if (heldBefore < 0) return undefined;
     // The lease (requestId → its source's set) lies in another slot than the set, so it is a second
     // command, not part of the script: a lease that is not written leaves the unit to expire at its
     // deadline, as a unit that cannot be given back does. Only a unit another edge may give back has one.
-    if (taken && leased) await this.redis.set(this.leaseKey(requestId), this.sourceKey(source), 'PX', ttlMs).catch(() => {});
-    return taken;
+    if (leased) await this.redis.set(this.leaseKey(requestId), this.sourceKey(source), 'PX', ttlMs).catch(() => {});
+    return heldBefore;
   }
 
   async release(requestId: string, source?: string): Promise<void> {

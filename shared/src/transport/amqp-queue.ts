@@ -7,12 +7,13 @@ import type { Command } from '../protocol.ts';
 import {
   deadLetterOf,
   laneOf,
-  LANES,
+  PASSWORD_ROUNDS,
+  RoundBuckets,
+  roundOf,
   UnconfirmedCommand,
   type CommandQueue,
   type DeadLetter,
   type Delivery,
-  type Lane,
   type LaneDepth,
   type PoisonHandler,
 } from './types.ts';
@@ -40,6 +41,24 @@ const NACKED = 'message nacked';
 const DEAD_LETTER_MAX_LENGTH = 10_000;
 const DEAD_LETTER_TTL_MS = 7 * 86_400_000;
 
+/**
+ * The broker queues of a namespace: one per round of the password lane (round 0 keeps the lane's
+ * original name, so that commands from an edge that stamps no round still reach every worker), the
+ * session lane, and the dead letters.
+ */
+export function commandQueueNames(namespace: string): { password: string[]; session: string; dead: string } {
+  const password = Array.from({ length: PASSWORD_ROUNDS }, (_, round) => `${namespace}.cmd.password${round === 0 ? '' : `.r${round}`}`);
+  return { password, session: `${namespace}.cmd.session`, dead: `${namespace}.cmd.dead` };
+}
+
+/** A password command a worker holds, waiting for a free slot: it runs lowest round first. */
+interface HeldCommand {
+  channel: Channel;
+  run: () => void;
+  /** Puts it back on its queue, unstarted (the worker stops consuming). */
+  giveBack: () => void;
+}
+
 /** The delivery count of a message: exact on quorum queues, "first or not" on classic ones. */
 export function deliveryOf(message: ConsumeMessage): Delivery {
   const count = message.properties.headers?.['x-delivery-count'];
@@ -52,6 +71,13 @@ export function deliveryOf(message: ConsumeMessage): Delivery {
  * queues and consumers after any loss; publishes go through a confirm channel so a command counts as
  * accepted only once the broker has it. Each lane is a durable queue (classic or quorum) whose length
  * is bounded with `reject-publish`: a full queue nacks, and the edge answers `overloaded` at once.
+ *
+ * The password lane is PASSWORD_ROUNDS queues, one per round (transport/types.ts). A worker consumes
+ * each with the lane's prefetch, holds what it is handed, and runs at most that prefetch at once,
+ * always the held command of the lowest round first: with a prefetch of a few commands the order a
+ * worker runs them in is what decides who waits, and a round-0 command finds its queue's prefetch free
+ * and is next on the worker it reaches, however long the higher rounds' queues are. Each round's queue
+ * is bounded at maxLength: a source that fills its last round is refused there, not the others.
  *
  * Poison: a command delivered `deliveryLimit` times is set aside by the consumer itself, not by a
  * broker dead-letter exchange: the broker would keep the whole message, password included. What goes
@@ -67,16 +93,24 @@ export class AmqpCommandQueue implements CommandQueue {
   /** Declared on first use only, and again after each reconnect from then on. */
   private deadQueueUsed = false;
   private stopped = false;
-  private readonly queueNames: Record<Lane, string>;
+  /** The password lane's queue of each round, and the session lane's queue. */
+  private readonly passwordQueues: string[];
+  private readonly sessionQueue: string;
   private readonly deadQueue: string;
+  /** Password commands handed to this worker and not yet started, by round; and how many run now. */
+  private readonly held = new RoundBuckets<HeldCommand>();
+  private passwordRunning = 0;
+  private passwordConcurrency = 1;
   private readonly queueType: QueueType;
   private readonly deliveryLimit: number;
   /** Publishes awaiting the broker's confirm. */
   unconfirmed = 0;
 
   constructor(private readonly options: AmqpQueueOptions) {
-    this.queueNames = { password: `${options.namespace}.cmd.password`, session: `${options.namespace}.cmd.session` };
-    this.deadQueue = `${options.namespace}.cmd.dead`;
+    const names = commandQueueNames(options.namespace);
+    this.passwordQueues = names.password;
+    this.sessionQueue = names.session;
+    this.deadQueue = names.dead;
     this.queueType = options.queueType ?? 'classic';
     this.deliveryLimit = options.deliveryLimit ?? 2;
     if (this.queueType === 'classic' && this.deliveryLimit > 2) throw new Error('a delivery limit above 2 needs quorum queues');
@@ -96,7 +130,7 @@ export class AmqpCommandQueue implements CommandQueue {
   }
 
   private async assertQueues(channel: Channel): Promise<void> {
-    for (const lane of LANES) await channel.assertQueue(this.queueNames[lane], { durable: true, arguments: this.laneArguments() });
+    for (const queue of [...this.passwordQueues, this.sessionQueue]) await channel.assertQueue(queue, { durable: true, arguments: this.laneArguments() });
     if (this.deadQueueUsed) await this.assertDeadQueue(channel);
   }
 
@@ -118,7 +152,7 @@ export class AmqpCommandQueue implements CommandQueue {
     }
     this.unconfirmed++;
     try {
-      await this.publisher.sendToQueue(this.queueNames[laneOf(command.kind)], Buffer.from(JSON.stringify(command)), {
+      await this.publisher.sendToQueue(this.queueOf(command), Buffer.from(JSON.stringify(command)), {
         persistent: true,
         contentType: 'application/json',
         messageId: command.requestId,
@@ -140,15 +174,29 @@ export class AmqpCommandQueue implements CommandQueue {
     }
   }
 
-  /** Read at scrape time: one passive declare per lane on the publisher's channel (which declared them). */
+  private queueOf(command: Command): string {
+    return laneOf(command.kind) === 'password' ? this.passwordQueues[roundOf(command.round)]! : this.sessionQueue;
+  }
+
+  /**
+   * Read at scrape time: one passive declare per queue on the publisher's channel (which declared
+   * them). The password lane's messages are those of all its rounds; its consumers, round 0's (every
+   * worker consumes every round).
+   */
   async depth(): Promise<LaneDepth[]> {
     if (!this.connection.isConnected()) throw new Error('the broker is unreachable');
-    const out: LaneDepth[] = [];
-    for (const lane of LANES) {
-      const { messageCount, consumerCount } = await this.publisher.checkQueue(this.queueNames[lane]);
-      out.push({ lane, messages: messageCount, consumers: consumerCount });
+    let messages = 0;
+    let consumers = 0;
+    for (const [round, queue] of this.passwordQueues.entries()) {
+      const checked = await this.publisher.checkQueue(queue);
+      messages += checked.messageCount;
+      if (round === 0) consumers = checked.consumerCount;
     }
-    return out;
+    const session = await this.publisher.checkQueue(this.sessionQueue);
+    return [
+      { lane: 'password', messages, consumers },
+      { lane: 'session', messages: session.messageCount, consumers: session.consumerCount },
+    ];
   }
 
   async consume(
@@ -157,29 +205,46 @@ export class AmqpCommandQueue implements CommandQueue {
     onPoison?: PoisonHandler,
   ): Promise<void> {
     this.stopped = false;
-    const onMessage = (channel: Channel, message: ConsumeMessage) => {
+    this.passwordConcurrency = prefetch.password;
+    const onMessage = (channel: Channel, message: ConsumeMessage, done: () => void = () => {}) => {
       const delivery = deliveryOf(message);
       let command: Command;
       try {
         command = JSON.parse(message.content.toString('utf8')) as Command;
       } catch {
-        void this.setAside(channel, message, deadLetterOf(undefined, 'unparseable', delivery.attempt, message.properties.messageId));
+        void this.setAside(channel, message, deadLetterOf(undefined, 'unparseable', delivery.attempt, message.properties.messageId)).finally(done);
         return;
       }
       // Delivered past the limit: every earlier delivery failed or took its worker down with it.
       if (delivery.attempt > this.deliveryLimit) {
-        void this.setAside(channel, message, deadLetterOf(command, 'delivery_limit', delivery.attempt), command, onPoison);
+        void this.setAside(channel, message, deadLetterOf(command, 'delivery_limit', delivery.attempt), command, onPoison).finally(done);
         return;
       }
       handle(command, delivery).then(
-        () => settle(channel, (c) => c.ack(message)),
+        () => {
+          settle(channel, (c) => c.ack(message));
+          done();
+        },
         (err: unknown) => {
           const poison = delivery.attempt >= this.deliveryLimit;
           this.options.log.error({ err, requestId: command.requestId, attempt: delivery.attempt, poison }, 'command failed');
-          if (poison) void this.setAside(channel, message, deadLetterOf(command, 'delivery_limit', delivery.attempt), command, onPoison);
-          else setTimeout(() => settle(channel, (c) => c.nack(message, false, true)), RETRY_DELAY_MS);
+          if (poison) void this.setAside(channel, message, deadLetterOf(command, 'delivery_limit', delivery.attempt), command, onPoison).finally(done);
+          else
+            setTimeout(() => {
+              settle(channel, (c) => c.nack(message, false, true));
+              done();
+            }, RETRY_DELAY_MS);
         },
       );
+    };
+    // A password command waits for a free slot among those this worker runs, lowest round first.
+    const onPasswordMessage = (channel: Channel, message: ConsumeMessage, round: number) => {
+      this.held.push(round, {
+        channel,
+        run: () => onMessage(channel, message, () => this.passwordDone()),
+        giveBack: () => settle(channel, (c) => c.nack(message, false, true)),
+      });
+      this.runHeld();
     };
     // Consumers are set up on each new channel by hand rather than with the wrapper's consume(): a
     // message must be acknowledged on the channel it came on. After a reconnect the broker has put the
@@ -189,12 +254,19 @@ export class AmqpCommandQueue implements CommandQueue {
       setup: async (channel) => {
         await this.assertQueues(channel);
         if (this.stopped) return;
+        // Commands held from a channel that has closed are the broker's again: it delivers them anew.
+        this.held.drop((held) => held.channel !== channel);
         const tags: string[] = [];
-        for (const lane of LANES) {
-          // Not global: the count applies to each consumer created after it on this channel.
-          await channel.prefetch(prefetch[lane], false);
-          const { consumerTag } = await channel.consume(this.queueNames[lane], (message) => {
-            if (message) onMessage(channel, message);
+        // Not global: the count applies to each consumer created after it on this channel.
+        await channel.prefetch(prefetch.session, false);
+        const session = await channel.consume(this.sessionQueue, (message) => {
+          if (message) onMessage(channel, message);
+        });
+        tags.push(session.consumerTag);
+        await channel.prefetch(prefetch.password, false);
+        for (const [round, queue] of this.passwordQueues.entries()) {
+          const { consumerTag } = await channel.consume(queue, (message) => {
+            if (message) onPasswordMessage(channel, message, round);
           });
           tags.push(consumerTag);
         }
@@ -203,6 +275,23 @@ export class AmqpCommandQueue implements CommandQueue {
     });
     this.consumer = consumer;
     await consumer.waitForConnect();
+  }
+
+  /** Starts held password commands, lowest round first, while fewer than the lane's prefetch run. */
+  private runHeld(): void {
+    while (this.passwordRunning < this.passwordConcurrency) {
+      const next = this.held.shift();
+      if (!next) return;
+      // A command held from a channel that has closed since: the broker hands it out again.
+      if (this.consuming && this.consuming.channel !== next.channel) continue;
+      this.passwordRunning++;
+      next.run();
+    }
+  }
+
+  private passwordDone(): void {
+    this.passwordRunning--;
+    this.runHeld();
   }
 
   /** Keeps the DeadLetter, answers the client, then acknowledges: the command leaves the queue for good. */
@@ -226,6 +315,8 @@ export class AmqpCommandQueue implements CommandQueue {
 
   async stopConsuming(): Promise<void> {
     this.stopped = true;
+    // Held but not started: back to the broker for another worker, rather than run while stopping.
+    for (let held = this.held.shift(); held; held = this.held.shift()) held.giveBack();
     const consuming = this.consuming;
     this.consuming = undefined;
     if (!consuming) return;

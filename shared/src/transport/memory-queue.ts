@@ -1,6 +1,18 @@
 import { AppError } from '../errors.ts';
 import type { Command } from '../protocol.ts';
-import { deadLetterOf, laneOf, LANES, type CommandQueue, type DeadLetter, type Delivery, type Lane, type LaneDepth, type PoisonHandler } from './types.ts';
+import {
+  deadLetterOf,
+  laneOf,
+  LANES,
+  RoundBuckets,
+  roundOf,
+  type CommandQueue,
+  type DeadLetter,
+  type Delivery,
+  type Lane,
+  type LaneDepth,
+  type PoisonHandler,
+} from './types.ts';
 
 /** As with the RabbitMQ driver's classic queues: a failed command gets one more try, then it is poison. */
 const DELIVERY_LIMIT = 2;
@@ -14,9 +26,15 @@ interface Entry {
 
 type Handler = (command: Command, delivery: Delivery) => Promise<void>;
 
-/** One lane of the in-process queue: bounded, FIFO, at most `prefetch` commands in hand at once. */
+/**
+ * One lane of the in-process queue: bounded, at most `prefetch` commands in hand at once, taken lowest
+ * round first and in arrival order within a round (transport/types.ts PASSWORD_ROUNDS: session
+ * commands have no round, so that lane is FIFO). The bound is per round, as each round is its own
+ * queue on RabbitMQ.
+ */
 class LocalLane {
-  readonly items: Entry[] = [];
+  readonly items = new RoundBuckets<Entry>();
+  private readonly perRound = new Map<number, number>();
   inFlight = 0;
   prefetch = 0;
   handler: Handler | undefined;
@@ -26,21 +44,33 @@ class LocalLane {
     readonly onPoison: (command: Command, deliveries: number) => void,
   ) {}
 
-  push(entry: Entry): void {
-    this.items.push(entry);
+  /** False, and nothing queued, when the command's round already holds maxLength commands. */
+  offer(entry: Entry): boolean {
+    const round = roundOf(entry.command.round);
+    if ((this.perRound.get(round) ?? 0) >= this.maxLength) return false;
+    this.enqueue(entry);
     this.pump();
+    return true;
+  }
+
+  private enqueue(entry: Entry): void {
+    const round = roundOf(entry.command.round);
+    this.perRound.set(round, (this.perRound.get(round) ?? 0) + 1);
+    this.items.push(round, entry);
   }
 
   pump(): void {
-    while (this.handler && this.inFlight < this.prefetch && this.items.length > 0) {
+    while (this.handler && this.inFlight < this.prefetch && this.items.size > 0) {
       const entry = this.items.shift()!;
+      const round = roundOf(entry.command.round);
+      this.perRound.set(round, this.perRound.get(round)! - 1);
       this.inFlight++;
       entry.deliveries++;
       this.handler(entry.command, { attempt: entry.deliveries }).then(
         () => this.settle(),
         () => {
           if (entry.deliveries >= DELIVERY_LIMIT) this.onPoison(entry.command, entry.deliveries);
-          else this.items.push(entry);
+          else this.enqueue(entry);
           this.settle();
         },
       );
@@ -80,8 +110,7 @@ export class MemoryCommandQueue implements CommandQueue {
     if (this.closed) throw new AppError('overloaded', 'the command queue is closed');
     if (command.deadline <= Date.now()) throw new AppError('timeout', 'the request expired before it was queued');
     const lane = this.lanes[laneOf(command.kind)];
-    if (lane.items.length >= lane.maxLength) throw new AppError('overloaded', 'the command queue is full');
-    lane.push({ command, deliveries: 0 });
+    if (!lane.offer({ command, deliveries: 0 })) throw new AppError('overloaded', 'the command queue is full');
   }
 
   async consume(handle: Handler, prefetch: { password: number; session: number }, onPoison?: PoisonHandler): Promise<void> {
@@ -103,7 +132,7 @@ export class MemoryCommandQueue implements CommandQueue {
   }
 
   async depth(): Promise<LaneDepth[]> {
-    return LANES.map((lane) => ({ lane, messages: this.lanes[lane].items.length, consumers: this.lanes[lane].handler ? 1 : 0 }));
+    return LANES.map((lane) => ({ lane, messages: this.lanes[lane].items.size, consumers: this.lanes[lane].handler ? 1 : 0 }));
   }
 
   async close(): Promise<void> {

@@ -132,3 +132,65 @@ export const LANES: readonly Lane[] = ['password', 'session'];
 export function laneOf(kind: CommandKind): Lane {
   return PASSWORD_KINDS.has(kind) ? 'password' : 'session';
 }
+
+/**
+ * The password lane is served round by round, so that its work is shared fairly between client
+ * sources (docs/shared-addresses.md). A command's round is how many register/login commands of its
+ * source were already in flight when it was admitted (security/password-work.ts): a source's first
+ * command is in round 0, its second in round 1, and so on. Workers take every command of a lower
+ * round before any of a higher one, first come first served within a round. So a source with one
+ * login waiting goes ahead of the 2nd..nth of a source that has many, and a source alone on an idle
+ * lane still gets all of it: nothing waits for a round to be "its turn".
+ *
+ * Start-time fair queuing with every command costing the same (one bcrypt), rather than deficit
+ * round-robin over per-source queues: the rounds are a handful of broker queues whatever the number
+ * of sources, the edge computes a command's round with the one counter it already keeps per source,
+ * and no process has to hold or visit a queue per source. Rounds from PASSWORD_ROUNDS - 1 up share
+ * the last queue: past that many commands in flight, heavy sources are served in arrival order among
+ * themselves, while every lighter source still goes ahead of them.
+ */
+export const PASSWORD_ROUNDS = 8;
+
+/** The round a command is served in, from how many of its source's commands were in flight before it. */
+export function roundOf(heldBefore: number | undefined): number {
+  if (heldBefore === undefined || !Number.isInteger(heldBefore) || heldBefore < 0) return 0;
+  return Math.min(heldBefore, PASSWORD_ROUNDS - 1);
+}
+
+/**
+ * Commands of one lane, each in its round: taken lowest round first, in arrival order within a
+ * round. Both queue drivers' workers pick the next password command to run with it.
+ */
+export class RoundBuckets<T> {
+  private readonly buckets: T[][] = Array.from({ length: PASSWORD_ROUNDS }, () => []);
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  push(round: number, item: T): void {
+    this.buckets[roundOf(round)]!.push(item);
+    this.count++;
+  }
+
+  /** The first item of the lowest round that has one. */
+  shift(): T | undefined {
+    for (const bucket of this.buckets) {
+      if (bucket.length > 0) {
+        this.count--;
+        return bucket.shift();
+      }
+    }
+    return undefined;
+  }
+
+  /** Drops every item `stale` says is gone (a consumer channel that closed: the broker delivers them again). */
+  drop(stale: (item: T) => boolean): void {
+    for (const bucket of this.buckets) {
+      const kept = bucket.filter((item) => !stale(item));
+      this.count -= bucket.length - kept.length;
+      bucket.splice(0, bucket.length, ...kept);
+    }
+  }
+}

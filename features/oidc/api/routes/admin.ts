@@ -17,6 +17,7 @@ export function registerClientAdminRoutes(app: FastifyInstance, oidc: OidcLayer,
       bodyLimit: 16 * 1024,
       onRequest: requireAdmin,
       schema: {
+        operationId: 'oidc_admin_client_create',
         ...common,
         summary: 'Register an OpenID client',
         description:
@@ -43,6 +44,7 @@ export function registerClientAdminRoutes(app: FastifyInstance, oidc: OidcLayer,
     {
       onRequest: requireAdmin,
       schema: {
+        operationId: 'oidc_admin_clients_list',
         ...common,
         summary: 'List the OpenID clients',
         description: 'Those of OIDC_CLIENTS (`source: "OIDC_CLIENTS"`) and those administrators registered (`source: "admin"`); never a secret.',
@@ -57,6 +59,7 @@ export function registerClientAdminRoutes(app: FastifyInstance, oidc: OidcLayer,
     {
       onRequest: requireAdmin,
       schema: {
+        operationId: 'oidc_admin_client_delete',
         ...common,
         summary: 'Remove an OpenID client',
         description: 'It can no longer sign anyone in nor use its tokens. A client of OIDC_CLIENTS is removed there: `403 forbidden`.',

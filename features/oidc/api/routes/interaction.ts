@@ -32,6 +32,7 @@ export function registerInteractionRoutes(app: FastifyInstance, oidc: OidcLayer,
     `${INTERACTION_PATH}/:uid`,
     {
       schema: {
+        operationId: 'oidc_interaction',
         tags: ['openid'],
         summary: 'Where the provider sends the browser to sign in',
         description:
@@ -56,6 +57,7 @@ export function registerInteractionRoutes(app: FastifyInstance, oidc: OidcLayer,
     `${INTERACTION_PATH}/:uid/details`,
     {
       schema: {
+        operationId: 'oidc_interaction_details',
         tags: ['openid'],
         summary: 'What the interaction needs: a sign-in, or consent',
         description: 'For the page. Needs the interaction cookie the provider set.',
@@ -71,6 +73,7 @@ export function registerInteractionRoutes(app: FastifyInstance, oidc: OidcLayer,
     {
       bodyLimit: LOGIN_BODY_LIMIT_BYTES,
       schema: {
+        operationId: 'oidc_interaction_login',
         tags: ['openid'],
         summary: 'Finish the sign-in with an access token of the authgate session',
         description:
@@ -104,6 +107,7 @@ export function registerInteractionRoutes(app: FastifyInstance, oidc: OidcLayer,
     `${INTERACTION_PATH}/:uid/consent`,
     {
       schema: {
+        operationId: 'oidc_interaction_consent',
         tags: ['openid'],
         summary: 'Allow or deny a client what it asks for',
         description: '`allow` grants the missing scopes; `deny` sends the client `error=access_denied`.',

@@ -10,22 +10,44 @@ const DISCOVERY_LINK = `Described by the discovery document (GET ${DISCOVERY_PAT
  * preflight is answered where a browser sends one to the provider: the token endpoint (public clients)
  * and userinfo (a Bearer header); the others take simple requests.
  */
-const ENDPOINTS: ReadonlyArray<{ path: string; methods: HTTPMethods[]; summary: string }> = [
-  { path: DISCOVERY_PATH, methods: ['GET'], summary: 'OpenID Provider metadata (issuer = PUBLIC_URL, every endpoint below)' },
+/** `name` makes each operation's operationId: `oidc_<name>`, and `oidc_<name>_<method>` where one path takes several methods. */
+const ENDPOINTS: ReadonlyArray<{ name: string; path: string; methods: HTTPMethods[]; summary: string }> = [
+  { name: 'discovery', path: DISCOVERY_PATH, methods: ['GET'], summary: 'OpenID Provider metadata (issuer = PUBLIC_URL, every endpoint below)' },
   {
+    name: 'authorization',
     path: OIDC_ROUTES.authorization,
     methods: ['GET'],
     summary: 'Authorization endpoint: code flow with PKCE (S256); sends the browser to sign in on authgate',
   },
-  { path: `${OIDC_ROUTES.authorization}/:uid`, methods: ['GET'], summary: 'Where the browser returns after signing in or consenting' },
-  { path: OIDC_ROUTES.token, methods: ['POST', 'OPTIONS'], summary: 'Token endpoint: authorization_code, refresh_token (rotating), client_credentials' },
-  { path: OIDC_ROUTES.userinfo, methods: ['GET', 'POST', 'OPTIONS'], summary: 'UserInfo endpoint' },
-  { path: OIDC_ROUTES.jwks, methods: ['GET'], summary: "The provider's public keys (ID and logout tokens)" },
-  { path: OIDC_ROUTES.revocation, methods: ['POST'], summary: 'Token revocation (RFC 7009)' },
-  { path: OIDC_ROUTES.introspection, methods: ['POST'], summary: 'Token introspection (RFC 7662)' },
-  { path: OIDC_ROUTES.end_session, methods: ['GET'], summary: 'RP-initiated logout: asks the person to confirm' },
-  { path: `${OIDC_ROUTES.end_session}/confirm`, methods: ['POST'], summary: 'RP-initiated logout: the confirmation form posts here' },
-  { path: `${OIDC_ROUTES.end_session}/success`, methods: ['GET'], summary: 'RP-initiated logout without a post-logout redirect URI: "You are signed out"' },
+  {
+    name: 'authorization_resume',
+    path: `${OIDC_ROUTES.authorization}/:uid`,
+    methods: ['GET'],
+    summary: 'Where the browser returns after signing in or consenting',
+  },
+  {
+    name: 'token',
+    path: OIDC_ROUTES.token,
+    methods: ['POST', 'OPTIONS'],
+    summary: 'Token endpoint: authorization_code, refresh_token (rotating), client_credentials',
+  },
+  { name: 'userinfo', path: OIDC_ROUTES.userinfo, methods: ['GET', 'POST', 'OPTIONS'], summary: 'UserInfo endpoint' },
+  { name: 'jwks', path: OIDC_ROUTES.jwks, methods: ['GET'], summary: "The provider's public keys (ID and logout tokens)" },
+  { name: 'revocation', path: OIDC_ROUTES.revocation, methods: ['POST'], summary: 'Token revocation (RFC 7009)' },
+  { name: 'introspection', path: OIDC_ROUTES.introspection, methods: ['POST'], summary: 'Token introspection (RFC 7662)' },
+  { name: 'end_session', path: OIDC_ROUTES.end_session, methods: ['GET'], summary: 'RP-initiated logout: asks the person to confirm' },
+  {
+    name: 'end_session_confirm',
+    path: `${OIDC_ROUTES.end_session}/confirm`,
+    methods: ['POST'],
+    summary: 'RP-initiated logout: the confirmation form posts here',
+  },
+  {
+    name: 'end_session_success',
+    path: `${OIDC_ROUTES.end_session}/success`,
+    methods: ['GET'],
+    summary: 'RP-initiated logout without a post-logout redirect URI: "You are signed out"',
+  },
 ];
 
 /**
@@ -51,13 +73,12 @@ export async function mountProvider(app: FastifyInstance, oidc: OidcLayer): Prom
       reply.hijack();
       await oidc.callback(raw, reply.raw);
     };
+    // One route per method: an operationId names one operation, and Fastify gives a route's methods one schema.
     for (const endpoint of ENDPOINTS) {
-      scope.route({
-        method: endpoint.methods,
-        url: endpoint.path,
-        schema: { tags: ['openid'], summary: endpoint.summary, description: DISCOVERY_LINK },
-        handler,
-      });
+      for (const method of endpoint.methods) {
+        const operationId = endpoint.methods.length === 1 ? `oidc_${endpoint.name}` : `oidc_${endpoint.name}_${method.toLowerCase()}`;
+        scope.route({ method, url: endpoint.path, schema: { operationId, tags: ['openid'], summary: endpoint.summary, description: DISCOVERY_LINK }, handler });
+      }
     }
   });
 }

@@ -67,7 +67,6 @@ export function oidcEnv(rpUrl: string, adminEmail: string): Record<string, strin
     RATE_LIMIT_IP_PER_MINUTE: '100000',
     LOGIN_FREE_FAILURES: '1000',
     LOGIN_ACCOUNT_MAX_FAILURES: '100000',
-    PASSWORD_WORK_PER_SOURCE: '1000',
     WS_MAX_MESSAGES_PER_10S: '1000',
     OIDC_CLIENTS: JSON.stringify(oidcClients(rpUrl)),
     // The relying parties' back-channel endpoints are on loopback: allowed past the provider's SSRF guard.

@@ -25,7 +25,6 @@ describe('passkeys in the page, in a browser: all-in-one', () => {
         BCRYPT_COST: '4',
         RATE_LIMIT_IP_PER_MINUTE: '100000',
         LOGIN_FREE_FAILURES: '1000',
-        PASSWORD_WORK_PER_SOURCE: '1000',
       }),
       launchChromium(),
     ]);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { appEventType, eventType } from '@authgate/shared/events/schema';
+import { jsonValue } from '../openapi/components.ts';
 
 /** Request and answer shapes of the audit routes (OpenAPI is generated from them). */
 
@@ -32,7 +33,7 @@ export const userIdParams = z.object({ userId: z.uuid() });
 
 export const appEventBody = z.strictObject({
   type: appEventType.describe('app.<name>: a-z, 0-9, _, - and .'),
-  data: z.record(z.string(), z.json()).default({}).describe('at most 4 KB of JSON; never a password, token, code or secret'),
+  data: z.record(z.string(), jsonValue).default({}).describe('at most 4 KB of JSON; never a password, token, code or secret'),
 });
 
 const ownEvent = z.object({

@@ -72,6 +72,9 @@ const COMMANDS: ReadonlyArray<{
     errors: {
       400: error('`invalid_request` (body, or a password over 72 bytes) or `weak_password` (under 8 characters, or common/guessable)'),
       409: error('`email_taken`'),
+      429: error(
+        '`rate_limited`: too many requests from this IP, or PASSWORD_WORK_PER_SOURCE register/login requests already in flight from this address (docs/shared-addresses.md); `Retry-After`',
+      ),
     },
   },
   {
@@ -83,7 +86,9 @@ const COMMANDS: ReadonlyArray<{
       403: error(
         '`mfa_required`: the password was right and the account has TOTP on; the error also holds `mfaToken` (5 minutes, 5 codes, once), `methods` ["totp","recovery"], `expiresIn` and `maxAttempts`: go on with POST /auth/mfa/verify; or `device_verification_required`: a new device of an account that has signed in before (or no deviceId, once the account has signed in from a device), the error also holds `verificationId`, `completeToken` (this answer only: send it to complete or verify), `expiresIn` and `notified` (false: the hourly DEVICE_MAILS_PER_HOUR was used up, no prompt or mail went out) (docs/rest.md, New devices); or `account_disabled`; or `challenge_required`: the deployment sees credential stuffing and this login comes from no known device of the account, before any password work; the error also holds `challenge` {algorithm: "sha256", salt, difficulty, expiresAt}: find `nonce` such that SHA-256(salt + nonce) begins with `difficulty` zero bits and send the login again with `challenge` {salt, nonce} (features/stuffing/docs.md)',
       ),
-      429: error('`rate_limited`: this IP, this account, or this (account, IP) pair is over its limit; `Retry-After`'),
+      429: error(
+        '`rate_limited`: this IP, this account, or this (account, IP) pair is over its limit, or PASSWORD_WORK_PER_SOURCE register/login requests are already in flight from this address (docs/shared-addresses.md); `Retry-After`',
+      ),
     },
   },
   {

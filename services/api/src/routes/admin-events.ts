@@ -30,6 +30,7 @@ export function registerAdminEventRoutes(app: FastifyInstance, deps: { auth: Acc
     '/admin/events',
     {
       schema: {
+        operationId: 'api_admin_events',
         ...admin,
         summary: 'Audit events of every user, newest first, filtered',
         querystring: adminEventsQuery,
@@ -53,7 +54,13 @@ export function registerAdminEventRoutes(app: FastifyInstance, deps: { auth: Acc
   typed.get(
     '/admin/analytics/top-events',
     {
-      schema: { ...admin, summary: 'Event types by count since a time', querystring: topEventsQueryString, response: { 200: topEventsAnswer, ...adminErrors } },
+      schema: {
+        operationId: 'api_admin_top_events',
+        ...admin,
+        summary: 'Event types by count since a time',
+        querystring: topEventsQueryString,
+        response: { 200: topEventsAnswer, ...adminErrors },
+      },
       onRequest: deps.auth.requireAdmin,
     },
     async (request) => deps.reads.topEvents(request.query.since ? new Date(request.query.since) : new Date(Date.now() - 7 * DAY_MS), request.query.limit),
@@ -63,6 +70,7 @@ export function registerAdminEventRoutes(app: FastifyInstance, deps: { auth: Acc
     '/admin/analytics/logins',
     {
       schema: {
+        operationId: 'api_admin_logins',
         ...admin,
         summary: 'Succeeded and failed logins per hour or day (UTC)',
         querystring: loginsQueryString,
@@ -88,6 +96,7 @@ export function registerAdminEventRoutes(app: FastifyInstance, deps: { auth: Acc
     '/admin/analytics/users/:userId',
     {
       schema: {
+        operationId: 'api_admin_user_analytics',
         ...admin,
         summary: "A user's events by type, last seen, open sessions",
         description:

@@ -32,7 +32,8 @@ export interface AdminUserDeps {
 /** Administrators disable and enable accounts, end their sessions and turn off their second factor (ADMIN_USER_IDS). */
 export function registerAdminUserRoutes(app: FastifyInstance, deps: AdminUserDeps): void {
   const typed = app.withTypeProvider<ZodTypeProvider>();
-  const schema = (summary: string, description: string) => ({
+  const schema = (operationId: string, summary: string, description: string) => ({
+    operationId,
     tags: ['admin'],
     summary,
     description,
@@ -94,6 +95,7 @@ export function registerAdminUserRoutes(app: FastifyInstance, deps: AdminUserDep
     '/admin/users/:id/disable',
     {
       schema: schema(
+        'api_admin_user_disable',
         'Disable an account',
         'Login answers 403 account_disabled from now on; every session of the account is revoked and its sockets closed (4001).',
       ),
@@ -112,7 +114,11 @@ export function registerAdminUserRoutes(app: FastifyInstance, deps: AdminUserDep
   typed.post(
     '/admin/users/:id/enable',
     {
-      schema: schema('Enable an account', "The account can sign in again; the audit trail records `account.enabled` with the administrator's id in `data.by`."),
+      schema: schema(
+        'api_admin_user_enable',
+        'Enable an account',
+        "The account can sign in again; the audit trail records `account.enabled` with the administrator's id in `data.by`.",
+      ),
       onRequest: deps.auth.requireAdmin,
     },
     async (request, reply) => {
@@ -127,6 +133,7 @@ export function registerAdminUserRoutes(app: FastifyInstance, deps: AdminUserDep
     '/admin/users/:id/sessions/revoke',
     {
       schema: schema(
+        'api_admin_user_sessions_revoke',
         'Revoke every session of an account',
         'Every session of the account is revoked and its sockets closed (4001); the account may sign in again.',
       ),
@@ -143,6 +150,7 @@ export function registerAdminUserRoutes(app: FastifyInstance, deps: AdminUserDep
     '/admin/users/:id/mfa/disable',
     {
       schema: schema(
+        'api_admin_user_mfa_disable',
         "Turn off an account's second factor",
         'The way back for an owner who lost their authenticator and recovery codes: TOTP is turned off (the secret and the recovery codes deleted), every sign-in of the account waiting for a code or a new device\'s approval ends, the owner is mailed a notice, and the audit trail records `mfa.disabled` with `data.actor` "administrator" and the administrator\'s id in `data.by`. An account whose TOTP is off already answers 204 too, with no notice and no event.',
       ),

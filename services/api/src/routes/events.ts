@@ -30,6 +30,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRouteDeps):
     '/auth/events',
     {
       schema: {
+        operationId: 'api_own_events',
         tags: ['account'],
         summary: "The caller's own audit trail, newest first",
         security: [{ bearerAuth: [] }],
@@ -49,6 +50,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRouteDeps):
     '/events',
     {
       schema: {
+        operationId: 'api_app_event_create',
         tags: ['account'],
         summary: "Records an application's own event for the caller",
         description: `data: at most ${MAX_EVENT_DATA_BYTES} bytes of JSON (413 beyond), never a credential (400). Rate-limited per user (APP_EVENTS_PER_MINUTE).`,

@@ -11,7 +11,7 @@ export function registerHealthRoutes(app: FastifyInstance, ready: () => Promise<
   typed.get(
     '/health',
     {
-      schema: { tags: ['operations'], summary: 'The process is alive', description: SERVED_BY, response: { 200: healthAnswer } },
+      schema: { operationId: 'api_health', tags: ['operations'], summary: 'The process is alive', description: SERVED_BY, response: { 200: healthAnswer } },
     },
     async () => ({ status: 'ok' as const }),
   );
@@ -20,6 +20,7 @@ export function registerHealthRoutes(app: FastifyInstance, ready: () => Promise<
     '/ready',
     {
       schema: {
+        operationId: 'api_ready',
         tags: ['operations'],
         summary: "The process's dependencies answer",
         description: `${SERVED_BY} The edge is ready when its queue, result bus and revocation feed answer; the API when PostgreSQL (and Redis when configured) do.`,

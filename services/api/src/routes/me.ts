@@ -15,6 +15,7 @@ export function registerMeRoute(app: FastifyInstance, deps: { users: Accounts; a
     '/auth/me',
     {
       schema: {
+        operationId: 'api_me',
         tags: ['account'],
         summary: 'The user of the presented access token',
         security: [{ bearerAuth: [] }],

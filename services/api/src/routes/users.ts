@@ -14,6 +14,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: { users: Accounts
     '/users/check-email',
     {
       schema: {
+        operationId: 'api_check_email',
         tags: ['users'],
         summary: 'Whether an account uses this email',
         description: 'Rate-limited tightly per client IP (CHECK_EMAIL_PER_MINUTE), since it tells whether an account exists.',
@@ -30,6 +31,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: { users: Accounts
     '/users/by-email/:email',
     {
       schema: {
+        operationId: 'api_user_by_email',
         tags: ['admin'],
         summary: 'A user by email (administrators only)',
         description: 'Requires an access token whose subject is listed in ADMIN_USER_IDS.',

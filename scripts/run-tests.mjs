@@ -18,6 +18,8 @@ const FAST_TESTS = [
   'features/stuffing/test/detector.test.ts',
   'features/stuffing/test/rate.test.ts',
   'services/api/test/config.test.ts',
+  'services/edge/test/admission.test.ts',
+  'services/edge/test/relay.test.ts',
   'services/edge/test/verify.test.ts',
   'services/mailer/test/failures.test.ts',
   'services/mailer/test/outbox.test.ts',

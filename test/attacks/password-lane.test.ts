@@ -67,7 +67,7 @@ describe('one address cannot hold the whole password lane', () => {
     data.remove();
   });
 
-  test('100 concurrent unknown-email logins from one address: another address logs in within 3x its idle latency', {
+  test('100 concurrent unknown-email logins from one address: another address logs in within 4x its idle latency (a thread to free, then its own bcrypt)', {
     timeout: 180_000,
   }, async () => {
     const email = newEmail('owner');
@@ -97,8 +97,13 @@ describe('one address cannot hold the whole password lane', () => {
     const idleMs = Math.max(median(idleBefore), median(idleAfter));
     const duringMs = median(during);
     const shown = (values: number[]) => values.map((m) => m.toFixed(0)).join(', ');
+    // Its fair share: the flood uses every bcrypt thread the lane has (there is no one else), so this
+    // login waits for the next thread to free (up to one bcrypt), then hashes on a CPU it shares with
+    // the flood's other thread and the edge answering the flood: about three times idle, so four is the
+    // bound. Served in arrival order instead, it waited behind the flood's whole backlog (16.9 s
+    // against 0.26 s idle when this was found).
     assert.ok(
-      duringMs <= 3 * idleMs,
+      duringMs <= 4 * idleMs,
       `a login during the flood took ${duringMs.toFixed(0)} ms (${shown(during)}), idle ${idleMs.toFixed(0)} ms (${shown(idleBefore)} / ${shown(idleAfter)}); the attacker's answers: ${JSON.stringify(byStatus)}`,
     );
     // Refused only by what the rules say: past the bound (429, with its Retry-After), or `overloaded`

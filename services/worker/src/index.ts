@@ -111,7 +111,8 @@ export async function startWorker(config: Config, deps: WorkerDrivers & WorkerOb
     inHand.add(work);
     return work.finally(() => inHand.delete(work));
   };
-  await deps.queue.consume(tracked, { password: config.PASSWORD_PREFETCH, session: config.SESSION_PREFETCH }, createPoisonAnswer(ctx, deps.results));
+  const prefetch = { password: config.PASSWORD_PREFETCH, session: config.SESSION_PREFETCH, passwordRunning: config.UV_THREADPOOL_SIZE };
+  await deps.queue.consume(tracked, prefetch, createPoisonAnswer(ctx, deps.results));
   log.info({ bcryptCost: config.BCRYPT_COST, threads: config.UV_THREADPOOL_SIZE, prefetch: config.PASSWORD_PREFETCH }, 'worker consuming');
 
   return {

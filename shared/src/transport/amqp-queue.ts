@@ -16,6 +16,7 @@ import {
   type Delivery,
   type LaneDepth,
   type PoisonHandler,
+  type Prefetch,
 } from './types.ts';
 
 export type QueueType = 'classic' | 'quorum';
@@ -199,13 +200,9 @@ export class AmqpCommandQueue implements CommandQueue {
     ];
   }
 
-  async consume(
-    handle: (command: Command, delivery: Delivery) => Promise<void>,
-    prefetch: { password: number; session: number },
-    onPoison?: PoisonHandler,
-  ): Promise<void> {
+  async consume(handle: (command: Command, delivery: Delivery) => Promise<void>, prefetch: Prefetch, onPoison?: PoisonHandler): Promise<void> {
     this.stopped = false;
-    this.passwordConcurrency = prefetch.password;
+    this.passwordConcurrency = Math.min(prefetch.password, prefetch.passwordRunning ?? prefetch.password);
     const onMessage = (channel: Channel, message: ConsumeMessage, done: () => void = () => {}) => {
       const delivery = deliveryOf(message);
       let command: Command;

@@ -12,6 +12,7 @@ import {
   type Lane,
   type LaneDepth,
   type PoisonHandler,
+  type Prefetch,
 } from './types.ts';
 
 /** As with the RabbitMQ driver's classic queues: a failed command gets one more try, then it is poison. */
@@ -113,12 +114,12 @@ export class MemoryCommandQueue implements CommandQueue {
     if (!lane.offer({ command, deliveries: 0 })) throw new AppError('overloaded', 'the command queue is full');
   }
 
-  async consume(handle: Handler, prefetch: { password: number; session: number }, onPoison?: PoisonHandler): Promise<void> {
+  async consume(handle: Handler, prefetch: Prefetch, onPoison?: PoisonHandler): Promise<void> {
     this.poisonHandler = onPoison;
     for (const name of LANES) {
       const lane = this.lanes[name];
       lane.handler = handle;
-      lane.prefetch = prefetch[name];
+      lane.prefetch = name === 'password' ? Math.min(prefetch.password, prefetch.passwordRunning ?? prefetch.password) : prefetch[name];
       lane.pump();
     }
   }

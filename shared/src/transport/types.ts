@@ -57,11 +57,7 @@ export interface CommandQueue {
    * back for another try. A command that has been delivered `deliveryLimit` times is set aside as
    * poison: a DeadLetter copy is kept and `onPoison` answers its client.
    */
-  consume(
-    handle: (command: Command, delivery: Delivery) => Promise<void>,
-    prefetch: { password: number; session: number },
-    onPoison?: PoisonHandler,
-  ): Promise<void>;
+  consume(handle: (command: Command, delivery: Delivery) => Promise<void>, prefetch: Prefetch, onPoison?: PoisonHandler): Promise<void>;
   /** Stops taking new commands; those in hand are finished by their handlers. */
   stopConsuming(): Promise<void>;
   ready(): Promise<boolean>;
@@ -70,6 +66,19 @@ export interface CommandQueue {
   depth(): Promise<LaneDepth[]>;
   /** Publishes sent and not yet confirmed by the broker (always 0 in-process). */
   readonly unconfirmed: number;
+}
+
+/** How many commands of each lane a worker holds at once. */
+export interface Prefetch {
+  password: number;
+  session: number;
+  /**
+   * How many of the held password commands run at once (default: all of them). One per bcrypt thread:
+   * a command started beyond that waits in the thread pool's own queue, in arrival order, where a
+   * round-0 command arriving later can no longer pass it; held back here, it is started lowest round
+   * first as soon as a thread frees.
+   */
+  passwordRunning?: number;
 }
 
 export interface LaneDepth {

@@ -13,6 +13,10 @@ import path from 'node:path';
 const FAST_TESTS = [
   'features/oidc/test/keys.test.ts',
   'features/passkeys/test/contract.test.ts',
+  'features/stuffing/test/breach.test.ts',
+  'features/stuffing/test/challenge.test.ts',
+  'features/stuffing/test/detector.test.ts',
+  'features/stuffing/test/rate.test.ts',
   'services/api/test/config.test.ts',
   'services/edge/test/admission.test.ts',
   'services/edge/test/relay.test.ts',

@@ -6,6 +6,7 @@ import { SingleFlight } from './single-flight.ts';
 import { LiveSocket, type ResultFrame, type WebSocketConstructor } from './socket.ts';
 import { localStorageStore, memoryStore, type SessionStore } from './storage.ts';
 import { createPasskey, getPasskey, type PasskeyInfo } from '../../features/passkeys/sdk.ts';
+import { type ProofOfWork, solveProofOfWork } from '../../features/stuffing/sdk.ts';
 import type { DeviceChallenge, EventMap, EventPage, LoginOutcome, Me, Session, SessionInfo, TokenPair, TotpSetup } from './types.ts';
 
 export interface ClientOptions {
@@ -44,6 +45,9 @@ const STORE_SYNC_WAIT_MS = 1_000;
 
 /** How long after a drop the results of requests in flight are looked for (the server keeps them 60 s). */
 const RECOVER_POLL_MS = 250;
+
+/** Logins sent again with a solved challenge before a `challenge_required` is handed to the caller. */
+const MAX_CHALLENGE_ROUNDS = 3;
 
 /** An access token with less left than this is refreshed before the socket authenticates with it. */
 const SOCKET_TOKEN_MIN_MS = 1_000;
@@ -428,7 +432,7 @@ export class AuthgateClient extends Emitter<EventMap> {
 
   private async signInStep(name: 'login' | 'mfa_verify', body: Record<string, unknown>): Promise<LoginOutcome> {
     try {
-      const { data } = await this.send(name, body);
+      const { data } = await this.sendSolving(name, body);
       return { kind: 'signed_in', session: this.adopt(data as TokenPair, name) };
     } catch (err) {
       if (!(err instanceof AuthgateError)) throw err;
@@ -441,6 +445,23 @@ export class AuthgateClient extends Emitter<EventMap> {
         return { kind: 'device_verification_required', ...challenge, expiresIn: Number(err.body.expiresIn), notified: err.body.notified !== false };
       }
       throw err;
+    }
+  }
+
+  /**
+   * Sends a login; a `challenge_required` (the gateway sees credential stuffing) is solved off the main
+   * thread and the login sent again with the answer, the `challenge` event telling the page meanwhile.
+   * A few rounds at most: each answer is single use, and a challenge that expired on the way is reissued.
+   */
+  private async sendSolving(name: CommandName, body: Record<string, unknown>): Promise<Sent> {
+    for (let round = 1; ; round++) {
+      try {
+        return await this.send(name, body);
+      } catch (err) {
+        if (!(err instanceof AuthgateError) || err.code !== 'challenge_required' || round >= MAX_CHALLENGE_ROUNDS) throw err;
+        const challenge = err.body.challenge as ProofOfWork;
+        body = { ...body, challenge: await solveProofOfWork(challenge, (progress) => this.emit('challenge', progress)) };
+      }
     }
   }
 

@@ -15,6 +15,7 @@ export const ERROR_STATUS = {
   mfa_required: 403,
   device_verification_required: 403,
   device_denied: 403,
+  challenge_required: 403,
   not_found: 404,
   email_taken: 409,
   device_verification_pending: 409,

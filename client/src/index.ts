@@ -4,3 +4,4 @@ export type { WebSocketConstructor, WebSocketLike } from './socket.ts';
 export { localStorageStore, memoryStore, type SessionStore } from './storage.ts';
 export type * from './types.ts';
 export { type PasskeyInfo, passkeysSupported } from '../../features/passkeys/sdk.ts';
+export { type ChallengeProgress, type ProofOfWork, type SolvedChallenge, solveProofOfWork } from '../../features/stuffing/sdk.ts';

@@ -1,3 +1,4 @@
+import type { ChallengeProgress } from '../../features/stuffing/sdk.ts';
 import type { PasskeyLiveEvents } from '../../features/passkeys/sdk.ts';
 
 /** The shapes of the contract (/work/shared/API.md, docs/rest.md) as the client sees them. */
@@ -100,6 +101,8 @@ export interface ClientEventMap {
   tokens: { session: Session };
   /** The WebSocket's state; `attempt` counts reconnects since the last open. */
   connection: { state: ConnectionState; attempt: number };
+  /** A login was asked to solve a proof of work (credential stuffing defence) and is solving it, then solved it. */
+  challenge: ChallengeProgress;
 }
 
 export type EventMap = LiveEventMap & ClientEventMap;

@@ -15,6 +15,7 @@ import { benchPageLoad } from './page-load.ts';
 import { benchPasskeys } from './passkeys.ts';
 import { benchRefresh } from './refresh.ts';
 import { type Bench, BenchSelectionError, selectBenches } from './select.ts';
+import { benchStuffing } from './stuffing.ts';
 import { benchVerify } from './verify.ts';
 import { benchVerifyMetrics } from './verify-metrics.ts';
 import { benchVerifyUnderLoad } from './verify-under-load.ts';
@@ -47,6 +48,10 @@ import { benchVerifyUnderLoad } from './verify-under-load.ts';
  *   cluster-bus*        Redis Cluster bus messages per result, PUBLISH vs SPUBLISH, BENCH_CLUSTER_RESULTS=2000
  *   oidc-signin         authorization-code sign-ins ÷ plain logins, BENCH_OIDC_SAMPLES=20 of each, at BENCH_BCRYPT_COST
  *   oidc-refresh        token-endpoint refreshes ÷ gateway refreshes per second, BENCH_OIDC_SESSIONS=16 in flight
+ *   stuffing*           a credential stuffing wave, the defence off then on, in both shapes (about ten minutes):
+ *                       password work on ÷ off, owners' p99 during the wave ÷ idle, known devices challenged, time
+ *                       to detect; BENCH_STUFFING_COST=8 (bcrypt), BENCH_STUFFING_SECONDS=40, BENCH_STUFFING_RATE=25,
+ *                       BENCH_STUFFING_OWNERS=4
  *
  *   BENCH_SECONDS=8     length of each timed phase
  */
@@ -93,6 +98,17 @@ const BENCHES: Bench<Row>[] = [
   { name: 'cluster-bus', byDefault: false, run: () => benchClusterBus(env('BENCH_CLUSTER_RESULTS', 2_000)) },
   { name: 'oidc-signin', byDefault: true, run: () => benchOidcSignIn(env('BENCH_OIDC_SAMPLES', 20), COST) },
   { name: 'oidc-refresh', byDefault: true, run: () => benchOidcRefresh(SECONDS, env('BENCH_OIDC_SESSIONS', 16), COST) },
+  {
+    name: 'stuffing',
+    byDefault: false,
+    run: () =>
+      benchStuffing({
+        cost: env('BENCH_STUFFING_COST', 8),
+        waveSeconds: env('BENCH_STUFFING_SECONDS', 40),
+        rate: env('BENCH_STUFFING_RATE', 25),
+        owners: env('BENCH_STUFFING_OWNERS', 4),
+      }),
+  },
 ];
 
 let selected: Bench<Row>[];

@@ -15,6 +15,7 @@ import type { SessionStore } from './sessions/types.ts';
 import type { CommandQueue, ResultBus } from './transport/types.ts';
 import type { OidcStores } from '@authgate/features/oidc/api/layer';
 import type { PasskeyChallengeStore } from '@authgate/features/passkeys/stores/challenges';
+import type { StuffingStore } from '@authgate/features/stuffing/stores/types';
 
 /**
  * The one place that decides which driver serves each concern: the in-process ("memory") one, or the
@@ -37,6 +38,8 @@ interface CommonDrivers {
 export interface EdgeDrivers extends CommonDrivers {
   /** Concurrent password work per client source, shared by every edge (PASSWORD_WORK_PER_SOURCE). */
   passwordWork: PasswordWorkBudget;
+  /** The deployment-wide window of failed password logins and the stuffing defence's state (edges read it). */
+  stuffing: StuffingStore;
 }
 
 export interface WorkerDrivers extends CommonDrivers {
@@ -52,6 +55,8 @@ export interface WorkerDrivers extends CommonDrivers {
   mfaChallenges: MfaChallengeStore;
   /** Pending passkey ceremonies: made by the options command, taken once by its answer on any worker. */
   passkeyChallenges: PasskeyChallengeStore;
+  /** The deployment-wide window of failed password logins (workers feed it and decide the defence's state). */
+  stuffing: StuffingStore;
 }
 
 export interface ApiDrivers {
@@ -98,7 +103,7 @@ type AllDrivers = EdgeDrivers & WorkerDrivers & MailerDrivers & Pick<ApiDrivers,
 type Concern = keyof AllDrivers;
 
 const NEEDS: Record<Target, readonly Concern[]> = {
-  edge: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'passwordWork'],
+  edge: ['queue', 'results', 'revocations', 'limits', 'live', 'directory', 'passwordWork', 'stuffing'],
   worker: [
     'queue',
     'results',
@@ -113,6 +118,7 @@ const NEEDS: Record<Target, readonly Concern[]> = {
     'deviceVerifications',
     'mfaChallenges',
     'passkeyChallenges',
+    'stuffing',
   ],
   api: ['db', 'revocations', 'limits', 'live', 'directory', 'sessions', 'events', 'mail', 'mfaChallenges', 'deviceVerifications', 'oidc'],
   mailer: ['mail', 'events'],
@@ -133,6 +139,7 @@ const NEEDS: Record<Target, readonly Concern[]> = {
     'mfaChallenges',
     'oidc',
     'passkeyChallenges',
+    'stuffing',
   ],
 };
 
@@ -257,6 +264,19 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
     }
     const passkeyChallenges = built.passkeyChallenges;
     closers.push(() => passkeyChallenges.close());
+  }
+
+  if (needs.has('stuffing')) {
+    // One store for the edge and the worker of the all-in-one: what its worker sees, its edge reads.
+    if (redis) {
+      const { RedisStuffingStore } = await import('@authgate/features/stuffing/stores/redis');
+      built.stuffing = new RedisStuffingStore(redis.client(`${config.NAMESPACE}-stuffing`), config.NAMESPACE);
+    } else {
+      const { MemoryStuffingStore } = await import('@authgate/features/stuffing/stores/memory');
+      built.stuffing = new MemoryStuffingStore();
+    }
+    const stuffing = built.stuffing;
+    closers.push(() => stuffing.close());
   }
 
   if (needs.has('live')) {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
 import { PASSKEY_CHALLENGE_TTL_S } from '@authgate/features/passkeys/contract';
+import { STUFFING_SETTINGS } from '@authgate/features/stuffing/contract';
 import { newNodeId, isValidNodeId } from './ids.ts';
 
 /** The roles one process can play; `all` runs every role in one process with embedded defaults. */
@@ -162,6 +163,8 @@ export const configSchema = z.object({
    * (lower it to expire them sooner; tests do, to watch one expire).
    */
   PASSKEY_CHALLENGE_TTL_S: int(1, PASSKEY_CHALLENGE_TTL_S).default(PASSKEY_CHALLENGE_TTL_S),
+  /** Credential stuffing defence and the breached-password check (features/stuffing/docs.md). */
+  ...STUFFING_SETTINGS,
 
   JWT_ISSUER: z.string().min(1).default('authgate'),
   JWT_AUDIENCE: z.string().min(1).default('authgate'),

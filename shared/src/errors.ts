@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   mfa_required: 403,
   device_verification_required: 403,
   device_denied: 403,
+  challenge_required: 403,
   not_found: 404,
   email_taken: 409,
   device_verification_pending: 409,
@@ -44,7 +45,7 @@ export interface ErrorPayload {
  * What a sign-in challenge (`mfa_required`, `device_verification_required`) hands the client to go on
  * with. It may hold a secret (an mfaToken): workers seal an error that carries one, like a token pair.
  */
-export type Challenge = Record<string, string | number | boolean | readonly string[]>;
+export type Challenge = Record<string, string | number | boolean | readonly string[] | Readonly<Record<string, string | number>>>;
 
 /** An error meant for the client: its message must never carry a secret or a stack. */
 export class AppError extends Error {

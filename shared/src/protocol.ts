@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { challengeAnswerSchema } from '@authgate/features/stuffing/contract';
 import { PASSKEY_KINDS, PASSKEY_SESSION_KINDS, passkeyBodySchemas } from '@authgate/features/passkeys/contract';
 import type { FieldIssue } from './errors.ts';
 
@@ -36,6 +37,8 @@ export const loginBody = z.object({
   email: emailSchema,
   password: passwordSchema,
   deviceId: deviceIdSchema.optional(),
+  /** A solved proof of work, while the deployment is under credential stuffing (features/stuffing). */
+  challenge: challengeAnswerSchema.optional(),
 });
 /** `deviceId`: for a session signed in with one, the grace window for concurrent refreshes answers only that device. */
 export const refreshBody = z.object({ refreshToken: tokenSchema, deviceId: deviceIdSchema.optional() });

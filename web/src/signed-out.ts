@@ -3,6 +3,7 @@ import { field, form, h, text } from './dom.ts';
 import { forgotPasswordDisclosure } from './linked/index.ts';
 import { describe } from './messages.ts';
 import { passkeySignIn } from '../../features/passkeys/web/passkeys.ts';
+import { challengeStatus } from '../../features/stuffing/web/status.ts';
 
 /** Sign in and create an account, side by side; `notice` says why the visitor is signed out, if known. */
 export function signedOutScreen(client: AuthgateClient, notice: string | undefined, next: (outcome: LoginOutcome) => void): HTMLElement {
@@ -45,6 +46,7 @@ export function signedOutScreen(client: AuthgateClient, notice: string | undefin
     { class: 'screen' },
     notice ? h('p', { class: 'notice', role: 'status', id: 'signed-out-notice' }, notice) : null,
     h('div', { class: 'pair' }, signIn, signUp),
+    challengeStatus(client),
     passkeySignIn(client),
     forgotPasswordDisclosure(client),
   );

@@ -35,6 +35,9 @@ export interface Admitted {
  *    which PostgreSQL cannot store (invalid_request naming the fields: shared/src/storable-text.ts);
  *    then the body schema (invalid_request with the failing fields);
  * 3. the password policy of new passwords (weak_password);
+ * 3b. for a login, the credential stuffing gate: while the deployment is under attack, a login from
+ *    an unknown device answers `challenge_required` unless it carries a solved challenge
+ *    (features/stuffing), before it takes any password work;
  * 4. the password work of the client's source (register, login): a unit taken for this requestId and
  *    given back when its answer comes (Relay). How many the source held before it is the command's
  *    round, so the lane shares its work fairly between sources; past PASSWORD_WORK_PER_SOURCE units,
@@ -61,6 +64,8 @@ export class Admission {
     private readonly passwordWork: PasswordWorkBudget,
     private readonly timeoutMs: number,
     private readonly passwordLane?: { throughput: LaneThroughput; admitShare: number },
+    /** The credential stuffing gate (features/stuffing): a login from an unknown device may have to solve a challenge first. */
+    private readonly loginGate?: { check(body: Record<string, unknown>, ip: string): Promise<void> },
   ) {}
 
   /**
@@ -81,6 +86,7 @@ export class Admission {
     const requestId = newRequestId();
     const holdsUnit = PASSWORD_KINDS.has(kind);
     if (!holdsUnit) return { kind, body: data, ip, requestId, holdsUnit };
+    if (kind === 'login') await this.loginGate?.check(data, ip);
     // Checked and counted in one step (one script on Redis): commands admitted together each see the
     // ones before them, and so each gets its own round.
     const heldBefore = await this.passwordWork.acquire(sourceOf(ip), requestId, Date.now() + this.timeoutMs, deferred);

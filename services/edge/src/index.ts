@@ -19,6 +19,7 @@ import { LaneThroughput } from './lane-throughput.ts';
 import { Relay } from './relay.ts';
 import { CorsPolicy, withCors } from './security/cors.ts';
 import { loadNativeUws } from './uws.ts';
+import { startStuffingGate } from '@authgate/features/stuffing/edge/start';
 import { TokenVerifier } from './verify.ts';
 import { SessionActivity } from './session-activity.ts';
 import { AccountSockets } from './ws/accounts.ts';
@@ -67,12 +68,15 @@ export async function startEdge(
   });
   const passwordLane = new LaneThroughput();
   const ipLimiter = new LeasedPerMinuteLimiter(deps.limits, `${config.NAMESPACE}:rl:ip`, config.RATE_LIMIT_IP_PER_MINUTE);
+  const loginLimiter = new LoginLimiter({ store: deps.limits, namespace: config.NAMESPACE, limits: loginLimitsOf(config) });
+  const stuffing = await startStuffingGate(config, { store: deps.stuffing, loginLimiter, metrics: deps.metrics, log });
   const admission = new Admission(
     ipLimiter,
-    new LoginLimiter({ store: deps.limits, namespace: config.NAMESPACE, limits: loginLimitsOf(config) }),
+    loginLimiter,
     deps.passwordWork,
     config.REQUEST_TIMEOUT_MS,
     { throughput: passwordLane, admitShare: config.OVERLOAD_ADMIT_SHARE },
+    stuffing,
   );
   const connections = new Connections();
   const accounts = new AccountSockets(config.NODE_ID, connections, deps.live, log);
@@ -168,6 +172,7 @@ export async function startEdge(
       accounts.close();
       ipLimiter.close();
       await activity.close();
+      await stuffing.stop();
     },
   };
 }

@@ -18,6 +18,7 @@ import type { AccountMailLimits } from './email/mail-limits.ts';
 import type { SecondFactorContext } from './mfa/second-factor.ts';
 import type { DeviceLimits } from './devices/device-limits.ts';
 import type { PasskeyContext } from '@authgate/features/passkeys/worker/context';
+import type { StuffingContext } from '@authgate/features/stuffing/worker/context';
 
 export interface WorkerContext {
   users: UserRepository;
@@ -58,6 +59,8 @@ export interface WorkerContext {
   mfa: SecondFactorContext;
   /** The relying party (from PUBLIC_URL), the stored passkeys and the pending ceremonies. */
   passkeys: PasskeyContext;
+  /** Failed password logins feed the deployment-wide stuffing window; new passwords meet the breach check. */
+  stuffing: StuffingContext;
   log: Logger;
 }
 

@@ -24,6 +24,7 @@ import { SessionExtensions } from './session-extensions.ts';
 import { passkeyContext } from '@authgate/features/passkeys/worker/context';
 import { relyingPartyOf } from '@authgate/features/passkeys/worker/relying-party';
 import { PasskeyRepository } from '@authgate/features/passkeys/stores/db-passkeys';
+import { startStuffingWorker } from '@authgate/features/stuffing/worker/context';
 
 export interface WorkerHandle {
   stats: ConsumerStats;
@@ -45,6 +46,7 @@ export async function startWorker(config: Config, deps: WorkerDrivers & WorkerOb
   const metrics = deps.metrics ? new WorkerMetrics(deps.metrics, config.UV_THREADPOOL_SIZE) : undefined;
   const tracing = deps.tracing ? new WorkerTracing(deps.tracing) : undefined;
   const users = new UserRepository(deps.db);
+  const stuffing = startStuffingWorker(config, { store: deps.stuffing, events: deps.events, metrics: deps.metrics, log });
   const untraced: WorkerContext = {
     users,
     sessions: deps.sessions,
@@ -96,6 +98,7 @@ export async function startWorker(config: Config, deps: WorkerDrivers & WorkerOb
       },
       log,
     ),
+    stuffing,
     log,
   };
   const ctx = tracing ? tracing.context(untraced) : untraced;
@@ -118,7 +121,7 @@ export async function startWorker(config: Config, deps: WorkerDrivers & WorkerOb
     async stop() {
       await deps.queue.stopConsuming();
       await Promise.allSettled([...inHand]);
-      await Promise.all([ctx.audit.flush(), ctx.extensions.close()]);
+      await Promise.all([ctx.audit.flush(), ctx.extensions.close(), stuffing.stop()]);
     },
   };
 }

@@ -1,4 +1,6 @@
 import { MemoryMailQueue } from '@authgate/shared/mail/memory-queue';
+import { MemoryStuffingStore } from '@authgate/features/stuffing/stores/memory';
+import { startStuffingWorker } from '@authgate/features/stuffing/worker/context';
 import { passkeyContext } from '@authgate/features/passkeys/worker/context';
 import { relyingPartyOf } from '@authgate/features/passkeys/worker/relying-party';
 import { PasskeyRepository } from '@authgate/features/passkeys/stores/db-passkeys';
@@ -171,6 +173,7 @@ describe('command consumer with a real worker context', () => {
         },
         log,
       ),
+      stuffing: startStuffingWorker(config, { store: new MemoryStuffingStore(), log }),
       log,
     };
     await ctx.mail.consume(

@@ -1,4 +1,6 @@
 import { EmailTokenRepository } from '@authgate/shared/db/email-tokens';
+import { MemoryStuffingStore } from '@authgate/features/stuffing/stores/memory';
+import { startStuffingWorker } from '@authgate/features/stuffing/worker/context';
 import { passkeyContext } from '@authgate/features/passkeys/worker/context';
 import { relyingPartyOf } from '@authgate/features/passkeys/worker/relying-party';
 import { PasskeyRepository } from '@authgate/features/passkeys/stores/db-passkeys';
@@ -152,6 +154,7 @@ describe('second factor in the worker, on a clock the test controls', () => {
         },
         log,
       ),
+      stuffing: startStuffingWorker(config, { store: new MemoryStuffingStore(), log }),
       log,
     };
   });

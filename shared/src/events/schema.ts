@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { v7 as uuidv7 } from 'uuid';
 import { OIDC_AUDIT_EVENTS } from '@authgate/features/oidc/paths';
 import { PASSKEY_AUDIT_EVENTS } from '@authgate/features/passkeys/contract';
+import { STUFFING_AUDIT_EVENTS } from '@authgate/features/stuffing/contract';
 
 /** The audit event types of the contract (docs/rest.md, GET /auth/events). Applications add their own as `app.<name>`. */
 export const AUTH_EVENT_TYPES = [
@@ -31,6 +32,8 @@ export const AUTH_EVENT_TYPES = [
   /** A mail the mailer gave up on for good (SMTP 5xx, expired, invalid): which one and why, never its contents. */
   'mail.set_aside',
   ...OIDC_AUDIT_EVENTS,
+  /** The deployment's credential stuffing defence turned on, and off (no account). */
+  ...STUFFING_AUDIT_EVENTS,
 ] as const;
 export type AuthEventType = (typeof AUTH_EVENT_TYPES)[number];
 

@@ -137,6 +137,15 @@ export class LoginLimiter {
   }
 
   /**
+   * Whether `deviceId` has completed a password login for the account (and is still trusted): the
+   * credential stuffing gate lets such a login through unchallenged. A store that is away: no.
+   */
+  async trustsDevice(email: string, deviceId: string): Promise<boolean> {
+    const trusted = await this.trusted.get(deviceKey(email, deviceId)).catch(() => null);
+    return trusted !== null && trusted.consumedPoints > 0;
+  }
+
+  /**
    * The budget an attempt is counted on: its trusted device's own, else the account-wide one. A
    * trust that cannot be read (the store is away) counts as none: the account-wide budget applies.
    */

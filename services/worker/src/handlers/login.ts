@@ -15,6 +15,7 @@ export const login: CommandHandler = async (command, ctx) => {
   // counted this attempt against the brute-force limits before publishing it; only a success is told.
   if (!(await ctx.hasher.verify(password, user?.passwordHash)) || !user) {
     ctx.audit.emit({ action: 'login.failed', ...originOf(command), deviceId, ...(user ? { userId: user.id } : {}) });
+    ctx.stuffing.loginFailed(command.meta.ip);
     throw new AppError('invalid_credentials', 'email or password is incorrect');
   }
   // Told only after the right password, so that a disabled account is not revealed to guessers.

@@ -22,6 +22,7 @@ export const passwordChange: CommandHandler = async (command, ctx) => {
   if (!user) throw new AppError('invalid_token', 'access token is invalid or expired');
   await checkAccountPassword(ctx, command, user, currentPassword, 'password_change');
   checkNewPassword(newPassword, user.email);
+  await ctx.stuffing.refuseBreached(newPassword);
   await ctx.users.updatePasswordHash(user.id, await ctx.hasher.hash(newPassword));
   const ended = await endSessionsOf(ctx, command, user.id, 'password_changed', auth.sid);
   await endPendingSignInsOf(ctx, command, user.id);

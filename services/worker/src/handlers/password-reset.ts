@@ -21,6 +21,7 @@ export const passwordReset: CommandHandler = async (command, ctx) => {
   const user = holder === undefined ? undefined : await ctx.users.findById(holder);
   if (!user) throw invalid();
   checkNewPassword(password, user.email);
+  await ctx.stuffing.refuseBreached(password);
   const passwordHash = await ctx.hasher.hash(password);
   // The token is spent in the transaction that sets the password: both, or (a concurrent use won) neither.
   const userId = await ctx.emailTokens.use(token, 'password_reset', async (trx, owner) => {

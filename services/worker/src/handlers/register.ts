@@ -9,6 +9,7 @@ import { mailVerification } from './verification-mail.ts';
 export const register: CommandHandler = async (command: Command, ctx) => {
   const { email, password } = registerBody.parse(command.body);
   checkNewPassword(password, email);
+  await ctx.stuffing.refuseBreached(password);
   // Cheap check first: no bcrypt work for an address that is already taken, unless this very command
   // took it on an earlier delivery whose result was lost: then it answers as that delivery would have.
   const holder = await ctx.users.findByEmail(email);

@@ -204,7 +204,7 @@ export const configSchema = z.object({
   MFA_ENCRYPTION_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   /**
    * Wrong second-factor codes (TOTP or recovery, at login, confirm or disable) per account, and per
-   * client IP, in MFA_FAILURE_WINDOW_S; past either, 429 until the window ends (README: Second factor).
+   * client IP, in MFA_FAILURE_WINDOW_S; past either, 429 until the window ends (docs/second-factor.md).
    */
   MFA_ACCOUNT_MAX_FAILURES: int(1, 1_000_000).default(10),
   MFA_IP_MAX_FAILURES: int(1, 1_000_000).default(30),
@@ -261,7 +261,7 @@ export const configSchema = z.object({
   OIDC_SIGNING_KEY: z.string().min(1).optional(),
   /**
    * PKCS#8 PEM keys (concatenated) published in the provider's JWKS without signing: the next key before
-   * it signs, the previous one until what it signed has expired (README: key rotation).
+   * it signs, the previous one until what it signed has expired (docs/security.md, key rotation).
    */
   OIDC_OTHER_SIGNING_KEYS: z.string().min(1).optional(),
   /** Keys the provider's cookies are signed with, comma-separated, newest first; each at least 32 characters, the same on every API process. */

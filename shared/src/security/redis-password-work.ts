@@ -1,3 +1,4 @@
+import { defineScript } from '../redis-script.ts';
 import type { RedisClient } from '../redis.ts';
 import { MemoryPasswordWork, type PasswordWorkBudget } from './password-work.ts';
 
@@ -36,8 +37,7 @@ export class RedisPasswordWork implements PasswordWorkBudget {
     private readonly perSource: number,
   ) {
     this.insurance = new MemoryPasswordWork(perSource);
-    redis.defineCommand('authgatePasswordWorkAcquireV3', { lua: ACQUIRE, numberOfKeys: 1 });
-    this.acquireScript = (redis as unknown as { authgatePasswordWorkAcquireV3: AcquireFn }).authgatePasswordWorkAcquireV3.bind(redis);
+    this.acquireScript = defineScript<AcquireFn>(redis, 'authgatePasswordWorkAcquireV3', 1, ACQUIRE);
   }
 
   private sourceKey(source: string): string {

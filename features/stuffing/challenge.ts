@@ -1,3 +1,4 @@
+import { leadingZeroBits } from './zero-bits.ts';
 import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { CHALLENGE_ALGORITHM, type ChallengeAnswer, type IssuedChallenge } from './contract.ts';
 
@@ -73,19 +74,6 @@ export class ChallengeMint {
   }
 }
 
-/** How many zero bits the digest begins with. */
-export function leadingZeroBits(digest: Uint8Array): number {
-  let bits = 0;
-  for (const byte of digest) {
-    if (byte === 0) {
-      bits += 8;
-      continue;
-    }
-    return bits + Math.clz32(byte) - 24;
-  }
-  return bits;
-}
-
 /** A solver for tests, benches and Node clients without the SDK: the first decimal nonce that does. */
 export function solveChallenge(salt: string, difficulty: number): string {
   for (let n = 0; ; n++) {
@@ -100,3 +88,5 @@ export function solveChallenge(salt: string, difficulty: number): string {
       return nonce;
   }
 }
+
+export { leadingZeroBits };

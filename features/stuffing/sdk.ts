@@ -1,3 +1,5 @@
+import { leadingZeroBits } from './zero-bits.ts';
+
 /**
  * The stuffing defence's part of the client SDK: solving a `challenge_required` by itself. In a
  * browser the search runs in a Web Worker (solver-worker.ts, with @noble/hashes: the page stays
@@ -85,17 +87,8 @@ async function inline(challenge: ProofOfWork): Promise<string> {
       const digest = nodeCrypto
         ? nodeCrypto.createHash('sha256').update(input).digest()
         : new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(input)));
-      if (zeroBits(digest) >= challenge.difficulty) return String(n);
+      if (leadingZeroBits(digest) >= challenge.difficulty) return String(n);
     }
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
-}
-
-function zeroBits(digest: Uint8Array): number {
-  let bits = 0;
-  for (const byte of digest) {
-    if (byte !== 0) return bits + Math.clz32(byte) - 24;
-    bits += 8;
-  }
-  return bits;
 }

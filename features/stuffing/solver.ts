@@ -1,7 +1,8 @@
 import { sha256 } from '@noble/hashes/sha2.js';
+import { leadingZeroBits } from './zero-bits.ts';
 
 /**
- * The proof-of-work search, shared by the Web Worker and the inline fallback: the first decimal nonce
+ * The Web Worker's proof-of-work search (solver-worker.ts): the first decimal nonce
  * such that SHA-256(salt + nonce) begins with `difficulty` zero bits. @noble/hashes (audited, no
  * dependencies, synchronous): WebCrypto's digest is a promise per hash, about ten times slower for
  * this many tiny inputs. The salt's hash state is computed once and cloned for each nonce.
@@ -12,16 +13,7 @@ export function searchNonce(salt: string, difficulty: number, from: number, coun
   const prefix = sha256.create().update(encoder.encode(salt));
   for (let n = from; n < from + count; n++) {
     const nonce = String(n);
-    if (zeroBits(prefix.clone().update(encoder.encode(nonce)).digest()) >= difficulty) return nonce;
+    if (leadingZeroBits(prefix.clone().update(encoder.encode(nonce)).digest()) >= difficulty) return nonce;
   }
   return undefined;
-}
-
-function zeroBits(digest: Uint8Array): number {
-  let bits = 0;
-  for (const byte of digest) {
-    if (byte !== 0) return bits + Math.clz32(byte) - 24;
-    bits += 8;
-  }
-  return bits;
 }

@@ -91,6 +91,8 @@ export async function startAuditWriter(
       if (splits > 0) stats.splitBatches++;
       stats.setAside += refused.length;
       for (const { event, code } of refused) {
+        // Its id, its type (a fixed label or an `app.<name>` of a checked alphabet) and the SQL state:
+        // never its data, which is what could not be stored and may hold anything.
         log.error({ eventId: event.id, type: event.type, sqlState: code }, 'audit event set aside: PostgreSQL cannot store it');
       }
     } catch (err) {

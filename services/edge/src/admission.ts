@@ -87,6 +87,13 @@ export class Admission {
     const holdsUnit = PASSWORD_KINDS.has(kind);
     if (!holdsUnit) return { kind, body: data, ip, requestId, holdsUnit };
     if (kind === 'login') await this.loginGate?.check(data, ip);
+    // A lane that would not answer even the first round in time refuses at once, without the round
+    // trip to the password-work store that a storm's every command would otherwise make twice.
+    const beforeAnyRound = this.laneRefusal(0);
+    if (beforeAnyRound) {
+      this.laneRefusals++;
+      throw beforeAnyRound;
+    }
     // Checked and counted in one step (one script on Redis): commands admitted together each see the
     // ones before them, and so each gets its own round.
     const heldBefore = await this.passwordWork.acquire(sourceOf(ip), requestId, Date.now() + this.timeoutMs, deferred);
@@ -115,21 +122,26 @@ export class Admission {
    * round; counts it on the lane otherwise (until the relay has its answer, or notRun).
    */
   private enterLane(round: number): void {
-    if (!this.passwordLane) return;
+    const refusal = this.laneRefusal(round);
+    if (refusal) {
+      this.laneRefusals++;
+      throw refusal;
+    }
+    this.passwordLane?.throughput.entered(Date.now(), round);
+  }
+
+  /** The `overloaded` answer for a command at `round` if the lane would not answer it in time. */
+  private laneRefusal(round: number): AppError | undefined {
+    if (!this.passwordLane) return undefined;
     const { throughput, admitShare } = this.passwordLane;
     const budgetMs = this.timeoutMs * admitShare;
-    const now = Date.now();
-    const waitMs = admitShare > 0 ? throughput.expectedWaitMs(now, round) : undefined;
-    if (waitMs === undefined || waitMs <= budgetMs) {
-      throughput.entered(now, round);
-      return;
-    }
-    this.laneRefusals++;
+    const waitMs = admitShare > 0 ? throughput.expectedWaitMs(Date.now(), round) : undefined;
+    if (waitMs === undefined || waitMs <= budgetMs) return undefined;
     // Retry-After: about when the queue ahead will have drained to what a deadline allows.
     const retryAfter = Number.isFinite(waitMs)
       ? Math.min(60, Math.max(1, Math.ceil((waitMs - budgetMs) / 1000)))
       : Math.max(1, Math.ceil(this.timeoutMs / 1000));
-    throw new AppError('overloaded', 'the password lane is full and would not answer within the deadline, retry later', { retryAfter });
+    return new AppError('overloaded', 'the password lane is full and would not answer within the deadline, retry later', { retryAfter });
   }
 
   private refused(limiter: 'ip' | 'login' | 'passwordWork', err: unknown): never {

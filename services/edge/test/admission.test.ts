@@ -150,6 +150,16 @@ describe('Admission: the edge admits a command', () => {
     assert.equal(lane.depth, 4, 'and takes no place on the lane');
   });
 
+  test("a source's later round that the lane would not answer in time: 503, while its units already held stay held", async () => {
+    const lane = new LaneThroughput(50, 200);
+    const { admission, held } = admissionWith({ lane });
+    for (let i = 0; i < 4; i++) await admission.admit('login', login(`m${i}@example.com`), '10.0.2.1');
+    await new Promise((resolve) => setTimeout(resolve, 260));
+    await refusedWith(admission.admit('login', login('m4@example.com'), '10.0.2.1'), 'overloaded');
+    assert.equal(held('10.0.2.1'), 4, 'the four admitted keep their units; the refused one holds none');
+    assert.equal(lane.depth, 4);
+  });
+
   test('a login refused by the login limits gives back its unit and its place on the lane', async () => {
     const lane = new LaneThroughput();
     const { admission, held } = admissionWith({ accountMaxFailures: 1, lane });

@@ -43,7 +43,7 @@ const DEAD_LETTER_MAX_LENGTH = 10_000;
 const DEAD_LETTER_TTL_MS = 7 * 86_400_000;
 
 /**
- * The broker queues of a namespace: one per round of the password lane (round 0 keeps the lane's
+ * The broker queues of a namespace: one per round of the password lane (the first round keeps the lane's
  * original name, so that commands from an edge that stamps no round still reach every worker), the
  * session lane, and the dead letters.
  */
@@ -181,7 +181,7 @@ export class AmqpCommandQueue implements CommandQueue {
 
   /**
    * Read at scrape time: one passive declare per queue on the publisher's channel (which declared
-   * them). The password lane's messages are those of all its rounds; its consumers, round 0's (every
+   * them). The password lane's messages are those of all its rounds; its consumers, the first round queue's (every
    * worker consumes every round).
    */
   async depth(): Promise<LaneDepth[]> {

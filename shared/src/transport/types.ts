@@ -146,7 +146,7 @@ export function laneOf(kind: CommandKind): Lane {
  * The password lane is served round by round, so that its work is shared fairly between client
  * sources (docs/shared-addresses.md). A command's round is how many register/login commands of its
  * source were already in flight when it was admitted (security/password-work.ts): a source's first
- * command is in round 0, its second in round 1, and so on. Workers take every command of a lower
+ * command is in the first round (numbered 0), its second in the next, and so on. Workers take every command of a lower
  * round before any of a higher one, first come first served within a round. So a source with one
  * login waiting goes ahead of the 2nd..nth of a source that has many, and a source alone on an idle
  * lane still gets all of it: nothing waits for a round to be "its turn".

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defineFeature } from '../feature.ts';
 
 /**
  * Passkeys (WebAuthn discoverable credentials): the wire contract of the feature, as the edge and the
@@ -23,9 +24,6 @@ export type PasskeyKind = (typeof PASSKEY_KINDS)[number];
 
 /** Acting for the signed-in session (REST Bearer, or an authenticated socket). */
 export const PASSKEY_SESSION_KINDS = ['passkey_register_options', 'passkey_register', 'passkeys_list', 'passkey_delete'] as const;
-
-/** A success is a session's token pair: over a socket, the connection is bound to that session, as by a login. */
-export const PASSKEY_BINDING_KINDS = ['passkey_login'] as const;
 
 /** The audit event types the feature emits (GET /auth/events). */
 export const PASSKEY_AUDIT_EVENTS = ['passkey.registered', 'passkey.removed'] as const;
@@ -101,31 +99,58 @@ export const passkeyBodySchemas = {
 export type RegistrationResponse = z.infer<typeof registrationResponseSchema>;
 export type AuthenticationResponse = z.infer<typeof authenticationResponseSchema>;
 
-/**
- * The REST routes. `auth: 'none'` routes take a JSON body and X-Connection-Id like login; `bearer`
- * routes act for the token's session. `readsBody`: `json`, the JSON body is the command's; `ignored`,
- * a JSON body may come and is not used; `false`, none is read. `pathParam`: the body field the path's
- * one parameter fills.
- */
-export interface PasskeyRoute {
-  kind: PasskeyKind;
-  method: 'GET' | 'POST' | 'DELETE';
-  path: string;
-  auth: 'bearer' | 'none';
-  readsBody: false | 'ignored' | 'json';
-  pathParam?: 'passkeyId';
-}
-
-export const PASSKEY_ROUTES = [
-  { kind: 'passkey_register_options', method: 'POST', path: '/auth/passkeys/register/options', auth: 'bearer', readsBody: 'ignored' },
-  { kind: 'passkey_register', method: 'POST', path: '/auth/passkeys/register', auth: 'bearer', readsBody: 'json' },
-  { kind: 'passkeys_list', method: 'GET', path: '/auth/passkeys', auth: 'bearer', readsBody: false },
-  { kind: 'passkey_delete', method: 'DELETE', path: '/auth/passkeys/:id', auth: 'bearer', readsBody: false, pathParam: 'passkeyId' },
-  { kind: 'passkey_login_options', method: 'POST', path: '/auth/passkeys/login/options', auth: 'none', readsBody: 'json' },
-  { kind: 'passkey_login', method: 'POST', path: '/auth/passkeys/login', auth: 'none', readsBody: 'json' },
-] as const satisfies readonly PasskeyRoute[];
-
-export type PasskeyRouteName = (typeof PASSKEY_ROUTES)[number]['path'];
+/** The feature's commands (features/list.ts). Each runs on the session lane: a signature check, no bcrypt. */
+export const passkeysFeature = defineFeature({
+  name: 'passkeys',
+  commands: [
+    {
+      kind: 'passkey_register_options',
+      body: passkeyBodySchemas.passkey_register_options,
+      rest: { method: 'POST', path: '/auth/passkeys/register/options', body: 'ignored' },
+      auth: 'session',
+      lane: 'session',
+    },
+    {
+      kind: 'passkey_register',
+      body: passkeyBodySchemas.passkey_register,
+      rest: { method: 'POST', path: '/auth/passkeys/register', body: 'json' },
+      auth: 'session',
+      lane: 'session',
+    },
+    {
+      kind: 'passkeys_list',
+      body: passkeyBodySchemas.passkeys_list,
+      rest: { method: 'GET', path: '/auth/passkeys', body: 'none' },
+      auth: 'session',
+      lane: 'session',
+    },
+    {
+      kind: 'passkey_delete',
+      body: passkeyBodySchemas.passkey_delete,
+      rest: { method: 'DELETE', path: '/auth/passkeys/:id', pathParam: 'passkeyId', body: 'none' },
+      auth: 'session',
+      lane: 'session',
+    },
+    {
+      kind: 'passkey_login_options',
+      body: passkeyBodySchemas.passkey_login_options,
+      rest: { method: 'POST', path: '/auth/passkeys/login/options', body: 'json' },
+      auth: 'none',
+      lane: 'session',
+    },
+    {
+      kind: 'passkey_login',
+      body: passkeyBodySchemas.passkey_login,
+      rest: { method: 'POST', path: '/auth/passkeys/login', body: 'json' },
+      auth: 'none',
+      lane: 'session',
+      signsIn: true,
+    },
+  ],
+  auditEvents: PASSKEY_AUDIT_EVENTS,
+  worker: () => import('./worker/index.ts'),
+  openapi: () => import('./openapi.ts'),
+});
 
 /** What GET /auth/passkeys lists, and POST /auth/passkeys/register answers (without `lastUsedAt`). */
 export const passkeySummarySchema = z.object({

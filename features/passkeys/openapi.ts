@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { OpenApiHelpers } from '../feature.ts';
 import { passkeyBodySchemas, passkeySummarySchema, type PasskeyKind } from './contract.ts';
 
 /**
@@ -7,19 +8,6 @@ import { passkeyBodySchemas, passkeySummarySchema, type PasskeyKind } from './co
  */
 
 type Schema = Record<string, unknown>;
-
-export interface OpenApiHelpers {
-  /** JSON Schema of a zod schema, as a request (`input`) or an answer (`output`). */
-  jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Schema;
-  /** An answer with a JSON body. */
-  json(schema: z.ZodType, description: string): unknown;
-  /** An error answer (the contract's error object). */
-  error(description: string): unknown;
-  /** The answers every command route may give: 400, 413, 429, 500, 503, 504. */
-  commonErrors: Record<number, unknown>;
-  /** A token pair, as login answers it. */
-  tokenPair: z.ZodType;
-}
 
 const base64url = z.string().describe('base64url, no padding');
 
@@ -57,7 +45,7 @@ const challengeAnswer = z.object({
 const REFUSED =
   '`invalid_credentials`: the ceremony does not verify (origin, rp id, user presence or verification, signature, counter), the challenge is unknown, used, expired or of another account, or the credential is unknown or removed: one message for every reason';
 
-export function passkeyPaths(h: OpenApiHelpers): Record<string, Schema> {
+export default function passkeyPaths(h: OpenApiHelpers): Record<string, Schema> {
   const requestBody = (kind: PasskeyKind) => ({ required: true, content: { 'application/json': { schema: h.jsonSchema(passkeyBodySchemas[kind], 'input') } } });
   const session = { 401: h.error('`invalid_token`'), 429: h.error('`rate_limited`'), 503: h.error('`overloaded`'), 504: h.error('`timeout`') };
   const operation = (kind: PasskeyKind, summary: string, description: string, extra: Schema) => ({

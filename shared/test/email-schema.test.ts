@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { emailSchema, loginBody, registerBody } from '@authgate/shared/protocol';
+import { emailSchema } from '@authgate/shared/protocol';
+import { loginBody, registerBody } from '@authgate/features/password/contract';
 
 /** RFC 5321 §4.5.3.1.1 bounds the local part to 64 octets: a longer one is no deliverable address. */
 describe('emailSchema', () => {

@@ -4,8 +4,8 @@ import type { Command } from '@authgate/shared/protocol';
 import { originOf } from '@authgate/worker/audit';
 import type { CommandHandler, WorkerContext } from '@authgate/worker/context';
 import { mailSecurityNotice } from '@authgate/worker/email/security-notice';
-import { authOf } from '@authgate/worker/handlers/sessions';
-import { signIn } from '@authgate/worker/handlers/sign-in';
+import { authOf } from '@authgate/worker/commands/auth-of';
+import { signIn } from '@authgate/worker/commands/sign-in';
 import { DEFAULT_PASSKEY_NAME, passkeyBodySchemas, type PasskeyKind } from '../contract.ts';
 import {
   authenticationOptions,

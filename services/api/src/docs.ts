@@ -26,7 +26,7 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
       components: {
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       },
-      paths: edgePaths(),
+      paths: await edgePaths(),
     },
     // Both transforms know the named schemas: a route's `$ref` to one and its entry under components.
     transform: createJsonSchemaTransform({ schemaRegistry: openApiComponents }),

@@ -1,7 +1,7 @@
 import { AppError } from '@authgate/shared/errors';
 import { newRequestId } from '@authgate/shared/ids';
 import { checkNewPassword } from '@authgate/shared/password-policy';
-import { bodySchemas, fieldIssues, PASSWORD_KINDS, type CommandKind } from '@authgate/shared/protocol';
+import { commandContracts, fieldIssues, type CommandKind } from '@authgate/shared/protocol';
 import type { LoginLimiter } from '@authgate/shared/security/login-limiter';
 import { passwordWorkRefused, sourceOf, type PasswordWorkBudget } from '@authgate/shared/security/password-work';
 import { refuseUnstorableText } from '@authgate/shared/storable-text';
@@ -76,17 +76,19 @@ export class Admission {
     await this.ipLimiter.consume(ip).catch((err: unknown) => this.refused('ip', err));
     const body = read();
     refuseUnstorableText(body);
-    const parsed = bodySchemas[kind].safeParse(body);
+    const contract = commandContracts[kind];
+    const parsed = contract.body.safeParse(body);
     if (!parsed.success) throw new AppError('invalid_request', 'request body is invalid', { details: fieldIssues(parsed.error) });
-    const data = parsed.data as Record<string, unknown> & { email?: string; password?: string; newPassword?: string; deviceId?: string };
-    if (kind === 'register') checkNewPassword(data.password!, data.email);
-    // The account's address is not known here: the worker checks these again with it.
-    if (kind === 'password_reset') checkNewPassword(data.password!);
-    if (kind === 'password_change') checkNewPassword(data.newPassword!);
+    const data = parsed.data as Record<string, unknown> & { email?: string; deviceId?: string };
+    if (contract.newPassword) {
+      const { field, emailField } = contract.newPassword;
+      checkNewPassword(String(data[field]), emailField === undefined ? undefined : String(data[emailField]));
+    }
     const requestId = newRequestId();
-    const holdsUnit = PASSWORD_KINDS.has(kind);
+    const holdsUnit = contract.lane === 'password';
     if (!holdsUnit) return { kind, body: data, ip, requestId, holdsUnit };
-    if (kind === 'login') await this.loginGate?.check(data, ip);
+    const signIn = contract.passwordSignIn === true;
+    if (signIn) await this.loginGate?.check(data, ip);
     // A lane that would not answer even the first round in time refuses at once, without the round
     // trip to the password-work store that a storm's every command would otherwise make twice.
     const beforeAnyRound = this.laneRefusal(0);
@@ -105,7 +107,7 @@ export class Admission {
       await this.passwordWork.release(requestId, sourceOf(ip));
       throw err;
     }
-    if (kind === 'login') {
+    if (signIn) {
       try {
         await this.loginLimiter.admit(data.email!, ip, data.deviceId).catch((err: unknown) => this.refused('login', err));
       } catch (err) {
@@ -156,7 +158,7 @@ export class Admission {
       this.passwordLane?.throughput.left(false, Date.now(), round);
       await this.passwordWork.release(requestId, sourceOf(ip));
     }
-    if (kind === 'login' && typeof body.email === 'string') {
+    if (commandContracts[kind].passwordSignIn && typeof body.email === 'string') {
       await this.loginLimiter.refund(body.email, ip, typeof body.deviceId === 'string' ? body.deviceId : undefined);
     }
   }

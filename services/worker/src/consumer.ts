@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { AppError } from '@authgate/shared/errors';
 import type { Logger } from '@authgate/shared/logger';
-import { commandSchema, fieldIssues, type Command, type Result } from '@authgate/shared/protocol';
+import { commandSchema, fieldIssues, type Command, type CommandKind, type Result } from '@authgate/shared/protocol';
 import { sealResult } from '@authgate/shared/security/result-seal';
 import type { Delivery, ResultBus } from '@authgate/shared/transport/types';
 import { AlreadyAnswered } from './already-answered.ts';
 import type { WorkerContext } from './context.ts';
-import { handlers } from './handlers/index.ts';
+import { loadHandlers, type BoundHandler } from './feature.ts';
+
+type Handlers = Readonly<Record<CommandKind, BoundHandler>>;
 
 export interface ConsumerStats {
   handled: number;
@@ -39,7 +41,14 @@ export interface CommandObserver {
  * that is away for a moment must not make the command run again (a refresh run twice would look
  * like a stolen token). A redelivered command whose result is kept already is not run again.
  */
-export function createCommandConsumer(ctx: WorkerContext, results: ResultBus, stats: ConsumerStats, observer?: CommandObserver) {
+export function createCommandConsumer(
+  ctx: WorkerContext,
+  results: ResultBus,
+  stats: ConsumerStats,
+  observer?: CommandObserver,
+  /** The features' handlers bound to `ctx` (the worker loads them before it consumes: a missing one stops it at start). */
+  handlers: Promise<Handlers> | Handlers = loadHandlers(ctx),
+) {
   return async function consume(raw: Command, delivery: Delivery = FIRST_DELIVERY): Promise<void> {
     const parsed = commandSchema.safeParse(raw);
     if (!parsed.success) {
@@ -70,7 +79,7 @@ export function createCommandConsumer(ctx: WorkerContext, results: ResultBus, st
     }
     const started = Date.now();
     const work = async (traceparent?: string): Promise<Handled> => {
-      const result = await run(command, ctx, traceparent);
+      const result = await run(command, (await handlers)[command.kind], ctx, traceparent);
       if (result === ALREADY_ANSWERED) return { result: undefined, delivered: false };
       return { result, delivered: await untilDeadline(command, ctx.log, 'result delivery', () => results.deliver(result)) };
     };
@@ -137,10 +146,10 @@ async function untilDeadline<T>(command: Command, log: Logger, what: string, att
 
 const ALREADY_ANSWERED = Symbol('already answered');
 
-async function run(command: Command, ctx: WorkerContext, traceparent: string | undefined): Promise<Result | typeof ALREADY_ANSWERED> {
+async function run(command: Command, handler: BoundHandler, ctx: WorkerContext, traceparent: string | undefined): Promise<Result | typeof ALREADY_ANSWERED> {
   const base = { requestId: command.requestId, replyTo: command.replyTo, ...(traceparent ? { traceparent } : {}) };
   try {
-    const outcome = await handlers[command.kind](command, ctx);
+    const outcome = await handler(command);
     // Sealed before it leaves this process: the result store (Redis, its disk and replicas) must not
     // hold tokens in clear.
     return sealResult({ ...base, ok: true, status: outcome.status, ...(outcome.data === undefined ? {} : { data: outcome.data }) }, command.resultSecret);

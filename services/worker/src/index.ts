@@ -13,6 +13,7 @@ import { AuditLog } from './audit.ts';
 import { AccountMailLimits } from './email/mail-limits.ts';
 import { createCommandConsumer, createPoisonAnswer, type ConsumerStats } from './consumer.ts';
 import type { WorkerContext } from './context.ts';
+import { loadHandlers } from './feature.ts';
 import { WorkerMetrics } from './observe/metrics.ts';
 import { bothObservers, WorkerTracing } from './observe/tracing.ts';
 import { CodeLimiter, codeLimitsOf } from './mfa/code-limiter.ts';
@@ -104,7 +105,8 @@ export async function startWorker(config: Config, deps: WorkerDrivers & WorkerOb
   const ctx = tracing ? tracing.context(untraced) : untraced;
   const stats: ConsumerStats = { handled: 0, expired: 0, duplicates: 0, malformed: 0 };
   metrics?.observe(stats, ctx.audit);
-  const consume = createCommandConsumer(ctx, tracing ? tracing.results(deps.results) : deps.results, stats, bothObservers(metrics, tracing));
+  const handlers = await loadHandlers(ctx);
+  const consume = createCommandConsumer(ctx, tracing ? tracing.results(deps.results) : deps.results, stats, bothObservers(metrics, tracing), handlers);
   const inHand = new Set<Promise<void>>();
   const tracked = (...args: Parameters<typeof consume>) => {
     const work = consume(...args);

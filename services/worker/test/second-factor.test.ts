@@ -31,7 +31,7 @@ import { SessionExtensions } from '../src/session-extensions.ts';
 import { MemorySessionStore } from '@authgate/shared/sessions/memory-sessions';
 import { AuditLog } from '../src/audit.ts';
 import type { HandlerOutcome, WorkerContext } from '../src/context.ts';
-import { handlers } from '../src/handlers/index.ts';
+import { loadHandlers } from '../src/feature.ts';
 import { CodeLimiter } from '../src/mfa/code-limiter.ts';
 import { DeviceLimits } from '../src/devices/device-limits.ts';
 import { TotpSecretBox } from '../src/mfa/secret-box.ts';
@@ -65,8 +65,8 @@ describe('second factor in the worker, on a clock the test controls', () => {
     deadline: Date.now() + 10_000,
     meta: { ip: '192.0.2.1', ...(auth ? { auth } : {}) },
   });
-  const run = (kind: CommandKind, body: Record<string, unknown>, auth?: { sub: string; sid: string }): Promise<HandlerOutcome> =>
-    handlers[kind](command(kind, body, auth), ctx);
+  const run = async (kind: CommandKind, body: Record<string, unknown>, auth?: { sub: string; sid: string }): Promise<HandlerOutcome> =>
+    (await loadHandlers(ctx))[kind](command(kind, body, auth));
   const refused = async (work: Promise<unknown>): Promise<AppError> => {
     try {
       await work;
@@ -247,7 +247,8 @@ describe('second factor in the worker, on a clock the test controls', () => {
       }),
     };
     const checked = audit.length;
-    const attempt = (kind: CommandKind, body: Record<string, unknown>) => handlers[kind](command(kind, body, auth), strict);
+    const strictHandlers = await loadHandlers(strict);
+    const attempt = (kind: CommandKind, body: Record<string, unknown>) => strictHandlers[kind](command(kind, body, auth));
     const wrong = async (kind: CommandKind, body: Record<string, unknown>) =>
       assert.equal((await refused(attempt(kind, body))).code, 'invalid_credentials', kind);
     await wrong('mfa_totp_setup', { password: 'not the password' });

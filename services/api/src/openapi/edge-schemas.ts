@@ -7,8 +7,6 @@ import type { TokenPair } from '@authgate/shared/protocol';
  * protocol's own schemas (shared/src/protocol.ts), which the edge does validate with.
  */
 
-export const registeredAnswer = z.object({ userId: z.uuid() });
-
 /** `satisfies` ties this description to the TokenPair type the workers build. */
 export const tokenPairAnswer = z.object({
   accessToken: z.string().describe('RS256 JWT with `kid`; claims iss, aud, sub, sid, iat, exp, jti'),
@@ -44,28 +42,4 @@ export const resultFrameAnswer = z.discriminatedUnion('ok', [
 
 export const jwksAnswer = z.object({
   keys: z.array(z.object({ kty: z.string(), kid: z.string(), alg: z.string().optional(), use: z.string().optional() }).loose()),
-});
-
-/** GET /auth/sessions (services/worker/src/handlers/sessions.ts). */
-export const sessionsAnswer = z.array(
-  z.object({
-    id: z.uuid(),
-    current: z.boolean(),
-    deviceId: z.string().nullable(),
-    userAgent: z.string().nullable(),
-    ip: z.string().nullable(),
-    createdAt: z.iso.datetime(),
-    lastUsedAt: z.iso.datetime(),
-  }),
-);
-
-/** POST /auth/mfa/totp/setup (services/worker/src/handlers/mfa-totp.ts). */
-export const totpSetupAnswer = z.object({
-  secret: z.string().describe('Base32 TOTP secret (SHA-1, 6 digits, 30 s): for an authenticator app; shown this once'),
-  otpauthUrl: z.string().describe('otpauth://totp/... URI of the same secret, to show as a QR code'),
-});
-
-/** POST /auth/mfa/totp/confirm. */
-export const recoveryCodesAnswer = z.object({
-  recoveryCodes: z.array(z.string()).length(10).describe('Ten single-use codes (xxxx-xxxx-xxxx-xxxx), shown this once; stored only as digests'),
 });

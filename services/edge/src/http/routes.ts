@@ -3,6 +3,7 @@ import { AppError, toAppError } from '@authgate/shared/errors';
 import { isValidRequestId, newRequestId } from '@authgate/shared/ids';
 import type { Logger } from '@authgate/shared/logger';
 import { ACCEPTED_AT_EDGE, resultFrame, type CommandKind } from '@authgate/shared/protocol';
+import { COMMANDS, type FeatureCommand } from '@authgate/features/list';
 import { storableText } from '@authgate/shared/storable-text';
 import type { ResultBus } from '@authgate/shared/transport/types';
 import type { Admission } from '../admission.ts';
@@ -22,7 +23,6 @@ import { meterResponse } from './metered.ts';
 import { getAndHead, markIfHead } from './head.ts';
 import { registerPage } from './page.ts';
 import { appErrorReply, json, send, type Reply } from './respond.ts';
-import { PASSKEY_ROUTES } from '@authgate/features/passkeys/contract';
 
 export interface RouteDeps {
   relay: Relay;
@@ -45,21 +45,6 @@ export interface RouteOptions {
   maxBodyBytes: number;
   trustedProxies: ReadonlySet<string>;
 }
-
-/** The REST routes that become commands, and the command each one publishes. */
-export const COMMAND_ROUTES: ReadonlyArray<readonly [string, CommandKind]> = [
-  ['/auth/register', 'register'],
-  ['/auth/login', 'login'],
-  ['/auth/refresh', 'refresh'],
-  ['/auth/logout', 'logout'],
-  ['/auth/devices/verify', 'device_verify'],
-  ['/auth/devices/complete', 'device_complete'],
-  ['/auth/email/verify', 'email_verify'],
-  ['/auth/password/forgot', 'password_forgot'],
-  ['/auth/password/reset', 'password_reset'],
-  ['/auth/mfa/verify', 'mfa_verify'],
-  ...PASSKEY_ROUTES.filter((route) => route.auth === 'none').map((route) => [route.path, route.kind] as const),
-];
 
 /**
  * The longest User-Agent a command carries (it is shown in the sessions list and kept in audit rows,
@@ -95,8 +80,10 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
     replyLater(res, state, { ...appErrorReply(appError, newRequestId()), close: appError.code === 'payload_too_large' });
   };
 
-  for (const [path, kind] of COMMAND_ROUTES) {
-    const meter = metered(path as RouteName);
+  /** A command anyone may send (register, login, ...): JSON body; X-Connection-Id defers its answer to that socket. */
+  const openCommand = ({ kind, rest: { path, method } }: FeatureCommand) => {
+    if (method !== 'POST') throw new Error(`${kind}: a command without a session is a POST (${method} ${path})`);
+    const meter = metered(path);
     app.post(path, (res, req) => {
       meter(res);
       const state = watchAbort(res);
@@ -145,7 +132,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
         .finally(taken);
       body.catch(() => {}); // its failure is answered above
     });
-  }
+  };
 
   /**
    * A command on behalf of the session whose access token the request bears: the token is verified
@@ -190,69 +177,23 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
       .finally(taken);
     rest.catch(() => {}); // its failure is answered above
   };
-  const sessionsMeter = metered('/auth/sessions');
-  getAndHead(app, '/auth/sessions', (res, req) => {
-    sessionsMeter(res);
-    sessionCommand('sessions_list', res, req, () => ({}), false);
-  });
-  const sessionMeter = metered('/auth/sessions/:id');
-  app.del('/auth/sessions/:id', (res, req) => {
-    sessionMeter(res);
-    const sessionId = decodedParameter(req.getParameter(0) ?? '') ?? '';
-    sessionCommand('session_revoke', res, req, () => ({ sessionId }), false);
-  });
-  const revokeOthersMeter = metered('/auth/sessions/revoke-others');
-  app.post('/auth/sessions/revoke-others', (res, req) => {
-    revokeOthersMeter(res);
-    sessionCommand('sessions_revoke_others', res, req, () => ({}), 'ignored');
-  });
-  for (const [path, kind] of [
-    ['/auth/devices/approve', 'device_approve'],
-    ['/auth/devices/deny', 'device_deny'],
-  ] as const) {
-    const meter = metered(path);
-    app.post(path, (res, req) => {
-      meter(res);
-      sessionCommand(kind, res, req, () => ({}), 'json');
-    });
-  }
-  const resendMeter = metered('/auth/email/resend');
-  app.post('/auth/email/resend', (res, req) => {
-    resendMeter(res);
-    sessionCommand('email_resend', res, req, () => ({}), 'ignored');
-  });
-  const changeMeter = metered('/auth/password/change');
-  app.post('/auth/password/change', (res, req) => {
-    changeMeter(res);
-    sessionCommand('password_change', res, req, () => ({}), 'json');
-  });
-
-  // Each takes JSON: setup and disable the current password, confirm and disable a code.
-  const totpRoutes: ReadonlyArray<readonly [RouteName, CommandKind, 'ignored' | 'json']> = [
-    ['/auth/mfa/totp/setup', 'mfa_totp_setup', 'json'],
-    ['/auth/mfa/totp/confirm', 'mfa_totp_confirm', 'json'],
-    ['/auth/mfa/totp/disable', 'mfa_totp_disable', 'json'],
-  ];
-  for (const [path, kind, readsBody] of totpRoutes) {
-    const meter = metered(path);
-    app.post(path, (res, req) => {
-      meter(res);
-      sessionCommand(kind, res, req, () => ({}), readsBody);
-    });
-  }
-
-  // The passkey routes that act for the bearer's session (the others are command routes above).
-  for (const route of PASSKEY_ROUTES) {
-    if (route.auth !== 'bearer') continue;
-    const meter = metered(route.path);
+  /** A command for the bearer's session, by its contract's method; a path parameter fills its body field. */
+  const bearerCommand = ({ kind, rest }: FeatureCommand) => {
+    const meter = metered(rest.path);
+    const readsBody = rest.body === 'none' ? false : rest.body;
     const handler = (res: HttpResponse, req: HttpRequest) => {
       meter(res);
-      const param = 'pathParam' in route ? (decodedParameter(req.getParameter(0) ?? '') ?? '') : undefined;
-      sessionCommand(route.kind, res, req, () => ('pathParam' in route ? { [route.pathParam]: param } : {}), route.readsBody);
+      const param = rest.pathParam === undefined ? undefined : (decodedParameter(req.getParameter(0) ?? '') ?? '');
+      sessionCommand(kind, res, req, () => (rest.pathParam === undefined ? {} : { [rest.pathParam]: param }), readsBody);
     };
-    if (route.method === 'GET') getAndHead(app, route.path, handler);
-    else if (route.method === 'DELETE') app.del(route.path, handler);
-    else app.post(route.path, handler);
+    if (rest.method === 'GET') getAndHead(app, rest.path, handler);
+    else if (rest.method === 'DELETE') app.del(rest.path, handler);
+    else app.post(rest.path, handler);
+  };
+
+  for (const command of COMMANDS) {
+    if (command.auth === 'session') bearerCommand(command);
+    else openCommand(command);
   }
 
   const verifyMeter = metered('/auth/verify');

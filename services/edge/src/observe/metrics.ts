@@ -2,7 +2,7 @@ import { Gauge, type Registry } from 'prom-client';
 import { CounterFamily, HistogramFamily, register, SampledLatency, type CounterCell, type HistogramCell } from '@authgate/shared/metrics/families';
 import { outcomeLabel } from '@authgate/shared/metrics/outcome';
 import type { Result } from '@authgate/shared/protocol';
-import type { PasskeyRouteName } from '@authgate/features/passkeys/contract';
+import type { CommandPath } from '@authgate/features/list';
 import type { Admission } from '../admission.ts';
 import type { Relay, ResultTarget } from '../relay.ts';
 import type { TokenVerifier } from '../verify.ts';
@@ -12,35 +12,7 @@ import type { Connections } from '../ws/connections.ts';
 const VERIFY_TIMING_SHIFT = 6;
 
 /** The route label: the route's own pattern, never the path a client sent (bounded). */
-export type RouteName =
-  | '/auth/register'
-  | '/auth/login'
-  | '/auth/refresh'
-  | '/auth/logout'
-  | '/auth/verify'
-  | '/auth/results/:requestId'
-  | '/.well-known/jwks.json'
-  | '/health'
-  | '/ready'
-  | 'fallback'
-  | '/auth/sessions'
-  | '/auth/sessions/:id'
-  | '/auth/sessions/revoke-others'
-  | '/auth/devices/approve'
-  | '/auth/devices/deny'
-  | '/auth/devices/verify'
-  | '/auth/devices/complete'
-  | '/auth/email/verify'
-  | '/auth/email/resend'
-  | '/auth/password/forgot'
-  | '/auth/password/reset'
-  | '/auth/password/change'
-  | '/auth/mfa/verify'
-  | '/auth/mfa/totp/setup'
-  | '/auth/mfa/totp/confirm'
-  | '/auth/mfa/totp/disable'
-  | PasskeyRouteName
-  | 'page';
+export type RouteName = CommandPath | '/auth/verify' | '/auth/results/:requestId' | '/.well-known/jwks.json' | '/health' | '/ready' | 'fallback' | 'page';
 
 /** One route's children, bound once: an answer costs a Map lookup (by status) and two additions. */
 export class RouteMeter {

@@ -2,7 +2,16 @@ import { TextDecoder } from 'node:util';
 import { AppError, toAppError } from '@authgate/shared/errors';
 import { newConnectionId, newRequestId } from '@authgate/shared/ids';
 import type { Logger } from '@authgate/shared/logger';
-import { ACCEPTED_AT_EDGE, fieldIssues, frameEnvelope, SESSION_KINDS, type CommandKind, type Result, type TokenPair } from '@authgate/shared/protocol';
+import {
+  ACCEPTED_AT_EDGE,
+  fieldIssues,
+  frameEnvelope,
+  SESSION_KINDS,
+  SIGN_IN_KINDS,
+  type CommandKind,
+  type Result,
+  type TokenPair,
+} from '@authgate/shared/protocol';
 import { outcomeLabel } from '@authgate/shared/metrics/outcome';
 import { isStorableText, storableText, unstorableTextIssues } from '@authgate/shared/storable-text';
 import type { Admission } from '../admission.ts';
@@ -19,7 +28,6 @@ import type { TokenVerifier } from '../verify.ts';
 import { authCurrent, endRequest, requestsInFlight, startRequest, type Connections, type SocketData } from './connections.ts';
 import { issuedExp } from './issued-exp.ts';
 import { WsRequestTarget } from './request-target.ts';
-import { PASSKEY_BINDING_KINDS } from '@authgate/features/passkeys/contract';
 
 export interface SocketOptions {
   nodeId: string;
@@ -36,8 +44,6 @@ export interface SocketOptions {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-/** The messages whose success is a session's token pair: the connection is bound to that session. */
-const BINDING_KINDS: ReadonlySet<CommandKind> = new Set(['login', 'refresh', 'mfa_verify', 'device_complete', 'device_verify', ...PASSKEY_BINDING_KINDS]);
 const FLOOD_WINDOW_MS = 10_000;
 const OVERSIZE_HARD_CAP_FACTOR = 16;
 
@@ -102,7 +108,7 @@ export function registerWebSocket(
    * as its sessionId and user do).
    */
   const bindOnSuccess = (ws: WebSocket<SocketData>, kind: CommandKind) =>
-    BINDING_KINDS.has(kind)
+    SIGN_IN_KINDS.has(kind)
       ? (result: Result) => {
           const pair = (result.ok ? result.data : undefined) as Partial<TokenPair> | undefined;
           if (!pair?.sessionId || !pair.user?.id || ws.getUserData().closed) return;

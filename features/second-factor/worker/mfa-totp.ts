@@ -1,14 +1,15 @@
 import { AppError } from '@authgate/shared/errors';
-import { mfaTotpConfirmBody, mfaTotpDisableBody, mfaTotpSetupBody, type Command } from '@authgate/shared/protocol';
-import { originOf } from '../audit.ts';
-import type { CommandHandler, WorkerContext } from '../context.ts';
-import { mailNotice } from '../email/token-mail.ts';
-import { newRecoveryCodes } from '../mfa/recovery-codes.ts';
-import { answerOfCode, checkSecondFactor } from '../mfa/second-factor.ts';
-import { matchingStep, newTotpSecret, otpauthUrl } from '../mfa/totp.ts';
-import { checkAccountPassword } from './account-password.ts';
-import { endPendingSignInsOf } from './end-pending-sign-ins.ts';
-import { authOf } from './sessions.ts';
+import type { Command } from '@authgate/shared/protocol';
+import { mfaTotpConfirmBody, mfaTotpDisableBody, mfaTotpSetupBody } from '../contract.ts';
+import { originOf } from '@authgate/worker/audit';
+import type { CommandHandler, WorkerContext } from '@authgate/worker/context';
+import { mailNotice } from '@authgate/worker/email/token-mail';
+import { newRecoveryCodes } from '@authgate/worker/mfa/recovery-codes';
+import { answerOfCode, checkSecondFactor } from '@authgate/worker/mfa/second-factor';
+import { matchingStep, newTotpSecret, otpauthUrl } from '@authgate/worker/mfa/totp';
+import { checkAccountPassword } from '@authgate/worker/commands/account-password';
+import { endPendingSignInsOf } from '@authgate/worker/commands/end-pending-sign-ins';
+import { authOf } from '@authgate/worker/commands/auth-of';
 
 /** The signed-in user a TOTP command is for: a valid token of a user since deleted is no token. */
 async function userOf(command: Command, ctx: WorkerContext) {

@@ -3,7 +3,7 @@ import { AppError } from '@authgate/shared/errors';
 import type { Command } from '@authgate/shared/protocol';
 import { originOf } from '../audit.ts';
 import type { WorkerContext } from '../context.ts';
-import { authOf } from './sessions.ts';
+import { authOf } from './auth-of.ts';
 
 /** The signed-in commands that check the account's current password. */
 export type PasswordCheckPurpose = 'password_change' | 'mfa_totp_setup' | 'mfa_totp_disable';

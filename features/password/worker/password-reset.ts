@@ -1,11 +1,11 @@
 import { AppError } from '@authgate/shared/errors';
 import { checkNewPassword } from '@authgate/shared/password-policy';
-import { passwordResetBody } from '@authgate/shared/protocol';
-import { originOf } from '../audit.ts';
-import type { CommandHandler } from '../context.ts';
-import { endSessionsOf } from '../email/end-sessions.ts';
-import { mailNotice } from '../email/token-mail.ts';
-import { endPendingSignInsOf } from './end-pending-sign-ins.ts';
+import { passwordResetBody } from '../contract.ts';
+import { originOf } from '@authgate/worker/audit';
+import type { CommandHandler } from '@authgate/worker/context';
+import { endSessionsOf } from '@authgate/worker/email/end-sessions';
+import { mailNotice } from '@authgate/worker/email/token-mail';
+import { endPendingSignInsOf } from '@authgate/worker/commands/end-pending-sign-ins';
 
 const invalid = () => new AppError('invalid_token', 'the reset link is invalid, expired or already used');
 

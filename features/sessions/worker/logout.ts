@@ -1,10 +1,10 @@
 import { AppError } from '@authgate/shared/errors';
-import { logoutBody } from '@authgate/shared/protocol';
+import { logoutBody } from '../contract.ts';
 import { endSession } from '@authgate/shared/sessions/end-session';
-import type { CommandHandler } from '../context.ts';
-import { parseRefreshToken } from '../tokens.ts';
-import { revokeFamily } from './revoke-family.ts';
-import { originOf } from '../audit.ts';
+import type { CommandHandler } from '@authgate/worker/context';
+import { parseRefreshToken } from '@authgate/worker/tokens';
+import { revokeFamily } from '@authgate/worker/commands/revoke-family';
+import { originOf } from '@authgate/worker/audit';
 
 const invalid = () => new AppError('invalid_token', 'refresh token is invalid or expired');
 

@@ -1,15 +1,9 @@
 import { AppError } from '@authgate/shared/errors';
-import type { Command } from '@authgate/shared/protocol';
-import { sessionRevokeBody } from '@authgate/shared/protocol';
+import { sessionRevokeBody } from '../contract.ts';
 import { endSession } from '@authgate/shared/sessions/end-session';
-import type { CommandHandler } from '../context.ts';
-import { originOf } from '../audit.ts';
-
-/** The session a command acts for, put there by the edge after verifying its access token. */
-export function authOf(command: Command): { sub: string; sid: string } {
-  if (!command.meta.auth) throw new AppError('invalid_token', 'this request needs an access token');
-  return command.meta.auth;
-}
+import { authOf } from '@authgate/worker/commands/auth-of';
+import type { CommandHandler } from '@authgate/worker/context';
+import { originOf } from '@authgate/worker/audit';
 
 export const sessionsList: CommandHandler = async (command, ctx) => {
   const auth = authOf(command);

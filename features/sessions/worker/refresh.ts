@@ -1,12 +1,12 @@
 import { AppError } from '@authgate/shared/errors';
-import { refreshBody } from '@authgate/shared/protocol';
+import { refreshBody } from '../contract.ts';
 import { openSuccessor, sealSuccessor } from '@authgate/shared/sessions/successor';
-import { AlreadyAnswered } from '../already-answered.ts';
-import type { CommandHandler } from '../context.ts';
-import { newRefreshToken, parseRefreshToken } from '../tokens.ts';
-import { revokeFamily } from './revoke-family.ts';
-import { tokenPair } from './token-pair.ts';
-import { originOf } from '../audit.ts';
+import { AlreadyAnswered } from '@authgate/worker/already-answered';
+import type { CommandHandler } from '@authgate/worker/context';
+import { newRefreshToken, parseRefreshToken } from '@authgate/worker/tokens';
+import { revokeFamily } from '@authgate/worker/commands/revoke-family';
+import { tokenPair } from '@authgate/worker/commands/token-pair';
+import { originOf } from '@authgate/worker/audit';
 
 const invalid = () => new AppError('invalid_token', 'refresh token is invalid or expired');
 

@@ -1,7 +1,7 @@
 import { AppError } from '@authgate/shared/errors';
-import { emailVerifyBody } from '@authgate/shared/protocol';
-import { originOf } from '../audit.ts';
-import type { CommandHandler } from '../context.ts';
+import { emailVerifyBody } from '../contract.ts';
+import { originOf } from '@authgate/worker/audit';
+import type { CommandHandler } from '@authgate/worker/context';
 
 /** POST /auth/email/verify: the token of a verification mail, once, within 24 h, marks the address verified. */
 export const emailVerify: CommandHandler = async (command, ctx) => {

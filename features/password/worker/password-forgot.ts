@@ -1,7 +1,7 @@
-import { passwordForgotBody } from '@authgate/shared/protocol';
-import { originOf } from '../audit.ts';
-import type { CommandHandler } from '../context.ts';
-import { mailToken } from '../email/token-mail.ts';
+import { passwordForgotBody } from '../contract.ts';
+import { originOf } from '@authgate/worker/audit';
+import type { CommandHandler } from '@authgate/worker/context';
+import { mailToken } from '@authgate/worker/email/token-mail';
 
 /**
  * POST /auth/password/forgot. The client has had its 202 from the edge already (ACCEPTED_AT_EDGE), so

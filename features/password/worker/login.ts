@@ -1,8 +1,8 @@
 import { AppError } from '@authgate/shared/errors';
-import { loginBody } from '@authgate/shared/protocol';
-import type { CommandHandler } from '../context.ts';
-import { signIn } from './sign-in.ts';
-import { originOf } from '../audit.ts';
+import { loginBody } from '../contract.ts';
+import type { CommandHandler } from '@authgate/worker/context';
+import { signIn } from '@authgate/worker/commands/sign-in';
+import { originOf } from '@authgate/worker/audit';
 
 export const login: CommandHandler = async (command, ctx) => {
   const { email, password, deviceId } = loginBody.parse(command.body);

@@ -1,9 +1,10 @@
 import { AppError } from '@authgate/shared/errors';
 import type { Decision, PendingSignIn } from '@authgate/shared/devices/types';
-import { deviceCompleteBody, deviceDecisionBody, deviceVerifyBody, type Command } from '@authgate/shared/protocol';
-import { originOf } from '../audit.ts';
-import type { CommandHandler, HandlerOutcome, WorkerContext } from '../context.ts';
-import { signIn } from './sign-in.ts';
+import type { Command } from '@authgate/shared/protocol';
+import { deviceCompleteBody, deviceDecisionBody, deviceVerifyBody } from '../contract.ts';
+import { originOf } from '@authgate/worker/audit';
+import type { CommandHandler, HandlerOutcome, WorkerContext } from '@authgate/worker/context';
+import { signIn } from '@authgate/worker/commands/sign-in';
 
 /**
  * The answers to a new device's sign-in (docs/rest.md, "New devices"): a session of the account

@@ -1,10 +1,10 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { AppError } from '@authgate/shared/errors';
 import type { Command } from '@authgate/shared/protocol';
-import { originOf } from '../audit.ts';
-import type { WorkerContext } from '../context.ts';
-import type { SignInAttempt } from './sign-in.ts';
-import type { SignInGate } from './sign-in-gates.ts';
+import { originOf } from '@authgate/worker/audit';
+import type { WorkerContext } from '@authgate/worker/context';
+import type { SignInAttempt } from '@authgate/worker/commands/sign-in';
+import type { SignInGate } from '@authgate/worker/commands/sign-in-gates';
 
 /** How long a new device's sign-in waits for an approval or its code (docs/rest.md: 10 minutes). */
 export const DEVICE_VERIFICATION_TTL_S = 600;

@@ -1,8 +1,8 @@
 import { AppError } from '@authgate/shared/errors';
-import { originOf } from '../audit.ts';
-import type { CommandHandler } from '../context.ts';
-import { mailToken } from '../email/token-mail.ts';
-import { authOf } from './sessions.ts';
+import { originOf } from '@authgate/worker/audit';
+import type { CommandHandler } from '@authgate/worker/context';
+import { mailToken } from '@authgate/worker/email/token-mail';
+import { authOf } from '@authgate/worker/commands/auth-of';
 
 /**
  * POST /auth/email/resend (Bearer): a new verification mail, within the account's hourly allowance

@@ -1,9 +1,9 @@
 import { AppError } from '@authgate/shared/errors';
 import { MFA_TOKEN_MAX_ATTEMPTS, mfaTokenDigest } from '@authgate/shared/mfa/challenges';
-import { mfaVerifyBody } from '@authgate/shared/protocol';
-import type { CommandHandler } from '../context.ts';
-import { checkSecondFactor } from '../mfa/second-factor.ts';
-import { signIn } from './sign-in.ts';
+import { mfaVerifyBody } from '../contract.ts';
+import type { CommandHandler } from '@authgate/worker/context';
+import { checkSecondFactor } from '@authgate/worker/mfa/second-factor';
+import { signIn } from '@authgate/worker/commands/sign-in';
 
 const deadToken = () => new AppError('invalid_token', 'the mfaToken is invalid, expired, used, or out of attempts: sign in again');
 

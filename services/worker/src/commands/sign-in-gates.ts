@@ -1,9 +1,9 @@
 import type { AuthMethod } from '@authgate/shared/sessions/types';
 import type { WorkerContext } from '../context.ts';
-import { newDeviceGate } from './new-device-gate.ts';
-import { secondFactorGate } from './second-factor-gate.ts';
+import { newDeviceGate } from '@authgate/features/devices/worker/new-device-gate';
+import { secondFactorGate } from '@authgate/features/second-factor/worker/second-factor-gate';
 import type { SignInAttempt } from './sign-in.ts';
-import { verifiedEmailGate } from './verified-email-gate.ts';
+import { verifiedEmailGate } from '@authgate/features/email/worker/verified-email-gate';
 
 /** The steps a sign-in may be stopped at, in the order they are asked. */
 export type SignInStep = 'verified_email' | 'second_factor' | 'new_device';

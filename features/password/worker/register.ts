@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@authgate/shared/errors';
 import { checkNewPassword } from '@authgate/shared/password-policy';
-import { registerBody, type Command } from '@authgate/shared/protocol';
-import type { CommandHandler } from '../context.ts';
-import { originOf } from '../audit.ts';
-import { mailVerification } from './verification-mail.ts';
+import type { Command } from '@authgate/shared/protocol';
+import { registerBody } from '../contract.ts';
+import type { CommandHandler } from '@authgate/worker/context';
+import { originOf } from '@authgate/worker/audit';
+import { mailVerification } from '@authgate/worker/commands/verification-mail';
 
 export const register: CommandHandler = async (command: Command, ctx) => {
   const { email, password } = registerBody.parse(command.body);

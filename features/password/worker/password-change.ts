@@ -1,13 +1,13 @@
 import { AppError } from '@authgate/shared/errors';
 import { checkNewPassword } from '@authgate/shared/password-policy';
-import { passwordChangeBody } from '@authgate/shared/protocol';
-import { originOf } from '../audit.ts';
-import type { CommandHandler } from '../context.ts';
-import { endSessionsOf } from '../email/end-sessions.ts';
-import { mailNotice } from '../email/token-mail.ts';
-import { checkAccountPassword } from './account-password.ts';
-import { endPendingSignInsOf } from './end-pending-sign-ins.ts';
-import { authOf } from './sessions.ts';
+import { passwordChangeBody } from '../contract.ts';
+import { originOf } from '@authgate/worker/audit';
+import type { CommandHandler } from '@authgate/worker/context';
+import { endSessionsOf } from '@authgate/worker/email/end-sessions';
+import { mailNotice } from '@authgate/worker/email/token-mail';
+import { checkAccountPassword } from '@authgate/worker/commands/account-password';
+import { endPendingSignInsOf } from '@authgate/worker/commands/end-pending-sign-ins';
+import { authOf } from '@authgate/worker/commands/auth-of';
 
 /**
  * POST /auth/password/change (Bearer): the current password proves the person (a stolen access token

@@ -1,7 +1,7 @@
 import { AppError } from '@authgate/shared/errors';
 import { MFA_TOKEN_MAX_ATTEMPTS, MFA_TOKEN_TTL_MS, newMfaToken } from '@authgate/shared/mfa/challenges';
-import { originOf } from '../audit.ts';
-import type { SignInGate } from './sign-in-gates.ts';
+import { originOf } from '@authgate/worker/audit';
+import type { SignInGate } from '@authgate/worker/commands/sign-in-gates';
 
 /**
  * An account with TOTP on signs in in two steps: the right password earns an mfaToken (256 random

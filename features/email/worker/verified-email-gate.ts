@@ -1,7 +1,7 @@
 import { AppError } from '@authgate/shared/errors';
-import { originOf } from '../audit.ts';
-import type { SignInGate } from './sign-in-gates.ts';
-import { mailVerification } from './verification-mail.ts';
+import { originOf } from '@authgate/worker/audit';
+import type { SignInGate } from '@authgate/worker/commands/sign-in-gates';
+import { mailVerification } from '@authgate/worker/commands/verification-mail';
 
 /**
  * REQUIRE_VERIFIED_EMAIL: an account whose owner has not followed a verification link yet does not

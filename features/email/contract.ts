@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { tokenSchema } from '@authgate/shared/wire-fields';
+import { defineFeature } from '../feature.ts';
+
+/** The account's email address: verify it with the mailed token, ask for another mail (docs: features/email/docs.md). */
+
+/** `token`: the one the verification mail carries. */
+export const emailVerifyBody = z.object({ token: tokenSchema });
+export const emailResendBody = z.object({});
+
+export const emailFeature = defineFeature({
+  name: 'email',
+  commands: [
+    {
+      kind: 'email_verify',
+      body: emailVerifyBody,
+      rest: { method: 'POST', path: '/auth/email/verify', body: 'json' },
+      auth: 'none',
+      lane: 'session',
+    },
+    {
+      kind: 'email_resend',
+      body: emailResendBody,
+      rest: { method: 'POST', path: '/auth/email/resend', body: 'ignored' },
+      auth: 'session',
+      lane: 'session',
+    },
+  ],
+  auditEvents: ['email.verified'],
+  worker: () => import('./worker/index.ts'),
+  openapi: () => import('./openapi.ts'),
+});

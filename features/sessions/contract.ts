@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { deviceIdSchema, tokenSchema } from '@authgate/shared/wire-fields';
+import { defineFeature } from '../feature.ts';
+
+/**
+ * Sessions: refresh-token rotation, logout, and the account's list of its sessions with revocation
+ * (docs: features/sessions/docs.md). Cheap commands: the session lane.
+ */
+
+/** `deviceId`: for a session signed in with one, the grace window for concurrent refreshes answers only that device. */
+export const refreshBody = z.object({ refreshToken: tokenSchema, deviceId: deviceIdSchema.optional() });
+export const logoutBody = z.object({ refreshToken: tokenSchema });
+export const sessionsListBody = z.object({});
+export const sessionRevokeBody = z.object({ sessionId: z.uuid({ message: 'must be a session id' }) });
+export const sessionsRevokeOthersBody = z.object({});
+
+export type RefreshBody = z.infer<typeof refreshBody>;
+export type LogoutBody = z.infer<typeof logoutBody>;
+
+export const sessionsFeature = defineFeature({
+  name: 'sessions',
+  commands: [
+    {
+      kind: 'refresh',
+      body: refreshBody,
+      rest: { method: 'POST', path: '/auth/refresh', body: 'json' },
+      auth: 'none',
+      lane: 'session',
+      signsIn: true,
+    },
+    { kind: 'logout', body: logoutBody, rest: { method: 'POST', path: '/auth/logout', body: 'json' }, auth: 'none', lane: 'session' },
+    {
+      kind: 'sessions_list',
+      body: sessionsListBody,
+      rest: { method: 'GET', path: '/auth/sessions', body: 'none' },
+      auth: 'session',
+      lane: 'session',
+    },
+    {
+      kind: 'session_revoke',
+      body: sessionRevokeBody,
+      rest: { method: 'DELETE', path: '/auth/sessions/:id', pathParam: 'sessionId', body: 'none' },
+      auth: 'session',
+      lane: 'session',
+    },
+    {
+      kind: 'sessions_revoke_others',
+      body: sessionsRevokeOthersBody,
+      rest: { method: 'POST', path: '/auth/sessions/revoke-others', body: 'ignored' },
+      auth: 'session',
+      lane: 'session',
+    },
+  ],
+  auditEvents: ['refresh.reuse_detected', 'logout', 'session.revoked'],
+  worker: () => import('./worker/index.ts'),
+  openapi: () => import('./openapi.ts'),
+});

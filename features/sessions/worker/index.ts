@@ -1,0 +1,19 @@
+import type { CommandHandler } from '@authgate/worker/context';
+import type { FeatureWorker } from '@authgate/worker/feature';
+import { logout } from './logout.ts';
+import { refresh } from './refresh.ts';
+import { sessionRevoke, sessionsList, sessionsRevokeOthers } from './sessions.ts';
+
+/**
+ * The feature's handlers, by command kind (loaded by a worker only). The worker refuses to start when
+ * one of the contract's commands has none here, or one here is no command of it (services/worker/src/feature.ts).
+ */
+export default {
+  handlers: {
+    refresh,
+    logout,
+    sessions_list: sessionsList,
+    session_revoke: sessionRevoke,
+    sessions_revoke_others: sessionsRevokeOthers,
+  } satisfies Record<string, CommandHandler>,
+} satisfies FeatureWorker;

@@ -13,6 +13,7 @@ import path from 'node:path';
 const FAST_TESTS = [
   'features/oidc/test/keys.test.ts',
   'features/passkeys/test/contract.test.ts',
+  'features/test/list.test.ts',
   'features/stuffing/test/breach.test.ts',
   'features/stuffing/test/challenge.test.ts',
   'features/stuffing/test/detector.test.ts',

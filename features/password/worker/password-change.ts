@@ -20,7 +20,7 @@ export const passwordChange: CommandHandler = async (command, ctx) => {
   const { currentPassword, newPassword } = passwordChangeBody.parse(command.body);
   const user = await ctx.users.findById(auth.sub);
   if (!user) throw new AppError('invalid_token', 'access token is invalid or expired');
-  await checkAccountPassword(ctx, command, user, currentPassword, 'password_change');
+  await checkAccountPassword(ctx, command, user, currentPassword);
   checkNewPassword(newPassword, user.email);
   await ctx.stuffing.refuseBreached(newPassword);
   await ctx.users.updatePasswordHash(user.id, await ctx.hasher.hash(newPassword));

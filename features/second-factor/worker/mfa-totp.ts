@@ -29,7 +29,7 @@ export const mfaTotpSetup: CommandHandler = async (command, ctx) => {
   const { password } = mfaTotpSetupBody.parse(command.body);
   const user = await userOf(command, ctx);
   if (await ctx.mfa.totp.isEnabled(user.id)) throw alreadyOn();
-  await checkAccountPassword(ctx, command, user, password, 'mfa_totp_setup');
+  await checkAccountPassword(ctx, command, user, password);
   const secret = newTotpSecret();
   if (!(await ctx.mfa.totp.savePending(user.id, ctx.mfa.box.seal(secret, user.id)))) throw alreadyOn();
   return { status: 200, data: { secret, otpauthUrl: otpauthUrl(secret, user.email) } };
@@ -76,7 +76,7 @@ export const mfaTotpDisable: CommandHandler = async (command, ctx) => {
   const { password, code } = mfaTotpDisableBody.parse(command.body);
   const user = await userOf(command, ctx);
   if (!(await ctx.mfa.totp.isEnabled(user.id))) throw new AppError('not_found', 'TOTP is not on for this account');
-  await checkAccountPassword(ctx, command, user, password, 'mfa_totp_disable');
+  await checkAccountPassword(ctx, command, user, password);
   await checkSecondFactor(ctx, command, user.id, answerOfCode(code));
   await ctx.mfa.totp.remove(user.id);
   // Told before the pending sign-ins end: if that fails, TOTP is off all the same and its trail says so.

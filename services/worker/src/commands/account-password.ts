@@ -5,9 +5,6 @@ import { originOf } from '../audit.ts';
 import type { WorkerContext } from '../context.ts';
 import { authOf } from './auth-of.ts';
 
-/** The signed-in commands that check the account's current password. */
-export type PasswordCheckPurpose = 'password_change' | 'mfa_totp_setup' | 'mfa_totp_disable';
-
 /**
  * The current password of a signed-in account, checked as a login checks it (a stolen access token
  * must not become an unlimited password oracle):
@@ -17,7 +14,7 @@ export type PasswordCheckPurpose = 'password_change' | 'mfa_totp_setup' | 'mfa_t
  *    email exactly as the edge keys a login (the edge only knows `auth.sub`, the worker knows the
  *    email). Past either, `429 rate_limited` with the seconds to wait;
  * 2. one bcrypt compare;
- * 3. wrong: a `password.check_failed` audit event (`reason`: the command) and `401 invalid_credentials`;
+ * 3. wrong: a `password.check_failed` audit event (`reason`: the command's kind) and `401 invalid_credentials`;
  *    the attempt stays counted. Right: the pair's failures start over and the point is given back,
  *    as after a login.
  *
@@ -25,13 +22,7 @@ export type PasswordCheckPurpose = 'password_change' | 'mfa_totp_setup' | 'mfa_t
  * would come from, and guesses through every route of an account then share the one budget that
  * anonymous logins also spend.
  */
-export async function checkAccountPassword(
-  ctx: WorkerContext,
-  command: Command,
-  user: UserRecord,
-  password: string,
-  purpose: PasswordCheckPurpose,
-): Promise<void> {
+export async function checkAccountPassword(ctx: WorkerContext, command: Command, user: UserRecord, password: string): Promise<void> {
   const { ip } = command.meta;
   await ctx.loginLimiter.admit(user.email, ip);
   let matches: boolean;
@@ -43,7 +34,7 @@ export async function checkAccountPassword(
     throw err;
   }
   if (!matches) {
-    ctx.audit.emit({ action: 'password.check_failed', ...originOf(command), userId: user.id, sessionId: authOf(command).sid, reason: purpose });
+    ctx.audit.emit({ action: 'password.check_failed', ...originOf(command), userId: user.id, sessionId: authOf(command).sid, reason: command.kind });
     throw new AppError('invalid_credentials', 'the password is incorrect');
   }
   await ctx.loginLimiter.succeeded(user.email, ip).catch((err: unknown) => {

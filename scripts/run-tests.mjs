@@ -35,6 +35,7 @@ const FAST_TESTS = [
   'shared/test/result-seal.test.ts',
   'shared/test/storable-text.test.ts',
   'test/chaos/report.test.ts',
+  'test/client/sdk-commands.test.ts',
   'test/contract-docs.test.ts',
   'test/docs.test.ts',
   'test/k8s-manifests.test.ts',

@@ -1,11 +1,17 @@
 import { COMMANDS, type CommandName, isAccountRoute } from './commands.ts';
 import { Emitter } from './emitter.ts';
+import type { SdkCore, Sent } from './core.ts';
 import { AuthgateError, type ErrorBody } from './errors.ts';
 import { randomUuid } from './random.ts';
 import { SingleFlight } from './single-flight.ts';
 import { LiveSocket, type ResultFrame, type WebSocketConstructor } from './socket.ts';
 import { localStorageStore, memoryStore, type SessionStore } from './storage.ts';
-import { createPasskey, getPasskey, type PasskeyInfo } from '../../features/passkeys/sdk.ts';
+import { devicesSdk } from '../../features/devices/sdk.ts';
+import { emailSdk } from '../../features/email/sdk.ts';
+import { type PasskeyInfo, passkeysSdk } from '../../features/passkeys/sdk.ts';
+import { passwordSdk } from '../../features/password/sdk.ts';
+import { secondFactorSdk } from '../../features/second-factor/sdk.ts';
+import { sessionsSdk } from '../../features/sessions/sdk.ts';
 import { type ProofOfWork, solveProofOfWork } from '../../features/stuffing/sdk.ts';
 import type { DeviceChallenge, EventMap, EventPage, LoginOutcome, Me, Session, SessionInfo, TokenPair, TotpSetup } from './types.ts';
 
@@ -33,11 +39,6 @@ export interface ClientOptions {
   autoRefresh?: boolean;
   requestTimeoutMs?: number;
   backoff?: { initialMs: number; maxMs: number };
-}
-
-interface Sent {
-  status: number;
-  data: unknown;
 }
 
 /** How long a tab that waited for another's refresh looks for that tab's new pair in the shared store. */
@@ -129,35 +130,55 @@ export class AuthgateClient extends Emitter<EventMap> {
     return this.socket?.connectionId;
   }
 
-  // --- accounts and sign-in ----------------------------------------------------------------------
+  // --- the features' methods (features/<name>/sdk.ts) ---------------------------------------------
 
-  async register(email: string, password: string): Promise<{ userId: string }> {
-    return (await this.send('register', { email, password })).data as { userId: string };
+  /** What the features' parts of the SDK build on: this client's transport and session. */
+  private readonly core: SdkCore = (() => {
+    const client = this;
+    return {
+      get deviceId() {
+        return client.deviceId;
+      },
+      send: (name, body) => client.send(name as CommandName, body),
+      authed: (name, body) => client.authed(name as CommandName, body),
+      signInStep: (name, body) => client.signInStep(name as CommandName, body),
+      adopt: (pair, via) => client.adopt(pair, via as CommandName),
+      deviceChallenges: client.deviceChallenges,
+      on: (name, listener) => client.on(name, listener),
+    } satisfies SdkCore;
+  })();
+  private readonly password = passwordSdk(this.core);
+  private readonly secondFactor = secondFactorSdk(this.core);
+  private readonly devices = devicesSdk(this.core);
+  private readonly passkeys = passkeysSdk(this.core);
+  private readonly email = emailSdk(this.core);
+  private readonly sessionList = sessionsSdk(this.core);
+
+  register(email: string, password: string): Promise<{ userId: string }> {
+    return this.password.register(email, password);
   }
 
   /** Signs in; a second factor or a new device's approval are outcomes, not errors. */
-  async login(email: string, password: string): Promise<LoginOutcome> {
-    return this.signInStep('login', { email, password, deviceId: this.deviceId });
+  login(email: string, password: string): Promise<LoginOutcome> {
+    return this.password.login(email, password);
   }
 
   /** The second step of a sign-in that answered `mfa_required`: a TOTP code or a recovery code. */
-  async verifyMfa(mfaToken: string, answer: { code: string } | { recoveryCode: string }): Promise<LoginOutcome> {
-    return this.signInStep('mfa_verify', { mfaToken, ...answer });
+  verifyMfa(mfaToken: string, answer: { code: string } | { recoveryCode: string }): Promise<LoginOutcome> {
+    return this.secondFactor.verifyMfa(mfaToken, answer);
   }
 
   /**
    * A new device signs in with the code emailed for its waiting sign-in: the `device_verification_required`
    * outcome, or its verificationId when this client made that login (it kept the completeToken).
    */
-  async verifyDevice(challenge: DeviceChallenge | string, code: string): Promise<Session> {
-    const { data } = await this.finishingDevice(challenge, (body) => this.send('device_verify', { ...body, code }));
-    return this.adopt(data as TokenPair, 'device_verify');
+  verifyDevice(challenge: DeviceChallenge | string, code: string): Promise<Session> {
+    return this.devices.verifyDevice(challenge, code);
   }
 
   /** A new device signs in once a session of the account approved it (409 `device_verification_pending` before). */
-  async completeDevice(challenge: DeviceChallenge | string): Promise<Session> {
-    const { data } = await this.finishingDevice(challenge, (body) => this.send('device_complete', { ...body }));
-    return this.adopt(data as TokenPair, 'device_complete');
+  completeDevice(challenge: DeviceChallenge | string): Promise<Session> {
+    return this.devices.completeDevice(challenge);
   }
 
   /**
@@ -166,116 +187,41 @@ export class AuthgateClient extends Emitter<EventMap> {
    * asking every `pollMs` in case that connection dropped meanwhile.
    */
   waitForDeviceApproval(challenge: DeviceChallenge | string, options: { pollMs?: number; signal?: AbortSignal } = {}): Promise<Session> {
-    const pollMs = options.pollMs ?? 5_000;
-    const { verificationId } = this.deviceChallengeOf(challenge);
-    return new Promise((resolve, reject) => {
-      let done = false;
-      const cleanups: (() => void)[] = [];
-      const finish = (err: unknown, session?: Session) => {
-        if (done) return;
-        done = true;
-        for (const cleanup of cleanups) cleanup();
-        if (session) resolve(session);
-        else reject(err);
-      };
-      // One completion in flight at a time: the server hands the sign-in to one request and answers any
-      // other `not_found`, which must not beat the winner's answer back here. An ask that comes while one
-      // is out (the event, a poll) is made once that one comes back pending.
-      let asking = false;
-      let askAgain = false;
-      const tryComplete = () => {
-        if (asking) {
-          askAgain = true;
-          return;
-        }
-        asking = true;
-        this.completeDevice(challenge).then(
-          (session) => finish(undefined, session),
-          (err: unknown) => {
-            asking = false;
-            if (!(err instanceof AuthgateError && err.code === 'device_verification_pending')) return finish(err);
-            if (askAgain && !done) {
-              askAgain = false;
-              tryComplete();
-            }
-          },
-        );
-      };
-      cleanups.push(
-        this.on('device.approved', (data) => {
-          if (data.verificationId === verificationId) tryComplete();
-        }),
-        this.on('device.denied', (data) => {
-          if (data.verificationId === verificationId) finish(new AuthgateError({ code: 'device_denied', message: 'the sign-in was denied' }, 403));
-        }),
-      );
-      const poll = setInterval(tryComplete, pollMs);
-      cleanups.push(() => clearInterval(poll));
-      if (options.signal) {
-        const onAbort = () => finish(options.signal?.reason ?? new Error('aborted'));
-        if (options.signal.aborted) onAbort();
-        options.signal.addEventListener('abort', onAbort);
-        cleanups.push(() => options.signal?.removeEventListener('abort', onAbort));
-      }
-    });
-  }
-
-  /** The challenge with its completeToken: given whole, or kept from the login that answered it. */
-  private deviceChallengeOf(challenge: DeviceChallenge | string): DeviceChallenge {
-    // Only the two fields: a whole login outcome may be given, and its other fields are not the request's.
-    if (typeof challenge !== 'string') return { verificationId: challenge.verificationId, completeToken: challenge.completeToken };
-    return { verificationId: challenge, completeToken: this.deviceChallenges.get(challenge) ?? '' };
-  }
-
-  /**
-   * Sends a finishing step (complete, verify) with the completeToken, forgotten once the sign-in is in.
-   * A refused one keeps it: asked again, a denied sign-in must still answer `device_denied`.
-   */
-  private async finishingDevice(challenge: DeviceChallenge | string, step: (body: DeviceChallenge) => Promise<Sent>): Promise<Sent> {
-    const body = this.deviceChallengeOf(challenge);
-    const sent = await step(body);
-    this.deviceChallenges.delete(body.verificationId);
-    return sent;
+    return this.devices.waitForDeviceApproval(challenge, options);
   }
 
   approveDevice(verificationId: string): Promise<void> {
-    return this.authed('device_approve', { verificationId }).then(() => undefined);
+    return this.devices.approveDevice(verificationId);
   }
 
   denyDevice(verificationId: string): Promise<void> {
-    return this.authed('device_deny', { verificationId }).then(() => undefined);
+    return this.devices.denyDevice(verificationId);
   }
-
-  // --- second factor -----------------------------------------------------------------------------
 
   /** `password`: the account's current one (a stolen access token alone cannot turn TOTP on). */
-  async setupTotp(password: string): Promise<TotpSetup> {
-    return (await this.authed('mfa_totp_setup', { password })).data as TotpSetup;
+  setupTotp(password: string): Promise<TotpSetup> {
+    return this.secondFactor.setupTotp(password);
   }
 
-  async confirmTotp(code: string): Promise<{ recoveryCodes: string[] }> {
-    return (await this.authed('mfa_totp_confirm', { code })).data as { recoveryCodes: string[] };
+  confirmTotp(code: string): Promise<{ recoveryCodes: string[] }> {
+    return this.secondFactor.confirmTotp(code);
   }
 
-  async disableTotp(password: string, code: string): Promise<void> {
-    await this.authed('mfa_totp_disable', { password, code });
+  disableTotp(password: string, code: string): Promise<void> {
+    return this.secondFactor.disableTotp(password, code);
   }
-
-  // --- passkeys (features/passkeys/docs.md) ----------------------------------------------------------
 
   /** Adds a passkey to the signed-in account: the browser makes it (its own prompt), the gateway keeps it. */
-  async registerPasskey(name?: string): Promise<Omit<PasskeyInfo, 'lastUsedAt'>> {
-    const options = (await this.authed('passkey_register_options', {})).data as Record<string, unknown>;
-    const response = await createPasskey(options);
-    return (await this.authed('passkey_register', { response, ...(name ? { name } : {}) })).data as Omit<PasskeyInfo, 'lastUsedAt'>;
+  registerPasskey(name?: string): Promise<Omit<PasskeyInfo, 'lastUsedAt'>> {
+    return this.passkeys.registerPasskey(name);
   }
 
-  async listPasskeys(): Promise<PasskeyInfo[]> {
-    return (await this.authed('passkeys_list', {})).data as PasskeyInfo[];
+  listPasskeys(): Promise<PasskeyInfo[]> {
+    return this.passkeys.listPasskeys();
   }
 
-  async deletePasskey(id: string): Promise<void> {
-    await this.authed('passkey_delete', { passkeyId: id });
+  deletePasskey(id: string): Promise<void> {
+    return this.passkeys.deletePasskey(id);
   }
 
   /**
@@ -283,38 +229,45 @@ export class AuthgateClient extends Emitter<EventMap> {
    * user verification stands for the password and the second factor, and needs no device approval: the
    * outcome is a session, or an error (`invalid_credentials`, `account_disabled`, a browser DOMException).
    */
-  async signInWithPasskey(options: { deviceId?: string } = {}): Promise<Session> {
-    const begun = (await this.send('passkey_login_options', {})).data as { challengeId: string; options: Record<string, unknown> };
-    const response = await getPasskey(begun.options);
-    const { data } = await this.send('passkey_login', { challengeId: begun.challengeId, response, deviceId: options.deviceId ?? this.deviceId });
-    return this.adopt(data as TokenPair, 'passkey_login');
+  signInWithPasskey(options: { deviceId?: string } = {}): Promise<Session> {
+    return this.passkeys.signInWithPasskey(options);
   }
 
-  // --- email and password ------------------------------------------------------------------------
-
   /** Marks the account's address verified with the token of its verification mail (the link's `#token=`). */
-  async verifyEmail(token: string): Promise<void> {
-    await this.send('email_verify', { token });
+  verifyEmail(token: string): Promise<void> {
+    return this.email.verifyEmail(token);
   }
 
   /** Mails the signed-in account a new verification link (`rate_limited` past EMAIL_RESEND_PER_HOUR). */
-  async resendVerification(): Promise<void> {
-    await this.authed('email_resend', {});
+  resendVerification(): Promise<void> {
+    return this.email.resendVerification();
   }
 
   /** Asks for a reset mail: answered alike whether an account has the address or not. */
-  async forgotPassword(email: string): Promise<void> {
-    await this.send('password_forgot', { email });
+  forgotPassword(email: string): Promise<void> {
+    return this.password.forgotPassword(email);
   }
 
   /** Sets a new password with the token of a reset mail; every session of the account ends (this one too). */
-  async resetPassword(token: string, password: string): Promise<void> {
-    await this.send('password_reset', { token, password });
+  resetPassword(token: string, password: string): Promise<void> {
+    return this.password.resetPassword(token, password);
   }
 
   /** Changes the signed-in account's password; every other session of the account ends. */
-  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
-    await this.authed('password_change', { currentPassword, newPassword });
+  changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    return this.password.changePassword(currentPassword, newPassword);
+  }
+
+  sessions(): Promise<SessionInfo[]> {
+    return this.sessionList.sessions();
+  }
+
+  revokeSession(sessionId: string): Promise<void> {
+    return this.sessionList.revokeSession(sessionId);
+  }
+
+  revokeOtherSessions(): Promise<void> {
+    return this.sessionList.revokeOtherSessions();
   }
 
   // --- the session -------------------------------------------------------------------------------
@@ -393,18 +346,6 @@ export class AuthgateClient extends Emitter<EventMap> {
     return (await this.authed('me', {})).data as Me;
   }
 
-  async sessions(): Promise<SessionInfo[]> {
-    return (await this.authed('sessions_list', {})).data as SessionInfo[];
-  }
-
-  async revokeSession(sessionId: string): Promise<void> {
-    await this.authed('session_revoke', { sessionId });
-  }
-
-  async revokeOtherSessions(): Promise<void> {
-    await this.authed('sessions_revoke_others', {});
-  }
-
   /** The account's own audit trail, newest first; pass `next` back as `before` for the next page. */
   async events(page: { limit?: number; before?: string } = {}): Promise<EventPage> {
     return (await this.authed('events', page)).data as EventPage;
@@ -430,7 +371,7 @@ export class AuthgateClient extends Emitter<EventMap> {
 
   // --- inside --------------------------------------------------------------------------------------
 
-  private async signInStep(name: 'login' | 'mfa_verify', body: Record<string, unknown>): Promise<LoginOutcome> {
+  private async signInStep(name: CommandName, body: Record<string, unknown>): Promise<LoginOutcome> {
     try {
       const { data } = await this.sendSolving(name, body);
       return { kind: 'signed_in', session: this.adopt(data as TokenPair, name) };

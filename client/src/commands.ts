@@ -1,59 +1,21 @@
+import { DEVICE_COMMANDS } from '../../features/devices/sdk.ts';
+import { EMAIL_COMMANDS } from '../../features/email/sdk.ts';
 import { PASSKEY_COMMANDS } from '../../features/passkeys/sdk.ts';
+import { PASSWORD_COMMANDS } from '../../features/password/sdk.ts';
+import { SECOND_FACTOR_COMMANDS } from '../../features/second-factor/sdk.ts';
+import { SESSION_COMMANDS } from '../../features/sessions/sdk.ts';
+import type { CommandSpec } from './command-spec.ts';
 
-/**
- * Every request the client makes, by the WebSocket message type of the contract, with its REST route.
- * `bearer`: the request acts for the signed-in session (REST: an Authorization header; WebSocket: the
- * connection authenticated as that session). `wsType` undefined: REST only (the account API's routes).
- * `deferrable`: REST accepts X-Connection-Id and answers 202, the result coming on the socket.
- */
-export interface CommandSpec {
-  method: 'GET' | 'POST' | 'DELETE';
-  path: (body: Record<string, unknown>) => string;
-  bearer: boolean;
-  wsType: string | undefined;
-  deferrable: boolean;
-  /** The fields that go in the path or query, not in a REST body. */
-  inPath?: readonly string[];
-}
+export type { CommandSpec } from './command-spec.ts';
 
-const post = (path: string, bearer: boolean, extra: Partial<CommandSpec> = {}): CommandSpec => ({
-  method: 'POST',
-  path: () => path,
-  bearer,
-  wsType: undefined,
-  deferrable: false,
-  ...extra,
-});
-
+/** Every request the client makes: each feature's commands (features/<name>/sdk.ts), then the gateway's own routes. */
 export const COMMANDS = {
-  register: post('/auth/register', false, { wsType: 'register', deferrable: true }),
-  login: post('/auth/login', false, { wsType: 'login', deferrable: true }),
-  refresh: post('/auth/refresh', false, { wsType: 'refresh', deferrable: true }),
-  logout: post('/auth/logout', false, { wsType: 'logout', deferrable: true }),
+  ...PASSWORD_COMMANDS,
+  ...SESSION_COMMANDS,
+  ...DEVICE_COMMANDS,
+  ...EMAIL_COMMANDS,
+  ...SECOND_FACTOR_COMMANDS,
   verify: { method: 'GET', path: () => '/auth/verify', bearer: true, wsType: 'verify', deferrable: false },
-  mfa_verify: post('/auth/mfa/verify', false, { wsType: 'mfa_verify' }),
-  mfa_totp_setup: post('/auth/mfa/totp/setup', true, { wsType: 'mfa_totp_setup' }),
-  mfa_totp_confirm: post('/auth/mfa/totp/confirm', true, { wsType: 'mfa_totp_confirm' }),
-  mfa_totp_disable: post('/auth/mfa/totp/disable', true, { wsType: 'mfa_totp_disable' }),
-  device_approve: post('/auth/devices/approve', true, { wsType: 'device_approve' }),
-  device_deny: post('/auth/devices/deny', true, { wsType: 'device_deny' }),
-  device_verify: post('/auth/devices/verify', false, { wsType: 'device_verify' }),
-  device_complete: post('/auth/devices/complete', false, { wsType: 'device_complete' }),
-  email_verify: post('/auth/email/verify', false, { wsType: 'email_verify' }),
-  email_resend: post('/auth/email/resend', true, { wsType: 'email_resend' }),
-  password_forgot: post('/auth/password/forgot', false, { wsType: 'password_forgot' }),
-  password_reset: post('/auth/password/reset', false, { wsType: 'password_reset' }),
-  password_change: post('/auth/password/change', true, { wsType: 'password_change' }),
-  sessions_list: { method: 'GET', path: () => '/auth/sessions', bearer: true, wsType: 'sessions_list', deferrable: false },
-  session_revoke: {
-    method: 'DELETE',
-    path: (body) => `/auth/sessions/${encodeURIComponent(String(body.sessionId))}`,
-    bearer: true,
-    wsType: 'session_revoke',
-    deferrable: false,
-    inPath: ['sessionId'],
-  },
-  sessions_revoke_others: post('/auth/sessions/revoke-others', true, { wsType: 'sessions_revoke_others' }),
   ...PASSKEY_COMMANDS,
   me: { method: 'GET', path: () => '/auth/me', bearer: true, wsType: undefined, deferrable: false, account: true },
   events: {

@@ -1,4 +1,6 @@
-import type { CommandSpec } from '../../client/src/commands.ts';
+import type { CommandSpec } from '../../client/src/command-spec.ts';
+import type { SdkCore } from '../../client/src/core.ts';
+import type { Session, TokenPair } from '../../client/src/types.ts';
 
 /**
  * The passkeys' part of the client SDK: its commands and a dependency-free bridge to
@@ -181,4 +183,33 @@ export async function getPasskey(options: Json, signal?: unknown): Promise<Json>
   const credential = await credentials().get({ publicKey: requestOptions(options), ...(signal ? { signal } : {}) });
   if (!credential) throw new Error('the browser returned no passkey');
   return authenticationJSON(credential);
+}
+
+/** The feature's methods of the client (client/src/client.ts exposes them). */
+export function passkeysSdk(core: SdkCore) {
+  return {
+    /** Adds a passkey to the signed-in account: the browser makes it (its own prompt), the gateway keeps it. */
+    async registerPasskey(name?: string): Promise<Omit<PasskeyInfo, 'lastUsedAt'>> {
+      const options = (await core.authed('passkey_register_options', {})).data as Record<string, unknown>;
+      const response = await createPasskey(options);
+      return (await core.authed('passkey_register', { response, ...(name ? { name } : {}) })).data as Omit<PasskeyInfo, 'lastUsedAt'>;
+    },
+    async listPasskeys(): Promise<PasskeyInfo[]> {
+      return (await core.authed('passkeys_list', {})).data as PasskeyInfo[];
+    },
+    async deletePasskey(id: string): Promise<void> {
+      await core.authed('passkey_delete', { passkeyId: id });
+    },
+    /**
+     * Signs in with one of this site's passkeys, no email typed (the browser asks which). A passkey with
+     * user verification stands for the password and the second factor, and needs no device approval: the
+     * outcome is a session, or an error (`invalid_credentials`, `account_disabled`, a browser DOMException).
+     */
+    async signInWithPasskey(options: { deviceId?: string } = {}): Promise<Session> {
+      const begun = (await core.send('passkey_login_options', {})).data as { challengeId: string; options: Record<string, unknown> };
+      const response = await getPasskey(begun.options);
+      const { data } = await core.send('passkey_login', { challengeId: begun.challengeId, response, deviceId: options.deviceId ?? core.deviceId });
+      return core.adopt(data as TokenPair, 'passkey_login');
+    },
+  };
 }

@@ -1,0 +1,36 @@
+import { type CommandSpec, postCommand } from '../../client/src/command-spec.ts';
+import type { SdkCore } from '../../client/src/core.ts';
+import type { LoginOutcome } from '../../client/src/types.ts';
+
+/** The feature's part of the client SDK: its commands and methods (no zod, no node: bundled for browsers). */
+export const PASSWORD_COMMANDS = {
+  register: postCommand('register', '/auth/register', { deferrable: true }),
+  login: postCommand('login', '/auth/login', { deferrable: true }),
+  password_forgot: postCommand('password_forgot', '/auth/password/forgot'),
+  password_reset: postCommand('password_reset', '/auth/password/reset'),
+  password_change: postCommand('password_change', '/auth/password/change', { bearer: true }),
+} satisfies Record<string, CommandSpec>;
+
+export function passwordSdk(core: SdkCore) {
+  return {
+    async register(email: string, password: string): Promise<{ userId: string }> {
+      return (await core.send('register', { email, password })).data as { userId: string };
+    },
+    /** Signs in; a second factor or a new device's approval are outcomes, not errors. */
+    login(email: string, password: string): Promise<LoginOutcome> {
+      return core.signInStep('login', { email, password, deviceId: core.deviceId });
+    },
+    /** Asks for a reset mail: answered alike whether an account has the address or not. */
+    async forgotPassword(email: string): Promise<void> {
+      await core.send('password_forgot', { email });
+    },
+    /** Sets a new password with the token of a reset mail; every session of the account ends (this one too). */
+    async resetPassword(token: string, password: string): Promise<void> {
+      await core.send('password_reset', { token, password });
+    },
+    /** Changes the signed-in account's password; every other session of the account ends. */
+    async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+      await core.authed('password_change', { currentPassword, newPassword });
+    },
+  };
+}

@@ -69,10 +69,21 @@ export interface FeatureContract<K extends string = string, P extends string = s
   /** The audit event types the feature writes (GET /auth/events). */
   auditEvents?: readonly string[];
   /** Its handlers and the drivers they need; loaded by a worker only. */
-  worker?: () => Promise<{ default: FeatureWorker }>;
+  worker?: WorkerPart;
   /** Its OpenAPI path items; loaded by the account API only. */
-  openapi?: () => Promise<{ default: FeatureOpenApi }>;
+  openapi?: OpenApiPart;
 }
+
+/**
+ * A feature's worker part, loaded: `worker: (): WorkerModule => import('./worker/index.ts')`. The
+ * return type is written out, so that the contract's type never waits on the handlers' (which refer to
+ * the protocol built from the contract).
+ */
+export type WorkerModule = Promise<{ default: FeatureWorker }>;
+/** A feature's OpenAPI part, loaded (written out as WorkerModule is). */
+export type OpenApiModule = Promise<{ default: FeatureOpenApi }>;
+export type WorkerPart = () => WorkerModule;
+export type OpenApiPart = () => OpenApiModule;
 
 type Schema = Record<string, unknown>;
 

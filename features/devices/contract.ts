@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineFeature } from '../feature.ts';
+import { defineFeature, type OpenApiModule, type WorkerModule } from '../feature.ts';
 
 /**
  * New devices: a sign-in from a device the account has never completed one from waits until a
@@ -64,6 +64,6 @@ export const devicesFeature = defineFeature({
     },
   ],
   auditEvents: ['device.approval_requested', 'device.approved', 'device.denied'],
-  worker: () => import('./worker/index.ts'),
-  openapi: () => import('./openapi.ts'),
+  worker: (): WorkerModule => import('./worker/index.ts'),
+  openapi: (): OpenApiModule => import('./openapi.ts'),
 });

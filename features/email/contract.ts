@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { tokenSchema } from '@authgate/shared/wire-fields';
-import { defineFeature } from '../feature.ts';
+import { defineFeature, type OpenApiModule, type WorkerModule } from '../feature.ts';
 
 /** The account's email address: verify it with the mailed token, ask for another mail (docs: features/email/docs.md). */
 
@@ -27,6 +27,6 @@ export const emailFeature = defineFeature({
     },
   ],
   auditEvents: ['email.verified'],
-  worker: () => import('./worker/index.ts'),
-  openapi: () => import('./openapi.ts'),
+  worker: (): WorkerModule => import('./worker/index.ts'),
+  openapi: (): OpenApiModule => import('./openapi.ts'),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineFeature } from '../feature.ts';
+import { defineFeature, type OpenApiModule, type WorkerModule } from '../feature.ts';
 
 /**
  * Passkeys (WebAuthn discoverable credentials): the wire contract of the feature, as the edge and the
@@ -148,8 +148,8 @@ export const passkeysFeature = defineFeature({
     },
   ],
   auditEvents: PASSKEY_AUDIT_EVENTS,
-  worker: () => import('./worker/index.ts'),
-  openapi: () => import('./openapi.ts'),
+  worker: (): WorkerModule => import('./worker/index.ts'),
+  openapi: (): OpenApiModule => import('./openapi.ts'),
 });
 
 /** What GET /auth/passkeys lists, and POST /auth/passkeys/register answers (without `lastUsedAt`). */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { challengeAnswerSchema } from '@authgate/features/stuffing/contract';
 import { deviceIdSchema, emailSchema, passwordSchema, tokenSchema } from '@authgate/shared/wire-fields';
-import { defineFeature } from '../feature.ts';
+import { defineFeature, type OpenApiModule, type WorkerModule } from '../feature.ts';
 
 /**
  * Password sign-in and the password's life: register, log in, forget, reset, change
@@ -81,6 +81,6 @@ export const passwordFeature = defineFeature({
     /** A wrong password on a signed-in account's command (change, second factor on or off): `data.reason` names the command. */
     'password.check_failed',
   ],
-  worker: () => import('./worker/index.ts'),
-  openapi: () => import('./openapi.ts'),
+  worker: (): WorkerModule => import('./worker/index.ts'),
+  openapi: (): OpenApiModule => import('./openapi.ts'),
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { passwordSchema, tokenSchema } from '@authgate/shared/wire-fields';
-import { defineFeature } from '../feature.ts';
+import { defineFeature, type OpenApiModule, type WorkerModule } from '../feature.ts';
 
 /**
  * The second factor (TOTP, with recovery codes): turn it on and off, and the second step of a sign-in
@@ -60,6 +60,6 @@ export const secondFactorFeature = defineFeature({
     },
   ],
   auditEvents: ['login.mfa_required', 'mfa.enabled', 'mfa.disabled', 'mfa.failed'],
-  worker: () => import('./worker/index.ts'),
-  openapi: () => import('./openapi.ts'),
+  worker: (): WorkerModule => import('./worker/index.ts'),
+  openapi: (): OpenApiModule => import('./openapi.ts'),
 });

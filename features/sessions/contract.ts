@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { deviceIdSchema, tokenSchema } from '@authgate/shared/wire-fields';
-import { defineFeature } from '../feature.ts';
+import { defineFeature, type OpenApiModule, type WorkerModule } from '../feature.ts';
 
 /**
  * Sessions: refresh-token rotation, logout, and the account's list of its sessions with revocation
@@ -52,6 +52,6 @@ export const sessionsFeature = defineFeature({
     },
   ],
   auditEvents: ['refresh.reuse_detected', 'logout', 'session.revoked'],
-  worker: () => import('./worker/index.ts'),
-  openapi: () => import('./openapi.ts'),
+  worker: (): WorkerModule => import('./worker/index.ts'),
+  openapi: (): OpenApiModule => import('./openapi.ts'),
 });

@@ -3,7 +3,8 @@ import type { Decision, PendingSignIn } from '@authgate/shared/devices/types';
 import type { Command } from '@authgate/shared/protocol';
 import { deviceCompleteBody, deviceDecisionBody, deviceVerifyBody } from '../contract.ts';
 import { originOf } from '@authgate/worker/audit';
-import type { CommandHandler, HandlerOutcome, WorkerContext } from '@authgate/worker/context';
+import type { HandlerOutcome } from '@authgate/worker/context';
+import type { Ctx, Handler } from './drivers.ts';
 import { signIn } from '@authgate/worker/commands/sign-in';
 
 /**
@@ -15,7 +16,7 @@ import { signIn } from '@authgate/worker/commands/sign-in';
 
 const noSuchVerification = () => new AppError('not_found', 'no sign-in waits for this verification (unknown, expired, or already completed)');
 
-function decide(decision: Decision): CommandHandler {
+function decide(decision: Decision): Handler {
   return async (command, ctx) => {
     const auth = command.meta.auth;
     if (!auth) throw new AppError('invalid_token', 'this request needs an access token');
@@ -42,7 +43,7 @@ export const deviceDeny = decide('denied');
  * the request is answered as for an unknown verification (`not_found`), so that it tells nothing of
  * whether the verification exists, and it spends none of its code's tries.
  */
-export const deviceComplete: CommandHandler = async (command, ctx) => {
+export const deviceComplete: Handler = async (command, ctx) => {
   const { verificationId, completeToken = '' } = deviceCompleteBody.parse(command.body);
   const completed = await ctx.deviceVerifications.complete(verificationId, completeToken, command.requestId);
   if (completed.outcome === 'pending') throw new AppError('device_verification_pending', 'this sign-in has not been approved yet');
@@ -56,7 +57,7 @@ export const deviceComplete: CommandHandler = async (command, ctx) => {
  * before the code is checked (DeviceLimits.codes, as for the second factor), so concurrent guesses
  * cannot slip past them; a right code gives its points back, as does an attempt that checked no code.
  */
-export const deviceVerify: CommandHandler = async (command, ctx) => {
+export const deviceVerify: Handler = async (command, ctx) => {
   const { verificationId, completeToken = '', code } = deviceVerifyBody.parse(command.body);
   const userId = await ctx.deviceVerifications.accountOf(verificationId, completeToken);
   if (userId === undefined) throw noSuchVerification();
@@ -83,7 +84,7 @@ export const deviceVerify: CommandHandler = async (command, ctx) => {
 };
 
 /** The sign-in goes on after its new-device step, for the account as it is now (it may have been disabled meanwhile). */
-async function resume(command: Command, ctx: WorkerContext, waiting: PendingSignIn): Promise<HandlerOutcome> {
+async function resume(command: Command, ctx: Ctx, waiting: PendingSignIn): Promise<HandlerOutcome> {
   const user = await ctx.users.findById(waiting.userId);
   if (!user) throw noSuchVerification();
   if (user.disabledAt) throw new AppError('account_disabled', 'this account is disabled');
@@ -94,7 +95,7 @@ async function resume(command: Command, ctx: WorkerContext, waiting: PendingSign
  * The decision, live: to the connection that made the waiting login (it is not signed in yet, so it is
  * addressed by its connection), and to the account's sockets, where the request may still be on show.
  */
-async function announce(ctx: WorkerContext, command: Command, event: 'device.approved' | 'device.denied', verificationId: string, waiting: PendingSignIn) {
+async function announce(ctx: Ctx, command: Command, event: 'device.approved' | 'device.denied', verificationId: string, waiting: PendingSignIn) {
   const warn = (err: unknown) => ctx.log.warn({ err, requestId: command.requestId }, 'device decision not published live');
   const data = { verificationId };
   if (waiting.waiting)

@@ -2,8 +2,7 @@ import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { AppError } from '@authgate/shared/errors';
 import type { Command } from '@authgate/shared/protocol';
 import { originOf } from '@authgate/worker/audit';
-import type { WorkerContext } from '@authgate/worker/context';
-import type { SignInAttempt } from '@authgate/worker/commands/sign-in';
+import type { SignInAttempt, SignInDrivers } from '@authgate/worker/commands/sign-in';
 import type { SignInGate } from '@authgate/worker/commands/sign-in-gates';
 
 /** How long a new device's sign-in waits for an approval or its code (docs/rest.md: 10 minutes). */
@@ -57,7 +56,7 @@ export const newDeviceGate: SignInGate = {
 };
 
 /** A deviceId the account never completed a sign-in from; or none, once the account has completed one from a device it named. */
-async function isNewDevice({ user, deviceId }: SignInAttempt, ctx: WorkerContext): Promise<boolean> {
+async function isNewDevice({ user, deviceId }: SignInAttempt, ctx: SignInDrivers): Promise<boolean> {
   if (deviceId === undefined) return ctx.devices.hasNamedDevice(user.id);
   return (await ctx.devices.standing(user.id, deviceId)) === 'new';
 }
@@ -67,7 +66,7 @@ async function isNewDevice({ user, deviceId }: SignInAttempt, ctx: WorkerContext
  * is told: no prompt, no mail. A limiter that does not answer lets the notice go: the cap guards the
  * owner's inbox, it must not stop sign-ins when Redis falters.
  */
-async function mayNotify(ctx: WorkerContext, command: Command, userId: string): Promise<boolean> {
+async function mayNotify(ctx: SignInDrivers, command: Command, userId: string): Promise<boolean> {
   return ctx.deviceLimits.takeNotice(userId).catch((err: unknown) => {
     ctx.log.warn({ err, requestId: command.requestId }, 'device notice limiter unavailable; notifying');
     return true;
@@ -75,7 +74,7 @@ async function mayNotify(ctx: WorkerContext, command: Command, userId: string): 
 }
 
 /** Both ways to approve are offered: a live prompt and a mailed code. Losing one (Redis, the mail lane) must not stop the other. */
-async function notify(ctx: WorkerContext, command: Command, to: { userId: string; email: string; verificationId: string; code: string }) {
+async function notify(ctx: SignInDrivers, command: Command, to: { userId: string; email: string; verificationId: string; code: string }) {
   const { ip, userAgent } = command.meta;
   const now = Date.now();
   const at = new Date(now).toISOString();

@@ -1,6 +1,6 @@
 import { AppError } from '@authgate/shared/errors';
 import { originOf } from '@authgate/worker/audit';
-import type { CommandHandler } from '@authgate/worker/context';
+import type { Handler } from './drivers.ts';
 import { mailToken } from '@authgate/worker/email/token-mail';
 import { authOf } from '@authgate/worker/commands/auth-of';
 
@@ -8,7 +8,7 @@ import { authOf } from '@authgate/worker/commands/auth-of';
  * POST /auth/email/resend (Bearer): a new verification mail, within the account's hourly allowance
  * (EMAIL_RESEND_PER_HOUR, else 429 with Retry-After). An address already verified gets no mail.
  */
-export const emailResend: CommandHandler = async (command, ctx) => {
+export const emailResend: Handler = async (command, ctx) => {
   const auth = authOf(command);
   const user = await ctx.users.findById(auth.sub);
   if (!user) throw new AppError('invalid_token', 'access token is invalid or expired');

@@ -1,10 +1,10 @@
 import { AppError } from '@authgate/shared/errors';
 import { emailVerifyBody } from '../contract.ts';
 import { originOf } from '@authgate/worker/audit';
-import type { CommandHandler } from '@authgate/worker/context';
+import type { Handler } from './drivers.ts';
 
 /** POST /auth/email/verify: the token of a verification mail, once, within 24 h, marks the address verified. */
-export const emailVerify: CommandHandler = async (command, ctx) => {
+export const emailVerify: Handler = async (command, ctx) => {
   const { token } = emailVerifyBody.parse(command.body);
   const userId = await ctx.emailTokens.use(token, 'verify_email', async (trx, owner) => {
     await ctx.users.markEmailVerified(owner, trx);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AppError } from '@authgate/shared/errors';
 import type { Command } from '@authgate/shared/protocol';
 import { originOf } from '@authgate/worker/audit';
-import type { CommandHandler, WorkerContext } from '@authgate/worker/context';
+import type { Ctx, Handler } from './drivers.ts';
 import { mailSecurityNotice } from '@authgate/worker/email/security-notice';
 import { authOf } from '@authgate/worker/commands/auth-of';
 import { signIn } from '@authgate/worker/commands/sign-in';
@@ -24,13 +24,13 @@ const CHALLENGE_ID_BYTES = 32;
 const notVerified = () => new AppError('invalid_credentials', 'the passkey could not be verified');
 
 /** PUBLIC_URL with an IP host: said at once, before the browser fails with an obscure SecurityError. */
-function requireAvailable(ctx: WorkerContext): void {
+function requireAvailable(ctx: Ctx): void {
   const { unavailable } = ctx.passkeys.relyingParty;
   if (unavailable) throw new AppError('forbidden', unavailable);
 }
 
 /** The signed-in account a command acts for: a valid token of an account since deleted is no token. */
-async function accountOf(command: Command, ctx: WorkerContext) {
+async function accountOf(command: Command, ctx: Ctx) {
   const user = await ctx.users.findById(authOf(command).sub);
   if (!user) throw new AppError('invalid_token', 'access token is invalid or expired');
   return user;
@@ -40,7 +40,7 @@ async function accountOf(command: Command, ctx: WorkerContext) {
 const storeFull = () => new AppError('rate_limited', 'too many passkey ceremonies are pending, retry later', { retryAfter: 60 });
 
 /** Registration, step 1: options for navigator.credentials.create(), with a challenge bound to this account. */
-const passkeyRegisterOptions: CommandHandler = async (command, ctx) => {
+const passkeyRegisterOptions: Handler = async (command, ctx) => {
   requireAvailable(ctx);
   const pk = ctx.passkeys;
   const user = await accountOf(command, ctx);
@@ -55,7 +55,7 @@ const passkeyRegisterOptions: CommandHandler = async (command, ctx) => {
  * account, and is taken (once, whatever follows); the ceremony verifies (ceremonies.ts); the credential
  * id is registered to nobody yet. Then the account is told: audit event, live event, notice mail.
  */
-const passkeyRegister: CommandHandler = async (command, ctx) => {
+const passkeyRegister: Handler = async (command, ctx) => {
   const { response, name } = passkeyBodySchemas.passkey_register.parse(command.body);
   const pk = ctx.passkeys;
   const user = await accountOf(command, ctx);
@@ -83,12 +83,12 @@ const passkeyRegister: CommandHandler = async (command, ctx) => {
   return { status: 201, data: { id: credential.id, name: passkeyName, createdAt: at } };
 };
 
-const passkeysList: CommandHandler = async (command, ctx) => {
+const passkeysList: Handler = async (command, ctx) => {
   return { status: 200, data: await ctx.passkeys.credentials.listOf(authOf(command).sub) };
 };
 
 /** Removes one of the account's own passkeys (another account's is as unknown as a made-up id). */
-const passkeyDelete: CommandHandler = async (command, ctx) => {
+const passkeyDelete: Handler = async (command, ctx) => {
   const { passkeyId: id } = passkeyBodySchemas.passkey_delete.parse(command.body);
   const auth = authOf(command);
   const removed = await ctx.passkeys.credentials.remove(auth.sub, id);
@@ -99,7 +99,7 @@ const passkeyDelete: CommandHandler = async (command, ctx) => {
 };
 
 /** Sign-in, step 1: options for a discoverable navigator.credentials.get(), no account named. */
-const passkeyLoginOptions: CommandHandler = async (_command, ctx) => {
+const passkeyLoginOptions: Handler = async (_command, ctx) => {
   requireAvailable(ctx);
   const pk = ctx.passkeys;
   const options = await authenticationOptions(pk.relyingParty);
@@ -118,7 +118,7 @@ const passkeyLoginOptions: CommandHandler = async (_command, ctx) => {
  * new-device check, which a verified passkey satisfies (the gates say so: `satisfiedBy`), so only the
  * verified-email step is asked. The session's `amr` is `hwk`; the device, if named, is known from now on.
  */
-const passkeyLogin: CommandHandler = async (command, ctx) => {
+const passkeyLogin: Handler = async (command, ctx) => {
   const { challengeId, response, deviceId } = passkeyBodySchemas.passkey_login.parse(command.body);
   const pk = ctx.passkeys;
   const refused = (reason: RefusalReason, detail: string, userId?: string) => {
@@ -160,7 +160,7 @@ const passkeyLogin: CommandHandler = async (command, ctx) => {
  * stays done if either fails: each failure is a log line.
  */
 async function tell(
-  ctx: WorkerContext,
+  ctx: Ctx,
   command: Command,
   account: { id: string; email?: string },
   event: 'passkey.registered' | 'passkey.removed',
@@ -172,7 +172,7 @@ async function tell(
   await mailSecurityNotice(ctx, event === 'passkey.registered' ? 'passkey_registered' : 'passkey_removed', account, originOf(command));
 }
 
-export const passkeyHandlers: Record<PasskeyKind, CommandHandler> = {
+export const passkeyHandlers: Record<PasskeyKind, Handler> = {
   passkey_register_options: passkeyRegisterOptions,
   passkey_register: passkeyRegister,
   passkeys_list: passkeysList,

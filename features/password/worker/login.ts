@@ -1,10 +1,10 @@
 import { AppError } from '@authgate/shared/errors';
 import { loginBody } from '../contract.ts';
-import type { CommandHandler } from '@authgate/worker/context';
+import type { Handler } from './drivers.ts';
 import { signIn } from '@authgate/worker/commands/sign-in';
 import { originOf } from '@authgate/worker/audit';
 
-export const login: CommandHandler = async (command, ctx) => {
+export const login: Handler = async (command, ctx) => {
   const { email, password, deviceId } = loginBody.parse(command.body);
   const user = await ctx.users.findByEmail(email).catch(async (err: unknown) => {
     // The database is away and no password was compared: the attempt the edge counted is given back.

@@ -2,7 +2,7 @@ import { AppError } from '@authgate/shared/errors';
 import { checkNewPassword } from '@authgate/shared/password-policy';
 import { passwordChangeBody } from '../contract.ts';
 import { originOf } from '@authgate/worker/audit';
-import type { CommandHandler } from '@authgate/worker/context';
+import type { Handler } from './drivers.ts';
 import { endSessionsOf } from '@authgate/worker/email/end-sessions';
 import { mailNotice } from '@authgate/worker/email/token-mail';
 import { checkAccountPassword } from '@authgate/worker/commands/account-password';
@@ -15,7 +15,7 @@ import { authOf } from '@authgate/worker/commands/auth-of';
  * policy. Every other session ends, and every sign-in still waiting for a second factor or a device's
  * approval; the account's remaining sockets hear `password.changed`, and a notice is mailed.
  */
-export const passwordChange: CommandHandler = async (command, ctx) => {
+export const passwordChange: Handler = async (command, ctx) => {
   const auth = authOf(command);
   const { currentPassword, newPassword } = passwordChangeBody.parse(command.body);
   const user = await ctx.users.findById(auth.sub);

@@ -1,6 +1,6 @@
 import { passwordForgotBody } from '../contract.ts';
 import { originOf } from '@authgate/worker/audit';
-import type { CommandHandler } from '@authgate/worker/context';
+import type { Handler } from './drivers.ts';
 import { mailToken } from '@authgate/worker/email/token-mail';
 
 /**
@@ -8,7 +8,7 @@ import { mailToken } from '@authgate/worker/email/token-mail';
  * nothing here shows in the answer or its time: an unknown address, a disabled account or an
  * account past its hourly reset mails (PASSWORD_RESET_MAILS_PER_HOUR) simply get no mail.
  */
-export const passwordForgot: CommandHandler = async (command, ctx) => {
+export const passwordForgot: Handler = async (command, ctx) => {
   const { email } = passwordForgotBody.parse(command.body);
   const user = await ctx.users.findByEmail(email);
   if (!user || user.disabledAt) return { status: 202 };

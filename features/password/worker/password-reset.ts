@@ -2,7 +2,7 @@ import { AppError } from '@authgate/shared/errors';
 import { checkNewPassword } from '@authgate/shared/password-policy';
 import { passwordResetBody } from '../contract.ts';
 import { originOf } from '@authgate/worker/audit';
-import type { CommandHandler } from '@authgate/worker/context';
+import type { Handler } from './drivers.ts';
 import { endSessionsOf } from '@authgate/worker/email/end-sessions';
 import { mailNotice } from '@authgate/worker/email/token-mail';
 import { endPendingSignInsOf } from '@authgate/worker/commands/end-pending-sign-ins';
@@ -14,7 +14,7 @@ const invalid = () => new AppError('invalid_token', 'the reset link is invalid, 
  * (the registration policy, with the account's own address among what is refused). Every session of
  * the account ends: whoever knew the old password is out, live.
  */
-export const passwordReset: CommandHandler = async (command, ctx) => {
+export const passwordReset: Handler = async (command, ctx) => {
   const { token, password } = passwordResetBody.parse(command.body);
   // A token that would not be accepted costs no bcrypt work.
   const holder = await ctx.emailTokens.peek(token, 'password_reset');

@@ -3,11 +3,11 @@ import { AppError } from '@authgate/shared/errors';
 import { checkNewPassword } from '@authgate/shared/password-policy';
 import type { Command } from '@authgate/shared/protocol';
 import { registerBody } from '../contract.ts';
-import type { CommandHandler } from '@authgate/worker/context';
+import type { Handler } from './drivers.ts';
 import { originOf } from '@authgate/worker/audit';
 import { mailVerification } from '@authgate/worker/commands/verification-mail';
 
-export const register: CommandHandler = async (command: Command, ctx) => {
+export const register: Handler = async (command: Command, ctx) => {
   const { email, password } = registerBody.parse(command.body);
   checkNewPassword(password, email);
   await ctx.stuffing.refuseBreached(password);

@@ -2,7 +2,7 @@ import { AppError } from '@authgate/shared/errors';
 import type { Command } from '@authgate/shared/protocol';
 import { mfaTotpConfirmBody, mfaTotpDisableBody, mfaTotpSetupBody } from '../contract.ts';
 import { originOf } from '@authgate/worker/audit';
-import type { CommandHandler, WorkerContext } from '@authgate/worker/context';
+import type { Ctx, Handler } from './drivers.ts';
 import { mailNotice } from '@authgate/worker/email/token-mail';
 import { newRecoveryCodes } from '@authgate/worker/mfa/recovery-codes';
 import { answerOfCode, checkSecondFactor } from '@authgate/worker/mfa/second-factor';
@@ -12,7 +12,7 @@ import { endPendingSignInsOf } from '@authgate/worker/commands/end-pending-sign-
 import { authOf } from '@authgate/worker/commands/auth-of';
 
 /** The signed-in user a TOTP command is for: a valid token of a user since deleted is no token. */
-async function userOf(command: Command, ctx: WorkerContext) {
+async function userOf(command: Command, ctx: Ctx) {
   const user = await ctx.users.findById(authOf(command).sub);
   if (!user) throw new AppError('invalid_token', 'access token is invalid or expired');
   return user;
@@ -25,7 +25,7 @@ const alreadyOn = () => new AppError('mfa_already_enabled', 'TOTP is already on 
  * limits, account-password.ts): a stolen access token alone must not turn TOTP on and lock the owner
  * out. Already on is answered before any bcrypt. The answer is sealed like every result body.
  */
-export const mfaTotpSetup: CommandHandler = async (command, ctx) => {
+export const mfaTotpSetup: Handler = async (command, ctx) => {
   const { password } = mfaTotpSetupBody.parse(command.body);
   const user = await userOf(command, ctx);
   if (await ctx.mfa.totp.isEnabled(user.id)) throw alreadyOn();
@@ -39,7 +39,7 @@ export const mfaTotpSetup: CommandHandler = async (command, ctx) => {
  * The first code from the app proves the secret arrived: TOTP goes on, with the code's step already
  * used (it cannot log in afterwards), and 10 recovery codes, shown this once and kept only as digests.
  */
-export const mfaTotpConfirm: CommandHandler = async (command, ctx) => {
+export const mfaTotpConfirm: Handler = async (command, ctx) => {
   const { code } = mfaTotpConfirmBody.parse(command.body);
   const user = await userOf(command, ctx);
   const enrolment = await ctx.mfa.totp.find(user.id);
@@ -72,7 +72,7 @@ export const mfaTotpConfirm: CommandHandler = async (command, ctx) => {
  * code or recovery code. Sign-ins still waiting for a code (or a device's approval) end with it, and
  * the account is mailed a notice.
  */
-export const mfaTotpDisable: CommandHandler = async (command, ctx) => {
+export const mfaTotpDisable: Handler = async (command, ctx) => {
   const { password, code } = mfaTotpDisableBody.parse(command.body);
   const user = await userOf(command, ctx);
   if (!(await ctx.mfa.totp.isEnabled(user.id))) throw new AppError('not_found', 'TOTP is not on for this account');

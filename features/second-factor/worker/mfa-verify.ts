@@ -1,7 +1,7 @@
 import { AppError } from '@authgate/shared/errors';
 import { MFA_TOKEN_MAX_ATTEMPTS, mfaTokenDigest } from '@authgate/shared/mfa/challenges';
 import { mfaVerifyBody } from '../contract.ts';
-import type { CommandHandler } from '@authgate/worker/context';
+import type { Handler } from './drivers.ts';
 import { checkSecondFactor } from '@authgate/worker/mfa/second-factor';
 import { signIn } from '@authgate/worker/commands/sign-in';
 
@@ -14,7 +14,7 @@ const deadToken = () => new AppError('invalid_token', 'the mfaToken is invalid, 
  * token is taken, once; the account still exists and is not disabled. Then the sign-in resumes after
  * the second factor, so the steps after it (a new device) still run.
  */
-export const mfaVerify: CommandHandler = async (command, ctx) => {
+export const mfaVerify: Handler = async (command, ctx) => {
   const body = mfaVerifyBody.parse(command.body);
   const digest = mfaTokenDigest(body.mfaToken);
   const challenge = digest === undefined ? undefined : await ctx.mfa.challenges.attempt(digest, MFA_TOKEN_MAX_ATTEMPTS);

@@ -1,14 +1,14 @@
 import { AppError } from '@authgate/shared/errors';
 import { logoutBody } from '../contract.ts';
 import { endSession } from '@authgate/shared/sessions/end-session';
-import type { CommandHandler } from '@authgate/worker/context';
+import type { Handler } from './drivers.ts';
 import { parseRefreshToken } from '@authgate/worker/tokens';
 import { revokeFamily } from '@authgate/worker/commands/revoke-family';
 import { originOf } from '@authgate/worker/audit';
 
 const invalid = () => new AppError('invalid_token', 'refresh token is invalid or expired');
 
-export const logout: CommandHandler = async (command, ctx) => {
+export const logout: Handler = async (command, ctx) => {
   const { refreshToken } = logoutBody.parse(command.body);
   const presented = parseRefreshToken(refreshToken);
   const audit = originOf(command);

@@ -2,7 +2,7 @@ import { AppError } from '@authgate/shared/errors';
 import { refreshBody } from '../contract.ts';
 import { openSuccessor, sealSuccessor } from '@authgate/shared/sessions/successor';
 import { AlreadyAnswered } from '@authgate/worker/already-answered';
-import type { CommandHandler } from '@authgate/worker/context';
+import type { Handler } from './drivers.ts';
 import { newRefreshToken, parseRefreshToken } from '@authgate/worker/tokens';
 import { revokeFamily } from '@authgate/worker/commands/revoke-family';
 import { tokenPair } from '@authgate/worker/commands/token-pair';
@@ -17,7 +17,7 @@ const invalid = () => new AppError('invalid_token', 'refresh token is invalid or
  * session has a device, only a refresh naming that device).
  * Every other presentation of a replaced token revokes the whole family (docs/rest.md, token pair).
  */
-export const refresh: CommandHandler = async (command, ctx) => {
+export const refresh: Handler = async (command, ctx) => {
   const { refreshToken, deviceId } = refreshBody.parse(command.body);
   const presented = parseRefreshToken(refreshToken);
   const audit = originOf(command);

@@ -2,10 +2,10 @@ import { AppError } from '@authgate/shared/errors';
 import { sessionRevokeBody } from '../contract.ts';
 import { endSession } from '@authgate/shared/sessions/end-session';
 import { authOf } from '@authgate/worker/commands/auth-of';
-import type { CommandHandler } from '@authgate/worker/context';
+import type { Handler } from './drivers.ts';
 import { originOf } from '@authgate/worker/audit';
 
-export const sessionsList: CommandHandler = async (command, ctx) => {
+export const sessionsList: Handler = async (command, ctx) => {
   const auth = authOf(command);
   const sessions = await ctx.directory.list(auth.sub);
   return {
@@ -22,7 +22,7 @@ export const sessionsList: CommandHandler = async (command, ctx) => {
   };
 };
 
-export const sessionRevoke: CommandHandler = async (command, ctx) => {
+export const sessionRevoke: Handler = async (command, ctx) => {
   const auth = authOf(command);
   const { sessionId } = sessionRevokeBody.parse(command.body);
   // Only one of the account's own sessions: another account's id is as unknown as a made-up one.
@@ -33,7 +33,7 @@ export const sessionRevoke: CommandHandler = async (command, ctx) => {
   return { status: 204 };
 };
 
-export const sessionsRevokeOthers: CommandHandler = async (command, ctx) => {
+export const sessionsRevokeOthers: Handler = async (command, ctx) => {
   const auth = authOf(command);
   const others = (await ctx.directory.list(auth.sub)).filter((s) => s.id !== auth.sid);
   for (const session of others) {

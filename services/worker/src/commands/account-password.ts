@@ -1,8 +1,8 @@
+import type { Drivers } from '../feature.ts';
 import type { UserRecord } from '@authgate/shared/db/users';
 import { AppError } from '@authgate/shared/errors';
 import type { Command } from '@authgate/shared/protocol';
 import { originOf } from '../audit.ts';
-import type { WorkerContext } from '../context.ts';
 import { authOf } from './auth-of.ts';
 
 /**
@@ -22,7 +22,12 @@ import { authOf } from './auth-of.ts';
  * would come from, and guesses through every route of an account then share the one budget that
  * anonymous logins also spend.
  */
-export async function checkAccountPassword(ctx: WorkerContext, command: Command, user: UserRecord, password: string): Promise<void> {
+export async function checkAccountPassword(
+  ctx: Drivers<'audit' | 'hasher' | 'log' | 'loginLimiter'>,
+  command: Command,
+  user: UserRecord,
+  password: string,
+): Promise<void> {
   const { ip } = command.meta;
   await ctx.loginLimiter.admit(user.email, ip);
   let matches: boolean;

@@ -1,5 +1,5 @@
+import type { Drivers } from '../feature.ts';
 import { endSession } from '@authgate/shared/sessions/end-session';
-import type { WorkerContext } from '../context.ts';
 import type { AuditOrigin } from '../audit.ts';
 import { mailSecurityNotice } from '../email/security-notice.ts';
 
@@ -8,7 +8,12 @@ import { mailSecurityNotice } from '../email/security-notice.ts';
  * already dropped the whole family; every edge now refuses its access tokens too, the account's live
  * sockets are told (and that session's closed), the reuse is an audit event, and the owner is mailed.
  */
-export async function revokeFamily(ctx: WorkerContext, sid: string, userId: string, audit: AuditOrigin): Promise<void> {
+export async function revokeFamily(
+  ctx: Drivers<'audit' | 'live' | 'sessions' | 'revocations' | 'directory' | 'users' | 'log' | 'mail' | 'mailLimits'>,
+  sid: string,
+  userId: string,
+  audit: AuditOrigin,
+): Promise<void> {
   await ctx.live.publish({ userId, event: 'security.refresh_reuse', data: { sessionId: sid, ip: audit.ip, at: new Date().toISOString() } });
   await endSession(ctx, userId, sid, 'refresh_reuse', { refreshEnded: true });
   ctx.audit.emit({ ...audit, action: 'refresh.reuse_detected', userId, sessionId: sid });

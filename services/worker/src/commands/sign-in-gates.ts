@@ -1,8 +1,7 @@
 import type { AuthMethod } from '@authgate/shared/sessions/types';
-import type { WorkerContext } from '../context.ts';
 import { newDeviceGate } from '@authgate/features/devices/worker/new-device-gate';
 import { secondFactorGate } from '@authgate/features/second-factor/worker/second-factor-gate';
-import type { SignInAttempt } from './sign-in.ts';
+import type { SignInAttempt, SignInDrivers } from './sign-in.ts';
 import { verifiedEmailGate } from '@authgate/features/email/worker/verified-email-gate';
 
 /** The steps a sign-in may be stopped at, in the order they are asked. */
@@ -18,7 +17,7 @@ export interface SignInGate {
   readonly step: SignInStep;
   /** Methods that already prove what this step asks: a sign-in whose `amr` holds one is not stopped here. */
   readonly satisfiedBy?: readonly AuthMethod[];
-  check(attempt: SignInAttempt, ctx: WorkerContext): Promise<void>;
+  check(attempt: SignInAttempt, ctx: SignInDrivers): Promise<void>;
 }
 
 /**

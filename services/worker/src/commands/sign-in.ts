@@ -3,11 +3,37 @@ import type { UserRecord } from '@authgate/shared/db/users';
 import type { Command } from '@authgate/shared/protocol';
 import type { AuthMethod } from '@authgate/shared/sessions/types';
 import { originOf } from '../audit.ts';
-import type { HandlerOutcome, WorkerContext } from '../context.ts';
+import type { HandlerOutcome } from '../context.ts';
+import type { Drivers } from '../feature.ts';
 import { mailSecurityNotice } from '../email/security-notice.ts';
 import { newRefreshToken } from '../tokens.ts';
 import { SIGN_IN_GATES, type SignInStep } from './sign-in-gates.ts';
 import { tokenPair } from './token-pair.ts';
+
+/**
+ * What a sign-in reaches: the new session and its token pair, and every gate on the way (the verified
+ * email, the second factor, the new device). A feature that signs people in declares these.
+ */
+export const SIGN_IN_NEEDS = [
+  'audit',
+  'log',
+  'users',
+  'sessions',
+  'refreshTtlMs',
+  'signer',
+  'devices',
+  'directory',
+  'live',
+  'mail',
+  'mailLimits',
+  'emailTokens',
+  'requireVerifiedEmail',
+  'mfa',
+  'deviceLimits',
+  'deviceVerification',
+  'deviceVerifications',
+] as const;
+export type SignInDrivers = Drivers<(typeof SIGN_IN_NEEDS)[number]>;
 
 /** A sign-in whose password was right: who, from which device, the command that asked, and how it was proven so far. */
 export interface SignInAttempt {
@@ -23,7 +49,7 @@ export interface SignInAttempt {
  * a stopped sign-in (the second factor's verify, a device's approval) passes the step it has just
  * cleared as `after`, so the steps before it are not asked again and the ones after it still are.
  */
-export async function signIn(attempt: SignInAttempt, ctx: WorkerContext, options: { after?: SignInStep } = {}): Promise<HandlerOutcome> {
+export async function signIn(attempt: SignInAttempt, ctx: SignInDrivers, options: { after?: SignInStep } = {}): Promise<HandlerOutcome> {
   const from = options.after === undefined ? 0 : SIGN_IN_GATES.findIndex((gate) => gate.step === options.after) + 1;
   for (const gate of SIGN_IN_GATES.slice(from)) {
     if (gate.satisfiedBy?.some((method) => attempt.amr.includes(method))) continue;
@@ -33,7 +59,7 @@ export async function signIn(attempt: SignInAttempt, ctx: WorkerContext, options
 }
 
 /** Every gate passed: a new session, known to the directory and the account's sockets, and its token pair. */
-async function openSession({ command, user, deviceId, amr }: SignInAttempt, ctx: WorkerContext): Promise<HandlerOutcome> {
+async function openSession({ command, user, deviceId, amr }: SignInAttempt, ctx: SignInDrivers): Promise<HandlerOutcome> {
   const sid = randomUUID();
   const refresh = newRefreshToken(sid);
   const signedIn = { amr, authTime: Math.floor(Date.now() / 1000) };

@@ -1,9 +1,9 @@
+import type { Drivers } from '../feature.ts';
 import type { TokenPair } from '@authgate/shared/protocol';
 import type { SignedIn } from '@authgate/shared/sessions/types';
-import type { WorkerContext } from '../context.ts';
 
 export async function tokenPair(
-  ctx: WorkerContext,
+  ctx: Drivers<'signer'>,
   user: { id: string; email: string },
   sid: string,
   refreshToken: string,

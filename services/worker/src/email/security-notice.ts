@@ -1,6 +1,6 @@
+import type { Drivers } from '../feature.ts';
 import { randomUUID } from 'node:crypto';
 import type { AuditOrigin } from '../audit.ts';
-import type { WorkerContext } from '../context.ts';
 import type { CappedNotice } from './mail-limits.ts';
 
 /**
@@ -13,7 +13,7 @@ import type { CappedNotice } from './mail-limits.ts';
  * refresh: a failure here is a log line. No secret goes in the mail.
  */
 export async function mailSecurityNotice(
-  ctx: WorkerContext,
+  ctx: Drivers<'log' | 'mail' | 'mailLimits' | 'users'>,
   kind: CappedNotice,
   account: { id: string; email?: string | undefined },
   origin: AuditOrigin,

@@ -1,8 +1,8 @@
+import type { Drivers } from '../feature.ts';
 import { randomUUID } from 'node:crypto';
 import type { EmailTokenPurpose } from '@authgate/shared/db/email-tokens';
 import { securityNoticeJob, type SecurityNotice } from '@authgate/shared/mail/notice';
 import type { Command } from '@authgate/shared/protocol';
-import type { WorkerContext } from '../context.ts';
 
 type Recipient = { id: string; email: string };
 
@@ -13,7 +13,7 @@ type Recipient = { id: string; email: string };
  * the mail, before the acknowledgement) finds its own token and queues nothing; true when a mail was
  * queued by this call. A mail the lane refuses withdraws its token, and the error is thrown.
  */
-export async function mailToken(ctx: WorkerContext, command: Command, user: Recipient, purpose: EmailTokenPurpose): Promise<boolean> {
+export async function mailToken(ctx: Drivers<'emailTokens' | 'log' | 'mail'>, command: Command, user: Recipient, purpose: EmailTokenPurpose): Promise<boolean> {
   const issued = await ctx.emailTokens.issue({ purpose, userId: user.id, requestId: command.requestId });
   if (!issued) {
     ctx.log.info({ requestId: command.requestId, userId: user.id, purpose }, 'token mail already queued by an earlier delivery of this command');
@@ -37,6 +37,6 @@ export async function mailToken(ctx: WorkerContext, command: Command, user: Reci
 }
 
 /** A security notice (password changed, second factor on or off) with where and when it happened; it carries no secret. */
-export async function mailNotice(ctx: WorkerContext, command: Command, user: Recipient, notice: SecurityNotice): Promise<void> {
+export async function mailNotice(ctx: Drivers<'emailTokens' | 'log' | 'mail'>, command: Command, user: Recipient, notice: SecurityNotice): Promise<void> {
   await ctx.mail.publish(securityNoticeJob(user.email, notice, command.meta));
 }

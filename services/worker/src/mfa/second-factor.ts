@@ -1,9 +1,9 @@
+import type { Drivers } from '../feature.ts';
 import { AppError } from '@authgate/shared/errors';
 import type { TotpRepository } from '@authgate/shared/db/totp';
 import type { MfaChallengeStore } from '@authgate/shared/mfa/challenges';
 import type { Command } from '@authgate/shared/protocol';
 import { originOf } from '../audit.ts';
-import type { WorkerContext } from '../context.ts';
 import type { CodeLimiter } from './code-limiter.ts';
 import { recoveryCodeDigest } from './recovery-codes.ts';
 import type { TotpSecretBox } from './secret-box.ts';
@@ -20,7 +20,7 @@ export interface SecondFactorContext {
   now: () => number;
 }
 
-/** A person's answer to "prove it is you": a TOTP code or a recovery code. */
+/** A person's answer to 'prove it is you': a TOTP code or a recovery code. */
 export type SecondFactorAnswer = { code: string } | { recoveryCode: string };
 
 /**
@@ -30,7 +30,12 @@ export type SecondFactorAnswer = { code: string } | { recoveryCode: string };
  * recovery code must be one of the user's unused ones (spent in the same step). A wrong answer is an
  * `mfa.failed` audit event and `invalid_code`; neither the code nor the secret is logged.
  */
-export async function checkSecondFactor(ctx: WorkerContext, command: Command, userId: string, answer: SecondFactorAnswer): Promise<'totp' | 'recovery'> {
+export async function checkSecondFactor(
+  ctx: Drivers<'audit' | 'log' | 'mfa'>,
+  command: Command,
+  userId: string,
+  answer: SecondFactorAnswer,
+): Promise<'totp' | 'recovery'> {
   const { mfa } = ctx;
   await mfa.limiter.admit(userId, command.meta.ip);
   const method = 'code' in answer ? 'totp' : 'recovery';

@@ -62,12 +62,12 @@ export interface CommandContract<K extends string = string, P extends string = s
   passwordSignIn?: true;
 }
 
-export interface FeatureContract<K extends string = string, P extends string = string> {
+export interface FeatureContract<K extends string = string, P extends string = string, E extends string = string> {
   /** The feature's folder under features/. */
   name: string;
   commands: readonly CommandContract<K, P>[];
   /** The audit event types the feature writes (GET /auth/events). */
-  auditEvents?: readonly string[];
+  auditEvents: readonly E[];
   /** Its handlers and the drivers they need; loaded by a worker only. */
   worker?: WorkerPart;
   /** Its OpenAPI path items; loaded by the account API only. */
@@ -117,7 +117,9 @@ export interface OpenApiHelpers {
 /** A feature's OpenAPI path items, by path. */
 export type FeatureOpenApi = (h: OpenApiHelpers) => Record<string, Schema>;
 
-/** Keeps a feature's command kinds and paths as literal types, so that the list yields the CommandKind and route unions. */
-export function defineFeature<const K extends string, const P extends string>(feature: FeatureContract<K, P>): FeatureContract<K, P> {
+/** Keeps a feature's command kinds, paths and audit events as literal types, so that the list yields their unions. */
+export function defineFeature<const K extends string, const P extends string, const E extends string>(
+  feature: FeatureContract<K, P, E>,
+): FeatureContract<K, P, E> {
   return feature;
 }

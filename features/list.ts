@@ -24,14 +24,18 @@ export const FEATURES = [
   emailFeature,
   secondFactorFeature,
   passkeysFeature,
-  defineFeature<never, never>({ name: 'oidc', commands: [], auditEvents: OIDC_AUDIT_EVENTS }),
-  defineFeature<never, never>({ name: 'stuffing', commands: [], auditEvents: STUFFING_AUDIT_EVENTS }),
+  defineFeature<never, never, (typeof OIDC_AUDIT_EVENTS)[number]>({ name: 'oidc', commands: [], auditEvents: OIDC_AUDIT_EVENTS }),
+  defineFeature<never, never, (typeof STUFFING_AUDIT_EVENTS)[number]>({ name: 'stuffing', commands: [], auditEvents: STUFFING_AUDIT_EVENTS }),
 ] as const;
 
 export type FeatureCommand = (typeof FEATURES)[number]['commands'][number];
 export type CommandKind = FeatureCommand['kind'];
 /** The REST route of each command, as the edge registers it (and labels its metrics). */
 export type CommandPath = FeatureCommand['rest']['path'];
+
+/** The audit event types the features write (shared/src/events/schema.ts adds the account's and the mailer's). */
+export type FeatureAuditEvent = (typeof FEATURES)[number]['auditEvents'][number];
+export const FEATURE_AUDIT_EVENTS: readonly FeatureAuditEvent[] = FEATURES.flatMap((feature): readonly FeatureAuditEvent[] => feature.auditEvents);
 
 /** Every command of every feature, in the list's order. */
 export const COMMANDS: readonly FeatureCommand[] = FEATURES.flatMap((feature): readonly FeatureCommand[] => feature.commands);

@@ -25,7 +25,7 @@ const FAST_TESTS = [
   'services/mailer/test/failures.test.ts',
   'services/mailer/test/outbox.test.ts',
   'services/worker/test/tokens.test.ts',
-  'services/worker/test/totp.test.ts',
+  'features/second-factor/test/totp.test.ts',
   'shared/test/config.test.ts',
   'shared/test/email-schema.test.ts',
   'shared/test/limiter-store.test.ts',

@@ -1,4 +1,4 @@
-import { codeAt } from '../../services/worker/src/mfa/totp.ts';
+import { codeAt } from '@authgate/features/second-factor/worker/totp';
 import { PASSWORD, percentile, post, round, startPipeline } from './deployment.ts';
 
 const STEP_MS = 30_000;

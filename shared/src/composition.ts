@@ -5,11 +5,11 @@ import type { RedisClient, RedisConnector } from './redis.ts';
 import { LimiterStore } from './security/limiter-store.ts';
 import type { PasswordWorkBudget } from './security/password-work.ts';
 import { revocationTtlMs, type SessionRevocations } from './security/revocations.ts';
-import type { DeviceVerifications } from './devices/types.ts';
+import type { DeviceVerifications } from '@authgate/features/devices/stores/verifications';
 import type { EventBus } from './events/types.ts';
 import type { LiveEvents } from './live/types.ts';
 import type { MailQueue } from './mail/types.ts';
-import type { MfaChallengeStore } from './mfa/challenges.ts';
+import type { MfaChallengeStore } from '@authgate/features/second-factor/stores/challenges';
 import type { SessionDirectory } from './sessions/directory.ts';
 import type { SessionStore } from './sessions/types.ts';
 import type { CommandQueue, ResultBus } from './transport/types.ts';
@@ -244,10 +244,10 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
 
   if (needs.has('mfaChallenges')) {
     if (redis) {
-      const { RedisMfaChallengeStore } = await import('./mfa/redis-challenges.ts');
+      const { RedisMfaChallengeStore } = await import('@authgate/features/second-factor/stores/redis-challenges');
       built.mfaChallenges = new RedisMfaChallengeStore(redis.client(`${config.NAMESPACE}-mfa`), config.NAMESPACE);
     } else {
-      const { MemoryMfaChallengeStore } = await import('./mfa/challenges.ts');
+      const { MemoryMfaChallengeStore } = await import('@authgate/features/second-factor/stores/challenges');
       built.mfaChallenges = new MemoryMfaChallengeStore();
     }
     const mfaChallenges = built.mfaChallenges;
@@ -305,10 +305,10 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
 
   if (needs.has('deviceVerifications')) {
     if (redis) {
-      const { RedisDeviceVerifications } = await import('./devices/redis-verifications.ts');
+      const { RedisDeviceVerifications } = await import('@authgate/features/devices/stores/redis-verifications');
       built.deviceVerifications = new RedisDeviceVerifications(redis.client(`${config.NAMESPACE}-devices`), config.NAMESPACE);
     } else {
-      const { MemoryDeviceVerifications } = await import('./devices/memory-verifications.ts');
+      const { MemoryDeviceVerifications } = await import('@authgate/features/devices/stores/memory-verifications');
       built.deviceVerifications = new MemoryDeviceVerifications();
     }
     const deviceVerifications = built.deviceVerifications;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { ParsedMail } from 'mailparser';
-import { codeAt } from '../../services/worker/src/mfa/totp.ts';
+import { codeAt } from '@authgate/features/second-factor/worker/totp';
 import { call, post } from './http.ts';
 import { LiveSocket } from './live-socket.ts';
 import { isResetMail, linkToken, type Mailbox } from './mailbox.ts';

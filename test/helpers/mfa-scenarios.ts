@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import { decodeJwt } from 'jose';
 import assert from 'node:assert/strict';
-import { codeAt } from '../../services/worker/src/mfa/totp.ts';
+import { codeAt } from '@authgate/features/second-factor/worker/totp';
 import { call, post } from './http.ts';
 import { LiveSocket } from './live-socket.ts';
 import { newEmail, PASSWORD } from './users.ts';

@@ -1,5 +1,5 @@
 import { AppError } from '@authgate/shared/errors';
-import type { Decision, PendingSignIn } from '@authgate/shared/devices/types';
+import type { Decision, PendingSignIn } from '@authgate/features/devices/stores/verifications';
 import type { Command } from '@authgate/shared/protocol';
 import { deviceCompleteBody, deviceDecisionBody, deviceVerifyBody } from '../contract.ts';
 import { originOf } from '@authgate/worker/audit';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { decodeJwt } from 'jose';
 import WebSocket from 'ws';
 import { AuthgateError, createClient } from '@authgate/client';
-import { codeAt } from '../../../services/worker/src/mfa/totp.ts';
+import { codeAt } from '../../second-factor/worker/totp.ts';
 import { call, type HttpAnswer, post } from '../../../test/helpers/http.ts';
 import { LiveSocket } from '../../../test/helpers/live-socket.ts';
 import type { Mailbox } from '../../../test/helpers/mailbox.ts';

@@ -4,9 +4,9 @@ import { mfaTotpConfirmBody, mfaTotpDisableBody, mfaTotpSetupBody } from '../con
 import { originOf } from '@authgate/worker/audit';
 import type { Ctx, Handler } from './drivers.ts';
 import { mailNotice } from '@authgate/worker/email/token-mail';
-import { newRecoveryCodes } from '@authgate/worker/mfa/recovery-codes';
-import { answerOfCode, checkSecondFactor } from '@authgate/worker/mfa/second-factor';
-import { matchingStep, newTotpSecret, otpauthUrl } from '@authgate/worker/mfa/totp';
+import { newRecoveryCodes } from '@authgate/features/second-factor/worker/recovery-codes';
+import { answerOfCode, checkSecondFactor } from '@authgate/features/second-factor/worker/second-factor';
+import { matchingStep, newTotpSecret, otpauthUrl } from '@authgate/features/second-factor/worker/totp';
 import { checkAccountPassword } from '@authgate/worker/commands/account-password';
 import { endPendingSignInsOf } from '@authgate/worker/commands/end-pending-sign-ins';
 import { authOf } from '@authgate/worker/commands/auth-of';

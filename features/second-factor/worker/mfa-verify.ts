@@ -1,8 +1,8 @@
 import { AppError } from '@authgate/shared/errors';
-import { MFA_TOKEN_MAX_ATTEMPTS, mfaTokenDigest } from '@authgate/shared/mfa/challenges';
+import { MFA_TOKEN_MAX_ATTEMPTS, mfaTokenDigest } from '@authgate/features/second-factor/stores/challenges';
 import { mfaVerifyBody } from '../contract.ts';
 import type { Handler } from './drivers.ts';
-import { checkSecondFactor } from '@authgate/worker/mfa/second-factor';
+import { checkSecondFactor } from '@authgate/features/second-factor/worker/second-factor';
 import { signIn } from '@authgate/worker/commands/sign-in';
 
 const deadToken = () => new AppError('invalid_token', 'the mfaToken is invalid, expired, used, or out of attempts: sign in again');

@@ -1,5 +1,5 @@
 import { AppError } from '@authgate/shared/errors';
-import { MFA_TOKEN_MAX_ATTEMPTS, MFA_TOKEN_TTL_MS, newMfaToken } from '@authgate/shared/mfa/challenges';
+import { MFA_TOKEN_MAX_ATTEMPTS, MFA_TOKEN_TTL_MS, newMfaToken } from '@authgate/features/second-factor/stores/challenges';
 import { originOf } from '@authgate/worker/audit';
 import type { SignInGate } from '@authgate/worker/commands/sign-in-gates';
 

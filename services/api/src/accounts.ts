@@ -1,4 +1,4 @@
-import type { TotpRepository } from '@authgate/shared/db/totp';
+import type { TotpRepository } from '@authgate/features/second-factor/stores/db-totp';
 import type { UserRecord, UserRepository } from '@authgate/shared/db/users';
 import { AppError } from '@authgate/shared/errors';
 import type { Logger } from '@authgate/shared/logger';

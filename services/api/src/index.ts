@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { ApiDrivers } from '@authgate/shared/composition';
 import type { Config } from '@authgate/shared/config';
-import { TotpRepository } from '@authgate/shared/db/totp';
+import { TotpRepository } from '@authgate/features/second-factor/stores/db-totp';
 import { UserRepository } from '@authgate/shared/db/users';
 import { loadVerificationKeys } from '@authgate/shared/keys';
 import { createOidcLayer } from '@authgate/features/oidc/api/index';

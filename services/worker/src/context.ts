@@ -11,12 +11,12 @@ import type { AccessTokenSigner } from './tokens.ts';
 import type { SessionExtensions } from './session-extensions.ts';
 import type { AuditLog } from './audit.ts';
 import type { MailQueue } from '@authgate/shared/mail/types';
-import type { KnownDevices } from '@authgate/shared/db/devices';
-import type { DeviceVerifications } from '@authgate/shared/devices/types';
+import type { KnownDevices } from '@authgate/features/devices/stores/known-devices';
+import type { DeviceVerifications } from '@authgate/features/devices/stores/verifications';
 import type { EmailTokenRepository } from '@authgate/shared/db/email-tokens';
 import type { AccountMailLimits } from './email/mail-limits.ts';
-import type { SecondFactorContext } from './mfa/second-factor.ts';
-import type { DeviceLimits } from './devices/device-limits.ts';
+import type { SecondFactorContext } from '@authgate/features/second-factor/worker/second-factor';
+import type { DeviceLimits } from '@authgate/features/devices/worker/device-limits';
 import type { PasskeyContext } from '@authgate/features/passkeys/worker/context';
 import type { StuffingContext } from '@authgate/features/stuffing/worker/context';
 

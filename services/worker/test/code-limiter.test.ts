@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { AppError } from '@authgate/shared/errors';
 import { LimiterStore } from '@authgate/shared/security/limiter-store';
-import { CodeLimiter } from '../src/mfa/code-limiter.ts';
+import { CodeLimiter } from '../src/commands/code-limiter.ts';
 import { cleanupNamespace, REDIS_URL, uniqueNamespace } from '../../../test/helpers/services.ts';
 
 const namespace = uniqueNamespace('mfa-limits');

@@ -1,8 +1,14 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { emailTokensMigration } from '@authgate/features/email/migrations/0004-email-tokens';
+import { knownDevicesMigration } from '@authgate/features/devices/migrations/0006-known-devices';
+import { totpMigration } from '@authgate/features/second-factor/migrations/0005-totp';
 import { oidcClientsMigration } from '@authgate/features/oidc/migrations/0007-oidc-clients';
 import { passkeysMigration } from '@authgate/features/passkeys/migrations/0008-passkeys';
 
-/** Migrations live in code, in order; Kysely's Migrator records which ran and takes a lock while it runs. */
+/**
+ * Migrations live in code, in one order for the whole schema; a feature's own tables are defined in
+ * its folder (features/<name>/migrations). Kysely's Migrator records which ran and takes a lock while it runs.
+ */
 const migrations: Record<string, Migration> = {
   '0001_users': {
     async up(db: Kysely<unknown>) {
@@ -60,69 +66,9 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('users').dropColumn('disabled_at').execute();
     },
   },
-  '0004_email_tokens': {
-    async up(db: Kysely<unknown>) {
-      await db.schema.alterTable('users').addColumn('email_verified_at', 'timestamptz').execute();
-      // Verification and reset tokens, kept only as their SHA-256: a copy of this table opens no account.
-      // `request_id` is the command that issued the token: a redelivered command finds its own row and
-      // sends no second mail. A token is used by setting `used_at` in the statement that checks it.
-      await db.schema
-        .createTable('email_tokens')
-        .addColumn('token_hash', 'bytea', (c) => c.primaryKey())
-        .addColumn('purpose', 'text', (c) => c.notNull())
-        .addColumn('user_id', 'uuid', (c) => c.notNull().references('users.id').onDelete('cascade'))
-        .addColumn('request_id', 'uuid', (c) => c.notNull().unique())
-        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-        .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
-        .addColumn('used_at', 'timestamptz')
-        .execute();
-      await db.schema.createIndex('email_tokens_user_purpose').on('email_tokens').columns(['user_id', 'purpose']).execute();
-    },
-    async down(db: Kysely<unknown>) {
-      await db.schema.dropTable('email_tokens').execute();
-      await db.schema.alterTable('users').dropColumn('email_verified_at').execute();
-    },
-  },
-  '0005_totp': {
-    async up(db: Kysely<unknown>) {
-      await db.schema
-        .createTable('totp_enrolments')
-        .addColumn('user_id', 'uuid', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
-        .addColumn('secret_sealed', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-        .addColumn('confirmed_at', 'timestamptz')
-        .addColumn('last_used_step', 'bigint')
-        .execute();
-      await db.schema
-        .createTable('totp_recovery_codes')
-        .addColumn('user_id', 'uuid', (c) => c.notNull().references('users.id').onDelete('cascade'))
-        .addColumn('code_hash', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-        .addColumn('used_at', 'timestamptz')
-        .addPrimaryKeyConstraint('totp_recovery_codes_pkey', ['user_id', 'code_hash'])
-        .execute();
-    },
-    async down(db: Kysely<unknown>) {
-      await db.schema.dropTable('totp_recovery_codes').execute();
-      await db.schema.dropTable('totp_enrolments').execute();
-    },
-  },
-  '0006_devices': {
-    async up(db: Kysely<unknown>) {
-      // One row per (account, device hash): the primary key serves the one lookup, by account.
-      await db.schema
-        .createTable('known_devices')
-        .addColumn('user_id', 'uuid', (c) => c.notNull().references('users.id').onDelete('cascade'))
-        .addColumn('device_hash', 'text', (c) => c.notNull())
-        .addColumn('first_seen_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-        .addColumn('last_seen_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-        .addPrimaryKeyConstraint('known_devices_pkey', ['user_id', 'device_hash'])
-        .execute();
-    },
-    async down(db: Kysely<unknown>) {
-      await db.schema.dropTable('known_devices').execute();
-    },
-  },
+  '0004_email_tokens': emailTokensMigration,
+  '0005_totp': totpMigration,
+  '0006_devices': knownDevicesMigration,
   '0007_oidc_clients': oidcClientsMigration,
   '0008_passkeys': passkeysMigration,
 };

@@ -1,39 +1,18 @@
 import { z } from 'zod';
 import { v7 as uuidv7 } from 'uuid';
-import { OIDC_AUDIT_EVENTS } from '@authgate/features/oidc/paths';
-import { PASSKEY_AUDIT_EVENTS } from '@authgate/features/passkeys/contract';
-import { STUFFING_AUDIT_EVENTS } from '@authgate/features/stuffing/contract';
+import { FEATURE_AUDIT_EVENTS } from '@authgate/features/list';
 
-/** The audit event types of the contract (docs/rest.md, GET /auth/events). Applications add their own as `app.<name>`. */
+/**
+ * The audit event types of the contract (docs/rest.md, GET /auth/events): each feature's
+ * (features/<name>/contract.ts, in the list's order), then the account's and the mailer's.
+ * Applications add their own as `app.<name>`.
+ */
 export const AUTH_EVENT_TYPES = [
-  'register',
-  'login.succeeded',
-  'login.failed',
-  'login.mfa_required',
-  'mfa.enabled',
-  'mfa.disabled',
-  'mfa.failed',
-  'device.approval_requested',
-  'device.approved',
-  'device.denied',
-  'refresh.reuse_detected',
-  'logout',
-  'session.revoked',
-  'email.verified',
-  'password.reset_requested',
-  'password.reset',
-  'password.changed',
-  /** A wrong password on a signed-in account's command (change, second factor on or off): `data.reason` names the command. */
-  'password.check_failed',
+  ...FEATURE_AUDIT_EVENTS,
   'account.disabled',
   'account.enabled',
-  /** A passkey added to, or removed from, the account (by one of its sessions). */
-  ...PASSKEY_AUDIT_EVENTS,
   /** A mail the mailer gave up on for good (SMTP 5xx, expired, invalid): which one and why, never its contents. */
   'mail.set_aside',
-  ...OIDC_AUDIT_EVENTS,
-  /** The deployment's credential stuffing defence turned on, and off (no account). */
-  ...STUFFING_AUDIT_EVENTS,
 ] as const;
 export type AuthEventType = (typeof AUTH_EVENT_TYPES)[number];
 

@@ -1,5 +1,5 @@
-import type { DeviceVerifications } from '../devices/types.ts';
-import type { MfaChallengeStore } from '../mfa/challenges.ts';
+import type { DeviceVerifications } from '@authgate/features/devices/stores/verifications';
+import type { MfaChallengeStore } from '@authgate/features/second-factor/stores/challenges';
 
 /** The stores of sign-ins stopped halfway: a right password waiting for its second factor or its new device's approval. */
 export interface PendingSignInStores {

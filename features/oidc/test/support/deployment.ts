@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { codeAt } from '../../../../services/worker/src/mfa/totp.ts';
+import { codeAt } from '../../../second-factor/worker/totp.ts';
 import type { Mailbox } from '../../../../test/helpers/mailbox.ts';
 import { mailLink } from '../../../../test/helpers/mail-links.ts';
 import { call, post } from '../../../../test/helpers/http.ts';

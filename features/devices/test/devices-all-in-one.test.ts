@@ -2,9 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import { simpleParser } from 'mailparser';
-import { DEVICE_TEST_LIMITS as LIMITS, deviceScenarios, type DeviceDeployment } from './helpers/device-scenarios.ts';
-import { startProcess, type RunningProcess } from './helpers/processes.ts';
-import { tempDir } from './helpers/services.ts';
+import { DEVICE_TEST_LIMITS as LIMITS, deviceScenarios, type DeviceDeployment } from '../../../test/helpers/device-scenarios.ts';
+import { startProcess, type RunningProcess } from '../../../test/helpers/processes.ts';
+import { tempDir } from '../../../test/helpers/services.ts';
 
 /** The same new-device scenarios in the all-in-one shape: in-process drivers, mail as .eml files in DATA_DIR/outbox. */
 describe('new-device approval: all-in-one', () => {

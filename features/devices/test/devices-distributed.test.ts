@@ -1,9 +1,9 @@
 import { after, before, describe } from 'node:test';
 import pg from 'pg';
-import { DEVICE_TEST_LIMITS as LIMITS, deviceScenarios, type DeviceDeployment } from './helpers/device-scenarios.ts';
-import { startProcess, type RunningProcess } from './helpers/processes.ts';
-import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from './helpers/services.ts';
-import { TestSmtpServer } from '../services/mailer/test/smtp.ts';
+import { DEVICE_TEST_LIMITS as LIMITS, deviceScenarios, type DeviceDeployment } from '../../../test/helpers/device-scenarios.ts';
+import { startProcess, type RunningProcess } from '../../../test/helpers/processes.ts';
+import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from '../../../test/helpers/services.ts';
+import { TestSmtpServer } from '../../../services/mailer/test/smtp.ts';
 
 /**
  * New-device approval in the distributed shape: two edges, a worker, the account API and a mailer over

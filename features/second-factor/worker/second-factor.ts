@@ -1,10 +1,10 @@
-import type { Drivers } from '../feature.ts';
+import type { Drivers } from '@authgate/worker/feature';
 import { AppError } from '@authgate/shared/errors';
-import type { TotpRepository } from '@authgate/shared/db/totp';
-import type { MfaChallengeStore } from '@authgate/shared/mfa/challenges';
+import type { TotpRepository } from '@authgate/features/second-factor/stores/db-totp';
+import type { MfaChallengeStore } from '@authgate/features/second-factor/stores/challenges';
 import type { Command } from '@authgate/shared/protocol';
-import { originOf } from '../audit.ts';
-import type { CodeLimiter } from './code-limiter.ts';
+import { originOf } from '@authgate/worker/audit';
+import type { CodeLimiter } from '@authgate/worker/commands/code-limiter';
 import { recoveryCodeDigest } from './recovery-codes.ts';
 import type { TotpSecretBox } from './secret-box.ts';
 import { matchingStep } from './totp.ts';

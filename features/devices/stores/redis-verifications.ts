@@ -1,6 +1,6 @@
-import { defineScript } from '../redis-script.ts';
-import type { RedisClient } from '../redis.ts';
-import { deleteEach, RedisAccountIndex } from '../sign-in/account-index.ts';
+import { defineScript } from '@authgate/shared/redis-script';
+import type { RedisClient } from '@authgate/shared/redis';
+import { deleteEach, RedisAccountIndex } from '@authgate/shared/sign-in/account-index';
 import {
   codeDigest,
   completeTokenDigest,
@@ -12,7 +12,7 @@ import {
   type DecideOutcome,
   type DeviceVerifications,
   type PendingSignIn,
-} from './types.ts';
+} from './verifications.ts';
 
 // One hash per verification, `<ns>:device-verification:<sha256(id)>`: uid, state (pending | approved |
 // denied | completed), code (its HMAC), ct (the completeToken's SHA-256), tries (left), rec (the

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from './database.ts';
+import type { Db } from '@authgate/shared/db/database';
 
 export interface TotpEnrolment {
   /** Sealed with MFA_ENCRYPTION_KEY; only workers can open it. */

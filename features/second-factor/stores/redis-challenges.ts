@@ -1,6 +1,6 @@
-import { defineScript } from '../redis-script.ts';
-import type { RedisClient } from '../redis.ts';
-import { deleteEach, RedisAccountIndex } from '../sign-in/account-index.ts';
+import { defineScript } from '@authgate/shared/redis-script';
+import type { RedisClient } from '@authgate/shared/redis';
+import { deleteEach, RedisAccountIndex } from '@authgate/shared/sign-in/account-index';
 import type { MfaChallenge, MfaChallengeAttempt, MfaChallengeStore } from './challenges.ts';
 
 // One script counts an attempt and decides it, so concurrent guesses at one token each get their own

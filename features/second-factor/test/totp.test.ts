@@ -3,9 +3,9 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Secret, TOTP } from 'otpauth';
-import { newRecoveryCodes, RECOVERY_CODE_COUNT, recoveryCodeDigest } from '../src/mfa/recovery-codes.ts';
-import { loadMfaEncryptionKey, TotpSecretBox } from '../src/mfa/secret-box.ts';
-import { codeAt, matchingStep, newTotpSecret, otpauthUrl, stepAt } from '../src/mfa/totp.ts';
+import { newRecoveryCodes, RECOVERY_CODE_COUNT, recoveryCodeDigest } from '../worker/recovery-codes.ts';
+import { loadMfaEncryptionKey, TotpSecretBox } from '../worker/secret-box.ts';
+import { codeAt, matchingStep, newTotpSecret, otpauthUrl, stepAt } from '../worker/totp.ts';
 import { tempDir } from '../../../test/helpers/services.ts';
 
 /** RFC 6238 Appendix B, SHA-1 rows: the seed is the ASCII of "12345678901234567890". */

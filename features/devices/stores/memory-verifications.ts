@@ -9,7 +9,7 @@ import {
   type DecideOutcome,
   type DeviceVerifications,
   type PendingSignIn,
-} from './types.ts';
+} from './verifications.ts';
 
 interface Entry {
   signIn: PendingSignIn;

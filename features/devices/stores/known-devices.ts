@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
-import type { Db } from './database.ts';
+import type { Db } from '@authgate/shared/db/database';
 
 /**
  * Where an account stands with a device at sign-in: `first` (it has never completed a sign-in at all),

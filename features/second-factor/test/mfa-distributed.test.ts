@@ -1,9 +1,9 @@
 import { after, before, describe } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { mfaScenarios, type MfaDeployment } from './helpers/mfa-scenarios.ts';
-import { startProcess, type RunningProcess } from './helpers/processes.ts';
-import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from './helpers/services.ts';
+import { mfaScenarios, type MfaDeployment } from '../../../test/helpers/mfa-scenarios.ts';
+import { startProcess, type RunningProcess } from '../../../test/helpers/processes.ts';
+import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from '../../../test/helpers/services.ts';
 
 /**
  * The second factor in the distributed shape: an edge, two workers and the account API as separate

@@ -2,10 +2,16 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { MemoryDeviceVerifications } from '@authgate/shared/devices/memory-verifications';
-import { RedisDeviceVerifications } from '@authgate/shared/devices/redis-verifications';
-import { codeDigest, completeTokenDigest, verificationKey, type DeviceVerifications, type PendingSignIn } from '@authgate/shared/devices/types';
-import { cleanupNamespace, REDIS_URL, uniqueNamespace } from '../../test/helpers/services.ts';
+import { MemoryDeviceVerifications } from '@authgate/features/devices/stores/memory-verifications';
+import { RedisDeviceVerifications } from '@authgate/features/devices/stores/redis-verifications';
+import {
+  codeDigest,
+  completeTokenDigest,
+  verificationKey,
+  type DeviceVerifications,
+  type PendingSignIn,
+} from '@authgate/features/devices/stores/verifications';
+import { cleanupNamespace, REDIS_URL, uniqueNamespace } from '../../../test/helpers/services.ts';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const OPTIONS = { ttlMs: 60_000, tries: 5 };

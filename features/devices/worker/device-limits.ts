@@ -1,6 +1,6 @@
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { LimiterStore } from '@authgate/shared/security/limiter-store';
-import { CodeLimiter, type CodeLimits } from '../mfa/code-limiter.ts';
+import { CodeLimiter, type CodeLimits } from '@authgate/worker/commands/code-limiter';
 
 const HOUR_S = 3600;
 

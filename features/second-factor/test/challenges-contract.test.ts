@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { MemoryMfaChallengeStore, mfaTokenDigest, newMfaToken, type MfaChallengeStore } from '@authgate/shared/mfa/challenges';
-import { RedisMfaChallengeStore } from '@authgate/shared/mfa/redis-challenges';
-import { cleanupNamespace, REDIS_URL, uniqueNamespace } from '../../test/helpers/services.ts';
+import { MemoryMfaChallengeStore, mfaTokenDigest, newMfaToken, type MfaChallengeStore } from '@authgate/features/second-factor/stores/challenges';
+import { RedisMfaChallengeStore } from '@authgate/features/second-factor/stores/redis-challenges';
+import { cleanupNamespace, REDIS_URL, uniqueNamespace } from '../../../test/helpers/services.ts';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const namespace = uniqueNamespace('mfa-challenges');

@@ -1,7 +1,7 @@
 import { after, before, describe } from 'node:test';
-import { mfaScenarios, type MfaDeployment } from './helpers/mfa-scenarios.ts';
-import { startProcess, type RunningProcess } from './helpers/processes.ts';
-import { tempDir } from './helpers/services.ts';
+import { mfaScenarios, type MfaDeployment } from '../../../test/helpers/mfa-scenarios.ts';
+import { startProcess, type RunningProcess } from '../../../test/helpers/processes.ts';
+import { tempDir } from '../../../test/helpers/services.ts';
 
 /**
  * The second factor in the all-in-one shape of `npm start`: one process, embedded PGlite, in-process

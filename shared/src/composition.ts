@@ -10,8 +10,8 @@ import type { EventBus } from './events/types.ts';
 import type { LiveEvents } from './live/types.ts';
 import type { MailQueue } from './mail/types.ts';
 import type { MfaChallengeStore } from '@authgate/features/second-factor/stores/challenges';
-import type { SessionDirectory } from './sessions/directory.ts';
-import type { SessionStore } from './sessions/types.ts';
+import type { SessionDirectory } from '@authgate/features/sessions/stores/directory';
+import type { SessionStore } from '@authgate/features/sessions/stores/sessions';
 import type { CommandQueue, ResultBus } from './transport/types.ts';
 import type { OidcStores } from '@authgate/features/oidc/api/layer';
 import type { PasskeyChallengeStore } from '@authgate/features/passkeys/stores/challenges';
@@ -232,10 +232,10 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
 
   if (needs.has('sessions')) {
     if (redis) {
-      const { RedisSessionStore } = await import('./sessions/redis-sessions.ts');
+      const { RedisSessionStore } = await import('@authgate/features/sessions/stores/redis-sessions');
       built.sessions = new RedisSessionStore(redis.client(`${config.NAMESPACE}-sessions`), config.NAMESPACE);
     } else {
-      const { MemorySessionStore } = await import('./sessions/memory-sessions.ts');
+      const { MemorySessionStore } = await import('@authgate/features/sessions/stores/memory-sessions');
       built.sessions = new MemorySessionStore();
     }
     const sessions = built.sessions;
@@ -293,10 +293,10 @@ export async function composeDrivers(config: Config, target: Target, log: Logger
 
   if (needs.has('directory')) {
     if (redis) {
-      const { RedisSessionDirectory } = await import('./sessions/redis-directory.ts');
+      const { RedisSessionDirectory } = await import('@authgate/features/sessions/stores/redis-directory');
       built.directory = new RedisSessionDirectory(redis.client(`${config.NAMESPACE}-directory`), config.NAMESPACE);
     } else {
-      const { MemorySessionDirectory } = await import('./sessions/memory-directory.ts');
+      const { MemorySessionDirectory } = await import('@authgate/features/sessions/stores/memory-directory');
       built.directory = new MemorySessionDirectory();
     }
     const directory = built.directory;

@@ -6,7 +6,7 @@ import { createLogger } from '@authgate/shared/logger';
 import type { Db } from '@authgate/shared/db/database';
 import { migrateToLatest } from '@authgate/shared/db/migrations';
 import { UserRepository } from '@authgate/shared/db/users';
-import { EmailTokenRepository } from '@authgate/shared/db/email-tokens';
+import { EmailTokenRepository } from '@authgate/features/email/stores/email-tokens';
 import { createTestDatabase, tempDir } from '../../test/helpers/services.ts';
 import { openPglite, openPostgres } from '@authgate/shared/db/database';
 

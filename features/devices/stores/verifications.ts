@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { AuthMethod } from '@authgate/shared/sessions/types';
+import type { AuthMethod } from '@authgate/features/sessions/stores/sessions';
 
 /** A sign-in stopped at the new-device step, kept until it is approved, denied, verified or expired. */
 export interface PendingSignIn {

@@ -4,9 +4,9 @@ import type { UserRepository } from '@authgate/shared/db/users';
 import { AppError } from '@authgate/shared/errors';
 import type { VerificationKeys } from '@authgate/shared/keys';
 import type { SessionRevocations } from '@authgate/shared/security/revocations';
-import type { SessionDirectory } from '@authgate/shared/sessions/directory';
-import { endSession, type SessionEnding } from '@authgate/shared/sessions/end-session';
-import type { SessionStore } from '@authgate/shared/sessions/types';
+import type { SessionDirectory } from '@authgate/features/sessions/stores/directory';
+import { endSession, type SessionEnding } from '@authgate/features/sessions/end-session';
+import type { SessionStore } from '@authgate/features/sessions/stores/sessions';
 
 /** How the person signed in to authgate, as the OpenID layer hands it to the provider. */
 export interface AuthgateSignIn {

@@ -16,7 +16,7 @@ export interface MfaChallengeAttempt extends MfaChallenge {
 
 /**
  * Where pending challenges live: Redis (any worker may answer the verify) or memory (all-in-one).
- * Both drivers pass one contract suite (shared/test/mfa-challenges-contract.test.ts).
+ * Both drivers pass one contract suite (features/second-factor/test/challenges-contract.test.ts).
  */
 export interface MfaChallengeStore {
   /** Keeps a new challenge for `ttlMs` under its token's digest. */

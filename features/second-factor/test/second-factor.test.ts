@@ -1,4 +1,4 @@
-import { EmailTokenRepository } from '@authgate/shared/db/email-tokens';
+import { EmailTokenRepository } from '@authgate/features/email/stores/email-tokens';
 import { MemoryStuffingStore } from '@authgate/features/stuffing/stores/memory';
 import { startStuffingWorker } from '@authgate/features/stuffing/worker/context';
 import { passkeyContext } from '@authgate/features/passkeys/worker/context';
@@ -26,9 +26,9 @@ import type { Command, CommandKind, TokenPair } from '@authgate/shared/protocol'
 import { LimiterStore } from '@authgate/shared/security/limiter-store';
 import { LoginLimiter } from '@authgate/shared/security/login-limiter';
 import { MemoryRevocations } from '@authgate/shared/security/revocations';
-import { MemorySessionDirectory } from '@authgate/shared/sessions/memory-directory';
+import { MemorySessionDirectory } from '@authgate/features/sessions/stores/memory-directory';
 import { SessionExtensions } from '@authgate/worker/session-extensions';
-import { MemorySessionStore } from '@authgate/shared/sessions/memory-sessions';
+import { MemorySessionStore } from '@authgate/features/sessions/stores/memory-sessions';
 import { AuditLog } from '@authgate/worker/audit';
 import type { HandlerOutcome, WorkerContext } from '@authgate/worker/context';
 import { loadHandlers } from '@authgate/worker/feature';
@@ -45,7 +45,7 @@ const log = createLogger({ level: 'silent', name: 'test' });
 
 /**
  * The second factor in the worker, with a clock the test sets (WorkerContext.mfa.now): every step
- * boundary, drift and replay case is exact here. The end-to-end tests (test/mfa-*.test.ts) run the
+ * boundary, drift and replay case is exact here. The end-to-end tests (features/second-factor/test/mfa-*.test.ts) run the
  * same flows through real processes at real time.
  */
 describe('second factor in the worker, on a clock the test controls', () => {

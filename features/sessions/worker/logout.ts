@@ -1,6 +1,6 @@
 import { AppError } from '@authgate/shared/errors';
 import { logoutBody } from '../contract.ts';
-import { endSession } from '@authgate/shared/sessions/end-session';
+import { endSession } from '@authgate/features/sessions/end-session';
 import type { Handler } from './drivers.ts';
 import { parseRefreshToken } from '@authgate/worker/tokens';
 import { revokeFamily } from '@authgate/worker/commands/revoke-family';

@@ -1,6 +1,6 @@
 import { AppError } from '@authgate/shared/errors';
 import { refreshBody } from '../contract.ts';
-import { openSuccessor, sealSuccessor } from '@authgate/shared/sessions/successor';
+import { openSuccessor, sealSuccessor } from '@authgate/features/sessions/stores/successor';
 import { AlreadyAnswered } from '@authgate/worker/already-answered';
 import type { Handler } from './drivers.ts';
 import { newRefreshToken, parseRefreshToken } from '@authgate/worker/tokens';

@@ -1,6 +1,6 @@
 import { AppError } from '@authgate/shared/errors';
 import { sessionRevokeBody } from '../contract.ts';
-import { endSession } from '@authgate/shared/sessions/end-session';
+import { endSession } from '@authgate/features/sessions/end-session';
 import { authOf } from '@authgate/worker/commands/auth-of';
 import type { Handler } from './drivers.ts';
 import { originOf } from '@authgate/worker/audit';

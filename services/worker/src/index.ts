@@ -1,7 +1,7 @@
 import type { Config } from '@authgate/shared/config';
 import type { WorkerDrivers } from '@authgate/shared/composition';
 import { KnownDevices } from '@authgate/features/devices/stores/known-devices';
-import { EmailTokenRepository } from '@authgate/shared/db/email-tokens';
+import { EmailTokenRepository } from '@authgate/features/email/stores/email-tokens';
 import { TotpRepository } from '@authgate/features/second-factor/stores/db-totp';
 import { UserRepository } from '@authgate/shared/db/users';
 import { loadSigningKey } from '@authgate/shared/keys';

@@ -1,5 +1,5 @@
 import type { Logger } from '@authgate/shared/logger';
-import type { SessionDirectory } from '@authgate/shared/sessions/directory';
+import type { SessionDirectory } from '@authgate/features/sessions/stores/directory';
 
 const FLUSH_INTERVAL_MS = 1_000;
 /** Sessions remembered between flushes; past this, more are dropped until the next flush (bounded memory). */

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID, sign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 import type { SigningKey } from '@authgate/shared/keys';
-import type { SignedIn } from '@authgate/shared/sessions/types';
+import type { SignedIn } from '@authgate/features/sessions/stores/sessions';
 
 export interface AccessTokenSettings {
   issuer: string;

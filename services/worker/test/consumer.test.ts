@@ -6,7 +6,7 @@ import { relyingPartyOf } from '@authgate/features/passkeys/worker/relying-party
 import { PasskeyRepository } from '@authgate/features/passkeys/stores/db-passkeys';
 import { MemoryPasskeyChallenges } from '@authgate/features/passkeys/stores/memory-challenges';
 import type { MailJob } from '@authgate/shared/mail/job';
-import { EmailTokenRepository } from '@authgate/shared/db/email-tokens';
+import { EmailTokenRepository } from '@authgate/features/email/stores/email-tokens';
 import { AccountMailLimits } from '../src/email/mail-limits.ts';
 import { createPublicKey, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -34,13 +34,13 @@ import { KnownDevices } from '@authgate/features/devices/stores/known-devices';
 import { MemoryDeviceVerifications } from '@authgate/features/devices/stores/memory-verifications';
 import { UserRepository } from '@authgate/shared/db/users';
 import { PasswordHasher } from '../src/passwords.ts';
-import { MemorySessionStore } from '@authgate/shared/sessions/memory-sessions';
+import { MemorySessionStore } from '@authgate/features/sessions/stores/memory-sessions';
 import { AccessTokenSigner } from '../src/tokens.ts';
 import { createTestDatabase, tempDir } from '../../../test/helpers/services.ts';
 import { openPostgres } from '@authgate/shared/db/database';
 import { LimiterStore } from '@authgate/shared/security/limiter-store';
 import { MemoryLiveEvents } from '@authgate/shared/live/memory-live';
-import { MemorySessionDirectory } from '@authgate/shared/sessions/memory-directory';
+import { MemorySessionDirectory } from '@authgate/features/sessions/stores/memory-directory';
 import { SessionExtensions } from '../src/session-extensions.ts';
 
 const log = createLogger({ level: 'silent', name: 'test' });

@@ -3,7 +3,7 @@ import { createPublicKey } from 'node:crypto';
 import { after, before, describe } from 'node:test';
 import { exportJWK } from 'jose';
 import type { AuthgateSocket, TokenPairData } from '@authgate/shared/client/socket-client';
-import { openSuccessor } from '@authgate/shared/sessions/successor';
+import { openSuccessor } from '@authgate/features/sessions/stores/successor';
 import { attack } from '../support/cases.ts';
 import { newEmail, newIp, newPassword, openSocketFrom, postJson, register, rest, sleep, verifyRest, wsRequest } from '../support/client.ts';
 import { newRsaKey, startDeployment, type Deployment, type TestKey } from '../support/deployment.ts';

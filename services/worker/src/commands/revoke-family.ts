@@ -1,5 +1,5 @@
 import type { Drivers } from '../feature.ts';
-import { endSession } from '@authgate/shared/sessions/end-session';
+import { endSession } from '@authgate/features/sessions/end-session';
 import type { AuditOrigin } from '../audit.ts';
 import { mailSecurityNotice } from '../email/security-notice.ts';
 

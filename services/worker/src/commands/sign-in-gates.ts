@@ -1,4 +1,4 @@
-import type { AuthMethod } from '@authgate/shared/sessions/types';
+import type { AuthMethod } from '@authgate/features/sessions/stores/sessions';
 import { newDeviceGate } from '@authgate/features/devices/worker/new-device-gate';
 import { secondFactorGate } from '@authgate/features/second-factor/worker/second-factor-gate';
 import type { SignInAttempt, SignInDrivers } from './sign-in.ts';

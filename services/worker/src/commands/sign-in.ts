@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { UserRecord } from '@authgate/shared/db/users';
 import type { Command } from '@authgate/shared/protocol';
-import type { AuthMethod } from '@authgate/shared/sessions/types';
+import type { AuthMethod } from '@authgate/features/sessions/stores/sessions';
 import { originOf } from '../audit.ts';
 import type { HandlerOutcome } from '../context.ts';
 import type { Drivers } from '../feature.ts';

@@ -1,6 +1,6 @@
 import type { Drivers } from '../feature.ts';
 import type { TokenPair } from '@authgate/shared/protocol';
-import type { SignedIn } from '@authgate/shared/sessions/types';
+import type { SignedIn } from '@authgate/features/sessions/stores/sessions';
 
 export async function tokenPair(
   ctx: Drivers<'signer'>,

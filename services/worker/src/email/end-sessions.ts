@@ -1,5 +1,5 @@
 import type { Drivers } from '../feature.ts';
-import { endSession, type RevokeReason } from '@authgate/shared/sessions/end-session';
+import { endSession, type RevokeReason } from '@authgate/features/sessions/end-session';
 import type { Command } from '@authgate/shared/protocol';
 import { originOf } from '../audit.ts';
 

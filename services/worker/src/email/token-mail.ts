@@ -1,6 +1,6 @@
 import type { Drivers } from '../feature.ts';
 import { randomUUID } from 'node:crypto';
-import type { EmailTokenPurpose } from '@authgate/shared/db/email-tokens';
+import type { EmailTokenPurpose } from '@authgate/features/email/stores/email-tokens';
 import { securityNoticeJob, type SecurityNotice } from '@authgate/shared/mail/notice';
 import type { Command } from '@authgate/shared/protocol';
 

@@ -1,5 +1,5 @@
-import { defineScript } from '../redis-script.ts';
-import type { RedisClient } from '../redis.ts';
+import { defineScript } from '@authgate/shared/redis-script';
+import type { RedisClient } from '@authgate/shared/redis';
 import { newestFirst, type SessionDirectory, type SessionInfo, type SessionSeen } from './directory.ts';
 
 /**

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import type { SessionDirectory, SessionInfo } from '../src/sessions/directory.ts';
-import { MemorySessionDirectory } from '../src/sessions/memory-directory.ts';
-import { RedisSessionDirectory } from '../src/sessions/redis-directory.ts';
-import { REDIS_URL, uniqueNamespace } from '../../test/helpers/services.ts';
+import type { SessionDirectory, SessionInfo } from '../stores/directory.ts';
+import { MemorySessionDirectory } from '../stores/memory-directory.ts';
+import { RedisSessionDirectory } from '../stores/redis-directory.ts';
+import { REDIS_URL, uniqueNamespace } from '../../../test/helpers/services.ts';
 
 /** What a refresh does to the sessions list (extend), the same on both drivers. */
 function directoryContract(name: string, open: () => SessionDirectory, close: () => Promise<void>): void {

@@ -1,7 +1,7 @@
-import { defineScript } from '../redis-script.ts';
-import type { RedisClient } from '../redis.ts';
-import type { AuthMethod, NewSession, RevokeOutcome, RotateOutcome, RotateRequest, SessionStore, SignedIn } from './types.ts';
-import { REPLACED_HASHES_KEPT, ROTATIONS_REMEMBERED } from './types.ts';
+import { defineScript } from '@authgate/shared/redis-script';
+import type { RedisClient } from '@authgate/shared/redis';
+import type { AuthMethod, NewSession, RevokeOutcome, RotateOutcome, RotateRequest, SessionStore, SignedIn } from './sessions.ts';
+import { REPLACED_HASHES_KEPT, ROTATIONS_REMEMBERED } from './sessions.ts';
 
 // The keys of a session share the `{sid}` hash tag, so each script touches one Redis Cluster slot:
 // KEYS[1] the session hash (uid, email, device, cur, amr and authAt of its sign-in, and the grace successor: gprev = the hash it

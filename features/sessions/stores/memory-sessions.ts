@@ -1,5 +1,5 @@
-import type { NewSession, RevokeOutcome, RotateOutcome, RotateRequest, SessionStore, SignedIn } from './types.ts';
-import { REPLACED_HASHES_KEPT, ROTATIONS_REMEMBERED } from './types.ts';
+import type { NewSession, RevokeOutcome, RotateOutcome, RotateRequest, SessionStore, SignedIn } from './sessions.ts';
+import { REPLACED_HASHES_KEPT, ROTATIONS_REMEMBERED } from './sessions.ts';
 
 interface Entry {
   userId: string;

@@ -3,13 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '@authgate/shared/config';
 import { loadSigningKey } from '@authgate/shared/keys';
-import { emailScenarios, requireVerifiedScenarios, type EmailDeployment } from './helpers/email-scenarios.ts';
-import { call, post } from './helpers/http.ts';
-import { SmtpMailbox } from './helpers/mailbox.ts';
-import { startProcess, type RunningProcess } from './helpers/processes.ts';
-import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from './helpers/services.ts';
-import { signTestToken } from './helpers/tokens.ts';
-import { newEmail, PASSWORD } from './helpers/users.ts';
+import { emailScenarios, requireVerifiedScenarios, type EmailDeployment } from '../../../test/helpers/email-scenarios.ts';
+import { call, post } from '../../../test/helpers/http.ts';
+import { SmtpMailbox } from '../../../test/helpers/mailbox.ts';
+import { startProcess, type RunningProcess } from '../../../test/helpers/processes.ts';
+import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from '../../../test/helpers/services.ts';
+import { signTestToken } from '../../../test/helpers/tokens.ts';
+import { newEmail, PASSWORD } from '../../../test/helpers/users.ts';
 
 /**
  * Email verification, password reset and change through the real services: an edge, a worker (with

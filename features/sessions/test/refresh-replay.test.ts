@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AuthgateSocket } from '@authgate/shared/client/socket-client';
-import { call, post } from './helpers/http.ts';
-import { startProcess, type RunningProcess } from './helpers/processes.ts';
-import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from './helpers/services.ts';
-import { openSocket } from './helpers/sockets.ts';
-import { newEmail, PASSWORD } from './helpers/users.ts';
+import { call, post } from '../../../test/helpers/http.ts';
+import { startProcess, type RunningProcess } from '../../../test/helpers/processes.ts';
+import { AMQP_URL, cleanupNamespace, createTestDatabase, REDIS_URL, tempDir, uniqueNamespace } from '../../../test/helpers/services.ts';
+import { openSocket } from '../../../test/helpers/sockets.ts';
+import { newEmail, PASSWORD } from '../../../test/helpers/users.ts';
 
 /**
  * A stolen, already rotated refresh token must never reach the current one. The grace window (long

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
-import { emailScenarios, requireVerifiedScenarios, type EmailDeployment } from './helpers/email-scenarios.ts';
-import { OutboxMailbox } from './helpers/mailbox.ts';
-import { startProcess, type RunningProcess } from './helpers/processes.ts';
-import { tempDir } from './helpers/services.ts';
+import { emailScenarios, requireVerifiedScenarios, type EmailDeployment } from '../../../test/helpers/email-scenarios.ts';
+import { OutboxMailbox } from '../../../test/helpers/mailbox.ts';
+import { startProcess, type RunningProcess } from '../../../test/helpers/processes.ts';
+import { tempDir } from '../../../test/helpers/services.ts';
 
 /**
  * The same email flows in the all-in-one shape (`--target=all`): in-process queue, mail lane and

@@ -2,10 +2,10 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { MemorySessionStore } from '@authgate/shared/sessions/memory-sessions';
-import { RedisSessionStore } from '@authgate/shared/sessions/redis-sessions';
-import type { NewSession, RotateRequest, SessionStore } from '@authgate/shared/sessions/types';
-import { newRefreshToken, parseRefreshToken } from '../src/tokens.ts';
+import { MemorySessionStore } from '@authgate/features/sessions/stores/memory-sessions';
+import { RedisSessionStore } from '@authgate/features/sessions/stores/redis-sessions';
+import type { NewSession, RotateRequest, SessionStore } from '@authgate/features/sessions/stores/sessions';
+import { newRefreshToken, parseRefreshToken } from '@authgate/worker/tokens';
 import { REDIS_URL, uniqueNamespace } from '../../../test/helpers/services.ts';
 
 const TTL_MS = 60_000;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
-import type { Database, Db } from './database.ts';
+import type { Database, Db } from '@authgate/shared/db/database';
 
 export type EmailTokenPurpose = 'verify_email' | 'password_reset';
 

@@ -1,7 +1,7 @@
-import type { LiveEvents } from '../live/types.ts';
-import type { SessionRevocations } from '../security/revocations.ts';
-import type { SessionDirectory } from './directory.ts';
-import type { SessionStore } from './types.ts';
+import type { LiveEvents } from '@authgate/shared/live/types';
+import type { SessionRevocations } from '@authgate/shared/security/revocations';
+import type { SessionDirectory } from './stores/directory.ts';
+import type { SessionStore } from './stores/sessions.ts';
 
 export type RevokeReason = 'logout' | 'refresh_reuse' | 'revoked' | 'revoked_by_admin' | 'account_disabled' | 'password_changed' | 'password_reset';
 

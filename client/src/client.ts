@@ -418,7 +418,7 @@ export class AuthgateClient extends Emitter<EventMap> {
     };
     this.session = session;
     this.store.save(session);
-    // A login, mfa_verify, refresh, device_complete or device_verify over the socket binds it to the session
+    // A sign-in or a refresh over the socket binds it to the session
     // (a refresh goes over HTTP while the socket is not ready: then it does not).
     const overSocket = this.transport === 'ws' && COMMANDS[via].wsType !== undefined && this.socket?.isReady === true;
     if (overSocket) {

@@ -36,23 +36,6 @@ function backendEnv(backend: Backend): Record<string, string> {
 /** Body and frame limits small enough for the scenarios to cross them. */
 const LIMITS = { MAX_BODY_BYTES: 4096, WS_MAX_PAYLOAD_BYTES: 4096, WS_MAX_MESSAGES_PER_10S: 100 };
 
-/** `starting`, kept in `processes` once it has started, so that the suite's `after` stops it. */
-async function started(processes: RunningProcess[], starting: Promise<RunningProcess>): Promise<RunningProcess> {
-  const proc = await starting;
-  processes.push(proc);
-  return proc;
-}
-
-/**
- * An edge started beside the worker rather than after it: in development the signing key the worker signs
- * with and the edges derive their JWKS from is made in DATA_DIR by whichever process comes first, and the
- * edges declare the queues they publish to themselves. On quorum queues (a RabbitMQ cluster) the edge
- * waits for the worker, which declares them first, as before.
- */
-function edgeBeside(worker: Promise<RunningProcess>, backend: Backend, env: Record<string, string>): Promise<RunningProcess> {
-  return backend.QUEUE_TYPE === 'quorum' ? worker.then(() => startProcess('edge', env)) : startProcess('edge', env);
-}
-
 /** Two edges and a worker, for pipelineScenarios. */
 export function pipelineOnTwoEdges(label: string, backend: () => Backend): () => Deployment {
   const processes: RunningProcess[] = [];
@@ -63,10 +46,9 @@ export function pipelineOnTwoEdges(label: string, backend: () => Backend): () =>
 
   before(async () => {
     database = await createTestDatabase(label);
-    const chosen = backend();
     const common = {
       NAMESPACE: namespace,
-      ...backendEnv(chosen),
+      ...backendEnv(backend()),
       DATA_DIR: data.dir,
       BCRYPT_COST: '4',
       RATE_LIMIT_IP_PER_MINUTE: '100000',
@@ -80,12 +62,10 @@ export function pipelineOnTwoEdges(label: string, backend: () => Backend): () =>
       REFRESH_GRACE_MS: '0',
       ...Object.fromEntries(Object.entries(LIMITS).map(([k, v]) => [k, String(v)])),
     };
-    const worker = started(processes, startProcess('worker', { ...common, DATABASE_URL: database.url }));
-    const [, a, b] = await Promise.all([
-      worker,
-      started(processes, edgeBeside(worker, chosen, common)),
-      started(processes, edgeBeside(worker, chosen, common)),
-    ]);
+    // The worker first: in development it creates the signing key that the edges derive their JWKS from.
+    processes.push(await startProcess('worker', { ...common, DATABASE_URL: database.url }));
+    const [a, b] = await Promise.all([startProcess('edge', common), startProcess('edge', common)]);
+    processes.push(a!, b!);
     deployment = {
       a: a!,
       b: b!,
@@ -121,8 +101,7 @@ export function liveOnTwoEdges(label: string, backend: () => Backend, env: Recor
   let deployment: LiveDeployment;
 
   before(async () => {
-    const db = await createTestDatabase(label);
-    database = db;
+    database = await createTestDatabase(label);
     const chosen = backend();
     const common = {
       NAMESPACE: namespace,
@@ -139,14 +118,13 @@ export function liveOnTwoEdges(label: string, backend: () => Backend, env: Recor
       DEVICE_VERIFICATION: 'off',
       ...env,
     };
-    // The account API once the worker has migrated the database.
-    const worker = started(processes, startProcess('worker', { ...common, DATABASE_URL: db.url }));
-    const [, a, b, api] = await Promise.all([
-      worker,
-      started(processes, edgeBeside(worker, chosen, common)),
-      started(processes, edgeBeside(worker, chosen, common)),
-      worker.then(() => started(processes, startProcess('api', { ...common, DATABASE_URL: db.url, ADMIN_USER_IDS: adminId }))),
+    processes.push(await startProcess('worker', { ...common, DATABASE_URL: database.url }));
+    const [a, b, api] = await Promise.all([
+      startProcess('edge', common),
+      startProcess('edge', common),
+      startProcess('api', { ...common, DATABASE_URL: database.url, ADMIN_USER_IDS: adminId }),
     ]);
+    processes.push(a!, b!, api!);
     const signing = await loadSigningKey(loadConfig({ NODE_ENV: 'test', DATA_DIR: data.dir }, 'worker'));
     const edges = [a!, b!];
     const channelOf = (nodeId: string) => liveChannelOf(namespace, nodeId);

@@ -81,7 +81,8 @@ function tokenExpiryScenarios(url: () => string): void {
   }
 }
 
-describe('client SDK across access-token expiry: all-in-one', () => {
+// The two variants, each with accounts and clients of its own, wait out their tokens' expiry side by side.
+describe('client SDK across access-token expiry: all-in-one', { concurrency: true }, () => {
   const data = tempDir('sdk-expiry-aio');
   let all: RunningProcess;
 
@@ -97,7 +98,7 @@ describe('client SDK across access-token expiry: all-in-one', () => {
   tokenExpiryScenarios(() => all.url);
 });
 
-describe('client SDK across access-token expiry: cluster (nginx, edge, worker, account API)', () => {
+describe('client SDK across access-token expiry: cluster (nginx, edge, worker, account API)', { concurrency: true }, () => {
   let cluster: Cluster;
   let cleanup: () => Promise<void>;
 

@@ -126,17 +126,19 @@ export async function startDeployment(label: string, options: DeploymentOptions 
     await cleanupNamespace(namespace);
     data.remove();
   };
-  let worker: RunningProcess;
-  let a: RunningProcess;
-  let b: RunningProcess;
-  try {
-    // The worker first: the edges' readiness includes the queue it declares.
-    worker = await startWorker(options.workerEnv);
-    [a, b] = await Promise.all([startEdge(), startEdge()]);
-  } catch (err) {
+  // The three at once: the edges are given the public key (JWT_PUBLIC_JWKS) rather than reading the
+  // worker's from DATA_DIR, and declare the queues they publish to themselves. Every start is awaited
+  // before a failure is thrown, so that cleanup stops whatever did start.
+  const starts = await Promise.allSettled([startWorker(options.workerEnv), startEdge(), startEdge()]);
+  const failed = starts.find((start) => start.status === 'rejected');
+  if (failed) {
     await cleanup();
-    throw err;
+    throw failed.reason;
   }
+  const startedAt = (i: number): RunningProcess => (starts[i] as PromiseFulfilledResult<RunningProcess>).value;
+  let worker = startedAt(0);
+  const a = startedAt(1);
+  const b = startedAt(2);
   const clients: Redis[] = [];
   const deployment: Deployment = {
     namespace,

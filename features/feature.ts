@@ -1,5 +1,8 @@
 import type { z } from 'zod';
 import type { FeatureWorker } from '@authgate/worker/feature';
+import type { CommandRoute } from './routes.ts';
+
+export type { CommandRoute, RestRoute } from './routes.ts';
 
 /**
  * What a feature declares: its commands, each as the whole wire contract of one request, and where
@@ -14,20 +17,7 @@ import type { FeatureWorker } from '@authgate/worker/feature';
 /** The queue a command waits in: bcrypt work apart, so cheap commands never wait behind it. */
 export type Lane = 'password' | 'session';
 
-export interface RestRoute<P extends string = string> {
-  method: 'GET' | 'POST' | 'DELETE';
-  /** uWebSockets.js pattern: `:name` for the one path parameter. */
-  path: P;
-  /** The body field the path's parameter fills (`DELETE /auth/sessions/:id` → `sessionId`). */
-  pathParam?: string;
-  /**
-   * `json`: the JSON body is the command's body; `ignored`: a JSON body may come and is not used;
-   * `none`: no body is read.
-   */
-  body: 'json' | 'ignored' | 'none';
-}
-
-export interface CommandContract<K extends string = string, P extends string = string> {
+export interface CommandContract<K extends string = string, P extends string = string> extends CommandRoute<P> {
   /** The command's name: its WebSocket message type and its queue kind. */
   kind: K;
   /**
@@ -36,12 +26,6 @@ export interface CommandContract<K extends string = string, P extends string = s
    */
   body: z.ZodObject;
   frame?: z.ZodObject;
-  rest: RestRoute<P>;
-  /**
-   * `session`: acts for a signed-in session (REST Bearer; or the session a socket is authenticated
-   * as), whose subject and session id the edge puts in the command; `none`: anyone may send it.
-   */
-  auth: 'session' | 'none';
   lane: Lane;
   /** Its success is a session's token pair: a socket that sent it is bound to that session. */
   signsIn?: true;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEVICE_ROUTES } from './routes.ts';
 import { defineFeature, type OpenApiModule, type WorkerModule } from '../feature.ts';
 
 /**
@@ -35,30 +36,26 @@ export const devicesFeature = defineFeature({
     {
       kind: 'device_approve',
       body: deviceDecisionBody,
-      rest: { method: 'POST', path: '/auth/devices/approve', body: 'json' },
-      auth: 'session',
+      ...DEVICE_ROUTES.device_approve,
       lane: 'session',
     },
     {
       kind: 'device_deny',
       body: deviceDecisionBody,
-      rest: { method: 'POST', path: '/auth/devices/deny', body: 'json' },
-      auth: 'session',
+      ...DEVICE_ROUTES.device_deny,
       lane: 'session',
     },
     {
       kind: 'device_verify',
       body: deviceVerifyBody,
-      rest: { method: 'POST', path: '/auth/devices/verify', body: 'json' },
-      auth: 'none',
+      ...DEVICE_ROUTES.device_verify,
       lane: 'session',
       signsIn: true,
     },
     {
       kind: 'device_complete',
       body: deviceCompleteBody,
-      rest: { method: 'POST', path: '/auth/devices/complete', body: 'json' },
-      auth: 'none',
+      ...DEVICE_ROUTES.device_complete,
       lane: 'session',
       signsIn: true,
     },

@@ -1,15 +1,11 @@
-import { type CommandSpec, postCommand } from '../../client/src/command-spec.ts';
+import { sdkCommands } from '../../client/src/command-spec.ts';
+import { DEVICE_ROUTES } from './routes.ts';
 import type { SdkCore, Sent } from '../../client/src/core.ts';
 import { AuthgateError } from '../../client/src/errors.ts';
 import type { DeviceChallenge, Session, TokenPair } from '../../client/src/types.ts';
 
 /** The feature's part of the client SDK: its commands, and finishing or deciding a new device's sign-in. */
-export const DEVICE_COMMANDS = {
-  device_approve: postCommand('device_approve', '/auth/devices/approve', { bearer: true }),
-  device_deny: postCommand('device_deny', '/auth/devices/deny', { bearer: true }),
-  device_verify: postCommand('device_verify', '/auth/devices/verify'),
-  device_complete: postCommand('device_complete', '/auth/devices/complete'),
-} satisfies Record<string, CommandSpec>;
+export const DEVICE_COMMANDS = sdkCommands(DEVICE_ROUTES);
 
 export function devicesSdk(core: SdkCore) {
   /** The challenge with its completeToken: given whole, or kept from the login that answered it. */

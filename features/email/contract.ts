@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { tokenSchema } from '@authgate/shared/wire-fields';
+import { EMAIL_ROUTES } from './routes.ts';
 import { defineFeature, type OpenApiModule, type WorkerModule } from '../feature.ts';
 
 /** The account's email address: verify it with the mailed token, ask for another mail (docs: features/email/docs.md). */
@@ -14,15 +15,13 @@ export const emailFeature = defineFeature({
     {
       kind: 'email_verify',
       body: emailVerifyBody,
-      rest: { method: 'POST', path: '/auth/email/verify', body: 'json' },
-      auth: 'none',
+      ...EMAIL_ROUTES.email_verify,
       lane: 'session',
     },
     {
       kind: 'email_resend',
       body: emailResendBody,
-      rest: { method: 'POST', path: '/auth/email/resend', body: 'ignored' },
-      auth: 'session',
+      ...EMAIL_ROUTES.email_resend,
       lane: 'session',
     },
   ],

@@ -1,11 +1,9 @@
-import { type CommandSpec, postCommand } from '../../client/src/command-spec.ts';
+import { sdkCommands } from '../../client/src/command-spec.ts';
+import { EMAIL_ROUTES } from './routes.ts';
 import type { SdkCore } from '../../client/src/core.ts';
 
 /** The feature's part of the client SDK: its commands and methods. */
-export const EMAIL_COMMANDS = {
-  email_verify: postCommand('email_verify', '/auth/email/verify'),
-  email_resend: postCommand('email_resend', '/auth/email/resend', { bearer: true }),
-} satisfies Record<string, CommandSpec>;
+export const EMAIL_COMMANDS = sdkCommands(EMAIL_ROUTES);
 
 export function emailSdk(core: SdkCore) {
   return {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PASSKEY_ROUTES } from './routes.ts';
 import { defineFeature, type OpenApiModule, type WorkerModule } from '../feature.ts';
 
 /**
@@ -106,43 +107,37 @@ export const passkeysFeature = defineFeature({
     {
       kind: 'passkey_register_options',
       body: passkeyBodySchemas.passkey_register_options,
-      rest: { method: 'POST', path: '/auth/passkeys/register/options', body: 'ignored' },
-      auth: 'session',
+      ...PASSKEY_ROUTES.passkey_register_options,
       lane: 'session',
     },
     {
       kind: 'passkey_register',
       body: passkeyBodySchemas.passkey_register,
-      rest: { method: 'POST', path: '/auth/passkeys/register', body: 'json' },
-      auth: 'session',
+      ...PASSKEY_ROUTES.passkey_register,
       lane: 'session',
     },
     {
       kind: 'passkeys_list',
       body: passkeyBodySchemas.passkeys_list,
-      rest: { method: 'GET', path: '/auth/passkeys', body: 'none' },
-      auth: 'session',
+      ...PASSKEY_ROUTES.passkeys_list,
       lane: 'session',
     },
     {
       kind: 'passkey_delete',
       body: passkeyBodySchemas.passkey_delete,
-      rest: { method: 'DELETE', path: '/auth/passkeys/:id', pathParam: 'passkeyId', body: 'none' },
-      auth: 'session',
+      ...PASSKEY_ROUTES.passkey_delete,
       lane: 'session',
     },
     {
       kind: 'passkey_login_options',
       body: passkeyBodySchemas.passkey_login_options,
-      rest: { method: 'POST', path: '/auth/passkeys/login/options', body: 'json' },
-      auth: 'none',
+      ...PASSKEY_ROUTES.passkey_login_options,
       lane: 'session',
     },
     {
       kind: 'passkey_login',
       body: passkeyBodySchemas.passkey_login,
-      rest: { method: 'POST', path: '/auth/passkeys/login', body: 'json' },
-      auth: 'none',
+      ...PASSKEY_ROUTES.passkey_login,
       lane: 'session',
       signsIn: true,
     },

@@ -1,4 +1,5 @@
-import type { CommandSpec } from '../../client/src/command-spec.ts';
+import { sdkCommands } from '../../client/src/command-spec.ts';
+import { PASSKEY_ROUTES } from './routes.ts';
 import type { SdkCore } from '../../client/src/core.ts';
 import type { Session, TokenPair } from '../../client/src/types.ts';
 
@@ -17,25 +18,7 @@ import type { Session, TokenPair } from '../../client/src/types.ts';
  */
 
 /** The client's commands of the feature, by WebSocket message name, with their REST routes. */
-export const PASSKEY_COMMANDS = {
-  passkey_register_options: postTo('passkey_register_options', '/auth/passkeys/register/options', true),
-  passkey_register: postTo('passkey_register', '/auth/passkeys/register', true),
-  passkeys_list: { method: 'GET', path: () => '/auth/passkeys', bearer: true, wsType: 'passkeys_list', deferrable: false },
-  passkey_delete: {
-    method: 'DELETE',
-    path: (body) => `/auth/passkeys/${encodeURIComponent(String(body.passkeyId))}`,
-    bearer: true,
-    wsType: 'passkey_delete',
-    deferrable: false,
-    inPath: ['passkeyId'],
-  },
-  passkey_login_options: postTo('passkey_login_options', '/auth/passkeys/login/options', false),
-  passkey_login: { ...postTo('passkey_login', '/auth/passkeys/login', false), deferrable: true },
-} satisfies Record<string, CommandSpec>;
-
-function postTo(wsType: string, path: string, bearer: boolean): CommandSpec {
-  return { method: 'POST', path: () => path, bearer, wsType, deferrable: false };
-}
+export const PASSKEY_COMMANDS = sdkCommands(PASSKEY_ROUTES);
 
 /** A passkey of the account as GET /auth/passkeys lists it. */
 export interface PasskeyInfo {

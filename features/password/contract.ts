@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { challengeAnswerSchema } from '@authgate/features/stuffing/contract';
 import { deviceIdSchema, emailSchema, passwordSchema, tokenSchema } from '@authgate/shared/wire-fields';
+import { PASSWORD_ROUTES } from './routes.ts';
 import { defineFeature, type OpenApiModule, type WorkerModule } from '../feature.ts';
 
 /**
@@ -31,16 +32,14 @@ export const passwordFeature = defineFeature({
     {
       kind: 'register',
       body: registerBody,
-      rest: { method: 'POST', path: '/auth/register', body: 'json' },
-      auth: 'none',
+      ...PASSWORD_ROUTES.register,
       lane: 'password',
       newPassword: { field: 'password', emailField: 'email' },
     },
     {
       kind: 'login',
       body: loginBody,
-      rest: { method: 'POST', path: '/auth/login', body: 'json' },
-      auth: 'none',
+      ...PASSWORD_ROUTES.login,
       lane: 'password',
       signsIn: true,
       passwordSignIn: true,
@@ -48,16 +47,14 @@ export const passwordFeature = defineFeature({
     {
       kind: 'password_forgot',
       body: passwordForgotBody,
-      rest: { method: 'POST', path: '/auth/password/forgot', body: 'json' },
-      auth: 'none',
+      ...PASSWORD_ROUTES.password_forgot,
       lane: 'session',
       answeredAtEdge: true,
     },
     {
       kind: 'password_reset',
       body: passwordResetBody,
-      rest: { method: 'POST', path: '/auth/password/reset', body: 'json' },
-      auth: 'none',
+      ...PASSWORD_ROUTES.password_reset,
       lane: 'password',
       // The account's address is not known at the edge: the worker checks the policy again with it.
       newPassword: { field: 'password' },
@@ -65,8 +62,7 @@ export const passwordFeature = defineFeature({
     {
       kind: 'password_change',
       body: passwordChangeBody,
-      rest: { method: 'POST', path: '/auth/password/change', body: 'json' },
-      auth: 'session',
+      ...PASSWORD_ROUTES.password_change,
       lane: 'password',
       newPassword: { field: 'newPassword' },
     },

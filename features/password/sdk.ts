@@ -1,15 +1,10 @@
-import { type CommandSpec, postCommand } from '../../client/src/command-spec.ts';
+import { sdkCommands } from '../../client/src/command-spec.ts';
+import { PASSWORD_ROUTES } from './routes.ts';
 import type { SdkCore } from '../../client/src/core.ts';
 import type { LoginOutcome } from '../../client/src/types.ts';
 
 /** The feature's part of the client SDK: its commands and methods (no zod, no node: bundled for browsers). */
-export const PASSWORD_COMMANDS = {
-  register: postCommand('register', '/auth/register', { deferrable: true }),
-  login: postCommand('login', '/auth/login', { deferrable: true }),
-  password_forgot: postCommand('password_forgot', '/auth/password/forgot'),
-  password_reset: postCommand('password_reset', '/auth/password/reset'),
-  password_change: postCommand('password_change', '/auth/password/change', { bearer: true }),
-} satisfies Record<string, CommandSpec>;
+export const PASSWORD_COMMANDS = sdkCommands(PASSWORD_ROUTES);
 
 export function passwordSdk(core: SdkCore) {
   return {

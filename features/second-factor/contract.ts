@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { passwordSchema, tokenSchema } from '@authgate/shared/wire-fields';
+import { SECOND_FACTOR_ROUTES } from './routes.ts';
 import { defineFeature, type OpenApiModule, type WorkerModule } from '../feature.ts';
 
 /**
@@ -31,30 +32,26 @@ export const secondFactorFeature = defineFeature({
     {
       kind: 'mfa_totp_setup',
       body: mfaTotpSetupBody,
-      rest: { method: 'POST', path: '/auth/mfa/totp/setup', body: 'json' },
-      auth: 'session',
+      ...SECOND_FACTOR_ROUTES.mfa_totp_setup,
       lane: 'password',
     },
     {
       kind: 'mfa_totp_confirm',
       body: mfaTotpConfirmBody,
-      rest: { method: 'POST', path: '/auth/mfa/totp/confirm', body: 'json' },
-      auth: 'session',
+      ...SECOND_FACTOR_ROUTES.mfa_totp_confirm,
       lane: 'session',
     },
     {
       kind: 'mfa_totp_disable',
       body: mfaTotpDisableBody,
-      rest: { method: 'POST', path: '/auth/mfa/totp/disable', body: 'json' },
-      auth: 'session',
+      ...SECOND_FACTOR_ROUTES.mfa_totp_disable,
       lane: 'password',
     },
     {
       kind: 'mfa_verify',
       body: mfaVerifyBody,
       frame: mfaVerifyFields,
-      rest: { method: 'POST', path: '/auth/mfa/verify', body: 'json' },
-      auth: 'none',
+      ...SECOND_FACTOR_ROUTES.mfa_verify,
       lane: 'session',
       signsIn: true,
     },

@@ -1,14 +1,10 @@
-import { type CommandSpec, postCommand } from '../../client/src/command-spec.ts';
+import { sdkCommands } from '../../client/src/command-spec.ts';
+import { SECOND_FACTOR_ROUTES } from './routes.ts';
 import type { SdkCore } from '../../client/src/core.ts';
 import type { LoginOutcome, TotpSetup } from '../../client/src/types.ts';
 
 /** The feature's part of the client SDK: its commands and methods. */
-export const SECOND_FACTOR_COMMANDS = {
-  mfa_verify: postCommand('mfa_verify', '/auth/mfa/verify'),
-  mfa_totp_setup: postCommand('mfa_totp_setup', '/auth/mfa/totp/setup', { bearer: true }),
-  mfa_totp_confirm: postCommand('mfa_totp_confirm', '/auth/mfa/totp/confirm', { bearer: true }),
-  mfa_totp_disable: postCommand('mfa_totp_disable', '/auth/mfa/totp/disable', { bearer: true }),
-} satisfies Record<string, CommandSpec>;
+export const SECOND_FACTOR_COMMANDS = sdkCommands(SECOND_FACTOR_ROUTES);
 
 export function secondFactorSdk(core: SdkCore) {
   return {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { deviceIdSchema, tokenSchema } from '@authgate/shared/wire-fields';
+import { SESSION_ROUTES } from './routes.ts';
 import { defineFeature, type OpenApiModule, type WorkerModule } from '../feature.ts';
 
 /**
@@ -23,31 +24,27 @@ export const sessionsFeature = defineFeature({
     {
       kind: 'refresh',
       body: refreshBody,
-      rest: { method: 'POST', path: '/auth/refresh', body: 'json' },
-      auth: 'none',
+      ...SESSION_ROUTES.refresh,
       lane: 'session',
       signsIn: true,
     },
-    { kind: 'logout', body: logoutBody, rest: { method: 'POST', path: '/auth/logout', body: 'json' }, auth: 'none', lane: 'session' },
+    { kind: 'logout', body: logoutBody, ...SESSION_ROUTES.logout, lane: 'session' },
     {
       kind: 'sessions_list',
       body: sessionsListBody,
-      rest: { method: 'GET', path: '/auth/sessions', body: 'none' },
-      auth: 'session',
+      ...SESSION_ROUTES.sessions_list,
       lane: 'session',
     },
     {
       kind: 'session_revoke',
       body: sessionRevokeBody,
-      rest: { method: 'DELETE', path: '/auth/sessions/:id', pathParam: 'sessionId', body: 'none' },
-      auth: 'session',
+      ...SESSION_ROUTES.session_revoke,
       lane: 'session',
     },
     {
       kind: 'sessions_revoke_others',
       body: sessionsRevokeOthersBody,
-      rest: { method: 'POST', path: '/auth/sessions/revoke-others', body: 'ignored' },
-      auth: 'session',
+      ...SESSION_ROUTES.sessions_revoke_others,
       lane: 'session',
     },
   ],

@@ -4,8 +4,9 @@ import { COMMANDS as FEATURE_COMMANDS } from '@authgate/features/list';
 import { COMMANDS as SDK_COMMANDS } from '../../client/src/commands.ts';
 
 /**
- * The SDK cannot load the features' contracts (zod stays out of the browser build), so each feature's
- * SDK part names its routes again: held here to the feature list, command by command.
+ * The SDK cannot load the features' contracts (zod stays out of the browser build): it builds its
+ * table from their zod-free routes (features/<name>/routes.ts). Held here to the feature list, command
+ * by command, as the client will send each one.
  */
 describe('the SDK command table', () => {
   test('has every command of the feature list, with its method, path, auth and WebSocket message', () => {

@@ -83,10 +83,6 @@ export interface OpenApiHelpers {
   commonErrors: Record<number, unknown>;
   /** A token pair, as login answers it. */
   tokenPair: z.ZodType;
-  /** The X-Connection-Id header of a route that may defer its answer to a socket. */
-  connectionIdHeader: Schema;
-  /** The 202 of a deferred request. */
-  deferred: unknown;
   /** The requestBody of a command, from its contract (`required`: fields documented as required). */
   requestBody(kind: string, required?: readonly string[]): Schema;
   /** `security` of a Bearer route. */

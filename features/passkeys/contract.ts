@@ -12,19 +12,12 @@ import { defineFeature, type OpenApiModule, type WorkerModule } from '../feature
  * source's password budget. The per-IP limit of the edge applies to each, as to every command.
  */
 
-/** The commands, by their WebSocket message name (the command kind). */
-export const PASSKEY_KINDS = [
-  'passkey_register_options',
-  'passkey_register',
-  'passkeys_list',
-  'passkey_delete',
-  'passkey_login_options',
-  'passkey_login',
-] as const;
-export type PasskeyKind = (typeof PASSKEY_KINDS)[number];
+/** The commands, by their WebSocket message name (the command kind), as routes.ts declares them. */
+export type PasskeyKind = keyof typeof PASSKEY_ROUTES;
+export const PASSKEY_KINDS = Object.keys(PASSKEY_ROUTES) as PasskeyKind[];
 
 /** Acting for the signed-in session (REST Bearer, or an authenticated socket). */
-export const PASSKEY_SESSION_KINDS = ['passkey_register_options', 'passkey_register', 'passkeys_list', 'passkey_delete'] as const;
+export const PASSKEY_SESSION_KINDS = PASSKEY_KINDS.filter((kind) => PASSKEY_ROUTES[kind].auth === 'session');
 
 /** The audit event types the feature emits (GET /auth/events). */
 export const PASSKEY_AUDIT_EVENTS = ['passkey.registered', 'passkey.removed'] as const;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { OpenApiHelpers } from '../feature.ts';
-import { passkeyBodySchemas, passkeySummarySchema, type PasskeyKind } from './contract.ts';
+import { passkeySummarySchema, type PasskeyKind } from './contract.ts';
 
 /**
  * The passkey routes as OpenAPI path items, for the document the account API serves (the edge is no
@@ -46,7 +46,6 @@ const REFUSED =
   '`invalid_credentials`: the ceremony does not verify (origin, rp id, user presence or verification, signature, counter), the challenge is unknown, used, expired or of another account, or the credential is unknown or removed: one message for every reason';
 
 export default function passkeyPaths(h: OpenApiHelpers): Record<string, Schema> {
-  const requestBody = (kind: PasskeyKind) => ({ required: true, content: { 'application/json': { schema: h.jsonSchema(passkeyBodySchemas[kind], 'input') } } });
   const session = { 401: h.error('`invalid_token`'), 429: h.error('`rate_limited`'), 503: h.error('`overloaded`'), 504: h.error('`timeout`') };
   const operation = (kind: PasskeyKind, summary: string, description: string, extra: Schema) => ({
     tags: ['passkeys'],
@@ -79,7 +78,7 @@ export default function passkeyPaths(h: OpenApiHelpers): Record<string, Schema> 
         "The attestation is verified with the challenge of the options (once), PUBLIC_URL's origin and rp id, and user verification required. The account's sockets receive `passkey.registered`, a notice is mailed, the trail gets `passkey.registered`.",
         {
           security: [{ bearerAuth: [] }],
-          requestBody: requestBody('passkey_register'),
+          requestBody: h.requestBody('passkey_register'),
           responses: {
             ...session,
             201: h.json(passkeySummarySchema.omit({ lastUsedAt: true }), 'Added'),
@@ -122,7 +121,7 @@ export default function passkeyPaths(h: OpenApiHelpers): Record<string, Schema> 
         'Start a passkey sign-in: the options for navigator.credentials.get()',
         'No account is named (discoverable credentials). The challenge is used once, within 5 minutes.',
         {
-          requestBody: requestBody('passkey_login_options'),
+          requestBody: h.requestBody('passkey_login_options'),
           responses: {
             ...h.commonErrors,
             200: h.json(challengeAnswer, 'The challenge and PublicKeyCredentialRequestOptionsJSON'),
@@ -139,7 +138,7 @@ export default function passkeyPaths(h: OpenApiHelpers): Record<string, Schema> 
         'Sign in with a passkey: a token pair',
         "The assertion is verified with the challenge (taken once, first), the stored public key, PUBLIC_URL's origin and rp id, user verification required, a counter that went up, and a userHandle that names the passkey's account. It satisfies the second factor and the new-device check: only a disabled account (and, with REQUIRE_VERIFIED_EMAIL, an unverified address) is refused after it. The session's `amr` is `hwk`; the device, if named, is known from now on. Also accepts X-Connection-Id (202, the result on that WebSocket).",
         {
-          requestBody: requestBody('passkey_login'),
+          requestBody: h.requestBody('passkey_login'),
           responses: {
             ...h.commonErrors,
             200: h.json(h.tokenPair, 'Signed in'),

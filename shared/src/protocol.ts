@@ -12,8 +12,6 @@ import { tokenSchema } from './wire-fields.ts';
 
 export { BCRYPT_MAX_BYTES, emailSchema } from './wire-fields.ts';
 export type { CommandKind } from '@authgate/features/list';
-export { registerBody, loginBody, type RegisterBody, type LoginBody } from '@authgate/features/password/contract';
-export { refreshBody, logoutBody, type RefreshBody, type LogoutBody } from '@authgate/features/sessions/contract';
 
 export const verifyBody = z.object({ accessToken: tokenSchema });
 export const authenticateBody = z.object({ accessToken: tokenSchema });
@@ -44,9 +42,6 @@ export const SIGN_IN_KINDS = kindsWhere((command) => command.signsIn === true);
 
 /** Each command's contract, by kind. */
 export const commandContracts = Object.fromEntries(COMMANDS.map((command) => [command.kind, command])) as Record<CommandKind, FeatureCommand>;
-
-/** The body schema of each command, by kind. */
-export const bodySchemas = Object.fromEntries(COMMANDS.map((command) => [command.kind, command.body])) as Record<CommandKind, z.ZodObject>;
 
 /** The hard cap of a client's request id; CLIENT_ID_MAX_LENGTH (at most this) is checked at the edge. */
 export const CLIENT_ID_HARD_MAX = 128;

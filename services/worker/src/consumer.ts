@@ -6,9 +6,7 @@ import { sealResult } from '@authgate/shared/security/result-seal';
 import type { Delivery, ResultBus } from '@authgate/shared/transport/types';
 import { AlreadyAnswered } from './already-answered.ts';
 import type { WorkerContext } from './context.ts';
-import { loadHandlers, type BoundHandler } from './feature.ts';
-
-type Handlers = Readonly<Record<CommandKind, BoundHandler>>;
+import type { BoundHandler } from './feature.ts';
 
 export interface ConsumerStats {
   handled: number;
@@ -43,11 +41,11 @@ export interface CommandObserver {
  */
 export function createCommandConsumer(
   ctx: WorkerContext,
+  /** The features' handlers bound to their drivers (feature.ts loadHandlers: loaded before consuming, a missing one stops the worker at start). */
+  handlers: Readonly<Record<CommandKind, BoundHandler>>,
   results: ResultBus,
   stats: ConsumerStats,
   observer?: CommandObserver,
-  /** The features' handlers bound to `ctx` (the worker loads them before it consumes: a missing one stops it at start). */
-  handlers: Promise<Handlers> | Handlers = loadHandlers(ctx),
 ) {
   return async function consume(raw: Command, delivery: Delivery = FIRST_DELIVERY): Promise<void> {
     const parsed = commandSchema.safeParse(raw);
@@ -79,7 +77,7 @@ export function createCommandConsumer(
     }
     const started = Date.now();
     const work = async (traceparent?: string): Promise<Handled> => {
-      const result = await run(command, (await handlers)[command.kind], ctx, traceparent);
+      const result = await run(command, handlers[command.kind], ctx, traceparent);
       if (result === ALREADY_ANSWERED) return { result: undefined, delivered: false };
       return { result, delivered: await untilDeadline(command, ctx.log, 'result delivery', () => results.deliver(result)) };
     };

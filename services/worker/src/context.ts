@@ -1,6 +1,5 @@
 import type { UserRepository } from '@authgate/shared/db/users';
 import type { Logger } from '@authgate/shared/logger';
-import type { Command } from '@authgate/shared/protocol';
 import type { LoginLimiter } from '@authgate/shared/security/login-limiter';
 import type { SessionRevocations } from '@authgate/shared/security/revocations';
 import type { PasswordHasher } from './passwords.ts';
@@ -68,5 +67,3 @@ export interface HandlerOutcome {
   status: number;
   data?: unknown;
 }
-
-export type CommandHandler = (command: Command, ctx: WorkerContext) => Promise<HandlerOutcome>;

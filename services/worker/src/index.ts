@@ -106,7 +106,7 @@ export async function startWorker(config: Config, deps: WorkerDrivers & WorkerOb
   const stats: ConsumerStats = { handled: 0, expired: 0, duplicates: 0, malformed: 0 };
   metrics?.observe(stats, ctx.audit);
   const handlers = await loadHandlers(ctx);
-  const consume = createCommandConsumer(ctx, tracing ? tracing.results(deps.results) : deps.results, stats, bothObservers(metrics, tracing), handlers);
+  const consume = createCommandConsumer(ctx, handlers, tracing ? tracing.results(deps.results) : deps.results, stats, bothObservers(metrics, tracing));
   const inHand = new Set<Promise<void>>();
   const tracked = (...args: Parameters<typeof consume>) => {
     const work = consume(...args);

@@ -22,6 +22,7 @@ import { MemoryRevocations } from '@authgate/shared/security/revocations';
 import { MemoryResultBus } from '@authgate/shared/transport/memory-results';
 import { AuditLog } from '../src/audit.ts';
 import { createCommandConsumer, type ConsumerStats } from '../src/consumer.ts';
+import { loadHandlers } from '../src/feature.ts';
 import type { WorkerContext } from '../src/context.ts';
 import { CodeLimiter } from '@authgate/worker/commands/code-limiter';
 import { DeviceLimits } from '@authgate/features/devices/worker/device-limits';
@@ -185,7 +186,7 @@ describe('command consumer with a real worker context', () => {
     );
     bus = new MemoryResultBus();
     await bus.subscribe(NODE_ID, (result) => received.push(result));
-    consume = createCommandConsumer(ctx, bus, stats);
+    consume = createCommandConsumer(ctx, await loadHandlers(ctx), bus, stats);
   });
 
   after(async () => {
@@ -240,7 +241,8 @@ describe('command consumer with a real worker context', () => {
     const flaky = new FailingOnceBus();
     const pushed: Result[] = [];
     await flaky.subscribe(NODE_ID, (result) => pushed.push(result));
-    const flakyConsume = createCommandConsumer(ctxForFlaky(), flaky, { handled: 0, expired: 0, duplicates: 0, malformed: 0 });
+    const flakyCtx = ctxForFlaky();
+    const flakyConsume = createCommandConsumer(flakyCtx, await loadHandlers(flakyCtx), flaky, { handled: 0, expired: 0, duplicates: 0, malformed: 0 });
     const email = newEmail();
     const command = makeCommand('register', { email, password: PASSWORD });
     await flakyConsume(command);
@@ -257,7 +259,13 @@ describe('command consumer with a real worker context', () => {
     // redelivered command must answer as the first would have, not 409 to its own registration.
     const email = newEmail();
     const command = makeCommand('register', { email, password: PASSWORD });
-    const silent = createCommandConsumer(ctxForFlaky(), new MemoryResultBus(), { handled: 0, expired: 0, duplicates: 0, malformed: 0 });
+    const silentCtx = ctxForFlaky();
+    const silent = createCommandConsumer(silentCtx, await loadHandlers(silentCtx), new MemoryResultBus(), {
+      handled: 0,
+      expired: 0,
+      duplicates: 0,
+      malformed: 0,
+    });
     await silent(command);
     assert.equal(await usersWithEmail(email), 1);
     await consume(structuredClone(command), { attempt: 2 });

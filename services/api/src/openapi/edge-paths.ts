@@ -66,8 +66,6 @@ const helpers: OpenApiHelpers = {
   error,
   commonErrors: COMMON_POST_ERRORS,
   tokenPair: tokenPairAnswer,
-  connectionIdHeader,
-  deferred,
   requestBody,
   bearer,
   openCommand: (kind, doc) => ({

@@ -2,7 +2,7 @@ import { bearerToken } from '@authgate/shared/access-token';
 import { AppError, toAppError } from '@authgate/shared/errors';
 import { isValidRequestId, newRequestId } from '@authgate/shared/ids';
 import type { Logger } from '@authgate/shared/logger';
-import { ACCEPTED_AT_EDGE, resultFrame, type CommandKind } from '@authgate/shared/protocol';
+import { resultFrame, type CommandKind } from '@authgate/shared/protocol';
 import { COMMANDS, type FeatureCommand } from '@authgate/features/list';
 import { storableText } from '@authgate/shared/storable-text';
 import type { ResultBus } from '@authgate/shared/transport/types';
@@ -81,7 +81,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
   };
 
   /** A command anyone may send (register, login, ...): JSON body; X-Connection-Id defers its answer to that socket. */
-  const openCommand = ({ kind, rest: { path, method } }: FeatureCommand) => {
+  const openCommand = ({ kind, rest: { path, method }, answeredAtEdge }: FeatureCommand) => {
     if (method !== 'POST') throw new Error(`${kind}: a command without a session is a POST (${method} ${path})`);
     const meter = metered(path);
     app.post(path, (res, req) => {
@@ -105,7 +105,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps, options: Rout
         const raw = await body;
         const admit = () => admission.admit(kind, () => parseJsonObject(raw), ip, connectionId !== '');
         const admitted = { ...(traced ? await traced.admission(admit) : await admit()), userAgent };
-        if (ACCEPTED_AT_EDGE.has(kind)) {
+        if (answeredAtEdge) {
           // Answered here, at once, never by the worker's result (a forgot request: Relay.submitAccepted).
           relay.submitAccepted(admitted);
           traced?.end(202);
